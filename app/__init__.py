@@ -1,0 +1,1 @@
+"""Gradscape web application: FastAPI server, export renderers and the CLI."""

@@ -1,0 +1,53 @@
+"""The one colour palette, shared by the page (served in /api/optimizers) and the exporters.
+
+Okabe & Ito's colour-blind-safe palette ("Color Universal Design", 2008): the eight
+colours stay distinguishable under protanopia, deuteranopia and tritanopia. Each
+optimizer owns a fixed colour so a slide exported today matches the page tomorrow.
+"""
+
+from __future__ import annotations
+
+# Okabe–Ito, minus black (kept for text and markers) and the pale yellow, which
+# vanishes on a white projector screen; added last for a seventh run.
+OKABE_ITO: tuple[str, ...] = (
+    "#0072B2",  # blue
+    "#E69F00",  # orange
+    "#009E73",  # bluish green
+    "#D55E00",  # vermillion
+    "#CC79A7",  # reddish purple
+    "#56B4E9",  # sky blue
+    "#F0E442",  # yellow
+)
+
+OPTIMIZER_COLORS: dict[str, str] = {
+    "sgd": "#0072B2",
+    "momentum": "#E69F00",
+    "nag": "#009E73",
+    "adagrad": "#D55E00",
+    "rmsprop": "#CC79A7",
+    "adam": "#56B4E9",
+}
+
+# Landscape colours (contour fill) — Plotly's built-in name, also used by the exporters.
+LANDSCAPE_COLORSCALE = "Viridis"
+# Start point, minima and text: black/white stay readable on every colour above.
+START_COLOR = "#000000"
+MINIMUM_COLOR = "#FFFFFF"
+
+
+def color_for(optimizer: str, index: int = 0) -> str:
+    """Colour of an optimizer; unknown names (and repeats) cycle through the palette."""
+    return OPTIMIZER_COLORS.get(optimizer, OKABE_ITO[index % len(OKABE_ITO)])
+
+
+def run_colors(optimizers: list[str]) -> list[str]:
+    """Colours for a list of runs: the optimizer's own colour, a fresh one for a repeat."""
+    used: set[str] = set()
+    colors: list[str] = []
+    for i, name in enumerate(optimizers):
+        color = color_for(name, i)
+        if color in used:
+            color = next((c for c in OKABE_ITO if c not in used), OKABE_ITO[i % len(OKABE_ITO)])
+        used.add(color)
+        colors.append(color)
+    return colors

@@ -1,0 +1,120 @@
+"""Request and reply models (pydantic v2). Validation lives here, not in handlers.
+
+Limits come from the spec: steps ≤ 10,000, runs ≤ 12, grid resolution ≤ 800,
+export frames ≤ 2,000 and size ≤ 1920×1080. Names (landscape, optimizer, schedule
+kind) and hyperparameter ranges are checked by the core's own registries, so a
+bad value gets the core's message, which names the field and its allowed range.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+MAX_STEPS = 10_000
+MAX_RUNS = 12
+MAX_GRID_RESOLUTION = 800
+MAX_NOISE = 100.0
+MAX_SEED = 2**32 - 1
+# A start further out than this is already "diverged" by the spec's 1e6 rule.
+MAX_COORDINATE = 1e6
+
+Finite = Annotated[float, Field(allow_inf_nan=False)]
+ScheduleKind = Literal["constant", "step", "exponential", "inverse_time", "cosine"]
+
+
+class RunSpec(BaseModel):
+    """One optimizer of the scene; params left out take the optimizer's defaults."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    optimizer: str = Field(description="Optimizer name, one of GET /api/optimizers.")
+    params: dict[str, Finite] = Field(
+        default_factory=dict, description="Hyperparameters by PyTorch name, e.g. {'lr': 0.05}."
+    )
+
+    @model_validator(mode="after")
+    def _check_with_core(self) -> RunSpec:
+        import optimizers
+
+        optimizers.create(self.optimizer, **self.params)  # ValueError names name/param/range
+        return self
+
+
+class ScheduleSpec(BaseModel):
+    """Learning-rate schedule; a factor on the base learning rate (PyTorch timing)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    kind: ScheduleKind = "constant"
+    step_size: int | None = Field(default=None, ge=1, le=MAX_STEPS)
+    gamma: Finite | None = Field(default=None, gt=0.0, le=1.0)
+    decay: Finite | None = Field(default=None, ge=0.0, le=1e3)
+    t_max: int | None = Field(default=None, ge=1, le=MAX_STEPS)
+    min_factor: Finite | None = Field(default=None, ge=0.0, le=1.0)
+    warmup: int = Field(default=0, ge=0, le=MAX_STEPS)
+
+    def options(self) -> dict[str, float | int]:
+        """Keyword arguments for optimizers.schedule(kind, **options), unset ones left out."""
+        return self.model_dump(exclude={"kind"}, exclude_none=True)
+
+
+class TrajectoryRequest(BaseModel):
+    """A scene: one landscape, one start, several optimizers raced for `steps` updates."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    landscape: str = Field(description="Landscape name, one of GET /api/landscapes.")
+    start: tuple[Finite, Finite] | None = Field(
+        default=None, description="Start point [x, y]; the landscape's default start if left out."
+    )
+    steps: int = Field(default=200, ge=1, le=MAX_STEPS)
+    runs: list[RunSpec] = Field(min_length=1, max_length=MAX_RUNS)
+    noise: Finite = Field(default=0.0, ge=0.0, le=MAX_NOISE)
+    seed: int = Field(default=0, ge=0, le=MAX_SEED)
+    schedule: ScheduleSpec | None = None
+
+    @field_validator("landscape")
+    @classmethod
+    def _known_landscape(cls, name: str) -> str:
+        import landscapes
+
+        landscapes.get(name)  # ValueError lists the valid names
+        return name
+
+    @field_validator("start")
+    @classmethod
+    def _start_in_range(cls, start: tuple[float, float] | None) -> tuple[float, float] | None:
+        if start is not None and any(abs(v) > MAX_COORDINATE for v in start):
+            raise ValueError(f"start coordinates must lie within ±{MAX_COORDINATE:g}")
+        return start
+
+
+class RunResult(BaseModel):
+    """One optimizer's trajectory. Diverged runs are truncated before the first bad point."""
+
+    optimizer: str
+    params: dict[str, float] = Field(description="Resolved hyperparameters, defaults filled in.")
+    color: str = Field(description="The optimizer's colour from the shared palette.")
+    points: list[tuple[float, float]]
+    losses: list[float]
+    diverged_at: int | None = Field(description="Index of the first non-finite point, if any.")
+    final_loss: float | None
+    converged_at: int | None = Field(
+        description="First step within tolerance of a known minimum, if any."
+    )
+
+
+class TrajectoryReply(BaseModel):
+    runs: list[RunResult]
+
+
+def finite_or_none(value: float) -> float | None:
+    """JSON has no NaN/Infinity: a non-finite number becomes null."""
+    return value if math.isfinite(value) else None
+
+
+# --- export ------------------------------------------------------------------
+# Export request/reply models (ExportRequest, ExportJob) are added below this line.
