@@ -1,0 +1,40 @@
+"""Gradscape's 2-D test functions: a registry of `Landscape` objects.
+
+>>> import landscapes
+>>> f = landscapes.get("rosenbrock")
+>>> float(f.value([1.0, 1.0]))
+0.0
+
+Adding a landscape is one short file that defines ``LANDSCAPE`` plus one line in
+``_ALL`` below; the order of ``_ALL`` is the teaching order the page shows.
+Definitions and minima follow Surjanovic & Bingham, Virtual Library of
+Simulation Experiments (https://www.sfu.ca/~ssurjano/optimization.html).
+"""
+
+from . import ill_conditioned, rastrigin, rosenbrock, saddle
+from ._base import KINDS, Landscape, Minimum
+
+__all__ = ["KINDS", "Landscape", "Minimum", "get", "names"]
+
+_ALL: tuple[Landscape, ...] = (
+    rosenbrock.LANDSCAPE,
+    saddle.LANDSCAPE,
+    rastrigin.LANDSCAPE,
+    ill_conditioned.LANDSCAPE,
+)
+_REGISTRY: dict[str, Landscape] = {f.name: f for f in _ALL}
+
+
+def names() -> tuple[str, ...]:
+    """Every landscape name, in teaching order."""
+    return tuple(_REGISTRY)
+
+
+def get(name: str) -> Landscape:
+    """The landscape called `name`; ValueError naming the valid names if unknown."""
+    try:
+        return _REGISTRY[name]
+    except (KeyError, TypeError):
+        raise ValueError(
+            f"unknown landscape {name!r}; valid names: {', '.join(_REGISTRY)}"
+        ) from None

@@ -1,0 +1,80 @@
+"""The two small types every landscape is made of: `Minimum` and `Landscape`.
+
+A landscape file supplies two plain NumPy functions of the coordinate arrays
+``x`` and ``y`` — the value and its analytic partial derivatives — plus the
+metadata a lecturer sees. `Landscape.value` and `Landscape.grad` do the shape
+checking once, here, so each landscape stays a few readable lines.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Literal, NamedTuple
+
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+
+Array = NDArray[np.float64]
+Bounds = tuple[tuple[float, float], tuple[float, float]]
+Kind = Literal["global", "local", "saddle"]
+KINDS: tuple[str, ...] = ("global", "local", "saddle")
+
+
+class Minimum(NamedTuple):
+    """A marked critical point: where it is, the value there, and what kind it is."""
+
+    x: float
+    y: float
+    value: float
+    kind: Kind
+
+
+def split_points(xy: ArrayLike) -> tuple[Array, Array]:
+    """Return ``(x, y)`` views of a float64 batch of points with shape ``(..., 2)``."""
+    try:
+        points = np.asarray(xy, dtype=np.float64)
+    except (TypeError, ValueError) as error:
+        raise ValueError(f"xy must be numeric with shape (..., 2): {error}") from None
+    if points.ndim == 0 or points.shape[-1] != 2:
+        raise ValueError(
+            f"xy must have shape (..., 2) — a last axis of length 2 holding (x, y); "
+            f"got shape {points.shape}"
+        )
+    return points[..., 0], points[..., 1]
+
+
+@dataclass(frozen=True)
+class Landscape:
+    """A 2-D test function with its analytic gradient and its lecture metadata.
+
+    ``fn(x, y)`` and ``grad_fn(x, y) -> (df/dx, df/dy)`` take broadcastable
+    float64 arrays; `value` and `grad` wrap them for any batch shape ``(..., 2)``.
+    Overflow far outside the bounds yields ``inf``/``nan`` without a warning:
+    the trajectory runner reads non-finite values as divergence.
+    """
+
+    name: str
+    title: str
+    formula: str  # plain text, readable as is: "f(x, y) = x² − y²"
+    latex: str  # the same formula in LaTeX, without surrounding $ signs
+    bounds: Bounds  # ((xmin, xmax), (ymin, ymax)): the default view
+    default_start: tuple[float, float]
+    minima: tuple[Minimum, ...]
+    fn: Callable[[Array, Array], Array] = field(repr=False, compare=False)
+    grad_fn: Callable[[Array, Array], tuple[Array, Array]] = field(repr=False, compare=False)
+    about: str = ""  # one sentence: what this surface teaches
+
+    def value(self, xy: ArrayLike) -> Array:
+        """f at each point: ``(..., 2) -> (...)``, float64."""
+        x, y = split_points(xy)
+        with np.errstate(over="ignore", invalid="ignore"):
+            z = self.fn(x, y)
+        return np.array(np.broadcast_to(z, x.shape), dtype=np.float64)
+
+    def grad(self, xy: ArrayLike) -> Array:
+        """Analytic gradient at each point: ``(..., 2) -> (..., 2)``, float64."""
+        x, y = split_points(xy)
+        with np.errstate(over="ignore", invalid="ignore"):
+            gx, gy = self.grad_fn(x, y)
+        return np.stack(np.broadcast_arrays(gx, gy, x)[:2], axis=-1).astype(np.float64, copy=False)
