@@ -1,0 +1,77 @@
+"""Pure-NumPy optimizers that reproduce ``torch.optim`` step for step, plus the runner.
+
+    opt = optimizers.create("adam", lr=0.05)
+    traj = optimizers.run(landscapes.get("rosenbrock"), opt, starts, steps=500)
+
+Adding an optimizer is one new file (a subclass of ``base.Optimizer``) plus one line in
+``_REGISTRY``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from optimizers.adagrad import Adagrad
+from optimizers.adam import Adam
+from optimizers.base import HyperParam, Optimizer
+from optimizers.momentum import Momentum
+from optimizers.nag import NAG
+from optimizers.rmsprop import RMSprop
+from optimizers.runner import LIMIT, Block, Trajectory, run, stream
+from optimizers.schedules import Schedule, schedule
+from optimizers.schedules import kinds as schedule_kinds
+from optimizers.schedules import options as schedule_options
+from optimizers.sgd import SGD
+
+_REGISTRY: dict[str, type[Optimizer]] = {
+    cls.name: cls for cls in (SGD, Momentum, NAG, Adagrad, RMSprop, Adam)
+}
+
+__all__ = [
+    "LIMIT",
+    "Block",
+    "HyperParam",
+    "Optimizer",
+    "Schedule",
+    "Trajectory",
+    "create",
+    "get",
+    "names",
+    "run",
+    "schedule",
+    "schedule_kinds",
+    "schedule_options",
+    "spec",
+    "stream",
+    "title",
+]
+
+
+def names() -> tuple[str, ...]:
+    """Optimizer names, in the order the page lists them."""
+    return tuple(_REGISTRY)
+
+
+def get(name: str) -> type[Optimizer]:
+    """The optimizer class for ``name`` (ValueError listing the valid names)."""
+    if not isinstance(name, str) or name not in _REGISTRY:
+        raise ValueError(f"unknown optimizer {name!r}; valid: {', '.join(_REGISTRY)}")
+    return _REGISTRY[name]
+
+
+def spec(name: str) -> tuple[HyperParam, ...]:
+    """Hyperparameter specs of ``name``: default, range, log-scale flag, help."""
+    return get(name).hyperparams
+
+
+def title(name: str) -> str:
+    """Display name, e.g. ``"Nesterov (NAG)"``."""
+    return get(name).title
+
+
+def create(name: str, **params: Any) -> Optimizer:
+    """An optimizer with validated hyperparameters (defaults filled).
+
+    Each value is a number or a (K,) array, one value per row of the run.
+    """
+    return get(name)(**params)

@@ -1,0 +1,103 @@
+"""AdaGrad — ``torch.optim.Adagrad``."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from optimizers.base import (
+    WEIGHT_DECAY,
+    HyperParam,
+    Optimizer,
+    Value,
+    add_weight_decay,
+    eps_param,
+    lr_param,
+)
+
+
+@dataclass(slots=True)
+class AdagradState:
+    """``sum`` is h, the running sum of squared gradients; ``count`` the updates taken."""
+
+    sum: np.ndarray
+    count: int
+    decayed: np.ndarray
+    std: np.ndarray
+    step: np.ndarray
+
+
+class Adagrad(Optimizer):
+    r"""AdaGrad: each coordinate's step shrinks with the gradients it has already seen.
+
+    Lecture notes::
+
+        h ← h + g ⊙ g
+        θ ← θ − η g / (√h + ε)
+
+    PyTorch (``Adagrad``) is the same, starting from h₀ = initial_accumulator_value and
+    with an optional decay of the learning rate at update t = 1, 2, …::
+
+        η_t = η / (1 + (t − 1)·lr_decay)
+        h ← h + g ⊙ g
+        θ ← θ − η_t g / (√h + ε)
+
+    With weight decay λ, g ← g + λθ first.
+
+    Hyperparameters:
+        lr (float): learning rate η. Default 1e-2, range [1e-5, 10] (log slider).
+        lr_decay (float): learning-rate decay per update. Default 0, range [0, 1].
+        eps (float): ε. Default 1e-10, range [1e-12, 1] (log slider).
+        initial_accumulator_value (float): h₀. Default 0, range [0, 10].
+        weight_decay (float): L2 penalty λ. Default 0, range [0, 1].
+    """
+
+    name = "adagrad"
+    title = "AdaGrad"
+    hyperparams = (
+        lr_param(1e-2),
+        HyperParam(
+            "lr_decay", 0.0, 0.0, 1.0, False, "η_t = η / (1 + (t − 1)·lr_decay) at update t."
+        ),
+        eps_param(1e-10),
+        HyperParam(
+            "initial_accumulator_value",
+            0.0,
+            0.0,
+            10.0,
+            False,
+            "Starting value h₀ of the sum of squared gradients.",
+        ),
+        WEIGHT_DECAY,
+    )
+
+    def init(self, theta: np.ndarray) -> AdagradState:
+        h0 = self.h["initial_accumulator_value"]
+        return AdagradState(
+            sum=np.zeros_like(theta) + h0,
+            count=0,
+            decayed=np.zeros_like(theta),
+            std=np.zeros_like(theta),
+            step=np.zeros_like(theta),
+        )
+
+    def update(
+        self,
+        grad: np.ndarray,
+        state: AdagradState,
+        theta: np.ndarray,
+        lr: Value,
+        out: np.ndarray,
+    ) -> tuple[np.ndarray, AdagradState]:
+        state.count += 1
+        g = add_weight_decay(grad, theta, self.h["weight_decay"], state.decayed)
+        clr = lr / (1 + (state.count - 1) * self.h["lr_decay"])
+        np.multiply(g, g, out=state.step)  # torch: state_sum.addcmul_(grad, grad, value=1)
+        state.sum += state.step
+        np.sqrt(state.sum, out=state.std)
+        state.std += self.h["eps"]
+        np.divide(g, state.std, out=state.step)  # torch: param.addcdiv_(grad, std, value=-clr)
+        state.step *= -clr
+        np.add(theta, state.step, out=out)
+        return out, state

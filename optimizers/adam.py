@@ -1,0 +1,117 @@
+"""Adam — ``torch.optim.Adam`` (amsgrad=False)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from optimizers.base import (
+    WEIGHT_DECAY,
+    HyperParam,
+    Optimizer,
+    Value,
+    add_weight_decay,
+    eps_param,
+    lr_param,
+)
+
+
+@dataclass(slots=True)
+class AdamState:
+    """``exp_avg`` is m, ``exp_avg_sq`` is v; ``count`` is t, the updates taken."""
+
+    exp_avg: np.ndarray
+    exp_avg_sq: np.ndarray
+    count: int
+    decayed: np.ndarray
+    denom: np.ndarray
+    step: np.ndarray
+
+
+class Adam(Optimizer):
+    r"""Adam: momentum on the gradient plus RMSprop's scaling, both bias-corrected.
+
+    Lecture notes, at update t = 1, 2, …::
+
+        m ← β₁m + (1 − β₁) g
+        v ← β₂v + (1 − β₂) g ⊙ g
+        m̂ = m / (1 − β₁ᵗ),   v̂ = v / (1 − β₂ᵗ)
+        θ ← θ − η m̂ / (√v̂ + ε)
+
+    PyTorch folds the corrections into the step size (the same numbers)::
+
+        step_size = η / (1 − β₁ᵗ)
+        denom = √v / √(1 − β₂ᵗ) + ε
+        θ ← θ − step_size · m / denom
+
+    and updates m as ``m.lerp_(g, 1 − β₁)``, which is reproduced here bit for bit. With
+    weight decay λ (coupled, not AdamW), g ← g + λθ first. m and v start at 0.
+
+    Hyperparameters:
+        lr (float): learning rate η. Default 1e-3, range [1e-5, 10] (log slider).
+        beta1 (float): β₁, decay of the gradient average. Default 0.9, range [0, 0.9999].
+        beta2 (float): β₂, decay of the squared average. Default 0.999, range [0, 0.9999].
+        eps (float): ε. Default 1e-8, range [1e-12, 1] (log slider).
+        weight_decay (float): L2 penalty λ. Default 0, range [0, 1].
+    """
+
+    name = "adam"
+    title = "Adam"
+    hyperparams = (
+        lr_param(1e-3),
+        HyperParam("beta1", 0.9, 0.0, 0.9999, False, "β₁: decay of the gradient average m."),
+        HyperParam(
+            "beta2", 0.999, 0.0, 0.9999, False, "β₂: decay of the squared-gradient average v."
+        ),
+        eps_param(1e-8),
+        WEIGHT_DECAY,
+    )
+
+    def init(self, theta: np.ndarray) -> AdamState:
+        return AdamState(
+            exp_avg=np.zeros_like(theta),
+            exp_avg_sq=np.zeros_like(theta),
+            count=0,
+            decayed=np.zeros_like(theta),
+            denom=np.zeros_like(theta),
+            step=np.zeros_like(theta),
+        )
+
+    def update(
+        self, grad: np.ndarray, state: AdamState, theta: np.ndarray, lr: Value, out: np.ndarray
+    ) -> tuple[np.ndarray, AdamState]:
+        beta1, beta2 = self.h["beta1"], self.h["beta2"]
+        state.count += 1
+        g = add_weight_decay(grad, theta, self.h["weight_decay"], state.decayed)
+        _lerp(state.exp_avg, g, 1 - beta1, state.step)
+        state.exp_avg_sq *= beta2  # torch: exp_avg_sq.mul_(beta2).addcmul_(g, g, value=1-beta2)
+        np.multiply(g, 1 - beta2, out=state.step)
+        state.step *= g
+        state.exp_avg_sq += state.step
+        bias_correction1 = 1 - beta1**state.count
+        bias_correction2 = 1 - beta2**state.count
+        step_size = lr / bias_correction1
+        np.sqrt(state.exp_avg_sq, out=state.denom)
+        state.denom /= bias_correction2**0.5
+        state.denom += self.h["eps"]
+        np.divide(state.exp_avg, state.denom, out=state.step)  # torch: addcdiv_(m, denom, -s)
+        state.step *= -step_size
+        np.add(theta, state.step, out=out)
+        return out, state
+
+
+def _lerp(start: np.ndarray, end: np.ndarray, weight: Value, scratch: np.ndarray) -> None:
+    """``start.lerp_(end, weight)`` in place, with ATen's two formulas for accuracy."""
+    np.subtract(end, start, out=scratch)
+    if isinstance(weight, np.ndarray):
+        small = np.abs(weight) < 0.5
+        low = start + weight * scratch
+        high = end - scratch * (1 - weight)
+        np.copyto(start, np.where(small, low, high))
+    elif abs(weight) < 0.5:
+        scratch *= weight  # start + weight·(end − start)
+        start += scratch
+    else:
+        scratch *= 1 - weight  # end − (end − start)·(1 − weight)
+        np.subtract(end, scratch, out=start)

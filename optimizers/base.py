@@ -1,0 +1,194 @@
+"""What every optimizer shares: hyperparameter specs, their validation, the base class.
+
+An optimizer is a pair of functions in the optax style — ``init(theta) -> state`` and
+``update(grad, state, theta, lr, out) -> (new_theta, state)`` — bound to resolved
+hyperparameters. The runner (``optimizers.runner``) owns the loop and the schedule; an
+optimizer only knows how to take one step. State is a small dataclass of arrays. For
+speed (a 256×256 basin map is 65,536 rows) ``update`` refreshes the state's buffers in
+place and returns the same state object: treat the state you pass in as consumed.
+"""
+
+from __future__ import annotations
+
+import numbers
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+import numpy as np
+
+Value = float | np.ndarray
+
+
+@dataclass(frozen=True)
+class HyperParam:
+    """One hyperparameter: the page builds a slider from it; ``create`` validates by it.
+
+    ``min``/``max`` are inclusive; ``log`` asks for a log-scale slider; ``integer`` marks
+    options that take whole numbers (schedule step counts).
+    """
+
+    name: str
+    default: float | None
+    min: float
+    max: float
+    log: bool
+    help: str
+    integer: bool = False
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "default": self.default,
+            "min": self.min,
+            "max": self.max,
+            "log": self.log,
+            "help": self.help,
+            "integer": self.integer,
+        }
+
+
+def lr_param(default: float) -> HyperParam:
+    return HyperParam(
+        "lr", default, 1e-5, 10.0, True, "Learning rate η: how far each update moves."
+    )
+
+
+def eps_param(default: float) -> HyperParam:
+    return HyperParam(
+        "eps", default, 1e-12, 1.0, True, "ε added to the denominator so it never reaches 0."
+    )
+
+
+WEIGHT_DECAY = HyperParam(
+    "weight_decay",
+    0.0,
+    0.0,
+    1.0,
+    False,
+    "L2 penalty λ: PyTorch adds λθ to the gradient before the update.",
+)
+
+
+def _format_range(spec: HyperParam) -> str:
+    return f"[{spec.min:g}, {spec.max:g}]"
+
+
+def check_value(owner: str, spec: HyperParam, value: Any) -> Value:
+    """Validate one hyperparameter: a finite number in range, or a 1-D array of them.
+
+    Returns a float, or a read-only float64 array of shape (K,) for per-row values.
+    """
+    where = f"{owner}: {spec.name}"
+    if isinstance(value, bool | np.bool_ | str | bytes):
+        raise ValueError(f"{where} must be a number in {_format_range(spec)}, got {value!r}")
+    if isinstance(value, numbers.Real):
+        number = float(value)
+        if not np.isfinite(number) or not spec.min <= number <= spec.max:
+            raise ValueError(f"{where}={value!r} is out of range {_format_range(spec)}")
+        if spec.integer and number != int(number):
+            raise ValueError(f"{where} must be a whole number, got {value!r}")
+        return number
+    try:
+        array = np.array(value, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise ValueError(
+            f"{where} must be a number in {_format_range(spec)} or a 1-D array of them "
+            f"(one per row), got {type(value).__name__}"
+        ) from None
+    if array.ndim == 0:
+        return check_value(owner, spec, float(array))
+    if array.ndim != 1 or array.shape[0] == 0:
+        raise ValueError(
+            f"{where} per-row values must have shape (K,) with K >= 1, got shape {array.shape}"
+        )
+    bad = ~np.isfinite(array) | (array < spec.min) | (array > spec.max)
+    if bad.any():
+        i = int(np.argmax(bad))
+        raise ValueError(f"{where}[{i}]={array[i]!r} is out of range {_format_range(spec)}")
+    if spec.integer and (array != np.round(array)).any():
+        raise ValueError(f"{where} must be whole numbers")
+    array.setflags(write=False)
+    return array
+
+
+def resolve(
+    owner: str, specs: tuple[HyperParam, ...], given: dict[str, Any]
+) -> tuple[dict[str, Value], int | None]:
+    """Fill defaults and validate; return (params, K) where K is the per-row length or None."""
+    valid = {spec.name: spec for spec in specs}
+    unknown = sorted(set(given) - set(valid))
+    if unknown:
+        raise ValueError(
+            f"{owner} has no hyperparameter {', '.join(map(repr, unknown))}; "
+            f"valid: {', '.join(valid)}"
+        )
+    params: dict[str, Value] = {}
+    rows: int | None = None
+    for spec in specs:
+        value = check_value(owner, spec, given.get(spec.name, spec.default))
+        if isinstance(value, np.ndarray):
+            if rows is not None and value.shape[0] != rows:
+                raise ValueError(
+                    f"{owner}: per-row hyperparameters disagree in length: "
+                    f"{spec.name} has {value.shape[0]} values, another has {rows}"
+                )
+            rows = value.shape[0]
+        params[spec.name] = value
+    return params, rows
+
+
+def column(value: Value) -> Value:
+    """A per-row (K,) value as a (K, 1) column that broadcasts against (K, 2) points."""
+    return value[:, None] if isinstance(value, np.ndarray) else value
+
+
+class Optimizer:
+    """Base class: validated hyperparameters plus the ``init``/``update`` pair.
+
+    Subclasses set ``name``, ``title``, ``hyperparams`` and implement ``init`` and
+    ``update``. ``params`` holds the resolved hyperparameters (floats, or (K,) arrays
+    when given per row); ``rows`` is that K, or None when every value is a scalar.
+    """
+
+    name: ClassVar[str]
+    title: ClassVar[str]
+    hyperparams: ClassVar[tuple[HyperParam, ...]]
+
+    def __init__(self, **params: Any) -> None:
+        self.params, self.rows = resolve(self.name, self.hyperparams, params)
+        # (K, 1) columns so per-row values broadcast against (K, 2) points
+        self.h: dict[str, Value] = {k: column(v) for k, v in self.params.items()}
+
+    def init(self, theta: np.ndarray) -> Any:
+        """Fresh state for points ``theta`` of shape (K, 2)."""
+        raise NotImplementedError
+
+    def update(
+        self, grad: np.ndarray, state: Any, theta: np.ndarray, lr: Value, out: np.ndarray
+    ) -> tuple[np.ndarray, Any]:
+        """One step from ``theta`` with gradient ``grad`` and this step's learning rate.
+
+        ``lr`` is the ``lr`` hyperparameter times the schedule factor (the runner computes
+        it, as ``torch.optim.lr_scheduler`` rewrites ``group["lr"]``): a float or a (K, 1)
+        column. The new points are written to ``out`` and returned with the state.
+        ``grad`` is not modified.
+        """
+        raise NotImplementedError
+
+    def __repr__(self) -> str:
+        shown = ", ".join(
+            f"{k}={v.tolist() if isinstance(v, np.ndarray) else v!r}"
+            for k, v in self.params.items()
+        )
+        return f"{type(self).__name__}({shown})"
+
+
+def add_weight_decay(
+    grad: np.ndarray, theta: np.ndarray, weight_decay: Value, buffer: np.ndarray
+) -> np.ndarray:
+    """PyTorch's coupled weight decay ``g ← g + λθ`` into ``buffer`` (grad is left alone)."""
+    if not isinstance(weight_decay, np.ndarray) and weight_decay == 0.0:
+        return grad
+    np.multiply(theta, weight_decay, out=buffer)
+    np.add(grad, buffer, out=buffer)
+    return buffer

@@ -1,0 +1,49 @@
+"""Plain (stochastic) gradient descent — ``torch.optim.SGD(lr, weight_decay)``."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from optimizers.base import WEIGHT_DECAY, Optimizer, Value, add_weight_decay, lr_param
+
+
+@dataclass(slots=True)
+class SGDState:
+    """No memory of the past: only scratch buffers."""
+
+    decayed: np.ndarray
+    step: np.ndarray
+
+
+class SGD(Optimizer):
+    r"""Gradient descent: step against the gradient.
+
+    Lecture notes::
+
+        θ ← θ − η ∇f(θ)
+
+    PyTorch (``SGD(lr, momentum=0)``) writes exactly this; with weight decay λ the
+    gradient first becomes ``g ← g + λθ``. With ``noise=σ`` the runner adds σ·N(0, I) to
+    every gradient, which is what makes it *stochastic* gradient descent.
+
+    Hyperparameters:
+        lr (float): learning rate η. Default 1e-3, range [1e-5, 10] (log slider).
+        weight_decay (float): L2 penalty λ. Default 0, range [0, 1].
+    """
+
+    name = "sgd"
+    title = "SGD"
+    hyperparams = (lr_param(1e-3), WEIGHT_DECAY)
+
+    def init(self, theta: np.ndarray) -> SGDState:
+        return SGDState(decayed=np.zeros_like(theta), step=np.zeros_like(theta))
+
+    def update(
+        self, grad: np.ndarray, state: SGDState, theta: np.ndarray, lr: Value, out: np.ndarray
+    ) -> tuple[np.ndarray, SGDState]:
+        g = add_weight_decay(grad, theta, self.h["weight_decay"], state.decayed)
+        np.multiply(g, -lr, out=state.step)  # torch: param.add_(grad, alpha=-lr)
+        np.add(theta, state.step, out=out)
+        return out, state
