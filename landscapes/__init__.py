@@ -11,7 +11,19 @@ Definitions and minima follow Surjanovic & Bingham, Virtual Library of
 Simulation Experiments (https://www.sfu.ca/~ssurjano/optimization.html).
 """
 
-from . import ill_conditioned, rastrigin, rosenbrock, saddle
+from . import (
+    ackley,
+    beale,
+    booth,
+    goldstein_price,
+    himmelblau,
+    ill_conditioned,
+    rastrigin,
+    rosenbrock,
+    saddle,
+    six_hump_camel,
+    styblinski_tang,
+)
 from ._base import KINDS, Landscape, Minimum
 
 __all__ = ["KINDS", "Landscape", "Minimum", "get", "names"]
@@ -21,6 +33,13 @@ _ALL: tuple[Landscape, ...] = (
     saddle.LANDSCAPE,
     rastrigin.LANDSCAPE,
     ill_conditioned.LANDSCAPE,
+    beale.LANDSCAPE,
+    himmelblau.LANDSCAPE,
+    ackley.LANDSCAPE,
+    booth.LANDSCAPE,
+    goldstein_price.LANDSCAPE,
+    six_hump_camel.LANDSCAPE,
+    styblinski_tang.LANDSCAPE,
 )
 _REGISTRY: dict[str, Landscape] = {f.name: f for f in _ALL}
 

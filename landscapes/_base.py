@@ -30,8 +30,12 @@ class Minimum(NamedTuple):
     kind: Kind
 
 
-def split_points(xy: ArrayLike) -> tuple[Array, Array]:
-    """Return ``(x, y)`` views of a float64 batch of points with shape ``(..., 2)``."""
+def split_points(xy: ArrayLike) -> tuple[Array, Array, tuple[int, ...]]:
+    """Flat, contiguous float64 ``x`` and ``y`` of a batch ``(..., 2)``, and its lead shape.
+
+    Flattening sends every evaluation through the same 1-D NumPy loops, so a
+    point gives bit-identical results alone, in a batch, or inside a sweep.
+    """
     try:
         points = np.asarray(xy, dtype=np.float64)
     except (TypeError, ValueError) as error:
@@ -41,7 +45,9 @@ def split_points(xy: ArrayLike) -> tuple[Array, Array]:
             f"xy must have shape (..., 2) — a last axis of length 2 holding (x, y); "
             f"got shape {points.shape}"
         )
-    return points[..., 0], points[..., 1]
+    flat = points.reshape(-1, 2)
+    x, y = np.ascontiguousarray(flat[:, 0]), np.ascontiguousarray(flat[:, 1])
+    return x, y, points.shape[:-1]
 
 
 @dataclass(frozen=True)
@@ -67,14 +73,15 @@ class Landscape:
 
     def value(self, xy: ArrayLike) -> Array:
         """f at each point: ``(..., 2) -> (...)``, float64."""
-        x, y = split_points(xy)
+        x, y, lead = split_points(xy)
         with np.errstate(over="ignore", invalid="ignore"):
             z = self.fn(x, y)
-        return np.array(np.broadcast_to(z, x.shape), dtype=np.float64)
+        return np.array(np.broadcast_to(z, x.shape), dtype=np.float64).reshape(lead)
 
     def grad(self, xy: ArrayLike) -> Array:
         """Analytic gradient at each point: ``(..., 2) -> (..., 2)``, float64."""
-        x, y = split_points(xy)
+        x, y, lead = split_points(xy)
         with np.errstate(over="ignore", invalid="ignore"):
             gx, gy = self.grad_fn(x, y)
-        return np.stack(np.broadcast_arrays(gx, gy, x)[:2], axis=-1).astype(np.float64, copy=False)
+        g = np.stack(np.broadcast_arrays(gx, gy, x)[:2], axis=-1).astype(np.float64, copy=False)
+        return g.reshape((*lead, 2))

@@ -121,6 +121,8 @@ def test_batches_of_any_shape(name: str, data: st.DataObject) -> None:
     assert z.shape == lead and z.dtype == np.float64
     assert g.shape == (*lead, 2) and g.dtype == np.float64
     assert np.all(np.isfinite(z)) and np.all(np.isfinite(g))
+    # Memory layout does not matter, to the last bit.
+    assert np.array_equal(f.value(np.asfortranarray(xy)), z)
     flat = xy.reshape(-1, 2)
     for i in range(min(len(flat), 5)):  # the batch agrees with one point at a time
         assert f.value(flat[i]) == z.reshape(-1)[i]
