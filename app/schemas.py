@@ -118,3 +118,76 @@ def finite_or_none(value: float) -> float | None:
 
 # --- export ------------------------------------------------------------------
 # Export request/reply models (ExportRequest, ExportJob) are added below this line.
+
+MAX_EXPORT_WIDTH = 1920
+MAX_EXPORT_HEIGHT = 1080
+MIN_EXPORT_SIZE = 64
+MAX_EXPORT_FRAMES = 2_000
+DEFAULT_EXPORT_FRAMES = 150
+MAX_TITLE_LENGTH = 120
+ExportFormat = Literal["gif", "mp4", "html", "png", "csv", "json"]
+ExportLayout = Literal["overlay", "side_by_side"]
+ExportStatus = Literal["queued", "running", "done", "error"]
+
+
+class ExportRequest(TrajectoryRequest):
+    """A scene plus how to export it; the same model validates the API body and the CLI."""
+
+    format: ExportFormat = Field(description="gif, mp4, html, png, csv or json.")
+    width: int = Field(default=800, ge=MIN_EXPORT_SIZE, le=MAX_EXPORT_WIDTH)
+    height: int = Field(default=600, ge=MIN_EXPORT_SIZE, le=MAX_EXPORT_HEIGHT)
+    fps: int = Field(default=20, ge=1, le=60, description="Frames per second (GIF, MP4).")
+    frames: int | None = Field(
+        default=None,
+        ge=1,
+        le=MAX_EXPORT_FRAMES,
+        description="Animation frames, sampling the steps evenly; at most steps + 1 are used. "
+        f"Default min(steps + 1, {DEFAULT_EXPORT_FRAMES}).",
+    )
+    layout: ExportLayout = Field(
+        default="overlay", description="overlay: one plot; side_by_side: a panel per run."
+    )
+    frame: int | None = Field(
+        default=None,
+        ge=0,
+        le=MAX_STEPS,
+        description="Step shown by the PNG still (0..steps); the last step if left out.",
+    )
+    title: str = Field(
+        default="",
+        max_length=MAX_TITLE_LENGTH,
+        description="Extra title text, drawn as plain text after the landscape's title.",
+    )
+
+    @field_validator("title")
+    @classmethod
+    def _plain_title(cls, title: str) -> str:
+        # Control characters (newlines, escapes) would break the one-line title band.
+        return " ".join("".join(c if c.isprintable() else " " for c in title).split())
+
+    @model_validator(mode="after")
+    def _frame_within_steps(self) -> ExportRequest:
+        if self.frame is not None and self.frame > self.steps:
+            raise ValueError(f"frame must be between 0 and steps ({self.steps}), got {self.frame}")
+        return self
+
+    def frame_count(self) -> int:
+        """Frames actually rendered: the request's count, capped at one per step."""
+        wanted = self.frames if self.frames is not None else DEFAULT_EXPORT_FRAMES
+        return min(wanted, self.steps + 1)
+
+    def trajectory_request(self) -> TrajectoryRequest:
+        """The scene alone, as the trajectory API sees it."""
+        return TrajectoryRequest.model_validate(
+            self.model_dump(include=set(TrajectoryRequest.model_fields))
+        )
+
+
+class ExportJob(BaseModel):
+    """State of a background export; poll it, then download `/api/exports/{id}/file`."""
+
+    id: str
+    status: ExportStatus
+    progress: float = Field(ge=0.0, le=1.0)
+    detail: str | None = Field(default=None, description="Error message when status is error.")
+    filename: str | None = Field(default=None, description="Download name once done.")

@@ -1,0 +1,145 @@
+"""What every exporter draws from: a computed scene plus the frame → step schedule.
+
+The renderers never call the core themselves; they get an `ExportScene`, so they can be
+tested on hand-made trajectories and the CLI, the API and the page all export the very
+same numbers the page shows (app.scene.compute and app.scene.grid).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from app.schemas import ExportRequest
+
+Progress = Callable[[float], None]
+
+
+@dataclass(frozen=True)
+class Marker:
+    """A point drawn on the contour: a known minimum (global/local/saddle)."""
+
+    x: float
+    y: float
+    kind: str
+    value: float | None = None
+
+
+@dataclass
+class ExportRun:
+    """One optimizer's path: points (n, 2), finite, truncated before divergence."""
+
+    optimizer: str
+    label: str
+    color: str
+    params: dict[str, float]
+    points: np.ndarray
+    losses: np.ndarray
+    diverged_at: int | None = None
+    result: Any = None  # the RunResult the trajectory API would send, for JSON
+
+
+@dataclass
+class ExportScene:
+    """A landscape, its contour colours and the runs raced across it."""
+
+    landscape: str
+    title: str
+    bounds: tuple[tuple[float, float], tuple[float, float]]
+    start: tuple[float, float]
+    steps: int
+    runs: list[ExportRun]
+    minima: list[Marker] = field(default_factory=list)
+    user_title: str = ""
+    # (resolution) -> (x (N,), y (N,), color (N, N)) with color[i, j] at (x[j], y[i]).
+    color_grid: Callable[[int], tuple[np.ndarray, np.ndarray, np.ndarray]] | None = None
+    formula: str = ""
+    request: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def full_title(self) -> str:
+        return f"{self.title} — {self.user_title}" if self.user_title else self.title
+
+
+def frame_steps(steps: int, frames: int) -> np.ndarray:
+    """The step shown by each frame: `frames` steps spread evenly over 0..steps, both ends kept.
+
+    With frames ≤ steps + 1 the rounded steps are distinct, so no two frames are the same.
+    """
+    frames = max(1, min(frames, steps + 1))
+    if frames == 1:
+        return np.array([steps])
+    return np.rint(np.linspace(0, steps, frames)).astype(int)
+
+
+def run_labels(optimizers: list[str], params: list[dict[str, float]]) -> list[str]:
+    """Legend labels: the optimizer's name and lr; repeats of one optimizer get '#2', '#3'."""
+    counts: dict[str, int] = {}
+    labels = []
+    for name, values in zip(optimizers, params, strict=True):
+        counts[name] = counts.get(name, 0) + 1
+        label = name if optimizers.count(name) == 1 else f"{name}#{counts[name]}"
+        if "lr" in values:
+            label += f" (lr={values['lr']:.3g})"
+        labels.append(label)
+    return labels
+
+
+def csv_names(optimizers: list[str]) -> list[str]:
+    """The `optimizer` column: the name, or name#k when one optimizer runs several times."""
+    counts: dict[str, int] = {}
+    names = []
+    for name in optimizers:
+        counts[name] = counts.get(name, 0) + 1
+        names.append(name if optimizers.count(name) == 1 else f"{name}#{counts[name]}")
+    return names
+
+
+def build_scene(request: ExportRequest) -> ExportScene:
+    """Run the request's scene through the same code as the page (app.scene)."""
+    import landscapes
+    from app import scene as scene_module
+
+    f = landscapes.get(request.landscape)
+    trajectory_request = request.trajectory_request()
+    outcomes = scene_module.compute(trajectory_request)
+    names = [o.optimizer for o in outcomes]
+    labels = run_labels(names, [o.params for o in outcomes])
+    runs = [
+        ExportRun(
+            optimizer=o.optimizer,
+            label=label,
+            color=o.color,
+            params=dict(o.params),
+            points=np.asarray(o.points, dtype=float).reshape(-1, 2),
+            losses=np.asarray(o.losses, dtype=float).reshape(-1),
+            diverged_at=o.diverged_at,
+            result=o.to_result(),
+        )
+        for o, label in zip(outcomes, labels, strict=True)
+    ]
+    start = f.default_start if request.start is None else request.start
+
+    def color_grid(resolution: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        g = scene_module.grid(request.landscape, resolution)
+        return np.asarray(g.x), np.asarray(g.y), np.asarray(g.color)
+
+    scene_fields = trajectory_request.model_dump(mode="json")
+    scene_fields["start"] = [float(start[0]), float(start[1])]
+    (xmin, xmax), (ymin, ymax) = f.bounds
+    return ExportScene(
+        landscape=f.name,
+        title=f.title,
+        bounds=((float(xmin), float(xmax)), (float(ymin), float(ymax))),
+        start=(float(start[0]), float(start[1])),
+        steps=request.steps,
+        runs=runs,
+        minima=[Marker(float(m.x), float(m.y), m.kind, float(m.value)) for m in f.minima],
+        user_title=request.title,
+        color_grid=color_grid,
+        formula=f.formula,
+        request=scene_fields,
+    )

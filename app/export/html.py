@@ -1,0 +1,287 @@
+"""A standalone interactive HTML handout: a Plotly figure with animation frames.
+
+Plotly.js is inlined (include_plotlyjs=True), so the file opens from disk with no network;
+nothing in it loads a URL. Play/pause buttons and a step slider drive the frames. Each
+frame carries every run's path so far; for long runs the paths inside frames are thinned
+with a fixed stride per run (so frames stay prefixes of one another and never jitter),
+keeping the file within a few megabytes. The head of each path is always exact.
+User text (the title) is HTML-escaped: Plotly would otherwise read tags such as <a href>.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import math
+from pathlib import Path
+
+import numpy as np
+
+from app.export.data import ExportScene, Progress, frame_steps
+from app.export.render import CONTOUR_LEVELS
+from app.palette import LANDSCAPE_COLORSCALE, MINIMUM_COLOR, START_COLOR
+
+# (x, y) pairs stored across all frames and runs, at most (about 5 MB as float32 base64).
+POINT_BUDGET = 400_000
+MIN_POINTS_PER_FRAME = 40
+GRID_RESOLUTION = 160
+_MARKERS = {"global": "star", "local": "circle-open", "saddle": "cross-thin-open"}
+
+
+def _noop(_: float) -> None:
+    pass
+
+
+def _strides(scene: ExportScene, frames: int) -> list[int]:
+    per_frame = max(MIN_POINTS_PER_FRAME, POINT_BUDGET // max(1, frames * len(scene.runs)))
+    return [max(1, math.ceil(len(run.points) / per_frame)) for run in scene.runs]
+
+
+def _typed(values: np.ndarray) -> dict[str, str]:
+    """Plotly.js's typed-array form: float32 little-endian, base64 (a third of JSON's size)."""
+    data = np.ascontiguousarray(values, dtype="<f4").tobytes()
+    return {"dtype": "f4", "bdata": base64.b64encode(data).decode("ascii")}
+
+
+def _path(points: np.ndarray, step: int, stride: int) -> np.ndarray:
+    """The path up to `step` (clipped to the run's finite part), thinned, head exact."""
+    if not len(points):
+        return points.reshape(0, 2)
+    last = min(step, len(points) - 1)
+    thinned = points[: last + 1 : stride]
+    if (last % stride) != 0:
+        thinned = np.concatenate([thinned, points[last : last + 1]])
+    return thinned.astype(np.float32)
+
+
+def build_figure(
+    scene: ExportScene, *, frames: int, fps: int, layout: str = "overlay", progress=_noop
+):
+    """The Plotly figure (as a dict) with one animation frame per sampled step."""
+    import plotly.graph_objects as go
+    from plotly.subplots import make_subplots
+
+    runs = scene.runs
+    side_by_side = layout == "side_by_side" and len(runs) > 1
+    panels = len(runs) if side_by_side else 1
+    cols = math.ceil(math.sqrt(panels * 1.3)) if side_by_side else 1
+    rows = math.ceil(panels / cols)
+    if side_by_side:
+        fig = make_subplots(
+            rows=rows,
+            cols=cols,
+            subplot_titles=[html.escape(run.label, quote=False) for run in runs],
+            shared_xaxes="all",
+            shared_yaxes="all",
+            horizontal_spacing=0.04,
+            vertical_spacing=0.08,
+        )
+    else:
+        fig = go.Figure()
+
+    (xmin, xmax), (ymin, ymax) = scene.bounds
+    grid = scene.color_grid(GRID_RESOLUTION) if scene.color_grid is not None else None
+
+    def cell(i: int) -> dict:
+        return {"row": i // cols + 1, "col": i % cols + 1} if side_by_side else {}
+
+    for p in range(panels):
+        if grid is not None:
+            x, y, color = grid
+            fig.add_trace(
+                go.Contour(
+                    x=np.asarray(x, dtype=np.float32),
+                    y=np.asarray(y, dtype=np.float32),
+                    z=np.nan_to_num(np.asarray(color, dtype=np.float32)),
+                    colorscale=LANDSCAPE_COLORSCALE,
+                    ncontours=CONTOUR_LEVELS,
+                    contours={"coloring": "fill"},
+                    line={"width": 0.5},
+                    showscale=False,
+                    hoverinfo="skip",
+                    name="landscape",
+                    showlegend=False,
+                ),
+                **cell(p),
+            )
+        for kind, symbol in _MARKERS.items():
+            found = [m for m in scene.minima if m.kind == kind]
+            if found:
+                fig.add_trace(
+                    go.Scatter(
+                        x=[m.x for m in found],
+                        y=[m.y for m in found],
+                        mode="markers",
+                        marker={
+                            "symbol": symbol,
+                            "size": 14,
+                            "color": MINIMUM_COLOR,
+                            "line": {"color": "#000000", "width": 1},
+                        },
+                        name=f"{kind} minimum" if kind != "saddle" else "saddle point",
+                        legendgroup=kind,
+                        showlegend=p == 0,
+                        hovertemplate=f"{kind}: (%{{x}}, %{{y}})<extra></extra>",
+                    ),
+                    **cell(p),
+                )
+        fig.add_trace(
+            go.Scatter(
+                x=[scene.start[0]],
+                y=[scene.start[1]],
+                mode="markers",
+                marker={"size": 11, "color": START_COLOR, "line": {"color": "#FFFFFF", "width": 1}},
+                name="start",
+                legendgroup="start",
+                showlegend=p == 0,
+                hovertemplate="start: (%{x}, %{y})<extra></extra>",
+            ),
+            **cell(p),
+        )
+
+    steps = frame_steps(scene.steps, frames)
+    strides = _strides(scene, len(steps))
+    first_path_trace = len(fig.data)
+    for i, run in enumerate(runs):
+        path = _path(run.points, int(steps[0]), strides[i])
+        name = html.escape(run.label, quote=False)
+        fig.add_trace(
+            go.Scatter(
+                x=path[:, 0],
+                y=path[:, 1],
+                mode="lines",
+                line={"color": run.color, "width": 2.5},
+                name=name,
+                legendgroup=f"run{i}",
+                hovertemplate=f"{name}<br>(%{{x:.4g}}, %{{y:.4g}})<extra></extra>",
+            ),
+            **cell(i if side_by_side else 0),
+        )
+        fig.add_trace(
+            go.Scatter(
+                x=path[-1:, 0],
+                y=path[-1:, 1],
+                mode="markers",
+                marker={"size": 11, "color": run.color, "line": {"color": "#000000", "width": 1}},
+                name=name,
+                legendgroup=f"run{i}",
+                showlegend=False,
+                hoverinfo="skip",
+            ),
+            **cell(i if side_by_side else 0),
+        )
+    animated = list(range(first_path_trace, first_path_trace + 2 * len(runs)))
+
+    frame_list = []
+    for k, step in enumerate(steps):
+        data = []
+        for i, run in enumerate(runs):
+            path = _path(run.points, int(step), strides[i])
+            data.append({"type": "scatter", "x": _typed(path[:, 0]), "y": _typed(path[:, 1])})
+            data.append({"type": "scatter", "x": _typed(path[-1:, 0]), "y": _typed(path[-1:, 1])})
+        frame_list.append({"data": data, "traces": animated, "name": str(k)})
+        progress((k + 1) / len(steps))
+
+    still = {"duration": 0, "redraw": False}
+    slider_steps = [
+        {
+            "args": [
+                [str(k)],
+                {"frame": still, "mode": "immediate", "transition": {"duration": 0}},
+            ],
+            "label": str(int(step)),
+            "method": "animate",
+        }
+        for k, step in enumerate(steps)
+    ]
+    fig.update_layout(
+        title={"text": html.escape(scene.full_title, quote=False), "x": 0.01},
+        template="plotly_white",
+        margin={"l": 50, "r": 20, "t": 60, "b": 20},
+        # Grey, so the white minimum markers show in the legend.
+        legend={"bgcolor": "#E8E8E8"},
+        updatemenus=[
+            {
+                "type": "buttons",
+                "direction": "left",
+                "x": 0.0,
+                "y": -0.06,
+                "xanchor": "left",
+                "yanchor": "top",
+                "pad": {"t": 10, "r": 10},
+                "showactive": False,
+                "buttons": [
+                    {
+                        "label": "▶ Play",
+                        "method": "animate",
+                        "args": [
+                            None,
+                            {
+                                "frame": {"duration": round(1000 / fps), "redraw": False},
+                                "fromcurrent": True,
+                                "mode": "immediate",
+                                "transition": {"duration": 0},
+                            },
+                        ],
+                    },
+                    {
+                        "label": "❚❚ Pause",
+                        "method": "animate",
+                        "args": [
+                            [None],
+                            {"frame": still, "mode": "immediate", "transition": {"duration": 0}},
+                        ],
+                    },
+                ],
+            }
+        ],
+        sliders=[
+            {
+                "active": 0,
+                "x": 0.16,
+                "len": 0.84,
+                "y": -0.06,
+                "yanchor": "top",
+                "currentvalue": {"prefix": "step ", "visible": True},
+                "steps": slider_steps,
+            }
+        ],
+    )
+    fig.update_xaxes(range=[xmin, xmax], showgrid=False, zeroline=False)
+    fig.update_yaxes(range=[ymin, ymax], showgrid=False, zeroline=False)
+    fig.update_layout(margin={"b": 110})
+    figure = fig.to_dict()
+    # Frames are plain dicts with typed arrays: validating thousands of go.Frame objects
+    # would take longer than everything else together.
+    figure["frames"] = frame_list
+    return figure
+
+
+def write_html(
+    scene: ExportScene,
+    path: Path,
+    *,
+    frames: int,
+    fps: int,
+    layout: str = "overlay",
+    progress: Progress = _noop,
+) -> None:
+    """Write the standalone HTML file (Plotly.js inlined, no external URL loaded)."""
+    import plotly.io as pio
+
+    figure = build_figure(scene, frames=frames, fps=fps, layout=layout, progress=progress)
+    document = pio.to_html(
+        figure,
+        validate=False,
+        include_plotlyjs=True,
+        full_html=True,
+        auto_play=False,
+        include_mathjax=False,
+        default_width="100%",
+        default_height="96vh",
+        config={"displaylogo": False, "responsive": True},
+    )
+    document = document.replace(
+        "<head>", f"<head><title>{html.escape(scene.full_title)}</title>", 1
+    )
+    Path(path).write_text(document, encoding="utf-8")

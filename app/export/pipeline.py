@@ -1,0 +1,98 @@
+"""One entry point for every format, shared by the API's jobs and the CLI.
+
+Progress is reported as a fraction 0..1 that never goes down: computing the trajectories
+is the first 5 %, rendering/encoding the rest, and 1.0 is reported once the file is
+complete on disk.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from app.export.data import Progress, build_scene
+from app.schemas import ExportRequest
+
+MEDIA_TYPES: dict[str, str] = {
+    "gif": "image/gif",
+    "mp4": "video/mp4",
+    "html": "text/html; charset=utf-8",
+    "png": "image/png",
+    "csv": "text/csv; charset=utf-8",
+    "json": "application/json",
+}
+FORMATS: tuple[str, ...] = tuple(MEDIA_TYPES)
+_COMPUTE_SHARE = 0.05
+
+
+def download_name(request: ExportRequest) -> str:
+    """The file name offered for download: landscape name (a registry name) and format only."""
+    return f"gradscape-{request.landscape}.{request.format}"
+
+
+class MonotonicProgress:
+    """Wraps a callback so the reported fraction only rises and stays within 0..1."""
+
+    def __init__(self, callback: Progress) -> None:
+        self._callback = callback
+        self.value = 0.0
+
+    def __call__(self, fraction: float) -> None:
+        fraction = min(1.0, max(self.value, float(fraction)))
+        if fraction > self.value or fraction == 0.0:
+            self.value = fraction
+            self._callback(fraction)
+
+
+def run_export(request: ExportRequest, path: Path, progress: Progress | None = None) -> Path:
+    """Compute the scene and write it to `path` in `request.format`; returns `path`.
+
+    ValueError for a request the core rejects. `progress` may raise to cancel the export.
+    """
+    from app.export import html, tabular, video
+
+    report = MonotonicProgress(progress or (lambda _: None))
+    report(0.0)
+    scene = build_scene(request)
+    report(_COMPUTE_SHARE)
+
+    def rendering(fraction: float) -> None:
+        # 1.0 is kept for "file complete", after the encoder has flushed.
+        report(_COMPUTE_SHARE + (0.99 - _COMPUTE_SHARE) * fraction)
+
+    path = Path(path)
+    frames = request.frame_count()
+    size = {"width": request.width, "height": request.height}
+    if request.format == "gif":
+        video.write_gif(
+            scene,
+            path,
+            **size,
+            fps=request.fps,
+            frames=frames,
+            layout=request.layout,
+            progress=rendering,
+        )
+    elif request.format == "mp4":
+        video.write_mp4(
+            scene,
+            path,
+            **size,
+            fps=request.fps,
+            frames=frames,
+            layout=request.layout,
+            progress=rendering,
+        )
+    elif request.format == "png":
+        video.write_png(scene, path, **size, step=request.frame, layout=request.layout)
+    elif request.format == "html":
+        html.write_html(
+            scene, path, frames=frames, fps=request.fps, layout=request.layout, progress=rendering
+        )
+    elif request.format == "csv":
+        tabular.write_csv(scene, path)
+    elif request.format == "json":
+        tabular.write_json(scene, path)
+    else:  # the schema's Literal makes this unreachable
+        raise ValueError(f"format must be one of {', '.join(FORMATS)}, got {request.format!r}")
+    report(1.0)
+    return path
