@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
+from typing import Any
 
 from fastapi import FastAPI, Request
+from fastapi.encoders import jsonable_encoder
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
 
@@ -16,6 +20,7 @@ TEMPLATES_DIR = ROOT / "templates"
 def create_app() -> FastAPI:
     """A fresh application; tests build their own, `gradscape serve` builds one."""
     from app.routes import export, landscapes, optimizers, pages, trajectories, ws
+    from app.schemas import Health
 
     app = FastAPI(
         title="Gradscape",
@@ -28,10 +33,33 @@ def create_app() -> FastAPI:
         # Core ValueErrors name the field and its allowed range: a 422, never a 500.
         return JSONResponse(status_code=422, content={"detail": str(exc)})
 
+    @app.exception_handler(RequestValidationError)
+    async def _invalid_request(_: Request, exc: RequestValidationError) -> JSONResponse:
+        # FastAPI echoes the rejected input; a NaN or Infinity sent in would make the 422
+        # itself unencodable (a 500), so non-finite numbers are echoed as null.
+        return JSONResponse(
+            status_code=422, content={"detail": _finite(jsonable_encoder(exc.errors()))}
+        )
+
+    @app.get("/healthz", response_model=Health, tags=["health"])
+    async def healthz() -> Health:
+        """Liveness: answers on the event loop, promptly even while runs stream."""
+        return Health()
+
     for module in (pages, landscapes, optimizers, trajectories, ws, export):
         app.include_router(module.router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     return app
+
+
+def _finite(value: Any) -> Any:
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, list):
+        return [_finite(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _finite(v) for k, v in value.items()}
+    return value
 
 
 app = create_app()

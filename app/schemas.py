@@ -16,6 +16,12 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 MAX_STEPS = 10_000
 MAX_RUNS = 12
 MAX_GRID_RESOLUTION = 800
+# Fewer than this many samples per side cannot show a contour.
+MIN_GRID_RESOLUTION = 8
+# converged_at: distance to a known minimum, as a fraction of the larger side of the bounds.
+CONVERGENCE_TOLERANCE = 1e-3
+# Contours are coloured on a log scale when values above the minimum span more decades.
+LOG_COLOR_DECADES = 3.0
 MAX_NOISE = 100.0
 MAX_SEED = 2**32 - 1
 # A start further out than this is already "diverged" by the spec's 1e6 rule.
@@ -49,16 +55,24 @@ class ScheduleSpec(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     kind: ScheduleKind = "constant"
-    step_size: int | None = Field(default=None, ge=1, le=MAX_STEPS)
-    gamma: Finite | None = Field(default=None, gt=0.0, le=1.0)
-    decay: Finite | None = Field(default=None, ge=0.0, le=1e3)
-    t_max: int | None = Field(default=None, ge=1, le=MAX_STEPS)
+    # Ranges as the core's optimizers.schedule_options(kind) states them.
+    step_size: int | None = Field(default=None, ge=1, le=100_000)
+    gamma: Finite | None = Field(default=None, ge=0.0, le=1.0)
+    decay: Finite | None = Field(default=None, ge=0.0, le=10.0)
+    t_max: int | None = Field(default=None, ge=1, le=100_000)
     min_factor: Finite | None = Field(default=None, ge=0.0, le=1.0)
-    warmup: int = Field(default=0, ge=0, le=MAX_STEPS)
+    warmup: int = Field(default=0, ge=0, le=100_000)
 
     def options(self) -> dict[str, float | int]:
         """Keyword arguments for optimizers.schedule(kind, **options), unset ones left out."""
         return self.model_dump(exclude={"kind"}, exclude_none=True)
+
+    @model_validator(mode="after")
+    def _check_with_core(self) -> ScheduleSpec:
+        import optimizers
+
+        optimizers.schedule(self.kind, **self.options())  # e.g. an option the kind lacks
+        return self
 
 
 class TrajectoryRequest(BaseModel):
@@ -103,12 +117,107 @@ class RunResult(BaseModel):
     diverged_at: int | None = Field(description="Index of the first non-finite point, if any.")
     final_loss: float | None
     converged_at: int | None = Field(
-        description="First step within tolerance of a known minimum, if any."
+        description=(
+            "First step index whose point lies within the convergence tolerance of a known "
+            "global or local minimum (saddles do not count): Euclidean distance ≤ "
+            "CONVERGENCE_TOLERANCE × the larger side of the landscape's bounds "
+            f"(CONVERGENCE_TOLERANCE = {CONVERGENCE_TOLERANCE:g}). Null if never reached."
+        )
     )
 
 
 class TrajectoryReply(BaseModel):
     runs: list[RunResult]
+
+
+class Health(BaseModel):
+    status: Literal["ok"] = "ok"
+
+
+class ValidationIssue(BaseModel):
+    """One rejected field, as FastAPI reports it: where, and what range is allowed."""
+
+    model_config = ConfigDict(extra="allow")
+
+    loc: list[str | int]
+    msg: str
+    type: str
+
+
+class ErrorReply(BaseModel):
+    """4xx body: a sentence naming the field and its allowed values, or one issue per field."""
+
+    detail: str | list[ValidationIssue]
+
+
+class MinimumInfo(BaseModel):
+    x: float
+    y: float
+    value: float
+    kind: Literal["global", "local", "saddle"]
+
+
+class LandscapeInfo(BaseModel):
+    name: str
+    title: str
+    formula: str
+    bounds: tuple[tuple[float, float], tuple[float, float]] = Field(
+        description="Default view ((xmin, xmax), (ymin, ymax))."
+    )
+    default_start: tuple[float, float]
+    minima: list[MinimumInfo]
+
+
+class GridReply(BaseModel):
+    """Landscape values on an N×N grid; z[i][j] = f(x[j], y[i]) (Plotly's convention)."""
+
+    x: list[float]
+    y: list[float]
+    z: list[list[float | None]]
+    color: list[list[float | None]] = Field(
+        description=(
+            "What the colour scale is applied to: log10(z − floor + eps) when log_color, "
+            "else z. Page and exporters colour contours by this."
+        )
+    )
+    log_color: bool = Field(
+        description=(
+            "True when the landscape's range is wide: the values above its minimum span more "
+            "than LOG_COLOR_DECADES decades between their 1st percentile and their maximum."
+        )
+    )
+
+
+class HyperParamInfo(BaseModel):
+    """One slider: the core's spec of a hyperparameter or schedule option."""
+
+    name: str
+    default: float | None = Field(
+        description="Value used when left out; null means the server fills it in "
+        "(a cosine schedule's t_max: the run's steps)."
+    )
+    min: float | None = Field(description="Smallest allowed value; null if unbounded.")
+    max: float | None = Field(description="Largest allowed value; null if unbounded.")
+    log: bool = Field(description="Use a log-scale slider.")
+    integer: bool = Field(default=False, description="Whole numbers only.")
+    help: str
+
+
+class OptimizerInfo(BaseModel):
+    name: str
+    title: str
+    color: str = Field(description="The optimizer's colour in the shared palette.")
+    params: list[HyperParamInfo]
+
+
+class ScheduleInfo(BaseModel):
+    kind: ScheduleKind
+    options: list[HyperParamInfo]
+
+
+class OptimizersReply(BaseModel):
+    optimizers: list[OptimizerInfo]
+    schedules: list[ScheduleInfo]
 
 
 def finite_or_none(value: float) -> float | None:

@@ -1,0 +1,344 @@
+"""A scene — one landscape, one start, several optimizers — turned into trajectories and grids.
+
+The HTTP route, the WebSocket and the exporters all go through here, so truncation of
+diverged runs, `final_loss`, `converged_at` and the contour colouring are defined once.
+
+converged_at: the first step index whose point lies within `CONVERGENCE_TOLERANCE` ×
+(the larger side of the landscape's bounds), in Euclidean distance, of a known global or
+local minimum (saddles do not count). Relative to the bounds so that a wide view such as
+Styblinski–Tang's and a small one such as the saddle's get the same visual closeness.
+
+Grid colouring: `color = log10(z − floor + eps)` when the landscape's range is wide, else
+`z`. "Wide" means the values above the minimum span more than `LOG_COLOR_DECADES` decades
+between their 1st percentile and their maximum; it is decided once per landscape on a
+reference grid, so the page and an export at another resolution colour alike.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import Any
+
+import numpy as np
+
+import landscapes
+import optimizers
+from app.palette import run_colors
+from app.schemas import (
+    CONVERGENCE_TOLERANCE,
+    LOG_COLOR_DECADES,
+    RunResult,
+    TrajectoryRequest,
+)
+
+# Reference grid on which "wide range" and the log floor are decided for each landscape.
+_REFERENCE_RESOLUTION = 201
+# eps of the log colouring, as a fraction of the reference spread: the minimum sits about
+# this many decades below the top of the scale instead of at −∞.
+_LOG_EPS_FRACTION = 1e-6
+# Steps per WebSocket chunk: small enough that the first chunk leaves within milliseconds.
+DEFAULT_CHUNK = 50
+
+
+@dataclass(frozen=True)
+class Grid:
+    """Landscape values on an N×N grid; z[i, j] = f(x[j], y[i]). Arrays are read-only."""
+
+    x: np.ndarray
+    y: np.ndarray
+    z: np.ndarray
+    color: np.ndarray
+    log_color: bool
+
+
+@dataclass
+class RunOutcome:
+    """One optimizer's trajectory, truncated before the first non-finite point."""
+
+    optimizer: str
+    params: dict[str, float]
+    color: str
+    points: np.ndarray
+    losses: np.ndarray
+    diverged_at: int | None
+    final_loss: float | None
+    converged_at: int | None
+
+    def to_result(self) -> RunResult:
+        return RunResult(
+            optimizer=self.optimizer,
+            params=self.params,
+            color=self.color,
+            points=[tuple(p) for p in self.points.tolist()],
+            losses=self.losses.tolist(),
+            diverged_at=self.diverged_at,
+            final_loss=self.final_loss,
+            converged_at=self.converged_at,
+        )
+
+
+@dataclass
+class _Tracker:
+    """Running diverged_at / final_loss / converged_at of one run, fed block by block."""
+
+    minima: np.ndarray  # (m, 2) global and local minima
+    tolerance: float
+    count: int = 0
+    diverged_at: int | None = None
+    final_loss: float | None = None
+    converged_at: int | None = None
+
+    def feed(self, points: np.ndarray, losses: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Take the next block; return its finite prefix (empty once the run diverged)."""
+        if self.diverged_at is not None:
+            return points[:0], losses[:0]
+        finite = np.isfinite(points).all(axis=1) & np.isfinite(losses)
+        if not finite.all():
+            keep = int(np.argmin(finite))
+            self.diverged_at = self.count + keep
+            points, losses = points[:keep], losses[:keep]
+        if len(losses):
+            self.final_loss = float(losses[-1])
+            if self.converged_at is None and len(self.minima):
+                distance = np.linalg.norm(points[:, None, :] - self.minima[None], axis=-1)
+                near = (distance <= self.tolerance).any(axis=1)
+                if near.any():
+                    self.converged_at = self.count + int(np.argmax(near))
+        self.count += len(losses)
+        return points, losses
+
+
+@dataclass
+class _PreparedRun:
+    name: str
+    optimizer: Any
+    params: dict[str, float]
+    color: str
+    schedule: Any
+    tracker: _Tracker
+
+
+@dataclass
+class Scene:
+    """A validated request resolved against the core: landscape, optimizer objects, colours."""
+
+    landscape: Any
+    start: np.ndarray  # (1, 2)
+    steps: int
+    noise: float
+    seed: int
+    runs: list[_PreparedRun] = field(default_factory=list)
+
+    def meta(self) -> list[dict[str, Any]]:
+        return [{"optimizer": r.name, "params": r.params, "color": r.color} for r in self.runs]
+
+    def summary(self) -> list[dict[str, Any]]:
+        return [
+            {
+                "optimizer": r.name,
+                "diverged_at": r.tracker.diverged_at,
+                "final_loss": r.tracker.final_loss,
+                "converged_at": r.tracker.converged_at,
+            }
+            for r in self.runs
+        ]
+
+
+def _resolved_params(opt: Any) -> dict[str, float]:
+    return {name: float(np.asarray(value).reshape(-1)[0]) for name, value in opt.params.items()}
+
+
+def _schedule(request: TrajectoryRequest) -> Any:
+    if request.schedule is None:
+        return None
+    # A cosine schedule without t_max: the core takes the run's steps, as the spec says.
+    return optimizers.schedule(request.schedule.kind, **request.schedule.options())
+
+
+def prepare(request: TrajectoryRequest) -> Scene:
+    """Resolve names and defaults; ValueError (→ 422) for anything the core rejects."""
+    f = landscapes.get(request.landscape)
+    start = f.default_start if request.start is None else request.start
+    minima = np.array(
+        [(m.x, m.y) for m in f.minima if m.kind in ("global", "local")], dtype=float
+    ).reshape(-1, 2)
+    (xmin, xmax), (ymin, ymax) = f.bounds
+    tolerance = CONVERGENCE_TOLERANCE * max(xmax - xmin, ymax - ymin)
+    names = [run.optimizer for run in request.runs]
+    scene = Scene(
+        landscape=f,
+        start=np.asarray(start, dtype=float).reshape(1, 2),
+        steps=request.steps,
+        noise=request.noise,
+        seed=request.seed,
+    )
+    for run, color in zip(request.runs, run_colors(names), strict=True):
+        opt = optimizers.create(run.optimizer, **run.params)
+        scene.runs.append(
+            _PreparedRun(
+                name=run.optimizer,
+                optimizer=opt,
+                params=_resolved_params(opt),
+                color=color,
+                schedule=_schedule(request),
+                tracker=_Tracker(minima=minima, tolerance=tolerance),
+            )
+        )
+    return scene
+
+
+def compute(request: TrajectoryRequest) -> list[RunOutcome]:
+    """Every run of the scene, whole; the same noise sequence for each (common random numbers)."""
+    scene = prepare(request)
+    outcomes = []
+    for run in scene.runs:
+        trajectory = optimizers.run(
+            scene.landscape,
+            run.optimizer,
+            scene.start,
+            scene.steps,
+            noise=scene.noise,
+            seed=scene.seed,
+            schedule=run.schedule,
+        )
+        points, losses = run.tracker.feed(trajectory.points[:, 0, :], trajectory.losses[:, 0])
+        outcomes.append(
+            RunOutcome(
+                optimizer=run.name,
+                params=run.params,
+                color=run.color,
+                points=points,
+                losses=losses,
+                diverged_at=run.tracker.diverged_at,
+                final_loss=run.tracker.final_loss,
+                converged_at=run.tracker.converged_at,
+            )
+        )
+    return outcomes
+
+
+def stream_chunks(
+    scene: Scene, message_id: Any = None, chunk: int = DEFAULT_CHUNK
+) -> Iterator[str]:
+    """JSON `chunk` messages, one block of one run at a time, runs interleaved block by block.
+
+    Interleaving sends every optimizer's first block before any second block, so all paths
+    start drawing at once. Each `next()` does one block of work: the caller checks for
+    cancellation between them. A diverged run stops producing (its generator is closed).
+    """
+    streams = [
+        optimizers.stream(
+            scene.landscape,
+            run.optimizer,
+            scene.start,
+            scene.steps,
+            scene.noise,
+            scene.seed,
+            run.schedule,
+            chunk=chunk,
+        )
+        for run in scene.runs
+    ]
+    active = list(range(len(streams)))
+    try:
+        while active:
+            for i in list(active):
+                run = scene.runs[i]
+                block = next(streams[i], None)
+                if block is None:
+                    active.remove(i)
+                    continue
+                offset, points, losses = block
+                points, losses = run.tracker.feed(np.asarray(points)[:, 0, :], losses[:, 0])
+                if len(losses):
+                    yield dumps(
+                        {
+                            "type": "chunk",
+                            "id": message_id,
+                            "run": i,
+                            "offset": int(offset),
+                            "points": points.tolist(),
+                            "losses": losses.tolist(),
+                        }
+                    )
+                if run.tracker.diverged_at is not None:
+                    streams[i].close()
+                    active.remove(i)
+    finally:
+        for stream in streams:
+            stream.close()
+
+
+def dumps(message: dict[str, Any]) -> str:
+    """Compact JSON; refuses NaN/Infinity, which JSON does not have."""
+    return json.dumps(message, allow_nan=False, separators=(",", ":"))
+
+
+# --- grids --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _ColorScale:
+    log: bool
+    floor: float
+    eps: float
+
+
+def _values(f: Any, resolution: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    (xmin, xmax), (ymin, ymax) = f.bounds
+    x = np.linspace(xmin, xmax, resolution)
+    y = np.linspace(ymin, ymax, resolution)
+    xx, yy = np.meshgrid(x, y)  # xx[i, j] = x[j], yy[i, j] = y[i]
+    with np.errstate(all="ignore"):
+        z = np.asarray(f.value(np.stack([xx, yy], axis=-1)), dtype=float)
+    return x, y, z
+
+
+@lru_cache(maxsize=64)
+def _color_scale(name: str) -> _ColorScale:
+    """Decided once per landscape on the reference grid (see the module docstring)."""
+    f = landscapes.get(name)
+    _, _, z = _values(f, _REFERENCE_RESOLUTION)
+    z = z[np.isfinite(z)]
+    known = [m.value for m in f.minima if m.kind == "global"]
+    floor = float(min([z.min(), *known]))
+    above = z - floor
+    spread = float(above.max())
+    low = float(np.percentile(above, 1))
+    wide = spread > 0 and (low <= 0 or math.log10(spread / low) > LOG_COLOR_DECADES)
+    return _ColorScale(log=wide, floor=floor, eps=max(spread * _LOG_EPS_FRACTION, 1e-300))
+
+
+@lru_cache(maxsize=128)
+def grid(landscape_name: str, resolution: int) -> Grid:
+    """The landscape on a resolution × resolution grid over its bounds, with contour colours.
+
+    Cached per (name, resolution): landscapes are pure, and the page asks for the same grid
+    every time a scene is redrawn. ValueError for an unknown name (lists the valid ones).
+    """
+    f = landscapes.get(landscape_name)
+    x, y, z = _values(f, resolution)
+    scale = _color_scale(landscape_name)
+    if scale.log:
+        with np.errstate(all="ignore"):
+            color = np.log10(np.maximum(z - scale.floor, 0.0) + scale.eps)
+    else:
+        color = z.copy()
+    for array in (x, y, z, color):
+        array.setflags(write=False)
+    return Grid(x=x, y=y, z=z, color=color, log_color=scale.log)
+
+
+def finite_lists(array: np.ndarray) -> list[Any]:
+    """Nested lists for JSON, with any non-finite value as null (JSON has no NaN)."""
+    if np.isfinite(array).all():
+        return array.tolist()
+    return np.where(np.isfinite(array), array, None).tolist()
+
+
+def landscape_names() -> tuple[str, ...]:
+    return tuple(landscapes.names())

@@ -1,0 +1,147 @@
+"""app.scene: the numbers every view (HTTP, WebSocket, exports) is built from."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import landscapes
+import optimizers
+from app import scene
+from app.palette import OPTIMIZER_COLORS
+from app.schemas import CONVERGENCE_TOLERANCE, TrajectoryRequest
+
+
+def _request(**fields: object) -> TrajectoryRequest:
+    body = {"landscape": "rosenbrock", "steps": 50, "runs": [{"optimizer": "sgd"}]}
+    body.update(fields)
+    return TrajectoryRequest.model_validate(body)
+
+
+def test_grid_follows_plotly_convention() -> None:
+    g = scene.grid("rosenbrock", 21)
+    f = landscapes.get("rosenbrock")
+    (xmin, xmax), (ymin, ymax) = f.bounds
+    assert g.x.shape == g.y.shape == (21,)
+    assert g.z.shape == g.color.shape == (21, 21)
+    assert (g.x[0], g.x[-1], g.y[0], g.y[-1]) == (xmin, xmax, ymin, ymax)
+    i, j = 3, 17
+    assert g.z[i, j] == pytest.approx(float(f.value([g.x[j], g.y[i]])))
+
+
+def test_grid_is_cached_and_read_only() -> None:
+    first = scene.grid("saddle", 33)
+    assert scene.grid("saddle", 33) is first
+    with pytest.raises(ValueError, match="read-only"):
+        first.z[0, 0] = 1.0
+
+
+def test_wide_range_is_coloured_on_log_scale() -> None:
+    g = scene.grid("rosenbrock", 64)
+    assert g.log_color
+    assert np.isfinite(g.color).all()
+    # log colouring is monotone in z: the order of the values is kept
+    order = np.argsort(g.z, axis=None)
+    assert (np.diff(g.color.ravel()[order]) >= -1e-12).all()
+    # the spread of colours is in decades, far below the spread of z
+    assert np.ptp(g.color) < 12 < np.ptp(g.z)
+
+
+def test_narrow_range_is_coloured_linearly() -> None:
+    g = scene.grid("rastrigin", 64)
+    assert not g.log_color
+    np.testing.assert_array_equal(g.color, g.z)
+
+
+def test_log_decision_does_not_depend_on_resolution() -> None:
+    for name in landscapes.names():
+        assert scene.grid(name, 16).log_color == scene.grid(name, 300).log_color, name
+
+
+def test_unknown_landscape_grid_names_the_valid_ones() -> None:
+    with pytest.raises(ValueError, match="rosenbrock"):
+        scene.grid("nope", 10)
+
+
+def test_compute_matches_the_core_runner() -> None:
+    request = _request(runs=[{"optimizer": "adam", "params": {"lr": 0.05}}], steps=40)
+    (outcome,) = scene.compute(request)
+    f = landscapes.get("rosenbrock")
+    expected = optimizers.run(f, optimizers.create("adam", lr=0.05), np.array(f.default_start), 40)
+    np.testing.assert_array_equal(outcome.points, expected.points[:, 0, :])
+    np.testing.assert_array_equal(outcome.losses, expected.losses[:, 0])
+    assert outcome.points.shape == (41, 2)
+    assert outcome.final_loss == outcome.losses[-1]
+    assert outcome.diverged_at is None
+    assert outcome.color == OPTIMIZER_COLORS["adam"]
+    assert outcome.params["lr"] == 0.05
+    assert outcome.params["beta2"] == 0.999  # defaults filled in
+
+
+def test_diverged_run_is_truncated_before_the_first_bad_point() -> None:
+    (outcome,) = scene.compute(_request(runs=[{"optimizer": "sgd", "params": {"lr": 1.0}}]))
+    assert outcome.diverged_at is not None
+    assert len(outcome.points) == len(outcome.losses) == outcome.diverged_at
+    assert np.isfinite(outcome.points).all() and np.isfinite(outcome.losses).all()
+    assert outcome.final_loss == outcome.losses[-1]
+    result = outcome.to_result()
+    assert result.diverged_at == outcome.diverged_at
+    assert len(result.points) == outcome.diverged_at
+
+
+def test_converged_at_is_the_first_step_within_tolerance() -> None:
+    request = _request(
+        landscape="ill_conditioned",
+        steps=400,
+        runs=[{"optimizer": "momentum", "params": {"lr": 0.1}}],
+    )
+    (outcome,) = scene.compute(request)
+    f = landscapes.get("ill_conditioned")
+    (xmin, xmax), (ymin, ymax) = f.bounds
+    tolerance = CONVERGENCE_TOLERANCE * max(xmax - xmin, ymax - ymin)
+    target = np.array([[m.x, m.y] for m in f.minima if m.kind == "global"])
+    distance = np.linalg.norm(outcome.points[:, None, :] - target[None], axis=-1).min(axis=1)
+    assert outcome.converged_at is not None
+    assert distance[outcome.converged_at] <= tolerance
+    assert (distance[: outcome.converged_at] > tolerance).all()
+
+
+def test_saddle_never_converges() -> None:
+    (outcome,) = scene.compute(_request(landscape="saddle", steps=100))
+    assert outcome.converged_at is None
+
+
+def test_every_run_sees_the_same_noise() -> None:
+    runs = [{"optimizer": "sgd", "params": {"lr": 0.01}}] * 2
+    first, second = scene.compute(_request(runs=runs, noise=0.5, seed=7))
+    np.testing.assert_array_equal(first.points, second.points)
+    assert first.color != second.color  # a repeat gets a colour of its own
+    (again,) = scene.compute(_request(runs=runs[:1], noise=0.5, seed=7))
+    np.testing.assert_array_equal(again.points, first.points)
+
+
+def test_stream_chunks_reassemble_to_compute() -> None:
+    import json
+
+    request = _request(
+        steps=120,
+        runs=[
+            {"optimizer": "sgd", "params": {"lr": 1.0}},  # diverges
+            {"optimizer": "adam", "params": {"lr": 0.05}},
+        ],
+        noise=0.1,
+        seed=3,
+    )
+    whole = scene.compute(request)
+    prepared = scene.prepare(request)
+    parts: dict[int, list[list[float]]] = {0: [], 1: []}
+    for text in scene.stream_chunks(prepared, "x", chunk=16):
+        message = json.loads(text)
+        assert message["type"] == "chunk" and message["id"] == "x"
+        assert message["offset"] == len(parts[message["run"]])
+        parts[message["run"]].extend(message["points"])
+    for i, outcome in enumerate(whole):
+        np.testing.assert_array_equal(np.array(parts[i]).reshape(-1, 2), outcome.points)
+    summary = prepared.summary()
+    assert [s["diverged_at"] for s in summary] == [o.diverged_at for o in whole]
+    assert [s["final_loss"] for s in summary] == [o.final_loss for o in whole]
