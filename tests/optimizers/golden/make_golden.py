@@ -1,0 +1,409 @@
+"""Record golden trajectories from ``torch.optim`` (run by hand; the suite needs no torch).
+
+    pip install /opt/wheels/torch-2.13.0+cpu-cp311-cp311-manylinux_2_28_x86_64.whl
+    python tests/optimizers/golden/make_golden.py
+
+Torch is fed the project's own NumPy landscape gradients (plus the same NumPy noise,
+drawn one (K, 2) array per update from ``default_rng(seed)``) through ``param.grad``, so
+only optimizer and schedule semantics are compared. Schedules are the real
+``torch.optim.lr_scheduler`` classes. Divergence is marked per SPEC (first point with a
+non-finite coordinate or loss or |coordinate| > 1e6; it and later points NaN).
+
+Writes ``cases.json`` (the case definitions) and ``golden.npz`` (per case: ``points``,
+``diverged_at`` and the learning rate torch used at every update, ``lrs``).
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import numpy as np
+import torch
+
+ROOT = Path(__file__).resolve().parents[3]
+sys.path.insert(0, str(ROOT))
+
+import landscapes  # noqa: E402
+
+HERE = Path(__file__).resolve().parent
+LIMIT = 1e6
+
+S1 = [[-1.5, 2.0]]
+S3 = [[-1.5, 2.0], [0.5, -0.5], [-0.2, 0.8]]
+
+
+def case(cid, optimizer, params, landscape, starts, steps=200, noise=0.0, seed=0, schedule=None):
+    return {
+        "id": cid,
+        "optimizer": optimizer,
+        "params": params,
+        "landscape": landscape,
+        "starts": starts,
+        "steps": steps,
+        "noise": noise,
+        "seed": seed,
+        "schedule": schedule,
+    }
+
+
+CASES = [
+    # sgd
+    case("sgd_rosen", "sgd", {"lr": 1e-3}, "rosenbrock", S3),
+    case("sgd_ill_wd", "sgd", {"lr": 0.1, "weight_decay": 0.1}, "ill_conditioned", [[-7, 2]]),
+    case("sgd_himmel_noise", "sgd", {"lr": 0.01}, "himmelblau", S3, noise=0.5, seed=3),
+    case("sgd_diverge", "sgd", {"lr": 1.5}, "ill_conditioned", [[-7, 2], [3, 0]], steps=60),
+    case("sgd_rows", "sgd", {"lr": [1e-3, 2e-3, 4e-4]}, "rosenbrock", S3),
+    # momentum
+    case("mom_rosen", "momentum", {"lr": 1e-3, "momentum": 0.9}, "rosenbrock", S3),
+    case(
+        "mom_ill_damp_wd",
+        "momentum",
+        {"lr": 0.05, "momentum": 0.5, "dampening": 0.3, "weight_decay": 0.01},
+        "ill_conditioned",
+        [[-7, 2], [5, -1]],
+    ),
+    case("mom_saddle_noise", "momentum", {"lr": 0.01}, "saddle", [[-1, 0.01]], 150, 0.1, 11),
+    case("mom_zero", "momentum", {"lr": 0.05, "momentum": 0.0, "dampening": 0.5}, "booth", S1),
+    case(
+        "mom_rows",
+        "momentum",
+        {"lr": 2e-3, "momentum": [0.0, 0.5, 0.9], "dampening": [0.5, 0.0, 0.2]},
+        "rosenbrock",
+        S3,
+    ),
+    case("mom_diverge", "momentum", {"lr": 0.01, "momentum": 0.9}, "rosenbrock", S1, 100),
+    # nag
+    case("nag_rosen", "nag", {"lr": 1e-3}, "rosenbrock", S3),
+    case(
+        "nag_beale_wd_noise",
+        "nag",
+        {"lr": 1e-3, "momentum": 0.8, "weight_decay": 0.05},
+        "beale",
+        [[1.0, 1.0], [-1.0, 1.5]],
+        noise=0.2,
+        seed=5,
+    ),
+    case(
+        "nag_rows",
+        "nag",
+        {"lr": [0.01, 0.05], "momentum": [0.0, 0.95]},
+        "ill_conditioned",
+        [[-7, 2]],
+    ),
+    # adagrad
+    case("adagrad_rosen", "adagrad", {"lr": 0.5}, "rosenbrock", S3),
+    case(
+        "adagrad_himmel_decay",
+        "adagrad",
+        {"lr": 0.3, "lr_decay": 0.05, "initial_accumulator_value": 0.1, "eps": 1e-6},
+        "himmelblau",
+        S3,
+    ),
+    case(
+        "adagrad_wd_noise",
+        "adagrad",
+        {"lr": 0.2, "weight_decay": 0.2},
+        "rastrigin",
+        S3,
+        200,
+        1.0,
+        2,
+    ),
+    # rmsprop
+    case("rmsprop_rosen", "rmsprop", {"lr": 0.01}, "rosenbrock", S3),
+    case(
+        "rmsprop_ill_mom_wd",
+        "rmsprop",
+        {"lr": 0.01, "alpha": 0.9, "momentum": 0.9, "weight_decay": 0.01},
+        "ill_conditioned",
+        [[-7, 2], [4, 1]],
+    ),
+    case("rmsprop_saddle_noise", "rmsprop", {"lr": 0.02}, "saddle", [[-1, 0.01]], 150, 0.1, 11),
+    case(
+        "rmsprop_rows",
+        "rmsprop",
+        {"lr": 0.01, "momentum": [0.0, 0.9]},
+        "six_hump_camel",
+        [[1.5, 0.8]],
+    ),
+    # adam
+    case("adam_rosen", "adam", {"lr": 0.05}, "rosenbrock", S3),
+    case(
+        "adam_low_beta_wd",
+        "adam",
+        {"lr": 0.02, "beta1": 0.3, "beta2": 0.99, "eps": 1e-6, "weight_decay": 0.1},
+        "beale",
+        [[1.0, 1.0], [-1.0, 1.5]],
+    ),
+    case("adam_rastrigin_noise", "adam", {"lr": 0.05}, "rastrigin", S3, 200, 1.0, 7),
+    case("adam_ackley", "adam", {"lr": 0.1}, "ackley", [[2.5, -1.5]]),
+    case(
+        "adam_rows", "adam", {"lr": [0.01, 0.05, 0.2], "beta1": [0.3, 0.9, 0.6]}, "rosenbrock", S1
+    ),
+    case("adam_goldstein", "adam", {"lr": 0.01}, "goldstein_price", [[-1.0, 1.0]]),
+    case("adam_styblinski", "adam", {"lr": 0.1}, "styblinski_tang", [[0.5, 0.5]]),
+    # schedules
+    case(
+        "sched_step_mom",
+        "momentum",
+        {"lr": 2e-3},
+        "rosenbrock",
+        S3,
+        schedule={"kind": "step", "step_size": 30, "gamma": 0.5},
+    ),
+    case(
+        "sched_exp_adam",
+        "adam",
+        {"lr": 0.1},
+        "himmelblau",
+        S3,
+        schedule={"kind": "exponential", "gamma": 0.98},
+    ),
+    case(
+        "sched_inv_rmsprop",
+        "rmsprop",
+        {"lr": 0.05},
+        "rosenbrock",
+        S3,
+        schedule={"kind": "inverse_time", "decay": 0.05},
+    ),
+    case("sched_cos_default", "adam", {"lr": 0.1}, "rosenbrock", S3, schedule={"kind": "cosine"}),
+    case(
+        "sched_cos_past_tmax",
+        "sgd",
+        {"lr": 0.05},
+        "ill_conditioned",
+        [[-7, 2]],
+        steps=150,
+        schedule={"kind": "cosine", "t_max": 40, "min_factor": 0.1},
+    ),
+    case(
+        "sched_warm_const",
+        "adam",
+        {"lr": 0.05},
+        "rosenbrock",
+        S1,
+        schedule={"kind": "constant", "warmup": 10},
+    ),
+    case(
+        "sched_warm_step",
+        "momentum",
+        {"lr": 1e-3},
+        "rosenbrock",
+        S3,
+        schedule={"kind": "step", "step_size": 25, "gamma": 0.7, "warmup": 5},
+    ),
+    case(
+        "sched_warm_cos",
+        "adam",
+        {"lr": 0.1},
+        "himmelblau",
+        S3,
+        noise=0.3,
+        seed=9,
+        schedule={"kind": "cosine", "t_max": 50, "min_factor": 0.05, "warmup": 20},
+    ),
+    case(
+        "sched_warm1_exp",
+        "nag",
+        {"lr": 5e-4},
+        "rosenbrock",
+        S1,
+        schedule={"kind": "exponential", "gamma": 0.99, "warmup": 1},
+    ),
+    case(
+        "sched_warm_inv_adagrad",
+        "adagrad",
+        {"lr": 0.5},
+        "beale",
+        [[1.0, 1.0]],
+        schedule={"kind": "inverse_time", "decay": 0.1, "warmup": 15},
+    ),
+    case(
+        "sched_rows_cos",
+        "adam",
+        {"lr": [0.02, 0.1]},
+        "rosenbrock",
+        S1,
+        schedule={"kind": "cosine", "t_max": 80, "min_factor": 0.2, "warmup": 8},
+    ),
+]
+
+
+def torch_optimizer(name, params_list, hp):
+    """The torch.optim equivalent of one of our optimizers (scalar hyperparameters)."""
+    o = torch.optim
+    if name == "sgd":
+        return o.SGD(params_list, lr=hp["lr"], weight_decay=hp.get("weight_decay", 0.0))
+    if name == "momentum":
+        return o.SGD(
+            params_list,
+            lr=hp["lr"],
+            momentum=hp.get("momentum", 0.9),
+            dampening=hp.get("dampening", 0.0),
+            weight_decay=hp.get("weight_decay", 0.0),
+        )
+    if name == "nag":
+        momentum = hp.get("momentum", 0.9)
+        return o.SGD(
+            params_list,
+            lr=hp["lr"],
+            momentum=momentum,
+            nesterov=momentum > 0,  # torch refuses nesterov at μ = 0; it is plain SGD then
+            weight_decay=hp.get("weight_decay", 0.0),
+        )
+    if name == "adagrad":
+        return o.Adagrad(
+            params_list,
+            lr=hp["lr"],
+            lr_decay=hp.get("lr_decay", 0.0),
+            eps=hp.get("eps", 1e-10),
+            initial_accumulator_value=hp.get("initial_accumulator_value", 0.0),
+            weight_decay=hp.get("weight_decay", 0.0),
+        )
+    if name == "rmsprop":
+        return o.RMSprop(
+            params_list,
+            lr=hp["lr"],
+            alpha=hp.get("alpha", 0.99),
+            eps=hp.get("eps", 1e-8),
+            momentum=hp.get("momentum", 0.0),
+            weight_decay=hp.get("weight_decay", 0.0),
+        )
+    if name == "adam":
+        return o.Adam(
+            params_list,
+            lr=hp["lr"],
+            betas=(hp.get("beta1", 0.9), hp.get("beta2", 0.999)),
+            eps=hp.get("eps", 1e-8),
+            weight_decay=hp.get("weight_decay", 0.0),
+        )
+    raise KeyError(name)
+
+
+def torch_scheduler(opt, spec, steps, lr):
+    """The real lr_scheduler classes for our schedule spec (None for constant, no warmup)."""
+    if spec is None:
+        return None
+    s = torch.optim.lr_scheduler
+    kind, warmup = spec["kind"], spec.get("warmup", 0)
+    if kind == "constant":
+        main = s.LambdaLR(opt, lambda t: 1.0)
+    elif kind == "step":
+        main = s.StepLR(opt, step_size=spec.get("step_size", 100), gamma=spec.get("gamma", 0.5))
+    elif kind == "exponential":
+        main = s.ExponentialLR(opt, gamma=spec.get("gamma", 0.99))
+    elif kind == "inverse_time":
+        decay = spec.get("decay", 0.01)
+        main = s.LambdaLR(opt, lambda t: 1 / (1 + decay * t))
+    elif kind == "cosine":
+        t_max = spec.get("t_max") or steps
+        main = s.CosineAnnealingLR(opt, T_max=t_max, eta_min=spec.get("min_factor", 0.0) * lr)
+    else:
+        raise KeyError(kind)
+    if warmup == 0:
+        return main
+    linear = s.LinearLR(opt, start_factor=1 / warmup, end_factor=1.0, total_iters=warmup - 1)
+    return s.SequentialLR(opt, [linear, main], milestones=[warmup])
+
+
+def run_torch(c):
+    """Run one case; rows with per-row hyperparameters get one torch optimizer each."""
+    f = landscapes.get(c["landscape"])
+    starts = np.array(c["starts"], dtype=np.float64)
+    hp = c["params"]
+    rows = max([len(v) for v in hp.values() if isinstance(v, list)] or [len(starts)])
+    if len(starts) != rows:
+        starts = np.repeat(starts, rows, axis=0)
+    per_row = any(isinstance(v, list) for v in hp.values())
+    groups = [[i] for i in range(rows)] if per_row else [list(range(rows))]
+    tensors, optims, scheds = [], [], []
+    for g in groups:
+        row_hp = {k: (v[g[0]] if isinstance(v, list) else v) for k, v in hp.items()}
+        p = torch.tensor(starts[g], dtype=torch.float64, requires_grad=True)
+        opt = torch_optimizer(c["optimizer"], [p], row_hp)
+        tensors.append(p)
+        optims.append(opt)
+        scheds.append(torch_scheduler(opt, c["schedule"], c["steps"], row_hp["lr"]))
+
+    rng = np.random.default_rng(c["seed"])
+    steps = c["steps"]
+    points = np.empty((steps + 1, rows, 2))
+    points[0] = starts
+    lrs = np.empty((steps, len(groups)))
+    for t in range(steps):
+        theta = np.concatenate([p.detach().numpy() for p in tensors])
+        with np.errstate(all="ignore"):
+            grad = f.grad(theta)
+            if c["noise"] > 0:
+                grad = grad + c["noise"] * rng.standard_normal((rows, 2))
+        for gi, (g, p, opt, sched) in enumerate(zip(groups, tensors, optims, scheds, strict=True)):
+            p.grad = torch.from_numpy(np.ascontiguousarray(grad[g]))
+            lrs[t, gi] = opt.param_groups[0]["lr"]
+            opt.step()
+            if sched is not None:
+                sched.step()
+        points[t + 1] = np.concatenate([p.detach().numpy() for p in tensors])
+
+    with np.errstate(all="ignore"):
+        losses = f.value(points)
+    bad = ~(np.abs(points) <= LIMIT).all(axis=-1) | ~np.isfinite(losses)
+    diverged_at = np.where(bad.any(axis=0), np.argmax(bad, axis=0), -1)
+    for k in range(rows):
+        if diverged_at[k] >= 0:
+            points[diverged_at[k] :, k] = np.nan
+    return points, diverged_at, lrs
+
+
+def spec_factors(spec, steps):
+    """factor(t) exactly as SPEC "Schedules" words it, written independently of the package."""
+    out = []
+    kind = spec["kind"]
+    warmup = spec.get("warmup", 0)
+    for t in range(steps):
+        if t < warmup:
+            out.append((t + 1) / warmup)
+            continue
+        u = t - warmup
+        if kind == "constant":
+            out.append(1.0)
+        elif kind == "step":
+            out.append(spec.get("gamma", 0.5) ** (u // spec.get("step_size", 100)))
+        elif kind == "exponential":
+            out.append(spec.get("gamma", 0.99) ** u)
+        elif kind == "inverse_time":
+            out.append(1 / (1 + spec.get("decay", 0.01) * u))
+        else:
+            t_max = spec.get("t_max") or steps
+            m = spec.get("min_factor", 0.0)
+            out.append(m + (1 - m) * (1 + np.cos(np.pi * u / t_max)) / 2)
+    return np.array(out)
+
+
+def main() -> None:
+    torch.set_default_dtype(torch.float64)
+    arrays = {}
+    for c in CASES:
+        points, diverged_at, lrs = run_torch(c)
+        if c["schedule"] is not None:
+            # torch's scheduler must follow the spec's factor(t) (up to rounding)
+            base = np.array([c["params"]["lr"]]).ravel()
+            expected = spec_factors(c["schedule"], c["steps"])[:, None] * base[None, :]
+            np.testing.assert_allclose(lrs, expected, rtol=1e-12, atol=0, err_msg=c["id"])
+        if "diverge" in c["id"]:
+            assert (diverged_at >= 0).any(), f"{c['id']} should diverge"
+        else:
+            assert (diverged_at < 0).all(), f"{c['id']} diverged unexpectedly"
+        arrays[f"{c['id']}/points"] = points
+        arrays[f"{c['id']}/diverged_at"] = diverged_at
+        arrays[f"{c['id']}/lrs"] = lrs
+        print(f"{c['id']:<26} rows={points.shape[1]} diverged_at={diverged_at.tolist()}")
+    np.savez_compressed(HERE / "golden.npz", **arrays)
+    (HERE / "cases.json").write_text(json.dumps(CASES, indent=1) + "\n")
+    print(f"torch {torch.__version__}: {len(CASES)} cases -> golden.npz, cases.json")
+
+
+if __name__ == "__main__":
+    main()
