@@ -32,7 +32,12 @@ LANDSCAPE = Landscape(
     # The literature's domain is [−32.768, 32.768]²; this view shows the funnel.
     bounds=((-5.0, 5.0), (-5.0, 5.0)),
     default_start=(-3.2, 2.4),
-    minima=(Minimum(0.0, 0.0, 0.0, "global"),),
+    minima=(
+        Minimum(0.0, 0.0, 0.0, "global"),
+        # The ripple that holds plain gradient descent from the default start
+        # (refined by Newton's method in 50-digit arithmetic).
+        Minimum(-2.973139419924383, 1.9821399503814776, 7.9617112746898275, "local"),
+    ),
     fn=_f,
     grad_fn=_grad,
     about="The ripples hold small steps in shallow local minima; "
