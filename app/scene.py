@@ -16,6 +16,7 @@ reference grid, so the page and an export at another resolution colour alike.
 
 from __future__ import annotations
 
+import contextvars
 import json
 import math
 from collections.abc import Iterator
@@ -271,6 +272,26 @@ def stream_chunks(
     finally:
         for stream in streams:
             stream.close()
+
+
+class ChunkStream:
+    """`stream_chunks` made safe to advance from any worker thread, one call at a time.
+
+    The core's generators hold `np.errstate` (a context variable) open across their
+    yields, and a thread pool runs each call in a fresh context; so every step — and the
+    final close — runs inside one `contextvars.Context` owned by this stream.
+    """
+
+    def __init__(self, scene: Scene, message_id: Any = None, chunk: int = DEFAULT_CHUNK) -> None:
+        self._context = contextvars.copy_context()
+        self._chunks = stream_chunks(scene, message_id, chunk)
+
+    def next(self) -> str | None:
+        """The next chunk message, or None when every run is done."""
+        return self._context.run(next, self._chunks, None)
+
+    def close(self) -> None:
+        self._context.run(self._chunks.close)
 
 
 def dumps(message: dict[str, Any]) -> str:

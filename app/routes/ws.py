@@ -1,5 +1,212 @@
-"""Placeholder router; its owner replaces this file."""
+"""WS /ws/trajectories: the live channel that makes the sliders live.
 
-from fastapi import APIRouter
+Protocol (client → server): {"type": "run", "id": <any JSON value, optional>, ...the
+TrajectoryRequest fields...}. Server → client, every message echoing the run's id:
+{"type": "meta", "runs": [{optimizer, params, color}], "steps"}, then
+{"type": "chunk", "run": i, "offset": k, "points": [[x, y], ...], "losses": [...]} as the
+points are computed (runs interleaved block by block), then {"type": "done", "runs":
+[{optimizer, diverged_at, final_loss, converged_at}]}. Bad input gets
+{"type": "error", "id", "detail"} naming the field and its range; the socket stays open.
+
+Latest wins: a new `run` (even an invalid one) cancels the run that is streaming, and waits
+for it to stop before anything else is sent, so no message of the cancelled run follows the
+new run's `meta` (or its `error`). Each block is computed in a worker thread, off the event
+loop; between blocks the stream checks whether it was cancelled or the client left, so a
+disconnect stops the computation within one block.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import anyio.to_thread
+from fastapi import APIRouter, WebSocket, WebSocketDisconnect
+from pydantic import ValidationError
+
+from app import scene
+from app.schemas import TrajectoryRequest
 
 router = APIRouter()
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class StreamState:
+    """What one streaming run shares between the event loop and its worker thread."""
+
+    id: Any
+    cancelled: threading.Event = field(default_factory=threading.Event)
+    finished: threading.Event = field(default_factory=threading.Event)
+    blocks: int = 0
+    # True while the stream awaits a send (no worker thread runs): only then may the task
+    # be cancelled outright. During a block it stops at the next check instead, because a
+    # cancelled await does not stop the thread, and the stream must not be closed under it.
+    sending: bool = False
+
+
+# Called in the worker thread after each computed block. Tests use it to prove that a
+# disconnect stops the computation; None in production.
+block_hook: Callable[[StreamState], None] | None = None
+
+
+class BadMessageError(Exception):
+    """A client message that cannot be run; its text goes back as the error detail."""
+
+    def __init__(self, detail: str, message_id: Any = None, *, supersedes: bool = False) -> None:
+        super().__init__(detail)
+        self.detail = detail
+        self.id = message_id
+        # A `run` that cannot be run still cancels the one streaming (latest wins).
+        self.supersedes = supersedes
+
+
+def _reject_constant(name: str) -> None:
+    raise ValueError(f"{name} is not a number JSON allows")
+
+
+def _describe(error: ValidationError) -> str:
+    """`field: message` per issue; pydantic's messages already state the allowed range."""
+    parts = []
+    for issue in error.errors():
+        where = ".".join(str(p) for p in issue["loc"]) or "request"
+        message = issue["msg"].removeprefix("Value error, ")
+        parts.append(f"{where}: {message}")
+    return "; ".join(parts)
+
+
+def parse_run(text: str) -> tuple[Any, TrajectoryRequest]:
+    """(id, request) from a client message, or BadMessageError saying what is wrong."""
+    try:
+        message = json.loads(text, parse_constant=_reject_constant)
+    except ValueError as exc:
+        raise BadMessageError(f"invalid JSON: {exc}") from exc
+    if not isinstance(message, dict):
+        raise BadMessageError('a message must be a JSON object with "type": "run"')
+    message_id = message.pop("id", None)
+    kind = message.pop("type", None)
+    if kind != "run":
+        raise BadMessageError(f'unknown message type {kind!r}; the only type is "run"', message_id)
+    try:
+        return message_id, TrajectoryRequest.model_validate(message)
+    except ValidationError as exc:
+        raise BadMessageError(_describe(exc), message_id, supersedes=True) from exc
+    except ValueError as exc:
+        raise BadMessageError(str(exc), message_id, supersedes=True) from exc
+
+
+def _next_block(chunks: scene.ChunkStream, state: StreamState) -> str | None:
+    """One block of work in the worker thread; None when done or cancelled."""
+    if state.cancelled.is_set():
+        return None
+    text = chunks.next()
+    state.blocks += 1
+    if block_hook is not None:
+        block_hook(state)
+    return text
+
+
+class _Connection:
+    """One socket: a receive loop plus at most one streaming task."""
+
+    def __init__(self, websocket: WebSocket) -> None:
+        self.websocket = websocket
+        self.send_lock = asyncio.Lock()
+        self.task: asyncio.Task[None] | None = None
+        self.state: StreamState | None = None
+
+    async def send(self, text: str, state: StreamState | None = None) -> None:
+        async with self.send_lock:
+            if state is not None:
+                state.sending = True
+            try:
+                await self.websocket.send_text(text)
+            finally:
+                if state is not None:
+                    state.sending = False
+
+    async def cancel(self) -> None:
+        """Stop the streaming run and wait until it can send nothing more."""
+        if self.state is not None:
+            self.state.cancelled.set()
+            if self.task is not None and self.state.sending:
+                self.task.cancel()  # e.g. stuck on a client that stopped reading
+        if self.task is not None:
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await self.task
+        self.task = self.state = None
+
+    def start(self, message_id: Any, request: TrajectoryRequest) -> None:
+        self.state = StreamState(id=message_id)
+        self.task = asyncio.create_task(self._stream(request, self.state))
+
+    async def _stream(self, request: TrajectoryRequest, state: StreamState) -> None:
+        try:
+            prepared = scene.prepare(request)
+            meta = {"type": "meta", "id": state.id, "runs": prepared.meta(), "steps": request.steps}
+            await self.send(scene.dumps(meta), state)
+            chunks = scene.ChunkStream(prepared, state.id)
+            try:
+                while True:
+                    text = await anyio.to_thread.run_sync(_next_block, chunks, state)
+                    if text is None or state.cancelled.is_set():
+                        break
+                    await self.send(text, state)
+            finally:
+                chunks.close()  # never under a running worker: see StreamState.sending
+            if not state.cancelled.is_set():
+                done = {"type": "done", "id": state.id, "runs": prepared.summary()}
+                await self.send(scene.dumps(done), state)
+        except ValueError as exc:  # the core rejected a value: name it, keep the socket
+            if not state.cancelled.is_set():
+                await self.send(_error(state.id, str(exc)), state)
+        except (asyncio.CancelledError, WebSocketDisconnect):
+            raise
+        except Exception:
+            log.exception("streaming run %r failed", state.id)
+            if not state.cancelled.is_set():
+                await self.send(_error(state.id, "internal error while computing the run"), state)
+        finally:
+            state.finished.set()
+
+
+async def _receive_text(websocket: WebSocket) -> str:
+    """The next message as text; a binary frame is read as UTF-8 rather than crashing."""
+    message = await websocket.receive()
+    if message["type"] == "websocket.disconnect":
+        raise WebSocketDisconnect(message.get("code", 1000))
+    if message.get("text") is not None:
+        return message["text"]
+    return (message.get("bytes") or b"").decode("utf-8", errors="replace")
+
+
+def _error(message_id: Any, detail: str) -> str:
+    return scene.dumps({"type": "error", "id": message_id, "detail": detail})
+
+
+@router.websocket("/ws/trajectories")
+async def trajectories_ws(websocket: WebSocket) -> None:
+    await websocket.accept()
+    connection = _Connection(websocket)
+    try:
+        while True:
+            text = await _receive_text(websocket)
+            try:
+                message_id, request = parse_run(text)
+            except BadMessageError as bad:
+                if bad.supersedes:
+                    await connection.cancel()
+                await connection.send(_error(bad.id, bad.detail))
+                continue
+            await connection.cancel()
+            connection.start(message_id, request)
+    except WebSocketDisconnect:
+        pass
+    finally:
+        await connection.cancel()

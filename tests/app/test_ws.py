@@ -1,0 +1,193 @@
+"""WS /ws/trajectories: streaming, latest-wins cancellation, errors, disconnects."""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+from starlette.testclient import WebSocketTestSession
+
+from app.routes import ws as ws_route
+from app.schemas import MAX_STEPS
+
+SCENE: dict[str, Any] = {
+    "landscape": "rosenbrock",
+    "start": [-1.5, 2.0],
+    "steps": 300,
+    "runs": [
+        {"optimizer": "sgd", "params": {"lr": 0.001}},
+        {"optimizer": "momentum", "params": {"lr": 0.001}},
+        {"optimizer": "adam", "params": {"lr": 0.05}},
+    ],
+    "noise": 0.05,
+    "seed": 11,
+}
+# Enough work that it cannot finish unnoticed: 12 runs × 10,000 steps.
+BIG: dict[str, Any] = {**SCENE, "steps": MAX_STEPS, "runs": [{"optimizer": "adam"}] * 12}
+
+
+def _run(socket: WebSocketTestSession, message_id: Any, scene: dict[str, Any]) -> None:
+    socket.send_json({"type": "run", "id": message_id, **scene})
+
+
+def _until_done(socket: WebSocketTestSession, message_id: Any) -> list[dict[str, Any]]:
+    """Every message up to and including the `done` (or `error`) of `message_id`."""
+    messages = []
+    while True:
+        message = socket.receive_json()
+        messages.append(message)
+        if message["id"] == message_id and message["type"] in ("done", "error"):
+            return messages
+
+
+def test_streams_meta_chunks_done_matching_the_http_reply(client: TestClient) -> None:
+    with client.websocket_connect("/ws/trajectories") as socket:
+        _run(socket, "r1", SCENE)
+        messages = _until_done(socket, "r1")
+    assert all(m["id"] == "r1" for m in messages)
+    meta, *chunks, done = messages
+    assert meta["type"] == "meta" and meta["steps"] == SCENE["steps"]
+    assert [r["optimizer"] for r in meta["runs"]] == ["sgd", "momentum", "adam"]
+    assert all(r["color"].startswith("#") for r in meta["runs"])
+    assert meta["runs"][2]["params"]["beta1"] == 0.9
+    assert {c["type"] for c in chunks} == {"chunk"}
+    assert len(chunks) > len(SCENE["runs"])  # streamed in pieces, not one message per run
+    # interleaved: every run's first block goes out before any run's second
+    assert [c["run"] for c in chunks[:3]] == [0, 1, 2]
+
+    reply = client.post("/api/trajectories", json=SCENE).json()["runs"]
+    for i, expected in enumerate(reply):
+        mine = [c for c in chunks if c["run"] == i]
+        assert [c["offset"] for c in mine] == sorted(c["offset"] for c in mine)
+        points = [p for c in mine for p in c["points"]]
+        losses = [v for c in mine for v in c["losses"]]
+        assert points == expected["points"] and losses == expected["losses"]
+        summary = done["runs"][i]
+        assert summary["optimizer"] == expected["optimizer"]
+        for key in ("diverged_at", "final_loss", "converged_at"):
+            assert summary[key] == expected[key]
+
+
+def test_diverged_run_stops_streaming_and_reports_where(client: TestClient) -> None:
+    scene = {**SCENE, "runs": [{"optimizer": "sgd", "params": {"lr": 5.0}}], "noise": 0.0}
+    with client.websocket_connect("/ws/trajectories") as socket:
+        _run(socket, 7, scene)
+        _, *chunks, done = _until_done(socket, 7)
+    (summary,) = done["runs"]
+    assert summary["diverged_at"] is not None
+    assert sum(len(c["points"]) for c in chunks) == summary["diverged_at"]
+
+
+def test_latest_run_wins(client: TestClient, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Hold the first run after its first block until it has been cancelled, so it cannot
+    # finish before the second run arrives, whatever the machine's speed.
+    def hold_first(state: ws_route.StreamState) -> None:
+        if state.id == "old":
+            state.cancelled.wait(timeout=30)
+
+    monkeypatch.setattr(ws_route, "block_hook", hold_first)
+    with client.websocket_connect("/ws/trajectories") as socket:
+        _run(socket, "old", BIG)
+        assert socket.receive_json()["id"] == "old"  # its meta: the old run is streaming
+        _run(socket, "new", SCENE)
+        messages = _until_done(socket, "new")
+    ids = [m["id"] for m in messages]
+    new_meta = ids.index("new")
+    assert messages[new_meta]["type"] == "meta"
+    assert "old" not in ids[new_meta:]
+    assert not any(m["type"] == "done" and m["id"] == "old" for m in messages)
+    assert messages[-1]["type"] == "done"
+
+
+def test_rapid_runs_only_the_last_completes(client: TestClient) -> None:
+    with client.websocket_connect("/ws/trajectories") as socket:
+        for i in range(5):
+            _run(socket, i, {**SCENE, "steps": 2000, "seed": i})
+        messages = _until_done(socket, 4)
+    last_meta = next(n for n, m in enumerate(messages) if m["id"] == 4)
+    assert all(m["id"] == 4 for m in messages[last_meta:])
+    assert [m["id"] for m in messages if m["type"] == "done"] == [4]
+    assert sum(len(m["points"]) for m in messages[last_meta:] if m["type"] == "chunk") == 3 * 2001
+
+
+@pytest.mark.parametrize(
+    ("text", "words"),
+    [
+        ("{not json", ["invalid JSON"]),
+        ("[1, 2]", ["object"]),
+        ('{"type": "stop", "id": 3}', ["unknown message type", "run"]),
+        ('{"type": "run", "id": 3, "landscape": "rosenbrock", "runs": [], "noise": NaN}', ["NaN"]),
+    ],
+)
+def test_bad_messages_get_an_error_and_the_socket_stays_usable(
+    client: TestClient, text: str, words: list[str]
+) -> None:
+    with client.websocket_connect("/ws/trajectories") as socket:
+        socket.send_text(text)
+        error = socket.receive_json()
+        assert error["type"] == "error"
+        for word in words:
+            assert word in error["detail"]
+        _run(socket, "after", {**SCENE, "steps": 10})
+        assert _until_done(socket, "after")[-1]["type"] == "done"
+
+
+@pytest.mark.parametrize(
+    ("change", "words"),
+    [
+        ({"steps": MAX_STEPS + 1}, ["steps", str(MAX_STEPS)]),
+        ({"runs": [{"optimizer": "sgd"}] * 13}, ["runs", "12"]),
+        ({"landscape": "moon"}, ["landscape", "rosenbrock"]),
+        ({"runs": [{"optimizer": "adam", "params": {"lr": -1}}]}, ["lr", "10"]),
+        ({"schedule": {"kind": "cosine", "min_factor": 3}}, ["min_factor", "1"]),
+    ],
+)
+def test_invalid_run_errors_name_field_and_range(
+    client: TestClient, change: dict[str, Any], words: list[str]
+) -> None:
+    with client.websocket_connect("/ws/trajectories") as socket:
+        _run(socket, "bad", {**SCENE, **change})
+        error = socket.receive_json()
+        assert error["type"] == "error" and error["id"] == "bad"
+        for word in words:
+            assert word in error["detail"]
+        _run(socket, "good", {**SCENE, "steps": 10})
+        assert _until_done(socket, "good")[-1]["type"] == "done"
+
+
+def test_binary_frame_is_read_as_text(client: TestClient) -> None:
+    with client.websocket_connect("/ws/trajectories") as socket:
+        socket.send_bytes(
+            b'{"type": "run", "id": "b", "landscape": "saddle", '
+            b'"steps": 5, "runs": [{"optimizer": "sgd"}]}'
+        )
+        assert _until_done(socket, "b")[-1]["type"] == "done"
+
+
+def test_disconnect_stops_the_computation(
+    client: TestClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    states: list[ws_route.StreamState] = []
+    held = threading.Event()
+
+    def hold_until_cancelled(state: ws_route.StreamState) -> None:
+        if not states:
+            states.append(state)
+        if state.blocks == 2:
+            held.set()
+            # Block here until the server noticed the client left; the stream must then
+            # stop instead of computing the remaining blocks.
+            state.cancelled.wait(timeout=30)
+
+    monkeypatch.setattr(ws_route, "block_hook", hold_until_cancelled)
+    with client.websocket_connect("/ws/trajectories") as socket:
+        _run(socket, "gone", BIG)
+        assert socket.receive_json()["type"] == "meta"
+        assert held.wait(timeout=30)
+    (state,) = states
+    assert state.finished.wait(timeout=30)
+    assert state.cancelled.is_set()
+    total_blocks = 12 * (MAX_STEPS // 50 + 1)
+    assert state.blocks <= 3 < total_blocks
