@@ -43,6 +43,7 @@ _CJK_FONT_FILES = (
     "/usr/share/fonts/truetype/fonts-japanese-gothic.ttf",
 )
 
+_MARKER_LABELS = (("global minimum", "global"), ("local minimum", "local"), ("saddle", "saddle"))
 WHITE = "#FFFFFF"
 TEXT = "#222222"
 FRAME = "#888888"
@@ -207,7 +208,7 @@ class FrameRenderer:
             return
         legend_width = 0
         if self.layout == "overlay" or len(self.scene.runs) <= 1:
-            texts = [run.label for run in self.scene.runs] + ["start", "minimum"]
+            texts = [run.label for run in self.scene.runs] + [t for t, _ in _MARKER_LABELS]
             swatch = self.small_size * 1.6
             wanted = max(small.getlength(t) for t in texts) + swatch + 3 * self.pad
             legend_width = int(min(wanted, 0.3 * W))
@@ -331,7 +332,16 @@ class FrameRenderer:
             )
             y += row
         y += row / 3
-        for label, kind in (("start", "start"), ("minimum", "global")):
+        kinds = {m.kind for m in self.scene.minima}
+        entries = [("start", "start")]
+        entries += [(label, kind) for label, kind in _MARKER_LABELS if kind in kinds]
+        half = row * 0.42
+        for label, kind in entries:
+            # A mid-grey tile behind the marker: white minimum markers vanish on white.
+            draw.rectangle(
+                (x + swatch / 2 - half, y - half, x + swatch / 2 + half, y + half),
+                fill=hex_rgb(FRAME),
+            )
             self._marker(draw, x + swatch / 2, y, kind, hex_rgb)
             draw.text((x + swatch + self.pad, y), label, fill=hex_rgb(TEXT), font=font, anchor="lm")
             y += row
@@ -451,9 +461,15 @@ class FrameRenderer:
                         fill=ink(run.color),
                         width=max(2, self.line_width + 1),
                     )
-            else:
+            elif 0 <= x <= panel.w and 0 <= y <= panel.h:
                 draw.ellipse(
                     (x - r, y - r, x + r, y + r), fill=ink(run.color), outline=ink("#000000")
+                )
+            else:
+                # Off the plot: a hollow head pinned to the edge, in the direction it went.
+                x, y = min(max(x, r), panel.w - r), min(max(y, r), panel.h - r)
+                draw.ellipse(
+                    (x - r, y - r, x + r, y + r), outline=ink(run.color), width=max(2, r // 2)
                 )
 
     def frame(self, step: int) -> Image.Image:

@@ -1,0 +1,293 @@
+"""`gradscape export`: every scene option of the page, validated by the API's own models.
+
+    gradscape export --landscape rosenbrock --optimizers sgd,adam --lr adam=0.05 \\
+        --steps 300 -o race.gif
+
+Options become an ExportRequest (the body of POST /api/exports), so a bad value gets the
+same message as the API's 422 and exit code 2. Hyperparameters: `--lr adam=0.05` (or
+`--lr 0.05` for every optimizer) and the general `--param adam.beta1=0.8`; when one
+optimizer is listed twice, `adam#2.lr=0.1` addresses the second. Schedules:
+`--schedule cosine --warmup 20 --t-max 500`, or `--schedule-option t_max=500`.
+A negative start is written `--start=-1.5,2` or `--start -1.5 2`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any, TextIO
+
+from pydantic import ValidationError
+
+from app.schemas import ExportRequest
+
+_EXTENSIONS = {
+    ".gif": "gif",
+    ".mp4": "mp4",
+    ".html": "html",
+    ".htm": "html",
+    ".png": "png",
+    ".csv": "csv",
+    ".json": "json",
+}
+_SCHEDULE_OPTIONS = ("step_size", "gamma", "decay", "t_max", "min_factor", "warmup")
+_DEFAULT_OPTIMIZERS = "sgd,momentum,nag,adagrad,rmsprop,adam"
+
+
+def add_export_parser(subparsers: Any) -> argparse.ArgumentParser:
+    """Register `export` on the `gradscape` command; sets handler=run."""
+    parser = subparsers.add_parser(
+        "export",
+        help="export a scene as GIF, MP4, HTML, PNG, CSV or JSON",
+        description=__doc__.split("\n\n", 1)[1] if __doc__ else None,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    scene = parser.add_argument_group("scene (as on the page)")
+    scene.add_argument("--landscape", default="rosenbrock", help="landscape name (gradscape list)")
+    scene.add_argument(
+        "--optimizers",
+        default=_DEFAULT_OPTIMIZERS,
+        help=f"comma-separated optimizer names, raced in order (default {_DEFAULT_OPTIMIZERS})",
+    )
+    scene.add_argument(
+        "--lr",
+        action="append",
+        default=[],
+        metavar="[OPT=]VALUE",
+        help="learning rate: adam=0.05 for one optimizer, 0.05 for all; repeatable, or a,b",
+    )
+    scene.add_argument(
+        "--param",
+        action="append",
+        default=[],
+        metavar="[OPT.]NAME=VALUE",
+        help="any hyperparameter: adam.beta1=0.8, or beta1=0.8 for every optimizer that has it",
+    )
+    scene.add_argument(
+        "--start",
+        nargs="+",
+        metavar="X,Y",
+        help="start point 'x,y' or 'x y' (the landscape's default start if left out)",
+    )
+    scene.add_argument("--steps", type=int, default=200, help="optimizer updates (default 200)")
+    scene.add_argument("--noise", type=float, default=0.0, help="gradient noise σ (default 0)")
+    scene.add_argument("--seed", type=int, default=0, help="noise seed (default 0)")
+    schedule = parser.add_argument_group("learning-rate schedule")
+    schedule.add_argument(
+        "--schedule",
+        metavar="KIND",
+        help="constant, step, exponential, inverse_time or cosine",
+    )
+    schedule.add_argument("--warmup", type=int, help="linear warmup updates")
+    schedule.add_argument("--step-size", type=int, help="step: updates between decays")
+    schedule.add_argument("--gamma", type=float, help="step/exponential: decay factor")
+    schedule.add_argument("--decay", type=float, help="inverse_time: lr/(1+decay·t)")
+    schedule.add_argument("--t-max", type=int, help="cosine: period (default: steps)")
+    schedule.add_argument("--min-factor", type=float, help="cosine: eta_min as a fraction of lr")
+    schedule.add_argument(
+        "--schedule-option",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help=f"any schedule option ({', '.join(_SCHEDULE_OPTIONS)}); repeatable",
+    )
+    output = parser.add_argument_group("output")
+    output.add_argument("-o", "--output", required=True, type=Path, help="file to write")
+    output.add_argument(
+        "--format",
+        choices=("gif", "mp4", "html", "png", "csv", "json"),
+        help="file format (default: from the output's extension)",
+    )
+    output.add_argument("--width", type=int, default=800, help="pixels, ≤ 1920 (default 800)")
+    output.add_argument("--height", type=int, default=600, help="pixels, ≤ 1080 (default 600)")
+    output.add_argument("--fps", type=int, default=20, help="frames per second, 1–60 (default 20)")
+    output.add_argument(
+        "--frames", type=int, help="animation frames, ≤ 2000 (default min(steps + 1, 150))"
+    )
+    output.add_argument(
+        "--layout",
+        choices=("overlay", "side_by_side", "side-by-side"),
+        default="overlay",
+        help="one plot, or one panel per optimizer (default overlay)",
+    )
+    output.add_argument("--frame", type=int, help="PNG: the step to show (default: the last)")
+    output.add_argument("--title", default="", help="extra title text")
+    output.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    parser.set_defaults(handler=run, export_parser=parser)
+    return parser
+
+
+def _number(text: str, what: str) -> float:
+    try:
+        return float(text)
+    except ValueError:
+        raise ValueError(f"{what}: {text!r} is not a number") from None
+
+
+def _split_assignments(values: list[str]) -> list[str]:
+    return [part.strip() for value in values for part in value.split(",") if part.strip()]
+
+
+def _target_runs(target: str, names: list[str], flag: str) -> list[int]:
+    """Run indices addressed by 'adam' (every adam run) or 'adam#2' (the second)."""
+    name, _, nth = target.partition("#")
+    matches = [i for i, n in enumerate(names) if n == name]
+    if not matches:
+        raise ValueError(f"{flag}: {name!r} is not among --optimizers ({','.join(names)})")
+    if nth:
+        if not nth.isdigit() or not 1 <= int(nth) <= len(matches):
+            raise ValueError(f"{flag}: {target!r}: {name} is listed {len(matches)} time(s)")
+        return [matches[int(nth) - 1]]
+    return matches
+
+
+def build_request(args: argparse.Namespace) -> dict[str, Any]:
+    """The ExportRequest body the options describe (validation is the model's job)."""
+    import optimizers
+
+    names = [n.strip() for n in args.optimizers.split(",") if n.strip()]
+    params: list[dict[str, float]] = [{} for _ in names]
+    for item in _split_assignments(args.lr):
+        target, sep, value = item.rpartition("=")
+        runs = _target_runs(target, names, "--lr") if sep else range(len(names))
+        for i in runs:
+            params[i]["lr"] = _number(value, f"--lr {item}")
+    for item in _split_assignments(args.param):
+        key, sep, value = item.partition("=")
+        if not sep:
+            raise ValueError(f"--param {item!r}: expected [OPTIMIZER.]NAME=VALUE")
+        target, dot, name = key.rpartition(".")
+        if dot:
+            runs = _target_runs(target, names, "--param")
+        else:
+            runs = []
+            for i, n in enumerate(names):
+                try:
+                    known = {p.name for p in optimizers.spec(n)}
+                except ValueError:
+                    known = set()  # an unknown optimizer is reported by validation
+                if name in known:
+                    runs.append(i)
+            if not runs:
+                raise ValueError(f"--param {item!r}: no listed optimizer has a parameter {name!r}")
+        for i in runs:
+            params[i][name] = _number(value, f"--param {item}")
+
+    body: dict[str, Any] = {
+        "landscape": args.landscape,
+        "steps": args.steps,
+        "runs": [{"optimizer": n, "params": p} for n, p in zip(names, params, strict=True)],
+        "noise": args.noise,
+        "seed": args.seed,
+        "width": args.width,
+        "height": args.height,
+        "fps": args.fps,
+        "layout": args.layout.replace("-", "_"),
+        "title": args.title,
+    }
+    if args.start:
+        parts = [p for value in args.start for p in value.split(",") if p.strip()]
+        if len(parts) != 2:
+            raise ValueError(f"--start: expected x,y, got {' '.join(args.start)!r}")
+        body["start"] = [_number(p, "--start") for p in parts]
+    for key in ("frames", "frame"):
+        if getattr(args, key) is not None:
+            body[key] = getattr(args, key)
+    body["format"] = args.format or _EXTENSIONS.get(args.output.suffix.lower())
+    if body["format"] is None:
+        raise ValueError(
+            f"cannot tell the format from {args.output.name!r}; pass --format "
+            f"(gif, mp4, html, png, csv or json) or use one of {', '.join(_EXTENSIONS)}"
+        )
+    schedule: dict[str, Any] = {}
+    for option in _SCHEDULE_OPTIONS:
+        if getattr(args, option, None) is not None:
+            schedule[option] = getattr(args, option)
+    for item in _split_assignments(args.schedule_option):
+        key, sep, value = item.partition("=")
+        key = key.strip().replace("-", "_")
+        if not sep or key not in _SCHEDULE_OPTIONS:
+            raise ValueError(
+                f"--schedule-option {item!r}: expected NAME=VALUE with NAME one of "
+                f"{', '.join(_SCHEDULE_OPTIONS)}"
+            )
+        number = _number(value, f"--schedule-option {item}")
+        schedule[key] = int(number) if number.is_integer() and key != "gamma" else number
+    if args.schedule is not None or schedule:
+        body["schedule"] = {"kind": args.schedule or "constant", **schedule}
+    return body
+
+
+def describe(error: ValidationError) -> str:
+    """One line per problem, 'field: message', as the API's 422 lists them."""
+    lines = []
+    for issue in error.errors():
+        where = ".".join(str(part) for part in issue["loc"]) or "request"
+        message = issue["msg"].removeprefix("Value error, ")
+        lines.append(f"{where}: {message}")
+    return "; ".join(lines)
+
+
+class ProgressBar:
+    """A text bar on stderr, redrawn in place on a terminal; silent when piped."""
+
+    def __init__(self, label: str, stream: TextIO | None = None, width: int = 30) -> None:
+        self.stream = stream if stream is not None else sys.stderr
+        self.label = label
+        self.width = width
+        self.tty = bool(getattr(self.stream, "isatty", lambda: False)())
+        self._shown = -1
+
+    def __call__(self, fraction: float) -> None:
+        percent = int(fraction * 100)
+        if not self.tty or percent == self._shown:
+            return
+        self._shown = percent
+        filled = round(self.width * fraction)
+        bar = "#" * filled + "-" * (self.width - filled)
+        self.stream.write(f"\r{self.label} [{bar}] {percent:3d}%")
+        self.stream.flush()
+
+    def close(self) -> None:
+        if self.tty and self._shown >= 0:
+            self.stream.write("\n")
+            self.stream.flush()
+
+
+def run(args: argparse.Namespace) -> int:
+    """Handler of `gradscape export`; bad options exit with code 2 and the model's message."""
+    from app.export.pipeline import run_export
+
+    parser: argparse.ArgumentParser = args.export_parser
+    try:
+        request = ExportRequest.model_validate(build_request(args))
+    except ValidationError as error:
+        parser.error(describe(error))
+    except ValueError as error:
+        parser.error(str(error))
+    output: Path = args.output
+    directory = output.parent if str(output.parent) else Path(".")
+    if not directory.is_dir():
+        parser.error(f"output directory {str(directory)!r} does not exist")
+    # Written next to the target and renamed at the end: no half-written file on failure.
+    handle, temporary = tempfile.mkstemp(
+        prefix=".gradscape-", suffix=f".{request.format}", dir=directory
+    )
+    os.close(handle)
+    os.chmod(temporary, 0o644)  # mkstemp's 0600 is for secrets; this is a shareable file
+    bar = ProgressBar(f"{request.format} {output.name}")
+    try:
+        run_export(request, Path(temporary), None if args.quiet else bar)
+        os.replace(temporary, output)
+    except ValueError as error:
+        parser.error(str(error))
+    finally:
+        bar.close()
+        Path(temporary).unlink(missing_ok=True)
+    if not args.quiet:
+        size = output.stat().st_size
+        print(f"wrote {output} ({size / 1024:.0f} KiB)", file=sys.stderr)
+    return 0
