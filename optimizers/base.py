@@ -73,20 +73,24 @@ def _format_range(spec: HyperParam) -> str:
     return f"[{spec.min:g}, {spec.max:g}]"
 
 
+def _show(value: Any) -> str:
+    return repr(value.item() if isinstance(value, np.generic) else value)
+
+
 def check_value(owner: str, spec: HyperParam, value: Any) -> Value:
     """Validate one hyperparameter: a finite number in range, or a 1-D array of them.
 
     Returns a float, or a read-only float64 array of shape (K,) for per-row values.
     """
     where = f"{owner}: {spec.name}"
-    if isinstance(value, bool | np.bool_ | str | bytes):
+    if value is None or isinstance(value, bool | np.bool_ | str | bytes):
         raise ValueError(f"{where} must be a number in {_format_range(spec)}, got {value!r}")
     if isinstance(value, numbers.Real):
         number = float(value)
         if not np.isfinite(number) or not spec.min <= number <= spec.max:
-            raise ValueError(f"{where}={value!r} is out of range {_format_range(spec)}")
+            raise ValueError(f"{where}={_show(value)} is out of range {_format_range(spec)}")
         if spec.integer and number != int(number):
-            raise ValueError(f"{where} must be a whole number, got {value!r}")
+            raise ValueError(f"{where} must be a whole number, got {_show(value)}")
         return number
     try:
         array = np.array(value, dtype=np.float64)
@@ -104,7 +108,7 @@ def check_value(owner: str, spec: HyperParam, value: Any) -> Value:
     bad = ~np.isfinite(array) | (array < spec.min) | (array > spec.max)
     if bad.any():
         i = int(np.argmax(bad))
-        raise ValueError(f"{where}[{i}]={array[i]!r} is out of range {_format_range(spec)}")
+        raise ValueError(f"{where}[{i}]={array[i].item()!r} is out of range {_format_range(spec)}")
     if spec.integer and (array != np.round(array)).any():
         raise ValueError(f"{where} must be whole numbers")
     array.setflags(write=False)

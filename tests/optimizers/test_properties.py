@@ -1,0 +1,229 @@
+"""Properties of the runner: batching, per-row values, noise, divergence, streaming."""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import landscapes
+import optimizers
+
+NAMES = optimizers.names()
+
+# a few valid hyperparameter settings per optimizer, inside the spec ranges
+SETTINGS = {
+    "sgd": [{"lr": 1e-3}, {"lr": 5e-3, "weight_decay": 0.1}],
+    "momentum": [{"lr": 1e-3}, {"lr": 2e-3, "momentum": 0.5, "dampening": 0.3}],
+    "nag": [{"lr": 1e-3}, {"lr": 1e-3, "momentum": 0.99, "weight_decay": 0.05}],
+    "adagrad": [{"lr": 0.1}, {"lr": 0.3, "lr_decay": 0.1, "initial_accumulator_value": 0.5}],
+    "rmsprop": [{"lr": 0.01}, {"lr": 0.01, "momentum": 0.9, "alpha": 0.9}],
+    "adam": [{"lr": 0.05}, {"lr": 0.02, "beta1": 0.3, "beta2": 0.99, "weight_decay": 0.1}],
+}
+SCHEDULES = [
+    None,
+    optimizers.schedule("step", step_size=7, gamma=0.5),
+    optimizers.schedule("exponential", gamma=0.95, warmup=4),
+    optimizers.schedule("inverse_time", decay=0.1),
+    optimizers.schedule("cosine", t_max=9, min_factor=0.1, warmup=3),
+]
+
+
+@st.composite
+def scenes(draw: st.DrawFn) -> dict:
+    f = landscapes.get(draw(st.sampled_from(landscapes.names())))
+    (x0, x1), (y0, y1) = f.bounds
+    rows = draw(st.integers(1, 5))
+    xs = draw(st.lists(st.floats(x0, x1), min_size=rows, max_size=rows))
+    ys = draw(st.lists(st.floats(y0, y1), min_size=rows, max_size=rows))
+    name = draw(st.sampled_from(NAMES))
+    return {
+        "f": f,
+        "name": name,
+        "params": draw(st.sampled_from(SETTINGS[name])),
+        "starts": np.column_stack([xs, ys]),
+        "steps": draw(st.integers(0, 40)),
+        "schedule": draw(st.sampled_from(SCHEDULES)),
+    }
+
+
+def _run(scene: dict, starts: np.ndarray | None = None, **kwargs) -> optimizers.Trajectory:
+    opt = optimizers.create(scene["name"], **kwargs.pop("params", scene["params"]))
+    return optimizers.run(
+        scene["f"],
+        opt,
+        scene["starts"] if starts is None else starts,
+        scene["steps"],
+        schedule=scene["schedule"],
+        **kwargs,
+    )
+
+
+@settings(max_examples=60, deadline=None)
+@given(scenes())
+def test_batch_equals_single_runs(scene: dict) -> None:
+    batch = _run(scene)
+    for k, start in enumerate(scene["starts"]):
+        single = _run(scene, starts=start)
+        np.testing.assert_array_equal(batch.points[:, k], single.points[:, 0])
+        np.testing.assert_array_equal(batch.losses[:, k], single.losses[:, 0])
+        assert batch.diverged_at[k] == single.diverged_at[0]
+
+
+@settings(max_examples=40, deadline=None)
+@given(scenes(), st.data())
+def test_per_row_hyperparameters_equal_separate_runs(scene: dict, data: st.DataObject) -> None:
+    rows = len(scene["starts"])
+    specs = {s.name: s for s in optimizers.spec(scene["name"])}
+    chosen = data.draw(st.sets(st.sampled_from(sorted(specs)), min_size=1))
+    per_row = dict(scene["params"])
+    for name in chosen:
+        s = specs[name]
+        low, high = (s.min, min(s.max, 0.05)) if name == "lr" else (s.min, s.max)
+        per_row[name] = data.draw(
+            st.lists(st.floats(low, high), min_size=rows, max_size=rows).map(np.array)
+        )
+    together = _run(scene, params=per_row)
+    for k in range(rows):
+        row = {n: (v[k] if isinstance(v, np.ndarray) else v) for n, v in per_row.items()}
+        alone = _run(scene, starts=scene["starts"][k], params=row)
+        np.testing.assert_array_equal(together.points[:, k], alone.points[:, 0])
+        assert together.diverged_at[k] == alone.diverged_at[0]
+
+
+@settings(max_examples=30, deadline=None)
+@given(scenes(), st.integers(0, 2**32), st.floats(0.01, 3.0))
+def test_noise_is_reproducible_and_seeded(scene: dict, seed: int, sigma: float) -> None:
+    first = _run(scene, noise=sigma, seed=seed)
+    again = _run(scene, noise=sigma, seed=seed)
+    np.testing.assert_array_equal(first.points, again.points)
+    np.testing.assert_array_equal(first.losses, again.losses)
+    if scene["steps"] > 0 and (first.diverged_at == -1).all():
+        other = _run(scene, noise=sigma, seed=seed + 1)
+        assert not np.array_equal(first.points[1:], other.points[1:])
+
+
+def test_noise_is_one_draw_per_update_in_order() -> None:
+    """SGD's steps reveal the noise: it must be σ·z_t, z_t the t-th (K, 2) draw."""
+    f = landscapes.get("booth")
+    starts = np.array([[1.0, 2.0], [-3.0, 0.5], [0.0, 0.0]])
+    lr, sigma, steps = 1e-3, 0.7, 25
+    traj = optimizers.run(f, optimizers.create("sgd", lr=lr), starts, steps, noise=sigma, seed=42)
+    rng = np.random.default_rng(42)
+    theta = starts
+    for t in range(steps):
+        theta = theta + -lr * (f.grad(theta) + sigma * rng.standard_normal((3, 2)))
+        np.testing.assert_array_equal(traj.points[t + 1], theta)
+
+
+def test_every_optimizer_sees_the_same_noise() -> None:
+    """Common random numbers: the noise recovered from SGD's and momentum's steps agrees."""
+    f = landscapes.get("himmelblau")
+    lr, mu, sigma, steps = 1e-3, 0.9, 0.8, 30
+    start = np.array([[0.5, -0.5], [2.0, 1.0]])
+    sgd = optimizers.run(f, optimizers.create("sgd", lr=lr), start, steps, noise=sigma, seed=3)
+    mom = optimizers.run(
+        f, optimizers.create("momentum", lr=lr, momentum=mu), start, steps, noise=sigma, seed=3
+    )
+    z_sgd = (sgd.points[:-1] - sgd.points[1:]) / lr - f.grad(sgd.points[:-1])
+    buf = (mom.points[:-1] - mom.points[1:]) / lr  # b_t, the direction of update t
+    g = buf.copy()
+    g[1:] -= mu * buf[:-1]  # b_t = μ·b_{t−1} + g_t
+    z_mom = g - f.grad(mom.points[:-1])
+    np.testing.assert_allclose(z_sgd, z_mom, atol=1e-8)
+    assert np.abs(z_sgd).max() > 0.1
+
+
+@pytest.mark.parametrize(
+    ("landscape", "name", "params", "start"),
+    [
+        ("ill_conditioned", "sgd", {"lr": 1.5}, (-7.0, 2.0)),
+        ("rosenbrock", "sgd", {"lr": 0.01}, (-1.5, 2.0)),
+        ("rosenbrock", "momentum", {"lr": 0.01}, (-1.5, 2.0)),
+        ("rosenbrock", "nag", {"lr": 0.05}, (-1.5, 2.0)),
+        ("goldstein_price", "sgd", {"lr": 1.0}, (-1.0, 1.0)),
+        ("saddle", "rmsprop", {"lr": 10.0, "momentum": 0.9999}, (0.1, 0.1)),
+    ],
+)
+def test_divergence_is_marked_without_warnings(
+    landscape: str, name: str, params: dict, start: tuple
+) -> None:
+    f = landscapes.get(landscape)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        with np.errstate(all="raise"):  # would raise if the runner let a float error out
+            traj = optimizers.run(f, optimizers.create(name, **params), start, 3000)
+    at = int(traj.diverged_at[0])
+    assert at > 0
+    assert np.isnan(traj.points[at:]).all() and np.isnan(traj.losses[at:]).all()
+    assert np.isfinite(traj.points[:at]).all() and np.isfinite(traj.losses[:at]).all()
+    assert (np.abs(traj.points[:at]) <= optimizers.LIMIT).all()
+    # the state before divergence is the plain result: a shorter run ends at the same point
+    short = optimizers.run(f, optimizers.create(name, **params), start, at - 1)
+    np.testing.assert_array_equal(short.points, traj.points[:at])
+    assert short.diverged_at[0] == -1
+
+
+def test_divergence_is_per_row() -> None:
+    f = landscapes.get("ill_conditioned")
+    opt = optimizers.create("sgd", lr=[0.5, 1.5, 0.9])
+    traj = optimizers.run(f, opt, (-7.0, 2.0), 200)
+    assert traj.diverged_at[0] == -1 and traj.diverged_at[2] == -1
+    assert traj.diverged_at[1] > 0
+    assert np.isfinite(traj.points[:, [0, 2]]).all()
+
+
+def test_magnitude_limit_counts_as_divergence() -> None:
+    """|coordinate| > 1e6 diverges even while everything is still finite."""
+    f = landscapes.get("ill_conditioned")
+    traj = optimizers.run(f, optimizers.create("sgd", lr=1.5), (0.0, 1.0), 40)
+    at = int(traj.diverged_at[0])
+    # y_t = (1 − 2·1.5)^t = (−2)^t leaves [−1e6, 1e6] at t = 20 (2^20 ≈ 1.05e6)
+    assert at == 20
+
+
+@settings(max_examples=40, deadline=None)
+@given(scenes(), st.integers(1, 50), st.sampled_from([0.0, 0.5]))
+def test_stream_concatenated_equals_run(scene: dict, chunk: int, sigma: float) -> None:
+    opt = optimizers.create(scene["name"], **scene["params"])
+    args = (scene["f"], opt, scene["starts"], scene["steps"])
+    kw = {"noise": sigma, "seed": 11, "schedule": scene["schedule"]}
+    whole = optimizers.run(*args, **kw)
+    blocks = list(optimizers.stream(*args, chunk=chunk, **kw))
+    offsets = [b.offset for b in blocks]
+    assert offsets == list(range(0, scene["steps"] + 1, chunk))
+    for offset, points, losses in blocks:
+        assert len(points) == len(losses) <= chunk
+        assert not points.flags.writeable
+        assert offset >= 0
+    np.testing.assert_array_equal(np.concatenate([b.points for b in blocks]), whole.points)
+    np.testing.assert_array_equal(np.concatenate([b.losses for b in blocks]), whole.losses)
+    np.testing.assert_array_equal(blocks[-1].diverged_at, whole.diverged_at)
+
+
+def test_stream_reports_divergence_as_it_happens() -> None:
+    f = landscapes.get("ill_conditioned")
+    blocks = list(optimizers.stream(f, optimizers.create("sgd", lr=1.5), (0.0, 1.0), 60, chunk=10))
+    seen = [int(b.diverged_at[0]) for b in blocks]
+    assert seen == [-1, -1, 20, 20, 20, 20, 20]
+
+
+def test_cosine_t_max_defaults_to_steps() -> None:
+    sched = optimizers.schedule("cosine")
+    np.testing.assert_allclose(
+        sched.factors(5), [1, (1 + np.cos(np.pi / 5)) / 2, *sched.factors(5)[2:]]
+    )
+    assert sched.factors(5)[-1] == pytest.approx((1 + np.cos(4 * np.pi / 5)) / 2)
+    explicit = optimizers.schedule("cosine", t_max=5)
+    np.testing.assert_array_equal(sched.factors(5), explicit.factors(5))
+
+
+def test_warmup_then_schedule_from_its_end() -> None:
+    sched = optimizers.schedule("step", step_size=2, gamma=0.5, warmup=4)
+    np.testing.assert_allclose(sched.factors(9), [0.25, 0.5, 0.75, 1, 1, 1, 0.5, 0.5, 0.25])
+    cosine = optimizers.schedule("cosine", t_max=2, min_factor=0.0)
+    # past t_max the cosine comes back up (torch's periodic continuation)
+    np.testing.assert_allclose(cosine.factors(5), [1, 0.5, 0, 0.5, 1], atol=1e-15)
