@@ -1,0 +1,448 @@
+// Controls only change the state; `syncControls` writes the state back into them (after a
+// preset, a URL, a key press). Optimizer cards and sliders are generated from
+// /api/optimizers, schedule options from its "schedules".
+
+import {
+  SPEEDS, controlVisible, defaultSchedule, getCatalog, landscapeMeta, optimizerSpec,
+  sceneState, setParam, state, toURL, update,
+} from "./state.js";
+import { has, t } from "./i18n.js";
+
+const $ = (id) => document.getElementById(id);
+
+export function fmtNumber(v) {
+  if (v === null || v === undefined || Number.isNaN(v)) return "";
+  if (v === 0) return "0";
+  const a = Math.abs(v);
+  if (a < 1e-4 || a >= 1e6) return v.toExponential(3).replace(/\.?0+e/, "e");
+  return String(Number(v.toPrecision(6)));
+}
+
+function parseNumber(text) {
+  if (typeof text !== "string" || text.trim() === "") return null;
+  const v = Number(text);
+  return Number.isFinite(v) ? v : null;
+}
+
+// ------------------------------------------------------------------ slider mapping
+function sliderScale(p) {
+  if (p.log) {
+    const hi = Math.log10(p.max);
+    const lo = p.min > 0 ? Math.log10(p.min) : hi - 8;
+    return {
+      min: lo,
+      max: hi,
+      step: (hi - lo) / 400,
+      toValue: (s) => (p.min <= 0 && s <= lo + 1e-9 ? p.min : Number((10 ** s).toPrecision(3))),
+      toSlider: (v) => (v <= 0 ? lo : Math.min(hi, Math.max(lo, Math.log10(v)))),
+    };
+  }
+  const step = p.integer ? 1 : (p.max - p.min) / 1000;
+  return {
+    min: p.min,
+    max: p.max,
+    step,
+    toValue: (s) => (p.integer ? Math.round(Number(s)) : Number(Number(s).toPrecision(4))),
+    toSlider: (v) => v,
+  };
+}
+
+function paramLabel(name) {
+  return has(`param.${name}`) ? t(`param.${name}`) : name;
+}
+
+function paramHelp(param) {
+  return has(`help.${param.name}`) ? t(`help.${param.name}`) : param.help || "";
+}
+
+function showError(message) {
+  const el = $("run-error");
+  el.hidden = !message;
+  el.textContent = message || "";
+}
+
+// ------------------------------------------------------------------ optimizer cards
+function buildOptimizerCards() {
+  const list = $("optimizer-list");
+  list.replaceChildren();
+  for (const opt of getCatalog().optimizers) {
+    const card = document.createElement("div");
+    card.className = "opt-card";
+    card.dataset.optimizer = opt.name;
+    card.dataset.ctlGroup = opt.name;
+    card.style.setProperty("--opt-color", opt.color);
+
+    const head = document.createElement("label");
+    head.className = "opt-head";
+    head.dataset.ctl = `${opt.name}.toggle`;
+    head.innerHTML = `<input type="checkbox" data-testid="toggle-${opt.name}">
+      <span class="swatch"></span><span class="opt-title"></span>`;
+    head.querySelector(".opt-title").textContent = opt.title || opt.name;
+    const toggle = head.querySelector("input");
+    toggle.addEventListener("change", () => {
+      const enabled = new Set(state.optimizers);
+      if (toggle.checked) enabled.add(opt.name);
+      else enabled.delete(opt.name);
+      const ordered = getCatalog().optimizers.map((o) => o.name).filter((n) => enabled.has(n));
+      update({ optimizers: ordered });
+    });
+    const headRow = document.createElement("div");
+    headRow.className = "opt-head-row";
+    const fixedTitle = document.createElement("span");
+    fixedTitle.className = "opt-fixed-title";
+    fixedTitle.innerHTML = '<span class="swatch"></span><span class="opt-title"></span>';
+    fixedTitle.querySelector(".opt-title").textContent = opt.title || opt.name;
+    headRow.append(head, fixedTitle);
+    card.append(headRow);
+
+    for (const p of opt.params) card.append(buildParamRow(opt, p));
+    list.append(card);
+  }
+}
+
+function buildParamRow(opt, p) {
+  const row = document.createElement("div");
+  row.className = "param";
+  row.dataset.ctl = `${opt.name}.${p.name}`;
+  row.dataset.param = p.name;
+  const id = `p-${opt.name}-${p.name}`;
+  const scale = sliderScale(p);
+  row.innerHTML = `<label for="${id}" class="param-name"></label>
+    <input type="range" class="slider" data-testid="slider-${opt.name}-${p.name}"
+      min="${scale.min}" max="${scale.max}" step="${scale.step}">
+    <input type="number" class="num" id="${id}" data-testid="param-${opt.name}-${p.name}"
+      step="any" min="${p.min}" max="${p.max}">`;
+  const slider = row.querySelector(".slider");
+  const field = row.querySelector(".num");
+  slider.addEventListener("input", () => {
+    const value = scale.toValue(Number(slider.value));
+    field.value = fmtNumber(value);
+    field.classList.remove("invalid");
+    setParam(opt.name, p.name, value);
+  });
+  const commit = (final) => {
+    const value = parseNumber(field.value);
+    if (value === null || value < p.min || value > p.max || (p.integer && !Number.isInteger(value))) {
+      const message = t(p.integer ? "error.intRange" : "error.range", {
+        name: `${opt.title || opt.name} ${p.name}`, min: fmtNumber(p.min), max: fmtNumber(p.max),
+      });
+      field.classList.add("invalid");
+      field.title = message;
+      showError(message);
+      if (final) {
+        field.value = fmtNumber(state.params[opt.name][p.name]);
+        field.classList.remove("invalid");
+      }
+      return;
+    }
+    field.classList.remove("invalid");
+    field.title = "";
+    showError(null);
+    slider.value = scale.toSlider(value);
+    setParam(opt.name, p.name, value);
+  };
+  field.addEventListener("input", () => commit(false));
+  field.addEventListener("change", () => commit(true));
+  return row;
+}
+
+// ------------------------------------------------------------------ schedule options
+function buildScheduleOptions() {
+  const box = $("schedule-options");
+  box.replaceChildren();
+  const kind = state.schedule.kind;
+  const spec = getCatalog().schedules.find((x) => x.kind === kind);
+  const options = (spec ? spec.options : []).map((o) => (typeof o === "string" ? { name: o } : o));
+  if (!options.some((o) => o.name === "warmup")) options.push({ name: "warmup", min: 0, integer: true });
+  // Warmup last: it applies to every kind.
+  options.sort((a, b) => (a.name === "warmup") - (b.name === "warmup"));
+  for (const o of options) {
+    const wrap = document.createElement("div");
+    const id = `schedule-${o.name}`;
+    wrap.innerHTML = `<label for="${id}"></label>
+      <input type="number" id="${id}" data-testid="schedule-${o.name}" step="${o.integer ? 1 : "any"}">`;
+    const label = wrap.querySelector("label");
+    label.textContent = has(`schedule.opt.${o.name}`) ? t(`schedule.opt.${o.name}`) : o.name;
+    label.title = o.help || "";
+    const field = wrap.querySelector("input");
+    const min = o.min ?? 0;
+    const max = o.max ?? Infinity;
+    field.min = String(min);
+    if (Number.isFinite(max)) field.max = String(max);
+    field.placeholder = t("schedule.default");
+    field.dataset.option = o.name;
+    field.addEventListener("input", () => {
+      const text = field.value.trim();
+      const schedule = { ...state.schedule };
+      if (text === "") {
+        if (o.name === "warmup") schedule.warmup = 0;
+        else delete schedule[o.name];
+      } else {
+        const v = parseNumber(text);
+        if (v === null || v < min || v > max || (o.integer && !Number.isInteger(v))) {
+          field.classList.add("invalid");
+          showError(t(o.integer ? "error.intRange" : "error.range", {
+            name: label.textContent, min: fmtNumber(min), max: fmtNumber(max),
+          }));
+          return;
+        }
+        schedule[o.name] = v;
+      }
+      field.classList.remove("invalid");
+      showError(null);
+      update({ schedule });
+    });
+    box.append(wrap);
+  }
+  box.dataset.kind = kind;
+}
+
+// ------------------------------------------------------------------ static selects
+function fillSelects() {
+  const catalog = getCatalog();
+  const landscape = $("landscape");
+  landscape.replaceChildren();
+  for (const [name, meta] of catalog.landscapes) {
+    const option = new Option(has(`landscape.${name}`) ? t(`landscape.${name}`) : meta.title, name);
+    landscape.append(option);
+  }
+  const preset = $("preset");
+  preset.replaceChildren(new Option(t("preset.none"), ""));
+  for (const p of catalog.presets) preset.append(new Option(p.title[state.lang] || p.title.en, p.id));
+  const schedule = $("schedule");
+  schedule.replaceChildren();
+  for (const s of catalog.schedules) schedule.append(new Option(t(`schedule.kind.${s.kind}`), s.kind));
+  const speed = $("speed");
+  speed.replaceChildren();
+  for (const v of SPEEDS) speed.append(new Option(`${v}×`, String(v)));
+}
+
+function buildTeacherChoices() {
+  const box = $("teacher-choices");
+  const checked = new Set(
+    [...box.querySelectorAll("input:checked")].map((el) => el.value),
+  );
+  if (!box.dataset.built) ["adam.lr"].forEach((k) => checked.add(k));
+  box.dataset.built = "1";
+  box.replaceChildren();
+  const keys = ["preset", "landscape", "mode", "view", "optimizers", "steps", "start", "noise", "seed",
+                "schedule", "share", "export"];
+  const add = (key, label) => {
+    const el = document.createElement("label");
+    el.innerHTML = `<input type="checkbox" value="${key}"><span></span>`;
+    el.querySelector("span").textContent = label;
+    el.querySelector("input").checked = checked.has(key);
+    box.append(el);
+  };
+  for (const key of keys) add(key, t(`teacher.ctl.${key}`));
+  for (const name of state.optimizers) {
+    const opt = optimizerSpec(name);
+    for (const p of opt.params) add(`${name}.${p.name}`, `${opt.title || name} ${p.name}`);
+  }
+}
+
+export function teacherLink() {
+  const chosen = [...$("teacher-choices").querySelectorAll("input:checked")].map((el) => el.value);
+  return toURL({ ...state, show: chosen.length ? chosen : ["none"], hide: [], presentation: false });
+}
+
+async function copyText(text) {
+  try {
+    await navigator.clipboard.writeText(text);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+// ------------------------------------------------------------------ wiring
+export function buildControls({ onPresentation }) {
+  fillSelects();
+  buildOptimizerCards();
+  buildScheduleOptions();
+  buildTeacherChoices();
+
+  $("landscape").addEventListener("change", (e) => {
+    const meta = landscapeMeta(e.target.value);
+    update({ landscape: meta.name, start: [...meta.default_start], t: null });
+  });
+  $("preset").addEventListener("change", (e) => {
+    const preset = getCatalog().presets.find((p) => p.id === e.target.value);
+    if (!preset) {
+      update({ preset: null });
+      return;
+    }
+    update({ ...sceneState(preset.scene), preset: preset.id });
+  });
+  $("mode").addEventListener("change", (e) => update({ mode: e.target.value }));
+  $("view").addEventListener("change", (e) => update({ view: e.target.value }));
+
+  const intField = (id, key, min, max) => {
+    const el = $(id);
+    const commit = (final) => {
+      const v = parseNumber(el.value);
+      if (v === null || !Number.isInteger(v) || v < min || v > max) {
+        el.classList.add("invalid");
+        showError(t("error.intRange", { name: t(`${key}.label`), min, max }));
+        if (final) {
+          el.value = String(state[key]);
+          el.classList.remove("invalid");
+        }
+        return;
+      }
+      el.classList.remove("invalid");
+      showError(null);
+      update({ [key]: v });
+    };
+    el.addEventListener("input", () => commit(false));
+    el.addEventListener("change", () => commit(true));
+  };
+  intField("steps", "steps", 1, 10000);
+  intField("seed", "seed", 0, 4294967295);
+
+  const noise = $("noise");
+  const commitNoise = (final) => {
+    const v = parseNumber(noise.value);
+    if (v === null || v < 0 || v > 100) {
+      noise.classList.add("invalid");
+      showError(t("error.range", { name: t("noise.label"), min: 0, max: 100 }));
+      if (final) {
+        noise.value = fmtNumber(state.noise);
+        noise.classList.remove("invalid");
+      }
+      return;
+    }
+    noise.classList.remove("invalid");
+    showError(null);
+    update({ noise: v });
+  };
+  noise.addEventListener("input", () => commitNoise(false));
+  noise.addEventListener("change", () => commitNoise(true));
+
+  for (const [i, id] of ["start-x", "start-y"].entries()) {
+    $(id).addEventListener("change", (e) => {
+      const v = parseNumber(e.target.value);
+      if (v === null || Math.abs(v) > 1e6) {
+        e.target.value = fmtNumber(state.start[i]);
+        return;
+      }
+      const start = [...state.start];
+      start[i] = v;
+      update({ start });
+    });
+  }
+
+  $("schedule").addEventListener("change", (e) => {
+    update({ schedule: { ...defaultSchedule(e.target.value), warmup: state.schedule.warmup || 0 } });
+  });
+
+  $("speed").addEventListener("change", (e) => update({ speed: Number(e.target.value) }));
+  $("loop").addEventListener("change", (e) => update({ loop: e.target.checked }));
+  $("present").addEventListener("click", () => onPresentation(!state.presentation));
+  $("lang").addEventListener("click", () => update({ lang: state.lang === "ja" ? "en" : "ja" }));
+
+  $("share").addEventListener("click", async () => {
+    const url = toURL();
+    $("share-url").value = url;
+    const ok = await copyText(url);
+    $("share-feedback").textContent = ok ? t("share.copied") : t("share.select");
+    if (!ok) $("share-url").select();
+  });
+  $("teacher").addEventListener("toggle", () => buildTeacherChoices());
+  $("teacher-make").addEventListener("click", async () => {
+    const url = teacherLink();
+    $("teacher-url").value = url;
+    const ok = await copyText(url);
+    $("share-feedback").textContent = ok ? t("share.copied") : t("share.select");
+    if (!ok) $("teacher-url").select();
+  });
+}
+
+/** Write the state into every control (skipping a field the user is typing in). */
+export function syncControls(changed) {
+  const active = document.activeElement;
+  const setValue = (el, text) => {
+    if (el !== active && el.value !== text) el.value = text;
+  };
+  if (!changed || changed.has("lang")) {
+    fillSelects();
+    buildScheduleOptions();
+    for (const card of document.querySelectorAll(".opt-card")) {
+      for (const row of card.querySelectorAll(".param")) {
+        const p = optimizerSpec(card.dataset.optimizer).params.find((x) => x.name === row.dataset.param);
+        const label = row.querySelector(".param-name");
+        label.textContent = paramLabel(p.name);
+        label.title = paramHelp(p);
+        row.title = paramHelp(p);
+      }
+    }
+    $("lang").textContent = state.lang === "ja" ? "English" : "日本語";
+    buildTeacherChoices();
+  }
+  setValue($("landscape"), state.landscape);
+  setValue($("preset"), state.preset || "");
+  setValue($("mode"), state.mode);
+  setValue($("view"), state.view);
+  $("view").disabled = state.mode !== "overlay";
+  setValue($("steps"), String(state.steps));
+  setValue($("seed"), String(state.seed));
+  setValue($("noise"), fmtNumber(state.noise));
+  setValue($("start-x"), fmtNumber(state.start[0]));
+  setValue($("start-y"), fmtNumber(state.start[1]));
+  setValue($("speed"), String(state.speed));
+  $("loop").checked = state.loop;
+
+  const meta = landscapeMeta();
+  $("formula").textContent = meta.formula;
+
+  const preset = getCatalog().presets.find((p) => p.id === state.preset);
+  $("preset-text").hidden = !preset;
+  $("preset-text").textContent = preset ? preset.text[state.lang] || preset.text.en : "";
+
+  if ($("schedule-options").dataset.kind !== state.schedule.kind) buildScheduleOptions();
+  setValue($("schedule"), state.schedule.kind);
+  for (const field of $("schedule-options").querySelectorAll("input")) {
+    const v = state.schedule[field.dataset.option];
+    setValue(field, v === undefined || v === null ? "" : fmtNumber(v));
+  }
+
+  for (const card of document.querySelectorAll(".opt-card")) {
+    const name = card.dataset.optimizer;
+    const on = state.optimizers.includes(name);
+    card.classList.toggle("off", !on);
+    card.querySelector(`[data-testid="toggle-${name}"]`).checked = on;
+    for (const row of card.querySelectorAll(".param")) {
+      const p = optimizerSpec(name).params.find((x) => x.name === row.dataset.param);
+      const value = state.params[name][p.name];
+      const slider = row.querySelector(".slider");
+      const field = row.querySelector(".num");
+      if (slider !== active) slider.value = sliderScale(p).toSlider(value);
+      if (field !== active || parseNumber(field.value) !== value) {
+        if (field !== active) field.value = fmtNumber(value);
+      }
+      row.classList.toggle("changed", value !== p.default);
+    }
+  }
+  if (changed && changed.has("optimizers")) buildTeacherChoices();
+  applyVisibility();
+}
+
+/** Teacher mode: hide controls the link did not choose; hide groups left empty. */
+export function applyVisibility() {
+  for (const el of document.querySelectorAll("[data-ctl]")) {
+    el.hidden = !controlVisible(el.dataset.ctl);
+  }
+  for (const card of document.querySelectorAll(".opt-card")) {
+    const toggleShown = controlVisible(`${card.dataset.optimizer}.toggle`);
+    card.classList.toggle("fixed", !toggleShown);
+  }
+  // Deepest groups first, so an emptied card also empties its section.
+  const groups = [...document.querySelectorAll("[data-ctl-group]")].reverse();
+  for (const group of groups) {
+    const items = [...group.querySelectorAll("[data-ctl]")];
+    group.hidden = items.length > 0 && items.every((el) => el.hidden);
+  }
+  const teacher = state.show.length > 0 || state.hide.length > 0;
+  $("teacher-note").hidden = !teacher;
+  document.body.classList.toggle("teacher-mode", teacher);
+}
