@@ -21,17 +21,20 @@ from app.export.jobs import ExportJobs, Job, TooManyJobsError
 from app.export.pipeline import MEDIA_TYPES
 from app.schemas import ExportJob, ExportRequest
 
+_create_lock = threading.Lock()
+
 
 @asynccontextmanager
 async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     yield
-    jobs = getattr(app.state, "export_jobs", None)
+    with _create_lock:
+        jobs = getattr(app.state, "export_jobs", None)
+        app.state.export_jobs = None  # a restarted app (tests) gets a fresh table
     if jobs is not None:
         jobs.shutdown()  # cancels running exports and removes their temp files
 
 
 router = APIRouter(prefix="/api/exports", tags=["exports"], lifespan=_lifespan)
-_create_lock = threading.Lock()
 
 
 def _jobs(request: Request) -> ExportJobs:

@@ -1,0 +1,179 @@
+"""Every export format through the real core: the files decode and hold the scene's numbers."""
+
+from __future__ import annotations
+
+import csv
+import json
+import re
+import subprocess
+from html.parser import HTMLParser
+from pathlib import Path
+from typing import Any
+
+import imageio_ffmpeg
+import pytest
+from PIL import Image
+
+import landscapes
+from app.export.pipeline import run_export
+from app.scene import compute
+from app.schemas import ExportRequest
+
+W, H, FRAMES, STEPS = 200, 150, 10, 30
+# sgd at lr=0.01 leaves Rosenbrock's valley within a few steps: a diverged run.
+RUNS = [
+    {"optimizer": "adam", "params": {"lr": 0.05}},
+    {"optimizer": "sgd", "params": {"lr": 0.01}},
+    {"optimizer": "momentum", "params": {"lr": 0.001}},
+]
+
+
+def request(**fields: Any) -> ExportRequest:
+    body = {
+        "landscape": "rosenbrock",
+        "steps": STEPS,
+        "runs": RUNS,
+        "width": W,
+        "height": H,
+        "frames": FRAMES,
+        "fps": 10,
+    }
+    return ExportRequest.model_validate({**body, **fields})
+
+
+def export(tmp_path: Path, **fields: Any) -> tuple[Path, list[float]]:
+    req = request(**fields)
+    progress: list[float] = []
+    path = run_export(req, tmp_path / f"out.{req.format}", progress.append)
+    return path, progress
+
+
+def ffmpeg_probe(path: Path) -> str:
+    """ffmpeg's own description of the file (it prints it on stderr and exits 1 for -i only)."""
+    exe = imageio_ffmpeg.get_ffmpeg_exe()
+    done = subprocess.run(
+        [exe, "-hide_banner", "-i", str(path), "-map", "0:v", "-c", "copy", "-f", "null", "-"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    return done.stderr
+
+
+@pytest.mark.parametrize("layout", ["overlay", "side_by_side"])
+def test_gif_has_the_requested_frames(tmp_path: Path, layout: str) -> None:
+    path, progress = export(tmp_path, format="gif", layout=layout)
+    with Image.open(path) as gif:
+        assert gif.format == "GIF"
+        assert gif.n_frames == FRAMES
+        assert gif.size == (W, H)
+        gif.seek(FRAMES - 1)
+        gif.load()
+    assert progress[0] == 0.0 and progress[-1] == 1.0
+    assert progress == sorted(progress)
+
+
+def test_gif_frames_are_capped_at_one_per_step(tmp_path: Path) -> None:
+    path, _ = export(tmp_path, format="gif", steps=5, frames=50)
+    with Image.open(path) as gif:
+        assert gif.n_frames == 6
+
+
+@pytest.mark.parametrize(("width", "height"), [(W, H), (201, 151)])
+def test_mp4_is_h264_yuv420p_with_even_size(tmp_path: Path, width: int, height: int) -> None:
+    path, progress = export(tmp_path, format="mp4", width=width, height=height)
+    info = ffmpeg_probe(path)
+    video = next(line for line in info.splitlines() if "Video:" in line)
+    assert "h264" in video
+    assert "yuv420p" in video
+    assert f"{width - width % 2}x{height - height % 2}" in video
+    frames = re.findall(r"frame=\s*(\d+)", info)
+    assert frames and int(frames[-1]) == FRAMES
+    assert progress[-1] == 1.0 and progress == sorted(progress)
+
+
+def test_mp4_moov_atom_is_at_the_front_for_streaming(tmp_path: Path) -> None:
+    path, _ = export(tmp_path, format="mp4")
+    head = path.read_bytes()[:4096]
+    assert head.find(b"moov") != -1 and head.find(b"moov") < max(head.find(b"mdat"), 4096)
+
+
+def test_png_is_a_still_of_the_chosen_step(tmp_path: Path) -> None:
+    (tmp_path / "last").mkdir()
+    last, _ = export(tmp_path / "last", format="png")
+    with Image.open(last) as image:
+        assert image.format == "PNG"
+        assert image.size == (W, H)
+        last_pixels = image.convert("RGB").tobytes()
+    start, _ = export(tmp_path, format="png", frame=0)
+    with Image.open(start) as image:
+        assert image.convert("RGB").tobytes() != last_pixels
+
+
+class _Loads(HTMLParser):
+    """Every URL the browser would fetch: src/href/data attributes of real elements."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.urls: list[str] = []
+        self.inline_scripts = 0
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        for name, value in attrs:
+            if name in ("src", "href", "data", "poster", "action") and value:
+                self.urls.append(value)
+        if tag == "script" and not dict(attrs).get("src"):
+            self.inline_scripts += 1
+
+
+@pytest.mark.parametrize("layout", ["overlay", "side_by_side"])
+def test_html_is_standalone_with_frames(tmp_path: Path, layout: str) -> None:
+    path, progress = export(
+        tmp_path, format="html", layout=layout, title='<script>alert("x")</script>'
+    )
+    document = path.read_text(encoding="utf-8")
+    loads = _Loads()
+    loads.feed(document)
+    assert loads.urls == []  # no <script src>, <link href>, <img src> at all
+    external = r"<(script|link|img|iframe)[^>]+(src|href)\s*=\s*[\"']?(https?:)?//"
+    assert not re.search(external, document)
+    assert "plotly.js v" in document[:5000]  # Plotly.js is inlined
+    assert len(document) > 1_000_000
+    added = re.search(r"Plotly\.addFrames\([^,]+,\s*(\[.*?\])\s*\)", document, re.S)
+    frames = json.loads(added[1])
+    assert len(frames) == FRAMES
+    assert [f["name"] for f in frames] == [str(k) for k in range(FRAMES)]
+    assert '<script>alert("x")' not in document
+    assert "&lt;script&gt;" in document
+    assert progress[-1] == 1.0 and progress == sorted(progress)
+
+
+def test_csv_rows_follow_each_runs_finite_points(tmp_path: Path) -> None:
+    path, _ = export(tmp_path, format="csv")
+    with open(path, newline="", encoding="utf-8") as fp:
+        rows = list(csv.reader(fp))
+    assert rows[0] == ["step", "optimizer", "x", "y", "loss"]
+    outcomes = compute(request(format="csv").trajectory_request())
+    assert any(o.diverged_at is not None for o in outcomes)  # the test covers divergence
+    # Never diverged: steps + 1 rows (steps 0..steps); diverged at d: d rows (steps 0..d-1).
+    expected = sum(STEPS + 1 if o.diverged_at is None else o.diverged_at for o in outcomes)
+    assert len(rows) - 1 == expected
+    for outcome in outcomes:
+        mine = [r for r in rows[1:] if r[1] == outcome.optimizer]
+        assert [int(r[0]) for r in mine] == list(range(len(outcome.points)))
+        assert [float(r[2]) for r in mine] == outcome.points[:, 0].tolist()  # exact repr
+        assert [float(r[4]) for r in mine] == outcome.losses.tolist()
+
+
+def test_json_is_the_trajectory_reply_plus_the_scene(tmp_path: Path) -> None:
+    path, _ = export(tmp_path, format="json", noise=0.1, seed=7)
+    document = json.loads(path.read_text(encoding="utf-8"))
+    assert document["scene"]["landscape"] == "rosenbrock"
+    assert document["scene"]["noise"] == 0.1 and document["scene"]["seed"] == 7
+    assert document["scene"]["start"] == list(landscapes.get("rosenbrock").default_start)
+    assert "format" not in document["scene"]  # the scene, not the export options
+    scene = request(format="json", noise=0.1, seed=7).trajectory_request()
+    reply = [o.to_result().model_dump(mode="json") for o in compute(scene)]
+    assert document["runs"] == reply
+    assert document["landscape"]["name"] == "rosenbrock"
+    assert document["landscape"]["minima"][0]["kind"] == "global"

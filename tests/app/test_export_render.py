@@ -1,0 +1,160 @@
+"""The frame renderer on hand-made scenes: layout, colours, incremental drawing, GIF stream."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from app.export.data import ExportRun, ExportScene, Marker, csv_names, frame_steps, run_labels
+from app.export.render import CONTOUR_LEVELS, FrameRenderer, colorscale_lut, hex_rgb, nice_ticks
+from app.export.video import TRANSPARENT, even_size, write_gif
+from app.palette import OKABE_ITO
+
+W, H = 200, 150
+
+
+def make_scene(steps: int = 40, runs: int = 3, diverge_run: int | None = None) -> ExportScene:
+    x = np.linspace(-2.0, 2.0, 64)
+    y = np.linspace(-1.0, 3.0, 64)
+    xx, yy = np.meshgrid(x, y)
+    color = np.log10((1 - xx) ** 2 + 100 * (yy - xx**2) ** 2 + 1e-3)
+    t = np.linspace(0.0, 1.0, steps + 1)[:, None]
+    scene_runs = []
+    for k in range(runs):
+        points = np.hstack([-1.5 + 2.5 * t ** (0.5 + 0.3 * k), 2.0 - 1.0 * t])
+        diverged_at = None
+        if k == diverge_run:
+            diverged_at = steps // 2
+            points = points[:diverged_at]
+        scene_runs.append(
+            ExportRun(
+                optimizer=f"opt{k}",
+                label=f"opt{k}",
+                color=OKABE_ITO[k],
+                params={"lr": 0.01},
+                points=points,
+                losses=np.ones(len(points)),
+                diverged_at=diverged_at,
+            )
+        )
+    return ExportScene(
+        landscape="test",
+        title="Test bowl",
+        bounds=((-2.0, 2.0), (-1.0, 3.0)),
+        start=(-1.5, 2.0),
+        steps=steps,
+        runs=scene_runs,
+        minima=[Marker(1.0, 1.0, "global", 0.0)],
+        user_title="lecture 1",
+        color_grid=lambda resolution: (x, y, color),
+    )
+
+
+@pytest.mark.parametrize(("steps", "frames"), [(0, 5), (1, 2), (10, 11), (10, 50), (300, 150)])
+def test_frame_steps_cover_both_ends_without_repeats(steps: int, frames: int) -> None:
+    shown = frame_steps(steps, frames)
+    assert len(shown) == min(frames, steps + 1)
+    assert shown[0] == 0 or steps == 0
+    assert shown[-1] == steps
+    assert np.all(np.diff(shown) > 0)
+
+
+def test_nice_ticks_are_round_and_inside() -> None:
+    assert nice_ticks(-2.0, 2.0) == [-2.0, -1.0, 0.0, 1.0, 2.0]
+    ticks = nice_ticks(-4.5, 4.5)
+    assert all(-4.5 <= t <= 4.5 for t in ticks) and 4 <= len(ticks) <= 10
+
+
+def test_labels_tell_repeated_optimizers_apart() -> None:
+    assert csv_names(["adam", "sgd", "adam"]) == ["adam#1", "sgd", "adam#2"]
+    labels = run_labels(["adam", "adam"], [{"lr": 0.05}, {"lr": 0.1}])
+    assert labels == ["adam#1 (lr=0.05)", "adam#2 (lr=0.1)"]
+
+
+@pytest.mark.parametrize("mode", ["RGB", "P"])
+@pytest.mark.parametrize("layout", ["overlay", "side_by_side"])
+def test_frames_have_the_requested_size_and_mode(mode: str, layout: str) -> None:
+    renderer = FrameRenderer(make_scene(), W, H, layout, mode)
+    image = renderer.frame(10)
+    assert image.size == (W, H)
+    assert image.mode == mode
+
+
+def test_incremental_frames_equal_frames_drawn_from_scratch() -> None:
+    scene = make_scene(diverge_run=1)
+    sequential = FrameRenderer(scene, W, H)
+    frames = {step: np.asarray(sequential.frame(step)) for step in (0, 7, 19, 33, 40)}
+    for step, expected in frames.items():
+        fresh = np.asarray(FrameRenderer(scene, W, H).frame(step))
+        np.testing.assert_array_equal(fresh, expected)
+    # Going back in time redraws rather than showing later segments.
+    np.testing.assert_array_equal(np.asarray(sequential.frame(7)), frames[7])
+
+
+def test_paths_grow_between_frames() -> None:
+    renderer = FrameRenderer(make_scene(), W, H)
+    first, last = np.asarray(renderer.frame(0)), np.asarray(renderer.frame(40))
+    changed = (first != last).any(axis=2).sum()
+    assert changed > 100
+
+
+def test_background_uses_the_page_colour_scale_and_run_colours() -> None:
+    scene = make_scene()
+    renderer = FrameRenderer(scene, 400, 300)
+    pixels = np.asarray(renderer.frame(scene.steps)).reshape(-1, 3)
+    colours = {tuple(int(v) for v in p) for p in np.unique(pixels, axis=0)}
+    lut = {tuple(int(v) for v in c) for c in colorscale_lut(CONTOUR_LEVELS)}
+    assert len(lut & colours) >= CONTOUR_LEVELS // 2  # the contour bands
+    for run in scene.runs:
+        assert hex_rgb(run.color) in colours  # paths and legend
+
+
+def test_viridis_lut_runs_from_dark_purple_to_yellow() -> None:
+    lut = colorscale_lut(CONTOUR_LEVELS)
+    assert lut.shape == (CONTOUR_LEVELS, 3)
+    assert lut[0, 2] > lut[0, 1]  # purple-blue end
+    assert lut[-1, 0] > 200 and lut[-1, 1] > 200  # yellow end
+
+
+def test_palette_mode_leaves_the_transparent_index_free() -> None:
+    renderer = FrameRenderer(make_scene(runs=6), W, H, "side_by_side", "P")
+    assert TRANSPARENT not in np.unique(np.asarray(renderer.frame(20)))
+
+
+def test_far_away_and_diverged_points_do_not_break_drawing() -> None:
+    scene = make_scene(diverge_run=0)
+    scene.runs[1].points = scene.runs[1].points * 1e5  # far off the plot
+    renderer = FrameRenderer(scene, W, H)
+    assert renderer.frame(scene.steps).size == (W, H)
+
+
+def test_user_title_is_drawn_as_text_of_any_script() -> None:
+    scene = make_scene()
+    scene.user_title = "../../etc/passwd <script> 学習率"
+    image = FrameRenderer(scene, 640, 360).frame(5)
+    assert image.size == (640, 360)
+
+
+def test_streamed_gif_has_every_frame_and_the_same_pictures(tmp_path: Path) -> None:
+    scene = make_scene()
+    path = tmp_path / "scene.gif"
+    count = write_gif(scene, path, width=W, height=H, fps=10, frames=10, layout="overlay")
+    assert count == 10
+    renderer = FrameRenderer(scene, W, H, mode="P")
+    steps = frame_steps(scene.steps, 10)
+    with Image.open(path) as gif:
+        assert gif.n_frames == 10
+        assert gif.size == (W, H)
+        assert gif.info["loop"] == 0
+        for k in (0, 4, 9):
+            gif.seek(k)
+            expected = renderer.frame(int(steps[k])).convert("RGB")
+            np.testing.assert_array_equal(np.asarray(gif.convert("RGB")), np.asarray(expected))
+
+
+def test_mp4_dimensions_are_made_even() -> None:
+    assert even_size(201, 151) == (200, 150)
+    assert even_size(200, 150) == (200, 150)
