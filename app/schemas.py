@@ -27,8 +27,23 @@ MAX_SEED = 2**32 - 1
 # A start further out than this is already "diverged" by the spec's 1e6 rule.
 MAX_COORDINATE = 1e6
 
-Finite = Annotated[float, Field(allow_inf_nan=False)]
+# Strict: JSON true/false or "3" are not numbers here (pydantic's lax mode would coerce them).
+# Integers are still accepted where a float is expected.
+Finite = Annotated[float, Field(strict=True, allow_inf_nan=False)]
+Whole = Annotated[int, Field(strict=True)]
 ScheduleKind = Literal["constant", "step", "exponential", "inverse_time", "cosine"]
+
+
+def _landscape_names(schema: dict[str, object]) -> None:
+    import landscapes
+
+    schema["enum"] = list(landscapes.names())  # in /docs and for generated clients
+
+
+def _optimizer_names(schema: dict[str, object]) -> None:
+    import optimizers
+
+    schema["enum"] = list(optimizers.names())
 
 
 class RunSpec(BaseModel):
@@ -36,7 +51,10 @@ class RunSpec(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    optimizer: str = Field(description="Optimizer name, one of GET /api/optimizers.")
+    optimizer: str = Field(
+        description="Optimizer name, one of GET /api/optimizers.",
+        json_schema_extra=_optimizer_names,
+    )
     params: dict[str, Finite] = Field(
         default_factory=dict, description="Hyperparameters by PyTorch name, e.g. {'lr': 0.05}."
     )
@@ -56,12 +74,12 @@ class ScheduleSpec(BaseModel):
 
     kind: ScheduleKind = "constant"
     # Ranges as the core's optimizers.schedule_options(kind) states them.
-    step_size: int | None = Field(default=None, ge=1, le=100_000)
+    step_size: Whole | None = Field(default=None, ge=1, le=100_000)
     gamma: Finite | None = Field(default=None, ge=0.0, le=1.0)
     decay: Finite | None = Field(default=None, ge=0.0, le=10.0)
-    t_max: int | None = Field(default=None, ge=1, le=100_000)
+    t_max: Whole | None = Field(default=None, ge=1, le=100_000)
     min_factor: Finite | None = Field(default=None, ge=0.0, le=1.0)
-    warmup: int = Field(default=0, ge=0, le=100_000)
+    warmup: Whole = Field(default=0, ge=0, le=100_000)
 
     def options(self) -> dict[str, float | int]:
         """Keyword arguments for optimizers.schedule(kind, **options), unset ones left out."""
@@ -80,14 +98,17 @@ class TrajectoryRequest(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    landscape: str = Field(description="Landscape name, one of GET /api/landscapes.")
+    landscape: str = Field(
+        description="Landscape name, one of GET /api/landscapes.",
+        json_schema_extra=_landscape_names,
+    )
     start: tuple[Finite, Finite] | None = Field(
         default=None, description="Start point [x, y]; the landscape's default start if left out."
     )
-    steps: int = Field(default=200, ge=1, le=MAX_STEPS)
+    steps: Whole = Field(default=200, ge=1, le=MAX_STEPS)
     runs: list[RunSpec] = Field(min_length=1, max_length=MAX_RUNS)
     noise: Finite = Field(default=0.0, ge=0.0, le=MAX_NOISE)
-    seed: int = Field(default=0, ge=0, le=MAX_SEED)
+    seed: Whole = Field(default=0, ge=0, le=MAX_SEED)
     schedule: ScheduleSpec | None = None
 
     @field_validator("landscape")

@@ -13,7 +13,10 @@ router = APIRouter(prefix="/api", tags=["trajectories"])
 @router.post(
     "/trajectories",
     response_model=TrajectoryReply,
-    responses={422: {"model": ErrorReply, "description": "A field out of its allowed range."}},
+    responses={
+        400: {"model": ErrorReply, "description": "The body is not readable JSON text."},
+        422: {"model": ErrorReply, "description": "A field out of its allowed range."},
+    },
     summary="Race the scene's optimizers and return every trajectory",
 )
 def trajectories(request: TrajectoryRequest) -> TrajectoryReply:
