@@ -22,10 +22,13 @@ import contextlib
 import json
 import logging
 import threading
+import time
+import weakref
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+import anyio
 import anyio.to_thread
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 from pydantic import ValidationError
@@ -34,6 +37,10 @@ from app import scene
 from app.schemas import TrajectoryRequest
 
 router = APIRouter()
+
+# A worker-thread hop computes blocks for at most this long before handing them over.
+BATCH_SECONDS = 0.005
+COMPUTE_THREADS = 2
 log = logging.getLogger(__name__)
 
 
@@ -101,15 +108,41 @@ def parse_run(text: str) -> tuple[Any, TrajectoryRequest]:
         raise BadMessageError(str(exc), message_id, supersedes=True) from exc
 
 
-def _next_block(chunks: scene.ChunkStream, state: StreamState) -> str | None:
-    """One block of work in the worker thread; None when done or cancelled."""
-    if state.cancelled.is_set():
-        return None
-    text = chunks.next()
-    state.blocks += 1
-    if block_hook is not None:
-        block_hook(state)
-    return text
+def _next_batch(chunks: scene.ChunkStream, state: StreamState) -> tuple[list[str], bool]:
+    """Blocks computed in one worker-thread hop: (chunk messages, whether the run is over).
+
+    The first hop returns after one block so the first chunk leaves at once; later hops
+    keep going for BATCH_SECONDS, which saves thread round trips without delaying the
+    stream noticeably. Cancellation is checked before every block.
+    """
+    texts: list[str] = []
+    started = time.perf_counter()
+    while not state.cancelled.is_set():
+        text = chunks.next()
+        if text is None:
+            return texts, True
+        texts.append(text)
+        state.blocks += 1
+        if block_hook is not None:
+            block_hook(state)
+        if state.blocks == 1 or time.perf_counter() - started >= BATCH_SECONDS:
+            break
+    return texts, False
+
+
+_limiters: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, anyio.CapacityLimiter] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def _compute_limiter() -> anyio.CapacityLimiter:
+    """Threads computing blocks at once, per event loop. The work holds the GIL, so more
+    threads would not finish sooner; they would only keep the event loop (and /healthz)
+    waiting for the GIL longer."""
+    loop = asyncio.get_running_loop()
+    if loop not in _limiters:
+        _limiters[loop] = anyio.CapacityLimiter(COMPUTE_THREADS)
+    return _limiters[loop]
 
 
 class _Connection:
@@ -153,11 +186,18 @@ class _Connection:
             await self.send(scene.dumps(meta), state)
             chunks = scene.ChunkStream(prepared, state.id)
             try:
-                while True:
-                    text = await anyio.to_thread.run_sync(_next_block, chunks, state)
-                    if text is None or state.cancelled.is_set():
+                limiter = _compute_limiter()
+                over = False
+                while not over:
+                    texts, over = await anyio.to_thread.run_sync(
+                        _next_batch, chunks, state, limiter=limiter
+                    )
+                    if state.cancelled.is_set():
                         break
-                    await self.send(text, state)
+                    for text in texts:
+                        if state.cancelled.is_set():
+                            break
+                        await self.send(text, state)
             finally:
                 chunks.close()  # never under a running worker: see StreamState.sending
             if not state.cancelled.is_set():
