@@ -37,9 +37,10 @@ def create_app() -> FastAPI:
     async def _invalid_request(_: Request, exc: RequestValidationError) -> JSONResponse:
         # FastAPI echoes the rejected input; a NaN or Infinity sent in would make the 422
         # itself unencodable (a 500), so non-finite numbers are echoed as null.
-        return JSONResponse(
-            status_code=422, content={"detail": _finite(jsonable_encoder(exc.errors()))}
-        )
+        issues = _finite(jsonable_encoder(exc.errors()))
+        for issue in issues:  # a core ValueError keeps its own words, without pydantic's prefix
+            issue["msg"] = str(issue.get("msg", "")).removeprefix("Value error, ")
+        return JSONResponse(status_code=422, content={"detail": issues})
 
     @app.get("/healthz", response_model=Health, tags=["health"])
     async def healthz() -> Health:

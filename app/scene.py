@@ -334,7 +334,9 @@ def _color_scale(name: str) -> _ColorScale:
     return _ColorScale(log=wide, floor=floor, eps=max(spread * _LOG_EPS_FRACTION, 1e-300))
 
 
-@lru_cache(maxsize=128)
+# An 800×800 grid holds 10 MB of arrays: enough entries for every landscape at the page's
+# resolution plus a few export sizes, not an unbounded pile.
+@lru_cache(maxsize=32)
 def grid(landscape_name: str, resolution: int) -> Grid:
     """The landscape on a resolution × resolution grid over its bounds, with contour colours.
 

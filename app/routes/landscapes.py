@@ -43,7 +43,7 @@ def catalogue() -> list[LandscapeInfo]:
     return infos
 
 
-@lru_cache(maxsize=128)
+@lru_cache(maxsize=16)
 def _grid_json(name: str, resolution: int) -> bytes:
     # An 800×800 grid is 640,000 numbers: serialize once, not on every redraw.
     g = scene.grid(name, resolution)

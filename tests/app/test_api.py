@@ -201,3 +201,17 @@ def test_openapi_describes_every_reply(client: TestClient) -> None:
     assert "404" in grid["responses"]
     assert "CONVERGENCE_TOLERANCE" in json.dumps(schema["components"]["schemas"]["RunResult"])
     assert client.get("/docs").status_code == 200
+
+
+def test_core_value_error_keeps_its_message(client: TestClient) -> None:
+    body = {**SCENE, "runs": [{"optimizer": "adam", "params": {"lr": 100.0}}]}
+    (issue,) = client.post("/api/trajectories", json=body).json()["detail"]
+    try:
+        import optimizers as core
+
+        core.create("adam", lr=100.0)
+    except ValueError as exc:
+        assert issue["msg"] == str(exc)
+    else:
+        pytest.fail("the core accepted lr=100")
+    assert issue["loc"] == ["body", "runs", 0]
