@@ -191,3 +191,42 @@ def test_disconnect_stops_the_computation(
     assert state.cancelled.is_set()
     total_blocks = 12 * (MAX_STEPS // 50 + 1)
     assert state.blocks <= 3 < total_blocks
+
+
+def test_computation_runs_off_the_event_loop(
+    client: TestClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Hold the worker in the middle of a block; if the computation ran on the event loop,
+    # /healthz could not be answered until it was released.
+    inside, release = threading.Event(), threading.Event()
+
+    def hold(state: ws_route.StreamState) -> None:
+        inside.set()
+        release.wait(timeout=30)
+
+    monkeypatch.setattr(ws_route, "block_hook", hold)
+    with client.websocket_connect("/ws/trajectories") as socket:
+        _run(socket, "held", SCENE)
+        assert socket.receive_json()["type"] == "meta"
+        assert inside.wait(timeout=30)
+        assert client.get("/healthz").json() == {"status": "ok"}
+        assert not release.is_set()  # answered while the block was still being computed
+        release.set()
+        assert _until_done(socket, "held")[-1]["type"] == "done"
+
+
+def test_two_sockets_stream_independently(client: TestClient) -> None:
+    other_scene = {**SCENE, "landscape": "himmelblau", "start": [0.0, 0.0]}
+    with (
+        client.websocket_connect("/ws/trajectories") as first,
+        client.websocket_connect("/ws/trajectories") as second,
+    ):
+        _run(first, "same-id", SCENE)
+        _run(second, "same-id", other_scene)
+        one, two = _until_done(first, "same-id"), _until_done(second, "same-id")
+    for messages, scene in ((one, SCENE), (two, other_scene)):
+        expected = client.post("/api/trajectories", json=scene).json()["runs"]
+        points = [
+            p for m in messages if m["type"] == "chunk" and m["run"] == 0 for p in m["points"]
+        ]
+        assert points == expected[0]["points"]
