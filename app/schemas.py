@@ -181,7 +181,9 @@ class MinimumInfo(BaseModel):
 class LandscapeInfo(BaseModel):
     name: str
     title: str
-    formula: str
+    formula: str = Field(description="Plain text, readable as is.")
+    latex: str = Field(default="", description="The same formula in LaTeX, without $ signs.")
+    about: str = Field(default="", description="One sentence: what this surface teaches.")
     bounds: tuple[tuple[float, float], tuple[float, float]] = Field(
         description="Default view ((xmin, xmax), (ymin, ymax))."
     )
@@ -264,9 +266,21 @@ class ExportRequest(TrajectoryRequest):
     """A scene plus how to export it; the same model validates the API body and the CLI."""
 
     format: ExportFormat = Field(description="gif, mp4, html, png, csv or json.")
-    width: int = Field(default=800, ge=MIN_EXPORT_SIZE, le=MAX_EXPORT_WIDTH)
+    width: int = Field(
+        default=800,
+        ge=MIN_EXPORT_SIZE,
+        le=MAX_EXPORT_WIDTH,
+        description="Pixels (GIF, MP4, PNG; MP4 rounds odd sizes down to even). "
+        "The HTML handout fills the browser window instead.",
+    )
     height: int = Field(default=600, ge=MIN_EXPORT_SIZE, le=MAX_EXPORT_HEIGHT)
-    fps: int = Field(default=20, ge=1, le=60, description="Frames per second (GIF, MP4).")
+    fps: int = Field(
+        default=20,
+        ge=1,
+        le=60,
+        description="Frames per second (GIF, MP4, HTML playback); GIF delays bottom out at "
+        "20 ms, i.e. 50 fps.",
+    )
     frames: int | None = Field(
         default=None,
         ge=1,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 from pathlib import Path
 
 import numpy as np
@@ -9,6 +10,7 @@ import pytest
 from PIL import Image
 
 from app.export.data import ExportRun, ExportScene, Marker, csv_names, frame_steps, run_labels
+from app.export.html import MIN_POINTS_PER_FRAME, POINT_BUDGET, _path, build_figure, write_html
 from app.export.render import CONTOUR_LEVELS, FrameRenderer, colorscale_lut, hex_rgb, nice_ticks
 from app.export.video import TRANSPARENT, even_size, write_gif
 from app.palette import OKABE_ITO
@@ -33,7 +35,7 @@ def make_scene(steps: int = 40, runs: int = 3, diverge_run: int | None = None) -
             ExportRun(
                 optimizer=f"opt{k}",
                 label=f"opt{k}",
-                color=OKABE_ITO[k],
+                color=OKABE_ITO[k % len(OKABE_ITO)],
                 params={"lr": 0.01},
                 points=points,
                 losses=np.ones(len(points)),
@@ -158,3 +160,38 @@ def test_streamed_gif_has_every_frame_and_the_same_pictures(tmp_path: Path) -> N
 def test_mp4_dimensions_are_made_even() -> None:
     assert even_size(201, 151) == (200, 150)
     assert even_size(200, 150) == (200, 150)
+
+
+def test_a_run_without_finite_points_still_renders(tmp_path: Path) -> None:
+    scene = make_scene()
+    scene.runs[0].points = np.zeros((0, 2))
+    scene.runs[0].losses = np.zeros(0)
+    scene.runs[0].diverged_at = 0
+    assert FrameRenderer(scene, W, H, "side_by_side").frame(scene.steps).size == (W, H)
+    write_html(scene, tmp_path / "empty.html", frames=5, fps=5)
+    assert "Plotly.addFrames" in (tmp_path / "empty.html").read_text(encoding="utf-8")
+
+
+def test_html_paths_are_thinned_prefixes_with_exact_heads() -> None:
+    points = np.column_stack([np.arange(5001.0), np.zeros(5001)])
+    for step in (0, 1, 77, 4999, 5000, 9000):
+        path = _path(points, step, stride=40)
+        last = min(step, 5000)
+        assert path[-1, 0] == last  # the head is the exact point of that step
+        assert path[0, 0] == 0
+        assert np.all(np.diff(path[:, 0]) > 0)
+        assert len(path) <= last // 40 + 2
+
+
+def test_html_size_stays_bounded_for_long_runs() -> None:
+    scene = make_scene(steps=10_000, runs=12)
+    figure = build_figure(scene, frames=2000, fps=20)
+    assert len(figure["frames"]) == 2000
+    per_frame = max(MIN_POINTS_PER_FRAME, POINT_BUDGET // (2000 * 12))
+    stored = 0
+    for frame in figure["frames"]:
+        for trace in frame["data"]:
+            count = len(base64.b64decode(trace["x"]["bdata"])) // 4  # float32
+            assert count <= per_frame + 1
+            stored += 2 * len(trace["x"]["bdata"])
+    assert stored < 16_000_000  # the largest possible handout stays a mailable file
