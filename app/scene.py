@@ -125,7 +125,10 @@ class _PreparedRun:
 
 @dataclass
 class Scene:
-    """A validated request resolved against the core: landscape, optimizer objects, colours."""
+    """A validated request resolved against the core: landscape, optimizer objects, colours.
+
+    Single use: its trackers fill in as `compute` or `stream_chunks` goes through it.
+    """
 
     landscape: Any
     start: np.ndarray  # (1, 2)

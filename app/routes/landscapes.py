@@ -35,6 +35,8 @@ def catalogue() -> list[LandscapeInfo]:
                 name=f.name,
                 title=f.title,
                 formula=f.formula,
+                latex=getattr(f, "latex", ""),
+                about=getattr(f, "about", ""),
                 bounds=f.bounds,
                 default_start=f.default_start,
                 minima=[MinimumInfo(x=m.x, y=m.y, value=m.value, kind=m.kind) for m in f.minima],

@@ -40,6 +40,7 @@ def test_landscapes_lists_every_landscape_with_metadata(client: TestClient) -> N
     rosenbrock = next(item for item in reply if item["name"] == "rosenbrock")
     f = landscapes.get("rosenbrock")
     assert rosenbrock["title"] == f.title and rosenbrock["formula"] == f.formula
+    assert rosenbrock["latex"] == f.latex and rosenbrock["about"] == f.about
     assert rosenbrock["bounds"] == [list(b) for b in f.bounds]
     assert rosenbrock["default_start"] == list(f.default_start)
     assert {"x": 1.0, "y": 1.0, "value": 0.0, "kind": "global"} in rosenbrock["minima"]
