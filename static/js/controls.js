@@ -109,7 +109,7 @@ function buildParamRow(opt, p) {
   const scale = sliderScale(p);
   row.innerHTML = `<label for="${id}" class="param-name"></label>
     <input type="range" class="slider" data-testid="slider-${opt.name}-${p.name}"
-      min="${scale.min}" max="${scale.max}" step="${scale.step}">
+      min="${scale.min}" max="${scale.max}" step="${p.integer ? 1 : "any"}">
     <input type="number" class="num" id="${id}" data-testid="param-${opt.name}-${p.name}"
       step="any" min="${p.min}" max="${p.max}">`;
   const slider = row.querySelector(".slider");

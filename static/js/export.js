@@ -2,8 +2,8 @@
 // the file. Any failure (including a server without the export API) becomes a message.
 
 import { postJSON, getJSON, ApiError } from "./api.js";
-import { landscapeMeta, getCatalog, state, trajectoryRequest } from "./state.js";
-import { has, t } from "./i18n.js";
+import { getCatalog, state, trajectoryRequest } from "./state.js";
+import { t } from "./i18n.js";
 
 const $ = (id) => document.getElementById(id);
 const POLL_MS = 250;
@@ -11,11 +11,10 @@ const TIMEOUT_MS = 10 * 60 * 1000;
 
 let busy = false;
 
+// The exporter draws the landscape's own title; ours adds the preset's name, if any.
 function sceneTitle() {
   const preset = getCatalog().presets.find((p) => p.id === state.preset);
-  if (preset) return preset.title[state.lang] || preset.title.en;
-  const meta = landscapeMeta();
-  return has(`landscape.${meta.name}`) ? t(`landscape.${meta.name}`) : meta.title;
+  return preset ? preset.title[state.lang] || preset.title.en : "";
 }
 
 export function exportRequest(format, cursor) {

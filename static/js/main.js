@@ -201,11 +201,19 @@ function scheduleRender(kind) {
   requestAnimationFrame(renderLoop);
 }
 
+let resizeNeeded = false;
+
 async function renderLoop() {
   while (renderKind !== null) {
     const kind = renderKind;
     renderKind = null;
     try {
+      if (resizeNeeded) {
+        // Resizes run inside the render loop so they never interleave with a redraw.
+        resizeNeeded = false;
+        const plots = [...document.querySelectorAll(".js-plotly-plot")].filter((gd) => gd.offsetParent !== null);
+        await Promise.all(plots.map((gd) => window.Plotly.Plots.resize(gd)));
+      }
       await render(kind);
     } catch (err) {
       console.warn("render failed", err); // eslint-disable-line no-console
@@ -413,17 +421,9 @@ function onChange(changed) {
 }
 
 function observeResize() {
-  let queued = false;
   const observer = new ResizeObserver(() => {
-    if (queued) return;
-    queued = true;
-    requestAnimationFrame(() => {
-      queued = false;
-      for (const gd of document.querySelectorAll(".js-plotly-plot")) {
-        if (gd.offsetParent !== null) window.Plotly.Plots.resize(gd);
-      }
-      lossView.moveCursor(cursor());
-    });
+    resizeNeeded = true;
+    scheduleRender("cursor");
   });
   observer.observe($("main-plot"));
   observer.observe($("loss-plot"));

@@ -243,7 +243,9 @@ class LayeredPlot {
     const fullKey = `${key}|${th.presentation}|${t("plot.colorLog")}`;
     if (fullKey === this.bgKey) return;
     this.bgKey = fullKey;
-    await Plotly.react(this.bg, [contourTrace(grid, th, this.compact, t)],
+    // newPlot, not react: the contour changes rarely and a diffed colour bar can end up
+    // half-updated (NaN heights) when its title and ticks change together.
+    await Plotly.newPlot(this.bg, [contourTrace(grid, th, this.compact, t)],
       baseLayout(this.range, th, this.compact, true), CONFIG_BG);
   }
 
