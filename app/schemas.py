@@ -256,45 +256,51 @@ MAX_EXPORT_HEIGHT = 1080
 MIN_EXPORT_SIZE = 64
 MAX_EXPORT_FRAMES = 2_000
 DEFAULT_EXPORT_FRAMES = 150
+MAX_EXPORT_FPS = 60
 MAX_TITLE_LENGTH = 120
 ExportFormat = Literal["gif", "mp4", "html", "png", "csv", "json"]
 ExportLayout = Literal["overlay", "side_by_side"]
 ExportStatus = Literal["queued", "running", "done", "error"]
+_EXPORT_RANGES = {
+    "width": (MIN_EXPORT_SIZE, MAX_EXPORT_WIDTH),
+    "height": (MIN_EXPORT_SIZE, MAX_EXPORT_HEIGHT),
+    "fps": (1, MAX_EXPORT_FPS),
+    "frames": (1, MAX_EXPORT_FRAMES),
+    "frame": (0, MAX_STEPS),
+}
 
 
 class ExportRequest(TrajectoryRequest):
     """A scene plus how to export it; the same model validates the API body and the CLI."""
 
     format: ExportFormat = Field(description="gif, mp4, html, png, csv or json.")
-    width: int = Field(
+    width: Whole = Field(
         default=800,
-        ge=MIN_EXPORT_SIZE,
-        le=MAX_EXPORT_WIDTH,
+        json_schema_extra={"minimum": MIN_EXPORT_SIZE, "maximum": MAX_EXPORT_WIDTH},
         description="Pixels (GIF, MP4, PNG; MP4 rounds odd sizes down to even). "
         "The HTML handout fills the browser window instead.",
     )
-    height: int = Field(default=600, ge=MIN_EXPORT_SIZE, le=MAX_EXPORT_HEIGHT)
-    fps: int = Field(
+    height: Whole = Field(
+        default=600, json_schema_extra={"minimum": MIN_EXPORT_SIZE, "maximum": MAX_EXPORT_HEIGHT}
+    )
+    fps: Whole = Field(
         default=20,
-        ge=1,
-        le=60,
+        json_schema_extra={"minimum": 1, "maximum": MAX_EXPORT_FPS},
         description="Frames per second (GIF, MP4, HTML playback); GIF delays bottom out at "
         "20 ms, i.e. 50 fps.",
     )
-    frames: int | None = Field(
+    frames: Whole | None = Field(
         default=None,
-        ge=1,
-        le=MAX_EXPORT_FRAMES,
+        json_schema_extra={"minimum": 1, "maximum": MAX_EXPORT_FRAMES},
         description="Animation frames, sampling the steps evenly; at most steps + 1 are used. "
         f"Default min(steps + 1, {DEFAULT_EXPORT_FRAMES}).",
     )
     layout: ExportLayout = Field(
         default="overlay", description="overlay: one plot; side_by_side: a panel per run."
     )
-    frame: int | None = Field(
+    frame: Whole | None = Field(
         default=None,
-        ge=0,
-        le=MAX_STEPS,
+        json_schema_extra={"minimum": 0, "maximum": MAX_STEPS},
         description="Step shown by the PNG still (0..steps); the last step if left out.",
     )
     title: str = Field(
@@ -302,6 +308,15 @@ class ExportRequest(TrajectoryRequest):
         max_length=MAX_TITLE_LENGTH,
         description="Extra title text, drawn as plain text after the landscape's title.",
     )
+
+    @field_validator("width", "height", "fps", "frames", "frame")
+    @classmethod
+    def _in_range(cls, value: int | None, info) -> int | None:  # info: pydantic.ValidationInfo
+        # One message with both ends of the range, the same from the API and the CLI.
+        low, high = _EXPORT_RANGES[info.field_name]
+        if value is not None and not low <= value <= high:
+            raise ValueError(f"{info.field_name} must be between {low} and {high}, got {value}")
+        return value
 
     @field_validator("title")
     @classmethod

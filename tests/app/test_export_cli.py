@@ -114,7 +114,7 @@ def test_start_as_two_numbers(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("argv", "words"),
     [
-        (["--width", "5000", "-o", "x.gif"], ["width", "1920"]),
+        (["--width", "5000", "-o", "x.gif"], ["width must be between 64 and 1920, got 5000"]),
         (["--frames", "2001", "-o", "x.gif"], ["frames", "2000"]),
         (["--fps", "0", "-o", "x.gif"], ["fps", "1"]),
         (["--optimizers", "adamw9", "-o", "x.gif"], ["adamw9"]),
