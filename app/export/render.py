@@ -135,6 +135,7 @@ class FrameRenderer:
         height: int,
         layout: str = "overlay",
         mode: str = "RGB",
+        supersample: int | None = None,
     ) -> None:
         if mode not in ("RGB", "P"):
             raise ValueError(f"mode must be 'RGB' or 'P', got {mode!r}")
@@ -143,10 +144,16 @@ class FrameRenderer:
         self.height = int(height)
         self.layout = layout
         self.mode = mode
+        # RGB panels are drawn at 2× and box-filtered down: anti-aliased paths, heads and
+        # contour lines for MP4/PNG at the cost of one reduce() per panel per frame. GIF
+        # frames stay in the palette, where blending would invent colours.
+        self.scale = supersample if supersample is not None else (2 if mode == "RGB" else 1)
         self._build_palette()
         self._place()
         self._static = self._draw_static()
-        self._tile = self._contour_tile(self._panels[0].w, self._panels[0].h)
+        self._tile = self._contour_tile(
+            self._panels[0].w * self.scale, self._panels[0].h * self.scale
+        )
         self._pixels = self._transform()
         self._canvases: list[Image.Image] = []
         self._drawn = 0
@@ -380,8 +387,8 @@ class FrameRenderer:
         for i, run in enumerate(self.scene.runs):
             panel = self._panel_of(i)
             points = np.asarray(run.points, dtype=float).reshape(-1, 2)
-            px = (points[:, 0] - xmin) / (xmax - xmin) * panel.w
-            py = (ymax - points[:, 1]) / (ymax - ymin) * panel.h
+            px = (points[:, 0] - xmin) / (xmax - xmin) * panel.w * self.scale
+            py = (ymax - points[:, 1]) / (ymax - ymin) * panel.h * self.scale
             out.append(np.clip(np.stack([px, py], axis=1), -_CLIP, _CLIP))
         return out
 
@@ -390,7 +397,8 @@ class FrameRenderer:
 
     def _point(self, panel: _Panel, x: float, y: float) -> tuple[float, float]:
         (xmin, xmax), (ymin, ymax) = self.scene.bounds
-        return (x - xmin) / (xmax - xmin) * panel.w, (ymax - y) / (ymax - ymin) * panel.h
+        s = self.scale
+        return (x - xmin) / (xmax - xmin) * panel.w * s, (ymax - y) / (ymax - ymin) * panel.h * s
 
     # --- per frame -------------------------------------------------------------------------
 
@@ -413,15 +421,23 @@ class FrameRenderer:
             canvas = self._canvases[self._panels.index(self._panel_of(i))]
             coords = np.rint(pixels[first : last + 1]).astype(int).ravel().tolist()
             ImageDraw.Draw(canvas).line(
-                coords, fill=self.ink(run.color), width=self.line_width, joint="curve"
+                coords,
+                fill=self.ink(run.color),
+                width=self.line_width * self.scale,
+                joint="curve",
             )
         self._drawn = max(step, 0)
 
-    def _marker(self, draw: ImageDraw.ImageDraw, x: float, y: float, kind: str, ink) -> None:
-        r = self.head_radius * 1.15
+    def _marker(
+        self, draw: ImageDraw.ImageDraw, x: float, y: float, kind: str, ink, scale: int = 1
+    ) -> None:
+        r = self.head_radius * 1.15 * scale
         if kind == "start":
             draw.ellipse(
-                (x - r, y - r, x + r, y + r), fill=ink(START_COLOR), outline=ink(MINIMUM_COLOR)
+                (x - r, y - r, x + r, y + r),
+                fill=ink(START_COLOR),
+                outline=ink(MINIMUM_COLOR),
+                width=scale,
             )
         elif kind == "global":
             star = [
@@ -431,7 +447,7 @@ class FrameRenderer:
                 )
                 for k in range(10)
             ]
-            draw.polygon(star, fill=ink(MINIMUM_COLOR), outline=ink("#000000"))
+            draw.polygon(star, fill=ink(MINIMUM_COLOR), outline=ink("#000000"), width=scale)
         elif kind == "local":
             draw.ellipse(
                 (x - r, y - r, x + r, y + r), outline=ink(MINIMUM_COLOR), width=max(1, round(r / 3))
@@ -443,11 +459,12 @@ class FrameRenderer:
 
     def _decorate(self, tile: Image.Image, panel: _Panel, step: int) -> None:
         draw = ImageDraw.Draw(tile)
-        ink = self.ink
+        ink, s = self.ink, self.scale
         for minimum in self.scene.minima:
-            self._marker(draw, *self._point(panel, minimum.x, minimum.y), minimum.kind, ink)
-        self._marker(draw, *self._point(panel, *self.scene.start), "start", ink)
-        r = self.head_radius
+            self._marker(draw, *self._point(panel, minimum.x, minimum.y), minimum.kind, ink, s)
+        self._marker(draw, *self._point(panel, *self.scene.start), "start", ink, s)
+        r = self.head_radius * s
+        w, h = panel.w * s, panel.h * s
         for i in panel.runs:
             run, pixels = self.scene.runs[i], self._pixels[i]
             if not len(pixels):
@@ -459,15 +476,18 @@ class FrameRenderer:
                     draw.line(
                         (x - r * 1.3, y - dx * r * 1.3, x + r * 1.3, y + dx * r * 1.3),
                         fill=ink(run.color),
-                        width=max(2, self.line_width + 1),
+                        width=max(2, self.line_width + 1) * s,
                     )
-            elif 0 <= x <= panel.w and 0 <= y <= panel.h:
+            elif 0 <= x <= w and 0 <= y <= h:
                 draw.ellipse(
-                    (x - r, y - r, x + r, y + r), fill=ink(run.color), outline=ink("#000000")
+                    (x - r, y - r, x + r, y + r),
+                    fill=ink(run.color),
+                    outline=ink("#000000"),
+                    width=s,
                 )
             else:
                 # Off the plot: a hollow head pinned to the edge, in the direction it went.
-                x, y = min(max(x, r), panel.w - r), min(max(y, r), panel.h - r)
+                x, y = min(max(x, r), w - r), min(max(y, r), h - r)
                 draw.ellipse(
                     (x - r, y - r, x + r, y + r), outline=ink(run.color), width=max(2, r // 2)
                 )
@@ -480,6 +500,8 @@ class FrameRenderer:
         for panel, canvas in zip(self._panels, self._canvases, strict=True):
             tile = canvas.copy()
             self._decorate(tile, panel, step)
+            if self.scale > 1:
+                tile = tile.reduce(self.scale)
             image.paste(tile, (panel.x0, panel.y0))
         font = load_font(self.title_size)
         ImageDraw.Draw(image).text(
