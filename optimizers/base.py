@@ -163,6 +163,14 @@ class Optimizer:
         # (K, 1) columns so per-row values broadcast against (K, 2) points
         self.h: dict[str, Value] = {k: column(v) for k, v in self.params.items()}
 
+    def select(self, rows: slice) -> Optimizer:
+        """This optimizer for a slice of the rows (itself when no value is per row)."""
+        if self.rows is None:
+            return self
+        return type(self)(
+            **{k: v[rows] if isinstance(v, np.ndarray) else v for k, v in self.params.items()}
+        )
+
     def init(self, theta: np.ndarray) -> Any:
         """Fresh state for points ``theta`` of shape (K, 2)."""
         raise NotImplementedError

@@ -19,8 +19,11 @@ work down to the gradient and the update itself.
 from __future__ import annotations
 
 import numbers
+import os
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from operator import methodcaller
 from typing import Any
 
 import numpy as np
@@ -32,8 +35,8 @@ from optimizers.schedules import schedule as make_schedule
 #: A coordinate beyond this magnitude counts as diverged (SPEC "Noise, divergence").
 LIMIT = 1e6
 
-#: Point-rows (points × K) per block when ``run`` picks the block size itself.
-_BLOCK_CELLS = 1 << 15
+#: Noise draws (updates × K) held at once by ``run``: 2M draws of (x, y) are 32 MB.
+_NOISE_CELLS = 1 << 21
 
 
 @dataclass(frozen=True)
@@ -155,48 +158,143 @@ class _Run:
         self.factors = sched.factors(steps)
 
     def blocks(self, chunk: int) -> Iterator[Block]:
-        f, opt, points, losses, rows = self.f, self.opt, self.points, self.losses, self.rows
-        steps, sigma, factors = self.steps, self.sigma, self.factors
-        dead = np.zeros(rows, dtype=bool)
-        base_lr = opt.h["lr"]
-        constant = bool((factors == 1.0).all())
-        if isinstance(base_lr, np.ndarray):
-            lr_buffer = np.empty_like(base_lr)
+        rows, steps = self.rows, self.steps
+        rng = np.random.default_rng(self.seed) if self.sigma > 0 else None
+        tiles = [
+            _Tile(self, slice(low, min(low + TILE_ROWS, rows))) for low in range(0, rows, TILE_ROWS)
+        ]
+        pool = _pool() if len(tiles) > 1 else None
+        drawn = None
+        for offset in range(0, steps + 1, chunk):
+            end = min(offset + chunk, steps + 1)
+            first = max(offset, 1)  # index of the point the block's first update makes
+            if rng is not None and end > first:
+                # one call draws the same numbers as one (K, 2) draw per update
+                drawn = rng.standard_normal((end - first, rows, 2))
+                drawn *= self.sigma
+            if pool is None:
+                for tile in tiles:
+                    tile.advance(offset, first, end, drawn)
+            else:
+                # rows never interact, so tiles run in any order on any thread
+                advance = methodcaller("advance", offset, first, end, drawn)
+                list(pool.map(advance, tiles))
+            yield Block(
+                offset,
+                _readonly(self.points[offset:end]),
+                _readonly(self.losses[offset:end]),
+                self.diverged_at.copy(),
+            )
+
+
+#: Rows per tile: a tile's state stays in cache while it runs a whole block of updates.
+TILE_ROWS = 8192
+
+#: Tiles at least this wide compute losses update by update (see ``_Tile``).
+EAGER_ROWS = 256
+
+_POOL: ThreadPoolExecutor | None = None
+
+
+def _pool() -> ThreadPoolExecutor:
+    """Shared workers for big runs (NumPy releases the GIL inside each ufunc)."""
+    global _POOL
+    if _POOL is None:
+        _POOL = ThreadPoolExecutor(max_workers=max(1, min(4, os.cpu_count() or 1)))
+    return _POOL
+
+
+class _Tile:
+    """Rows ``rows`` of a run: their own optimizer state, advanced block by block."""
+
+    def __init__(self, run: _Run, rows: slice) -> None:
+        import landscapes
+
+        self.run, self.rows = run, rows
+        count = rows.stop - rows.start
+        self.opt = run.opt.select(rows)
+        self.points = run.points[:, rows]
+        self.losses = run.losses[:, rows]
+        self.views = list(self.points)  # one view per point, made once
+        self.diverged_at = run.diverged_at[rows]
+        self.dead = np.zeros(count, dtype=bool)
+        self.grad = np.empty((count, 2))
+        self.noisy = np.empty((count, 2))
+        self.state = self.opt.init(self.views[0])
+        # Landscape.value/grad copy x and y into contiguous arrays and call fn/grad_fn;
+        # doing the same here with reused buffers gives the same numbers, minus overhead.
+        self.landscape = run.f if isinstance(run.f, landscapes.Landscape) else None
+        # wide tiles compute each new point's loss at once, sharing its x/y copies with
+        # the next gradient (cache-hot, no large temporaries); narrow tiles (a slider
+        # move) are faster with one vectorized loss call per block
+        self.eager = self.landscape is not None and count >= EAGER_ROWS
+        self.xy: tuple[np.ndarray, np.ndarray] | None = None
+        base_lr = self.opt.h["lr"]
+        factors = run.factors
+        if not isinstance(base_lr, np.ndarray):
+            self.lrs: Any = (base_lr * factors).tolist()  # python floats, like group["lr"]
+        elif (factors == 1.0).all():
+            self.lrs = [base_lr] * len(factors)
         else:
-            scalar_lrs = (base_lr * factors).tolist()  # python floats, as group["lr"] holds
-        rng = np.random.default_rng(self.seed) if sigma > 0 else None
-        grad_buffer = np.empty((rows, 2))
+            self.lrs = None  # per-row rates under a schedule: computed per update
+            self.lr_buffer = np.empty_like(base_lr)
 
+    def _lr(self, t: int) -> Any:
+        if self.lrs is not None:
+            return self.lrs[t]
+        return np.multiply(self.opt.h["lr"], self.run.factors[t], self.lr_buffer)
+
+    def advance(self, offset: int, first: int, end: int, drawn: np.ndarray | None) -> None:
+        """Updates making points ``first … end − 1``, then losses and divergence for the
+        block ``offset … end − 1``."""
+        noise = None if drawn is None else drawn[:, self.rows]
         with np.errstate(all="ignore"):
-            state = opt.init(points[0])
-            for offset in range(0, steps + 1, chunk):
-                end = min(offset + chunk, steps + 1)
-                first = max(offset, 1)  # index of the point the block's first update makes
-                if rng is not None and end > first:
-                    # one call draws the same numbers as one (K, 2) draw per update
-                    drawn = rng.standard_normal((end - first, rows, 2))
-                    drawn *= sigma
-                for i in range(first, end):
-                    t = i - 1
-                    grad = f.grad(points[t])
-                    if rng is not None:
-                        grad = np.add(grad, drawn[i - first], out=grad_buffer)
-                    if isinstance(base_lr, np.ndarray):
-                        lr = base_lr if constant else np.multiply(base_lr, factors[t], lr_buffer)
-                    else:
-                        lr = scalar_lrs[t]
-                    _, state = opt.update(grad, state, points[t], lr, points[i])
+            if self.eager:
+                self._eager(offset, first, end, noise)
+            else:
+                self._lazy(first, end, noise)
+                self.losses[offset:end] = self.run.f.value(self.points[offset:end])
+            _mark_divergence(
+                self.points[offset:end],
+                self.losses[offset:end],
+                offset,
+                self.dead,
+                self.diverged_at,
+            )
 
-                block_points = points[offset:end]
-                block_losses = losses[offset:end]
-                block_losses[...] = f.value(block_points)
-                _mark_divergence(block_points, block_losses, offset, dead, self.diverged_at)
-                yield Block(
-                    offset,
-                    _readonly(block_points),
-                    _readonly(block_losses),
-                    self.diverged_at.copy(),
-                )
+    def _lazy(self, first: int, end: int, noise: np.ndarray | None) -> None:
+        views, update, state, grad = self.views, self.opt.update, self.state, self.grad
+        columns = grad.T
+        grad_fn = self.landscape.grad_fn if self.landscape is not None else None
+        one = len(grad) == 1  # a one-element column is contiguous already: no copy
+        for i in range(first, end):
+            theta = views[i - 1]
+            if grad_fn is None:
+                g = self.run.f.grad(theta)
+            else:
+                columns[0], columns[1] = grad_fn(*(theta.T if one else theta.T.copy()))
+                g = grad
+            if noise is not None:
+                g = np.add(g, noise[i - first], self.noisy)
+            update(g, state, theta, self._lr(i - 1), views[i])
+
+    def _eager(self, offset: int, first: int, end: int, noise: np.ndarray | None) -> None:
+        views, update, state, grad = self.views, self.opt.update, self.state, self.grad
+        columns, losses = grad.T, self.losses
+        assert self.landscape is not None
+        fn, grad_fn = self.landscape.fn, self.landscape.grad_fn
+        if offset == 0:
+            self.xy = x, y = views[0].T.copy()
+            losses[0] = fn(x, y)
+        assert self.xy is not None
+        x, y = self.xy  # copies of the newest point, first − 1
+        for i in range(first, end):
+            columns[0], columns[1] = grad_fn(x, y)
+            g = grad if noise is None else np.add(grad, noise[i - first], self.noisy)
+            update(g, state, views[i - 1], self._lr(i - 1), views[i])
+            x, y = views[i].T.copy()
+            losses[i] = fn(x, y)
+        self.xy = x, y
 
 
 def _mark_divergence(
@@ -207,19 +305,33 @@ def _mark_divergence(
     diverged_at: np.ndarray,
 ) -> None:
     """Find each row's first bad point in this block; NaN it and everything after."""
-    bad = ~(np.abs(points) <= LIMIT).all(axis=-1)  # NaN compares False, so it counts too
-    bad |= ~np.isfinite(losses)
-    bad |= dead[None, :]
-    if not bad.any():
+    # fast path, three reductions: max/min propagate NaN, a non-finite loss makes the sum so
+    if (
+        not dead.any()
+        and points.max(initial=-np.inf) <= LIMIT
+        and points.min(initial=np.inf) >= -LIMIT
+        and np.isfinite(losses.sum())
+    ):
         return
-    hit = bad.any(axis=0)
-    first = np.argmax(bad, axis=0)
-    newly = hit & ~dead
-    diverged_at[newly] = offset + first[newly]
-    dead |= hit
-    mask = (np.arange(points.shape[0])[:, None] >= first[None, :]) & hit[None, :]
-    points[mask] = np.nan
-    losses[mask] = np.nan
+    big = ~(np.abs(points) <= LIMIT)  # NaN compares False, so it counts as bad too
+    bad = ~np.isfinite(losses)
+    bad |= big[..., 0]
+    bad |= big[..., 1]
+    bad[:, dead] = True
+    cols = np.flatnonzero(bad.any(axis=0))
+    if cols.size == 0:  # only a sum overflowed
+        return
+    first = bad[:, cols].argmax(axis=0)
+    newly = ~dead[cols]
+    diverged_at[cols[newly]] = offset + first[newly]
+    dead[cols] = True
+    after = np.arange(points.shape[0])[:, None] >= first[None, :]
+    block = points[:, cols]
+    block[after] = np.nan
+    points[:, cols] = block
+    block_losses = losses[:, cols]
+    block_losses[after] = np.nan
+    losses[:, cols] = block_losses
 
 
 def _readonly(array: np.ndarray) -> np.ndarray:
@@ -263,6 +375,8 @@ def run(
     per-row hyperparameters of length K runs K rows from that start.
     """
     state = _prepare(landscape, optimizer, starts, steps, noise, seed, schedule)
-    for _ in state.blocks(max(1, _BLOCK_CELLS // state.rows)):
+    # one block, unless the noise drawn per block would need more than _NOISE_CELLS
+    chunk = steps + 1 if state.sigma == 0 else max(1, _NOISE_CELLS // state.rows)
+    for _ in state.blocks(chunk):
         pass
     return Trajectory(state.points, state.losses, state.diverged_at)

@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 
 import landscapes
 import optimizers
+from optimizers import runner
 
 NAMES = optimizers.names()
 
@@ -227,3 +228,73 @@ def test_warmup_then_schedule_from_its_end() -> None:
     cosine = optimizers.schedule("cosine", t_max=2, min_factor=0.0)
     # past t_max the cosine comes back up (torch's periodic continuation)
     np.testing.assert_allclose(cosine.factors(5), [1, 0.5, 0, 0.5, 1], atol=1e-15)
+
+
+class _DuckLandscape:
+    """Not a landscapes.Landscape: only value() and grad(), the runner's generic path."""
+
+    def __init__(self, name: str) -> None:
+        self.inner = landscapes.get(name)
+
+    def value(self, xy: np.ndarray) -> np.ndarray:
+        return self.inner.value(xy)
+
+    def grad(self, xy: np.ndarray) -> np.ndarray:
+        return self.inner.grad(xy)
+
+
+def _blocks(scene: dict, opt: optimizers.Optimizer, chunk: int, sigma: float, f=None) -> tuple:
+    blocks = list(
+        optimizers.stream(
+            f or scene["f"],
+            opt,
+            scene["starts"],
+            scene["steps"],
+            noise=sigma,
+            seed=2,
+            schedule=scene["schedule"],
+            chunk=chunk,
+        )
+    )
+    return (
+        np.concatenate([b.points for b in blocks]),
+        np.concatenate([b.losses for b in blocks]),
+        blocks[-1].diverged_at,
+    )
+
+
+@settings(max_examples=40, deadline=None)
+@given(scenes(), st.integers(1, 12), st.sampled_from([0.0, 0.7]), st.booleans())
+def test_tiles_threads_and_eager_losses_change_nothing(
+    scene: dict, chunk: int, sigma: float, per_row: bool
+) -> None:
+    """Wide runs are split into row tiles on a thread pool and compute losses per update;
+    forcing that on small runs must give the very same numbers as the narrow path."""
+    params = dict(scene["params"])
+    if per_row:
+        params["lr"] = params["lr"] * np.linspace(0.5, 3.0, len(scene["starts"]))
+    opt = optimizers.create(scene["name"], **params)
+    narrow = _blocks(scene, opt, chunk, sigma)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(runner, "TILE_ROWS", 2)
+        patch.setattr(runner, "EAGER_ROWS", 1)
+        wide = _blocks(scene, opt, chunk, sigma)
+    duck = _blocks(scene, opt, chunk, sigma, f=_DuckLandscape(scene["f"].name))
+    for other in (wide, duck):
+        for ours, theirs in zip(narrow, other, strict=True):
+            np.testing.assert_array_equal(ours, theirs)
+
+
+def test_wide_tiles_diverge_per_row() -> None:
+    f = landscapes.get("ill_conditioned")
+    lrs = np.array([0.5, 1.5, 0.9, 1.2, 0.01])
+    opt = optimizers.create("sgd", lr=lrs)
+    narrow = optimizers.run(f, opt, (-7.0, 2.0), 80)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(runner, "TILE_ROWS", 2)
+        patch.setattr(runner, "EAGER_ROWS", 1)
+        wide = optimizers.run(f, opt, (-7.0, 2.0), 80)
+    assert (narrow.diverged_at[[1, 3]] > 0).all() and (narrow.diverged_at[[0, 2, 4]] == -1).all()
+    np.testing.assert_array_equal(narrow.points, wide.points)
+    np.testing.assert_array_equal(narrow.losses, wide.losses)
+    np.testing.assert_array_equal(narrow.diverged_at, wide.diverged_at)
