@@ -29,15 +29,38 @@ const MARKERS = {
   saddle: { symbol: "x", key: "minimum.saddle" },
 };
 
-function margins(compact, th) {
+function margins(compact, th, legendRows = 1) {
   if (compact) return { l: 34, r: 6, t: 6, b: 24, autoexpand: false };
+  // The top margin holds the legend, in as many rows as its entries need.
+  const row = Math.round(th.font * 1.6);
   return th.presentation
-    ? { l: 64, r: 96, t: 14, b: 52, autoexpand: false }
-    : { l: 52, r: 80, t: 12, b: 40, autoexpand: false };
+    ? { l: 64, r: 96, t: 18 + row * legendRows, b: 52, autoexpand: false }
+    : { l: 52, r: 80, t: 14 + row * legendRows, b: 40, autoexpand: false };
 }
 
-function axis(range, th, visible, compact) {
+/** Rows the horizontal legend needs at this width (Plotly wraps entries itself). */
+function legendRows(runs, width, th) {
+  let rows = 1;
+  let used = 0;
+  for (const run of runs) {
+    const entry = 48 + 0.6 * th.font * run.title.length;
+    if (used + entry > width && used > 0) {
+      rows += 1;
+      used = 0;
+    }
+    used += entry;
+  }
+  return rows;
+}
+
+function axis(range, th, visible, compact, which) {
+  // Equal scale on both axes: gradients are perpendicular to the contours only then, and
+  // the ill-conditioned bowl looks as elongated as it is.
+  const scale = which === "x"
+    ? { constrain: "domain", constraintoward: compact ? "center" : "right" }
+    : { scaleanchor: "x", scaleratio: 1, constrain: "domain", constraintoward: compact ? "middle" : "top" };
   return {
+    ...scale,
     range: [...range],
     autorange: false,
     showgrid: false,
@@ -52,14 +75,14 @@ function axis(range, th, visible, compact) {
   };
 }
 
-function baseLayout(range, th, compact, visible) {
+function baseLayout(range, th, compact, visible, rows) {
   return {
-    margin: margins(compact, th),
+    margin: margins(compact, th, rows),
     paper_bgcolor: visible ? th.paper : "rgba(0,0,0,0)",
     plot_bgcolor: "rgba(0,0,0,0)",
     font: { family: FONT, size: th.font, color: th.text },
-    xaxis: axis(range.x, th, visible, compact),
-    yaxis: axis(range.y, th, visible, compact),
+    xaxis: axis(range.x, th, visible, compact, "x"),
+    yaxis: axis(range.y, th, visible, compact, "y"),
     showlegend: false,
     dragmode: "zoom",
     hovermode: "closest",
@@ -89,7 +112,17 @@ function logTicks(grid) {
   return { tickvals, ticktext };
 }
 
-function contourTrace(grid, th, compact, t) {
+/** Fraction of the plot height the equal-scale contour fills (for the colour bar's length). */
+function heightFraction(el, range, th, compact, rows) {
+  const m = margins(compact, th, rows);
+  const w = el.clientWidth - m.l - m.r;
+  const h = el.clientHeight - m.t - m.b;
+  if (w <= 0 || h <= 0) return 1;
+  const aspect = (range.x[1] - range.x[0]) / (range.y[1] - range.y[0]);
+  return Math.min(1, w / aspect / h);
+}
+
+function contourTrace(grid, th, compact, t, fraction = 1) {
   const trace = {
     type: "contour",
     x: grid.x,
@@ -107,7 +140,9 @@ function contourTrace(grid, th, compact, t) {
       thickness: th.presentation ? 16 : 12,
       x: 1.015,
       xanchor: "left",
-      len: 1,
+      y: 1,
+      yanchor: "top",
+      len: fraction,
       outlinewidth: 0,
       tickfont: { size: th.font - 1, color: th.text },
       title: { text: grid.log_color ? t("plot.colorLog") : "f", side: "right",
@@ -147,7 +182,7 @@ export function markTraces(meta, start, th, t) {
     y: [start[1]],
     text: [t("plot.start")],
     textposition: "top center",
-    textfont: { color: "#000000", size: th.font },
+    textfont: { color: "#ffffff", size: th.font, weight: 700, shadow: "0 0 3px #000, 0 0 2px #000" },
     marker: { symbol: "circle", size: th.head + 2, color: "#000000", line: { color: "#ffffff", width: 2 } },
     hovertemplate: `${t("plot.start")} (%{x:.4g}, %{y:.4g})<extra></extra>`,
     showlegend: false,
@@ -208,6 +243,7 @@ class LayeredPlot {
     this.bgKey = null;
     this.range = null;
     this.bounds = null;
+    this.rows = 1;
     this.fgReady = false;
     this.down = null;
     this.fg.addEventListener("mousedown", (e) => {
@@ -240,21 +276,22 @@ class LayeredPlot {
   }
 
   async background(grid, th, t, key) {
-    const fullKey = `${key}|${th.presentation}|${t("plot.colorLog")}`;
+    const fraction = heightFraction(this.el, this.range, th, this.compact, this.rows);
+    const fullKey = `${key}|${th.presentation}|${t("plot.colorLog")}|${fraction.toFixed(3)}|${this.rows}`;
     if (fullKey === this.bgKey) return;
     this.bgKey = fullKey;
     // newPlot, not react: the contour changes rarely and a diffed colour bar can end up
     // half-updated (NaN heights) when its title and ticks change together.
-    await Plotly.newPlot(this.bg, [contourTrace(grid, th, this.compact, t)],
-      baseLayout(this.range, th, this.compact, true), CONFIG_BG);
+    await Plotly.newPlot(this.bg, [contourTrace(grid, th, this.compact, t, fraction)],
+      baseLayout(this.range, th, this.compact, true, this.rows), CONFIG_BG);
   }
 
   async paths(traces, th) {
-    const layout = baseLayout(this.range, th, this.compact, false);
+    const layout = baseLayout(this.range, th, this.compact, false, this.rows);
     layout.showlegend = !this.compact;
     layout.legend = {
-      x: 0.01, y: 0.99, xanchor: "left", yanchor: "top",
-      bgcolor: th.legendBg, font: { size: th.font, color: th.text },
+      orientation: "h", x: 1, y: 1, xanchor: "right", yanchor: "bottom",
+      bgcolor: "rgba(0,0,0,0)", font: { size: th.font, color: th.text },
     };
     await Plotly.react(this.fg, traces, layout, CONFIG_FG);
     if (!this.fgReady) {
@@ -349,6 +386,7 @@ export class MainView {
     }
     const p = this.overlay;
     p.setBounds(scene.meta.bounds);
+    p.rows = legendRows(scene.runs, p.el.clientWidth - 60, th);
     const traces = [...markTraces(scene.meta, scene.start, th, this.t),
                     ...pathTraces(scene.runs, scene.cursor, th, this.t, true)];
     await Promise.all([p.background(scene.grid, th, this.t, scene.gridKey), p.paths(traces, th)]);
@@ -495,7 +533,8 @@ function logAxisTicks(runs) {
       if (v > hi) hi = v;
     }
   }
-  return hi / lo >= 30 ? { dtick: 1 } : {};
+  const decades = Math.log10(hi / lo);
+  return decades >= 1.5 ? { dtick: Math.max(1, Math.ceil(decades / 6)) } : {};
 }
 
 /** Loss versus step (log y where a minimum value is known), with the playback cursor. */
@@ -561,7 +600,7 @@ function fmtLoss(v) {
   if (v === null || v === undefined || !Number.isFinite(v)) return "—";
   if (v === 0) return "0";
   const a = Math.abs(v);
-  return a >= 1e4 || a < 1e-3 ? v.toExponential(2) : v.toPrecision(4);
+  return a >= 1e4 || a < 1e-3 ? v.toExponential(1).replace("e+", "e") : v.toPrecision(3);
 }
 
 /** The status table: final loss, converged at, diverged at, said plainly. */

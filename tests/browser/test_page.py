@@ -110,13 +110,14 @@ def test_out_of_range_value_is_refused_with_a_clear_message(app_page: Gradscape)
 
 def test_click_on_the_plot_sets_the_start(app_page: Gradscape) -> None:
     gs = app_page.open("landscape=booth")
-    box = gs.page.locator("#main-plot .layer-fg").bounding_box()
+    box = gs.page.locator("#main-plot .layer-fg .nsewdrag").bounding_box()  # the plot area
     x, y = box["x"] + box["width"] * 0.3, box["y"] + box["height"] * 0.5
     gs.change(lambda: gs.page.mouse.click(x, y))
     start = [float(v) for v in parse_qs(gs.query())["start"][0].split(",")]
     runs = gs.runs()
     assert all(r["first"] == pytest.approx(start) for r in runs)
-    assert -10 < start[0] < 0  # left part of Booth's [-10, 10] view
+    assert start[0] == pytest.approx(-4, abs=0.3)  # 30 % across Booth's [-10, 10] view
+    assert start[1] == pytest.approx(0, abs=0.3)
     assert float(gs.testid("start-x").input_value()) == pytest.approx(start[0])
     gs.assert_clean()
 
