@@ -64,7 +64,8 @@ def test_export_round_trip_downloads_a_real_file(client: TestClient, fmt: str) -
     assert created.status_code == 202
     job = created.json()
     assert set(job) >= {"id", "status", "progress"}
-    assert job["status"] in ("queued", "running") and 0.0 <= job["progress"] <= 1.0
+    # A small CSV may already be done when the reply is written; never an error.
+    assert job["status"] in ("queued", "running", "done") and 0.0 <= job["progress"] <= 1.0
     assert created.headers["location"] == f"/api/exports/{job['id']}"
 
     seen = wait(client, job["id"])
