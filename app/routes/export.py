@@ -19,7 +19,9 @@ from starlette.background import BackgroundTask
 
 from app.export.jobs import ExportJobs, Job, TooManyJobsError
 from app.export.pipeline import MEDIA_TYPES
-from app.schemas import ExportJob, ExportRequest
+from app.schemas import ErrorReply, ExportJob, ExportRequest
+
+_UNKNOWN = {404: {"model": ErrorReply, "description": "Unknown, expired or downloaded export."}}
 
 _create_lock = threading.Lock()
 
@@ -57,7 +59,16 @@ def _job(request: Request, job_id: str) -> Job:
     return job
 
 
-@router.post("", status_code=202, response_model=ExportJob)
+@router.post(
+    "",
+    status_code=202,
+    response_model=ExportJob,
+    responses={
+        400: {"model": ErrorReply, "description": "The body is not readable JSON text."},
+        422: {"model": ErrorReply, "description": "A field out of its allowed range."},
+        429: {"model": ErrorReply, "description": "Too many exports queued or running."},
+    },
+)
 def create_export(body: ExportRequest, request: Request, response: Response) -> ExportJob:
     """Start an export in the background; poll the returned id for progress."""
     try:
@@ -68,7 +79,7 @@ def create_export(body: ExportRequest, request: Request, response: Response) -> 
     return job.snapshot()
 
 
-@router.get("/{job_id}", response_model=ExportJob)
+@router.get("/{job_id}", response_model=ExportJob, responses=_UNKNOWN)
 def export_status(job_id: str, request: Request) -> ExportJob:
     return _job(request, job_id).snapshot()
 
@@ -78,8 +89,8 @@ def export_status(job_id: str, request: Request) -> ExportJob:
     response_class=FileResponse,
     responses={
         200: {"content": {media: {} for media in MEDIA_TYPES.values()}},
-        404: {"description": "Unknown, expired or already downloaded export."},
-        409: {"description": "The export has not finished or it failed."},
+        **_UNKNOWN,
+        409: {"model": ErrorReply, "description": "The export has not finished, or it failed."},
     },
 )
 def export_file(job_id: str, request: Request) -> FileResponse:
@@ -101,7 +112,7 @@ def export_file(job_id: str, request: Request) -> FileResponse:
     )
 
 
-@router.delete("/{job_id}", status_code=204)
+@router.delete("/{job_id}", status_code=204, responses=_UNKNOWN)
 def cancel_export(job_id: str, request: Request) -> Response:
     """Cancel a queued or running export, or drop a finished one, deleting its file."""
     _job(request, job_id)

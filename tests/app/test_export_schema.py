@@ -1,0 +1,61 @@
+"""The export operations against their own OpenAPI entries, with schemathesis.
+
+Rendering is replaced by a stub that writes a few bytes, so the generated scenes (up to
+2,000 frames of 1920×1080) test the HTTP contract — status codes, content types, bodies,
+rejection of invalid input — without rendering for minutes. The renderers have their own
+tests (test_export_files.py).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+import schemathesis
+from hypothesis import HealthCheck, settings
+from schemathesis.checks import not_a_server_error
+from schemathesis.specs.openapi.checks import (
+    content_type_conformance,
+    negative_data_rejection,
+    response_schema_conformance,
+    status_code_conformance,
+)
+
+import app.export.jobs as jobs_module
+from app.main import create_app
+from app.schemas import ExportRequest
+
+schema = schemathesis.openapi.from_asgi("/openapi.json", create_app()).include(
+    path_regex="^/api/exports"
+)
+CHECKS = [
+    not_a_server_error,
+    status_code_conformance,
+    content_type_conformance,
+    response_schema_conformance,
+    negative_data_rejection,
+]
+
+
+@pytest.fixture(autouse=True)
+def stub_rendering(monkeypatch: pytest.MonkeyPatch) -> None:
+    def run_export(request: ExportRequest, path: Path, progress: Any) -> Path:
+        progress(0.0)
+        Path(path).write_bytes(b"stub")
+        progress(1.0)
+        return path
+
+    monkeypatch.setattr(jobs_module, "run_export", run_export)
+
+
+@schema.parametrize()
+@settings(
+    max_examples=30,
+    derandomize=True,
+    deadline=None,
+    database=None,
+    suppress_health_check=list(HealthCheck),
+)
+def test_export_api_honours_its_schema(case: schemathesis.Case) -> None:
+    case.call_and_validate(checks=CHECKS)
