@@ -73,7 +73,7 @@ class Adagrad(Optimizer):
     )
 
     def init(self, theta: np.ndarray) -> AdagradState:
-        h0 = self.h["initial_accumulator_value"]
+        h0 = self.hyper["initial_accumulator_value"]
         return AdagradState(
             sum=np.zeros_like(theta) + h0,
             count=0,
@@ -91,12 +91,12 @@ class Adagrad(Optimizer):
         out: np.ndarray,
     ) -> tuple[np.ndarray, AdagradState]:
         state.count += 1
-        g = add_weight_decay(grad, theta, self.h["weight_decay"], state.decayed)
-        clr = lr / (1 + (state.count - 1) * self.h["lr_decay"])
+        g = add_weight_decay(grad, theta, self.hyper["weight_decay"], state.decayed)
+        clr = lr / (1 + (state.count - 1) * self.hyper["lr_decay"])
         np.multiply(g, g, out=state.step)  # torch: state_sum.addcmul_(grad, grad, value=1)
         state.sum += state.step
         np.sqrt(state.sum, out=state.std)
-        state.std += self.h["eps"]
+        state.std += self.hyper["eps"]
         np.divide(g, state.std, out=state.step)  # torch: param.addcdiv_(grad, std, value=-clr)
         state.step *= -clr
         np.add(theta, state.step, out=out)

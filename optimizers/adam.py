@@ -81,9 +81,9 @@ class Adam(Optimizer):
     def update(
         self, grad: np.ndarray, state: AdamState, theta: np.ndarray, lr: Value, out: np.ndarray
     ) -> tuple[np.ndarray, AdamState]:
-        beta1, beta2 = self.h["beta1"], self.h["beta2"]
+        beta1, beta2 = self.hyper["beta1"], self.hyper["beta2"]
         state.count += 1
-        g = add_weight_decay(grad, theta, self.h["weight_decay"], state.decayed)
+        g = add_weight_decay(grad, theta, self.hyper["weight_decay"], state.decayed)
         _lerp(state.exp_avg, g, 1 - beta1, state.step)
         state.exp_avg_sq *= beta2  # torch: exp_avg_sq.mul_(beta2).addcmul_(g, g, value=1-beta2)
         np.multiply(g, 1 - beta2, out=state.step)
@@ -94,7 +94,7 @@ class Adam(Optimizer):
         step_size = lr / bias_correction1
         np.sqrt(state.exp_avg_sq, out=state.denom)
         state.denom /= bias_correction2**0.5
-        state.denom += self.h["eps"]
+        state.denom += self.hyper["eps"]
         np.divide(state.exp_avg, state.denom, out=state.step)  # torch: addcdiv_(m, denom, -s)
         state.step *= -step_size
         np.add(theta, state.step, out=out)

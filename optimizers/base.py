@@ -161,7 +161,7 @@ class Optimizer:
     def __init__(self, **params: Any) -> None:
         self.params, self.rows = resolve(self.name, self.hyperparams, params)
         # (K, 1) columns so per-row values broadcast against (K, 2) points
-        self.h: dict[str, Value] = {k: column(v) for k, v in self.params.items()}
+        self.hyper: dict[str, Value] = {k: column(v) for k, v in self.params.items()}
 
     def select(self, rows: slice) -> Optimizer:
         """This optimizer for a slice of the rows (itself when no value is per row)."""

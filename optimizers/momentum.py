@@ -77,13 +77,13 @@ class Momentum(Optimizer):
         lr: Value,
         out: np.ndarray,
     ) -> tuple[np.ndarray, MomentumState]:
-        mu = self.h["momentum"]
-        g = add_weight_decay(grad, theta, self.h["weight_decay"], state.decayed)
+        mu = self.hyper["momentum"]
+        g = add_weight_decay(grad, theta, self.hyper["weight_decay"], state.decayed)
         if state.count == 0:
             np.copyto(state.buf, g)  # torch: buf = grad.clone()
         else:
             state.buf *= mu  # torch: buf.mul_(momentum).add_(grad, alpha=1 - dampening)
-            np.multiply(g, 1 - self.h["dampening"], out=state.step)
+            np.multiply(g, 1 - self.hyper["dampening"], out=state.step)
             state.buf += state.step
         state.count += 1
         if isinstance(mu, np.ndarray):

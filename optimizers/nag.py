@@ -69,8 +69,8 @@ class NAG(Optimizer):
     def update(
         self, grad: np.ndarray, state: NAGState, theta: np.ndarray, lr: Value, out: np.ndarray
     ) -> tuple[np.ndarray, NAGState]:
-        mu = self.h["momentum"]
-        g = add_weight_decay(grad, theta, self.h["weight_decay"], state.decayed)
+        mu = self.hyper["momentum"]
+        g = add_weight_decay(grad, theta, self.hyper["weight_decay"], state.decayed)
         if state.count == 0:
             np.copyto(state.buf, g)  # torch: buf = grad.clone()
         else:

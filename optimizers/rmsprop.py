@@ -81,14 +81,14 @@ class RMSprop(Optimizer):
         lr: Value,
         out: np.ndarray,
     ) -> tuple[np.ndarray, RMSpropState]:
-        alpha, mu = self.h["alpha"], self.h["momentum"]
-        g = add_weight_decay(grad, theta, self.h["weight_decay"], state.decayed)
+        alpha, mu = self.hyper["alpha"], self.hyper["momentum"]
+        g = add_weight_decay(grad, theta, self.hyper["weight_decay"], state.decayed)
         state.square_avg *= alpha  # torch: square_avg.mul_(alpha).addcmul_(g, g, value=1-alpha)
         np.multiply(g, 1 - alpha, out=state.step)
         state.step *= g
         state.square_avg += state.step
         np.sqrt(state.square_avg, out=state.avg)
-        state.avg += self.h["eps"]
+        state.avg += self.hyper["eps"]
         np.divide(g, state.avg, out=state.step)
         # A row with μ = 0 gets b = 0·b + g/avg = g/avg exactly, so per-row μ needs no branch.
         if isinstance(mu, np.ndarray) or mu > 0.0:

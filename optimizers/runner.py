@@ -6,20 +6,24 @@ never disagree.
 
 Per update t = 0 … steps − 1, for all K rows at once:
 
-1. g = ∇f(θ_t) (+ σ·z_t with z_t the t-th (K, 2) draw of ``default_rng(seed)``),
+1. g = ∇f(θ_t) (+ σ·z_t with z_t the t-th (K, 2) draw of ``default_rng(seed)``; one
+   call per block draws the same numbers),
 2. θ_{t+1} = update(g, state, θ_t, lr·factor(t)).
 
-Losses are computed per block in one vectorized call, and divergence is checked per
-block: rows never interact, so a row that blew up may keep computing garbage (under
-``np.errstate(all="ignore")``) until the block ends without changing any other row —
-then its first bad point and everything after become NaN. That keeps the per-update
-work down to the gradient and the update itself.
+Rows never interact, which the loop uses three ways. Divergence is checked once per
+block: a row that blew up may keep computing garbage (under ``np.errstate(all="ignore")``)
+without touching any other row, and then its first bad point and everything after become
+NaN. Wide runs (a basin map) are cut into row tiles that run on a small thread pool, each
+tile doing a whole block of updates while its state is in cache. And losses come from
+one vectorized call per block for narrow runs (a slider move, where per-call overhead
+dominates), or update by update for wide tiles (no large temporaries).
 """
 
 from __future__ import annotations
 
 import numbers
 import os
+import threading
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -194,14 +198,17 @@ TILE_ROWS = 8192
 EAGER_ROWS = 256
 
 _POOL: ThreadPoolExecutor | None = None
+_POOL_LOCK = threading.Lock()
 
 
 def _pool() -> ThreadPoolExecutor:
     """Shared workers for big runs (NumPy releases the GIL inside each ufunc)."""
     global _POOL
-    if _POOL is None:
-        _POOL = ThreadPoolExecutor(max_workers=max(1, min(4, os.cpu_count() or 1)))
-    return _POOL
+    with _POOL_LOCK:
+        if _POOL is None:
+            workers = max(1, min(4, os.cpu_count() or 1))
+            _POOL = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="gradscape-rows")
+        return _POOL
 
 
 class _Tile:
@@ -229,7 +236,7 @@ class _Tile:
         # move) are faster with one vectorized loss call per block
         self.eager = self.landscape is not None and count >= EAGER_ROWS
         self.xy: tuple[np.ndarray, np.ndarray] | None = None
-        base_lr = self.opt.h["lr"]
+        base_lr = self.opt.hyper["lr"]
         factors = run.factors
         if not isinstance(base_lr, np.ndarray):
             self.lrs: Any = (base_lr * factors).tolist()  # python floats, like group["lr"]
@@ -242,7 +249,7 @@ class _Tile:
     def _lr(self, t: int) -> Any:
         if self.lrs is not None:
             return self.lrs[t]
-        return np.multiply(self.opt.h["lr"], self.run.factors[t], self.lr_buffer)
+        return np.multiply(self.opt.hyper["lr"], self.run.factors[t], self.lr_buffer)
 
     def advance(self, offset: int, first: int, end: int, drawn: np.ndarray | None) -> None:
         """Updates making points ``first … end − 1``, then losses and divergence for the

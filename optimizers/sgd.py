@@ -43,7 +43,7 @@ class SGD(Optimizer):
     def update(
         self, grad: np.ndarray, state: SGDState, theta: np.ndarray, lr: Value, out: np.ndarray
     ) -> tuple[np.ndarray, SGDState]:
-        g = add_weight_decay(grad, theta, self.h["weight_decay"], state.decayed)
+        g = add_weight_decay(grad, theta, self.hyper["weight_decay"], state.decayed)
         np.multiply(g, -lr, out=state.step)  # torch: param.add_(grad, alpha=-lr)
         np.add(theta, state.step, out=out)
         return out, state
