@@ -56,7 +56,10 @@ window.__gradscape = hooks;
 
 function redrawn(complete) {
   hooks.redraws += 1;
-  hooks.lastRedraw = { id: data.id, seq: data.seq, at: performance.now(), complete };
+  hooks.lastRedraw = {
+    id: data.id, seq: data.seq, at: performance.now(), complete,
+    sentAt: data.sentAt, doneAt: data.doneAt,
+  };
   if (!complete) return;
   for (let i = waiters.length - 1; i >= 0; i -= 1) {
     if (data.seq > waiters[i].n) {
@@ -100,6 +103,19 @@ function newRun(info, steps, fstar) {
   };
 }
 
+// A short run finishes before anyone could see it grow; drawing every chunk would only
+// compete with the server for the CPU. Long runs (thousands of steps) draw as they stream.
+const PROGRESSIVE_MS = 150;
+let progressiveTimer = null;
+
+function scheduleProgressive() {
+  if (progressiveTimer) return;
+  progressiveTimer = setTimeout(() => {
+    progressiveTimer = null;
+    if (!data.complete) scheduleRender("data");
+  }, PROGRESSIVE_MS);
+}
+
 const handlers = {
   meta(msg) {
     const landscape = pendingLandscape.get(msg.id) || state.landscape;
@@ -113,9 +129,11 @@ const handlers = {
       runs: msg.runs.map((r) => newRun(r, msg.steps, fstar)),
       complete: false,
       logScale: fstar !== null,
+      sentAt: sentAt.get(msg.id),
     };
+    sentAt.clear();
     showMessage(null);
-    scheduleRender("data");
+    // No redraw yet: the previous paths stay until this run's points arrive.
   },
   chunk(msg) {
     const run = data.runs[msg.run];
@@ -131,7 +149,7 @@ const handlers = {
       run.gap[i] = run.fstar === null ? loss : Math.max(loss - run.fstar, 1e-16);
     }
     run.n = Math.max(run.n, Math.min(limit, offset + points.length));
-    scheduleRender("data");
+    scheduleProgressive();
   },
   done(msg) {
     msg.runs.forEach((info, i) => {
@@ -143,6 +161,9 @@ const handlers = {
       run.final_loss = info.final_loss ?? null;
     });
     data.complete = true;
+    data.doneAt = performance.now();
+    clearTimeout(progressiveTimer);
+    progressiveTimer = null;
     scheduleRender("data");
   },
   error(msg) {
@@ -154,6 +175,7 @@ const handlers = {
 
 // ------------------------------------------------------------------ running
 const pendingLandscape = new Map();
+const sentAt = new Map(); // run id -> performance.now() when sent
 let runQueued = false;
 
 function scheduleRun() {
@@ -172,6 +194,7 @@ function scheduleRun() {
     }
     const id = runner.run(trajectoryRequest());
     pendingLandscape.set(id, state.landscape);
+    sentAt.set(id, performance.now());
   });
 }
 
