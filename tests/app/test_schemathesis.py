@@ -19,7 +19,7 @@ from schemathesis.specs.openapi.checks import (
 
 from app.main import create_app
 
-# The export operations render files: their own schemathesis run (test_export_api.py)
+# The export operations render files: their own schemathesis run (test_export_schema.py)
 # stubs the renderer, so they are left out here.
 schema = schemathesis.openapi.from_asgi("/openapi.json", create_app()).exclude(
     path_regex="^/api/exports"
