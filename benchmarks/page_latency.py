@@ -93,11 +93,16 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--changes", type=int, default=30)
     parser.add_argument("--steps", type=int, default=500)
+    parser.add_argument(
+        "--url",
+        help="measure a running server (e.g. http://127.0.0.1:8000) instead of "
+        "starting one in this process",
+    )
     args = parser.parse_args()
 
     from playwright.sync_api import sync_playwright
 
-    base, server = serve()
+    base, server = (args.url.rstrip("/"), None) if args.url else serve()
     try:
         with sync_playwright() as playwright:
             browser = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
@@ -125,7 +130,8 @@ def main() -> int:
                 rest.append(page.evaluate(MEASURE_FETCH, [f"{base}/api/trajectories", body]))
             browser.close()
     finally:
-        server.should_exit = True
+        if server is not None:
+            server.should_exit = True
 
     total = [c["total"] for c in changes]
     done = [c["done"] for c in changes]

@@ -181,9 +181,9 @@ let runQueued = false;
 function scheduleRun() {
   if (runQueued) return;
   runQueued = true;
-  // One run per animation frame: a slider drag sends at most 60 runs a second and the
-  // server cancels all but the latest.
-  requestAnimationFrame(() => {
+  // Changes made in one task (a preset sets ten keys) send one run; a slider drag fires
+  // at most one input event per frame, and the server cancels all but the latest run.
+  queueMicrotask(() => {
     runQueued = false;
     if (!state.optimizers.length) {
       data = { id: null, seq: hooks.runCounter(), landscape: state.landscape, steps: state.steps,
@@ -221,7 +221,8 @@ function scheduleRender(kind) {
   if (renderKind !== "data") renderKind = kind;
   if (rendering || renderKind === null) return;
   rendering = true;
-  requestAnimationFrame(renderLoop);
+  // Plotly draws into the DOM synchronously; the browser paints it at the next frame.
+  queueMicrotask(renderLoop);
 }
 
 let resizeNeeded = false;
@@ -366,10 +367,11 @@ function bindPlayback() {
   document.addEventListener("keydown", (e) => {
     if (e.ctrlKey || e.metaKey || e.altKey) return;
     const tag = e.target.tagName;
-    const typing = tag === "INPUT" || tag === "SELECT" || tag === "TEXTAREA";
-    if (typing && e.target.type !== "checkbox") return;
+    const toggle = tag === "BUTTON" || (tag === "INPUT" && e.target.type === "checkbox");
+    // Text fields, number fields, sliders and selects keep their own keys.
+    if (!toggle && (tag === "INPUT" || tag === "SELECT" || tag === "TEXTAREA")) return;
     if (e.key === " " || e.code === "Space") {
-      if (tag === "BUTTON") return; // the focused button handles space itself
+      if (toggle) return; // a focused button or checkbox handles space itself
       e.preventDefault();
       play(!playing);
     } else if (e.key === "ArrowRight") {
@@ -480,6 +482,7 @@ async function init() {
   runner = new LiveRunner(handlers);
   ensureGrid(state.landscape);
   scheduleRun();
+  $("share-url").value = location.href;
   document.body.classList.remove("loading");
   hooks.ready = true;
 }

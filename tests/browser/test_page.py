@@ -314,3 +314,16 @@ def test_export_shows_progress_and_downloads(app_page: Gradscape, tmp_path: Path
         gs.testid("export-gif").click()
     assert info.value.suggested_filename.endswith(".gif")
     gs.assert_clean()
+
+
+def test_export_without_the_export_api_shows_a_clear_error(app_page: Gradscape) -> None:
+    gs = app_page.open("steps=20")
+    gs.page.route("**/api/exports", lambda route: route.fulfill(status=404, json={"detail": "x"}))
+    gs.testid("export-mp4").click()
+    message = gs.page.locator("#export-message")
+    message.wait_for(state="visible")
+    gs.page.wait_for_function(
+        "() => document.querySelector('#export-message').dataset.kind === 'error'"
+    )
+    assert "not available" in message.inner_text()
+    assert gs.testid("export-mp4").is_enabled()  # buttons usable again
