@@ -42,7 +42,7 @@ _REFERENCE_RESOLUTION = 201
 # this many decades below the top of the scale instead of at −∞.
 _LOG_EPS_FRACTION = 1e-6
 # Steps per WebSocket chunk: small enough that the first chunk leaves within milliseconds.
-DEFAULT_CHUNK = 50
+DEFAULT_CHUNK = 100
 
 
 @dataclass(frozen=True)

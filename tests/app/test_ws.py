@@ -9,6 +9,7 @@ import pytest
 from fastapi.testclient import TestClient
 from starlette.testclient import WebSocketTestSession
 
+from app import scene
 from app.routes import ws as ws_route
 from app.schemas import MAX_STEPS
 
@@ -189,7 +190,7 @@ def test_disconnect_stops_the_computation(
     (state,) = states
     assert state.finished.wait(timeout=30)
     assert state.cancelled.is_set()
-    total_blocks = 12 * (MAX_STEPS // 50 + 1)
+    total_blocks = 12 * (MAX_STEPS // scene.DEFAULT_CHUNK + 1)
     assert state.blocks <= 3 < total_blocks
 
 
@@ -224,8 +225,8 @@ def test_two_sockets_stream_independently(client: TestClient) -> None:
         _run(first, "same-id", SCENE)
         _run(second, "same-id", other_scene)
         one, two = _until_done(first, "same-id"), _until_done(second, "same-id")
-    for messages, scene in ((one, SCENE), (two, other_scene)):
-        expected = client.post("/api/trajectories", json=scene).json()["runs"]
+    for messages, body in ((one, SCENE), (two, other_scene)):
+        expected = client.post("/api/trajectories", json=body).json()["runs"]
         points = [
             p for m in messages if m["type"] == "chunk" and m["run"] == 0 for p in m["points"]
         ]
