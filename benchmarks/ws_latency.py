@@ -139,11 +139,12 @@ def main() -> None:
 
     request = TrajectoryRequest.model_validate(SCENE)
     scene.compute(request)  # warm up imports and caches
-    direct = []
+    direct, direct_cpu = [], []
     for _ in range(args.repeats):
-        started = time.perf_counter()
+        started, started_cpu = time.perf_counter(), time.thread_time()
         scene.compute(request)
         direct.append(time.perf_counter() - started)
+        direct_cpu.append(time.thread_time() - started_cpu)
 
     port = free_port()
     base, url = f"http://127.0.0.1:{port}", f"ws://127.0.0.1:{port}/ws/trajectories"
@@ -159,7 +160,10 @@ def main() -> None:
     direct_p50 = statistics.median(direct)
     idle_p95 = percentile(idle, 95)
     print(f"scene: 6 optimizers × {SCENE['steps']} steps on {SCENE['landscape']}, loopback")
-    print(f"baseline  direct compute (no server)  p50 {ms(direct_p50)}")
+    print(
+        f"baseline  direct compute (no server)  p50 {ms(direct_p50)}  "
+        f"(CPU time p50 {ms(statistics.median(direct_cpu))}; wall ≫ CPU means a busy machine)"
+    )
     print(
         f"baseline  /healthz idle               p50 {ms(statistics.median(idle))}  "
         f"p95 {ms(idle_p95)}"
