@@ -4,12 +4,14 @@ side-by-side playback, presets, keyboard and export."""
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import parse_qs, urlsplit
 
 import httpx
 import pytest
 
-from tests.browser.conftest import Gradscape
+if TYPE_CHECKING:  # the fixture's class; conftest is not importable as a module
+    from tests.browser.conftest import Gradscape
 
 pytestmark = pytest.mark.browser
 
