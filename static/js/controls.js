@@ -417,9 +417,7 @@ export function syncControls(changed) {
       const slider = row.querySelector(".slider");
       const field = row.querySelector(".num");
       if (slider !== active) slider.value = sliderScale(p).toSlider(value);
-      if (field !== active || parseNumber(field.value) !== value) {
-        if (field !== active) field.value = fmtNumber(value);
-      }
+      if (field !== active) field.value = fmtNumber(value);
       row.classList.toggle("changed", value !== p.default);
     }
   }

@@ -8,7 +8,7 @@ import { buildControls, syncControls } from "./controls.js";
 import { bindExports } from "./export.js";
 import { LossView, MainView, renderStatus } from "./plot.js";
 import {
-  RUN_KEYS, fromQuery, landscapeMeta, optimizerSpec, setCatalog, state, subscribe, toQuery,
+  RUN_KEYS, fromQuery, getCatalog, landscapeMeta, optimizerSpec, setCatalog, state, subscribe, toQuery,
   trajectoryRequest, update,
 } from "./state.js";
 
@@ -409,14 +409,11 @@ function scheduleURL() {
 
 // ------------------------------------------------------------------ state changes
 function sceneTitle() {
-  const preset = hooksCatalog().presets.find((p) => p.id === state.preset);
+  const preset = getCatalog().presets.find((p) => p.id === state.preset);
   if (preset) return preset.title[state.lang] || preset.title.en;
   const meta = landscapeMeta();
   return has(`landscape.${meta.name}`) ? t(`landscape.${meta.name}`) : meta.title;
 }
-
-let catalogRef = null;
-const hooksCatalog = () => catalogRef;
 
 function applyChrome() {
   document.body.classList.toggle("presentation", state.presentation);
@@ -457,7 +454,6 @@ function observeResize() {
 async function init() {
   try {
     const [catalog] = await Promise.all([loadCatalog(), loadLanguages()]);
-    catalogRef = catalog;
     setCatalog(catalog);
   } catch (err) {
     document.body.classList.remove("loading");

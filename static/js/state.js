@@ -70,7 +70,7 @@ export function defaultSchedule(kind = "constant") {
   return { kind, ...scheduleOptionDefaults(kind), warmup: 0 };
 }
 
-/** A fresh scene: the first landscape... unless told otherwise, all optimizers, server defaults. */
+/** A fresh scene: Rosenbrock (else the first landscape), every optimizer, server defaults. */
 export function defaultState() {
   const names = catalog.optimizers.map((o) => o.name);
   const landscape = catalog.landscapes.has("rosenbrock")

@@ -329,3 +329,25 @@ def test_export_without_the_export_api_shows_a_clear_error(app_page: Gradscape) 
     )
     assert "not available" in message.inner_text()
     assert gs.testid("export-mp4").is_enabled()  # buttons usable again
+
+
+def test_surface_view_toggles_and_back(app_page: Gradscape) -> None:
+    gs = app_page.open("steps=50&opt=sgd,adam")
+    gs.testid("view").select_option("surface")
+    gs.page.wait_for_function(
+        """() => { const gd = document.querySelector('#main-plot .cell-surface');
+                   return gd && gd.data && gd.data[0].type === 'surface'; }"""
+    )
+    lines = gs.page.evaluate(
+        """() => document.querySelector('#main-plot .cell-surface').data
+                 .filter(t => t.type === 'scatter3d' && t.mode === 'lines').length"""
+    )
+    assert lines == 2
+    assert "view=surface" in gs.query()
+    gs.testid("view").select_option("contour")
+    gs.page.wait_for_function("() => document.querySelector('#main-plot .layer-fg')")
+    gs.page.wait_for_function(
+        "() => document.querySelector('#main-plot .layer-fg').data !== undefined"
+    )
+    assert len(gs.path_traces()) == 2
+    gs.assert_clean()
