@@ -129,6 +129,14 @@ export class LiveRunner {
     return id;
   }
 
+  /** A new id with nothing sent: whatever is still streaming becomes stale. */
+  skip() {
+    this.counter += 1;
+    this.currentId = `r${this.counter}`;
+    this.pending = null;
+    return this.currentId;
+  }
+
   async flushByRest() {
     const message = this.pending;
     if (!message) return;

@@ -116,27 +116,57 @@ function scheduleProgressive() {
   }, PROGRESSIVE_MS);
 }
 
+// ------------------------------------------------------------------ running
+// Runs are cached by everything that determines them (scene + optimizer + its params).
+// The core runs each optimizer on its own noise stream from the same seed, so a run
+// computed alone is bit-identical to the same run computed with others: a slider move
+// asks the server for one optimizer, not all of them.
+const RUN_CACHE_LIMIT = 64;
+const cache = new Map(); // run key -> complete run
+const plans = new Map(); // message id -> what that run request was for
+
+const seqOf = (id) => Number(String(id).slice(1));
+
+function runKey(s, name) {
+  const { schedule, start, steps, noise, seed, landscape } = trajectoryRequest(s);
+  return JSON.stringify([landscape, start, steps, noise, seed, schedule, name, s.params[name]]);
+}
+
+function remember(key, run) {
+  cache.delete(key);
+  cache.set(key, run);
+  while (cache.size > RUN_CACHE_LIMIT) cache.delete(cache.keys().next().value);
+}
+
+function assemble(id, plan, fresh) {
+  const fstar = fStar(plan.landscape);
+  return {
+    id,
+    seq: seqOf(id),
+    landscape: plan.landscape,
+    steps: plan.steps,
+    runs: plan.wanted.map((w) => plan.cached.get(w.key) || fresh[plan.missing.indexOf(w.key)]),
+    fresh,
+    plan,
+    complete: fresh.length === 0,
+    logScale: fstar !== null,
+    sentAt: plan.sentAt,
+  };
+}
+
 const handlers = {
   meta(msg) {
-    const landscape = pendingLandscape.get(msg.id) || state.landscape;
-    pendingLandscape.clear();
-    const fstar = fStar(landscape);
-    data = {
-      id: msg.id,
-      seq: Number(String(msg.id).slice(1)),
-      landscape,
-      steps: msg.steps,
-      runs: msg.runs.map((r) => newRun(r, msg.steps, fstar)),
-      complete: false,
-      logScale: fstar !== null,
-      sentAt: sentAt.get(msg.id),
-    };
-    sentAt.clear();
+    const plan = plans.get(msg.id);
+    plans.clear();
+    if (!plan) return;
+    const fstar = fStar(plan.landscape);
+    const fresh = msg.runs.map((r) => newRun(r, plan.steps, fstar));
+    data = assemble(msg.id, plan, fresh);
     showMessage(null);
     // No redraw yet: the previous paths stay until this run's points arrive.
   },
   chunk(msg) {
-    const run = data.runs[msg.run];
+    const run = data.fresh && data.fresh[msg.run];
     if (!run) return;
     const { points, losses, offset } = msg;
     const limit = run.xs.length;
@@ -153,12 +183,13 @@ const handlers = {
   },
   done(msg) {
     msg.runs.forEach((info, i) => {
-      const run = data.runs[i];
+      const run = data.fresh && data.fresh[i];
       if (!run) return;
       run.complete = true;
       run.diverged_at = info.diverged_at ?? null;
       run.converged_at = info.converged_at ?? null;
       run.final_loss = info.final_loss ?? null;
+      remember(data.plan.missing[i], run);
     });
     data.complete = true;
     data.doneAt = performance.now();
@@ -168,14 +199,13 @@ const handlers = {
   },
   error(msg) {
     showMessage(t("error.server", { detail: msg.detail }));
-    data.errored = true;
+    plans.clear();
+    // Keep the last good paths on screen; tell waiting hooks this run is over.
+    data = { ...data, seq: seqOf(msg.id ?? runner.currentId), errored: true };
     redrawn(true);
   },
 };
 
-// ------------------------------------------------------------------ running
-const pendingLandscape = new Map();
-const sentAt = new Map(); // run id -> performance.now() when sent
 let runQueued = false;
 
 function scheduleRun() {
@@ -186,15 +216,33 @@ function scheduleRun() {
   queueMicrotask(() => {
     runQueued = false;
     if (!state.optimizers.length) {
-      data = { id: null, seq: hooks.runCounter(), landscape: state.landscape, steps: state.steps,
-               runs: [], complete: true };
+      const id = runner.skip();
+      data = { id, seq: seqOf(id), landscape: state.landscape, steps: state.steps,
+               runs: [], fresh: [], complete: true };
       showMessage(t("error.noOptimizer"));
       scheduleRender("data");
       return;
     }
-    const id = runner.run(trajectoryRequest());
-    pendingLandscape.set(id, state.landscape);
-    sentAt.set(id, performance.now());
+    const wanted = state.optimizers.map((name) => ({ name, key: runKey(state, name) }));
+    const cached = new Map(wanted.filter((w) => cache.has(w.key)).map((w) => [w.key, cache.get(w.key)]));
+    const missing = wanted.filter((w) => !cached.has(w.key));
+    const plan = {
+      landscape: state.landscape, steps: state.steps, wanted, cached,
+      missing: missing.map((w) => w.key), sentAt: performance.now(),
+    };
+    if (!missing.length) {
+      // Everything is known (an optimizer toggled off, a value set back): no round trip,
+      // but a fresh id, so messages of a run still in flight are dropped as stale.
+      plans.clear();
+      data = assemble(runner.skip(), plan, []);
+      data.doneAt = performance.now();
+      showMessage(null);
+      scheduleRender("data");
+      return;
+    }
+    const request = trajectoryRequest();
+    request.runs = request.runs.filter((r) => missing.some((w) => w.name === r.optimizer));
+    plans.set(runner.run(request), plan);
   });
 }
 

@@ -190,6 +190,18 @@ export function markTraces(meta, start, th, t) {
   return traces;
 }
 
+/**
+ * The first n values of a run's array, as the same view object while n is unchanged, so
+ * Plotly.react sees unchanged traces as unchanged (it compares arrays by reference).
+ */
+function head(run, field, n) {
+  const views = run.views || (run.views = {});
+  const hit = views[field];
+  if (hit && hit.length === n) return hit;
+  views[field] = run[field].subarray(0, n);
+  return views[field];
+}
+
 /** Path traces of the runs up to step `cursor` and one trace of their heads. */
 export function pathTraces(runs, cursor, th, t, legend) {
   const traces = [];
@@ -200,9 +212,9 @@ export function pathTraces(runs, cursor, th, t, legend) {
     traces.push({
       type: "scatter",
       mode: "lines",
-      x: run.xs.subarray(0, n),
-      y: run.ys.subarray(0, n),
-      customdata: run.losses.subarray(0, n),
+      x: head(run, "xs", n),
+      y: head(run, "ys", n),
+      customdata: head(run, "losses", n),
       line: { color: run.color, width: th.line },
       name: run.title,
       showlegend: legend,
@@ -554,7 +566,7 @@ export class LossView {
     const traces = runs.map((run) => ({
       type: "scatter",
       mode: "lines",
-      y: run.gap.subarray(0, run.n),
+      y: head(run, "gap", run.n),
       x0: 0,
       dx: 1,
       name: run.title,
