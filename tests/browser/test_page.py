@@ -3,6 +3,7 @@ side-by-side playback, presets, keyboard and export."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import parse_qs, urlsplit
@@ -350,4 +351,38 @@ def test_surface_view_toggles_and_back(app_page: Gradscape) -> None:
         "() => document.querySelector('#main-plot .layer-fg').data !== undefined"
     )
     assert len(gs.path_traces()) == 2
+    gs.assert_clean()
+
+
+def test_only_changed_runs_are_requested_and_results_match_a_full_run(
+    app_page: Gradscape, browser
+) -> None:
+    sent: list[dict] = []
+    gs = app_page
+    gs.page.on(
+        "websocket",
+        lambda ws: ws.on(
+            "framesent",
+            lambda payload: sent.append(json.loads(payload)),
+        ),
+    )
+    gs.open("steps=90&noise=0.3&seed=4")
+    assert len(sent[-1]["runs"]) == 6
+    gs.change(lambda: gs.testid("param-momentum-lr").fill("0.004"))
+    assert [r["optimizer"] for r in sent[-1]["runs"]] == ["momentum"]
+    requests = len(sent)
+    gs.change(lambda: gs.testid("toggle-sgd").uncheck())  # known runs: no round trip
+    gs.change(lambda: gs.testid("toggle-sgd").check())
+    assert len(sent) == requests
+    assert len(gs.path_traces()) == 6
+    incremental = gs.runs()
+
+    fresh = browser.new_page()
+    try:
+        fresh.goto(gs.page.url)
+        fresh.wait_for_function("() => window.__gradscape && window.__gradscape.ready")
+        fresh.evaluate("() => window.__gradscape.redrawAfter(0)")
+        assert fresh.evaluate("() => window.__gradscape.runs()") == incremental
+    finally:
+        fresh.close()
     gs.assert_clean()
