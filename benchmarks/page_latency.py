@@ -2,9 +2,10 @@
 
 Opens the page with six optimizers × 500 steps, then moves Adam's learning-rate slider
 30 times and measures, inside the page, the time from the `input` event to the end of the
-redraw of the run that event started (window.__gradscape.redrawAfter). Baselines from the
-same page and process, for a ratio: a plain GET /healthz round trip and a POST
-/api/trajectories round trip of the same scene (compute + JSON, no drawing).
+redraw of the run that event started (window.__gradscape.redrawAfter). The app runs in
+its own uvicorn process. Baselines from the same page and run, for a ratio: a plain
+GET /healthz round trip and a POST /api/trajectories round trip of the full six-optimizer
+scene (compute + JSON, no drawing; the page itself asks only for the changed run).
 
     python benchmarks/page_latency.py [--changes 30] [--steps 500]
 
@@ -17,13 +18,12 @@ from __future__ import annotations
 import argparse
 import socket
 import statistics
+import subprocess
 import sys
-import threading
 import time
 from pathlib import Path
 
 import httpx
-import uvicorn
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -69,23 +69,34 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[index]
 
 
-def serve() -> tuple[str, uvicorn.Server]:
-    from app.main import create_app
-
+def serve() -> tuple[str, subprocess.Popen[bytes]]:
+    """`gradscape`'s app in its own process, as deployed (not sharing this process's GIL)."""
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
-    server = uvicorn.Server(
-        uvicorn.Config(create_app(), host="127.0.0.1", port=port, log_level="warning")
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "app.main:app",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--log-level",
+            "warning",
+        ],
+        cwd=ROOT,
     )
-    threading.Thread(target=server.run, daemon=True).start()
     base = f"http://127.0.0.1:{port}"
     for _ in range(400):
         try:
             if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
-                return base, server
+                return base, process
         except httpx.HTTPError:
             time.sleep(0.05)
+    process.kill()
     raise SystemExit("the app did not start")
 
 
@@ -131,7 +142,8 @@ def main() -> int:
             browser.close()
     finally:
         if server is not None:
-            server.should_exit = True
+            server.terminate()
+            server.wait(timeout=10)
 
     total = [c["total"] for c in changes]
     done = [c["done"] for c in changes]
