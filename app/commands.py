@@ -85,6 +85,9 @@ def serve(args: argparse.Namespace) -> int:
         port=args.port,
         log_level="warning",
         ws_max_size=settings.WS_MAX_MESSAGE_BYTES,
+        # Deflating every chunk costs more CPU than it saves: a whole scene is ~200 kB, sent
+        # over loopback or a classroom LAN (measured with benchmarks/ws_latency.py).
+        ws_per_message_deflate=False,
     )
     return 0
 

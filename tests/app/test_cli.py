@@ -78,6 +78,7 @@ def test_serve_runs_uvicorn_with_the_app_factory(monkeypatch: pytest.MonkeyPatch
     (call,) = calls
     assert call["app"] == "app.main:create_app" and call["factory"] is True
     assert (call["host"], call["port"]) == ("127.0.0.1", 8123)
+    assert call["ws_per_message_deflate"] is False
     assert opened == ["http://127.0.0.1:8123/"]
 
 
