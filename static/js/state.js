@@ -168,27 +168,37 @@ export function trajectoryRequest(s = state) {
 
 const fmt = (v) => String(Number(v.toPrecision(12)));
 
+/** The state a link is read over: fresh defaults, then the named preset's scene (if any). */
+function baseState(presetId) {
+  const s = defaultState();
+  const preset = presetId && catalog.presets.find((p) => p.id === presetId);
+  return preset ? { ...s, ...sceneState(preset.scene), preset: preset.id } : s;
+}
+
 export function toQuery(s = state) {
   const q = new URLSearchParams();
   const fresh = defaultState();
+  // a link with `preset=` is read over that preset's scene, so diff against it
+  const base = baseState(s.preset);
   q.set("landscape", s.landscape);
-  if (s.mode !== "overlay") q.set("mode", s.mode);
+  if (s.mode !== base.mode) q.set("mode", s.mode);
   if (s.view !== "contour") q.set("view", s.view);
   q.set("opt", s.optimizers.join(","));
   for (const o of catalog.optimizers) {
     for (const p of o.params) {
       const value = s.params[o.name]?.[p.name];
-      if (value !== undefined && value !== p.default) q.set(`${o.name}.${p.name}`, fmt(value));
+      const baseValue = base.params[o.name]?.[p.name] ?? p.default;
+      if (value !== undefined && value !== baseValue) q.set(`${o.name}.${p.name}`, fmt(value));
     }
   }
   q.set("steps", String(s.steps));
-  const ds = landscapeMeta(s.landscape).default_start;
+  const ds = s.landscape === base.landscape ? base.start : landscapeMeta(s.landscape).default_start;
   if (s.start[0] !== ds[0] || s.start[1] !== ds[1]) {
     q.set("start", `${fmt(s.start[0])},${fmt(s.start[1])}`);
   }
-  if (s.noise) q.set("noise", fmt(s.noise));
-  if (s.seed) q.set("seed", String(s.seed));
-  if (s.schedule.kind !== "constant" || s.schedule.warmup) {
+  if (s.noise !== base.noise) q.set("noise", fmt(s.noise));
+  if (s.seed !== base.seed) q.set("seed", String(s.seed));
+  if (JSON.stringify(s.schedule) !== JSON.stringify(base.schedule)) {
     q.set("schedule", s.schedule.kind);
     for (const [k, v] of Object.entries(s.schedule)) {
       if (k !== "kind" && v !== null && v !== undefined && v !== "") q.set(`schedule.${k}`, fmt(v));
@@ -218,16 +228,18 @@ const num = (text) => {
   return Number.isFinite(v) ? v : null;
 };
 
-/** Parse a query string over fresh defaults; unknown or bad values fall back to them. */
+/** Parse a query string over fresh defaults, or over `preset=`'s scene when the link
+ * names one (so `?preset=saddle` alone opens that lecture scene); unknown or bad values
+ * fall back to that base. */
 export function fromQuery(search) {
   const q = new URLSearchParams(search);
-  const s = defaultState();
+  const s = baseState(q.get("preset"));
   const landscape = q.get("landscape");
-  if (landscape && catalog.landscapes.has(landscape)) {
+  if (landscape && landscape !== s.landscape && catalog.landscapes.has(landscape)) {
     s.landscape = landscape;
     s.start = [...landscapeMeta(landscape).default_start];
   }
-  if (q.get("mode") === "side_by_side") s.mode = "side_by_side";
+  if (["overlay", "side_by_side"].includes(q.get("mode"))) s.mode = q.get("mode");
   if (q.get("view") === "surface") s.view = "surface";
   const names = catalog.optimizers.map((o) => o.name);
   if (q.has("opt")) {
@@ -267,8 +279,6 @@ export function fromQuery(search) {
   s.loop = q.get("loop") === "1";
   const t = num(q.get("t"));
   if (t !== null && Number.isInteger(t) && t >= 0) s.t = Math.min(t, s.steps);
-  const preset = q.get("preset");
-  if (preset && catalog.presets.some((p) => p.id === preset)) s.preset = preset;
   const list = (key) => (q.get(key) || "").split(",").map((x) => x.trim()).filter(Boolean);
   s.show = list("show");
   s.hide = list("hide");

@@ -270,6 +270,35 @@ def test_presets_apply_their_scene_and_explain_it(app_page: Gradscape) -> None:
     gs.assert_clean()
 
 
+def test_a_preset_link_opens_its_scene_and_round_trips_changes(
+    app_page: Gradscape, browser
+) -> None:
+    gs = app_page.open("preset=saddle")
+    assert gs.testid("landscape").input_value() == "saddle"
+    assert gs.testid("preset").input_value() == "saddle"
+    assert "saddle" in gs.page.locator("#preset-text").inner_text().lower()
+    assert gs.runs()[0]["first"] == [-1.8, 0.001]
+    # undo one of a preset's own choices (noise 3 → 0): the link must carry the change
+    gs.change(lambda: gs.testid("preset").select_option("noise"))
+    assert gs.testid("noise").input_value() == "3"
+    gs.change(lambda: gs.testid("noise").fill("0"))
+    gs.page.wait_for_function("() => location.search.includes('noise=0')")
+    url = gs.page.url
+    runs = gs.runs()
+    other = browser.new_page()
+    try:
+        other.goto(url)
+        other.wait_for_function("() => window.__gradscape && window.__gradscape.ready")
+        other.evaluate("() => window.__gradscape.redrawAfter(0)")
+        assert other.evaluate("() => window.__gradscape.query()") == gs.query()
+        assert other.evaluate("() => window.__gradscape.runs()") == runs
+        assert other.get_by_test_id("preset").input_value() == "noise"
+        assert other.get_by_test_id("noise").input_value() == "0"
+    finally:
+        other.close()
+    gs.assert_clean()
+
+
 def test_playback_controls_and_keys(app_page: Gradscape) -> None:
     gs = app_page.open("steps=60&speed=4")
     cursor = "() => window.__gradscape.cursor()"
