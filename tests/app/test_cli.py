@@ -85,3 +85,18 @@ def test_serve_runs_uvicorn_with_the_app_factory(monkeypatch: pytest.MonkeyPatch
 def test_page_url_for_bind_all_addresses_points_at_this_machine() -> None:
     assert commands._page_url("0.0.0.0", 80) == "http://127.0.0.1:80/"
     assert commands._page_url("::1", 8000) == "http://[::1]:8000/"
+
+
+def test_list_into_a_closed_pipe_stops_quietly() -> None:
+    import subprocess
+    import sys
+
+    # `true` exits before Python has started, so every write meets a closed pipe
+    proc = subprocess.run(
+        ["bash", "-c", f"set -o pipefail; {sys.executable} -m app.cli list | true"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert "Traceback" not in proc.stderr, proc.stderr
+    assert proc.returncode == 0
