@@ -76,14 +76,15 @@ def frame_steps(steps: int, frames: int) -> np.ndarray:
 
 
 def run_labels(optimizers: list[str], params: list[dict[str, float]]) -> list[str]:
-    """Legend labels: the optimizer's name and lr; repeats of one optimizer get '#2', '#3'."""
-    counts: dict[str, int] = {}
+    """Legend labels as the page shows them: the optimizer's title and lr; repeats of one
+    optimizer get ' #1', ' #2'."""
+    import optimizers as registry
+
     labels = []
-    for name, values in zip(optimizers, params, strict=True):
-        counts[name] = counts.get(name, 0) + 1
-        label = name if optimizers.count(name) == 1 else f"{name}#{counts[name]}"
+    for name, unique, values in zip(optimizers, csv_names(optimizers), params, strict=True):
+        label = registry.title(name) + unique[len(name) :].replace("#", " #")
         if "lr" in values:
-            label += f" (lr={values['lr']:.3g})"
+            label += f", lr={values['lr']:.3g}"
         labels.append(label)
     return labels
 
