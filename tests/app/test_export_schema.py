@@ -14,28 +14,12 @@ from typing import Any
 import pytest
 import schemathesis
 from hypothesis import HealthCheck, settings
-from schemathesis.checks import not_a_server_error
-from schemathesis.specs.openapi.checks import (
-    content_type_conformance,
-    negative_data_rejection,
-    response_schema_conformance,
-    status_code_conformance,
-)
 
 import app.export.jobs as jobs_module
-from app.main import create_app
 from app.schemas import ExportRequest
+from tests.app.openapi_checks import CHECKS, app_schema
 
-schema = schemathesis.openapi.from_asgi("/openapi.json", create_app()).include(
-    path_regex="^/api/exports"
-)
-CHECKS = [
-    not_a_server_error,
-    status_code_conformance,
-    content_type_conformance,
-    response_schema_conformance,
-    negative_data_rejection,
-]
+schema = app_schema().include(path_regex="^/api/exports")
 
 
 @pytest.fixture(autouse=True)

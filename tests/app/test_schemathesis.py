@@ -9,29 +9,12 @@ from __future__ import annotations
 
 import schemathesis
 from hypothesis import HealthCheck, settings
-from schemathesis.checks import not_a_server_error
-from schemathesis.specs.openapi.checks import (
-    content_type_conformance,
-    negative_data_rejection,
-    response_schema_conformance,
-    status_code_conformance,
-)
 
-from app.main import create_app
+from tests.app.openapi_checks import CHECKS, app_schema
 
 # The export operations render files: their own schemathesis run (test_export_schema.py)
 # stubs the renderer, so they are left out here.
-schema = schemathesis.openapi.from_asgi("/openapi.json", create_app()).exclude(
-    path_regex="^/api/exports"
-)
-
-CHECKS = [
-    not_a_server_error,
-    status_code_conformance,
-    content_type_conformance,
-    response_schema_conformance,
-    negative_data_rejection,
-]
+schema = app_schema().exclude(path_regex="^/api/exports")
 
 
 @schema.parametrize()

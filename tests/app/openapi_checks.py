@@ -1,0 +1,28 @@
+"""What every schemathesis run of the suite checks, and the schema it reads."""
+
+from __future__ import annotations
+
+import schemathesis
+from schemathesis.checks import not_a_server_error
+from schemathesis.specs.openapi.checks import (
+    content_type_conformance,
+    negative_data_rejection,
+    response_schema_conformance,
+    status_code_conformance,
+)
+
+from app.main import create_app
+
+# No 5xx; status, content type and body as documented; invalid input rejected with a 4xx.
+CHECKS = [
+    not_a_server_error,
+    status_code_conformance,
+    content_type_conformance,
+    response_schema_conformance,
+    negative_data_rejection,
+]
+
+
+def app_schema() -> schemathesis.schemas.BaseSchema:
+    """The app's own OpenAPI schema, called in-process over ASGI (no network)."""
+    return schemathesis.openapi.from_asgi("/openapi.json", create_app())
