@@ -4,8 +4,10 @@ side-by-side playback, presets, keyboard and export."""
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs, urlsplit
 
 import httpx
@@ -125,6 +127,21 @@ def test_click_on_the_plot_sets_the_start(app_page: Gradscape) -> None:
     gs.assert_clean()
 
 
+@contextmanager
+def reopened(browser: Any, gs: Gradscape) -> Iterator[Any]:
+    """The page's current link opened in a fresh tab: it must show the same scene."""
+    other = browser.new_page()
+    try:
+        other.goto(gs.page.url)
+        other.wait_for_function("() => window.__gradscape && window.__gradscape.ready")
+        other.evaluate("() => window.__gradscape.redrawAfter(0)")
+        assert other.evaluate("() => window.__gradscape.query()") == gs.query()
+        assert other.evaluate("() => window.__gradscape.runs()") == gs.runs()
+        yield other
+    finally:
+        other.close()
+
+
 def test_url_round_trip_restores_the_scene(app_page: Gradscape, browser, server: str) -> None:
     gs = app_page.open()
     gs.change(lambda: gs.testid("landscape").select_option("himmelblau"))
@@ -142,15 +159,7 @@ def test_url_round_trip_restores_the_scene(app_page: Gradscape, browser, server:
     gs.page.wait_for_function("() => location.search.includes('t=40')")
     gs.page.wait_for_function("() => location.search.includes('lang=ja')")
     url = gs.page.url
-    runs = gs.runs()
-
-    other = browser.new_page()
-    try:
-        other.goto(url)
-        other.wait_for_function("() => window.__gradscape && window.__gradscape.ready")
-        other.evaluate("() => window.__gradscape.redrawAfter(0)")
-        assert other.evaluate("() => window.__gradscape.query()") == gs.query()
-        assert other.evaluate("() => window.__gradscape.runs()") == runs
+    with reopened(browser, gs) as other:
         assert other.get_by_test_id("landscape").input_value() == "himmelblau"
         assert not other.get_by_test_id("toggle-nag").is_checked()
         assert other.get_by_test_id("param-adam-beta1").input_value() == "0.8"
@@ -159,8 +168,6 @@ def test_url_round_trip_restores_the_scene(app_page: Gradscape, browser, server:
         assert other.get_by_test_id("mode").input_value() == "side_by_side"
         assert other.evaluate("() => window.__gradscape.cursor()") == 40
         assert other.evaluate("() => document.documentElement.lang") == "ja"
-    finally:
-        other.close()
     params = parse_qs(urlsplit(url).query)
     assert params["rmsprop.lr"] == ["0.03"] and params["seed"] == ["7"]
     gs.assert_clean()
@@ -283,19 +290,9 @@ def test_a_preset_link_opens_its_scene_and_round_trips_changes(
     assert gs.testid("noise").input_value() == "3"
     gs.change(lambda: gs.testid("noise").fill("0"))
     gs.page.wait_for_function("() => location.search.includes('noise=0')")
-    url = gs.page.url
-    runs = gs.runs()
-    other = browser.new_page()
-    try:
-        other.goto(url)
-        other.wait_for_function("() => window.__gradscape && window.__gradscape.ready")
-        other.evaluate("() => window.__gradscape.redrawAfter(0)")
-        assert other.evaluate("() => window.__gradscape.query()") == gs.query()
-        assert other.evaluate("() => window.__gradscape.runs()") == runs
+    with reopened(browser, gs) as other:
         assert other.get_by_test_id("preset").input_value() == "noise"
         assert other.get_by_test_id("noise").input_value() == "0"
-    finally:
-        other.close()
     gs.assert_clean()
 
 
