@@ -119,7 +119,6 @@ class _PreparedRun:
     optimizer: Any
     params: dict[str, float]
     color: str
-    schedule: Any
     tracker: _Tracker
 
 
@@ -135,6 +134,7 @@ class Scene:
     steps: int
     noise: float
     seed: int
+    schedule: Any = None  # one per request, like the landscape, start, steps and noise
     runs: list[_PreparedRun] = field(default_factory=list)
 
     def meta(self) -> list[dict[str, Any]]:
@@ -179,6 +179,7 @@ def prepare(request: TrajectoryRequest) -> Scene:
         steps=request.steps,
         noise=request.noise,
         seed=request.seed,
+        schedule=_schedule(request),
     )
     for run, color in zip(request.runs, run_colors(names), strict=True):
         opt = optimizers.create(run.optimizer, **run.params)
@@ -188,27 +189,40 @@ def prepare(request: TrajectoryRequest) -> Scene:
                 optimizer=opt,
                 params=_resolved_params(opt),
                 color=color,
-                schedule=_schedule(request),
                 tracker=_Tracker(minima=minima, tolerance=tolerance),
             )
         )
     return scene
 
 
+def _lockstep(scene: Scene, chunk: int) -> Iterator[list[optimizers.Block]]:
+    """Every run of the scene advanced together (one gradient call per update for all)."""
+    return optimizers.stream_many(
+        scene.landscape,
+        [run.optimizer for run in scene.runs],
+        scene.start,
+        scene.steps,
+        noise=scene.noise,
+        seed=scene.seed,
+        schedule=scene.schedule,
+        chunk=chunk,
+    )
+
+
 def compute(request: TrajectoryRequest) -> list[RunOutcome]:
     """Every run of the scene, whole; the same noise sequence for each (common random numbers)."""
     scene = prepare(request)
+    trajectories = optimizers.run_many(
+        scene.landscape,
+        [run.optimizer for run in scene.runs],
+        scene.start,
+        scene.steps,
+        noise=scene.noise,
+        seed=scene.seed,
+        schedule=scene.schedule,
+    )
     outcomes = []
-    for run in scene.runs:
-        trajectory = optimizers.run(
-            scene.landscape,
-            run.optimizer,
-            scene.start,
-            scene.steps,
-            noise=scene.noise,
-            seed=scene.seed,
-            schedule=run.schedule,
-        )
+    for run, trajectory in zip(scene.runs, trajectories, strict=True):
         points, losses = run.tracker.feed(trajectory.points[:, 0, :], trajectory.losses[:, 0])
         outcomes.append(
             RunOutcome(
@@ -231,33 +245,19 @@ def stream_chunks(
     """JSON `chunk` messages, one block of one run at a time, runs interleaved block by block.
 
     Interleaving sends every optimizer's first block before any second block, so all paths
-    start drawing at once. Each `next()` does one block of work: the caller checks for
-    cancellation between them. A diverged run stops producing (its generator is closed).
+    start drawing at once. The runs advance in lockstep (`optimizers.stream_many`): the
+    first `next()` of a block computes that block for every run, the others only format
+    it; the caller checks for cancellation between them. A diverged run sends nothing
+    more; once every run has diverged the computation stops.
     """
-    streams = [
-        optimizers.stream(
-            scene.landscape,
-            run.optimizer,
-            scene.start,
-            scene.steps,
-            scene.noise,
-            scene.seed,
-            run.schedule,
-            chunk=chunk,
-        )
-        for run in scene.runs
-    ]
-    active = list(range(len(streams)))
+    groups = _lockstep(scene, chunk)
     try:
-        while active:
-            for i in list(active):
-                run = scene.runs[i]
-                block = next(streams[i], None)
-                if block is None:
-                    active.remove(i)
+        for blocks in groups:
+            for i, (run, block) in enumerate(zip(scene.runs, blocks, strict=True)):
+                if run.tracker.diverged_at is not None:
                     continue
                 offset, points, losses = block
-                points, losses = run.tracker.feed(np.asarray(points)[:, 0, :], losses[:, 0])
+                points, losses = run.tracker.feed(points[:, 0, :], losses[:, 0])
                 if len(losses):
                     yield dumps(
                         {
@@ -269,12 +269,10 @@ def stream_chunks(
                             "losses": losses.tolist(),
                         }
                     )
-                if run.tracker.diverged_at is not None:
-                    streams[i].close()
-                    active.remove(i)
+            if all(run.tracker.diverged_at is not None for run in scene.runs):
+                break
     finally:
-        for stream in streams:
-            stream.close()
+        groups.close()
 
 
 class ChunkStream:

@@ -17,7 +17,7 @@ from optimizers.base import HyperParam, Optimizer
 from optimizers.momentum import Momentum
 from optimizers.nag import NAG
 from optimizers.rmsprop import RMSprop
-from optimizers.runner import LIMIT, Block, Trajectory, run, stream
+from optimizers.runner import LIMIT, Block, Trajectory, run, run_many, stream, stream_many
 from optimizers.schedules import Schedule, schedule
 from optimizers.schedules import kinds as schedule_kinds
 from optimizers.schedules import options as schedule_options
@@ -38,11 +38,13 @@ __all__ = [
     "get",
     "names",
     "run",
+    "run_many",
     "schedule",
     "schedule_kinds",
     "schedule_options",
     "spec",
     "stream",
+    "stream_many",
     "title",
 ]
 

@@ -21,10 +21,11 @@ dominates), or update by update for wide tiles (no large temporaries).
 
 from __future__ import annotations
 
+import contextlib
 import numbers
 import os
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from operator import methodcaller
@@ -120,62 +121,107 @@ def _resolve(landscape: Any, optimizer: Any, schedule: Any) -> tuple[Any, Optimi
     return landscape, optimizer, schedule
 
 
+def _check_noise(noise: Any) -> float:
+    if isinstance(noise, bool | np.bool_) or not isinstance(noise, numbers.Real):
+        raise ValueError(f"noise must be a number >= 0, got {noise!r}")
+    sigma = float(noise)
+    if not np.isfinite(sigma) or sigma < 0:
+        raise ValueError(f"noise must be a finite number >= 0, got {noise!r}")
+    return sigma
+
+
 def _prepare(
     landscape: Any,
-    optimizer: Any,
+    optimizers: Sequence[Any],
     starts: Any,
     steps: Any,
     noise: Any,
     seed: Any,
     schedule: Any,
 ) -> _Run:
-    f, opt, sched = _resolve(landscape, optimizer, schedule)
+    """Check everything and lay out the run: optimizer m owns rows ``bounds[m]``."""
+    if isinstance(optimizers, str | Optimizer) or not isinstance(optimizers, Sequence):
+        raise ValueError("optimizers must be a list of optimizers (optimizers.create results)")
+    if not optimizers:
+        raise ValueError("optimizers must hold at least one optimizer")
+    resolved = [_resolve(landscape, opt, schedule) for opt in optimizers]
+    f, _, sched = resolved[0]
+    opts = [opt for _, opt, _ in resolved]
     steps = _check_int("steps", steps, 0)
     seed = _check_int("seed", seed, 0)
-    if isinstance(noise, bool | np.bool_) or not isinstance(noise, numbers.Real):
-        raise ValueError(f"noise must be a number >= 0, got {noise!r}")
-    sigma = float(noise)
-    if not np.isfinite(sigma) or sigma < 0:
-        raise ValueError(f"noise must be a finite number >= 0, got {noise!r}")
-    return _Run(f, opt, _check_starts(starts, opt.rows), steps, sigma, seed, sched)
+    sigma = _check_noise(noise)
+    rows = [_check_starts(starts, opt.rows) for opt in opts]
+    return _Run(f, opts, rows, steps, sigma, seed, sched)
 
 
 class _Run:
-    """The preallocated output of one run and the loop that fills it, block by block."""
+    """The preallocated output of one run and the loop that fills it, block by block.
+
+    The rows of all optimizers are stacked: optimizer m owns rows ``bounds[m]`` of
+    ``points`` (steps + 1, K_total, 2) and ``losses``.
+    """
 
     def __init__(
         self,
         f: Any,
-        opt: Optimizer,
-        start: np.ndarray,
+        opts: list[Optimizer],
+        starts: list[np.ndarray],
         steps: int,
         sigma: float,
         seed: int,
         sched: Schedule,
     ) -> None:
-        self.f, self.opt, self.steps, self.sigma, self.seed = f, opt, steps, sigma, seed
-        self.rows = start.shape[0]
+        self.f, self.opts, self.steps, self.sigma, self.seed = f, opts, steps, sigma, seed
+        self.sizes = [start.shape[0] for start in starts]
+        ends = np.cumsum(self.sizes).tolist()
+        self.bounds = [slice(end - size, end) for end, size in zip(ends, self.sizes, strict=True)]
+        self.rows = ends[-1]
         self.points = np.empty((steps + 1, self.rows, 2))
         self.losses = np.empty((steps + 1, self.rows))
-        self.points[0] = start
+        self.points[0] = np.concatenate(starts)
         self.diverged_at = np.full(self.rows, -1, dtype=np.int64)
         self.factors = sched.factors(steps)
 
-    def blocks(self, chunk: int) -> Iterator[Block]:
-        rows, steps = self.rows, self.steps
-        rng = np.random.default_rng(self.seed) if self.sigma > 0 else None
-        tiles = [
-            _Tile(self, slice(low, min(low + TILE_ROWS, rows))) for low in range(0, rows, TILE_ROWS)
-        ]
+    def _tiles(self) -> list[_Tile]:
+        """Row ranges of TILE_ROWS; each holds the pieces of the optimizers it overlaps."""
+        tiles = []
+        for low in range(0, self.rows, TILE_ROWS):
+            high = min(low + TILE_ROWS, self.rows)
+            pieces = [
+                (opt, slice(max(low, rows.start), min(high, rows.stop)), rows.start)
+                for opt, rows in zip(self.opts, self.bounds, strict=True)
+                if rows.start < high and rows.stop > low
+            ]
+            tiles.append(_Tile(self, slice(low, high), pieces))
+        return tiles
+
+    def _noise(self, rngs: dict[int, np.random.Generator], count: int) -> np.ndarray:
+        """The next ``count`` updates' noise for every row: each optimizer gets the draws a
+        run of its own would make, (count, K_m, 2) from ``default_rng(seed)``; optimizers
+        with the same K share them (common random numbers)."""
+        # one call draws the same numbers as one (K, 2) draw per update
+        drawn = {size: rng.standard_normal((count, size, 2)) for size, rng in rngs.items()}
+        if len(self.sizes) == 1:
+            noise = drawn[self.sizes[0]]
+        else:
+            noise = np.concatenate([drawn[size] for size in self.sizes], axis=1)
+        noise *= self.sigma
+        return noise
+
+    def blocks(self, chunk: int) -> Iterator[list[Block]]:
+        """Per block of ``chunk`` points, one Block per optimizer."""
+        steps = self.steps
+        rngs = {}
+        if self.sigma > 0:
+            rngs = {size: np.random.default_rng(self.seed) for size in self.sizes}
+        tiles = self._tiles()
         pool = _pool() if len(tiles) > 1 else None
         drawn = None
         for offset in range(0, steps + 1, chunk):
             end = min(offset + chunk, steps + 1)
             first = max(offset, 1)  # index of the point the block's first update makes
-            if rng is not None and end > first:
-                # one call draws the same numbers as one (K, 2) draw per update
-                drawn = rng.standard_normal((end - first, rows, 2))
-                drawn *= self.sigma
+            if rngs and end > first:
+                drawn = self._noise(rngs, end - first)
             if pool is None:
                 for tile in tiles:
                     tile.advance(offset, first, end, drawn)
@@ -183,12 +229,21 @@ class _Run:
                 # rows never interact, so tiles run in any order on any thread
                 advance = methodcaller("advance", offset, first, end, drawn)
                 list(pool.map(advance, tiles))
-            yield Block(
-                offset,
-                _readonly(self.points[offset:end]),
-                _readonly(self.losses[offset:end]),
-                self.diverged_at.copy(),
-            )
+            yield [
+                Block(
+                    offset,
+                    _readonly(self.points[offset:end, rows]),
+                    _readonly(self.losses[offset:end, rows]),
+                    self.diverged_at[rows].copy(),
+                )
+                for rows in self.bounds
+            ]
+
+    def trajectories(self) -> list[Trajectory]:
+        return [
+            Trajectory(self.points[:, rows], self.losses[:, rows], self.diverged_at[rows])
+            for rows in self.bounds
+        ]
 
 
 #: Rows per tile: a tile's state stays in cache while it runs a whole block of updates.
@@ -211,33 +266,22 @@ def _pool() -> ThreadPoolExecutor:
         return _POOL
 
 
-class _Tile:
-    """Rows ``rows`` of a run: their own optimizer state, advanced block by block."""
+class _Piece:
+    """One optimizer's rows inside a tile: its own state and learning rates.
 
-    def __init__(self, run: _Run, rows: slice) -> None:
-        import landscapes
+    ``views[i]`` is point i of these rows; ``grad``/``noisy`` are these rows of the tile's
+    gradient buffers, so the tile's one gradient call fills them all.
+    """
 
-        self.run, self.rows = run, rows
-        count = rows.stop - rows.start
-        self.opt = run.opt.select(rows)
-        self.points = run.points[:, rows]
-        self.losses = run.losses[:, rows]
-        self.views = list(self.points)  # one view per point, made once
-        self.diverged_at = run.diverged_at[rows]
-        self.dead = np.zeros(count, dtype=bool)
-        self.grad = np.empty((count, 2))
-        self.noisy = np.empty((count, 2))
-        self.state = self.opt.init(self.views[0])
-        # Landscape.value/grad copy x and y into contiguous arrays and call fn/grad_fn;
-        # doing the same here with reused buffers gives the same numbers, minus overhead.
-        self.landscape = run.f if isinstance(run.f, landscapes.Landscape) else None
-        # wide tiles compute each new point's loss at once, sharing its x/y copies with
-        # the next gradient (cache-hot, no large temporaries); narrow tiles (a slider
-        # move) are faster with one vectorized loss call per block
-        self.eager = self.landscape is not None and count >= EAGER_ROWS
-        self.xy: tuple[np.ndarray, np.ndarray] | None = None
-        base_lr = self.opt.hyper["lr"]
-        factors = run.factors
+    def __init__(self, tile: _Tile, opt: Optimizer, rows: slice, factors: np.ndarray) -> None:
+        self.opt = opt
+        self.update = opt.update
+        self.views = list(tile.points[:, rows])  # one view per point, made once
+        self.grad = tile.grad[rows]
+        self.noisy = tile.noisy[rows]
+        self.state = opt.init(self.views[0])
+        self.factors = factors
+        base_lr = opt.hyper["lr"]
         if not isinstance(base_lr, np.ndarray):
             self.lrs: Any = (base_lr * factors).tolist()  # python floats, like group["lr"]
         elif (factors == 1.0).all():
@@ -246,10 +290,52 @@ class _Tile:
             self.lrs = None  # per-row rates under a schedule: computed per update
             self.lr_buffer = np.empty_like(base_lr)
 
-    def _lr(self, t: int) -> Any:
+    def lr(self, t: int) -> Any:
         if self.lrs is not None:
             return self.lrs[t]
-        return np.multiply(self.opt.hyper["lr"], self.run.factors[t], self.lr_buffer)
+        return np.multiply(self.opt.hyper["lr"], self.factors[t], self.lr_buffer)
+
+    def step(self, i: int, noisy: bool) -> None:
+        """Make point i of these rows from point i − 1 and the tile's gradient."""
+        views = self.views
+        g = self.noisy if noisy else self.grad
+        self.update(g, self.state, views[i - 1], self.lr(i - 1), views[i])
+
+
+class _Tile:
+    """Rows ``rows`` of a run, advanced block by block: one gradient call per update for
+    all of them, then each optimizer's update on its own piece."""
+
+    def __init__(self, run: _Run, rows: slice, pieces: list[tuple[Optimizer, slice, int]]) -> None:
+        import landscapes
+
+        self.run, self.rows = run, rows
+        count = rows.stop - rows.start
+        self.points = run.points[:, rows]
+        self.losses = run.losses[:, rows]
+        self.views = list(self.points)  # one view per point, made once
+        self.diverged_at = run.diverged_at[rows]
+        self.dead = np.zeros(count, dtype=bool)
+        self.grad = np.empty((count, 2))
+        self.noisy = np.empty((count, 2))
+        # (optimizer, rows of the run, first run row of that optimizer) → a piece of this tile
+        self.pieces = [
+            _Piece(
+                self,
+                opt.select(slice(part.start - origin, part.stop - origin)),
+                slice(part.start - rows.start, part.stop - rows.start),
+                run.factors,
+            )
+            for opt, part, origin in pieces
+        ]
+        # Landscape.value/grad copy x and y into contiguous arrays and call fn/grad_fn;
+        # doing the same here with reused buffers gives the same numbers, minus overhead.
+        self.landscape = run.f if isinstance(run.f, landscapes.Landscape) else None
+        # wide tiles compute each new point's loss at once, sharing its x/y copies with
+        # the next gradient (cache-hot, no large temporaries); narrow tiles (a slider
+        # move) are faster with one vectorized loss call per block
+        self.eager = self.landscape is not None and count >= EAGER_ROWS
+        self.xy: tuple[np.ndarray, np.ndarray] | None = None
 
     def advance(self, offset: int, first: int, end: int, drawn: np.ndarray | None) -> None:
         """Updates making points ``first … end − 1``, then losses and divergence for the
@@ -270,24 +356,25 @@ class _Tile:
             )
 
     def _lazy(self, first: int, end: int, noise: np.ndarray | None) -> None:
-        views, update, state, grad = self.views, self.opt.update, self.state, self.grad
+        views, grad, pieces = self.views, self.grad, self.pieces
         columns = grad.T
         grad_fn = self.landscape.grad_fn if self.landscape is not None else None
         one = len(grad) == 1  # a one-element column is contiguous already: no copy
+        noisy = noise is not None
         for i in range(first, end):
             theta = views[i - 1]
             if grad_fn is None:
-                g = self.run.f.grad(theta)
+                grad[...] = self.run.f.grad(theta)
             else:
                 columns[0], columns[1] = grad_fn(*(theta.T if one else theta.T.copy()))
-                g = grad
-            if noise is not None:
-                g = np.add(g, noise[i - first], self.noisy)
-            update(g, state, theta, self._lr(i - 1), views[i])
+            if noisy:
+                np.add(grad, noise[i - first], self.noisy)
+            for piece in pieces:
+                piece.step(i, noisy)
 
     def _eager(self, offset: int, first: int, end: int, noise: np.ndarray | None) -> None:
-        views, update, state, grad = self.views, self.opt.update, self.state, self.grad
-        columns, losses = grad.T, self.losses
+        views, grad, pieces, losses = self.views, self.grad, self.pieces, self.losses
+        columns = grad.T
         assert self.landscape is not None
         fn, grad_fn = self.landscape.fn, self.landscape.grad_fn
         if offset == 0:
@@ -295,10 +382,13 @@ class _Tile:
             losses[0] = fn(x, y)
         assert self.xy is not None
         x, y = self.xy  # copies of the newest point, first − 1
+        noisy = noise is not None
         for i in range(first, end):
             columns[0], columns[1] = grad_fn(x, y)
-            g = grad if noise is None else np.add(grad, noise[i - first], self.noisy)
-            update(g, state, views[i - 1], self._lr(i - 1), views[i])
+            if noisy:
+                np.add(grad, noise[i - first], self.noisy)
+            for piece in pieces:
+                piece.step(i, noisy)
             x, y = views[i].T.copy()
             losses[i] = fn(x, y)
         self.xy = x, y
@@ -362,8 +452,30 @@ def stream(
     Arguments are checked before this returns (ValueError at the call, not at the first
     ``next()``). Blocks concatenated along axis 0 equal ``run(...)``'s points and losses.
     """
+    return _only(stream_many(landscape, [optimizer], starts, steps, noise, seed, schedule, chunk))
+
+
+def _only(groups: Iterator[list[Block]]) -> Iterator[Block]:
+    with contextlib.closing(groups):
+        for (block,) in groups:
+            yield block
+
+
+def stream_many(
+    landscape: Any,
+    optimizers: Sequence[Any],
+    starts: Any,
+    steps: int,
+    noise: float = 0.0,
+    seed: int = 0,
+    schedule: Any = None,
+    chunk: int = 100,
+) -> Iterator[list[Block]]:
+    """``stream`` for several optimizers in lockstep: per block, a list of one Block per
+    optimizer (in the order given). Equal, bit for bit, to one ``stream`` per optimizer.
+    """
     chunk = _check_int("chunk", chunk, 1)
-    return _prepare(landscape, optimizer, starts, steps, noise, seed, schedule).blocks(chunk)
+    return _prepare(landscape, optimizers, starts, steps, noise, seed, schedule).blocks(chunk)
 
 
 def run(
@@ -381,9 +493,29 @@ def run(
     result (or a name, for defaults). ``starts`` is (2,) or (K, 2); one start with
     per-row hyperparameters of length K runs K rows from that start.
     """
-    state = _prepare(landscape, optimizer, starts, steps, noise, seed, schedule)
+    (trajectory,) = run_many(landscape, [optimizer], starts, steps, noise, seed, schedule)
+    return trajectory
+
+
+def run_many(
+    landscape: Any,
+    optimizers: Sequence[Any],
+    starts: Any,
+    steps: int,
+    noise: float = 0.0,
+    seed: int = 0,
+    schedule: Any = None,
+) -> list[Trajectory]:
+    """``run`` for several optimizers in lockstep (one request's runs): one Trajectory per
+    optimizer, equal bit for bit to separate ``run`` calls with the same arguments.
+
+    Every optimizer starts from ``starts`` (repeated to its K when it has K per-row
+    values) and sees the same noise draws. The trajectories' arrays are views into one
+    stacked array.
+    """
+    state = _prepare(landscape, optimizers, starts, steps, noise, seed, schedule)
     # one block, unless the noise drawn per block would need more than _NOISE_CELLS
     chunk = steps + 1 if state.sigma == 0 else max(1, _NOISE_CELLS // state.rows)
     for _ in state.blocks(chunk):
         pass
-    return Trajectory(state.points, state.losses, state.diverged_at)
+    return state.trajectories()
