@@ -465,7 +465,15 @@ export class MainView {
       }
     }));
     const eps = grid.log_color ? 10 ** grid.color[argmin[0]][argmin[1]] : 0;
-    const height = (f) => (grid.log_color ? Math.log10(Math.max(f - zmin, 0) + eps) : f);
+    // Paths float a little above the surface so the ripples they sit in don't hide them.
+    let cmin = Infinity;
+    let cmax = -Infinity;
+    for (const row of grid.color) for (const v of row) {
+      cmin = Math.min(cmin, v);
+      cmax = Math.max(cmax, v);
+    }
+    const lift = 0.02 * (cmax - cmin);
+    const height = (f) => lift + (grid.log_color ? Math.log10(Math.max(f - zmin, 0) + eps) : f);
     const traces = [{
       type: "surface",
       x: grid.x,
