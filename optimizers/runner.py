@@ -1,22 +1,31 @@
-"""The trajectory runner: the one loop that moves K points with an optimizer.
+"""The trajectory runner: the one loop that moves K points with one or more optimizers.
 
-``stream`` yields the trajectory in blocks while it computes (the WebSocket sends each
-block at once); ``run`` consumes the same generator into one Trajectory, so the two can
+``stream_many`` yields the trajectories of several optimizers (one request: same
+landscape, starts, steps, noise, seed and schedule) in blocks while it computes (the
+WebSocket sends each block at once); ``run_many`` consumes the same generator, and
+``run``/``stream`` are its one-optimizer case, so there is one loop and the forms can
 never disagree.
 
-Per update t = 0 … steps − 1, for all K rows at once:
+The rows of all optimizers are stacked: optimizer m owns rows ``bounds[m]`` (its K_m
+starts, or one start repeated for K_m per-row hyperparameters). Per update
+t = 0 … steps − 1, for all rows at once:
 
-1. g = ∇f(θ_t) (+ σ·z_t with z_t the t-th (K, 2) draw of ``default_rng(seed)``; one
-   call per block draws the same numbers),
-2. θ_{t+1} = update(g, state, θ_t, lr·factor(t)).
+1. g = ∇f(θ_t) — one landscape call for every row of every optimizer — (+ σ·z_t, where
+   optimizer m's rows get the t-th (K_m, 2) draw of ``default_rng(seed)``, exactly what a
+   run of its own draws: common random numbers; one call per block draws the same numbers),
+2. for each optimizer m: θ_{t+1}[m] = update_m(g[m], state_m, θ_t[m], lr_m·factor(t)).
 
-Rows never interact, which the loop uses three ways. Divergence is checked once per
-block: a row that blew up may keep computing garbage (under ``np.errstate(all="ignore")``)
-without touching any other row, and then its first bad point and everything after become
-NaN. Wide runs (a basin map) are cut into row tiles that run on a small thread pool, each
-tile doing a whole block of updates while its state is in cache. And losses come from
-one vectorized call per block for narrow runs (a slider move, where per-call overhead
-dominates), or update by update for wide tiles (no large temporaries).
+Rows never interact, and a landscape gives the same bits for a row in any batch, so
+lockstep results equal separate runs bit for bit; that also lets the loop skip work.
+Divergence is checked once per block: a row that blew up may keep computing garbage
+(under ``np.errstate(all="ignore")``) without touching any other row, and then its first
+bad point and everything after become NaN. Wide runs (a basin map) are cut into row tiles
+of TILE_ROWS that run on a small thread pool, each tile doing a whole block of updates
+while its state is in cache; a tile holds a piece of each optimizer whose rows it
+overlaps, so lockstep and tiling are the same mechanism (a narrow request is one tile).
+And losses come from one vectorized call per block for narrow tiles (a slider move,
+where per-call overhead dominates), or update by update for wide tiles (no large
+temporaries).
 """
 
 from __future__ import annotations

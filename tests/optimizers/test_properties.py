@@ -298,3 +298,113 @@ def test_wide_tiles_diverge_per_row() -> None:
     np.testing.assert_array_equal(narrow.points, wide.points)
     np.testing.assert_array_equal(narrow.losses, wide.losses)
     np.testing.assert_array_equal(narrow.diverged_at, wide.diverged_at)
+
+
+# --- lockstep: several optimizers advanced together ------------------------------------
+
+
+@st.composite
+def requests(draw: st.DrawFn) -> dict:
+    """One request's runs: shared landscape/starts/steps/schedule, 1–6 optimizers, some
+    with per-row values (one start then fans out to their K rows)."""
+    scene = draw(scenes())
+    rows = len(scene["starts"])
+    if rows == 1 and draw(st.booleans()):
+        rows = draw(st.integers(2, 4))  # one start, per-row sweeps of `rows` values
+    opts = []
+    for name in draw(st.lists(st.sampled_from(NAMES), min_size=1, max_size=6)):
+        params = dict(draw(st.sampled_from(SETTINGS[name])))
+        if draw(st.booleans()) and (rows > 1 or len(scene["starts"]) > 1):
+            params["lr"] = params["lr"] * np.linspace(0.5, 3.0, rows)
+        opts.append(optimizers.create(name, **params))
+    return {**scene, "opts": opts}
+
+
+def _assert_same(ours: optimizers.Trajectory, theirs: optimizers.Trajectory) -> None:
+    np.testing.assert_array_equal(ours.points, theirs.points)
+    np.testing.assert_array_equal(ours.losses, theirs.losses)
+    np.testing.assert_array_equal(ours.diverged_at, theirs.diverged_at)
+
+
+@settings(max_examples=60, deadline=None)
+@given(requests(), st.sampled_from([0.0, 0.7]), st.integers(1, 50))
+def test_run_many_equals_separate_runs_bit_for_bit(request: dict, sigma: float, chunk: int) -> None:
+    args = (request["f"], request["opts"], request["starts"], request["steps"])
+    kw = {"noise": sigma, "seed": 5, "schedule": request["schedule"]}
+    together = optimizers.run_many(*args, **kw)
+    assert len(together) == len(request["opts"])
+    for opt, ours in zip(request["opts"], together, strict=True):
+        _assert_same(ours, optimizers.run(request["f"], opt, *args[2:], **kw))
+    # streamed in blocks, concatenated: the same again
+    groups = list(optimizers.stream_many(*args, chunk=chunk, **kw))
+    assert [g[0].offset for g in groups] == list(range(0, request["steps"] + 1, chunk))
+    for m, ours in enumerate(together):
+        blocks = [group[m] for group in groups]
+        assert all(b.offset == g[0].offset for b, g in zip(blocks, groups, strict=True))
+        assert not blocks[0].points.flags.writeable
+        streamed = optimizers.Trajectory(
+            np.concatenate([b.points for b in blocks]),
+            np.concatenate([b.losses for b in blocks]),
+            blocks[-1].diverged_at,
+        )
+        _assert_same(streamed, ours)
+
+
+@settings(max_examples=30, deadline=None)
+@given(requests(), st.sampled_from([0.0, 0.7]))
+def test_lockstep_tiles_threads_and_eager_losses_change_nothing(
+    request: dict, sigma: float
+) -> None:
+    """Tiles two rows wide straddle optimizer boundaries and run on the pool; the generic
+    (duck-typed) landscape path stacks gradients by copy: all bit-identical."""
+    args = (request["opts"], request["starts"], request["steps"])
+    kw = {"noise": sigma, "seed": 9, "schedule": request["schedule"]}
+    narrow = optimizers.run_many(request["f"], *args, **kw)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(runner, "TILE_ROWS", 2)
+        patch.setattr(runner, "EAGER_ROWS", 1)
+        wide = optimizers.run_many(request["f"], *args, **kw)
+    duck = optimizers.run_many(_DuckLandscape(request["f"].name), *args, **kw)
+    for ours, *others in zip(narrow, wide, duck, strict=True):
+        for theirs in others:
+            _assert_same(ours, theirs)
+
+
+def test_run_many_keeps_each_rows_divergence_and_noise() -> None:
+    """Some rows of some optimizers blow up, per-row rates under a schedule, noise, and
+    optimizers with different K (so different noise draws): each equals its own run."""
+    f = landscapes.get("ill_conditioned")
+    sched = optimizers.schedule("step", step_size=10, gamma=0.9, warmup=3)
+    opts = [
+        optimizers.create("sgd", lr=np.array([0.5, 1.5, 0.9, 2.5])),
+        optimizers.create("adam", lr=0.05),
+        optimizers.create("momentum", lr=np.array([0.05, 4.0, 0.01, 0.02]), momentum=0.9),
+        optimizers.create("rmsprop", lr=0.01),
+    ]
+    kw = {"noise": 0.3, "seed": 4, "schedule": sched}
+    together = optimizers.run_many(f, opts, (-7.0, 2.0), 120, **kw)
+    assert [t.points.shape[1] for t in together] == [4, 1, 4, 1]
+    assert (together[0].diverged_at[[1, 3]] > 0).all()
+    assert (together[0].diverged_at[[0, 2]] == -1).all()
+    assert together[2].diverged_at[1] > 0 and (together[1].diverged_at == -1).all()
+    for opt, ours in zip(opts, together, strict=True):
+        _assert_same(ours, optimizers.run(f, opt, (-7.0, 2.0), 120, **kw))
+    # K = 4 optimizers share the K = 4 draws, K = 1 ones the K = 1 draws (common numbers)
+    alone = optimizers.run(f, opts[1], (-7.0, 2.0), 120, noise=0.3, seed=5, schedule=sched)
+    assert not np.array_equal(alone.points, together[1].points)
+
+
+def test_run_many_and_stream_many_check_their_arguments() -> None:
+    f = landscapes.get("booth")
+    adam = optimizers.create("adam")
+    for bad in ([], adam, "adam", None):
+        with pytest.raises(ValueError, match="optimizers"):
+            optimizers.run_many(f, bad, (0.0, 0.0), 5)
+        with pytest.raises(ValueError, match="optimizers"):
+            optimizers.stream_many(f, bad, (0.0, 0.0), 5)
+    with pytest.raises(ValueError, match="per-row"):
+        optimizers.run_many(f, [adam, optimizers.create("sgd", lr=[0.1, 0.2])], [[0, 0]] * 3, 5)
+    with pytest.raises(ValueError, match="chunk"):
+        optimizers.stream_many(f, [adam], (0.0, 0.0), 5, chunk=0)
+    (by_name,) = optimizers.run_many("booth", ["adam"], (1.0, 1.0), 5)
+    _assert_same(by_name, optimizers.run(f, adam, (1.0, 1.0), 5))
