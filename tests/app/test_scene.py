@@ -145,3 +145,75 @@ def test_stream_chunks_reassemble_to_compute() -> None:
     summary = prepared.summary()
     assert [s["diverged_at"] for s in summary] == [o.diverged_at for o in whole]
     assert [s["final_loss"] for s in summary] == [o.final_loss for o in whole]
+
+
+_SIX = [
+    {"optimizer": "sgd", "params": {"lr": 1.0}},  # diverges early on rosenbrock
+    {"optimizer": "momentum", "params": {"lr": 0.001}},
+    {"optimizer": "nag", "params": {"lr": 0.001}},
+    {"optimizer": "adagrad", "params": {"lr": 0.1}},
+    {"optimizer": "rmsprop", "params": {"lr": 0.01}},
+    {"optimizer": "adam", "params": {"lr": 0.05}},
+]
+_SCHEDULED = {"kind": "cosine", "min_factor": 0.1, "warmup": 5}
+
+
+def test_lockstep_runs_equal_each_run_alone() -> None:
+    """compute advances a request's runs together; each equals the run requested alone."""
+    together = scene.compute(_request(runs=_SIX, steps=200, noise=0.2, seed=8, schedule=_SCHEDULED))
+    assert together[0].diverged_at is not None
+    for run, ours in zip(_SIX, together, strict=True):
+        (alone,) = scene.compute(
+            _request(runs=[run], steps=200, noise=0.2, seed=8, schedule=_SCHEDULED)
+        )
+        np.testing.assert_array_equal(ours.points, alone.points)
+        np.testing.assert_array_equal(ours.losses, alone.losses)
+        assert (ours.diverged_at, ours.final_loss, ours.converged_at) == (
+            alone.diverged_at,
+            alone.final_loss,
+            alone.converged_at,
+        )
+
+
+def test_stream_chunks_interleave_runs_block_by_block() -> None:
+    """Block b of every live run, in run order, before block b + 1; a diverged run goes
+    quiet after its last finite block."""
+    import json
+
+    request = _request(runs=_SIX, steps=95, noise=0.1, seed=2)
+    (diverged, *_) = scene.compute(request)
+    last = diverged.diverged_at // 10  # the block holding its first bad point
+    order = [
+        (message["run"], message["offset"])
+        for message in map(json.loads, scene.stream_chunks(scene.prepare(request), 1, chunk=10))
+    ]
+    expected = [
+        (i, offset)
+        for offset in range(0, 96, 10)
+        for i in range(6)
+        if i != 0 or offset // 10 < last or (offset // 10 == last and diverged.diverged_at % 10)
+    ]
+    assert order == expected
+
+
+def test_stream_chunks_stop_computing_once_every_run_diverged(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    pulled = []
+    real = optimizers.stream_many
+
+    def counting(*args: object, **kwargs: object):
+        for group in real(*args, **kwargs):
+            pulled.append(group[0].offset)
+            yield group
+
+    monkeypatch.setattr(optimizers, "stream_many", counting)
+    runs = [
+        {"optimizer": "sgd", "params": {"lr": 1.0}},
+        {"optimizer": "nag", "params": {"lr": 1.0}},
+    ]
+    prepared = scene.prepare(_request(runs=runs, steps=5000))
+    assert list(scene.stream_chunks(prepared, chunk=10))
+    summary = prepared.summary()
+    assert all(s["diverged_at"] is not None for s in summary)
+    assert pulled[-1] == max(s["diverged_at"] for s in summary) // 10 * 10 < 5000
