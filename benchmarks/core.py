@@ -4,8 +4,9 @@
 
 Case A — what one slider move asks for: the 6 optimizers × 1000 steps from one start,
 every point and loss kept. Case B — a 256×256 basin map: the 6 optimizers × 200 steps ×
-65,536 starts, every point and loss kept. Landscape: rosenbrock, default
-hyperparameters, no noise.
+65,536 starts, every point and loss kept. Landscape: rosenbrock, default hyperparameters,
+no noise. Case A and the WebSocket budget are also timed through ``optimizers.run_many``
+(the six optimizers in lockstep, as the app runs one request).
 
 Baselines (when torch is installed), each keeping every point and loss as well:
 ``torch-autograd`` — the natural PyTorch loop (loss = f(θ); loss.backward(); step());
@@ -37,6 +38,12 @@ def numpy_case(starts: np.ndarray, steps: int) -> None:
     f = landscapes.get("rosenbrock")
     for name in optimizers.names():
         optimizers.run(f, optimizers.create(name), starts, steps)
+
+
+def lockstep_case(starts: np.ndarray, steps: int) -> None:
+    """The six optimizers advanced together: one gradient call per update for all."""
+    f = landscapes.get("rosenbrock")
+    optimizers.run_many(f, [optimizers.create(name) for name in optimizers.names()], starts, steps)
 
 
 def torch_case(starts: np.ndarray, steps: int, autograd: bool) -> None:
@@ -145,6 +152,12 @@ def main() -> None:
         repeats = args.repeats if key == "A" else max(3, args.repeats // 2)
         ours = median_time(lambda s=starts, n=steps: numpy_case(s, n), repeats)
         print(f"case {key}: {label}\n  numpy                      {ours * 1e3:9.1f} ms")
+        if key == "A":
+            many = median_time(lambda s=starts, n=steps: lockstep_case(s, n), repeats)
+            print(
+                f"  numpy run_many (lockstep)  {many * 1e3:9.1f} ms   "
+                f"run_many/run {many / ours:5.2f}"
+            )
         if torch is None:
             continue
         thread_counts = [1]
@@ -170,9 +183,13 @@ def main() -> None:
     one = np.array([f.default_start])
     ws = median_time(lambda: numpy_case(one, 500), args.repeats)
     cpu = median_time(lambda: numpy_case(one, 500), args.repeats, time.process_time)
+    ws_many = median_time(lambda: lockstep_case(one, 500), args.repeats)
+    cpu_many = median_time(lambda: lockstep_case(one, 500), args.repeats, time.process_time)
     print(
-        f"WebSocket budget, 6 optimizers × 500 steps × 1 start: {ws * 1e3:.1f} ms wall, "
-        f"{cpu * 1e3:.1f} ms CPU (the CPU figure does not depend on other load)"
+        f"WebSocket budget, 6 optimizers × 500 steps × 1 start (the CPU figure does not "
+        f"depend on other load):\n  6 × run       {ws * 1e3:6.1f} ms wall, {cpu * 1e3:6.1f} ms CPU"
+        f"\n  run_many      {ws_many * 1e3:6.1f} ms wall, {cpu_many * 1e3:6.1f} ms CPU"
+        f"   run_many/run {cpu_many / cpu:.2f} (CPU)"
     )
 
 

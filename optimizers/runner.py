@@ -279,36 +279,41 @@ class _Piece:
     """One optimizer's rows inside a tile: its own state and learning rates.
 
     ``views[i]`` is point i of these rows; ``grad``/``noisy`` are these rows of the tile's
-    gradient buffers, so the tile's one gradient call fills them all.
+    gradient buffers, so the tile's one gradient call fills them all. ``lrs[t]`` is
+    update t's learning rate.
     """
 
     def __init__(self, tile: _Tile, opt: Optimizer, rows: slice, factors: np.ndarray) -> None:
-        self.opt = opt
         self.update = opt.update
-        self.views = list(tile.points[:, rows])  # one view per point, made once
+        whole = rows.start == 0 and rows.stop == len(tile.grad)  # e.g. a plain ``run``
+        self.views = tile.views if whole else list(tile.points[:, rows])  # made once
         self.grad = tile.grad[rows]
         self.noisy = tile.noisy[rows]
         self.state = opt.init(self.views[0])
-        self.factors = factors
         base_lr = opt.hyper["lr"]
+        self.lrs: Any
         if not isinstance(base_lr, np.ndarray):
-            self.lrs: Any = (base_lr * factors).tolist()  # python floats, like group["lr"]
+            self.lrs = (base_lr * factors).tolist()  # python floats, like group["lr"]
         elif (factors == 1.0).all():
             self.lrs = [base_lr] * len(factors)
         else:
-            self.lrs = None  # per-row rates under a schedule: computed per update
-            self.lr_buffer = np.empty_like(base_lr)
+            self.lrs = _RowRates(base_lr, factors)
 
-    def lr(self, t: int) -> Any:
-        if self.lrs is not None:
-            return self.lrs[t]
-        return np.multiply(self.opt.hyper["lr"], self.factors[t], self.lr_buffer)
+    def stepper(self, noisy: bool) -> tuple[Any, ...]:
+        """What the tile's inner loop needs, unpacked once per block."""
+        return self.update, self.noisy if noisy else self.grad, self.state, self.views, self.lrs
 
-    def step(self, i: int, noisy: bool) -> None:
-        """Make point i of these rows from point i − 1 and the tile's gradient."""
-        views = self.views
-        g = self.noisy if noisy else self.grad
-        self.update(g, self.state, views[i - 1], self.lr(i - 1), views[i])
+
+class _RowRates:
+    """Per-row rates under a schedule, computed per update into one buffer (a list of
+    them would be steps × K floats)."""
+
+    def __init__(self, base_lr: np.ndarray, factors: np.ndarray) -> None:
+        self.base_lr, self.factors = base_lr, factors
+        self.buffer = np.empty_like(base_lr)
+
+    def __getitem__(self, t: int) -> np.ndarray:
+        return np.multiply(self.base_lr, self.factors[t], self.buffer)
 
 
 class _Tile:
@@ -370,6 +375,7 @@ class _Tile:
         grad_fn = self.landscape.grad_fn if self.landscape is not None else None
         one = len(grad) == 1  # a one-element column is contiguous already: no copy
         noisy = noise is not None
+        steppers = [piece.stepper(noisy) for piece in pieces]
         for i in range(first, end):
             theta = views[i - 1]
             if grad_fn is None:
@@ -378,8 +384,8 @@ class _Tile:
                 columns[0], columns[1] = grad_fn(*(theta.T if one else theta.T.copy()))
             if noisy:
                 np.add(grad, noise[i - first], self.noisy)
-            for piece in pieces:
-                piece.step(i, noisy)
+            for update, g, state, points, lrs in steppers:
+                update(g, state, points[i - 1], lrs[i - 1], points[i])
 
     def _eager(self, offset: int, first: int, end: int, noise: np.ndarray | None) -> None:
         views, grad, pieces, losses = self.views, self.grad, self.pieces, self.losses
@@ -392,12 +398,13 @@ class _Tile:
         assert self.xy is not None
         x, y = self.xy  # copies of the newest point, first − 1
         noisy = noise is not None
+        steppers = [piece.stepper(noisy) for piece in pieces]
         for i in range(first, end):
             columns[0], columns[1] = grad_fn(x, y)
             if noisy:
                 np.add(grad, noise[i - first], self.noisy)
-            for piece in pieces:
-                piece.step(i, noisy)
+            for update, g, state, points, lrs in steppers:
+                update(g, state, points[i - 1], lrs[i - 1], points[i])
             x, y = views[i].T.copy()
             losses[i] = fn(x, y)
         self.xy = x, y
