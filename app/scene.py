@@ -278,9 +278,10 @@ def stream_chunks(
 class ChunkStream:
     """`stream_chunks` made safe to advance from any worker thread, one call at a time.
 
-    The core's generators hold `np.errstate` (a context variable) open across their
-    yields, and a thread pool runs each call in a fresh context; so every step — and the
-    final close — runs inside one `contextvars.Context` owned by this stream.
+    A thread pool runs each call in a fresh context, and a generator that held a context
+    variable (`np.errstate` is one) across its yields would see it vanish; the core opens
+    `np.errstate` only inside a block today, but every step — and the final close — runs
+    inside one `contextvars.Context` owned by this stream, so that never matters.
     """
 
     def __init__(self, scene: Scene, message_id: Any = None, chunk: int = DEFAULT_CHUNK) -> None:
