@@ -68,6 +68,7 @@ class RunOutcome:
     diverged_at: int | None
     final_loss: float | None
     converged_at: int | None
+    converged_to: str | None = None  # "global" or "local": the kind of minimum reached
 
     def to_result(self) -> RunResult:
         return RunResult(
@@ -79,6 +80,7 @@ class RunOutcome:
             diverged_at=self.diverged_at,
             final_loss=self.final_loss,
             converged_at=self.converged_at,
+            converged_to=self.converged_to,
         )
 
 
@@ -87,11 +89,13 @@ class _Tracker:
     """Running diverged_at / final_loss / converged_at of one run, fed block by block."""
 
     minima: np.ndarray  # (m, 2) global and local minima
+    kinds: tuple[str, ...]  # "global" / "local", one per row of minima
     tolerance: float
     count: int = 0
     diverged_at: int | None = None
     final_loss: float | None = None
     converged_at: int | None = None
+    converged_to: str | None = None
 
     def feed(self, points: np.ndarray, losses: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Take the next block; return its finite prefix (empty once the run diverged)."""
@@ -108,7 +112,9 @@ class _Tracker:
                 distance = np.linalg.norm(points[:, None, :] - self.minima[None], axis=-1)
                 near = (distance <= self.tolerance).any(axis=1)
                 if near.any():
-                    self.converged_at = self.count + int(np.argmax(near))
+                    first = int(np.argmax(near))
+                    self.converged_at = self.count + first
+                    self.converged_to = self.kinds[int(np.argmin(distance[first]))]
         self.count += len(losses)
         return points, losses
 
@@ -147,6 +153,7 @@ class Scene:
                 "diverged_at": r.tracker.diverged_at,
                 "final_loss": r.tracker.final_loss,
                 "converged_at": r.tracker.converged_at,
+                "converged_to": r.tracker.converged_to,
             }
             for r in self.runs
         ]
@@ -167,9 +174,9 @@ def prepare(request: TrajectoryRequest) -> Scene:
     """Resolve names and defaults; ValueError (→ 422) for anything the core rejects."""
     f = landscapes.get(request.landscape)
     start = f.default_start if request.start is None else request.start
-    minima = np.array(
-        [(m.x, m.y) for m in f.minima if m.kind in ("global", "local")], dtype=float
-    ).reshape(-1, 2)
+    reachable = [m for m in f.minima if m.kind in ("global", "local")]
+    minima = np.array([(m.x, m.y) for m in reachable], dtype=float).reshape(-1, 2)
+    kinds = tuple(m.kind for m in reachable)
     (xmin, xmax), (ymin, ymax) = f.bounds
     tolerance = CONVERGENCE_TOLERANCE * max(xmax - xmin, ymax - ymin)
     names = [run.optimizer for run in request.runs]
@@ -189,7 +196,7 @@ def prepare(request: TrajectoryRequest) -> Scene:
                 optimizer=opt,
                 params=_resolved_params(opt),
                 color=color,
-                tracker=_Tracker(minima=minima, tolerance=tolerance),
+                tracker=_Tracker(minima=minima, kinds=kinds, tolerance=tolerance),
             )
         )
     return scene
@@ -234,6 +241,7 @@ def compute(request: TrajectoryRequest) -> list[RunOutcome]:
                 diverged_at=run.tracker.diverged_at,
                 final_loss=run.tracker.final_loss,
                 converged_at=run.tracker.converged_at,
+                converged_to=run.tracker.converged_to,
             )
         )
     return outcomes

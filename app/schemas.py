@@ -145,6 +145,10 @@ class RunResult(BaseModel):
             f"(CONVERGENCE_TOLERANCE = {CONVERGENCE_TOLERANCE:g}). Null if never reached."
         )
     )
+    converged_to: Literal["global", "local"] | None = Field(
+        default=None,
+        description="Kind of the minimum reached at converged_at: a local minimum is a trap.",
+    )
 
 
 class TrajectoryReply(BaseModel):

@@ -5,7 +5,7 @@ TrajectoryRequest fields...}. Server → client, every message echoing the run's
 {"type": "meta", "runs": [{optimizer, params, color}], "steps"}, then
 {"type": "chunk", "run": i, "offset": k, "points": [[x, y], ...], "losses": [...]} as the
 points are computed (runs interleaved block by block), then {"type": "done", "runs":
-[{optimizer, diverged_at, final_loss, converged_at}]}. Bad input gets
+[{optimizer, diverged_at, final_loss, converged_at, converged_to}]}. Bad input gets
 {"type": "error", "id", "detail"} naming the field and its range; the socket stays open.
 
 Latest wins: a new `run` (even an invalid one) cancels the run that is streaming, and waits

@@ -46,6 +46,7 @@ const hooks = {
       last: r.n ? [r.xs[r.n - 1], r.ys[r.n - 1]] : null,
       diverged_at: r.diverged_at,
       converged_at: r.converged_at,
+      converged_to: r.converged_to,
       final_loss: r.final_loss,
     })),
   cursor: () => cursor(),
@@ -99,6 +100,7 @@ function newRun(info, steps, fstar) {
     complete: false,
     diverged_at: null,
     converged_at: null,
+    converged_to: null,
     final_loss: null,
   };
 }
@@ -188,6 +190,7 @@ const handlers = {
       run.complete = true;
       run.diverged_at = info.diverged_at ?? null;
       run.converged_at = info.converged_at ?? null;
+      run.converged_to = info.converged_to ?? null;
       run.final_loss = info.final_loss ?? null;
       remember(data.plan.missing[i], run);
     });

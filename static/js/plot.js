@@ -635,6 +635,10 @@ export function renderStatus(el, { runs, cursor, steps, t, complete }) {
     } else if (run.diverged_at !== null) {
       outcome = t("status.divergedAt", { name: run.title, step: run.diverged_at });
       cls = "diverged";
+    } else if (run.converged_at !== null && run.converged_to === "local") {
+      // a trap, not a success: say so, in the colour of a warning
+      outcome = t("status.localAt", { name: run.title, step: run.converged_at });
+      cls = "trapped";
     } else if (run.converged_at !== null) {
       outcome = t("status.convergedAt", { name: run.title, step: run.converged_at });
       cls = "converged";

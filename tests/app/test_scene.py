@@ -104,6 +104,26 @@ def test_converged_at_is_the_first_step_within_tolerance() -> None:
     assert outcome.converged_at is not None
     assert distance[outcome.converged_at] <= tolerance
     assert (distance[: outcome.converged_at] > tolerance).all()
+    assert outcome.converged_to == "global"
+    assert outcome.to_result().converged_to == "global"
+
+
+def test_a_local_minimum_is_reported_as_a_trap() -> None:
+    # the Rastrigin lecture preset's momentum run comes to rest in a local minimum
+    from app.presets import PRESETS
+
+    preset = next(p for p in PRESETS if p.id == "rastrigin").scene()
+    (outcome,) = scene.compute(
+        _request(
+            landscape="rastrigin",
+            start=preset["start"],
+            steps=preset["steps"],
+            runs=[{"optimizer": "momentum", "params": preset["params"]["momentum"]}],
+        )
+    )
+    f = landscapes.get("rastrigin")
+    assert outcome.converged_at is not None and outcome.converged_to == "local"
+    assert outcome.final_loss > f.minima[0].value + 0.5  # nowhere near the global minimum
 
 
 def test_saddle_never_converges() -> None:

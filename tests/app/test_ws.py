@@ -67,7 +67,7 @@ def test_streams_meta_chunks_done_matching_the_http_reply(client: TestClient) ->
         assert points == expected["points"] and losses == expected["losses"]
         summary = done["runs"][i]
         assert summary["optimizer"] == expected["optimizer"]
-        for key in ("diverged_at", "final_loss", "converged_at"):
+        for key in ("diverged_at", "final_loss", "converged_at", "converged_to"):
             assert summary[key] == expected[key]
 
 

@@ -267,6 +267,8 @@ def test_presets_apply_their_scene_and_explain_it(app_page: Gradscape) -> None:
     assert "SGD diverged at step 39" in status
     assert "Momentum diverged at step" in status
     assert "preset=divergence" in gs.query()
+    gs.change(lambda: gs.testid("preset").select_option("rastrigin"))
+    assert "Momentum settled in a local minimum at step" in gs.testid("status").inner_text()
     gs.change(lambda: gs.testid("preset").select_option("ill_conditioned"))
     runs = {r["optimizer"]: r for r in gs.runs()}
     assert set(runs) == {"sgd", "momentum", "adagrad", "adam"}
