@@ -1,21 +1,21 @@
 """The HTML handout in headless Chromium, opened from disk: it plays offline.
 
-A missing /usr/bin/chromium fails this test (never a skip), as for the page's tests.
+Chromium comes from the browser tests' shared fixture: missing, it fails (never a skip).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
-from playwright.sync_api import Page, sync_playwright
+from playwright.sync_api import Page
 
 from app.export.pipeline import run_export
 from app.schemas import ExportRequest
 
 pytestmark = pytest.mark.browser
-CHROMIUM = "/usr/bin/chromium"
 FRAMES = 12
 PLOT = "document.querySelector('.js-plotly-plot')"
 
@@ -37,18 +37,14 @@ def handout(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture
-def page() -> Iterator[tuple[Page, list[str]]]:
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu"]
-        )
-        try:
-            tab = browser.new_page()
-            requested: list[str] = []
-            tab.on("request", lambda r: requested.append(r.url))
-            yield tab, requested
-        finally:
-            browser.close()
+def page(browser: Any) -> Iterator[tuple[Page, list[str]]]:
+    tab = browser.new_page()
+    requested: list[str] = []
+    tab.on("request", lambda r: requested.append(r.url))
+    try:
+        yield tab, requested
+    finally:
+        tab.close()
 
 
 def path_length(tab: Page, trace: int) -> int:
