@@ -62,18 +62,9 @@ def run_export(request: ExportRequest, path: Path, progress: Progress | None = N
     path = Path(path)
     frames = request.frame_count()
     size = {"width": request.width, "height": request.height}
-    if request.format == "gif":
-        video.write_gif(
-            scene,
-            path,
-            **size,
-            fps=request.fps,
-            frames=frames,
-            layout=request.layout,
-            progress=rendering,
-        )
-    elif request.format == "mp4":
-        video.write_mp4(
+    if request.format in ("gif", "mp4"):
+        write_video = video.write_gif if request.format == "gif" else video.write_mp4
+        write_video(
             scene,
             path,
             **size,
