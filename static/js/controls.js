@@ -237,7 +237,7 @@ function buildTeacherChoices() {
   for (const key of keys) add(key, t(`teacher.ctl.${key}`));
   for (const name of state.optimizers) {
     const opt = optimizerSpec(name);
-    for (const p of opt.params) add(`${name}.${p.name}`, `${opt.title || name} ${p.name}`);
+    for (const p of opt.params) add(`${name}.${p.name}`, `${opt.title || name}: ${paramLabel(p.name)}`);
   }
 }
 
