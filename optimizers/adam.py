@@ -13,6 +13,7 @@ from optimizers.base import (
     Value,
     add_weight_decay,
     eps_param,
+    float_pow,
     lr_param,
 )
 
@@ -89,11 +90,11 @@ class Adam(Optimizer):
         np.multiply(g, 1 - beta2, out=state.step)
         state.step *= g
         state.exp_avg_sq += state.step
-        bias_correction1 = 1 - beta1**state.count
-        bias_correction2 = 1 - beta2**state.count
+        bias_correction1 = 1 - float_pow(beta1, state.count)
+        bias_correction2 = 1 - float_pow(beta2, state.count)
         step_size = lr / bias_correction1
         np.sqrt(state.exp_avg_sq, out=state.denom)
-        state.denom /= bias_correction2**0.5
+        state.denom /= float_pow(bias_correction2, 0.5)
         state.denom += self.hyper["eps"]
         np.divide(state.exp_avg, state.denom, out=state.step)  # torch: addcdiv_(m, denom, -s)
         state.step *= -step_size

@@ -204,3 +204,15 @@ def add_weight_decay(
     np.multiply(theta, weight_decay, out=buffer)
     np.add(grad, buffer, out=buffer)
     return buffer
+
+
+def float_pow(base: Value, exponent: float) -> Value:
+    """``base ** exponent`` through Python's float pow, element by element for (K,) arrays.
+
+    torch computes Adam's bias corrections on Python floats (libm ``pow``). NumPy's array
+    power takes shortcuts (``x·x`` for 2, ``sqrt`` for 0.5) that differ in the last bit,
+    so a per-row hyperparameter would drift from the same value given as a scalar.
+    """
+    if isinstance(base, np.ndarray):
+        return np.array([value**exponent for value in base.ravel().tolist()]).reshape(base.shape)
+    return base**exponent

@@ -408,3 +408,23 @@ def test_run_many_and_stream_many_check_their_arguments() -> None:
         optimizers.stream_many(f, [adam], (0.0, 0.0), 5, chunk=0)
     (by_name,) = optimizers.run_many("booth", ["adam"], (1.0, 1.0), 5)
     _assert_same(by_name, optimizers.run(f, adam, (1.0, 1.0), 5))
+
+
+def test_per_row_adam_betas_match_scalar_runs_bit_for_bit() -> None:
+    # NumPy's array power takes shortcuts (x·x, sqrt) that Python's float pow — and so
+    # torch's bias corrections — do not; per-row betas must not drift from scalar ones.
+    f = landscapes.get("rosenbrock")
+    rng = np.random.default_rng(1)
+    for _ in range(60):
+        params = {
+            "lr": 0.02,
+            "beta1": rng.uniform(0, 0.9999, 4),
+            "beta2": rng.uniform(0, 0.9999, 4),
+            "eps": 10 ** rng.uniform(-12, 0, 4),
+        }
+        starts = rng.uniform(-1, 1, (4, 2))
+        together = optimizers.run(f, optimizers.create("adam", **params), starts, 20)
+        for k in range(4):
+            row = {n: (v[k] if isinstance(v, np.ndarray) else v) for n, v in params.items()}
+            alone = optimizers.run(f, optimizers.create("adam", **row), starts[k], 20)
+            np.testing.assert_array_equal(together.points[:, k], alone.points[:, 0])
