@@ -191,6 +191,31 @@ def main() -> None:
         f"\n  run_many      {ws_many * 1e3:6.1f} ms wall, {cpu_many * 1e3:6.1f} ms CPU"
         f"   run_many/run {cpu_many / cpu:.2f} (CPU)"
     )
+    if not args.no_b:
+        memory_case(cases[1][2], STEPS_B)
+
+
+def memory_case(starts: np.ndarray, steps: int) -> None:
+    """Peak memory of one basin-map run against the trajectory it must return.
+
+    NumPy reports its allocations to tracemalloc; the baseline is the bytes of the
+    returned points and losses, so the ratio is the runner's overhead (temporaries,
+    noise buffers, state): close to 1 means nothing large besides the answer.
+    """
+    import tracemalloc
+
+    f = landscapes.get("rosenbrock")
+    for name in ("sgd", "adam"):
+        tracemalloc.start()
+        trajectory = optimizers.run(f, optimizers.create(name), starts, steps, noise=0.1)
+        peak = tracemalloc.get_traced_memory()[1]
+        tracemalloc.stop()
+        output = trajectory.points.nbytes + trajectory.losses.nbytes
+        print(
+            f"memory, {name} × {steps} steps × {len(starts)} starts, noise on: peak "
+            f"{peak / 2**20:7.1f} MiB vs trajectory {output / 2**20:7.1f} MiB "
+            f"(×{peak / output:.2f})"
+        )
 
 
 if __name__ == "__main__":
