@@ -59,6 +59,9 @@ def eps_param(default: float) -> HyperParam:
     )
 
 
+#: Heavy-ball momentum μ of SGD with momentum and of NAG (same name, default, range).
+MOMENTUM = HyperParam("momentum", 0.9, 0.0, 0.9999, False, "Momentum μ: share of velocity kept.")
+
 WEIGHT_DECAY = HyperParam(
     "weight_decay",
     0.0,

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from optimizers.base import (
+    MOMENTUM,
     WEIGHT_DECAY,
     HyperParam,
     Optimizer,
@@ -56,7 +57,7 @@ class Momentum(Optimizer):
     title = "Momentum"
     hyperparams = (
         lr_param(1e-3),
-        HyperParam("momentum", 0.9, 0.0, 0.9999, False, "Momentum μ: share of velocity kept."),
+        MOMENTUM,
         HyperParam("dampening", 0.0, 0.0, 1.0, False, "Dampening τ: new gradients count (1 − τ)."),
         WEIGHT_DECAY,
     )

@@ -7,8 +7,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from optimizers.base import (
+    MOMENTUM,
     WEIGHT_DECAY,
-    HyperParam,
     Optimizer,
     Value,
     add_weight_decay,
@@ -54,7 +54,7 @@ class NAG(Optimizer):
     title = "Nesterov (NAG)"
     hyperparams = (
         lr_param(1e-3),
-        HyperParam("momentum", 0.9, 0.0, 0.9999, False, "Momentum μ: share of velocity kept."),
+        MOMENTUM,
         WEIGHT_DECAY,
     )
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import schemathesis
+from hypothesis import HealthCheck, settings
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import (
     content_type_conformance,
@@ -26,3 +27,13 @@ CHECKS = [
 def app_schema() -> schemathesis.schemas.BaseSchema:
     """The app's own OpenAPI schema, called in-process over ASGI (no network)."""
     return schemathesis.openapi.from_asgi("/openapi.json", create_app())
+
+
+# 30 fixed examples per operation: the same requests on every run, no example database.
+SETTINGS = settings(
+    max_examples=30,
+    derandomize=True,
+    deadline=None,
+    database=None,
+    suppress_health_check=list(HealthCheck),
+)

@@ -13,11 +13,10 @@ from typing import Any
 
 import pytest
 import schemathesis
-from hypothesis import HealthCheck, settings
 
 import app.export.jobs as jobs_module
 from app.schemas import ExportRequest
-from tests.app.openapi_checks import CHECKS, app_schema
+from tests.app.openapi_checks import CHECKS, SETTINGS, app_schema
 
 schema = app_schema().include(path_regex="^/api/exports")
 
@@ -34,12 +33,6 @@ def stub_rendering(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 @schema.parametrize()
-@settings(
-    max_examples=30,
-    derandomize=True,
-    deadline=None,
-    database=None,
-    suppress_health_check=list(HealthCheck),
-)
+@SETTINGS
 def test_export_api_honours_its_schema(case: schemathesis.Case) -> None:
     case.call_and_validate(checks=CHECKS)

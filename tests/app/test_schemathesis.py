@@ -8,9 +8,8 @@ the schema documents, and invalid input must be rejected with a 4xx.
 from __future__ import annotations
 
 import schemathesis
-from hypothesis import HealthCheck, settings
 
-from tests.app.openapi_checks import CHECKS, app_schema
+from tests.app.openapi_checks import CHECKS, SETTINGS, app_schema
 
 # The export operations render files: their own schemathesis run (test_export_schema.py)
 # stubs the renderer, so they are left out here.
@@ -18,12 +17,6 @@ schema = app_schema().exclude(path_regex="^/api/exports")
 
 
 @schema.parametrize()
-@settings(
-    max_examples=30,
-    derandomize=True,
-    deadline=None,
-    database=None,
-    suppress_health_check=list(HealthCheck),
-)
+@SETTINGS
 def test_api_honours_its_schema(case: schemathesis.Case) -> None:
     case.call_and_validate(checks=CHECKS)
