@@ -19,13 +19,14 @@ TEMPLATES_DIR = ROOT / "templates"
 
 def create_app() -> FastAPI:
     """A fresh application; tests build their own, `gradscape serve` builds one."""
+    from app import __version__
     from app.routes import export, landscapes, optimizers, pages, trajectories, ws
     from app.schemas import Health
 
     app = FastAPI(
         title="Gradscape",
         summary="Watch optimizers race across 2-D loss landscapes.",
-        version="0.1.0",
+        version=__version__,
     )
 
     @app.exception_handler(ValueError)
