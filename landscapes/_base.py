@@ -4,6 +4,13 @@ A landscape file supplies two plain NumPy functions of the coordinate arrays
 ``x`` and ``y`` — the value and its analytic partial derivatives — plus the
 metadata a lecturer sees. `Landscape.value` and `Landscape.grad` do the shape
 checking once, here, so each landscape stays a few readable lines.
+
+Integer powers above 2 are written as products (``y2 * y``, not ``y**3``): NumPy's
+``np.power`` picks SIMD kernels by CPU (AVX-512, AVX2, NEON, …) that round the last bit
+differently, while ``*``, ``+``, ``/``, ``sqrt`` and ``x**2`` (``np.square``) are
+correctly rounded everywhere, so these gradients are bit-identical on every CPU. Only
+``exp``/``cos``/``sin`` (Ackley, Rastrigin) may still differ by an ulp or so between
+kernels; ``tests/landscapes/test_golden.py`` bounds that.
 """
 
 from __future__ import annotations

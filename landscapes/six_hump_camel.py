@@ -4,11 +4,14 @@ from ._base import Landscape, Minimum
 
 
 def _f(x, y):
-    return (4 - 2.1 * x**2 + x**4 / 3) * x**2 + x * y + (-4 + 4 * y**2) * y**2
+    x2, y2 = x * x, y * y  # products, not x**4: see landscapes/_base.py
+    return (4 - 2.1 * x2 + x2 * x2 / 3) * x2 + x * y + (-4 + 4 * y2) * y2
 
 
 def _grad(x, y):
-    return 8 * x - 8.4 * x**3 + 2 * x**5 + y, x - 8 * y + 16 * y**3
+    x2 = x * x
+    x3 = x2 * x
+    return 8 * x - 8.4 * x3 + 2 * (x3 * x2) + y, x - 8 * y + 16 * (y * y * y)
 
 
 LANDSCAPE = Landscape(

@@ -4,11 +4,12 @@ from ._base import Landscape, Minimum
 
 
 def _f(x, y):
-    return (x**4 - 16 * x**2 + 5 * x + y**4 - 16 * y**2 + 5 * y) / 2
+    x2, y2 = x * x, y * y  # products, not x**4: see landscapes/_base.py
+    return (x2 * x2 - 16 * x2 + 5 * x + y2 * y2 - 16 * y2 + 5 * y) / 2
 
 
 def _grad(x, y):
-    return (4 * x**3 - 32 * x + 5) / 2, (4 * y**3 - 32 * y + 5) / 2
+    return (4 * (x * x * x) - 32 * x + 5) / 2, (4 * (y * y * y) - 32 * y + 5) / 2
 
 
 # Roots of 4t³ − 32t + 5 by Newton's method in 50-digit arithmetic: the 1-D minima.
