@@ -97,7 +97,7 @@ class Adagrad(Optimizer):
         state.sum += state.step
         np.sqrt(state.sum, out=state.std)
         state.std += self.hyper["eps"]
-        np.divide(g, state.std, out=state.step)  # torch: param.addcdiv_(grad, std, value=-clr)
-        state.step *= -clr
+        np.multiply(g, -clr, out=state.step)  # torch: param.addcdiv_(grad, std, value=-clr)
+        state.step /= state.std
         np.add(theta, state.step, out=out)
         return out, state

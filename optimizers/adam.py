@@ -46,8 +46,9 @@ class Adam(Optimizer):
         denom = √v / √(1 − β₂ᵗ) + ε
         θ ← θ − step_size · m / denom
 
-    and updates m as ``m.lerp_(g, 1 − β₁)``, which is reproduced here bit for bit. With
-    weight decay λ (coupled, not AdamW), g ← g + λθ first. m and v start at 0.
+    and updates m as ``m.lerp_(g, 1 − β₁)``, with ATen's two formulas (torch fuses their
+    multiply-add; here it is rounded twice, within an ulp). With weight decay λ (coupled,
+    not AdamW), g ← g + λθ first. m and v start at 0.
 
     Hyperparameters:
         lr (float): learning rate η. Default 1e-3, range [1e-5, 10] (log slider).
@@ -96,8 +97,9 @@ class Adam(Optimizer):
         np.sqrt(state.exp_avg_sq, out=state.denom)
         state.denom /= float_pow(bias_correction2, 0.5)
         state.denom += self.hyper["eps"]
-        np.divide(state.exp_avg, state.denom, out=state.step)  # torch: addcdiv_(m, denom, -s)
-        state.step *= -step_size
+        # torch: param.addcdiv_(m, denom, value=-step_size), i.e. (-step_size · m) / denom
+        np.multiply(state.exp_avg, -step_size, out=state.step)
+        state.step /= state.denom
         np.add(theta, state.step, out=out)
         return out, state
 

@@ -89,13 +89,15 @@ class RMSprop(Optimizer):
         state.square_avg += state.step
         np.sqrt(state.square_avg, out=state.avg)
         state.avg += self.hyper["eps"]
-        np.divide(g, state.avg, out=state.step)
-        # A row with μ = 0 gets b = 0·b + g/avg = g/avg exactly, so per-row μ needs no branch.
         if isinstance(mu, np.ndarray) or mu > 0.0:
+            np.divide(g, state.avg, out=state.step)
             state.buf *= mu  # torch: buf.mul_(momentum).addcdiv_(grad, avg)
             state.buf += state.step
             np.multiply(state.buf, -lr, out=state.step)  # torch: param.add_(buf, alpha=-lr)
+            if isinstance(mu, np.ndarray):  # rows with μ = 0 step as a scalar μ = 0 run does
+                np.copyto(state.step, -lr * g / state.avg, where=mu == 0.0)
         else:
-            state.step *= -lr  # torch: param.addcdiv_(grad, avg, value=-lr)
+            np.multiply(g, -lr, out=state.step)  # torch: param.addcdiv_(grad, avg, value=-lr)
+            state.step /= state.avg
         np.add(theta, state.step, out=out)
         return out, state
