@@ -9,8 +9,19 @@ only optimizer and schedule semantics are compared. Schedules are the real
 ``torch.optim.lr_scheduler`` classes. Divergence is marked per SPEC (first point with a
 non-finite coordinate or loss or |coordinate| > 1e6; it and later points NaN).
 
-Writes ``cases.json`` (the case definitions) and ``golden.npz`` (per case: ``points``,
-``diverged_at`` and the learning rate torch used at every update, ``lrs``).
+Writes ``cases.json`` (the case definitions) and ``golden.npz``; per case:
+
+- ``theta`` (steps + 1, K, 2): torch's parameters before each update and after the last,
+  as torch computed them (not masked after divergence);
+- ``grads`` (steps, K, 2): the gradient torch was given at each update (noise included);
+- ``lrs`` (steps, groups): ``group["lr"]`` torch used at each update;
+- ``state/NAME`` (steps + 1, K, 2): each buffer of ``optimizer.state[p]`` before each
+  update and after the last, under torch's own name; NaN where torch has no such buffer
+  yet (the momentum buffer before the first update, or for a row with momentum 0);
+- ``diverged_at`` (K,): the first bad point per SPEC, or -1.
+
+The per-update test feeds our ``update`` torch's (θₜ, gₜ, lrₜ, state) and compares the
+result with torch's θₜ₊₁ and state, which no CPU's rounding of the landscape can disturb.
 """
 
 from __future__ import annotations
@@ -29,6 +40,17 @@ import landscapes  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
 LIMIT = 1e6
+
+#: The buffers ``torch.optim`` keeps in ``optimizer.state[p]`` for each optimizer (the
+#: step counter aside: update t always starts from step = t).
+BUFFERS = {
+    "sgd": (),
+    "momentum": ("momentum_buffer",),
+    "nag": ("momentum_buffer",),
+    "adagrad": ("sum",),
+    "rmsprop": ("square_avg", "momentum_buffer"),
+    "adam": ("exp_avg", "exp_avg_sq"),
+}
 
 S1 = [[-1.5, 2.0]]
 S3 = [[-1.5, 2.0], [0.5, -0.5], [-0.2, 0.8]]
@@ -111,6 +133,18 @@ CASES = [
         1.0,
         2,
     ),
+    case(
+        "adagrad_rows",
+        "adagrad",
+        {
+            "lr": [0.1, 0.5],
+            "lr_decay": [0.0, 0.02],
+            "initial_accumulator_value": [0.5, 0.0],
+            "weight_decay": [0.0, 0.1],
+        },
+        "himmelblau",
+        [[0.5, -0.5]],
+    ),
     # rmsprop
     case("rmsprop_rosen", "rmsprop", {"lr": 0.01}, "rosenbrock", S3),
     case(
@@ -124,7 +158,7 @@ CASES = [
     case(
         "rmsprop_rows",
         "rmsprop",
-        {"lr": 0.01, "momentum": [0.0, 0.9]},
+        {"lr": 0.01, "momentum": [0.0, 0.9], "alpha": [0.9, 0.99], "weight_decay": [0.0, 0.1]},
         "six_hump_camel",
         [[1.5, 0.8]],
     ),
@@ -141,6 +175,13 @@ CASES = [
     case("adam_ackley", "adam", {"lr": 0.1}, "ackley", [[2.5, -1.5]]),
     case(
         "adam_rows", "adam", {"lr": [0.01, 0.05, 0.2], "beta1": [0.3, 0.9, 0.6]}, "rosenbrock", S1
+    ),
+    case(
+        "adam_rows_wd",
+        "adam",
+        {"lr": 0.05, "beta2": [0.9, 0.999], "eps": [1e-3, 1e-8], "weight_decay": [0.2, 0.0]},
+        "himmelblau",
+        [[0.5, -0.5]],
     ),
     case("adam_goldstein", "adam", {"lr": 0.01}, "goldstein_price", [[-1.0, 1.0]]),
     case("adam_styblinski", "adam", {"lr": 0.1}, "styblinski_tang", [[0.5, 0.5]]),
@@ -330,31 +371,40 @@ def run_torch(c):
 
     rng = np.random.default_rng(c["seed"])
     steps = c["steps"]
-    points = np.empty((steps + 1, rows, 2))
-    points[0] = starts
+    names = BUFFERS[c["optimizer"]]
+    theta = np.empty((steps + 1, rows, 2))
+    grads = np.empty((steps, rows, 2))
     lrs = np.empty((steps, len(groups)))
+    state = {name: np.full((steps + 1, rows, 2), np.nan) for name in names}
+
+    def snapshot(t):
+        theta[t] = np.concatenate([p.detach().numpy() for p in tensors])
+        for g, p, opt in zip(groups, tensors, optims, strict=True):
+            for name in names:
+                buffer = opt.state[p].get(name)
+                if buffer is not None:
+                    state[name][t, g] = buffer.detach().numpy()
+
+    snapshot(0)
     for t in range(steps):
-        theta = np.concatenate([p.detach().numpy() for p in tensors])
         with np.errstate(all="ignore"):
-            grad = f.grad(theta)
+            grad = f.grad(theta[t])
             if c["noise"] > 0:
                 grad = grad + c["noise"] * rng.standard_normal((rows, 2))
+        grads[t] = grad
         for gi, (g, p, opt, sched) in enumerate(zip(groups, tensors, optims, scheds, strict=True)):
             p.grad = torch.from_numpy(np.ascontiguousarray(grad[g]))
             lrs[t, gi] = opt.param_groups[0]["lr"]
             opt.step()
             if sched is not None:
                 sched.step()
-        points[t + 1] = np.concatenate([p.detach().numpy() for p in tensors])
+        snapshot(t + 1)
 
     with np.errstate(all="ignore"):
-        losses = f.value(points)
-    bad = ~(np.abs(points) <= LIMIT).all(axis=-1) | ~np.isfinite(losses)
+        losses = f.value(theta)
+    bad = ~(np.abs(theta) <= LIMIT).all(axis=-1) | ~np.isfinite(losses)
     diverged_at = np.where(bad.any(axis=0), np.argmax(bad, axis=0), -1)
-    for k in range(rows):
-        if diverged_at[k] >= 0:
-            points[diverged_at[k] :, k] = np.nan
-    return points, diverged_at, lrs
+    return theta, grads, lrs, state, diverged_at
 
 
 def spec_factors(spec, steps):
@@ -386,7 +436,7 @@ def main() -> None:
     torch.set_default_dtype(torch.float64)
     arrays = {}
     for c in CASES:
-        points, diverged_at, lrs = run_torch(c)
+        theta, grads, lrs, state, diverged_at = run_torch(c)
         if c["schedule"] is not None:
             # torch's scheduler must follow the spec's factor(t) (up to rounding)
             base = np.array([c["params"]["lr"]]).ravel()
@@ -396,10 +446,13 @@ def main() -> None:
             assert (diverged_at >= 0).any(), f"{c['id']} should diverge"
         else:
             assert (diverged_at < 0).all(), f"{c['id']} diverged unexpectedly"
-        arrays[f"{c['id']}/points"] = points
-        arrays[f"{c['id']}/diverged_at"] = diverged_at
+        arrays[f"{c['id']}/theta"] = theta
+        arrays[f"{c['id']}/grads"] = grads
         arrays[f"{c['id']}/lrs"] = lrs
-        print(f"{c['id']:<26} rows={points.shape[1]} diverged_at={diverged_at.tolist()}")
+        arrays[f"{c['id']}/diverged_at"] = diverged_at
+        for name, values in state.items():
+            arrays[f"{c['id']}/state/{name}"] = values
+        print(f"{c['id']:<26} rows={theta.shape[1]} diverged_at={diverged_at.tolist()}")
     np.savez_compressed(HERE / "golden.npz", **arrays)
     (HERE / "cases.json").write_text(json.dumps(CASES, indent=1) + "\n")
     print(f"torch {torch.__version__}: {len(CASES)} cases -> golden.npz, cases.json")
