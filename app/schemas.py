@@ -1,17 +1,32 @@
 """Request and reply models (pydantic v2). Validation lives here, not in handlers.
 
 Limits come from the spec: steps ≤ 10,000, runs ≤ 12, grid resolution ≤ 800,
-export frames ≤ 2,000 and size ≤ 1920×1080. Names (landscape, optimizer, schedule
-kind) and hyperparameter ranges are checked by the core's own registries, so a
-bad value gets the core's message, which names the field and its allowed range.
+export frames ≤ 2,000 and size ≤ 1920×1080. Each scene and export option's default and
+range is an `Option` below, which the models enforce and `gradscape list` and the CLI's
+help print, so what is shown is what is accepted. Names (landscape, optimizer, schedule
+kind) and hyperparameter ranges are checked by the core's own registries, so a bad value
+gets the core's message, which names the field and its allowed range. A start must lie
+within its landscape's bounds, the region every view and export shows.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
+
+import landscapes
+import optimizers
+from optimizers.base import HyperParam
 
 MAX_STEPS = 10_000
 MAX_RUNS = 12
@@ -24,8 +39,64 @@ CONVERGENCE_TOLERANCE = 1e-3
 LOG_COLOR_DECADES = 3.0
 MAX_NOISE = 100.0
 MAX_SEED = 2**32 - 1
-# A start further out than this is already "diverged" by the spec's 1e6 rule.
-MAX_COORDINATE = 1e6
+
+
+@dataclasses.dataclass(frozen=True)
+class Option:
+    """A scene or export option: default and inclusive range, in one place.
+
+    The models below take their bounds from these, and `gradscape list` and the CLI's
+    help print them, so a range that is shown is exactly the range that is accepted.
+    """
+
+    name: str
+    default: float | str | None
+    min: float
+    max: float
+    help: str
+    integer: bool = True
+
+
+STEPS = Option("steps", 200, 1, MAX_STEPS, "optimizer updates")
+RUNS = Option("runs", None, 1, MAX_RUNS, "how many optimizers race (a name may repeat)")
+NOISE = Option("noise", 0.0, 0.0, MAX_NOISE, "gradient noise σ", integer=False)
+SEED = Option("seed", 0, 0, MAX_SEED, "noise seed")
+SCENE_OPTIONS = (STEPS, RUNS, NOISE, SEED)
+
+
+def show_number(value: float) -> str:
+    """Shortest text that reads back as exactly `value` (4294967295, not 4.29497e+09)."""
+    short = f"{value:g}"
+    if float(short) == value:
+        return short
+    return str(int(value)) if float(value).is_integer() else repr(float(value))
+
+
+def schedule_options(kind: str) -> tuple[HyperParam, ...]:
+    """The core's options of a schedule kind, as the app accepts them.
+
+    Options counted in updates (warmup, step_size, t_max) stop at MAX_STEPS: no run here
+    is longer, so a larger value would only advertise a range no scene can use.
+    """
+    return tuple(
+        dataclasses.replace(o, max=min(o.max, MAX_STEPS)) if o.integer else o
+        for o in optimizers.schedule_options(kind)
+    )
+
+
+def _schedule_range(name: str) -> dict[str, float]:
+    """ge/le of a ScheduleSpec field: the option's range, the same in every kind."""
+    ranges = {
+        (o.min, o.max)
+        for kind in optimizers.schedule_kinds()
+        for o in schedule_options(kind)
+        if o.name == name
+    }
+    if len(ranges) != 1:  # a field is one JSON property, so it can have only one range
+        raise RuntimeError(f"schedule option {name!r} has ranges {sorted(ranges)} across kinds")
+    ((low, high),) = ranges
+    return {"ge": low, "le": high}
+
 
 # Strict: JSON true/false or "3" are not numbers here (pydantic's lax mode would coerce them).
 # Integers are still accepted where a float is expected.
@@ -35,14 +106,10 @@ ScheduleKind = Literal["constant", "step", "exponential", "inverse_time", "cosin
 
 
 def _landscape_names(schema: dict[str, object]) -> None:
-    import landscapes
-
     schema["enum"] = list(landscapes.names())  # in /docs and for generated clients
 
 
 def _optimizer_names(schema: dict[str, object]) -> None:
-    import optimizers
-
     schema["enum"] = list(optimizers.names())
 
 
@@ -61,8 +128,6 @@ class RunSpec(BaseModel):
 
     @model_validator(mode="after")
     def _check_with_core(self) -> RunSpec:
-        import optimizers
-
         optimizers.create(self.optimizer, **self.params)  # ValueError names name/param/range
         return self
 
@@ -73,13 +138,13 @@ class ScheduleSpec(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     kind: ScheduleKind = "constant"
-    # Ranges as the core's optimizers.schedule_options(kind) states them.
-    step_size: Whole | None = Field(default=None, ge=1, le=100_000)
-    gamma: Finite | None = Field(default=None, ge=0.0, le=1.0)
-    decay: Finite | None = Field(default=None, ge=0.0, le=10.0)
-    t_max: Whole | None = Field(default=None, ge=1, le=100_000)
-    min_factor: Finite | None = Field(default=None, ge=0.0, le=1.0)
-    warmup: Whole = Field(default=0, ge=0, le=100_000)
+    # Ranges as schedule_options(kind) states them (and GET /api/optimizers serves them).
+    step_size: Whole | None = Field(default=None, **_schedule_range("step_size"))
+    gamma: Finite | None = Field(default=None, **_schedule_range("gamma"))
+    decay: Finite | None = Field(default=None, **_schedule_range("decay"))
+    t_max: Whole | None = Field(default=None, **_schedule_range("t_max"))
+    min_factor: Finite | None = Field(default=None, **_schedule_range("min_factor"))
+    warmup: Whole = Field(default=0, **_schedule_range("warmup"))
 
     def options(self) -> dict[str, float | int]:
         """Keyword arguments for optimizers.schedule(kind, **options), unset ones left out."""
@@ -87,8 +152,6 @@ class ScheduleSpec(BaseModel):
 
     @model_validator(mode="after")
     def _check_with_core(self) -> ScheduleSpec:
-        import optimizers
-
         optimizers.schedule(self.kind, **self.options())  # e.g. an option the kind lacks
         return self
 
@@ -103,27 +166,41 @@ class TrajectoryRequest(BaseModel):
         json_schema_extra=_landscape_names,
     )
     start: tuple[Finite, Finite] | None = Field(
-        default=None, description="Start point [x, y]; the landscape's default start if left out."
+        default=None,
+        description="Start point [x, y] within the landscape's bounds (GET /api/landscapes); "
+        "the landscape's default start if left out.",
     )
-    steps: Whole = Field(default=200, ge=1, le=MAX_STEPS)
-    runs: list[RunSpec] = Field(min_length=1, max_length=MAX_RUNS)
-    noise: Finite = Field(default=0.0, ge=0.0, le=MAX_NOISE)
-    seed: Whole = Field(default=0, ge=0, le=MAX_SEED)
+    steps: Whole = Field(default=STEPS.default, ge=STEPS.min, le=STEPS.max)
+    runs: list[RunSpec] = Field(min_length=RUNS.min, max_length=RUNS.max)
+    noise: Finite = Field(default=NOISE.default, ge=NOISE.min, le=NOISE.max)
+    seed: Whole = Field(default=SEED.default, ge=SEED.min, le=SEED.max)
     schedule: ScheduleSpec | None = None
 
     @field_validator("landscape")
     @classmethod
     def _known_landscape(cls, name: str) -> str:
-        import landscapes
-
         landscapes.get(name)  # ValueError lists the valid names
         return name
 
     @field_validator("start")
     @classmethod
-    def _start_in_range(cls, start: tuple[float, float] | None) -> tuple[float, float] | None:
-        if start is not None and any(abs(v) > MAX_COORDINATE for v in start):
-            raise ValueError(f"start coordinates must lie within ±{MAX_COORDINATE:g}")
+    def _start_in_bounds(
+        cls, start: tuple[float, float] | None, info: ValidationInfo
+    ) -> tuple[float, float] | None:
+        # Outside the bounds a run is drawn off the plot (and exported off the frame), so
+        # it would look like nothing happened. `landscape` is validated first; if it was
+        # rejected, that is the error to report.
+        if start is None or "landscape" not in info.data:
+            return start
+        f = landscapes.get(info.data["landscape"])
+        (xmin, xmax), (ymin, ymax) = f.bounds
+        x, y = start
+        if not (xmin <= x <= xmax and ymin <= y <= ymax):
+            n = show_number
+            raise ValueError(
+                f"start ({n(x)}, {n(y)}) is outside {f.name}'s bounds "
+                f"x ∈ [{n(xmin)}, {n(xmax)}], y ∈ [{n(ymin)}, {n(ymax)}]"
+            )
         return start
 
 
@@ -265,13 +342,27 @@ MAX_TITLE_LENGTH = 120
 ExportFormat = Literal["gif", "mp4", "html", "png", "csv", "json"]
 ExportLayout = Literal["overlay", "side_by_side"]
 ExportStatus = Literal["queued", "running", "done", "error"]
-_EXPORT_RANGES = {
-    "width": (MIN_EXPORT_SIZE, MAX_EXPORT_WIDTH),
-    "height": (MIN_EXPORT_SIZE, MAX_EXPORT_HEIGHT),
-    "fps": (1, MAX_EXPORT_FPS),
-    "frames": (1, MAX_EXPORT_FRAMES),
-    "frame": (0, MAX_STEPS),
-}
+
+WIDTH = Option("width", 800, MIN_EXPORT_SIZE, MAX_EXPORT_WIDTH, "pixels (GIF, MP4, PNG)")
+HEIGHT = Option("height", 600, MIN_EXPORT_SIZE, MAX_EXPORT_HEIGHT, "pixels (GIF, MP4, PNG)")
+FPS = Option("fps", 20, 1, MAX_EXPORT_FPS, "frames per second (GIF, MP4, HTML)")
+FRAMES = Option(
+    "frames",
+    f"min(steps + 1, {DEFAULT_EXPORT_FRAMES})",
+    1,
+    MAX_EXPORT_FRAMES,
+    "animation frames, sampling the steps evenly",
+)
+FRAME = Option("frame", "steps", 0, MAX_STEPS, "PNG still: the step shown, at most --steps")
+TITLE = Option("title", "", 0, MAX_TITLE_LENGTH, "extra title text, in characters")
+EXPORT_OPTIONS = (WIDTH, HEIGHT, FPS, FRAMES, FRAME, TITLE)
+_EXPORT_RANGES = {o.name: o for o in (WIDTH, HEIGHT, FPS, FRAMES, FRAME)}
+
+
+def _bounds(option: Option) -> dict[str, object]:
+    """The option's range in the OpenAPI schema (checked by a validator with a clearer
+    message than pydantic's ge/le)."""
+    return {"minimum": option.min, "maximum": option.max}
 
 
 class ExportRequest(TrajectoryRequest):
@@ -279,23 +370,21 @@ class ExportRequest(TrajectoryRequest):
 
     format: ExportFormat = Field(description="gif, mp4, html, png, csv or json.")
     width: Whole = Field(
-        default=800,
-        json_schema_extra={"minimum": MIN_EXPORT_SIZE, "maximum": MAX_EXPORT_WIDTH},
+        default=WIDTH.default,
+        json_schema_extra=_bounds(WIDTH),
         description="Pixels (GIF, MP4, PNG; MP4 rounds odd sizes down to even). "
         "The HTML handout fills the browser window instead.",
     )
-    height: Whole = Field(
-        default=600, json_schema_extra={"minimum": MIN_EXPORT_SIZE, "maximum": MAX_EXPORT_HEIGHT}
-    )
+    height: Whole = Field(default=HEIGHT.default, json_schema_extra=_bounds(HEIGHT))
     fps: Whole = Field(
-        default=20,
-        json_schema_extra={"minimum": 1, "maximum": MAX_EXPORT_FPS},
+        default=FPS.default,
+        json_schema_extra=_bounds(FPS),
         description="Frames per second (GIF, MP4, HTML playback); GIF delays bottom out at "
         "20 ms, i.e. 50 fps.",
     )
     frames: Whole | None = Field(
         default=None,
-        json_schema_extra={"minimum": 1, "maximum": MAX_EXPORT_FRAMES},
+        json_schema_extra=_bounds(FRAMES),
         description="Animation frames, sampling the steps evenly; at most steps + 1 are used. "
         f"Default min(steps + 1, {DEFAULT_EXPORT_FRAMES}).",
     )
@@ -304,22 +393,24 @@ class ExportRequest(TrajectoryRequest):
     )
     frame: Whole | None = Field(
         default=None,
-        json_schema_extra={"minimum": 0, "maximum": MAX_STEPS},
+        json_schema_extra=_bounds(FRAME),
         description="Step shown by the PNG still (0..steps); the last step if left out.",
     )
     title: str = Field(
-        default="",
-        max_length=MAX_TITLE_LENGTH,
+        default=TITLE.default,
+        max_length=TITLE.max,
         description="Extra title text, drawn as plain text after the landscape's title.",
     )
 
     @field_validator("width", "height", "fps", "frames", "frame")
     @classmethod
-    def _in_range(cls, value: int | None, info) -> int | None:  # info: pydantic.ValidationInfo
+    def _in_range(cls, value: int | None, info: ValidationInfo) -> int | None:
         # One message with both ends of the range, the same from the API and the CLI.
-        low, high = _EXPORT_RANGES[info.field_name]
-        if value is not None and not low <= value <= high:
-            raise ValueError(f"{info.field_name} must be between {low} and {high}, got {value}")
+        option = _EXPORT_RANGES[str(info.field_name)]
+        if value is not None and not option.min <= value <= option.max:
+            raise ValueError(
+                f"{option.name} must be between {option.min} and {option.max}, got {value}"
+            )
         return value
 
     @field_validator("title")

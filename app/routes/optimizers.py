@@ -2,7 +2,8 @@
 
 The page builds all its optimizer and schedule controls from this reply and holds no
 defaults of its own, so a new optimizer or schedule in the core shows up without touching
-the page. Everything comes from the core's specs and the shared palette.
+the page. Everything comes from the core's specs (schedule step counts capped as the
+models cap them) and the shared palette.
 """
 
 from __future__ import annotations
@@ -15,7 +16,13 @@ from fastapi import APIRouter
 
 import optimizers
 from app.palette import run_colors
-from app.schemas import HyperParamInfo, OptimizerInfo, OptimizersReply, ScheduleInfo
+from app.schemas import (
+    HyperParamInfo,
+    OptimizerInfo,
+    OptimizersReply,
+    ScheduleInfo,
+    schedule_options,
+)
 
 router = APIRouter(prefix="/api", tags=["optimizers"])
 
@@ -51,7 +58,7 @@ def catalogue() -> OptimizersReply:
             for name, color in zip(names, run_colors(names), strict=True)
         ],
         schedules=[
-            ScheduleInfo(kind=kind, options=[_info(s) for s in optimizers.schedule_options(kind)])
+            ScheduleInfo(kind=kind, options=[_info(s) for s in schedule_options(kind)])
             for kind in optimizers.schedule_kinds()
         ],
     )

@@ -141,7 +141,7 @@ def test_default_start_is_the_landscapes(client: TestClient) -> None:
         ({"runs": [{"optimizer": "adam", "params": {"momentum": 0.9}}]}, "momentum", ["beta1"]),
         ({"noise": -1}, "noise", ["0"]),
         ({"seed": -1}, "seed", ["0"]),
-        ({"start": [0.0, 2e6]}, "start", ["1e+06"]),
+        ({"start": [0.0, 2e6]}, "start", ["(0, 2e+06)", "bounds", "[-1, 3]"]),
         ({"schedule": {"kind": "step", "gamma": 2.0}}, "gamma", ["1"]),
         ({"schedule": {"kind": "warp"}}, "kind", ["cosine"]),
         ({"colour": "red"}, "colour", ["extra"]),
@@ -156,6 +156,63 @@ def test_bad_scene_is_422_naming_field_and_range(
     assert field in detail
     for word in words:
         assert word in detail
+
+
+@pytest.mark.parametrize("name", landscapes.names())
+def test_start_on_the_bounds_runs_and_just_outside_is_422(client: TestClient, name: str) -> None:
+    (xmin, xmax), (ymin, ymax) = landscapes.get(name).bounds
+    body = {**SCENE, "landscape": name, "steps": 2, "runs": [{"optimizer": "sgd"}]}
+    for corner in ([xmin, ymin], [xmax, ymax], [xmin, ymax], [xmax, ymin]):
+        response = client.post("/api/trajectories", json={**body, "start": corner})
+        assert response.status_code == 200, (corner, response.text)
+        assert response.json()["runs"][0]["points"][0] == corner
+    below, above = math.nextafter(xmin, -math.inf), math.nextafter(ymax, math.inf)
+    for outside in ([below, ymin], [xmax, above]):
+        response = client.post("/api/trajectories", json={**body, "start": outside})
+        assert response.status_code == 422, outside
+        (issue,) = response.json()["detail"]
+        assert issue["loc"] == ["body", "start"]
+        assert f"outside {name}'s bounds" in issue["msg"]
+
+
+def test_start_outside_the_bounds_says_where_and_the_ranges(client: TestClient) -> None:
+    response = client.post("/api/trajectories", json={**SCENE, "start": [9, 9]})
+    assert response.status_code == 422
+    (issue,) = response.json()["detail"]
+    assert issue["msg"] == "start (9, 9) is outside rosenbrock's bounds x ∈ [-2, 2], y ∈ [-1, 3]"
+
+
+def test_start_outside_the_bounds_is_422_for_exports_too(client: TestClient) -> None:
+    body = {**SCENE, "start": [-2.5, 0.0], "format": "csv"}
+    response = client.post("/api/exports", json=body)
+    assert response.status_code == 422
+    assert "start (-2.5, 0) is outside rosenbrock's bounds" in _detail(response)
+
+
+def test_an_unknown_landscape_is_the_one_error_not_the_start(client: TestClient) -> None:
+    response = client.post("/api/trajectories", json={**SCENE, "landscape": "moon"})
+    assert response.status_code == 422
+    assert [issue["loc"] for issue in response.json()["detail"]] == [["body", "landscape"]]
+
+
+def test_start_outside_the_bounds_over_the_websocket_is_an_error_and_the_socket_lives(
+    client: TestClient,
+) -> None:
+    with client.websocket_connect("/ws/trajectories") as socket:
+        socket.send_json({"type": "run", "id": "bad", **SCENE, "start": [9, 9]})
+        error = socket.receive_json()
+        assert error == {
+            "type": "error",
+            "id": "bad",
+            "detail": "start: start (9, 9) is outside rosenbrock's bounds x ∈ [-2, 2], y ∈ [-1, 3]",
+        }
+        socket.send_json({"type": "run", "id": "good", **SCENE})
+        kinds = []
+        while not kinds or kinds[-1] != "done":
+            message = socket.receive_json()
+            assert message["id"] == "good"
+            kinds.append(message["type"])
+        assert kinds[0] == "meta"
 
 
 @pytest.mark.parametrize("constant", ["NaN", "Infinity", "-Infinity"])
