@@ -322,7 +322,9 @@ export function buildControls({ onPresentation }) {
   for (const [i, id] of ["start-x", "start-y"].entries()) {
     $(id).addEventListener("change", (e) => {
       const v = parseNumber(e.target.value);
-      if (v === null || Math.abs(v) > 1e6) {
+      // Any number is sent: the server checks it against the landscape's bounds and the
+      // page shows its message, as for every other scene value it rejects.
+      if (v === null) {
         e.target.value = fmtNumber(state.start[i]);
         return;
       }

@@ -203,8 +203,17 @@ const handlers = {
   error(msg) {
     showMessage(t("error.server", { detail: msg.detail }));
     plans.clear();
+    const seq = seqOf(msg.id ?? runner.currentId);
+    if (data.landscape !== state.landscape) {
+      // Nothing drawn for this landscape yet (a link whose scene the server refused, say
+      // a start outside the bounds): show its bare contour, where a click sets a start.
+      data = { id: msg.id, seq, landscape: state.landscape, steps: state.steps, runs: [],
+               fresh: [], complete: true, errored: true };
+      scheduleRender("data");
+      return;
+    }
     // Keep the last good paths on screen; tell waiting hooks this run is over.
-    data = { ...data, seq: seqOf(msg.id ?? runner.currentId), errored: true };
+    data = { ...data, seq, errored: true };
     redrawn(true);
   },
 };
