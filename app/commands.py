@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
+import errno
+import socket
 import sys
 import threading
 import time
@@ -11,6 +14,9 @@ import webbrowser
 from typing import Any, TextIO
 
 from app import settings
+
+# uvicorn's default: connections queued while the app is busy.
+_BACKLOG = 2048
 
 
 def _port(text: str) -> int:
@@ -33,19 +39,22 @@ def add_serve_parser(subparsers: Any) -> None:
         ),
     )
     parser.add_argument("--host", default=settings.DEFAULT_HOST, help="interface to bind")
-    parser.add_argument("--port", type=_port, default=settings.DEFAULT_PORT, help="TCP port")
+    parser.add_argument(
+        "--port", type=_port, default=settings.DEFAULT_PORT, help="TCP port (0: any free port)"
+    )
     parser.add_argument(
         "--open", action="store_true", help="open the page in the browser once it answers"
     )
-    parser.set_defaults(handler=serve)
+    parser.set_defaults(handler=serve, serve_parser=parser)
 
 
 def add_list_parser(subparsers: Any) -> None:
     parser = subparsers.add_parser(
         "list",
-        help="landscapes and optimizers with their hyperparameters",
+        help="landscapes, optimizers and every option's range",
         description="Print every landscape, optimizer (default and range of each "
-        "hyperparameter) and learning-rate schedule.",
+        "hyperparameter), learning-rate schedule, and the scene and export options of "
+        "`gradscape export` with the ranges the server accepts.",
     )
     parser.set_defaults(handler=list_command)
 
@@ -70,32 +79,94 @@ def _open_when_ready(url: str, timeout: float = 30.0) -> None:
     webbrowser.open(url)
 
 
+def listen(host: str, port: int) -> list[socket.socket]:
+    """Listening sockets for every address `host` names; OSError if any cannot be bound.
+
+    Bound here rather than inside uvicorn so that a busy port or a bad host is reported
+    before the server says it is running, in words, with a non-zero exit code.
+    """
+    infos = socket.getaddrinfo(host or None, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
+    sockets: list[socket.socket] = []
+    try:
+        for family, kind, proto, _, address in dict.fromkeys(infos):
+            sock = socket.socket(family, kind, proto)
+            sockets.append(sock)
+            if sys.platform != "win32":  # on Windows this would let two servers share a port
+                sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            if family == socket.AF_INET6:  # "::" serves IPv6 only, as asyncio binds it
+                sock.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
+            if port == 0 and len(sockets) > 1:  # every address on the port the first got
+                address = (address[0], sockets[0].getsockname()[1], *address[2:])
+            sock.bind(address)
+            sock.listen(_BACKLOG)  # connections queue from now on, before uvicorn starts
+    except OSError:
+        for sock in sockets:
+            sock.close()
+        raise
+    return sockets
+
+
+def bind_problem(error: OSError, host: str, port: int) -> str:
+    """One line saying why `host`:`port` cannot be served, and what to do instead."""
+    where = f"port {port} on {host or 'all interfaces'}"
+    if isinstance(error, socket.gaierror):
+        return (
+            f"--host {host!r} is not an address or a name this machine can resolve "
+            f"({error.strerror}); use e.g. 127.0.0.1, or 0.0.0.0 to share on the network"
+        )
+    if error.errno == errno.EADDRINUSE:
+        return f"{where} is already in use by another program; choose another with --port"
+    if error.errno in (errno.EACCES, errno.EPERM):
+        hint = (
+            "ports below 1024 need administrator rights; use e.g. --port 8000"
+            if 0 < port < 1024
+            else "choose another --port"
+        )
+        return f"permission denied to listen on {where}: {hint}"
+    if error.errno == errno.EADDRNOTAVAIL:
+        return f"--host {host!r} is not an address of this machine; use e.g. 127.0.0.1 or 0.0.0.0"
+    return f"cannot listen on {where}: {error.strerror or error}"
+
+
 def serve(args: argparse.Namespace) -> int:
-    """Run uvicorn in this process until Ctrl-C."""
+    """Bind, say where, then run uvicorn on that socket until Ctrl-C."""
     import uvicorn
 
-    url = _page_url(args.host, args.port)
-    print(f"Gradscape on {url}  (Ctrl-C to stop)", flush=True)
-    if args.open:
-        threading.Thread(target=_open_when_ready, args=(url,), daemon=True).start()
-    uvicorn.run(
-        "app.main:create_app",
-        factory=True,
-        host=args.host,
-        port=args.port,
-        log_level="warning",
-        ws_max_size=settings.WS_MAX_MESSAGE_BYTES,
-        # Deflating every chunk costs more CPU than it saves: a whole scene is ~200 kB, sent
-        # over loopback or a classroom LAN (measured with benchmarks/ws_latency.py).
-        ws_per_message_deflate=False,
-    )
-    return 0
+    parser: argparse.ArgumentParser = args.serve_parser
+    try:
+        sockets = listen(args.host, args.port)
+    except OSError as error:
+        parser.error(bind_problem(error, args.host, args.port))
+    try:
+        port = sockets[0].getsockname()[1]  # the real one when --port 0
+        url = _page_url(args.host, port)
+        print(f"Gradscape on {url}  (Ctrl-C to stop)", flush=True)
+        if args.open:
+            threading.Thread(target=_open_when_ready, args=(url,), daemon=True).start()
+        config = uvicorn.Config(
+            "app.main:create_app",
+            factory=True,
+            host=args.host,
+            port=port,
+            log_level="warning",
+            ws_max_size=settings.WS_MAX_MESSAGE_BYTES,
+            # Deflating every chunk costs more CPU than it saves: a whole scene is ~200 kB,
+            # sent over loopback or a classroom LAN (measured with benchmarks/ws_latency.py).
+            ws_per_message_deflate=False,
+        )
+        server = uvicorn.Server(config)
+        with contextlib.suppress(KeyboardInterrupt):  # uvicorn re-raises the Ctrl-C it ends on
+            server.run(sockets=sockets)
+    finally:
+        for sock in sockets:
+            sock.close()
+    return 0 if server.started else 1
 
 
 def _number(value: float | None) -> str:
-    if value is None:
-        return "∞"
-    return f"{value:g}"
+    from app.schemas import show_number
+
+    return "∞" if value is None else show_number(value)
 
 
 def _table(rows: list[list[str]], out: TextIO, indent: str = "  ") -> None:
@@ -107,13 +178,33 @@ def _table(rows: list[list[str]], out: TextIO, indent: str = "  ") -> None:
             out.write(indent + "  ".join("-" * w for w in widths) + "\n")
 
 
+def option_flag(name: str) -> str:
+    """The `gradscape export` flag of a scene or export option."""
+    return "--optimizers" if name == "runs" else f"--{name.replace('_', '-')}"
+
+
+def _option_rows(options: tuple[Any, ...]) -> list[list[str]]:
+    rows = [["option", "default", "range", "meaning"]]
+    for o in options:
+        if o.default is None:
+            default = "-"
+        elif isinstance(o.default, str):
+            default = o.default or '""'
+        else:
+            default = _number(o.default)
+        rows.append([option_flag(o.name), default, f"[{_number(o.min)}, {_number(o.max)}]", o.help])
+    return rows
+
+
 def list_command(args: argparse.Namespace, out: TextIO | None = None) -> int:
-    """Print the catalogue the page offers: the same data as /api/landscapes and /api/optimizers."""
+    """Print the catalogue the page offers (the data of /api/landscapes and /api/optimizers)
+    and the scene and export options, each range exactly as validation enforces it."""
     from app.routes.landscapes import catalogue as landscape_catalogue
     from app.routes.optimizers import catalogue as optimizer_catalogue
+    from app.schemas import EXPORT_OPTIONS, SCENE_OPTIONS
 
     out = out or sys.stdout
-    out.write("Landscapes\n")
+    out.write("Landscapes (a start point must lie within the x and y range)\n")
     rows = [["name", "title", "x range", "y range", "default start", "global minimum"]]
     for info in landscape_catalogue():
         (xmin, xmax), (ymin, ymax) = info.bounds
@@ -128,9 +219,9 @@ def list_command(args: argparse.Namespace, out: TextIO | None = None) -> int:
             [
                 info.name,
                 info.title,
-                f"[{xmin:g}, {xmax:g}]",
-                f"[{ymin:g}, {ymax:g}]",
-                f"({info.default_start[0]:g}, {info.default_start[1]:g})",
+                f"[{_number(xmin)}, {_number(xmax)}]",
+                f"[{_number(ymin)}, {_number(ymax)}]",
+                f"({_number(info.default_start[0])}, {_number(info.default_start[1])})",
                 minimum,
             ]
         )
@@ -163,4 +254,9 @@ def list_command(args: argparse.Namespace, out: TextIO | None = None) -> int:
         )
         rows.append([schedule.kind, options])
     _table(rows, out)
+
+    out.write("\nScene options (gradscape export; the API and the page accept the same)\n")
+    _table(_option_rows(SCENE_OPTIONS), out)
+    out.write("\nExport options (gradscape export and POST /api/exports)\n")
+    _table(_option_rows(EXPORT_OPTIONS), out)
     return 0

@@ -2,14 +2,25 @@
 
 from __future__ import annotations
 
+import errno
 import io
+import math
+import os
+import re
+import socket
+import subprocess
+import sys
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 import landscapes
 import optimizers
-from app import cli, commands
+from app import cli, commands, settings
+from app.schemas import EXPORT_OPTIONS, MAX_STEPS, SCENE_OPTIONS, ExportRequest
+
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_list_prints_landscapes_optimizers_params_and_schedules(
@@ -42,6 +53,26 @@ def test_list_rows_line_up() -> None:
         assert all(line[i - 1] == " " for i in starts)
 
 
+def test_version_is_the_installed_distributions(capsys: pytest.CaptureFixture[str]) -> None:
+    from importlib.metadata import version
+
+    import app
+
+    with pytest.raises(SystemExit) as exit_info:
+        cli.main(["--version"])
+    assert exit_info.value.code == 0
+    assert capsys.readouterr().out == f"gradscape {app.__version__}\n"
+    assert app.__version__ == version("gradscape")
+
+
+def test_a_missing_command_is_one_line(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        cli.main([])
+    assert exit_info.value.code == 2
+    err = capsys.readouterr().err
+    assert err == "gradscape: error: the following arguments are required: COMMAND\n"
+
+
 def test_serve_defaults_to_loopback_port_8000() -> None:
     args = cli.build_parser().parse_args(["serve"])
     assert (args.host, args.port, args.open) == ("127.0.0.1", 8000, False)
@@ -57,12 +88,27 @@ def test_serve_rejects_a_bad_port(port: str, capsys: pytest.CaptureFixture[str])
     assert "port" in capsys.readouterr().err
 
 
-def test_serve_runs_uvicorn_with_the_app_factory(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_serve_binds_then_announces_then_runs_uvicorn_on_that_socket(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     import uvicorn
 
-    calls: list[dict[str, Any]] = []
+    seen: dict[str, Any] = {}
     opened: list[str] = []
-    monkeypatch.setattr(uvicorn, "run", lambda app, **kw: calls.append({"app": app, **kw}))
+
+    class FakeServer:  # what uvicorn gets, checked at the moment it would start serving
+        def __init__(self, config: uvicorn.Config) -> None:
+            seen["config"] = config
+            self.started = True
+
+        def run(self, sockets: list[socket.socket]) -> None:
+            seen["printed"] = capsys.readouterr().out
+            (sock,) = sockets
+            # already listening: a client connects before uvicorn has even started
+            with socket.create_connection(sock.getsockname()[:2], timeout=5):
+                seen["port"] = sock.getsockname()[1]
+
+    monkeypatch.setattr(uvicorn, "Server", FakeServer)
     monkeypatch.setattr(commands, "_open_when_ready", lambda url: opened.append(url))
 
     class InlineThread:  # run the opener at once, so the test need not wait for a thread
@@ -74,12 +120,113 @@ def test_serve_runs_uvicorn_with_the_app_factory(monkeypatch: pytest.MonkeyPatch
             self.run()
 
     monkeypatch.setattr(commands.threading, "Thread", InlineThread)
-    assert cli.main(["serve", "--port", "8123", "--open"]) == 0
-    (call,) = calls
-    assert call["app"] == "app.main:create_app" and call["factory"] is True
-    assert (call["host"], call["port"]) == ("127.0.0.1", 8123)
-    assert call["ws_per_message_deflate"] is False
-    assert opened == ["http://127.0.0.1:8123/"]
+    assert cli.main(["serve", "--port", "0", "--open"]) == 0
+    port, config = seen["port"], seen["config"]
+    assert seen["printed"] == f"Gradscape on http://127.0.0.1:{port}/  (Ctrl-C to stop)\n"
+    assert config.app == "app.main:create_app" and config.factory is True
+    assert (config.host, config.port) == ("127.0.0.1", port)
+    assert config.ws_per_message_deflate is False
+    assert config.ws_max_size == settings.WS_MAX_MESSAGE_BYTES
+    assert opened == [f"http://127.0.0.1:{port}/"]
+    with pytest.raises(OSError):  # closed once uvicorn returns
+        socket.create_connection(("127.0.0.1", port), timeout=5).close()
+
+
+def _serve_fails(capsys: pytest.CaptureFixture[str], *argv: str) -> str:
+    """`gradscape serve …` expecting exit 2 before anything is served: its stderr line."""
+    with pytest.raises(SystemExit) as exit_info:
+        cli.main(["serve", *argv])
+    assert exit_info.value.code == 2
+    out, err = capsys.readouterr()
+    assert out == ""  # no "Gradscape on …": nothing is listening
+    assert err.count("\n") == 1 and err.startswith("gradscape serve: error: ")
+    return err
+
+
+@pytest.mark.parametrize(
+    ("host", "words"),
+    [
+        ("nosuch.invalid", ["--host 'nosuch.invalid'", "resolve"]),
+        ("bad host", ["--host 'bad host'", "resolve"]),
+        ("192.0.2.1", ["--host '192.0.2.1' is not an address of this machine"]),  # TEST-NET-1
+    ],
+)
+def test_serve_on_a_host_that_is_not_this_machine_says_so(
+    capsys: pytest.CaptureFixture[str], host: str, words: list[str]
+) -> None:
+    err = _serve_fails(capsys, "--host", host, "--port", "0")
+    for word in words:
+        assert word in err
+
+
+def test_serve_on_a_busy_port_says_so_in_one_line() -> None:
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        proc = subprocess.run(
+            [sys.executable, "-m", "app.cli", "serve", "--port", str(port)],
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+    assert proc.returncode == 2
+    assert proc.stdout == ""
+    assert proc.stderr == (
+        f"gradscape serve: error: port {port} on 127.0.0.1 is already in use by another "
+        "program; choose another with --port\n"
+    )
+
+
+def test_serve_on_a_privileged_port_without_the_right_says_so(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    def refuse(self: socket.socket, address: Any) -> None:
+        raise PermissionError(errno.EACCES, "Permission denied")
+
+    monkeypatch.setattr(socket.socket, "bind", refuse)
+    err = _serve_fails(capsys, "--port", "80")
+    assert "permission denied to listen on port 80 on 127.0.0.1" in err
+    assert "ports below 1024 need administrator rights; use e.g. --port 8000" in err
+
+
+def _privileged_port() -> int:
+    """A port this kernel reserves for CAP_NET_BIND_SERVICE, or 0 if it reserves none."""
+    setting = Path("/proc/sys/net/ipv4/ip_unprivileged_port_start")
+    start = int(setting.read_text()) if setting.exists() else 1024
+    return min(80, start - 1) if start > 1 else 0
+
+
+def test_serve_on_a_privileged_port_for_real() -> None:
+    # Root may bind port 80, so the server runs without the capability that allows it
+    # (setpriv drops it from the bounding set); an ordinary user lacks it already.
+    port = _privileged_port()
+    if port:
+        prefix = ["setpriv", "--bounding-set", "-net_bind_service"] if os.geteuid() == 0 else []
+        argv = [*prefix, sys.executable, "-m", "app.cli", "serve", "--port", str(port)]
+    else:  # no reserved ports on this kernel: the same process, its bind refused
+        port = 80
+        code = (
+            "import errno, socket, sys\n"
+            "def refuse(self, address):\n"
+            "    raise PermissionError(errno.EACCES, 'Permission denied')\n"
+            "socket.socket.bind = refuse\n"
+            "from app.cli import main\n"
+            "sys.exit(main(['serve', '--port', '80']))\n"
+        )
+        argv = [sys.executable, "-c", code]
+    proc = subprocess.run(argv, capture_output=True, text=True, timeout=60, cwd=ROOT)
+    assert proc.returncode == 2, proc.stderr
+    assert proc.stdout == ""
+    assert proc.stderr.startswith(
+        f"gradscape serve: error: permission denied to listen on port {port} on 127.0.0.1"
+    )
+    assert proc.stderr.count("\n") == 1
+
+
+def test_bind_problem_names_other_failures_plainly() -> None:
+    problem = commands.bind_problem(OSError(errno.EMFILE, "Too many open files"), "::1", 9000)
+    assert problem == "cannot listen on port 9000 on ::1: Too many open files"
 
 
 def test_page_url_for_bind_all_addresses_points_at_this_machine() -> None:
@@ -88,9 +235,6 @@ def test_page_url_for_bind_all_addresses_points_at_this_machine() -> None:
 
 
 def test_list_into_a_closed_pipe_stops_quietly() -> None:
-    import subprocess
-    import sys
-
     # `true` exits before Python has started, so every write meets a closed pipe
     proc = subprocess.run(
         ["bash", "-c", f"set -o pipefail; {sys.executable} -m app.cli list | true"],
@@ -100,3 +244,153 @@ def test_list_into_a_closed_pipe_stops_quietly() -> None:
     )
     assert "Traceback" not in proc.stderr, proc.stderr
     assert proc.returncode == 0
+
+
+# --- gradscape list shows exactly what validation accepts --------------------------------
+
+_RANGE = r"\[(\S+), (\S+)\]"
+
+
+def _listed() -> str:
+    out = io.StringIO()
+    commands.list_command(None, out=out)  # type: ignore[arg-type]
+    return out.getvalue()
+
+
+def _section(text: str, title: str) -> str:
+    body = text[("\n" + text).index(f"\n{title}") :]
+    end = body.find("\n\n", 1)
+    while end != -1 and body[end + 2 : end + 4] == "  ":  # optimizer blocks are indented
+        end = body.find("\n\n", end + 2)
+    return body if end == -1 else body[:end]
+
+
+def _outside(value: float, direction: float, integer: bool) -> float:
+    """The nearest value beyond a bound: ±1 for whole numbers, the next double otherwise."""
+    return value + direction if integer else math.nextafter(value, direction * math.inf)
+
+
+def _accepts(body: dict[str, Any]) -> bool:
+    try:
+        ExportRequest.model_validate({"landscape": "rosenbrock", "format": "csv", **body})
+    except ValueError:  # pydantic's ValidationError is a ValueError
+        return False
+    return True
+
+
+def _check_range(low: float, high: float, integer: bool, body: Any) -> None:
+    """`body(value)` is accepted at both ends of [low, high] and rejected just beyond
+    (a body of None: that value cannot even be written, like a title of -1 characters)."""
+    convert = int if integer else float
+    assert _accepts(body(convert(low))), ("min rejected", low)
+    assert _accepts(body(convert(high))), ("max rejected", high)
+    below = body(convert(_outside(low, -1, integer)))
+    assert below is None or not _accepts(below), ("below min accepted", low)
+    if math.isfinite(high):
+        assert not _accepts(body(convert(_outside(high, 1, integer)))), ("above max", high)
+
+
+def test_every_hyperparameter_range_listed_is_the_range_validated() -> None:
+    text = _section(_listed(), "Optimizers")
+    checked = 0
+    for block in text.split("\n\n  ")[1:]:
+        name = block.split(" — ")[0].strip()
+        integers = {p.name for p in optimizers.spec(name) if getattr(p, "integer", False)}
+        for row in block.splitlines()[3:]:
+            param, _, low, high = re.match(rf"\s+(\w+)\s+(\S+)\s+{_RANGE}", row).groups()  # type: ignore[union-attr]
+            high = "inf" if high == "∞" else high
+            _check_range(
+                float(low),
+                float(high),
+                param in integers,
+                lambda v, n=name, p=param: {"runs": [{"optimizer": n, "params": {p: v}}]},
+            )
+            checked += 1
+    assert checked == sum(len(optimizers.spec(n)) for n in optimizers.names())
+
+
+def test_every_schedule_option_range_listed_is_the_range_validated() -> None:
+    text = _section(_listed(), "Learning-rate schedules")
+    checked = 0
+    for row in text.splitlines()[3:]:
+        kind, options = row.split(maxsplit=1)
+        for option, low, high in re.findall(rf"(\w+)=\S+ {_RANGE}", options):
+            integer = option in ("warmup", "step_size", "t_max")
+            _check_range(
+                float(low),
+                float(high),
+                integer,
+                lambda v, k=kind, o=option: {
+                    "steps": MAX_STEPS,
+                    "runs": [{"optimizer": "sgd"}],
+                    "schedule": {"kind": k, o: v},
+                },
+            )
+            checked += 1
+    assert checked == sum(len(optimizers.schedule_options(k)) for k in optimizers.schedule_kinds())
+    assert "warmup=0 [0, 10000]" in text  # a warmup no run can finish is not offered
+
+
+@pytest.mark.parametrize("title", ["Scene options", "Export options"])
+def test_every_scene_and_export_range_listed_is_the_range_validated(title: str) -> None:
+    rows = _section(_listed(), title).splitlines()[3:]
+    bodies: dict[str, Any] = {
+        "--steps": lambda v: {"steps": v, "runs": [{"optimizer": "sgd"}]},
+        "--optimizers": lambda v: {"runs": [{"optimizer": "sgd"}] * v},
+        "--noise": lambda v: {"noise": v, "runs": [{"optimizer": "sgd"}]},
+        "--seed": lambda v: {"seed": v, "runs": [{"optimizer": "sgd"}]},
+        "--width": lambda v: {"width": v, "runs": [{"optimizer": "sgd"}]},
+        "--height": lambda v: {"height": v, "runs": [{"optimizer": "sgd"}]},
+        "--fps": lambda v: {"fps": v, "runs": [{"optimizer": "sgd"}]},
+        "--frames": lambda v: {"frames": v, "runs": [{"optimizer": "sgd"}]},
+        "--frame": lambda v: {"frame": v, "steps": MAX_STEPS, "runs": [{"optimizer": "sgd"}]},
+        "--title": lambda v: None if v < 0 else {"title": "t" * v, "runs": [{"optimizer": "sgd"}]},
+    }
+    shown = set()
+    for row in rows:
+        flag, low, high = re.match(rf"  (--\S+)\s+.*?{_RANGE}", row).groups()  # type: ignore[union-attr]
+        _check_range(float(low), float(high), flag != "--noise", bodies[flag])
+        shown.add(flag)
+    expected = SCENE_OPTIONS if title == "Scene options" else EXPORT_OPTIONS
+    assert shown == {commands.option_flag(o.name) for o in expected}
+    # and the flags exist: `gradscape export` takes every option it lists
+    parser = cli.build_parser()
+    export_flags = {a for action in _export_actions(parser) for a in action.option_strings}
+    assert shown <= export_flags
+
+
+def _export_actions(parser: Any) -> list[Any]:
+    sub = next(a for a in parser._actions if a.dest == "command")
+    return sub.choices["export"]._actions
+
+
+def test_every_landscape_range_listed_bounds_the_start() -> None:
+    text = _section(_listed(), "Landscapes")
+    rows = text.splitlines()[3:]
+    assert len(rows) == len(landscapes.names())
+    for row in rows:
+        name = row.split()[0]
+        (xlow, xhigh), (ylow, yhigh) = re.findall(_RANGE, row)[:2]
+        for low, high, axis in ((xlow, xhigh, 0), (ylow, yhigh, 1)):
+
+            def body(v: float, a: int = axis, n: str = name) -> dict[str, Any]:
+                start = list(landscapes.get(n).default_start)
+                start[a] = v
+                return {"landscape": n, "start": start, "runs": [{"optimizer": "sgd"}]}
+
+            _check_range(float(low), float(high), False, body)
+
+
+def test_list_shows_the_ranges_the_page_gets() -> None:
+    from fastapi.testclient import TestClient
+
+    from app.main import create_app
+
+    text = _section(_listed(), "Learning-rate schedules")
+    with TestClient(create_app()) as client:
+        reply = client.get("/api/optimizers").json()
+    for schedule in reply["schedules"]:
+        row = next(r for r in text.splitlines() if r.split()[:1] == [schedule["kind"]])
+        for option in schedule["options"]:
+            low, high = commands._number(option["min"]), commands._number(option["max"])
+            assert f"{option['name']}=" in row and f" [{low}, {high}]" in row

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-import socket
+import re
 import subprocess
 import sys
 import time
@@ -19,27 +19,29 @@ from app import commands
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.fixture(scope="module")
 def server() -> Iterator[str]:
-    port = _free_port()
+    # --port 0: the kernel picks a free port, and the server's first line says which —
+    # printed only once the socket is bound, so the URL it names is already taken.
     process = subprocess.Popen(
-        [sys.executable, "-m", "app.cli", "serve", "--port", str(port)],
+        [sys.executable, "-m", "app.cli", "serve", "--port", "0"],
         cwd=ROOT,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
     )
-    url = f"http://127.0.0.1:{port}"
     try:
+        assert process.stdout is not None
+        line = process.stdout.readline()
+        match = re.fullmatch(
+            r"Gradscape on (http://127\.0\.0\.1:(\d+))/  \(Ctrl-C to stop\)\n", line
+        )
+        assert match, line + process.stdout.read()
+        url, port = match.group(1), int(match.group(2))
+        assert port != 0 and "0100007F" in _listening_addresses(port)  # bound before it said so
         deadline = time.monotonic() + 60
         while True:
-            assert process.poll() is None, process.stdout.read() if process.stdout else ""
+            assert process.poll() is None, process.stdout.read()
             try:
                 if httpx.get(url + "/healthz", timeout=1).status_code == 200:
                     break
@@ -55,6 +57,8 @@ def server() -> Iterator[str]:
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
+        if process.stdout is not None:
+            process.stdout.close()
     assert process.returncode is not None
 
 
