@@ -84,17 +84,21 @@ def schedule_options(kind: str) -> tuple[HyperParam, ...]:
     )
 
 
-def _schedule_range(name: str) -> dict[str, float]:
-    """ge/le of a ScheduleSpec field: the option's range, the same in every kind."""
+def schedule_range(name: str) -> tuple[float, float]:
+    """(min, max) of a schedule option: the same in every kind that has it."""
     ranges = {
         (o.min, o.max)
         for kind in optimizers.schedule_kinds()
         for o in schedule_options(kind)
         if o.name == name
     }
-    if len(ranges) != 1:  # a field is one JSON property, so it can have only one range
+    if len(ranges) != 1:  # a ScheduleSpec field is one JSON property: it has one range
         raise RuntimeError(f"schedule option {name!r} has ranges {sorted(ranges)} across kinds")
-    ((low, high),) = ranges
+    return ranges.pop()
+
+
+def _schedule_range(name: str) -> dict[str, float]:
+    low, high = schedule_range(name)
     return {"ge": low, "le": high}
 
 

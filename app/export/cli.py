@@ -14,15 +14,31 @@ A negative start is written `--start=-1.5,2` or `--start -1.5 2`.
 from __future__ import annotations
 
 import argparse
+import errno
 import os
+import stat
 import sys
 import tempfile
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any, NoReturn, TextIO
 
 from pydantic import ValidationError
 
-from app.schemas import ExportRequest
+from app.schemas import (
+    FPS,
+    FRAME,
+    FRAMES,
+    HEIGHT,
+    NOISE,
+    SEED,
+    STEPS,
+    WIDTH,
+    ExportRequest,
+    Option,
+    ScheduleSpec,
+    schedule_range,
+    show_number,
+)
 
 _EXTENSIONS = {
     ".gif": "gif",
@@ -33,7 +49,7 @@ _EXTENSIONS = {
     ".csv": "csv",
     ".json": "json",
 }
-_SCHEDULE_OPTIONS = ("step_size", "gamma", "decay", "t_max", "min_factor", "warmup")
+_SCHEDULE_OPTIONS = tuple(name for name in ScheduleSpec.model_fields if name != "kind")
 _DEFAULT_OPTIMIZERS = "sgd,momentum,nag,adagrad,rmsprop,adam"
 
 
@@ -70,23 +86,29 @@ def add_export_parser(subparsers: Any) -> argparse.ArgumentParser:
         "--start",
         nargs="+",
         metavar="X,Y",
-        help="start point 'x,y' or 'x y' (the landscape's default start if left out)",
+        help="start point 'x,y' or 'x y' within the landscape's bounds (gradscape list); "
+        "the landscape's default start if left out",
     )
-    scene.add_argument("--steps", type=int, default=200, help="optimizer updates (default 200)")
-    scene.add_argument("--noise", type=float, default=0.0, help="gradient noise σ (default 0)")
-    scene.add_argument("--seed", type=int, default=0, help="noise seed (default 0)")
+    scene.add_argument("--steps", type=int, default=STEPS.default, help=_help(STEPS))
+    scene.add_argument("--noise", type=float, default=NOISE.default, help=_help(NOISE))
+    scene.add_argument("--seed", type=int, default=SEED.default, help=_help(SEED))
     schedule = parser.add_argument_group("learning-rate schedule")
     schedule.add_argument(
         "--schedule",
         metavar="KIND",
         help="constant, step, exponential, inverse_time or cosine",
     )
-    schedule.add_argument("--warmup", type=int, help="linear warmup updates")
-    schedule.add_argument("--step-size", type=int, help="step: updates between decays")
-    schedule.add_argument("--gamma", type=float, help="step/exponential: decay factor")
-    schedule.add_argument("--decay", type=float, help="inverse_time: lr/(1+decay·t)")
-    schedule.add_argument("--t-max", type=int, help="cosine: period (default: steps)")
-    schedule.add_argument("--min-factor", type=float, help="cosine: eta_min as a fraction of lr")
+    for flag, kind, text in (
+        ("--warmup", int, "linear warmup updates"),
+        ("--step-size", int, "step: updates between decays"),
+        ("--gamma", float, "step/exponential: decay factor"),
+        ("--decay", float, "inverse_time: lr/(1+decay·t)"),
+        ("--t-max", int, "cosine: period (default: steps)"),
+        ("--min-factor", float, "cosine: eta_min as a fraction of lr"),
+    ):
+        low, high = schedule_range(flag[2:].replace("-", "_"))
+        range_text = f"{show_number(low)}–{show_number(high)}"
+        schedule.add_argument(flag, type=kind, help=f"{text}; {range_text}")
     schedule.add_argument(
         "--schedule-option",
         action="append",
@@ -101,23 +123,29 @@ def add_export_parser(subparsers: Any) -> argparse.ArgumentParser:
         choices=("gif", "mp4", "html", "png", "csv", "json"),
         help="file format (default: from the output's extension)",
     )
-    output.add_argument("--width", type=int, default=800, help="pixels, ≤ 1920 (default 800)")
-    output.add_argument("--height", type=int, default=600, help="pixels, ≤ 1080 (default 600)")
-    output.add_argument("--fps", type=int, default=20, help="frames per second, 1–60 (default 20)")
-    output.add_argument(
-        "--frames", type=int, help="animation frames, ≤ 2000 (default min(steps + 1, 150))"
-    )
+    output.add_argument("--width", type=int, default=WIDTH.default, help=_help(WIDTH))
+    output.add_argument("--height", type=int, default=HEIGHT.default, help=_help(HEIGHT))
+    output.add_argument("--fps", type=int, default=FPS.default, help=_help(FPS))
+    output.add_argument("--frames", type=int, help=_help(FRAMES))
     output.add_argument(
         "--layout",
         choices=("overlay", "side_by_side", "side-by-side"),
         default="overlay",
         help="one plot, or one panel per optimizer (default overlay)",
     )
-    output.add_argument("--frame", type=int, help="PNG: the step to show (default: the last)")
+    output.add_argument("--frame", type=int, help=_help(FRAME))
     output.add_argument("--title", default="", help="extra title text")
     output.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     parser.set_defaults(handler=run, export_parser=parser)
     return parser
+
+
+def _help(option: Option) -> str:
+    """`--help` text with the range the models enforce (argparse needs % doubled)."""
+    default = option.default
+    shown = default if isinstance(default, str) else show_number(float(default or 0))
+    text = f"{option.help}, {show_number(option.min)}–{show_number(option.max)} (default {shown})"
+    return text.replace("%", "%%")
 
 
 def _number(text: str, what: str) -> float:
@@ -196,7 +224,14 @@ def build_request(args: argparse.Namespace) -> dict[str, Any]:
     for key in ("frames", "frame"):
         if getattr(args, key) is not None:
             body[key] = getattr(args, key)
-    body["format"] = args.format or _EXTENSIONS.get(args.output.suffix.lower())
+    implied = _EXTENSIONS.get(args.output.suffix.lower())
+    if args.format and implied and args.format != implied:
+        # A GIF named .mp4 opens in nothing that trusts the name; almost surely a slip.
+        raise ValueError(
+            f"--format {args.format} contradicts the file name {args.output.name!r} "
+            f"(that extension means {implied}); change one of them"
+        )
+    body["format"] = args.format or implied
     if body["format"] is None:
         raise ValueError(
             f"cannot tell the format from {args.output.name!r}; pass --format "
@@ -257,37 +292,102 @@ class ProgressBar:
             self.stream.flush()
 
 
+# Failures of the output's storage while writing it (disk full, quota, I/O error):
+# reported in one line, exit code 1 — the command was right, the machine said no.
+_STORAGE_ERRORS = {
+    errno.ENOSPC,
+    errno.EDQUOT,
+    errno.EFBIG,
+    errno.EIO,
+    errno.EROFS,
+    errno.EACCES,
+    errno.EPERM,
+}
+
+
+def _fail(parser: argparse.ArgumentParser, message: str, code: int = 2) -> NoReturn:
+    """One line on stderr, `gradscape export: error: …`, then exit (2: a user mistake)."""
+    parser.exit(code, f"{parser.prog}: error: {message}\n")
+
+
+def _why_not_writable(error: OSError) -> str:
+    if error.errno == errno.EROFS:
+        return "the file system is read-only"
+    if error.errno in (errno.EACCES, errno.EPERM):
+        return "permission denied"
+    if error.errno == errno.ENOENT:  # the directory exists: /proc and the like refuse files
+        return "this file system does not take new files"
+    return (error.strerror or str(error)).lower()
+
+
+def check_output(output: Path) -> Path:
+    """The file to replace at the end (a symlink is followed, so the link stays).
+
+    ValueError in one sentence for an output that can never be a file: a directory, a
+    device, or a path whose parent is missing or is itself a file.
+    """
+    target = Path(os.path.realpath(output)) if output.is_symlink() else output
+    if target.is_dir():
+        raise ValueError(f"output {str(output)!r} is a directory; name a file in it")
+    if target.exists() and not stat.S_ISREG(target.stat().st_mode):
+        raise ValueError(f"output {str(output)!r} is not a regular file")
+    directory = target.parent
+    if not directory.is_dir():
+        for parent in (directory, *directory.parents):
+            if parent.exists() and not parent.is_dir():
+                raise ValueError(
+                    f"cannot create {str(output)!r}: {str(parent)!r} is a file, not a directory"
+                )
+        raise ValueError(f"output directory {str(directory)!r} does not exist")
+    return target
+
+
+def temporary_beside(target: Path, output: Path, fmt: str) -> Path:
+    """An empty file next to `target`, renamed over it once the export is complete.
+
+    Creating it is the writability test — it is what the export does — so a read-only
+    file system, a denied directory, /proc or /sys fail here in one sentence, before
+    anything is rendered, and a failed export never leaves a half-written file.
+    """
+    try:
+        handle, temporary = tempfile.mkstemp(
+            prefix=".gradscape-", suffix=f".{fmt}", dir=target.parent
+        )
+    except OSError as error:
+        raise ValueError(f"cannot create {str(output)!r}: {_why_not_writable(error)}") from None
+    os.close(handle)
+    os.chmod(temporary, 0o644)  # mkstemp's 0600 is for secrets; this is a shareable file
+    return Path(temporary)
+
+
 def run(args: argparse.Namespace) -> int:
-    """Handler of `gradscape export`; bad options exit with code 2 and the model's message."""
+    """Handler of `gradscape export`; a mistake exits with code 2 and one line saying what."""
     from app.export.pipeline import run_export
 
     parser: argparse.ArgumentParser = args.export_parser
-    try:
-        request = ExportRequest.model_validate(build_request(args))
-    except ValidationError as error:
-        parser.error(describe(error))
-    except ValueError as error:
-        parser.error(str(error))
     output: Path = args.output
-    directory = output.parent if str(output.parent) else Path(".")
-    if not directory.is_dir():
-        parser.error(f"output directory {str(directory)!r} does not exist")
-    # Written next to the target and renamed at the end: no half-written file on failure.
-    handle, temporary = tempfile.mkstemp(
-        prefix=".gradscape-", suffix=f".{request.format}", dir=directory
-    )
-    os.close(handle)
-    os.chmod(temporary, 0o644)  # mkstemp's 0600 is for secrets; this is a shareable file
+    try:
+        target = check_output(output)  # first: a directory is no file, whatever its name
+        request = ExportRequest.model_validate(build_request(args))
+        temporary = temporary_beside(target, output, request.format)
+    except ValidationError as error:
+        _fail(parser, describe(error))
+    except ValueError as error:
+        _fail(parser, str(error))
     bar = ProgressBar(f"{request.format} {output.name}")
     try:
-        run_export(request, Path(temporary), None if args.quiet else bar)
-        os.replace(temporary, output)
+        run_export(request, temporary, None if args.quiet else bar)
+        os.replace(temporary, target)
     except ValueError as error:
-        parser.error(str(error))
+        _fail(parser, str(error))
+    except OSError as error:
+        if error.errno not in _STORAGE_ERRORS:
+            raise  # not about the output file: a bug to report, with its traceback
+        _fail(parser, f"writing {str(output)!r} failed: {error.strerror}", code=1)
     finally:
         bar.close()
-        Path(temporary).unlink(missing_ok=True)
+        temporary.unlink(missing_ok=True)
     if not args.quiet:
-        size = output.stat().st_size
+        size = target.stat().st_size
         print(f"wrote {output} ({size / 1024:.0f} KiB)", file=sys.stderr)
     return 0

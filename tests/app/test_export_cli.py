@@ -3,15 +3,36 @@
 from __future__ import annotations
 
 import csv
+import errno
 import io
 import json
+import os
+import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 from PIL import Image
 
+import app.export.cli as export_cli
+import app.export.video as video
 from app.cli import main
 from app.export.cli import ProgressBar
+from app.schemas import (
+    FPS,
+    FRAME,
+    FRAMES,
+    HEIGHT,
+    NOISE,
+    SEED,
+    STEPS,
+    WIDTH,
+    schedule_range,
+    show_number,
+)
+
+ROOT = Path(__file__).resolve().parents[2]
 
 SMALL = ["--width", "200", "--height", "150", "--frames", "10", "--steps", "30"]
 
@@ -24,11 +45,13 @@ def export(tmp_path: Path, name: str, *options: str) -> Path:
 
 
 def fails(capsys: pytest.CaptureFixture[str], *argv: str) -> str:
-    """Run the CLI expecting exit code 2; returns what it printed on stderr."""
+    """Run the CLI expecting exit code 2 and one line on stderr; returns that line."""
     with pytest.raises(SystemExit) as exit_info:
         main(["export", *argv])
     assert exit_info.value.code == 2
-    return capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert err.startswith("gradscape export: error: ") and err.count("\n") == 1, err
+    return err
 
 
 def test_gif_round_trip(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -130,6 +153,13 @@ def test_start_as_two_numbers(tmp_path: Path) -> None:
         (["--steps", "10", "--frame", "11", "-o", "x.png"], ["frame", "10"]),
         (["-o", "x.bmp"], ["format", "x.bmp"]),
         (["-o", "/nonexistent-dir/x.gif"], ["does not exist"]),
+        (["--format", "gif", "-o", "x.mp4"], ["--format gif", "'x.mp4'", "mp4"]),
+        (["--format", "bmp", "-o", "x.gif"], ["--format", "bmp", "gif"]),
+        (
+            ["--start", "9,9", "-o", "x.gif"],
+            ["start (9, 9) is outside rosenbrock's bounds x ∈ [-2, 2], y ∈ [-1, 3]"],
+        ),
+        (["--landscape", "saddle", "--start=-2.5,0", "-o", "x.csv"], ["saddle's bounds"]),
         (["--steps", "many", "-o", "x.gif"], ["--steps", "many"]),
     ],
 )
@@ -142,6 +172,156 @@ def test_bad_options_exit_2_with_a_clear_message(
     for word in words:
         assert word in err
     assert list(tmp_path.iterdir()) == []
+
+
+def test_output_that_is_a_directory_is_named_as_such(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    named_like_a_file = tmp_path / "race.gif"
+    named_like_a_file.mkdir()
+    for output in (tmp_path, named_like_a_file, f"{tmp_path}/"):
+        err = fails(capsys, "-o", str(output))
+        assert "is a directory; name a file in it" in err
+    assert [p.name for p in tmp_path.iterdir()] == ["race.gif"]  # nothing written anywhere
+    assert list(named_like_a_file.iterdir()) == []
+
+
+def test_output_under_a_regular_file_names_that_file(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    notes = tmp_path / "notes.txt"
+    notes.write_text("lecture notes")
+    for output in (notes / "x.gif", notes / "sub" / "x.gif"):
+        err = fails(capsys, "-o", str(output))
+        assert f"cannot create '{output}': '{notes}' is a file, not a directory" in err
+    assert notes.read_text() == "lecture notes"
+
+
+@pytest.mark.parametrize(
+    ("output", "reason"),
+    [
+        ("/proc/race.gif", "this file system does not take new files"),
+        ("/proc/self/race.gif", "this file system does not take new files"),
+        ("/sys/race.gif", "permission denied"),  # even for root: sysfs makes no files
+        ("/sys/kernel/race.gif", "permission denied"),
+    ],
+)
+def test_output_where_the_kernel_refuses_files(
+    capsys: pytest.CaptureFixture[str], output: str, reason: str
+) -> None:
+    err = fails(capsys, "--steps", "5", "-o", output)
+    assert err == f"gradscape export: error: cannot create '{output}': {reason}\n"
+
+
+def test_output_that_is_a_device_is_refused(capsys: pytest.CaptureFixture[str]) -> None:
+    err = fails(capsys, "--format", "csv", "-o", "/dev/null")
+    assert "output '/dev/null' is not a regular file" in err
+    assert Path("/dev/null").is_char_device()
+
+
+def test_a_symlinked_output_replaces_its_target_and_keeps_the_link(tmp_path: Path) -> None:
+    target = tmp_path / "real.csv"
+    target.write_text("old")
+    link = tmp_path / "link.csv"
+    link.symlink_to(target)
+    assert main(["export", "--optimizers", "adam", "-q", *SMALL, "-o", str(link)]) == 0
+    assert link.is_symlink() and link.resolve() == target
+    assert target.read_text().startswith("step,optimizer,x,y,loss")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["link.csv", "real.csv"]
+
+
+def _namespace_prefix() -> list[str] | None:
+    """`unshare` arguments that give a process its own mounts, or None if the kernel or
+    the sandbox does not allow it (then the tests simulate the file system's answer)."""
+    if not sys.platform.startswith("linux") or shutil.which("unshare") is None:
+        return None
+    prefix = ["unshare", "--mount"] + ([] if os.geteuid() == 0 else ["--map-root-user"])
+    probe = subprocess.run([*prefix, "true"], capture_output=True, timeout=30)
+    return prefix if probe.returncode == 0 else None
+
+
+def _export_on_a_tmpfs(
+    tmp_path: Path, options: str, *argv: str
+) -> subprocess.CompletedProcess[str]:
+    """`gradscape export … -o MOUNT/…` in a private mount namespace with a tmpfs (mounted
+    with `options`) on tmp_path/mnt; fails the test if the tmpfs cannot be mounted."""
+    prefix = _namespace_prefix()
+    assert prefix is not None
+    mount = tmp_path / "mnt"
+    mount.mkdir()
+    script = (
+        f"mount -t tmpfs -o {options} tmpfs {mount} || exit 99; "
+        f'exec "{sys.executable}" -m app.cli export "$@"; '
+    )
+    argv = tuple(a.replace("MOUNT", str(mount)) for a in argv)
+    proc = subprocess.run(
+        [*prefix, "sh", "-c", script, "sh", *argv],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=ROOT,
+    )
+    assert proc.returncode != 99, f"could not mount a tmpfs: {proc.stderr}"
+    return proc
+
+
+def test_output_on_a_read_only_file_system(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    if _namespace_prefix() is not None:  # a real read-only tmpfs, in a mount namespace
+        proc = _export_on_a_tmpfs(tmp_path, "ro,size=64k", "--steps", "5", "-o", "MOUNT/x.gif")
+        assert proc.returncode == 2
+        err = proc.stderr
+    else:  # the same answer, given by a stand-in for the kernel
+
+        def read_only(*args: object, **kwargs: object) -> None:
+            raise OSError(errno.EROFS, "Read-only file system")
+
+        monkeypatch.setattr(export_cli.tempfile, "mkstemp", read_only)
+        (tmp_path / "mnt").mkdir()
+        err = fails(capsys, "--steps", "5", "-o", str(tmp_path / "mnt" / "x.gif"))
+    mount = tmp_path / "mnt"
+    assert err == (
+        f"gradscape export: error: cannot create '{mount}/x.gif': the file system is read-only\n"
+    )
+
+
+def test_a_full_disk_is_one_line_exit_1_and_leaves_no_file(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    if _namespace_prefix() is not None:  # a real 16 KiB tmpfs; an 800×600 GIF needs more
+        script_argv = ("--steps", "50", "-q", "-o", "MOUNT/x.gif")
+        proc = _export_on_a_tmpfs(tmp_path, "size=16k", *script_argv)
+        code, err = proc.returncode, proc.stderr
+        # the tmpfs went with its namespace; the message is what the user saw
+    else:
+
+        def full(*args: object, **kwargs: object) -> None:
+            raise OSError(errno.ENOSPC, "No space left on device")
+
+        monkeypatch.setattr(video, "write_gif", full)
+        (tmp_path / "mnt").mkdir()
+        with pytest.raises(SystemExit) as exit_info:
+            main(["export", "--steps", "50", "-q", "-o", str(tmp_path / "mnt" / "x.gif")])
+        code, err = exit_info.value.code, capsys.readouterr().err
+        assert list((tmp_path / "mnt").iterdir()) == []
+    assert code == 1
+    assert err == (
+        f"gradscape export: error: writing '{tmp_path}/mnt/x.gif' failed: No space left on device\n"
+    )
+
+
+def test_help_shows_the_ranges_validation_enforces(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit):
+        main(["export", "--help"])
+    text = " ".join(capsys.readouterr().out.split())  # argparse wraps lines anywhere
+    for option in (STEPS, NOISE, SEED, WIDTH, HEIGHT, FPS, FRAMES, FRAME):
+        shown = f"{show_number(option.min)}–{show_number(option.max)}"
+        assert shown in text.split(f"--{option.name} {option.name.upper()} ", 1)[1][:120]
+    for name in ("warmup", "step_size", "gamma", "decay", "t_max", "min_factor"):
+        low, high = schedule_range(name)
+        flag = f"--{name.replace('_', '-')} {name.upper()} "
+        assert f"{show_number(low)}–{show_number(high)}" in text.split(flag, 1)[1][:120]
 
 
 class _Terminal(io.StringIO):
