@@ -16,7 +16,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 from fastapi.templating import Jinja2Templates
 
-from app.main import TEMPLATES_DIR
+from app.assets import TEMPLATES_DIR
 from app.presets import PRESETS
 
 router = APIRouter()
