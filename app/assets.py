@@ -5,6 +5,9 @@ spec's layout). The wheel carries them inside the `app` package as `app/static` 
 `app/templates` (pyproject.toml maps them there with `package-dir`), so an installed copy
 finds them next to its own code with importlib.resources, from any working directory, and
 never depends on a checkout or on the current directory.
+
+The API docs' Swagger UI bundle comes from the installed `fastapi-offline` package, so
+/docs works without internet.
 """
 
 from __future__ import annotations
@@ -40,3 +43,14 @@ STATIC_DIR: Path = _app_dir("static")
 
 TEMPLATES_DIR: Path = _app_dir("templates")
 """The Jinja2 page(s)."""
+
+
+def _docs_assets_dir() -> Path:
+    found = _package_dir("fastapi_offline", "static")
+    if found is None:  # a fastapi-offline that moved its bundles: fail loudly, not a blank /docs
+        raise RuntimeError("fastapi-offline's static/ directory (Swagger UI) is missing")
+    return found
+
+
+DOCS_ASSETS_DIR: Path = _docs_assets_dir()
+"""Swagger UI's JavaScript and CSS, served under /vendor/docs."""

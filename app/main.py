@@ -17,13 +17,17 @@ from app.assets import STATIC_DIR
 def create_app() -> FastAPI:
     """A fresh application; tests build their own, `gradscape serve` builds one."""
     from app import __version__
-    from app.routes import export, landscapes, optimizers, pages, trajectories, ws
+    from app.routes import docs, export, landscapes, optimizers, pages, trajectories, ws
     from app.schemas import Health
 
     app = FastAPI(
         title="Gradscape",
         summary="Watch optimizers race across 2-D loss landscapes.",
         version=__version__,
+        # FastAPI's own docs pages load Swagger UI and ReDoc from a CDN: blank offline.
+        # app.routes.docs serves Swagger UI from the installed fastapi-offline instead.
+        docs_url=None,
+        redoc_url=None,
     )
 
     @app.exception_handler(ValueError)
@@ -45,7 +49,7 @@ def create_app() -> FastAPI:
         """Liveness: answers on the event loop, promptly even while runs stream."""
         return Health()
 
-    for module in (pages, landscapes, optimizers, trajectories, ws, export):
+    for module in (pages, docs, landscapes, optimizers, trajectories, ws, export):
         app.include_router(module.router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     return app

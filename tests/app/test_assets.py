@@ -32,9 +32,17 @@ def test_a_checkout_reads_the_top_level_directories() -> None:
     assert (assets.TEMPLATES_DIR / "index.html").is_file()
 
 
+def test_docs_assets_are_fastapi_offline_files() -> None:
+    import fastapi_offline
+
+    bundled = Path(fastapi_offline.__file__).resolve().parent / "static"
+    assert bundled == assets.DOCS_ASSETS_DIR
+    assert (assets.DOCS_ASSETS_DIR / "swagger-ui-bundle.js").stat().st_size > 100_000
+
+
 def test_routes_do_not_import_the_app_module() -> None:
     # Imports point down: a router that imports app.main would build the app on import.
-    code = "import sys, app.routes.pages; print('app.main' in sys.modules)"
+    code = "import sys, app.routes.pages, app.routes.docs; print('app.main' in sys.modules)"
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "False"

@@ -5,8 +5,8 @@ tree. This module builds the sdist and, from it, the wheel (as `python -m build`
 release), installs the wheel into a new virtualenv in a temporary directory (no system
 site-packages, so nothing of the checkout or of the test environment can leak in), then
 runs the installed `gradscape` from another temporary directory: the page and every file
-it loads, the API and two CLI exports. One build and one install serve
-every test here; together they take about 40 s, most of it pip fetching the dependencies.
+it loads, the API, the offline docs and two CLI exports. One build and one install serve
+every test here: about 10 s together, most of it pip fetching the dependencies.
 """
 
 from __future__ import annotations
@@ -295,6 +295,14 @@ def test_serves_the_api(served: str) -> None:
     schema = httpx.get(served + "/openapi.json").json()
     assert schema["info"]["version"] == VERSION
     assert "/api/trajectories" in schema["paths"]
+
+
+def test_serves_the_api_docs_with_local_assets(served: str) -> None:
+    fetched = _fetch_page(served, "/docs")  # asserts every reference is on this server
+    expected = {"/vendor/docs/swagger-ui-bundle.js", "/vendor/docs/swagger-ui.css"}
+    assert expected | {"/static/favicon.svg"} <= fetched.keys()
+    assert b"SwaggerUIBundle" in fetched["/vendor/docs/swagger-ui-bundle.js"].content
+    assert "https://" not in fetched["/docs"].text
 
 
 def test_exports_from_the_command_line(installed: Install) -> None:

@@ -1,0 +1,57 @@
+"""/docs is Swagger UI built from local assets only, so it works in a room with no internet."""
+
+from __future__ import annotations
+
+import re
+
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+
+from app.assets import DOCS_ASSETS_DIR
+
+# Every URL a page loads by itself: <script src>, <link href>, <img src>.
+LOADED = re.compile(r"""<(?:script|link|img)\b[^>]*?\b(?:src|href)=["']([^"']+)["']""")
+
+
+def test_docs_page_loads_only_urls_of_this_server(client: TestClient) -> None:
+    reply = client.get("/docs")
+    assert reply.status_code == 200
+    urls = LOADED.findall(reply.text)
+    assert sorted(urls) == [
+        "/static/favicon.svg",
+        "/vendor/docs/swagger-ui-bundle.js",
+        "/vendor/docs/swagger-ui.css",
+    ]
+    assert "https://" not in reply.text and "cdn" not in reply.text
+    assert "url: '/openapi.json'" in reply.text
+    for url in urls:
+        assert client.get(url).status_code == 200, url
+
+
+def test_docs_assets_come_from_fastapi_offline(client: TestClient) -> None:
+    script = client.get("/vendor/docs/swagger-ui-bundle.js")
+    assert script.headers["content-type"].startswith(("text/javascript", "application/javascript"))
+    assert script.content == (DOCS_ASSETS_DIR / "swagger-ui-bundle.js").read_bytes()
+    assert b"SwaggerUIBundle" in script.content[:2000]
+    style = client.get("/vendor/docs/swagger-ui.css")
+    assert style.headers["content-type"].startswith("text/css")
+    assert b".swagger-ui" in style.content[:200]
+
+
+def test_only_the_docs_assets_are_served(client: TestClient) -> None:
+    # A whitelist, not a directory listing of someone else's package.
+    for name in ("core.py", "..%2F__init__.py", "favicon.png", "redoc.standalone.js"):
+        assert client.get(f"/vendor/docs/{name}").status_code == 404, name
+
+
+def test_redoc_is_not_served(client: TestClient) -> None:
+    # FastAPI's default /redoc loads its script from a CDN; ReDoc's own logo would too.
+    assert client.get("/redoc").status_code == 404
+
+
+def test_docs_urls_follow_the_root_path(app: FastAPI) -> None:
+    # Behind a proxy that serves the app under /gradscape, the page must ask for that prefix.
+    with TestClient(app, root_path="/gradscape") as client:
+        urls = LOADED.findall(client.get("/docs").text)
+        assert urls and all(url.startswith("/gradscape/") for url in urls)
+        assert "url: '/gradscape/openapi.json'" in client.get("/docs").text
