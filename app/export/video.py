@@ -9,6 +9,10 @@ browser play.
 
 from __future__ import annotations
 
+import errno
+import os
+import subprocess
+import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -100,43 +104,56 @@ def write_mp4(
     layout: str = "overlay",
     progress: Progress = _noop,
 ) -> int:
-    """Write an H.264 MP4 by piping raw RGB frames to the bundled ffmpeg."""
+    """Write an H.264 MP4 by piping raw RGB frames to the bundled ffmpeg.
+
+    ffmpeg runs under our own Popen (not imageio-ffmpeg's frame writer, which ignores its
+    exit status) so a failure — a full disk while it writes the trailer, say — raises
+    instead of leaving a truncated file that looks like a success.
+    """
     import imageio_ffmpeg
 
     width, height = even_size(width, height)
     renderer = FrameRenderer(scene, width, height, layout, mode="RGB")
     steps = frame_steps(scene.steps, frames)
-    writer = imageio_ffmpeg.write_frames(
+    command = [
+        imageio_ffmpeg.get_ffmpeg_exe(),
+        *("-y", "-v", "error", "-nostdin"),
+        *("-f", "rawvideo", "-pix_fmt", "rgb24", "-s", f"{width}x{height}", "-r", str(fps)),
+        *("-i", "-", "-an"),
+        *("-c:v", "libx264", "-pix_fmt", "yuv420p", "-preset", "veryfast", "-tune", "animation"),
+        *("-crf", "20", "-profile:v", "high", "-movflags", "+faststart"),
         str(path),
-        (width, height),
-        fps=fps,
-        codec="libx264",
-        pix_fmt_in="rgb24",
-        pix_fmt_out="yuv420p",
-        quality=None,
-        macro_block_size=2,
-        ffmpeg_log_level="error",
-        output_params=[
-            "-preset",
-            "veryfast",
-            "-tune",
-            "animation",
-            "-crf",
-            "20",
-            "-profile:v",
-            "high",
-            "-movflags",
-            "+faststart",
-        ],
-    )
-    writer.send(None)
-    try:
-        for k, image in enumerate(renderer.frames(steps)):
-            writer.send(image.tobytes())
-            progress((k + 1) / len(steps))
-    finally:
-        writer.close()
+    ]
+    with tempfile.TemporaryFile() as log:
+        process = subprocess.Popen(
+            command, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=log
+        )
+        assert process.stdin is not None
+        try:
+            for k, image in enumerate(renderer.frames(steps)):
+                process.stdin.write(image.tobytes())
+                progress((k + 1) / len(steps))
+            process.stdin.close()
+        except BrokenPipeError:
+            pass  # ffmpeg stopped reading: its exit status and log say why, below
+        except BaseException:
+            process.kill()
+            raise
+        finally:
+            status = process.wait()
+        if status != 0:
+            log.seek(0)
+            raise _ffmpeg_error(status, log.read().decode(errors="replace"))
     return len(steps)
+
+
+def _ffmpeg_error(status: int, log: str) -> OSError:
+    """An OSError for a failed ffmpeg run, with the errno its log names (ENOSPC, …)."""
+    for code in (errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EACCES, errno.EFBIG):
+        if os.strerror(code) in log:
+            return OSError(code, os.strerror(code))
+    last = log.strip().splitlines()[-1:] or [f"exit status {status}"]
+    return OSError(errno.EIO, f"ffmpeg failed: {last[0]}")
 
 
 def write_png(

@@ -286,11 +286,17 @@ def test_output_on_a_read_only_file_system(
     )
 
 
+@pytest.mark.parametrize("suffix", ["gif", "mp4"])
 def test_a_full_disk_is_one_line_exit_1_and_leaves_no_file(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+    suffix: str,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    if _namespace_prefix() is not None:  # a real 16 KiB tmpfs; an 800×600 GIF needs more
-        script_argv = ("--steps", "50", "-q", "-o", "MOUNT/x.gif")
+    # a real 16 KiB tmpfs: an 800×600 GIF or MP4 of 50 steps needs more (ffmpeg fails as
+    # it writes, and its exit status must reach the user, not a truncated "success")
+    if _namespace_prefix() is not None:
+        script_argv = ("--steps", "50", "-q", "-o", f"MOUNT/x.{suffix}")
         proc = _export_on_a_tmpfs(tmp_path, "size=16k", *script_argv)
         code, err = proc.returncode, proc.stderr
         # the tmpfs went with its namespace; the message is what the user saw
@@ -299,15 +305,16 @@ def test_a_full_disk_is_one_line_exit_1_and_leaves_no_file(
         def full(*args: object, **kwargs: object) -> None:
             raise OSError(errno.ENOSPC, "No space left on device")
 
-        monkeypatch.setattr(video, "write_gif", full)
+        monkeypatch.setattr(video, f"write_{suffix}", full)
         (tmp_path / "mnt").mkdir()
         with pytest.raises(SystemExit) as exit_info:
-            main(["export", "--steps", "50", "-q", "-o", str(tmp_path / "mnt" / "x.gif")])
+            main(["export", "--steps", "50", "-q", "-o", str(tmp_path / "mnt" / f"x.{suffix}")])
         code, err = exit_info.value.code, capsys.readouterr().err
         assert list((tmp_path / "mnt").iterdir()) == []
     assert code == 1
     assert err == (
-        f"gradscape export: error: writing '{tmp_path}/mnt/x.gif' failed: No space left on device\n"
+        f"gradscape export: error: writing '{tmp_path}/mnt/x.{suffix}' failed: "
+        "No space left on device\n"
     )
 
 
