@@ -305,6 +305,22 @@ def test_serves_the_api_docs_with_local_assets(served: str) -> None:
     assert "https://" not in fetched["/docs"].text
 
 
+def test_exports_an_mp4_through_the_api(served: str) -> None:
+    # The installed imageio-ffmpeg's own ffmpeg binary encodes it; no system ffmpeg needed.
+    body = {"landscape": "booth", "steps": 20, "runs": [{"optimizer": "adam"}], "format": "mp4"}
+    job = httpx.post(served + "/api/exports", json={**body, "width": 320, "height": 240})
+    assert job.status_code == 202, job.text
+    status_url = f"{served}/api/exports/{job.json()['id']}"
+    deadline = time.monotonic() + 120
+    while (status := httpx.get(status_url).json())["status"] not in ("done", "error"):
+        assert time.monotonic() < deadline, status
+        time.sleep(0.1)
+    assert status["status"] == "done", status
+    video = httpx.get(status_url + "/file")
+    assert video.headers["content-type"] == "video/mp4"
+    assert video.content[4:8] == b"ftyp" and len(video.content) > 1000
+
+
 def test_exports_from_the_command_line(installed: Install) -> None:
     scene = ("--landscape", "booth", "--optimizers", "sgd", "--steps", "10")
     gradscape = installed.bin("gradscape")
