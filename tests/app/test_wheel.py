@@ -82,9 +82,10 @@ def _outside_checkout(path: Path) -> Path:
 
 
 @pytest.fixture(scope="module")
-def installed(tmp_path_factory: pytest.TempPathFactory) -> Install:
+def installed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Install]:
     """Build from a copy of the checkout (no build/ or egg-info left in the working tree),
-    install the wheel into a new virtualenv, and return where it lives."""
+    install the wheel into a new virtualenv, and hand over where it lives. The virtualenv
+    (about 340 MB) is removed afterwards; pytest would keep three runs' worth in /tmp."""
     base = _outside_checkout(tmp_path_factory.mktemp("wheel"))
     source = base / "source"
     # The working tree as `pip install .` would see it, minus VCS data, virtualenvs, caches.
@@ -120,7 +121,8 @@ def installed(tmp_path_factory: pytest.TempPathFactory) -> Install:
     )  # fmt: skip
     print(f"wheel {wheel.stat().st_size / 1024:.0f} KiB; built and installed in "
           f"{time.monotonic() - started:.1f} s")  # fmt: skip
-    return install
+    yield install
+    shutil.rmtree(base, ignore_errors=True)
 
 
 def test_building_prints_no_warning(installed: Install) -> None:
