@@ -12,9 +12,11 @@ import math
 from functools import lru_cache
 from typing import Any
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
+from fastapi.responses import Response
 
 import optimizers
+from app.http_cache import Payload, respond
 from app.palette import run_colors
 from app.schemas import (
     HyperParamInfo,
@@ -69,5 +71,11 @@ def catalogue() -> OptimizersReply:
     response_model=OptimizersReply,
     summary="Every optimizer with its hyperparameters and colour; the schedule kinds",
 )
-def list_optimizers() -> OptimizersReply:
-    return catalogue()
+def list_optimizers(request: Request) -> Response:
+    return respond(request, _catalogue_json())
+
+
+@lru_cache(maxsize=1)
+def _catalogue_json() -> Payload:
+    # Fixed bytes, so a strong ETag from their content lets a warm page load get a 304.
+    return Payload(catalogue().model_dump_json().encode(), "application/json")

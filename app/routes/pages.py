@@ -2,11 +2,13 @@
 
 Plotly.js is read from the `plotly` wheel (never a CDN) so the page works in a lecture
 hall with no internet; it is served with a year-long cache because its URL carries the
-package version.
+package version, gzipped once per process (4.8 MB -> 1.5 MB). The presets, like the other
+catalogues, are fixed while the server runs: a strong ETag lets a warm load get a 304.
 """
 
 from __future__ import annotations
 
+import json
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -17,6 +19,7 @@ from fastapi.responses import HTMLResponse, Response
 from fastapi.templating import Jinja2Templates
 
 from app.assets import TEMPLATES_DIR
+from app.http_cache import IMMUTABLE, REVALIDATE, Payload, respond
 from app.presets import PRESETS
 
 router = APIRouter()
@@ -27,8 +30,9 @@ PLOTLY_URL = f"/vendor/plotly-{PLOTLY_VERSION}.min.js"
 
 
 @lru_cache(maxsize=1)
-def _plotly_js() -> bytes:
-    return (Path(plotly.__file__).parent / "package_data" / "plotly.min.js").read_bytes()
+def _plotly_js() -> Payload:
+    path = Path(plotly.__file__).parent / "package_data" / "plotly.min.js"
+    return Payload(path.read_bytes(), "text/javascript")
 
 
 @router.get("/", response_class=HTMLResponse, include_in_schema=False)
@@ -38,19 +42,21 @@ def index(request: Request) -> HTMLResponse:
 
 
 @router.get("/vendor/plotly-{version}.min.js", include_in_schema=False)
-def plotly_js(version: str) -> Response:
+def plotly_js(version: str, request: Request) -> Response:
     """Plotly.js from the plotly package; any version in the URL gets the installed one."""
     immutable = version == PLOTLY_VERSION
-    return Response(
-        content=_plotly_js(),
-        media_type="text/javascript",
-        headers={
-            "Cache-Control": "public, max-age=31536000, immutable" if immutable else "no-cache"
-        },
+    return respond(request, _plotly_js(), IMMUTABLE if immutable else REVALIDATE)
+
+
+@lru_cache(maxsize=1)
+def _presets_json() -> Payload:
+    reply = {"presets": [preset.to_json() for preset in PRESETS]}
+    return Payload(
+        json.dumps(reply, ensure_ascii=False, allow_nan=False).encode(), "application/json"
     )
 
 
-@router.get("/api/presets")
-def presets() -> dict[str, Any]:
+@router.get("/api/presets", response_model=dict[str, Any])
+def presets(request: Request) -> Response:
     """Curated lecture scenes with one-paragraph explanations in English and Japanese."""
-    return {"presets": [preset.to_json() for preset in PRESETS]}
+    return respond(request, _presets_json())
