@@ -61,10 +61,11 @@ export async function loadCatalog() {
 
 const grids = new Map();
 
-export function loadGrid(name, resolution) {
-  const key = `${name}@${resolution}`;
+export function loadGrid(name, resolution, digits) {
+  const key = `${name}@${resolution}/${digits}`;
   if (!grids.has(key)) {
-    const promise = getJSON(`/api/landscapes/${encodeURIComponent(name)}/grid?resolution=${resolution}`);
+    const query = `resolution=${resolution}&digits=${digits}`;
+    const promise = getJSON(`/api/landscapes/${encodeURIComponent(name)}/grid?${query}`);
     promise.catch(() => grids.delete(key));
     grids.set(key, promise);
   }

@@ -14,6 +14,8 @@ import {
 
 const $ = (id) => document.getElementById(id);
 const GRID_RESOLUTION = 200;
+// Significant digits of grid values: no plot shows more, and the grid compresses to half.
+const GRID_DIGITS = 7;
 
 const grids = new Map(); // landscape -> grid reply
 let data = { id: null, seq: 0, landscape: null, steps: 0, runs: [], complete: false };
@@ -261,7 +263,7 @@ function scheduleRun() {
 async function ensureGrid(name) {
   if (grids.has(name)) return;
   try {
-    grids.set(name, await loadGrid(name, GRID_RESOLUTION));
+    grids.set(name, await loadGrid(name, GRID_RESOLUTION, GRID_DIGITS));
     scheduleRender("data");
   } catch (err) {
     showMessage(t("error.server", { detail: err.message }));
@@ -287,7 +289,24 @@ function scheduleRender(kind) {
 
 let resizeNeeded = false;
 
+// Plotly.js is 4.8 MB of script that takes about a second to evaluate. It downloads from
+// the start (a preload in the page) but runs only once the first data requests are out,
+// so the grid and the first run arrive while it evaluates instead of after it.
+// Without Plotly nothing can be drawn: a failed load says so and leaves renders waiting.
+let plotly = null;
+function loadPlotly() {
+  plotly ??= new Promise((resolve) => {
+    const script = document.createElement("script");
+    script.src = $("plotly-js").href;
+    script.onload = resolve;
+    script.onerror = () => showMessage(t("error.server", { detail: `could not load ${script.src}` }));
+    document.head.append(script);
+  });
+  return plotly;
+}
+
 async function renderLoop() {
+  await loadPlotly();
   while (renderKind !== null) {
     const kind = renderKind;
     renderKind = null;
@@ -538,6 +557,7 @@ async function init() {
   runner = new LiveRunner(handlers);
   ensureGrid(state.landscape);
   scheduleRun();
+  loadPlotly();
   $("share-url").value = location.href;
   document.body.classList.remove("loading");
   hooks.ready = true;

@@ -4,6 +4,7 @@ side-by-side playback, presets, keyboard and export."""
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -55,8 +56,8 @@ def test_page_loads_clean_and_offline(app_page: Gradscape) -> None:
 
 def test_plotly_is_served_locally_with_a_long_cache(server: str) -> None:
     page = httpx.get(f"{server}/").text
-    src = page.split('src="', 1)[1].split('"', 1)[0]
-    assert src.startswith("/vendor/plotly-")
+    # Preloaded at once, run by main.js once its first requests are out.
+    (src,) = re.findall(r'<link rel="preload" href="(/vendor/plotly-[^"]+)" as="script"', page)
     reply = httpx.get(f"{server}{src}")
     assert reply.status_code == 200 and len(reply.content) > 1_000_000
     assert "max-age=31536000" in reply.headers["cache-control"]
