@@ -17,15 +17,9 @@ import app.export.jobs as jobs_module
 from app.export.jobs import ExportJobs, TooManyJobsError
 from app.main import create_app
 from app.schemas import ExportRequest
+from tests.app.scenes import SMALL_EXPORT
 
-BODY: dict[str, Any] = {
-    "landscape": "rosenbrock",
-    "steps": 20,
-    "runs": [{"optimizer": "adam", "params": {"lr": 0.05}}, {"optimizer": "sgd"}],
-    "width": 200,
-    "height": 150,
-    "frames": 10,
-}
+BODY = SMALL_EXPORT
 MEDIA = {
     "gif": "image/gif",
     "mp4": "video/mp4",

@@ -6,7 +6,6 @@ import json
 import re
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -15,6 +14,7 @@ import pytest
 from websockets.sync.client import connect
 
 from app import commands
+from tests.serving import stop, wait_until_healthy
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -39,24 +39,10 @@ def server() -> Iterator[str]:
         assert match, line + process.stdout.read()
         url, port = match.group(1), int(match.group(2))
         assert port != 0 and "0100007F" in _listening_addresses(port)  # bound before it said so
-        deadline = time.monotonic() + 60
-        while True:
-            assert process.poll() is None, process.stdout.read()
-            try:
-                if httpx.get(url + "/healthz", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            assert time.monotonic() < deadline, "server did not answer /healthz within 60 s"
-            time.sleep(0.1)
+        wait_until_healthy(process, url, process.stdout.read)
         yield url
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        stop(process)
         if process.stdout is not None:
             process.stdout.close()
     assert process.returncode is not None

@@ -25,6 +25,7 @@ from app.http_cache import accepts_gzip, etag_matches
 from app.main import create_app
 from app.routes import pages
 from app.routes.landscapes import round_significant
+from tests.app.scenes import SMALL_EXPORT
 
 GRID = "/api/landscapes/rosenbrock/grid?resolution=60"
 CATALOGUES = ["/api/landscapes", "/api/optimizers", "/api/presets"]
@@ -39,14 +40,6 @@ STATIC = [
 COMPRESSIBLE = ["/", pages.PLOTLY_URL, GRID, *CATALOGUES, *STATIC]
 # Everything the page loads again on a warm load, and so must answer If-None-Match.
 VALIDATED = [pages.PLOTLY_URL, GRID, *CATALOGUES, *STATIC, "/static/favicon.svg"]
-EXPORT = {
-    "landscape": "rosenbrock",
-    "steps": 20,
-    "runs": [{"optimizer": "adam", "params": {"lr": 0.05}}, {"optimizer": "sgd"}],
-    "width": 200,
-    "height": 150,
-    "frames": 10,
-}
 
 
 @pytest.fixture(scope="module")
@@ -198,7 +191,7 @@ def test_post_replies_are_compressed(client: TestClient) -> None:
 
 def _export_file(client: TestClient, fmt: str) -> tuple[str, bytes]:
     """Run an export to the end; its download URL and the file's bytes on the server."""
-    job = client.post("/api/exports", json={**EXPORT, "format": fmt}).json()
+    job = client.post("/api/exports", json={**SMALL_EXPORT, "format": fmt}).json()
     deadline = time.monotonic() + 120  # a guard against a hang, not a speed assertion
     while client.get(f"/api/exports/{job['id']}").json()["status"] != "done":
         assert time.monotonic() < deadline, f"export {job['id']} did not finish"

@@ -31,6 +31,8 @@ import httpx
 import pytest
 from PIL import Image
 
+from tests.serving import stop, wait_until_healthy
+
 ROOT = Path(__file__).resolve().parents[2]
 VERSION = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["version"]
 CODE_PACKAGES = ("app", "landscapes", "optimizers")
@@ -202,24 +204,10 @@ def served(installed: Install) -> Iterator[str]:
     )
     base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            assert process.poll() is None, (installed.workdir / "serve.log").read_text()
-            try:
-                if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            assert time.monotonic() < deadline, "gradscape serve did not answer within 60 s"
-            time.sleep(0.1)
+        wait_until_healthy(process, base, (installed.workdir / "serve.log").read_text)
         yield base
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        stop(process)
         log.close()
 
 

@@ -203,21 +203,26 @@ class _OneUlpOff:
             return g + np.spacing(np.abs(g)) * self.rng.choice((-1.0, 1.0), size=g.shape)
 
 
+def _run(case: dict[str, Any], landscape: Any) -> optimizers.Trajectory:
+    """The case as the page would run it (noise, seed, schedule) on ``landscape``."""
+    return optimizers.run(
+        landscape,
+        _optimizer(case),
+        case["starts"],
+        case["steps"],
+        noise=case["noise"],
+        seed=case["seed"],
+        schedule=_schedule(case),
+    )
+
+
 def _growth(case: dict[str, Any], points: np.ndarray) -> np.ndarray:
     """Largest relative deviation so far, per step, over three ±1-ulp perturbed runs."""
     f = landscapes.get(case["landscape"])
     worst = np.zeros(len(points))
     scale = np.fmax(np.abs(points), 1.0)
     for seed in range(3):
-        other = optimizers.run(
-            _OneUlpOff(f, seed),
-            _optimizer(case),
-            case["starts"],
-            case["steps"],
-            noise=case["noise"],
-            seed=case["seed"],
-            schedule=_schedule(case),
-        ).points
+        other = _run(case, _OneUlpOff(f, seed)).points
         with np.errstate(invalid="ignore"):
             deviation = np.nan_to_num(np.abs(other - points) / scale, nan=np.inf)
         both_nan = np.isnan(other) & np.isnan(points)
@@ -229,15 +234,7 @@ def _growth(case: dict[str, Any], points: np.ndarray) -> np.ndarray:
 @pytest.mark.parametrize("case", CASES, ids=IDS)
 def test_trajectory_matches_torch_within_its_horizon(case: dict[str, Any]) -> None:
     f = landscapes.get(case["landscape"])
-    traj = optimizers.run(
-        f,
-        _optimizer(case),
-        case["starts"],
-        case["steps"],
-        noise=case["noise"],
-        seed=case["seed"],
-        schedule=_schedule(case),
-    )
+    traj = _run(case, f)
     expected = _masked(case)
     assert traj.points.shape == expected.shape
     growth = _growth(case, traj.points)
