@@ -133,11 +133,36 @@ def test_far_away_and_diverged_points_do_not_break_drawing() -> None:
     assert renderer.frame(scene.steps).size == (W, H)
 
 
-def test_user_title_is_drawn_as_text_of_any_script() -> None:
+def _title_band(user_title: str) -> tuple[np.ndarray, np.ndarray, FrameRenderer]:
+    """(title band, the rest of the frame) as pixel arrays, for a scene with this title."""
     scene = make_scene()
-    scene.user_title = "../../etc/passwd <script> 学習率"
-    image = FrameRenderer(scene, 640, 360).frame(5)
-    assert image.size == (640, 360)
+    scene.user_title = user_title
+    renderer = FrameRenderer(scene, 640, 360)
+    pixels = np.asarray(renderer.frame(5).convert("RGB"))
+    band = renderer.band_height
+    return pixels[:band], pixels[band:], renderer
+
+
+def test_user_title_is_drawn_as_text_of_any_script() -> None:
+    bare, bare_rest, renderer = _title_band("")
+    latin, latin_rest, _ = _title_band("../../etc/passwd <script>")
+    mixed, mixed_rest, _ = _title_band("../../etc/passwd <script> 学習率")
+    other, _, _ = _title_band("../../etc/passwd <script> 学習習")
+    # The title goes in the band above the plot, and nowhere else.
+    assert np.array_equal(bare_rest, latin_rest) and np.array_equal(bare_rest, mixed_rest)
+    # The extra text is drawn after the landscape's own title, to its right.
+    changed = np.nonzero((bare != latin).any(axis=(0, 2)))[0]
+    assert len(changed) > 50
+    room = int(renderer.width - renderer.counter_text_width - 2 * renderer.pad)
+    text = bare[: -renderer.pad, :room]  # above the plot's frame, left of the step counter
+    own_title = np.nonzero((text != 255).any(axis=(0, 2)))[0]  # "Test bowl"'s ink
+    assert len(own_title) > 20 and changed[0] > own_title.max()
+    assert changed[-1] < renderer.width - renderer.counter_text_width
+    # Japanese glyphs are drawn as themselves: two different characters differ (a font
+    # without them would draw the same empty box for both).
+    cjk = (latin != mixed).any(axis=(0, 2))
+    assert cjk.sum() > 10
+    assert not np.array_equal(mixed, other)
 
 
 def test_streamed_gif_has_every_frame_and_the_same_pictures(tmp_path: Path) -> None:
