@@ -13,7 +13,7 @@ import urllib.request
 import webbrowser
 from typing import Any, TextIO
 
-from app import settings
+from app import config
 
 # uvicorn's default: connections queued while the app is busy.
 _BACKLOG = 2048
@@ -38,9 +38,9 @@ def add_serve_parser(subparsers: Any) -> None:
             "otherwise; --host 0.0.0.0 shares it with the room's network."
         ),
     )
-    parser.add_argument("--host", default=settings.DEFAULT_HOST, help="interface to bind")
+    parser.add_argument("--host", default=config.DEFAULT_HOST, help="interface to bind")
     parser.add_argument(
-        "--port", type=_port, default=settings.DEFAULT_PORT, help="TCP port (0: any free port)"
+        "--port", type=_port, default=config.DEFAULT_PORT, help="TCP port (0: any free port)"
     )
     parser.add_argument(
         "--open", action="store_true", help="open the page in the browser once it answers"
@@ -143,18 +143,18 @@ def serve(args: argparse.Namespace) -> int:
         print(f"Gradscape on {url}  (Ctrl-C to stop)", flush=True)
         if args.open:
             threading.Thread(target=_open_when_ready, args=(url,), daemon=True).start()
-        config = uvicorn.Config(
+        server_config = uvicorn.Config(
             "app.main:create_app",
             factory=True,
             host=args.host,
             port=port,
             log_level="warning",
-            ws_max_size=settings.WS_MAX_MESSAGE_BYTES,
+            ws_max_size=config.WS_MAX_MESSAGE_BYTES,
             # Deflating every chunk costs more CPU than it saves: a whole scene is ~200 kB,
             # sent over loopback or a classroom LAN (measured with benchmarks/ws_latency.py).
             ws_per_message_deflate=False,
         )
-        server = uvicorn.Server(config)
+        server = uvicorn.Server(server_config)
         with contextlib.suppress(KeyboardInterrupt):  # uvicorn re-raises the Ctrl-C it ends on
             server.run(sockets=sockets)
     finally:
@@ -199,9 +199,9 @@ def _option_rows(options: tuple[Any, ...]) -> list[list[str]]:
 def list_command(args: argparse.Namespace, out: TextIO | None = None) -> int:
     """Print the catalogue the page offers (the data of /api/landscapes and /api/optimizers)
     and the scene and export options, each range exactly as validation enforces it."""
+    from app.config import EXPORT_OPTIONS, SCENE_OPTIONS
     from app.routes.landscapes import catalogue as landscape_catalogue
     from app.routes.optimizers import catalogue as optimizer_catalogue
-    from app.schemas import EXPORT_OPTIONS, SCENE_OPTIONS
 
     out = out or sys.stdout
     out.write("Landscapes (a start point must lie within the x and y range)\n")

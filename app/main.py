@@ -10,7 +10,7 @@ from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
-from app.assets import STATIC_DIR
+from app.config import STATIC_DIR
 from app.http_cache import CompressionMiddleware, RevalidatedStaticFiles
 
 

@@ -28,21 +28,15 @@ import numpy as np
 
 import landscapes
 import optimizers
+from app.config import CONVERGENCE_TOLERANCE, DEFAULT_CHUNK, LOG_COLOR_DECADES
 from app.palette import run_colors
-from app.schemas import (
-    CONVERGENCE_TOLERANCE,
-    LOG_COLOR_DECADES,
-    RunResult,
-    TrajectoryRequest,
-)
+from app.schemas import RunResult, TrajectoryRequest
 
 # Reference grid on which "wide range" and the log floor are decided for each landscape.
 _REFERENCE_RESOLUTION = 201
 # eps of the log colouring, as a fraction of the reference spread: the minimum sits about
 # this many decades below the top of the scale instead of at −∞.
 _LOG_EPS_FRACTION = 1e-6
-# Steps per WebSocket chunk: small enough that the first chunk leaves within milliseconds.
-DEFAULT_CHUNK = 100
 
 
 @dataclass(frozen=True)

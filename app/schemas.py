@@ -2,11 +2,12 @@
 
 Limits come from the spec: steps ≤ 10,000, runs ≤ 12, grid resolution ≤ 800,
 export frames ≤ 2,000 and size ≤ 1920×1080. Each scene and export option's default and
-range is an `Option` below, which the models enforce and `gradscape list` and the CLI's
-help print, so what is shown is what is accepted. Names (landscape, optimizer, schedule
-kind) and hyperparameter ranges are checked by the core's own registries, so a bad value
-gets the core's message, which names the field and its allowed range. A start must lie
-within its landscape's bounds, the region every view and export shows.
+range is an `Option` in app.config, which the models here enforce and `gradscape list`,
+the CLI's help and GET /api/settings print, so what is shown is what is accepted. Names
+(landscape, optimizer, schedule kind) and hyperparameter ranges are checked by the core's
+own registries, so a bad value gets the core's message, which names the field and its
+allowed range. A start must lie within its landscape's bounds, the region every view and
+export shows.
 """
 
 from __future__ import annotations
@@ -26,42 +27,27 @@ from pydantic import (
 
 import landscapes
 import optimizers
+from app.config import (
+    CONVERGENCE_TOLERANCE,
+    DEFAULT_EXPORT_FRAMES,
+    FPS,
+    FRAME,
+    FRAMES,
+    HEIGHT,
+    MAX_STEPS,
+    NOISE,
+    RUNS,
+    SEED,
+    STEPS,
+    TITLE,
+    WIDTH,
+    Option,
+)
+
+# The option lists' home is app.config; app.routes.settings reads them from here.
+from app.config import EXPORT_OPTIONS as EXPORT_OPTIONS
+from app.config import SCENE_OPTIONS as SCENE_OPTIONS
 from optimizers.base import HyperParam
-
-MAX_STEPS = 10_000
-MAX_RUNS = 12
-MAX_GRID_RESOLUTION = 800
-# Fewer than this many samples per side cannot show a contour.
-MIN_GRID_RESOLUTION = 8
-# converged_at: distance to a known minimum, as a fraction of the larger side of the bounds.
-CONVERGENCE_TOLERANCE = 1e-3
-# Contours are coloured on a log scale when values above the minimum span more decades.
-LOG_COLOR_DECADES = 3.0
-MAX_NOISE = 100.0
-MAX_SEED = 2**32 - 1
-
-
-@dataclasses.dataclass(frozen=True)
-class Option:
-    """A scene or export option: default and inclusive range, in one place.
-
-    The models below take their bounds from these, and `gradscape list` and the CLI's
-    help print them, so a range that is shown is exactly the range that is accepted.
-    """
-
-    name: str
-    default: float | str | None
-    min: float
-    max: float
-    help: str
-    integer: bool = True
-
-
-STEPS = Option("steps", 200, 1, MAX_STEPS, "optimizer updates")
-RUNS = Option("runs", None, 1, MAX_RUNS, "how many optimizers race (a name may repeat)")
-NOISE = Option("noise", 0.0, 0.0, MAX_NOISE, "gradient noise σ", integer=False)
-SEED = Option("seed", 0, 0, MAX_SEED, "noise seed")
-SCENE_OPTIONS = (STEPS, RUNS, NOISE, SEED)
 
 
 def show_number(value: float) -> str:
@@ -336,30 +322,10 @@ def finite_or_none(value: float) -> float | None:
 # --- export ------------------------------------------------------------------
 # Export request/reply models (ExportRequest, ExportJob) are added below this line.
 
-MAX_EXPORT_WIDTH = 1920
-MAX_EXPORT_HEIGHT = 1080
-MIN_EXPORT_SIZE = 64
-MAX_EXPORT_FRAMES = 2_000
-DEFAULT_EXPORT_FRAMES = 150
-MAX_EXPORT_FPS = 60
-MAX_TITLE_LENGTH = 120
 ExportFormat = Literal["gif", "mp4", "html", "png", "csv", "json"]
 ExportLayout = Literal["overlay", "side_by_side"]
 ExportStatus = Literal["queued", "running", "done", "error"]
 
-WIDTH = Option("width", 800, MIN_EXPORT_SIZE, MAX_EXPORT_WIDTH, "pixels (GIF, MP4, PNG)")
-HEIGHT = Option("height", 600, MIN_EXPORT_SIZE, MAX_EXPORT_HEIGHT, "pixels (GIF, MP4, PNG)")
-FPS = Option("fps", 20, 1, MAX_EXPORT_FPS, "frames per second (GIF, MP4, HTML)")
-FRAMES = Option(
-    "frames",
-    f"min(steps + 1, {DEFAULT_EXPORT_FRAMES})",
-    1,
-    MAX_EXPORT_FRAMES,
-    "animation frames, sampling the steps evenly",
-)
-FRAME = Option("frame", "steps", 0, MAX_STEPS, "PNG still: the step shown, at most --steps")
-TITLE = Option("title", "", 0, MAX_TITLE_LENGTH, "extra title text, in characters")
-EXPORT_OPTIONS = (WIDTH, HEIGHT, FPS, FRAMES, FRAME, TITLE)
 _EXPORT_RANGES = {o.name: o for o in (WIDTH, HEIGHT, FPS, FRAMES, FRAME)}
 
 

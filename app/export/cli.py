@@ -24,21 +24,8 @@ from typing import Any, NoReturn, TextIO
 
 from pydantic import ValidationError
 
-from app.schemas import (
-    FPS,
-    FRAME,
-    FRAMES,
-    HEIGHT,
-    NOISE,
-    SEED,
-    STEPS,
-    WIDTH,
-    ExportRequest,
-    Option,
-    ScheduleSpec,
-    schedule_range,
-    show_number,
-)
+from app.config import FPS, FRAME, FRAMES, HEIGHT, NOISE, SEED, STEPS, WIDTH, Option
+from app.schemas import ExportRequest, ScheduleSpec, schedule_range, show_number
 
 _EXTENSIONS = {
     ".gif": "gif",

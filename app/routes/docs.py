@@ -17,7 +17,7 @@ from fastapi import APIRouter, HTTPException, Request
 from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import FileResponse, HTMLResponse
 
-from app.assets import DOCS_ASSETS_DIR
+from app.config import DOCS_ASSETS_DIR
 
 router = APIRouter()
 

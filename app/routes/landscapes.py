@@ -17,10 +17,15 @@ from pydantic import TypeAdapter
 
 import landscapes
 from app import scene
+from app.config import (
+    DEFAULT_GRID_RESOLUTION,
+    MAX_GRID_DIGITS,
+    MAX_GRID_RESOLUTION,
+    MIN_GRID_DIGITS,
+    MIN_GRID_RESOLUTION,
+)
 from app.http_cache import Payload, respond
 from app.schemas import (
-    MAX_GRID_RESOLUTION,
-    MIN_GRID_RESOLUTION,
     ErrorReply,
     GridReply,
     LandscapeInfo,
@@ -28,9 +33,6 @@ from app.schemas import (
 )
 
 router = APIRouter(prefix="/api/landscapes", tags=["landscapes"])
-
-DEFAULT_GRID_RESOLUTION = 150
-MIN_GRID_DIGITS, MAX_GRID_DIGITS = 3, 15  # float64 holds ~15.9 digits; omit for all 17
 
 
 @lru_cache(maxsize=1)

@@ -18,7 +18,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 from fastapi.templating import Jinja2Templates
 
-from app.assets import TEMPLATES_DIR
+from app.config import TEMPLATES_DIR
 from app.http_cache import IMMUTABLE, REVALIDATE, Payload, respond
 from app.presets import PRESETS
 

@@ -10,8 +10,8 @@ from fastapi.testclient import TestClient
 
 import landscapes
 import optimizers
+from app.config import MAX_GRID_RESOLUTION, MAX_RUNS, MAX_STEPS, MIN_GRID_RESOLUTION
 from app.palette import OPTIMIZER_COLORS
-from app.schemas import MAX_GRID_RESOLUTION, MAX_RUNS, MAX_STEPS, MIN_GRID_RESOLUTION
 
 SCENE = {
     "landscape": "rosenbrock",

@@ -17,8 +17,9 @@ import pytest
 
 import landscapes
 import optimizers
-from app import cli, commands, settings
-from app.schemas import EXPORT_OPTIONS, MAX_STEPS, SCENE_OPTIONS, ExportRequest
+from app import cli, commands
+from app.config import EXPORT_OPTIONS, MAX_STEPS, SCENE_OPTIONS, WS_MAX_MESSAGE_BYTES
+from app.schemas import ExportRequest
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -126,7 +127,7 @@ def test_serve_binds_then_announces_then_runs_uvicorn_on_that_socket(
     assert config.app == "app.main:create_app" and config.factory is True
     assert (config.host, config.port) == ("127.0.0.1", port)
     assert config.ws_per_message_deflate is False
-    assert config.ws_max_size == settings.WS_MAX_MESSAGE_BYTES
+    assert config.ws_max_size == WS_MAX_MESSAGE_BYTES
     assert opened == [f"http://127.0.0.1:{port}/"]
     with pytest.raises(OSError):  # closed once uvicorn returns
         socket.create_connection(("127.0.0.1", port), timeout=5).close()

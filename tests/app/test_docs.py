@@ -7,7 +7,7 @@ import re
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from app.assets import DOCS_ASSETS_DIR
+from app.config import DOCS_ASSETS_DIR
 
 # Every URL a page loads by itself: <script src>, <link href>, <img src>.
 LOADED = re.compile(r"""<(?:script|link|img)\b[^>]*?\b(?:src|href)=["']([^"']+)["']""")

@@ -18,19 +18,9 @@ from PIL import Image
 import app.export.cli as export_cli
 import app.export.video as video
 from app.cli import main
+from app.config import FPS, FRAME, FRAMES, HEIGHT, NOISE, SEED, STEPS, WIDTH
 from app.export.cli import ProgressBar
-from app.schemas import (
-    FPS,
-    FRAME,
-    FRAMES,
-    HEIGHT,
-    NOISE,
-    SEED,
-    STEPS,
-    WIDTH,
-    schedule_range,
-    show_number,
-)
+from app.schemas import schedule_range, show_number
 
 ROOT = Path(__file__).resolve().parents[2]
 

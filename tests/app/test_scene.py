@@ -8,8 +8,9 @@ import pytest
 import landscapes
 import optimizers
 from app import scene
+from app.config import CONVERGENCE_TOLERANCE
 from app.palette import OPTIMIZER_COLORS
-from app.schemas import CONVERGENCE_TOLERANCE, TrajectoryRequest
+from app.schemas import TrajectoryRequest
 
 
 def _request(**fields: object) -> TrajectoryRequest:

@@ -155,11 +155,11 @@ def test_the_wheel_carries_every_module_asset_and_the_licence(installed: Install
 
 PROBE = """
 import importlib.metadata, json, os, sys, sysconfig
-import app, app.assets, landscapes, optimizers
+import app, app.config, landscapes, optimizers
 print(json.dumps({
     "site": sysconfig.get_paths()["purelib"],
     "modules": [app.__file__, landscapes.__file__, optimizers.__file__],
-    "assets": [str(app.assets.STATIC_DIR), str(app.assets.TEMPLATES_DIR)],
+    "assets": [str(app.config.STATIC_DIR), str(app.config.TEMPLATES_DIR)],
     "version": app.__version__,
     "direct_url": importlib.metadata.distribution("gradscape").read_text("direct_url.json"),
     "sys_path": sys.path,

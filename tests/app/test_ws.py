@@ -10,8 +10,8 @@ from fastapi.testclient import TestClient
 from starlette.testclient import WebSocketTestSession
 
 from app import scene
+from app.config import MAX_STEPS
 from app.routes import ws as ws_route
-from app.schemas import MAX_STEPS
 
 SCENE: dict[str, Any] = {
     "landscape": "rosenbrock",

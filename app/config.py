@@ -1,0 +1,138 @@
+"""The app's settings in one place: asset paths, limits, scene constants, server defaults.
+
+Everything else in `app` reads these; this module imports nothing from `app`, so imports
+point down: config → core (landscapes, optimizers) → scene → routes → main. Changing a
+limit here changes what the models accept, what `/api/settings` and `gradscape list`
+report and what the CLI's help prints.
+
+Asset paths: the source tree keeps `static/` and `templates/` at the top level, beside
+`app/` (the spec's layout). The wheel carries them inside the `app` package as
+`app/static` and `app/templates` (pyproject.toml maps them there with `package-dir`), so
+an installed copy finds them next to its own code with importlib.resources, from any
+working directory. The API docs' Swagger UI bundle comes from the installed
+`fastapi-offline` package, so /docs works without internet.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from importlib.resources import files
+from pathlib import Path
+
+# --- server ---------------------------------------------------------------------------
+
+# Loopback by default: a lecture laptop should not expose itself to the room unless asked.
+DEFAULT_HOST = "127.0.0.1"
+DEFAULT_PORT = 8000
+# A `run` message is a few hundred bytes; 64 KiB leaves room and refuses floods.
+WS_MAX_MESSAGE_BYTES = 64 * 1024
+
+# --- scene limits and constants ---------------------------------------------------------
+
+MAX_STEPS = 10_000
+MAX_RUNS = 12
+MAX_GRID_RESOLUTION = 800
+# Fewer than this many samples per side cannot show a contour.
+MIN_GRID_RESOLUTION = 8
+DEFAULT_GRID_RESOLUTION = 150
+MIN_GRID_DIGITS, MAX_GRID_DIGITS = 3, 15  # float64 holds ~15.9 digits; omit for all 17
+# converged_at: distance to a known minimum, as a fraction of the larger side of the bounds.
+CONVERGENCE_TOLERANCE = 1e-3
+# Contours are coloured on a log scale when values above the minimum span more decades.
+LOG_COLOR_DECADES = 3.0
+MAX_NOISE = 100.0
+MAX_SEED = 2**32 - 1
+# Steps per WebSocket chunk: small enough that the first chunk leaves within milliseconds.
+DEFAULT_CHUNK = 100
+
+# --- export limits ----------------------------------------------------------------------
+
+MAX_EXPORT_WIDTH = 1920
+MAX_EXPORT_HEIGHT = 1080
+MIN_EXPORT_SIZE = 64
+MAX_EXPORT_FRAMES = 2_000
+DEFAULT_EXPORT_FRAMES = 150
+MAX_EXPORT_FPS = 60
+MAX_TITLE_LENGTH = 120
+
+
+@dataclasses.dataclass(frozen=True)
+class Option:
+    """A scene or export option: default and inclusive range, in one place.
+
+    The models in app.schemas take their bounds from these, and `gradscape list` and the
+    CLI's help print them, so a range that is shown is exactly the range that is accepted.
+    """
+
+    name: str
+    default: float | str | None
+    min: float
+    max: float
+    help: str
+    integer: bool = True
+
+
+STEPS = Option("steps", 200, 1, MAX_STEPS, "optimizer updates")
+RUNS = Option("runs", None, 1, MAX_RUNS, "how many optimizers race (a name may repeat)")
+NOISE = Option("noise", 0.0, 0.0, MAX_NOISE, "gradient noise σ", integer=False)
+SEED = Option("seed", 0, 0, MAX_SEED, "noise seed")
+SCENE_OPTIONS = (STEPS, RUNS, NOISE, SEED)
+
+WIDTH = Option("width", 800, MIN_EXPORT_SIZE, MAX_EXPORT_WIDTH, "pixels (GIF, MP4, PNG)")
+HEIGHT = Option("height", 600, MIN_EXPORT_SIZE, MAX_EXPORT_HEIGHT, "pixels (GIF, MP4, PNG)")
+FPS = Option("fps", 20, 1, MAX_EXPORT_FPS, "frames per second (GIF, MP4, HTML)")
+FRAMES = Option(
+    "frames",
+    f"min(steps + 1, {DEFAULT_EXPORT_FRAMES})",
+    1,
+    MAX_EXPORT_FRAMES,
+    "animation frames, sampling the steps evenly",
+)
+FRAME = Option("frame", "steps", 0, MAX_STEPS, "PNG still: the step shown, at most --steps")
+TITLE = Option("title", "", 0, MAX_TITLE_LENGTH, "extra title text, in characters")
+EXPORT_OPTIONS = (WIDTH, HEIGHT, FPS, FRAMES, FRAME, TITLE)
+
+# --- asset paths ------------------------------------------------------------------------
+
+
+def _package_dir(package: str, name: str) -> Path | None:
+    """`package`'s data directory `name` as a filesystem path, or None if it has none.
+
+    StaticFiles and Jinja2's loader read real directories. pip and other installers
+    unpack wheels, so an installed package's resources are files on disk (a Path).
+    """
+    found = files(package).joinpath(name)
+    return found if isinstance(found, Path) and found.is_dir() else None
+
+
+def _app_dir(name: str) -> Path:
+    """The wheel's `app/<name>`, else `<name>` beside `app/` in the source tree.
+
+    The fallback serves an editable install (`pip install -e .`) and a bare checkout:
+    setuptools' editable finder maps `app` to the source `app/` directory and cannot
+    import a data directory mapped into a regular package (it has no __init__.py), so
+    there the assets are read where the tree keeps them.
+    """
+    packaged = _package_dir("app", name)
+    return packaged if packaged is not None else Path(__file__).resolve().parent.parent / name
+
+
+STATIC_DIR: Path = _app_dir("static")
+"""ES modules, CSS, i18n JSON and the favicon, served under /static."""
+
+TEMPLATES_DIR: Path = _app_dir("templates")
+"""The Jinja2 page(s)."""
+
+I18N_DIR: Path = STATIC_DIR / "i18n"
+"""The page's text, one JSON file per language (also the presets' titles and paragraphs)."""
+
+
+def _docs_assets_dir() -> Path:
+    found = _package_dir("fastapi_offline", "static")
+    if found is None:  # a fastapi-offline that moved its bundles: fail loudly, not a blank /docs
+        raise RuntimeError("fastapi-offline's static/ directory (Swagger UI) is missing")
+    return found
+
+
+DOCS_ASSETS_DIR: Path = _docs_assets_dir()
+"""Swagger UI's JavaScript and CSS, served under /vendor/docs."""
