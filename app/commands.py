@@ -199,9 +199,8 @@ def _option_rows(options: tuple[Any, ...]) -> list[list[str]]:
 def list_command(args: argparse.Namespace, out: TextIO | None = None) -> int:
     """Print the catalogue the page offers (the data of /api/landscapes and /api/optimizers)
     and the scene and export options, each range exactly as validation enforces it."""
+    from app.catalogue import landscape_catalogue, optimizer_catalogue
     from app.config import EXPORT_OPTIONS, SCENE_OPTIONS
-    from app.routes.landscapes import catalogue as landscape_catalogue
-    from app.routes.optimizers import catalogue as optimizer_catalogue
 
     out = out or sys.stdout
     out.write("Landscapes (a start point must lie within the x and y range)\n")

@@ -1,4 +1,4 @@
-"""Landscape catalogue and contour grids. Both are pure, so both are cached.
+"""Landscape catalogue (app.catalogue) and contour grids. Both are pure, so both are cached.
 
 Each is served as fixed bytes with a strong ETag from its content: a warm page load gets
 a 304 instead of the 1.5 MB grid again. The page asks for grids rounded to 7 significant
@@ -17,6 +17,7 @@ from pydantic import TypeAdapter
 
 import landscapes
 from app import scene
+from app.catalogue import landscape_catalogue
 from app.config import (
     DEFAULT_GRID_RESOLUTION,
     MAX_GRID_DIGITS,
@@ -29,36 +30,15 @@ from app.schemas import (
     ErrorReply,
     GridReply,
     LandscapeInfo,
-    MinimumInfo,
 )
 
 router = APIRouter(prefix="/api/landscapes", tags=["landscapes"])
 
 
 @lru_cache(maxsize=1)
-def catalogue() -> list[LandscapeInfo]:
-    """Metadata of every landscape, in registry order."""
-    infos = []
-    for name in landscapes.names():
-        f = landscapes.get(name)
-        infos.append(
-            LandscapeInfo(
-                name=f.name,
-                title=f.title,
-                formula=f.formula,
-                latex=getattr(f, "latex", ""),
-                about=getattr(f, "about", ""),
-                bounds=f.bounds,
-                default_start=f.default_start,
-                minima=[MinimumInfo(x=m.x, y=m.y, value=m.value, kind=m.kind) for m in f.minima],
-            )
-        )
-    return infos
-
-
-@lru_cache(maxsize=1)
 def _catalogue_json() -> Payload:
-    return Payload(TypeAdapter(list[LandscapeInfo]).dump_json(catalogue()), "application/json")
+    body = TypeAdapter(list[LandscapeInfo]).dump_json(landscape_catalogue())
+    return Payload(body, "application/json")
 
 
 def round_significant(values: np.ndarray, digits: int) -> np.ndarray:
