@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-import math
-from typing import Any
-
 from fastapi import FastAPI, Request
-from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
 from app.config import STATIC_DIR
 from app.http_cache import CompressionMiddleware, RevalidatedStaticFiles
+from app.schemas import validation_issues
 
 
 def create_app() -> FastAPI:
@@ -37,12 +34,8 @@ def create_app() -> FastAPI:
 
     @app.exception_handler(RequestValidationError)
     async def _invalid_request(_: Request, exc: RequestValidationError) -> JSONResponse:
-        # FastAPI echoes the rejected input; a NaN or Infinity sent in would make the 422
-        # itself unencodable (a 500), so non-finite numbers are echoed as null.
-        issues = _finite(jsonable_encoder(exc.errors()))
-        for issue in issues:  # a core ValueError keeps its own words, without pydantic's prefix
-            issue["msg"] = str(issue.get("msg", "")).removeprefix("Value error, ")
-        return JSONResponse(status_code=422, content={"detail": issues})
+        # One issue per field, formatted as the WebSocket and the CLI format them.
+        return JSONResponse(status_code=422, content={"detail": validation_issues(exc.errors())})
 
     @app.get("/healthz", response_model=Health, tags=["health"])
     async def healthz() -> Health:
@@ -56,16 +49,6 @@ def create_app() -> FastAPI:
         app.include_router(module.router)
     app.mount("/static", RevalidatedStaticFiles(directory=STATIC_DIR), name="static")
     return app
-
-
-def _finite(value: Any) -> Any:
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    if isinstance(value, list):
-        return [_finite(v) for v in value]
-    if isinstance(value, dict):
-        return {k: _finite(v) for k, v in value.items()}
-    return value
 
 
 app = create_app()

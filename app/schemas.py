@@ -14,12 +14,15 @@ from __future__ import annotations
 
 import dataclasses
 import math
-from typing import Annotated, Literal
+from collections.abc import Sequence
+from typing import Annotated, Any, Literal
 
+from fastapi.encoders import jsonable_encoder
 from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    ValidationError,
     ValidationInfo,
     field_validator,
     model_validator,
@@ -240,6 +243,38 @@ class ErrorReply(BaseModel):
     """4xx body: a sentence naming the field and its allowed values, or one issue per field."""
 
     detail: str | list[ValidationIssue]
+
+
+def validation_issues(errors: Sequence[Any]) -> list[dict[str, Any]]:
+    """pydantic's issues as every caller reports them: the one formatter of the app.
+
+    A core ValueError keeps its own words, without pydantic's "Value error, " prefix.
+    pydantic echoes the rejected input; a NaN or Infinity sent in would make the reply
+    itself unencodable (a 500), so non-finite numbers are echoed as null.
+    """
+    issues: list[dict[str, Any]] = _finite(jsonable_encoder(list(errors)))
+    for issue in issues:
+        issue["msg"] = str(issue.get("msg", "")).removeprefix("Value error, ")
+    return issues
+
+
+def describe(error: ValidationError | Sequence[Any]) -> str:
+    """The issues in one line, `field: message; …` (the WebSocket's error, the CLI's)."""
+    errors = error.errors() if isinstance(error, ValidationError) else error
+    return "; ".join(
+        f"{'.'.join(str(part) for part in issue['loc']) or 'request'}: {issue['msg']}"
+        for issue in validation_issues(errors)
+    )
+
+
+def _finite(value: Any) -> Any:
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, list):
+        return [_finite(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _finite(v) for k, v in value.items()}
+    return value
 
 
 class MinimumInfo(BaseModel):

@@ -25,7 +25,7 @@ from typing import Any, NoReturn, TextIO
 from pydantic import ValidationError
 
 from app.config import FPS, FRAME, FRAMES, HEIGHT, NOISE, SEED, STEPS, WIDTH, Option
-from app.schemas import ExportRequest, ScheduleSpec, schedule_range, show_number
+from app.schemas import ExportRequest, ScheduleSpec, describe, schedule_range, show_number
 
 _EXTENSIONS = {
     ".gif": "gif",
@@ -241,16 +241,6 @@ def build_request(args: argparse.Namespace) -> dict[str, Any]:
     if args.schedule is not None or schedule:
         body["schedule"] = {"kind": args.schedule or "constant", **schedule}
     return body
-
-
-def describe(error: ValidationError) -> str:
-    """One line per problem, 'field: message', as the API's 422 lists them."""
-    lines = []
-    for issue in error.errors():
-        where = ".".join(str(part) for part in issue["loc"]) or "request"
-        message = issue["msg"].removeprefix("Value error, ")
-        lines.append(f"{where}: {message}")
-    return "; ".join(lines)
 
 
 class ProgressBar:

@@ -34,7 +34,7 @@ from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 from pydantic import ValidationError
 
 from app import scene
-from app.schemas import TrajectoryRequest
+from app.schemas import TrajectoryRequest, describe
 
 router = APIRouter()
 
@@ -78,16 +78,6 @@ def _reject_constant(name: str) -> None:
     raise ValueError(f"{name} is not a number JSON allows")
 
 
-def _describe(error: ValidationError) -> str:
-    """`field: message` per issue; pydantic's messages already state the allowed range."""
-    parts = []
-    for issue in error.errors():
-        where = ".".join(str(p) for p in issue["loc"]) or "request"
-        message = issue["msg"].removeprefix("Value error, ")
-        parts.append(f"{where}: {message}")
-    return "; ".join(parts)
-
-
 def parse_run(text: str) -> tuple[Any, TrajectoryRequest]:
     """(id, request) from a client message, or BadMessageError saying what is wrong."""
     try:
@@ -103,7 +93,7 @@ def parse_run(text: str) -> tuple[Any, TrajectoryRequest]:
     try:
         return message_id, TrajectoryRequest.model_validate(message)
     except ValidationError as exc:
-        raise BadMessageError(_describe(exc), message_id, supersedes=True) from exc
+        raise BadMessageError(describe(exc), message_id, supersedes=True) from exc
     except ValueError as exc:
         raise BadMessageError(str(exc), message_id, supersedes=True) from exc
 
