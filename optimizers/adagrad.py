@@ -10,22 +10,23 @@ from optimizers.base import (
     WEIGHT_DECAY,
     HyperParam,
     Optimizer,
+    Scratch,
     Value,
     add_weight_decay,
+    addcdiv,
+    addcmul_,
     eps_param,
     lr_param,
+    sqrt_plus,
 )
 
 
 @dataclass(slots=True)
 class AdagradState:
-    """``sum`` is h, the running sum of squared gradients; ``count`` the updates taken."""
+    """torch's buffers: ``sum`` is h, the running sum of g ⊙ g; ``step`` the updates taken."""
 
+    step: int
     sum: np.ndarray
-    count: int
-    decayed: np.ndarray
-    std: np.ndarray
-    step: np.ndarray
 
 
 class Adagrad(Optimizer):
@@ -74,13 +75,7 @@ class Adagrad(Optimizer):
 
     def init(self, theta: np.ndarray) -> AdagradState:
         h0 = self.hyper["initial_accumulator_value"]
-        return AdagradState(
-            sum=np.zeros_like(theta) + h0,
-            count=0,
-            decayed=np.zeros_like(theta),
-            std=np.zeros_like(theta),
-            step=np.zeros_like(theta),
-        )
+        return AdagradState(step=0, sum=np.zeros_like(theta) + h0)
 
     def update(
         self,
@@ -88,16 +83,14 @@ class Adagrad(Optimizer):
         state: AdagradState,
         theta: np.ndarray,
         lr: Value,
-        out: np.ndarray,
+        out: np.ndarray | None = None,
+        scratch: Scratch | None = None,
     ) -> tuple[np.ndarray, AdagradState]:
-        state.count += 1
-        g = add_weight_decay(grad, theta, self.hyper["weight_decay"], state.decayed)
-        clr = lr / (1 + (state.count - 1) * self.hyper["lr_decay"])
-        np.multiply(g, g, out=state.step)  # torch: state_sum.addcmul_(grad, grad, value=1)
-        state.sum += state.step
-        np.sqrt(state.sum, out=state.std)
-        state.std += self.hyper["eps"]
-        np.multiply(g, -clr, out=state.step)  # torch: param.addcdiv_(grad, std, value=-clr)
-        state.step /= state.std
-        np.add(theta, state.step, out=out)
-        return out, state
+        s = scratch or Scratch.like(theta)
+        g = add_weight_decay(grad, theta, self.hyper["weight_decay"], s.grad)  # g ← g + λθ
+        state.step += 1
+        clr = lr / (1 + (state.step - 1) * self.hyper["lr_decay"])  # η_t
+        addcmul_(state.sum, g, g, 1, s.term)  # h ← h + g ⊙ g    torch: state_sum.addcmul_(g, g)
+        std = sqrt_plus(state.sum, self.hyper["eps"], s.denom)  # √h + ε
+        # θ ← θ − η_t g / (√h + ε)     torch: param.addcdiv_(grad, std, value=-clr)
+        return addcdiv(theta, g, std, -clr, out), state

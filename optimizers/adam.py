@@ -10,8 +10,11 @@ from optimizers.base import (
     WEIGHT_DECAY,
     HyperParam,
     Optimizer,
+    Scratch,
     Value,
     add_weight_decay,
+    addcdiv,
+    addcmul_,
     eps_param,
     float_pow,
     lr_param,
@@ -20,14 +23,11 @@ from optimizers.base import (
 
 @dataclass(slots=True)
 class AdamState:
-    """``exp_avg`` is m, ``exp_avg_sq`` is v; ``count`` is t, the updates taken."""
+    """torch's buffers: ``step`` is t, the updates taken; ``exp_avg`` m; ``exp_avg_sq`` v."""
 
+    step: int
     exp_avg: np.ndarray
     exp_avg_sq: np.ndarray
-    count: int
-    decayed: np.ndarray
-    denom: np.ndarray
-    step: np.ndarray
 
 
 class Adam(Optimizer):
@@ -71,37 +71,36 @@ class Adam(Optimizer):
     )
 
     def init(self, theta: np.ndarray) -> AdamState:
-        return AdamState(
-            exp_avg=np.zeros_like(theta),
-            exp_avg_sq=np.zeros_like(theta),
-            count=0,
-            decayed=np.zeros_like(theta),
-            denom=np.zeros_like(theta),
-            step=np.zeros_like(theta),
-        )
+        return AdamState(step=0, exp_avg=np.zeros_like(theta), exp_avg_sq=np.zeros_like(theta))
 
     def update(
-        self, grad: np.ndarray, state: AdamState, theta: np.ndarray, lr: Value, out: np.ndarray
+        self,
+        grad: np.ndarray,
+        state: AdamState,
+        theta: np.ndarray,
+        lr: Value,
+        out: np.ndarray | None = None,
+        scratch: Scratch | None = None,
     ) -> tuple[np.ndarray, AdamState]:
         beta1, beta2 = self.hyper["beta1"], self.hyper["beta2"]
-        state.count += 1
-        g = add_weight_decay(grad, theta, self.hyper["weight_decay"], state.decayed)
-        _lerp(state.exp_avg, g, 1 - beta1, state.step)
-        state.exp_avg_sq *= beta2  # torch: exp_avg_sq.mul_(beta2).addcmul_(g, g, value=1-beta2)
-        np.multiply(g, 1 - beta2, out=state.step)
-        state.step *= g
-        state.exp_avg_sq += state.step
-        bias_correction1 = 1 - float_pow(beta1, state.count)
-        bias_correction2 = 1 - float_pow(beta2, state.count)
-        step_size = lr / bias_correction1
-        np.sqrt(state.exp_avg_sq, out=state.denom)
-        state.denom /= float_pow(bias_correction2, 0.5)
-        state.denom += self.hyper["eps"]
-        # torch: param.addcdiv_(m, denom, value=-step_size), i.e. (-step_size · m) / denom
-        np.multiply(state.exp_avg, -step_size, out=state.step)
-        state.step /= state.denom
-        np.add(theta, state.step, out=out)
-        return out, state
+        s = scratch or Scratch.like(theta)
+        g = add_weight_decay(grad, theta, self.hyper["weight_decay"], s.grad)  # g ← g + λθ
+        state.step += 1
+        t = state.step
+        # m ← β₁m + (1 − β₁) g          torch: exp_avg.lerp_(grad, 1 - beta1)
+        _lerp(state.exp_avg, g, 1 - beta1, s.term)
+        # v ← β₂v + (1 − β₂) g ⊙ g
+        #                      torch: exp_avg_sq.mul_(beta2).addcmul_(grad, grad, value=1 - beta2)
+        state.exp_avg_sq *= beta2
+        addcmul_(state.exp_avg_sq, g, g, 1 - beta2, s.term)
+        # m̂ and v̂, folded into the step size and the denominator as torch does:
+        # step_size = η / (1 − β₁ᵗ),  denom = √v / √(1 − β₂ᵗ) + ε
+        step_size = lr / (1 - float_pow(beta1, t))
+        denom = np.sqrt(state.exp_avg_sq, out=s.denom)
+        denom /= float_pow(1 - float_pow(beta2, t), 0.5)
+        denom += self.hyper["eps"]
+        # θ ← θ − step_size · m / denom   torch: param.addcdiv_(exp_avg, denom, value=-step_size)
+        return addcdiv(theta, state.exp_avg, denom, -step_size, out), state
 
 
 def _lerp(start: np.ndarray, end: np.ndarray, weight: Value, scratch: np.ndarray) -> None:

@@ -1,11 +1,16 @@
 """What every optimizer shares: hyperparameter specs, their validation, the base class.
 
 An optimizer is a pair of functions in the optax style — ``init(theta) -> state`` and
-``update(grad, state, theta, lr, out) -> (new_theta, state)`` — bound to resolved
-hyperparameters. The runner (``optimizers.runner``) owns the loop and the schedule; an
-optimizer only knows how to take one step. State is a small dataclass of arrays. For
-speed (a 256×256 basin map is 65,536 rows) ``update`` refreshes the state's buffers in
-place and returns the same state object: treat the state you pass in as consumed.
+``update(grad, state, theta, lr) -> (new_theta, state)`` — bound to resolved
+hyperparameters. The state holds exactly the buffers ``torch.optim`` keeps in
+``optimizer.state[p]``, under torch's names (``momentum_buffer``, ``sum``, ``square_avg``,
+``exp_avg``, ``exp_avg_sq``, ``step``). ``optimizers.reference`` is the loop that calls
+them; the fast runner (``optimizers.runner``) gives the same bits.
+
+For speed (a 256×256 basin map is 65,536 rows) ``update`` refreshes the state's buffers in
+place and returns the same state object: treat the state you pass in as consumed. Its
+intermediate results go into a ``Scratch`` the caller may keep from update to update:
+fresh (K, 2) temporaries every update are several times slower once K is large.
 """
 
 from __future__ import annotations
@@ -149,6 +154,24 @@ def column(value: Value) -> Value:
     return value[:, None] if isinstance(value, np.ndarray) else value
 
 
+@dataclass(slots=True)
+class Scratch:
+    """Space for an update's intermediate results: (K, 2) arrays, no memory between updates.
+
+    Not part of the state: whoever loops owns it (the runner keeps one per optimizer for a
+    whole run). ``grad`` takes g + λθ under weight decay, ``term`` one term of an equation
+    (the step, or a product to add), ``denom`` a denominator √h + ε.
+    """
+
+    grad: np.ndarray
+    term: np.ndarray
+    denom: np.ndarray
+
+    @classmethod
+    def like(cls, theta: np.ndarray) -> Scratch:
+        return cls(np.empty_like(theta), np.empty_like(theta), np.empty_like(theta))
+
+
 class Optimizer:
     """Base class: validated hyperparameters plus the ``init``/``update`` pair.
 
@@ -179,14 +202,20 @@ class Optimizer:
         raise NotImplementedError
 
     def update(
-        self, grad: np.ndarray, state: Any, theta: np.ndarray, lr: Value, out: np.ndarray
+        self,
+        grad: np.ndarray,
+        state: Any,
+        theta: np.ndarray,
+        lr: Value,
+        out: np.ndarray | None = None,
+        scratch: Scratch | None = None,
     ) -> tuple[np.ndarray, Any]:
         """One step from ``theta`` with gradient ``grad`` and this step's learning rate.
 
-        ``lr`` is the ``lr`` hyperparameter times the schedule factor (the runner computes
+        ``lr`` is the ``lr`` hyperparameter times the schedule factor (the caller computes
         it, as ``torch.optim.lr_scheduler`` rewrites ``group["lr"]``): a float or a (K, 1)
-        column. The new points are written to ``out`` and returned with the state.
-        ``grad`` is not modified.
+        column. Returns the new points (written to ``out`` when given) and the state.
+        ``grad`` and ``theta`` are not modified.
         """
         raise NotImplementedError
 
@@ -209,6 +238,35 @@ def add_weight_decay(
         return grad
     buffer[...] = fma(theta, weight_decay, grad)
     return buffer
+
+
+def addcmul_(x: np.ndarray, t1: np.ndarray, t2: np.ndarray, value: Value, term: np.ndarray) -> None:
+    """torch's ``x.addcmul_(t1, t2, value)`` in place: x ← x + (value·t1)·t2."""
+    if isinstance(value, np.ndarray) or value != 1:
+        np.multiply(t1, value, out=term)
+        term *= t2
+    else:
+        np.multiply(t1, t2, out=term)  # (1·t1)·t2 is t1·t2: one operation fewer
+    x += term
+
+
+def addcdiv(
+    x: np.ndarray, t1: np.ndarray, t2: np.ndarray, value: Value, out: np.ndarray | None
+) -> np.ndarray:
+    """torch's ``x.addcdiv(t1, t2, value)`` into ``out`` (a new array if None):
+    x + (value·t1)/t2, scaled before it divides as torch's kernel does (the other order
+    differs in the last bit)."""
+    out = np.multiply(t1, value, out=out)
+    out /= t2
+    out += x
+    return out
+
+
+def sqrt_plus(h: np.ndarray, eps: Value, denom: np.ndarray) -> np.ndarray:
+    """The denominator √h + ε into ``denom`` (torch: ``h.sqrt().add_(eps)``)."""
+    np.sqrt(h, out=denom)
+    denom += eps
+    return denom
 
 
 def float_pow(base: Value, exponent: float) -> Value:

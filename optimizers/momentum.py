@@ -11,6 +11,7 @@ from optimizers.base import (
     WEIGHT_DECAY,
     HyperParam,
     Optimizer,
+    Scratch,
     Value,
     add_weight_decay,
     lr_param,
@@ -19,12 +20,27 @@ from optimizers.base import (
 
 @dataclass(slots=True)
 class MomentumState:
-    """``buf`` is PyTorch's momentum buffer b; ``count`` the number of updates taken."""
+    """torch's ``momentum_buffer`` b; None until the first update (as in torch). NAG's too."""
 
-    buf: np.ndarray
-    count: int
-    decayed: np.ndarray
-    step: np.ndarray
+    momentum_buffer: np.ndarray | None = None
+
+
+def accumulate(state: MomentumState, g: np.ndarray, mu: Value, dampening: Value) -> np.ndarray:
+    """b ← g on the first update, then b ← μb + (1 − τ)g, in place; returns b.
+
+    torch: ``buf = clone(grad)``, then ``buf.mul_(momentum).add_(grad, alpha=1 - dampening)``.
+    Momentum and NAG share it (NAG with τ = 0).
+    """
+    if state.momentum_buffer is None:
+        state.momentum_buffer = g.copy()
+        return state.momentum_buffer
+    buf = state.momentum_buffer
+    buf *= mu
+    if isinstance(dampening, np.ndarray) or dampening != 0.0:
+        buf += g * (1 - dampening)
+    else:
+        buf += g  # g·1 is g: the same bits without a temporary
+    return buf
 
 
 class Momentum(Optimizer):
@@ -43,7 +59,7 @@ class Momentum(Optimizer):
 
     With τ = 0 and a constant η the two agree (v = −ηb). Under a schedule they differ:
     PyTorch rescales the whole accumulated buffer by the *current* η. This is PyTorch's
-    form. With weight decay λ, g ← g + λθ first; with μ = 0 it is plain SGD (no buffer).
+    form. With weight decay λ, g ← g + λθ first; with μ = 0 it is plain SGD (θ ← θ − ηg).
 
     Hyperparameters:
         lr (float): learning rate η. Default 1e-3, range [1e-5, 10] (log slider).
@@ -63,12 +79,7 @@ class Momentum(Optimizer):
     )
 
     def init(self, theta: np.ndarray) -> MomentumState:
-        return MomentumState(
-            buf=np.zeros_like(theta),
-            count=0,
-            decayed=np.zeros_like(theta),
-            step=np.zeros_like(theta),
-        )
+        return MomentumState()
 
     def update(
         self,
@@ -76,21 +87,18 @@ class Momentum(Optimizer):
         state: MomentumState,
         theta: np.ndarray,
         lr: Value,
-        out: np.ndarray,
+        out: np.ndarray | None = None,
+        scratch: Scratch | None = None,
     ) -> tuple[np.ndarray, MomentumState]:
         mu = self.hyper["momentum"]
-        g = add_weight_decay(grad, theta, self.hyper["weight_decay"], state.decayed)
-        if state.count == 0:
-            np.copyto(state.buf, g)  # torch: buf = grad.clone()
-        else:
-            state.buf *= mu  # torch: buf.mul_(momentum).add_(grad, alpha=1 - dampening)
-            np.multiply(g, 1 - self.hyper["dampening"], out=state.step)
-            state.buf += state.step
-        state.count += 1
+        s = scratch or Scratch.like(theta)
+        g = add_weight_decay(grad, theta, self.hyper["weight_decay"], s.grad)  # g ← g + λθ
+        buf = accumulate(state, g, mu, self.hyper["dampening"])  # b ← μb + (1 − τ)g
+        # torch skips the buffer at μ = 0 (plain SGD); a per-row μ = 0 row must too
         if isinstance(mu, np.ndarray):
-            direction = np.where(mu == 0.0, g, state.buf)  # torch skips the buffer at μ = 0
+            direction = np.where(mu == 0.0, g, buf)
         else:
-            direction = state.buf if mu != 0.0 else g
-        np.multiply(direction, -lr, out=state.step)
-        np.add(theta, state.step, out=out)
-        return out, state
+            direction = buf if mu != 0.0 else g
+        # θ ← θ − ηb          torch: param.add_(buf, alpha=-lr)
+        step = np.multiply(direction, -lr, out=s.term)
+        return np.add(theta, step, out=out), state

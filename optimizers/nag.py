@@ -2,28 +2,18 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import numpy as np
 
 from optimizers.base import (
     MOMENTUM,
     WEIGHT_DECAY,
     Optimizer,
+    Scratch,
     Value,
     add_weight_decay,
     lr_param,
 )
-
-
-@dataclass(slots=True)
-class NAGState:
-    """``buf`` is PyTorch's momentum buffer b; ``count`` the number of updates taken."""
-
-    buf: np.ndarray
-    count: int
-    decayed: np.ndarray
-    step: np.ndarray
+from optimizers.momentum import MomentumState, accumulate
 
 
 class NAG(Optimizer):
@@ -42,7 +32,8 @@ class NAG(Optimizer):
         θ ← θ − η(g + μb)
 
     This is PyTorch's form (dampening is 0, as PyTorch requires for Nesterov). With
-    weight decay λ, g ← g + λθ first. With μ = 0 it is plain SGD.
+    weight decay λ, g ← g + λθ first. With μ = 0 it is plain SGD. The buffer and its
+    update are Momentum's (``momentum.accumulate``).
 
     Hyperparameters:
         lr (float): learning rate η. Default 1e-3, range [1e-5, 10] (log slider).
@@ -58,27 +49,24 @@ class NAG(Optimizer):
         WEIGHT_DECAY,
     )
 
-    def init(self, theta: np.ndarray) -> NAGState:
-        return NAGState(
-            buf=np.zeros_like(theta),
-            count=0,
-            decayed=np.zeros_like(theta),
-            step=np.zeros_like(theta),
-        )
+    def init(self, theta: np.ndarray) -> MomentumState:
+        return MomentumState()
 
     def update(
-        self, grad: np.ndarray, state: NAGState, theta: np.ndarray, lr: Value, out: np.ndarray
-    ) -> tuple[np.ndarray, NAGState]:
+        self,
+        grad: np.ndarray,
+        state: MomentumState,
+        theta: np.ndarray,
+        lr: Value,
+        out: np.ndarray | None = None,
+        scratch: Scratch | None = None,
+    ) -> tuple[np.ndarray, MomentumState]:
         mu = self.hyper["momentum"]
-        g = add_weight_decay(grad, theta, self.hyper["weight_decay"], state.decayed)
-        if state.count == 0:
-            np.copyto(state.buf, g)  # torch: buf = grad.clone()
-        else:
-            state.buf *= mu  # torch: buf.mul_(momentum).add_(grad, alpha=1)
-            state.buf += g
-        state.count += 1
-        np.multiply(state.buf, mu, out=state.step)  # torch: grad.add(buf, alpha=momentum)
-        state.step += g
-        state.step *= -lr
-        np.add(theta, state.step, out=out)
-        return out, state
+        s = scratch or Scratch.like(theta)
+        g = add_weight_decay(grad, theta, self.hyper["weight_decay"], s.grad)  # g ← g + λθ
+        buf = accumulate(state, g, mu, 0.0)  # b ← μb + g
+        # θ ← θ − η(g + μb)   torch: grad.add(buf, alpha=momentum); param.add_(grad, alpha=-lr)
+        step = np.multiply(buf, mu, out=s.term)
+        step += g
+        step *= -lr
+        return np.add(theta, step, out=out), state

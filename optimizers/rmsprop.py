@@ -10,22 +10,25 @@ from optimizers.base import (
     WEIGHT_DECAY,
     HyperParam,
     Optimizer,
+    Scratch,
     Value,
     add_weight_decay,
+    addcdiv,
+    addcmul_,
     eps_param,
     lr_param,
+    sqrt_plus,
 )
 
 
 @dataclass(slots=True)
 class RMSpropState:
-    """``square_avg`` is h, the moving average of g²; ``buf`` the momentum buffer."""
+    """torch's buffers: ``square_avg`` is h, the moving average of g ⊙ g; ``step`` the
+    updates taken; ``momentum_buffer`` b only with momentum μ > 0 (None otherwise)."""
 
+    step: int
     square_avg: np.ndarray
-    buf: np.ndarray
-    decayed: np.ndarray
-    avg: np.ndarray
-    step: np.ndarray
+    momentum_buffer: np.ndarray | None
 
 
 class RMSprop(Optimizer):
@@ -39,6 +42,7 @@ class RMSprop(Optimizer):
     PyTorch (``RMSprop``, centered=False) is the same; with momentum μ > 0 it keeps a
     buffer of the scaled steps::
 
+        h ← αh + (1 − α) g ⊙ g
         b ← μb + g / (√h + ε)
         θ ← θ − ηb
 
@@ -65,12 +69,12 @@ class RMSprop(Optimizer):
     )
 
     def init(self, theta: np.ndarray) -> RMSpropState:
+        mu = self.hyper["momentum"]
+        with_buffer = isinstance(mu, np.ndarray) or mu > 0.0
         return RMSpropState(
+            step=0,
             square_avg=np.zeros_like(theta),
-            buf=np.zeros_like(theta),
-            decayed=np.zeros_like(theta),
-            avg=np.zeros_like(theta),
-            step=np.zeros_like(theta),
+            momentum_buffer=np.zeros_like(theta) if with_buffer else None,
         )
 
     def update(
@@ -79,25 +83,26 @@ class RMSprop(Optimizer):
         state: RMSpropState,
         theta: np.ndarray,
         lr: Value,
-        out: np.ndarray,
+        out: np.ndarray | None = None,
+        scratch: Scratch | None = None,
     ) -> tuple[np.ndarray, RMSpropState]:
         alpha, mu = self.hyper["alpha"], self.hyper["momentum"]
-        g = add_weight_decay(grad, theta, self.hyper["weight_decay"], state.decayed)
-        state.square_avg *= alpha  # torch: square_avg.mul_(alpha).addcmul_(g, g, value=1-alpha)
-        np.multiply(g, 1 - alpha, out=state.step)
-        state.step *= g
-        state.square_avg += state.step
-        np.sqrt(state.square_avg, out=state.avg)
-        state.avg += self.hyper["eps"]
-        if isinstance(mu, np.ndarray) or mu > 0.0:
-            np.divide(g, state.avg, out=state.step)
-            state.buf *= mu  # torch: buf.mul_(momentum).addcdiv_(grad, avg)
-            state.buf += state.step
-            np.multiply(state.buf, -lr, out=state.step)  # torch: param.add_(buf, alpha=-lr)
-            if isinstance(mu, np.ndarray):  # rows with μ = 0 step as a scalar μ = 0 run does
-                np.copyto(state.step, -lr * g / state.avg, where=mu == 0.0)
-        else:
-            np.multiply(g, -lr, out=state.step)  # torch: param.addcdiv_(grad, avg, value=-lr)
-            state.step /= state.avg
-        np.add(theta, state.step, out=out)
-        return out, state
+        s = scratch or Scratch.like(theta)
+        g = add_weight_decay(grad, theta, self.hyper["weight_decay"], s.grad)  # g ← g + λθ
+        state.step += 1
+        # h ← αh + (1 − α) g ⊙ g      torch: square_avg.mul_(alpha).addcmul_(g, g, value=1 - alpha)
+        state.square_avg *= alpha
+        addcmul_(state.square_avg, g, g, 1 - alpha, s.term)
+        avg = sqrt_plus(state.square_avg, self.hyper["eps"], s.denom)  # √h + ε
+        buf = state.momentum_buffer
+        if buf is None:
+            # θ ← θ − η g / (√h + ε)   torch: param.addcdiv_(grad, avg, value=-lr)
+            return addcdiv(theta, g, avg, -lr, out), state
+        # b ← μb + g / (√h + ε)        torch: buf.mul_(momentum).addcdiv_(grad, avg)
+        buf *= mu
+        buf += np.divide(g, avg, out=s.term)
+        # θ ← θ − ηb                   torch: param.add_(buf, alpha=-lr)
+        step = np.multiply(buf, -lr, out=s.term)
+        if isinstance(mu, np.ndarray):  # rows with μ = 0 step as a scalar μ = 0 run does
+            np.copyto(step, -lr * g / avg, where=mu == 0.0)
+        return np.add(theta, step, out=out), state

@@ -42,7 +42,7 @@ from typing import Any
 
 import numpy as np
 
-from optimizers.base import Optimizer
+from optimizers.base import Optimizer, Scratch
 from optimizers.schedules import Schedule
 from optimizers.schedules import schedule as make_schedule
 
@@ -290,6 +290,7 @@ class _Piece:
         self.grad = tile.grad[rows]
         self.noisy = tile.noisy[rows]
         self.state = opt.init(self.views[0])
+        self.scratch = Scratch.like(self.views[0])
         base_lr = opt.hyper["lr"]
         self.lrs: Any
         if not isinstance(base_lr, np.ndarray):
@@ -301,7 +302,14 @@ class _Piece:
 
     def stepper(self, noisy: bool) -> tuple[Any, ...]:
         """What the tile's inner loop needs, unpacked once per block."""
-        return self.update, self.noisy if noisy else self.grad, self.state, self.views, self.lrs
+        return (
+            self.update,
+            self.noisy if noisy else self.grad,
+            self.state,
+            self.views,
+            self.lrs,
+            self.scratch,
+        )
 
 
 class _RowRates:
@@ -384,8 +392,8 @@ class _Tile:
                 columns[0], columns[1] = grad_fn(*(theta.T if one else theta.T.copy()))
             if noisy:
                 np.add(grad, noise[i - first], self.noisy)
-            for update, g, state, points, lrs in steppers:
-                update(g, state, points[i - 1], lrs[i - 1], points[i])
+            for update, g, state, points, lrs, scratch in steppers:
+                update(g, state, points[i - 1], lrs[i - 1], points[i], scratch)
 
     def _eager(self, offset: int, first: int, end: int, noise: np.ndarray | None) -> None:
         views, grad, pieces, losses = self.views, self.grad, self.pieces, self.losses
@@ -403,8 +411,8 @@ class _Tile:
             columns[0], columns[1] = grad_fn(x, y)
             if noisy:
                 np.add(grad, noise[i - first], self.noisy)
-            for update, g, state, points, lrs in steppers:
-                update(g, state, points[i - 1], lrs[i - 1], points[i])
+            for update, g, state, points, lrs, scratch in steppers:
+                update(g, state, points[i - 1], lrs[i - 1], points[i], scratch)
             x, y = views[i].T.copy()
             losses[i] = fn(x, y)
         self.xy = x, y

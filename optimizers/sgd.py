@@ -6,15 +6,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from optimizers.base import WEIGHT_DECAY, Optimizer, Value, add_weight_decay, lr_param
+from optimizers.base import WEIGHT_DECAY, Optimizer, Scratch, Value, add_weight_decay, lr_param
 
 
 @dataclass(slots=True)
 class SGDState:
-    """No memory of the past: only scratch buffers."""
-
-    decayed: np.ndarray
-    step: np.ndarray
+    """Nothing: plain SGD remembers no past (torch keeps no state for it either)."""
 
 
 class SGD(Optimizer):
@@ -38,12 +35,19 @@ class SGD(Optimizer):
     hyperparams = (lr_param(1e-3), WEIGHT_DECAY)
 
     def init(self, theta: np.ndarray) -> SGDState:
-        return SGDState(decayed=np.zeros_like(theta), step=np.zeros_like(theta))
+        return SGDState()
 
     def update(
-        self, grad: np.ndarray, state: SGDState, theta: np.ndarray, lr: Value, out: np.ndarray
+        self,
+        grad: np.ndarray,
+        state: SGDState,
+        theta: np.ndarray,
+        lr: Value,
+        out: np.ndarray | None = None,
+        scratch: Scratch | None = None,
     ) -> tuple[np.ndarray, SGDState]:
-        g = add_weight_decay(grad, theta, self.hyper["weight_decay"], state.decayed)
-        np.multiply(g, -lr, out=state.step)  # torch: param.add_(grad, alpha=-lr)
-        np.add(theta, state.step, out=out)
-        return out, state
+        s = scratch or Scratch.like(theta)
+        g = add_weight_decay(grad, theta, self.hyper["weight_decay"], s.grad)  # g ← g + λθ
+        # θ ← θ − ηg          torch: param.add_(grad, alpha=-lr)
+        step = np.multiply(g, -lr, out=s.term)
+        return np.add(theta, step, out=out), state
