@@ -15,7 +15,7 @@ from __future__ import annotations
 import dataclasses
 import math
 from collections.abc import Sequence
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from fastapi.encoders import jsonable_encoder
 from pydantic import (
@@ -24,6 +24,7 @@ from pydantic import (
     Field,
     ValidationError,
     ValidationInfo,
+    create_model,
     field_validator,
     model_validator,
 )
@@ -73,29 +74,43 @@ def schedule_options(kind: str) -> tuple[HyperParam, ...]:
     )
 
 
+SCHEDULE_KINDS: tuple[str, ...] = tuple(optimizers.schedule_kinds())
+"""Every schedule kind, in the core's order: the models, the page and the CLI read this."""
+
+
+def _schedule_option_table() -> dict[str, tuple[HyperParam, tuple[str, ...]]]:
+    """Every schedule option by name: its spec (as the app accepts it) and the kinds with it.
+
+    Options only some kinds take come first, in the core's order, then those every kind
+    takes (warmup), as a menu shows them. An option is one JSON property and one CLI
+    flag, so it must have one range in every kind that has it.
+    """
+    table: dict[str, tuple[HyperParam, tuple[str, ...]]] = {}
+    for kind in SCHEDULE_KINDS:
+        for option in schedule_options(kind):
+            spec, kinds = table.get(option.name, (option, ()))
+            if (spec.min, spec.max, spec.integer) != (option.min, option.max, option.integer):
+                raise RuntimeError(f"schedule option {option.name!r} differs across kinds")
+            table[option.name] = (spec, (*kinds, kind))
+    common = [name for name, (_, kinds) in table.items() if len(kinds) == len(SCHEDULE_KINDS)]
+    return {name: table[name] for name in sorted(table, key=lambda n: n in common)}
+
+
+SCHEDULE_OPTIONS: dict[str, tuple[HyperParam, tuple[str, ...]]] = _schedule_option_table()
+"""Generated from optimizers.schedules: ScheduleSpec's fields and `gradscape export`'s flags."""
+
+
 def schedule_range(name: str) -> tuple[float, float]:
     """(min, max) of a schedule option: the same in every kind that has it."""
-    ranges = {
-        (o.min, o.max)
-        for kind in optimizers.schedule_kinds()
-        for o in schedule_options(kind)
-        if o.name == name
-    }
-    if len(ranges) != 1:  # a ScheduleSpec field is one JSON property: it has one range
-        raise RuntimeError(f"schedule option {name!r} has ranges {sorted(ranges)} across kinds")
-    return ranges.pop()
-
-
-def _schedule_range(name: str) -> dict[str, float]:
-    low, high = schedule_range(name)
-    return {"ge": low, "le": high}
+    spec, _ = SCHEDULE_OPTIONS[name]
+    return spec.min, spec.max
 
 
 # Strict: JSON true/false or "3" are not numbers here (pydantic's lax mode would coerce them).
 # Integers are still accepted where a float is expected.
 Finite = Annotated[float, Field(strict=True, allow_inf_nan=False)]
 Whole = Annotated[int, Field(strict=True)]
-ScheduleKind = Literal["constant", "step", "exponential", "inverse_time", "cosine"]
+ScheduleKind = Literal[SCHEDULE_KINDS]  # type: ignore[valid-type]
 
 
 def _landscape_names(schema: dict[str, object]) -> None:
@@ -125,28 +140,51 @@ class RunSpec(BaseModel):
         return self
 
 
-class ScheduleSpec(BaseModel):
+class _Schedule(BaseModel):
     """Learning-rate schedule; a factor on the base learning rate (PyTorch timing)."""
 
     model_config = ConfigDict(extra="forbid")
 
     kind: ScheduleKind = "constant"
-    # Ranges as schedule_options(kind) states them (and GET /api/optimizers serves them).
-    step_size: Whole | None = Field(default=None, **_schedule_range("step_size"))
-    gamma: Finite | None = Field(default=None, **_schedule_range("gamma"))
-    decay: Finite | None = Field(default=None, **_schedule_range("decay"))
-    t_max: Whole | None = Field(default=None, **_schedule_range("t_max"))
-    min_factor: Finite | None = Field(default=None, **_schedule_range("min_factor"))
-    warmup: Whole = Field(default=0, **_schedule_range("warmup"))
 
     def options(self) -> dict[str, float | int]:
         """Keyword arguments for optimizers.schedule(kind, **options), unset ones left out."""
         return self.model_dump(exclude={"kind"}, exclude_none=True)
 
     @model_validator(mode="after")
-    def _check_with_core(self) -> ScheduleSpec:
+    def _check_with_core(self) -> _Schedule:
         optimizers.schedule(self.kind, **self.options())  # e.g. an option the kind lacks
         return self
+
+
+def _schedule_field(spec: HyperParam, kinds: tuple[str, ...]) -> tuple[Any, Any]:
+    """A ScheduleSpec field from the core's spec: an option every kind has keeps its
+    default; one only some kinds have is left out (None) unless given."""
+    number: Any = Whole if spec.integer else Finite
+    everywhere = len(kinds) == len(SCHEDULE_KINDS)
+    return (
+        number if everywhere else number | None,
+        Field(
+            default=spec.default if everywhere else None,
+            ge=spec.min,
+            le=spec.max,
+            description=spec.help if everywhere else f"{', '.join(kinds)}: {spec.help}",
+        ),
+    )
+
+
+# The fields are generated from optimizers.schedules (SCHEDULE_OPTIONS): a new option or
+# range there reaches the API, the page (GET /api/optimizers) and the CLI unchanged.
+if TYPE_CHECKING:
+    ScheduleSpec = _Schedule
+else:
+    ScheduleSpec = create_model(
+        "ScheduleSpec",
+        __base__=_Schedule,
+        __module__=__name__,
+        **{name: _schedule_field(*entry) for name, entry in SCHEDULE_OPTIONS.items()},
+    )
+    ScheduleSpec.__doc__ = _Schedule.__doc__
 
 
 class TrajectoryRequest(BaseModel):

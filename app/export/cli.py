@@ -25,7 +25,13 @@ from typing import Any, NoReturn, TextIO
 from pydantic import ValidationError
 
 from app.config import FPS, FRAME, FRAMES, HEIGHT, NOISE, SEED, STEPS, WIDTH, Option
-from app.schemas import ExportRequest, ScheduleSpec, describe, schedule_range, show_number
+from app.schemas import (
+    SCHEDULE_KINDS,
+    SCHEDULE_OPTIONS,
+    ExportRequest,
+    describe,
+    show_number,
+)
 
 _EXTENSIONS = {
     ".gif": "gif",
@@ -36,7 +42,7 @@ _EXTENSIONS = {
     ".csv": "csv",
     ".json": "json",
 }
-_SCHEDULE_OPTIONS = tuple(name for name in ScheduleSpec.model_fields if name != "kind")
+_SCHEDULE_OPTIONS = tuple(SCHEDULE_OPTIONS)
 _DEFAULT_OPTIMIZERS = "sgd,momentum,nag,adagrad,rmsprop,adam"
 
 
@@ -80,22 +86,16 @@ def add_export_parser(subparsers: Any) -> argparse.ArgumentParser:
     scene.add_argument("--noise", type=float, default=NOISE.default, help=_help(NOISE))
     scene.add_argument("--seed", type=int, default=SEED.default, help=_help(SEED))
     schedule = parser.add_argument_group("learning-rate schedule")
-    schedule.add_argument(
-        "--schedule",
-        metavar="KIND",
-        help="constant, step, exponential, inverse_time or cosine",
-    )
-    for flag, kind, text in (
-        ("--warmup", int, "linear warmup updates"),
-        ("--step-size", int, "step: updates between decays"),
-        ("--gamma", float, "step/exponential: decay factor"),
-        ("--decay", float, "inverse_time: lr/(1+decay·t)"),
-        ("--t-max", int, "cosine: period (default: steps)"),
-        ("--min-factor", float, "cosine: eta_min as a fraction of lr"),
-    ):
-        low, high = schedule_range(flag[2:].replace("-", "_"))
-        range_text = f"{show_number(low)}–{show_number(high)}"
-        schedule.add_argument(flag, type=kind, help=f"{text}; {range_text}")
+    schedule.add_argument("--schedule", metavar="KIND", help=", ".join(SCHEDULE_KINDS))
+    # One flag per option of optimizers.schedules, with the core's words and range.
+    for name, (spec, kinds) in SCHEDULE_OPTIONS.items():
+        where = "" if len(kinds) == len(SCHEDULE_KINDS) else f"{'/'.join(kinds)}: "
+        range_text = f"{show_number(spec.min)}–{show_number(spec.max)}"
+        schedule.add_argument(
+            f"--{name.replace('_', '-')}",
+            type=int if spec.integer else float,
+            help=f"{where}{spec.help.rstrip('.')}; {range_text}".replace("%", "%%"),
+        )
     schedule.add_argument(
         "--schedule-option",
         action="append",
@@ -237,7 +237,8 @@ def build_request(args: argparse.Namespace) -> dict[str, Any]:
                 f"{', '.join(_SCHEDULE_OPTIONS)}"
             )
         number = _number(value, f"--schedule-option {item}")
-        schedule[key] = int(number) if number.is_integer() and key != "gamma" else number
+        integer = SCHEDULE_OPTIONS[key][0].integer
+        schedule[key] = int(number) if integer and number.is_integer() else number
     if args.schedule is not None or schedule:
         body["schedule"] = {"kind": args.schedule or "constant", **schedule}
     return body
