@@ -17,7 +17,6 @@ reference grid, so the page and an export at another resolution colour alike.
 from __future__ import annotations
 
 import contextvars
-import json
 import math
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -241,16 +240,24 @@ def compute(request: TrajectoryRequest) -> list[RunOutcome]:
     return outcomes
 
 
-def stream_chunks(
-    scene: Scene, message_id: Any = None, chunk: int = DEFAULT_CHUNK
-) -> Iterator[str]:
-    """JSON `chunk` messages, one block of one run at a time, runs interleaved block by block.
+@dataclass(frozen=True)
+class Chunk:
+    """The next finite points of one run: `points[i]` is step `offset + i` of run `run`."""
 
-    Interleaving sends every optimizer's first block before any second block, so all paths
-    start drawing at once. The runs advance in lockstep (`optimizers.stream_many`): the
-    first `next()` of a block computes that block for every run, the others only format
-    it; the caller checks for cancellation between them. A diverged run sends nothing
-    more; once every run has diverged the computation stops.
+    run: int
+    offset: int
+    points: np.ndarray  # (n, 2)
+    losses: np.ndarray  # (n,)
+
+
+def stream_chunks(scene: Scene, chunk: int = DEFAULT_CHUNK) -> Iterator[Chunk]:
+    """The scene's runs block by block, runs interleaved; app.routes.ws sends each one.
+
+    Interleaving yields every optimizer's first block before any second block, so all
+    paths start drawing at once. The runs advance in lockstep (`optimizers.stream_many`):
+    the first `next()` of a block computes that block for every run, the others only hand
+    it over; the caller checks for cancellation between them. A diverged run yields
+    nothing more; once every run has diverged the computation stops.
     """
     groups = _lockstep(scene, chunk)
     try:
@@ -261,16 +268,7 @@ def stream_chunks(
                 offset, points, losses = block
                 points, losses = run.tracker.feed(points[:, 0, :], losses[:, 0])
                 if len(losses):
-                    yield dumps(
-                        {
-                            "type": "chunk",
-                            "id": message_id,
-                            "run": i,
-                            "offset": int(offset),
-                            "points": points.tolist(),
-                            "losses": losses.tolist(),
-                        }
-                    )
+                    yield Chunk(run=i, offset=int(offset), points=points, losses=losses)
             if all(run.tracker.diverged_at is not None for run in scene.runs):
                 break
     finally:
@@ -286,21 +284,16 @@ class ChunkStream:
     inside one `contextvars.Context` owned by this stream, so that never matters.
     """
 
-    def __init__(self, scene: Scene, message_id: Any = None, chunk: int = DEFAULT_CHUNK) -> None:
+    def __init__(self, scene: Scene, chunk: int = DEFAULT_CHUNK) -> None:
         self._context = contextvars.copy_context()
-        self._chunks = stream_chunks(scene, message_id, chunk)
+        self._chunks = stream_chunks(scene, chunk)
 
-    def next(self) -> str | None:
-        """The next chunk message, or None when every run is done."""
+    def next(self) -> Chunk | None:
+        """The next chunk, or None when every run is done."""
         return self._context.run(next, self._chunks, None)
 
     def close(self) -> None:
         self._context.run(self._chunks.close)
-
-
-def dumps(message: dict[str, Any]) -> str:
-    """Compact JSON; refuses NaN/Infinity, which JSON does not have."""
-    return json.dumps(message, allow_nan=False, separators=(",", ":"))
 
 
 # --- grids --------------------------------------------------------------------------

@@ -7,6 +7,7 @@ TrajectoryRequest fields...}. Server → client, every message echoing the run's
 points are computed (runs interleaved block by block), then {"type": "done", "runs":
 [{optimizer, diverged_at, final_loss, converged_at, converged_to}]}. Bad input gets
 {"type": "error", "id", "detail"} naming the field and its range; the socket stays open.
+Every message is built by one of the `*_message` functions below, and only there.
 
 Latest wins: a new `run` (even an invalid one) cancels the run that is streaming, and waits
 for it to stop before anything else is sent, so no message of the cancelled run follows the
@@ -74,6 +75,47 @@ class BadMessageError(Exception):
         self.supersedes = supersedes
 
 
+# --- the protocol's messages (server → client) -------------------------------------------
+
+
+def dumps(message: dict[str, Any]) -> str:
+    """Compact JSON; refuses NaN/Infinity, which JSON does not have."""
+    return json.dumps(message, allow_nan=False, separators=(",", ":"))
+
+
+def meta_message(message_id: Any, prepared: scene.Scene) -> str:
+    """Before any points: each run's resolved parameters and colour, and the step count."""
+    runs = prepared.meta()
+    return dumps({"type": "meta", "id": message_id, "runs": runs, "steps": prepared.steps})
+
+
+def chunk_message(message_id: Any, chunk: scene.Chunk) -> str:
+    """The next points of one run (built in the worker thread: lists of many floats)."""
+    return dumps(
+        {
+            "type": "chunk",
+            "id": message_id,
+            "run": chunk.run,
+            "offset": chunk.offset,
+            "points": chunk.points.tolist(),
+            "losses": chunk.losses.tolist(),
+        }
+    )
+
+
+def done_message(message_id: Any, prepared: scene.Scene) -> str:
+    """After the last chunk: how each run ended."""
+    return dumps({"type": "done", "id": message_id, "runs": prepared.summary()})
+
+
+def error_message(message_id: Any, detail: str) -> str:
+    """A message that cannot be run, or a run that failed; the socket stays usable."""
+    return dumps({"type": "error", "id": message_id, "detail": detail})
+
+
+# --- receiving -----------------------------------------------------------------------------
+
+
 def _reject_constant(name: str) -> None:
     raise ValueError(f"{name} is not a number JSON allows")
 
@@ -108,10 +150,10 @@ def _next_batch(chunks: scene.ChunkStream, state: StreamState) -> tuple[list[str
     texts: list[str] = []
     started = time.perf_counter()
     while not state.cancelled.is_set():
-        text = chunks.next()
-        if text is None:
+        chunk = chunks.next()
+        if chunk is None:
             return texts, True
-        texts.append(text)
+        texts.append(chunk_message(state.id, chunk))
         state.blocks += 1
         if block_hook is not None:
             block_hook(state)
@@ -172,9 +214,8 @@ class _Connection:
     async def _stream(self, request: TrajectoryRequest, state: StreamState) -> None:
         try:
             prepared = scene.prepare(request)
-            meta = {"type": "meta", "id": state.id, "runs": prepared.meta(), "steps": request.steps}
-            await self.send(scene.dumps(meta), state)
-            chunks = scene.ChunkStream(prepared, state.id)
+            await self.send(meta_message(state.id, prepared), state)
+            chunks = scene.ChunkStream(prepared)
             try:
                 limiter = _compute_limiter()
                 over = False
@@ -191,17 +232,17 @@ class _Connection:
             finally:
                 chunks.close()  # never under a running worker: see StreamState.sending
             if not state.cancelled.is_set():
-                done = {"type": "done", "id": state.id, "runs": prepared.summary()}
-                await self.send(scene.dumps(done), state)
+                await self.send(done_message(state.id, prepared), state)
         except ValueError as exc:  # the core rejected a value: name it, keep the socket
             if not state.cancelled.is_set():
-                await self.send(_error(state.id, str(exc)), state)
+                await self.send(error_message(state.id, str(exc)), state)
         except (asyncio.CancelledError, WebSocketDisconnect):
             raise
         except Exception:
             log.exception("streaming run %r failed", state.id)
             if not state.cancelled.is_set():
-                await self.send(_error(state.id, "internal error while computing the run"), state)
+                detail = "internal error while computing the run"
+                await self.send(error_message(state.id, detail), state)
         finally:
             state.finished.set()
 
@@ -216,10 +257,6 @@ async def _receive_text(websocket: WebSocket) -> str:
     return (message.get("bytes") or b"").decode("utf-8", errors="replace")
 
 
-def _error(message_id: Any, detail: str) -> str:
-    return scene.dumps({"type": "error", "id": message_id, "detail": detail})
-
-
 @router.websocket("/ws/trajectories")
 async def trajectories_ws(websocket: WebSocket) -> None:
     await websocket.accept()
@@ -232,7 +269,7 @@ async def trajectories_ws(websocket: WebSocket) -> None:
             except BadMessageError as bad:
                 if bad.supersedes:
                     await connection.cancel()
-                await connection.send(_error(bad.id, bad.detail))
+                await connection.send(error_message(bad.id, bad.detail))
                 continue
             await connection.cancel()
             connection.start(message_id, request)

@@ -122,3 +122,21 @@ def test_scene_takes_constants_from_config_not_from_the_models() -> None:
         for alias in node.names
     }
     assert from_schemas and not {n for n in from_schemas if n.isupper()}, from_schemas
+
+
+def test_websocket_messages_are_built_in_one_module() -> None:
+    # The protocol's home is app/routes/ws.py: no other module builds a meta/chunk/done/error.
+    kinds = {"meta", "chunk", "done", "error"}
+    builders = set()
+    for path in sorted(PACKAGE.rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Dict):
+                for key, value in zip(node.keys, node.values, strict=True):
+                    if (
+                        isinstance(key, ast.Constant)
+                        and key.value == "type"
+                        and isinstance(value, ast.Constant)
+                        and value.value in kinds
+                    ):
+                        builders.add((path.relative_to(PACKAGE).as_posix(), value.value))
+    assert builders == {("routes/ws.py", kind) for kind in kinds}

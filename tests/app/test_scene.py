@@ -142,8 +142,6 @@ def test_every_run_sees_the_same_noise() -> None:
 
 
 def test_stream_chunks_reassemble_to_compute() -> None:
-    import json
-
     request = _request(
         steps=120,
         runs=[
@@ -156,11 +154,10 @@ def test_stream_chunks_reassemble_to_compute() -> None:
     whole = scene.compute(request)
     prepared = scene.prepare(request)
     parts: dict[int, list[list[float]]] = {0: [], 1: []}
-    for text in scene.stream_chunks(prepared, "x", chunk=16):
-        message = json.loads(text)
-        assert message["type"] == "chunk" and message["id"] == "x"
-        assert message["offset"] == len(parts[message["run"]])
-        parts[message["run"]].extend(message["points"])
+    for chunk in scene.stream_chunks(prepared, chunk=16):
+        assert chunk.offset == len(parts[chunk.run])
+        assert len(chunk.points) == len(chunk.losses) <= 16
+        parts[chunk.run].extend(chunk.points.tolist())
     for i, outcome in enumerate(whole):
         np.testing.assert_array_equal(np.array(parts[i]).reshape(-1, 2), outcome.points)
     summary = prepared.summary()
@@ -199,14 +196,11 @@ def test_lockstep_runs_equal_each_run_alone() -> None:
 def test_stream_chunks_interleave_runs_block_by_block() -> None:
     """Block b of every live run, in run order, before block b + 1; a diverged run goes
     quiet after its last finite block."""
-    import json
-
     request = _request(runs=_SIX, steps=95, noise=0.1, seed=2)
     (diverged, *_) = scene.compute(request)
     last = diverged.diverged_at // 10  # the block holding its first bad point
     order = [
-        (message["run"], message["offset"])
-        for message in map(json.loads, scene.stream_chunks(scene.prepare(request), 1, chunk=10))
+        (chunk.run, chunk.offset) for chunk in scene.stream_chunks(scene.prepare(request), chunk=10)
     ]
     expected = [
         (i, offset)
