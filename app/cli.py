@@ -1,12 +1,62 @@
-"""The `gradscape` command: serve, export, list."""
+"""The `gradscape` command: serve, list, export — every subcommand in this one module.
+
+    gradscape serve [--host 127.0.0.1] [--port 8000] [--open]
+    gradscape list
+    gradscape export --landscape rosenbrock --optimizers sgd,adam --lr adam=0.05 -o race.gif
+
+One file, in four parts: the command itself (parser, exit codes), `serve` (bind first,
+then uvicorn), `list` (the catalogue and option tables) and `export` (options → an
+ExportRequest, the same model as POST /api/exports, so a bad value gets the API's words).
+Each part reads its facts from their homes — app.config (limits, options, server
+defaults), app.catalogue (landscapes, optimizers), app.schemas (schedule options, the
+error formatter) — and holds none of its own.
+"""
 
 from __future__ import annotations
 
 import argparse
+import contextlib
+import errno
 import os
+import socket
+import stat
 import sys
+import tempfile
+import threading
+import time
+import urllib.request
+import webbrowser
 from collections.abc import Sequence
-from typing import NoReturn
+from pathlib import Path
+from typing import Any, NoReturn, TextIO
+
+from pydantic import ValidationError
+
+import optimizers
+from app import __version__, config
+from app.catalogue import landscape_catalogue, optimizer_catalogue
+from app.config import (
+    EXPORT_OPTIONS,
+    FPS,
+    FRAME,
+    FRAMES,
+    HEIGHT,
+    NOISE,
+    SCENE_OPTIONS,
+    SEED,
+    STEPS,
+    WIDTH,
+    Option,
+)
+from app.schemas import (
+    SCHEDULE_KINDS,
+    SCHEDULE_OPTIONS,
+    ExportRequest,
+    describe,
+    show_number,
+)
+
+# --- the command --------------------------------------------------------------------------
 
 
 class Parser(argparse.ArgumentParser):
@@ -21,18 +71,15 @@ class Parser(argparse.ArgumentParser):
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from app import __version__, commands
-    from app.export import cli as export_cli
-
     parser = Parser(
         prog="gradscape", description="Watch optimizers race across 2-D loss landscapes."
     )
     parser.add_argument("--version", action="version", version=f"gradscape {__version__}")
     # Subcommand parsers are built by the same class, so they fail in one line too.
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    commands.add_serve_parser(sub)
-    commands.add_list_parser(sub)
-    export_cli.add_export_parser(sub)
+    add_serve_parser(sub)
+    add_list_parser(sub)
+    add_export_parser(sub)
     return parser
 
 
@@ -49,6 +96,600 @@ def main(argv: Sequence[str] | None = None) -> int:
         # Ctrl-C during an export: the temporary file is already gone; no traceback.
         print(file=sys.stderr)
         return 130
+
+
+# --- gradscape serve and gradscape list ---------------------------------------------------
+
+# uvicorn's default: connections queued while the app is busy.
+_BACKLOG = 2048
+
+
+def _port(text: str) -> int:
+    try:
+        port = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"port must be an integer, got {text!r}") from None
+    if not 0 <= port <= 65535:
+        raise argparse.ArgumentTypeError(f"port must be between 0 and 65535, got {port}")
+    return port
+
+
+def add_serve_parser(subparsers: Any) -> None:
+    parser = subparsers.add_parser(
+        "serve",
+        help="run the app (http://127.0.0.1:8000)",
+        description=(
+            "Run the Gradscape server. It binds 127.0.0.1 (this machine only) unless told "
+            "otherwise; --host 0.0.0.0 shares it with the room's network."
+        ),
+    )
+    parser.add_argument("--host", default=config.DEFAULT_HOST, help="interface to bind")
+    parser.add_argument(
+        "--port", type=_port, default=config.DEFAULT_PORT, help="TCP port (0: any free port)"
+    )
+    parser.add_argument(
+        "--open", action="store_true", help="open the page in the browser once it answers"
+    )
+    parser.set_defaults(handler=serve, serve_parser=parser)
+
+
+def add_list_parser(subparsers: Any) -> None:
+    parser = subparsers.add_parser(
+        "list",
+        help="landscapes, optimizers and every option's range",
+        description="Print every landscape, optimizer (default and range of each "
+        "hyperparameter), learning-rate schedule, and the scene and export options of "
+        "`gradscape export` with the ranges the server accepts.",
+    )
+    parser.set_defaults(handler=list_command)
+
+
+def _page_url(host: str, port: int) -> str:
+    # 0.0.0.0 / :: are bind-all addresses, not places a browser can go.
+    shown = "127.0.0.1" if host in ("0.0.0.0", "::", "") else host
+    if ":" in shown:
+        shown = f"[{shown}]"
+    return f"http://{shown}:{port}/"
+
+
+def _open_when_ready(url: str, timeout: float = 30.0) -> None:
+    """Open the browser only once /healthz answers, so the first load never fails."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(url + "healthz", timeout=1.0):
+                break
+        except OSError:
+            time.sleep(0.1)
+    webbrowser.open(url)
+
+
+def listen(host: str, port: int) -> list[socket.socket]:
+    """Listening sockets for every address `host` names; OSError if any cannot be bound.
+
+    Bound here rather than inside uvicorn so that a busy port or a bad host is reported
+    before the server says it is running, in words, with a non-zero exit code.
+    """
+    infos = socket.getaddrinfo(host or None, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
+    sockets: list[socket.socket] = []
+    try:
+        for family, kind, proto, _, address in dict.fromkeys(infos):
+            sock = socket.socket(family, kind, proto)
+            sockets.append(sock)
+            if sys.platform != "win32":  # on Windows this would let two servers share a port
+                sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            if family == socket.AF_INET6:  # "::" serves IPv6 only, as asyncio binds it
+                sock.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
+            if port == 0 and len(sockets) > 1:  # every address on the port the first got
+                address = (address[0], sockets[0].getsockname()[1], *address[2:])
+            sock.bind(address)
+            sock.listen(_BACKLOG)  # connections queue from now on, before uvicorn starts
+    except OSError:
+        for sock in sockets:
+            sock.close()
+        raise
+    return sockets
+
+
+def bind_problem(error: OSError, host: str, port: int) -> str:
+    """One line saying why `host`:`port` cannot be served, and what to do instead."""
+    where = f"port {port} on {host or 'all interfaces'}"
+    if isinstance(error, socket.gaierror):
+        return (
+            f"--host {host!r} is not an address or a name this machine can resolve "
+            f"({error.strerror}); use e.g. 127.0.0.1, or 0.0.0.0 to share on the network"
+        )
+    if error.errno == errno.EADDRINUSE:
+        return f"{where} is already in use by another program; choose another with --port"
+    if error.errno in (errno.EACCES, errno.EPERM):
+        hint = (
+            "ports below 1024 need administrator rights; use e.g. --port 8000"
+            if 0 < port < 1024
+            else "choose another --port"
+        )
+        return f"permission denied to listen on {where}: {hint}"
+    if error.errno == errno.EADDRNOTAVAIL:
+        return f"--host {host!r} is not an address of this machine; use e.g. 127.0.0.1 or 0.0.0.0"
+    return f"cannot listen on {where}: {error.strerror or error}"
+
+
+def serve(args: argparse.Namespace) -> int:
+    """Bind, say where, then run uvicorn on that socket until Ctrl-C."""
+    import uvicorn
+
+    parser: argparse.ArgumentParser = args.serve_parser
+    try:
+        sockets = listen(args.host, args.port)
+    except OSError as error:
+        parser.error(bind_problem(error, args.host, args.port))
+    try:
+        port = sockets[0].getsockname()[1]  # the real one when --port 0
+        url = _page_url(args.host, port)
+        print(f"Gradscape on {url}  (Ctrl-C to stop)", flush=True)
+        if args.open:
+            threading.Thread(target=_open_when_ready, args=(url,), daemon=True).start()
+        server_config = uvicorn.Config(
+            "app.main:create_app",
+            factory=True,
+            host=args.host,
+            port=port,
+            log_level="warning",
+            ws_max_size=config.WS_MAX_MESSAGE_BYTES,
+            # Deflating every chunk costs more CPU than it saves: a whole scene is ~200 kB,
+            # sent over loopback or a classroom LAN (measured with benchmarks/ws_latency.py).
+            ws_per_message_deflate=False,
+        )
+        server = uvicorn.Server(server_config)
+        with contextlib.suppress(KeyboardInterrupt):  # uvicorn re-raises the Ctrl-C it ends on
+            server.run(sockets=sockets)
+    finally:
+        for sock in sockets:
+            sock.close()
+    return 0 if server.started else 1
+
+
+def _number(value: float | None) -> str:
+    return "∞" if value is None else show_number(value)
+
+
+def _table(rows: list[list[str]], out: TextIO, indent: str = "  ") -> None:
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    for n, row in enumerate(rows):
+        line = "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True))
+        out.write(indent + line.rstrip() + "\n")
+        if n == 0:
+            out.write(indent + "  ".join("-" * w for w in widths) + "\n")
+
+
+def option_flag(name: str) -> str:
+    """The `gradscape export` flag of a scene or export option."""
+    return "--optimizers" if name == "runs" else f"--{name.replace('_', '-')}"
+
+
+def _option_rows(options: tuple[Any, ...]) -> list[list[str]]:
+    rows = [["option", "default", "range", "meaning"]]
+    for o in options:
+        if o.default is None:
+            default = "-"
+        elif isinstance(o.default, str):
+            default = o.default or '""'
+        else:
+            default = _number(o.default)
+        rows.append([option_flag(o.name), default, f"[{_number(o.min)}, {_number(o.max)}]", o.help])
+    return rows
+
+
+def list_command(args: argparse.Namespace, out: TextIO | None = None) -> int:
+    """Print the catalogue the page offers (the data of /api/landscapes and /api/optimizers)
+    and the scene and export options, each range exactly as validation enforces it."""
+    out = out or sys.stdout
+    out.write("Landscapes (a start point must lie within the x and y range)\n")
+    rows = [["name", "title", "x range", "y range", "default start", "global minimum"]]
+    for info in landscape_catalogue():
+        (xmin, xmax), (ymin, ymax) = info.bounds
+        best = [m for m in info.minima if m.kind == "global"]
+        minimum = (
+            f"{best[0].value:g} at ({best[0].x:g}, {best[0].y:g})"
+            + (f" +{len(best) - 1} more" if len(best) > 1 else "")
+            if best
+            else "none"
+        )
+        rows.append(
+            [
+                info.name,
+                info.title,
+                f"[{_number(xmin)}, {_number(xmax)}]",
+                f"[{_number(ymin)}, {_number(ymax)}]",
+                f"({_number(info.default_start[0])}, {_number(info.default_start[1])})",
+                minimum,
+            ]
+        )
+    _table(rows, out)
+
+    reply = optimizer_catalogue()
+    out.write("\nOptimizers (hyperparameter: default, allowed range; log = log-scale slider)\n")
+    for opt in reply.optimizers:
+        out.write(f"\n  {opt.name} — {opt.title}\n")
+        rows = [["parameter", "default", "range", "scale", "meaning"]]
+        for p in opt.params:
+            rows.append(
+                [
+                    p.name,
+                    _number(p.default),
+                    f"[{_number(p.min)}, {_number(p.max)}]",
+                    "log" if p.log else "linear",
+                    p.help,
+                ]
+            )
+        _table(rows, out, indent="    ")
+
+    out.write("\nLearning-rate schedules (--schedule KIND with these options)\n")
+    rows = [["kind", "options (default, range)"]]
+    for schedule in reply.schedules:
+        options = ", ".join(
+            f"{o.name}={_number(o.default) if o.default is not None else 'steps'} "
+            f"[{_number(o.min)}, {_number(o.max)}]"
+            for o in schedule.options
+        )
+        rows.append([schedule.kind, options])
+    _table(rows, out)
+
+    out.write("\nScene options (gradscape export; the API and the page accept the same)\n")
+    _table(_option_rows(SCENE_OPTIONS), out)
+    out.write("\nExport options (gradscape export and POST /api/exports)\n")
+    _table(_option_rows(EXPORT_OPTIONS), out)
+    return 0
+
+
+# --- gradscape export ---------------------------------------------------------------------
+
+# `gradscape export --help` shows this text above the options.
+EXPORT_DESCRIPTION = """\
+    gradscape export --landscape rosenbrock --optimizers sgd,adam --lr adam=0.05 \\
+        --steps 300 -o race.gif
+
+Options become an ExportRequest (the body of POST /api/exports), so a bad value gets the
+same message as the API's 422 and exit code 2. Hyperparameters: `--lr adam=0.05` (or
+`--lr 0.05` for every optimizer) and the general `--param adam.beta1=0.8`; when one
+optimizer is listed twice, `adam#2.lr=0.1` addresses the second. Schedules:
+`--schedule cosine --warmup 20 --t-max 500`, or `--schedule-option t_max=500`.
+A negative start is written `--start=-1.5,2` or `--start -1.5 2`.
+"""
+
+_EXTENSIONS = {
+    ".gif": "gif",
+    ".mp4": "mp4",
+    ".html": "html",
+    ".htm": "html",
+    ".png": "png",
+    ".csv": "csv",
+    ".json": "json",
+}
+_SCHEDULE_OPTIONS = tuple(SCHEDULE_OPTIONS)
+_DEFAULT_OPTIMIZERS = "sgd,momentum,nag,adagrad,rmsprop,adam"
+
+
+def add_export_parser(subparsers: Any) -> argparse.ArgumentParser:
+    """Register `export` on the `gradscape` command; sets handler=export_command."""
+    parser = subparsers.add_parser(
+        "export",
+        help="export a scene as GIF, MP4, HTML, PNG, CSV or JSON",
+        description=EXPORT_DESCRIPTION,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    scene = parser.add_argument_group("scene (as on the page)")
+    scene.add_argument("--landscape", default="rosenbrock", help="landscape name (gradscape list)")
+    scene.add_argument(
+        "--optimizers",
+        default=_DEFAULT_OPTIMIZERS,
+        help=f"comma-separated optimizer names, raced in order (default {_DEFAULT_OPTIMIZERS})",
+    )
+    scene.add_argument(
+        "--lr",
+        action="append",
+        default=[],
+        metavar="[OPT=]VALUE",
+        help="learning rate: adam=0.05 for one optimizer, 0.05 for all; repeatable, or a,b",
+    )
+    scene.add_argument(
+        "--param",
+        action="append",
+        default=[],
+        metavar="[OPT.]NAME=VALUE",
+        help="any hyperparameter: adam.beta1=0.8, or beta1=0.8 for every optimizer that has it",
+    )
+    scene.add_argument(
+        "--start",
+        nargs="+",
+        metavar="X,Y",
+        help="start point 'x,y' or 'x y' within the landscape's bounds (gradscape list); "
+        "the landscape's default start if left out",
+    )
+    scene.add_argument("--steps", type=int, default=STEPS.default, help=_help(STEPS))
+    scene.add_argument("--noise", type=float, default=NOISE.default, help=_help(NOISE))
+    scene.add_argument("--seed", type=int, default=SEED.default, help=_help(SEED))
+    schedule = parser.add_argument_group("learning-rate schedule")
+    schedule.add_argument("--schedule", metavar="KIND", help=", ".join(SCHEDULE_KINDS))
+    # One flag per option of optimizers.schedules, with the core's words and range.
+    for name, (spec, kinds) in SCHEDULE_OPTIONS.items():
+        where = "" if len(kinds) == len(SCHEDULE_KINDS) else f"{'/'.join(kinds)}: "
+        range_text = f"{show_number(spec.min)}–{show_number(spec.max)}"
+        schedule.add_argument(
+            f"--{name.replace('_', '-')}",
+            type=int if spec.integer else float,
+            help=f"{where}{spec.help.rstrip('.')}; {range_text}".replace("%", "%%"),
+        )
+    schedule.add_argument(
+        "--schedule-option",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help=f"any schedule option ({', '.join(_SCHEDULE_OPTIONS)}); repeatable",
+    )
+    output = parser.add_argument_group("output")
+    output.add_argument("-o", "--output", required=True, type=Path, help="file to write")
+    output.add_argument(
+        "--format",
+        choices=("gif", "mp4", "html", "png", "csv", "json"),
+        help="file format (default: from the output's extension)",
+    )
+    output.add_argument("--width", type=int, default=WIDTH.default, help=_help(WIDTH))
+    output.add_argument("--height", type=int, default=HEIGHT.default, help=_help(HEIGHT))
+    output.add_argument("--fps", type=int, default=FPS.default, help=_help(FPS))
+    output.add_argument("--frames", type=int, help=_help(FRAMES))
+    output.add_argument(
+        "--layout",
+        choices=("overlay", "side_by_side", "side-by-side"),
+        default="overlay",
+        help="one plot, or one panel per optimizer (default overlay)",
+    )
+    output.add_argument("--frame", type=int, help=_help(FRAME))
+    output.add_argument("--title", default="", help="extra title text")
+    output.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    parser.set_defaults(handler=export_command, export_parser=parser)
+    return parser
+
+
+def _help(option: Option) -> str:
+    """`--help` text with the range the models enforce (argparse needs % doubled)."""
+    default = option.default
+    shown = default if isinstance(default, str) else show_number(float(default or 0))
+    text = f"{option.help}, {show_number(option.min)}–{show_number(option.max)} (default {shown})"
+    return text.replace("%", "%%")
+
+
+def _parse_number(text: str, what: str) -> float:
+    try:
+        return float(text)
+    except ValueError:
+        raise ValueError(f"{what}: {text!r} is not a number") from None
+
+
+def _split_assignments(values: list[str]) -> list[str]:
+    return [part.strip() for value in values for part in value.split(",") if part.strip()]
+
+
+def _target_runs(target: str, names: list[str], flag: str) -> list[int]:
+    """Run indices addressed by 'adam' (every adam run) or 'adam#2' (the second)."""
+    name, _, nth = target.partition("#")
+    matches = [i for i, n in enumerate(names) if n == name]
+    if not matches:
+        raise ValueError(f"{flag}: {name!r} is not among --optimizers ({','.join(names)})")
+    if nth:
+        if not nth.isdigit() or not 1 <= int(nth) <= len(matches):
+            raise ValueError(f"{flag}: {target!r}: {name} is listed {len(matches)} time(s)")
+        return [matches[int(nth) - 1]]
+    return matches
+
+
+def build_request(args: argparse.Namespace) -> dict[str, Any]:
+    """The ExportRequest body the options describe (validation is the model's job)."""
+    names = [n.strip() for n in args.optimizers.split(",") if n.strip()]
+    params: list[dict[str, float]] = [{} for _ in names]
+    for item in _split_assignments(args.lr):
+        target, sep, value = item.rpartition("=")
+        runs = _target_runs(target, names, "--lr") if sep else range(len(names))
+        for i in runs:
+            params[i]["lr"] = _parse_number(value, f"--lr {item}")
+    for item in _split_assignments(args.param):
+        key, sep, value = item.partition("=")
+        if not sep:
+            raise ValueError(f"--param {item!r}: expected [OPTIMIZER.]NAME=VALUE")
+        target, dot, name = key.rpartition(".")
+        if dot:
+            runs = _target_runs(target, names, "--param")
+        else:
+            runs = []
+            for i, n in enumerate(names):
+                try:
+                    known = {p.name for p in optimizers.spec(n)}
+                except ValueError:
+                    known = set()  # an unknown optimizer is reported by validation
+                if name in known:
+                    runs.append(i)
+            if not runs:
+                raise ValueError(f"--param {item!r}: no listed optimizer has a parameter {name!r}")
+        for i in runs:
+            params[i][name] = _parse_number(value, f"--param {item}")
+
+    body: dict[str, Any] = {
+        "landscape": args.landscape,
+        "steps": args.steps,
+        "runs": [{"optimizer": n, "params": p} for n, p in zip(names, params, strict=True)],
+        "noise": args.noise,
+        "seed": args.seed,
+        "width": args.width,
+        "height": args.height,
+        "fps": args.fps,
+        "layout": args.layout.replace("-", "_"),
+        "title": args.title,
+    }
+    if args.start:
+        parts = [p for value in args.start for p in value.split(",") if p.strip()]
+        if len(parts) != 2:
+            raise ValueError(f"--start: expected x,y, got {' '.join(args.start)!r}")
+        body["start"] = [_parse_number(p, "--start") for p in parts]
+    for key in ("frames", "frame"):
+        if getattr(args, key) is not None:
+            body[key] = getattr(args, key)
+    implied = _EXTENSIONS.get(args.output.suffix.lower())
+    if args.format and implied and args.format != implied:
+        # A GIF named .mp4 opens in nothing that trusts the name; almost surely a slip.
+        raise ValueError(
+            f"--format {args.format} contradicts the file name {args.output.name!r} "
+            f"(that extension means {implied}); change one of them"
+        )
+    body["format"] = args.format or implied
+    if body["format"] is None:
+        raise ValueError(
+            f"cannot tell the format from {args.output.name!r}; pass --format "
+            f"(gif, mp4, html, png, csv or json) or use one of {', '.join(_EXTENSIONS)}"
+        )
+    schedule: dict[str, Any] = {}
+    for option in _SCHEDULE_OPTIONS:
+        if getattr(args, option, None) is not None:
+            schedule[option] = getattr(args, option)
+    for item in _split_assignments(args.schedule_option):
+        key, sep, value = item.partition("=")
+        key = key.strip().replace("-", "_")
+        if not sep or key not in _SCHEDULE_OPTIONS:
+            raise ValueError(
+                f"--schedule-option {item!r}: expected NAME=VALUE with NAME one of "
+                f"{', '.join(_SCHEDULE_OPTIONS)}"
+            )
+        number = _parse_number(value, f"--schedule-option {item}")
+        integer = SCHEDULE_OPTIONS[key][0].integer
+        schedule[key] = int(number) if integer and number.is_integer() else number
+    if args.schedule is not None or schedule:
+        body["schedule"] = {"kind": args.schedule or "constant", **schedule}
+    return body
+
+
+class ProgressBar:
+    """A text bar on stderr, redrawn in place on a terminal; silent when piped."""
+
+    def __init__(self, label: str, stream: TextIO | None = None, width: int = 30) -> None:
+        self.stream = stream if stream is not None else sys.stderr
+        self.label = label
+        self.width = width
+        self.tty = bool(getattr(self.stream, "isatty", lambda: False)())
+        self._shown = -1
+
+    def __call__(self, fraction: float) -> None:
+        percent = int(fraction * 100)
+        if not self.tty or percent == self._shown:
+            return
+        self._shown = percent
+        filled = round(self.width * fraction)
+        bar = "#" * filled + "-" * (self.width - filled)
+        self.stream.write(f"\r{self.label} [{bar}] {percent:3d}%")
+        self.stream.flush()
+
+    def close(self) -> None:
+        if self.tty and self._shown >= 0:
+            self.stream.write("\n")
+            self.stream.flush()
+
+
+# Failures of the output's storage while writing it (disk full, quota, I/O error):
+# reported in one line, exit code 1 — the command was right, the machine said no.
+_STORAGE_ERRORS = {
+    errno.ENOSPC,
+    errno.EDQUOT,
+    errno.EFBIG,
+    errno.EIO,
+    errno.EROFS,
+    errno.EACCES,
+    errno.EPERM,
+}
+
+
+def _fail(parser: argparse.ArgumentParser, message: str, code: int = 2) -> NoReturn:
+    """One line on stderr, `gradscape export: error: …`, then exit (2: a user mistake)."""
+    parser.exit(code, f"{parser.prog}: error: {message}\n")
+
+
+def _why_not_writable(error: OSError) -> str:
+    if error.errno == errno.EROFS:
+        return "the file system is read-only"
+    if error.errno in (errno.EACCES, errno.EPERM):
+        return "permission denied"
+    if error.errno == errno.ENOENT:  # the directory exists: /proc and the like refuse files
+        return "this file system does not take new files"
+    return (error.strerror or str(error)).lower()
+
+
+def check_output(output: Path) -> Path:
+    """The file to replace at the end (a symlink is followed, so the link stays).
+
+    ValueError in one sentence for an output that can never be a file: a directory, a
+    device, or a path whose parent is missing or is itself a file.
+    """
+    target = Path(os.path.realpath(output)) if output.is_symlink() else output
+    if target.is_dir():
+        raise ValueError(f"output {str(output)!r} is a directory; name a file in it")
+    if target.exists() and not stat.S_ISREG(target.stat().st_mode):
+        raise ValueError(f"output {str(output)!r} is not a regular file")
+    directory = target.parent
+    if not directory.is_dir():
+        for parent in (directory, *directory.parents):
+            if parent.exists() and not parent.is_dir():
+                raise ValueError(
+                    f"cannot create {str(output)!r}: {str(parent)!r} is a file, not a directory"
+                )
+        raise ValueError(f"output directory {str(directory)!r} does not exist")
+    return target
+
+
+def temporary_beside(target: Path, output: Path, fmt: str) -> Path:
+    """An empty file next to `target`, renamed over it once the export is complete.
+
+    Creating it is the writability test — it is what the export does — so a read-only
+    file system, a denied directory, /proc or /sys fail here in one sentence, before
+    anything is rendered, and a failed export never leaves a half-written file.
+    """
+    try:
+        handle, temporary = tempfile.mkstemp(
+            prefix=".gradscape-", suffix=f".{fmt}", dir=target.parent
+        )
+    except OSError as error:
+        raise ValueError(f"cannot create {str(output)!r}: {_why_not_writable(error)}") from None
+    os.close(handle)
+    os.chmod(temporary, 0o644)  # mkstemp's 0600 is for secrets; this is a shareable file
+    return Path(temporary)
+
+
+def export_command(args: argparse.Namespace) -> int:
+    """Handler of `gradscape export`; a mistake exits with code 2 and one line saying what."""
+    from app.export.pipeline import run_export
+
+    parser: argparse.ArgumentParser = args.export_parser
+    output: Path = args.output
+    try:
+        target = check_output(output)  # first: a directory is no file, whatever its name
+        request = ExportRequest.model_validate(build_request(args))
+        temporary = temporary_beside(target, output, request.format)
+    except ValidationError as error:
+        _fail(parser, describe(error))
+    except ValueError as error:
+        _fail(parser, str(error))
+    bar = ProgressBar(f"{request.format} {output.name}")
+    try:
+        run_export(request, temporary, None if args.quiet else bar)
+        os.replace(temporary, target)
+    except ValueError as error:
+        _fail(parser, str(error))
+    except OSError as error:
+        if error.errno not in _STORAGE_ERRORS:
+            raise  # not about the output file: a bug to report, with its traceback
+        _fail(parser, f"writing {str(output)!r} failed: {error.strerror}", code=1)
+    finally:
+        bar.close()
+        temporary.unlink(missing_ok=True)
+    if not args.quiet:
+        size = target.stat().st_size
+        print(f"wrote {output} ({size / 1024:.0f} KiB)", file=sys.stderr)
+    return 0
 
 
 if __name__ == "__main__":

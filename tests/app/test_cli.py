@@ -17,7 +17,7 @@ import pytest
 
 import landscapes
 import optimizers
-from app import cli, commands
+from app import cli
 from app.config import EXPORT_OPTIONS, MAX_STEPS, SCENE_OPTIONS, WS_MAX_MESSAGE_BYTES
 from app.schemas import ExportRequest
 
@@ -44,7 +44,7 @@ def test_list_prints_landscapes_optimizers_params_and_schedules(
 
 def test_list_rows_line_up() -> None:
     out = io.StringIO()
-    commands.list_command(None, out=out)  # type: ignore[arg-type]
+    cli.list_command(None, out=out)  # type: ignore[arg-type]
     lines = out.getvalue().splitlines()
     header = next(n for n, line in enumerate(lines) if line.startswith("  name "))
     rule = lines[header + 1]
@@ -110,7 +110,7 @@ def test_serve_binds_then_announces_then_runs_uvicorn_on_that_socket(
                 seen["port"] = sock.getsockname()[1]
 
     monkeypatch.setattr(uvicorn, "Server", FakeServer)
-    monkeypatch.setattr(commands, "_open_when_ready", lambda url: opened.append(url))
+    monkeypatch.setattr(cli, "_open_when_ready", lambda url: opened.append(url))
 
     class InlineThread:  # run the opener at once, so the test need not wait for a thread
         def __init__(self, target: Any, args: tuple[Any, ...], daemon: bool) -> None:
@@ -120,7 +120,7 @@ def test_serve_binds_then_announces_then_runs_uvicorn_on_that_socket(
         def start(self) -> None:
             self.run()
 
-    monkeypatch.setattr(commands.threading, "Thread", InlineThread)
+    monkeypatch.setattr(cli.threading, "Thread", InlineThread)
     assert cli.main(["serve", "--port", "0", "--open"]) == 0
     port, config = seen["port"], seen["config"]
     assert seen["printed"] == f"Gradscape on http://127.0.0.1:{port}/  (Ctrl-C to stop)\n"
@@ -226,13 +226,13 @@ def test_serve_on_a_privileged_port_for_real() -> None:
 
 
 def test_bind_problem_names_other_failures_plainly() -> None:
-    problem = commands.bind_problem(OSError(errno.EMFILE, "Too many open files"), "::1", 9000)
+    problem = cli.bind_problem(OSError(errno.EMFILE, "Too many open files"), "::1", 9000)
     assert problem == "cannot listen on port 9000 on ::1: Too many open files"
 
 
 def test_page_url_for_bind_all_addresses_points_at_this_machine() -> None:
-    assert commands._page_url("0.0.0.0", 80) == "http://127.0.0.1:80/"
-    assert commands._page_url("::1", 8000) == "http://[::1]:8000/"
+    assert cli._page_url("0.0.0.0", 80) == "http://127.0.0.1:80/"
+    assert cli._page_url("::1", 8000) == "http://[::1]:8000/"
 
 
 def test_list_into_a_closed_pipe_stops_quietly() -> None:
@@ -254,7 +254,7 @@ _RANGE = r"\[(\S+), (\S+)\]"
 
 def _listed() -> str:
     out = io.StringIO()
-    commands.list_command(None, out=out)  # type: ignore[arg-type]
+    cli.list_command(None, out=out)  # type: ignore[arg-type]
     return out.getvalue()
 
 
@@ -353,7 +353,7 @@ def test_every_scene_and_export_range_listed_is_the_range_validated(title: str) 
         _check_range(float(low), float(high), flag != "--noise", bodies[flag])
         shown.add(flag)
     expected = SCENE_OPTIONS if title == "Scene options" else EXPORT_OPTIONS
-    assert shown == {commands.option_flag(o.name) for o in expected}
+    assert shown == {cli.option_flag(o.name) for o in expected}
     # and the flags exist: `gradscape export` takes every option it lists
     parser = cli.build_parser()
     export_flags = {a for action in _export_actions(parser) for a in action.option_strings}
@@ -393,5 +393,5 @@ def test_list_shows_the_ranges_the_page_gets() -> None:
     for schedule in reply["schedules"]:
         row = next(r for r in text.splitlines() if r.split()[:1] == [schedule["kind"]])
         for option in schedule["options"]:
-            low, high = commands._number(option["min"]), commands._number(option["max"])
+            low, high = cli._number(option["min"]), cli._number(option["max"])
             assert f"{option['name']}=" in row and f" [{low}, {high}]" in row

@@ -15,11 +15,10 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-import app.export.cli as export_cli
 import app.export.video as video
-from app.cli import main
+from app import cli
+from app.cli import ProgressBar, main
 from app.config import FPS, FRAME, FRAMES, HEIGHT, NOISE, SEED, STEPS, WIDTH
-from app.export.cli import ProgressBar
 from app.schemas import schedule_range, show_number
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -267,7 +266,7 @@ def test_output_on_a_read_only_file_system(
         def read_only(*args: object, **kwargs: object) -> None:
             raise OSError(errno.EROFS, "Read-only file system")
 
-        monkeypatch.setattr(export_cli.tempfile, "mkstemp", read_only)
+        monkeypatch.setattr(cli.tempfile, "mkstemp", read_only)
         (tmp_path / "mnt").mkdir()
         err = fails(capsys, "--steps", "5", "-o", str(tmp_path / "mnt" / "x.gif"))
     mount = tmp_path / "mnt"

@@ -12,7 +12,7 @@ import subprocess
 import sys
 
 import optimizers
-from app.export.cli import build_request
+from app.cli import build_request
 from app.schemas import SCHEDULE_KINDS, SCHEDULE_OPTIONS, ScheduleSpec
 
 PROBE = r"""
@@ -30,8 +30,7 @@ for kind, options in list(schedules.KINDS.items()):
 
 from fastapi.testclient import TestClient
 from pydantic import ValidationError
-from app.cli import build_parser
-from app.export.cli import build_request
+from app.cli import build_parser, build_request
 from app.main import create_app
 from app.schemas import ScheduleSpec
 

@@ -13,7 +13,7 @@ import httpx
 import pytest
 from websockets.sync.client import connect
 
-from app import commands
+from app import cli
 from tests.serving import stop, wait_until_healthy
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -73,8 +73,8 @@ def test_open_waits_for_the_server_then_opens_the_page(
     server: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     opened: list[str] = []
-    monkeypatch.setattr(commands.webbrowser, "open", opened.append)
-    commands._open_when_ready(server + "/")
+    monkeypatch.setattr(cli.webbrowser, "open", opened.append)
+    cli._open_when_ready(server + "/")
     assert opened == [server + "/"]
 
 
