@@ -3,7 +3,9 @@
     opt = optimizers.create("adam", lr=0.05)
     traj = optimizers.run(landscapes.get("rosenbrock"), opt, starts, steps=500)
 
-Adding an optimizer is one new file (a subclass of ``base.Optimizer``) plus one line in
+``reference.py`` is the definition of a run, the plain loop to read first; ``runner.py``
+computes the same bits faster. Each optimizer is one file with its equations. Adding an
+optimizer is one new file (a subclass of ``base.Optimizer``) plus one line in
 ``_REGISTRY``.
 """
 
@@ -16,8 +18,9 @@ from optimizers.adam import Adam
 from optimizers.base import HyperParam, Optimizer
 from optimizers.momentum import Momentum
 from optimizers.nag import NAG
+from optimizers.reference import LIMIT, Trajectory
 from optimizers.rmsprop import RMSprop
-from optimizers.runner import LIMIT, Block, Trajectory, run, run_many, stream, stream_many
+from optimizers.runner import Block, run, run_many, stream, stream_many
 from optimizers.schedules import Schedule, schedule
 from optimizers.schedules import kinds as schedule_kinds
 from optimizers.schedules import options as schedule_options

@@ -43,23 +43,12 @@ from typing import Any
 import numpy as np
 
 from optimizers.base import Optimizer, Scratch
+from optimizers.reference import LIMIT, Trajectory
 from optimizers.schedules import Schedule
 from optimizers.schedules import schedule as make_schedule
 
-#: A coordinate beyond this magnitude counts as diverged (SPEC "Noise, divergence").
-LIMIT = 1e6
-
 #: Noise draws (updates × K) held at once by ``run``: 2M draws of (x, y) are 32 MB.
 _NOISE_CELLS = 1 << 21
-
-
-@dataclass(frozen=True)
-class Trajectory:
-    """points (steps + 1, K, 2), losses (steps + 1, K), diverged_at (K,) (-1 = never)."""
-
-    points: np.ndarray
-    losses: np.ndarray
-    diverged_at: np.ndarray
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,78 @@
+"""The definition of a run: the plain loop. Read this first.
+
+    traj = reference.run(landscapes.get("rosenbrock"), optimizers.create("adam"), starts, 500)
+
+Every update t = 0 … steps − 1 moves all K points at once:
+
+1. g = ∇f(θ_t), plus σ·z_t when ``noise=σ``, z_t the t-th (K, 2) draw of
+   ``numpy.random.default_rng(seed)`` (one draw per update, diverged rows draw too);
+2. η_t = lr · factor(t), the schedule's factor (``lr`` may be one value per row);
+3. θ_{t+1}, state = update(g, state, θ_t, η_t);
+4. divergence: a row whose coordinate or loss is non-finite, or whose coordinate exceeds
+   LIMIT in magnitude, has diverged; ``diverged_at`` is the index of that first bad
+   point, which and all later points are NaN.
+
+``optimizers.run``/``run_many``/``stream`` (``optimizers.runner``) compute exactly this,
+bit for bit (tests/optimizers/test_reference.py), only faster: several optimizers in
+lockstep, losses and the divergence check per block of updates, reused buffers.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from optimizers.base import Optimizer
+from optimizers.schedules import Schedule
+
+#: A coordinate beyond this magnitude counts as diverged (SPEC "Noise, divergence").
+LIMIT = 1e6
+
+
+@dataclass(frozen=True)
+class Trajectory:
+    """points (steps + 1, K, 2), losses (steps + 1, K), diverged_at (K,) (-1 = never)."""
+
+    points: np.ndarray
+    losses: np.ndarray
+    diverged_at: np.ndarray
+
+
+def run(
+    landscape: Any,
+    optimizer: Optimizer,
+    starts: np.ndarray,
+    steps: int,
+    noise: float = 0.0,
+    seed: int = 0,
+    schedule: Schedule | None = None,
+) -> Trajectory:
+    """Move the K points ``starts`` (K, 2) for ``steps`` updates of ``optimizer``.
+
+    ``landscape`` has ``value(xy)`` and ``grad(xy)``. Arguments are taken as given (the
+    public ``optimizers.run`` checks them and repeats one start for per-row values).
+    """
+    theta = np.array(starts, dtype=np.float64)
+    factors = schedule.factors(steps) if schedule is not None else np.ones(steps)
+    rng = np.random.default_rng(seed)
+    points = np.full((steps + 1, *theta.shape), np.nan)
+    losses = np.full((steps + 1, len(theta)), np.nan)
+    diverged_at = np.full(len(theta), -1)
+    state = optimizer.init(theta)
+    with np.errstate(all="ignore"):  # a diverging row overflows; step 4 catches it
+        for t in range(steps + 1):
+            if t > 0:
+                grad = landscape.grad(theta)
+                if noise > 0:
+                    grad = grad + noise * rng.standard_normal(theta.shape)
+                lr = optimizer.hyper["lr"] * factors[t - 1]
+                theta, state = optimizer.update(grad, state, theta, lr)
+            loss = landscape.value(theta)
+            bad = ~np.isfinite(loss) | ~(np.abs(theta) <= LIMIT).all(axis=1)  # NaN is bad
+            diverged_at[bad & (diverged_at < 0)] = t
+            alive = diverged_at < 0  # a diverged row goes on, but is never shown again
+            points[t, alive] = theta[alive]
+            losses[t, alive] = loss[alive]
+    return Trajectory(points, losses, diverged_at)
