@@ -49,6 +49,23 @@ def test_presets_endpoint_serves_scenes() -> None:
     assert {"landscape", "start", "steps", "optimizers", "params"} <= set(first["scene"])
 
 
+def test_preset_words_come_from_the_pages_i18n_tables() -> None:
+    # The page's text and the presets' paragraphs share one home per language.
+    import json
+
+    from app.config import I18N_DIR
+
+    tables = {p.stem: json.loads(p.read_text(encoding="utf-8")) for p in I18N_DIR.glob("*.json")}
+    reply = TestClient(create_app()).get("/api/presets").json()["presets"]
+    for served in reply:
+        for lang, table in tables.items():
+            assert served["title"][lang] == table[f"preset.{served['id']}.title"]
+            assert served["text"][lang] == table[f"preset.{served['id']}.text"]
+    with open(presets.__file__, encoding="utf-8") as file:  # scenes only, no prose
+        source = file.read()
+    assert "鞍点" not in source and "saddle point" not in source.lower()
+
+
 def test_unknown_preset_names_the_valid_ones() -> None:
     with pytest.raises(ValueError, match="saddle"):
         presets.get("nope")
