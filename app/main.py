@@ -47,6 +47,9 @@ def create_app() -> FastAPI:
 
     for module in (pages, docs, landscapes, optimizers, trajectories, ws, export):
         app.include_router(module.router)
+    from app.routes import settings  # limits, colours and colorscale the page reads
+
+    app.include_router(settings.router)
     app.mount("/static", RevalidatedStaticFiles(directory=STATIC_DIR), name="static")
     return app
 

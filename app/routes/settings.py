@@ -1,0 +1,83 @@
+"""GET /api/settings: the scene and export limits, the colours and the contour colorscale.
+
+The page reads every range, default and colour it shows from this reply and keeps no
+copies: a limit changed in its one Python home (the `Option`s of app.schemas) or a colour
+changed in app/palette.py reaches the page's fields, checks and plots on the next load.
+Built per request from those homes, so it always says what the server enforces.
+"""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from fastapi.responses import Response
+from pydantic import BaseModel, Field
+
+from app import palette, schemas
+from app.http_cache import Payload, respond
+
+router = APIRouter(prefix="/api", tags=["settings"])
+
+
+class OptionInfo(BaseModel):
+    """One scene or export option: its default and inclusive range, as the server checks it."""
+
+    name: str
+    default: float | str | None = Field(
+        description="Value used when left out; a text when it depends on the scene."
+    )
+    min: float
+    max: float
+    integer: bool = Field(description="Whole numbers only.")
+    help: str
+
+
+class Colors(BaseModel):
+    """The one palette (Okabe–Ito, colour-blind safe), shared with the exporters."""
+
+    optimizers: dict[str, str] = Field(description="Each optimizer's own colour.")
+    palette: list[str] = Field(description="Colours for runs beyond the named optimizers.")
+    start: str = Field(description="The start point's marker.")
+    minimum: str = Field(description="The minima's markers.")
+    colorscale: str = Field(description="Plotly colorscale name of the contour and surface.")
+
+
+class SettingsReply(BaseModel):
+    scene: dict[str, OptionInfo] = Field(description="steps, runs, noise, seed.")
+    export: dict[str, OptionInfo] = Field(description="width, height, fps, frames, frame, title.")
+    colors: Colors
+
+
+def _info(option: schemas.Option) -> OptionInfo:
+    return OptionInfo(
+        name=option.name,
+        default=option.default,
+        min=option.min,
+        max=option.max,
+        integer=option.integer,
+        help=option.help,
+    )
+
+
+def settings() -> SettingsReply:
+    """The reply, read from the options' and colours' homes at call time."""
+    return SettingsReply(
+        scene={o.name: _info(o) for o in schemas.SCENE_OPTIONS},
+        export={o.name: _info(o) for o in schemas.EXPORT_OPTIONS},
+        colors=Colors(
+            optimizers=dict(palette.OPTIMIZER_COLORS),
+            palette=list(palette.OKABE_ITO),
+            start=palette.START_COLOR,
+            minimum=palette.MINIMUM_COLOR,
+            colorscale=palette.LANDSCAPE_COLORSCALE,
+        ),
+    )
+
+
+@router.get(
+    "/settings",
+    response_model=SettingsReply,
+    summary="Scene and export limits, colours and the contour colorscale",
+)
+def get_settings(request: Request) -> Response:
+    # A few hundred bytes; an ETag from the content lets a warm page load get a 304.
+    return respond(request, Payload(settings().model_dump_json().encode(), "application/json"))

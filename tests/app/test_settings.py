@@ -1,0 +1,66 @@
+"""GET /api/settings: the limits, colours and colorscale the page reads, from their one home."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import pytest
+from fastapi.testclient import TestClient
+
+from app import palette, schemas
+from app.main import create_app
+
+
+def test_settings_serve_every_scene_and_export_option_as_validation_has_it(
+    client: TestClient,
+) -> None:
+    reply = client.get("/api/settings").json()
+    assert list(reply["scene"]) == [o.name for o in schemas.SCENE_OPTIONS]
+    assert list(reply["export"]) == [o.name for o in schemas.EXPORT_OPTIONS]
+    steps = reply["scene"]["steps"]
+    assert (steps["min"], steps["max"], steps["default"]) == (1, schemas.STEPS.max, 200)
+    assert steps["integer"] is True
+    noise = reply["scene"]["noise"]
+    assert (noise["min"], noise["max"], noise["integer"]) == (0, schemas.NOISE.max, False)
+    assert reply["scene"]["seed"]["max"] == schemas.SEED.max
+    # What is served is what is enforced: one past the served maximum is a 422.
+    body = {"landscape": "booth", "runs": [{"optimizer": "sgd"}]}
+    for name, value in (("steps", steps["max"] + 1), ("seed", reply["scene"]["seed"]["max"] + 1)):
+        response = client.post("/api/trajectories", json={**body, name: int(value)})
+        assert response.status_code == 422, name
+    response = client.post("/api/trajectories", json={**body, "noise": noise["max"] * 1.01})
+    assert response.status_code == 422
+
+
+def test_settings_serve_the_one_palette_and_colorscale(client: TestClient) -> None:
+    colors = client.get("/api/settings").json()["colors"]
+    assert colors == {
+        "optimizers": palette.OPTIMIZER_COLORS,
+        "palette": list(palette.OKABE_ITO),
+        "start": palette.START_COLOR,
+        "minimum": palette.MINIMUM_COLOR,
+        "colorscale": palette.LANDSCAPE_COLORSCALE,
+    }
+
+
+def test_settings_revalidate_with_an_etag(client: TestClient) -> None:
+    first = client.get("/api/settings")
+    again = client.get("/api/settings", headers={"If-None-Match": first.headers["etag"]})
+    assert again.status_code == 304
+
+
+def test_a_limit_or_colour_changed_in_its_home_reaches_the_reply(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # The one-line edits a maintainer would make: the steps Option and the colorscale.
+    steps = dataclasses.replace(schemas.STEPS, max=500)
+    monkeypatch.setattr(
+        schemas,
+        "SCENE_OPTIONS",
+        tuple(steps if o.name == "steps" else o for o in schemas.SCENE_OPTIONS),
+    )
+    monkeypatch.setattr(palette, "LANDSCAPE_COLORSCALE", "Cividis")
+    with TestClient(create_app()) as client:
+        reply = client.get("/api/settings").json()
+    assert reply["scene"]["steps"]["max"] == 500
+    assert reply["colors"]["colorscale"] == "Cividis"
