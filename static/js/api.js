@@ -45,17 +45,19 @@ async function errorMessage(response) {
 }
 
 export async function loadCatalog() {
-  const [landscapes, optimizers, presets] = await Promise.all([
+  const [landscapes, optimizers, presets, settings] = await Promise.all([
     getJSON("/api/landscapes"),
     getJSON("/api/optimizers"),
     getJSON("/api/presets"),
+    getJSON("/api/settings"),
   ]);
   const list = Array.isArray(landscapes) ? landscapes : landscapes.landscapes;
   return {
     landscapes: new Map(list.map((l) => [l.name, l])),
     optimizers: optimizers.optimizers,
-    schedules: optimizers.schedules || [{ kind: "constant", options: [] }],
+    schedules: optimizers.schedules,
     presets: presets.presets,
+    settings, // limits, colours, colorscale: the page keeps no copies
   };
 }
 

@@ -4,7 +4,7 @@
 
 import {
   SPEEDS, controlVisible, defaultSchedule, getCatalog, landscapeMeta, optimizerSpec,
-  sceneState, setParam, state, toURL, update,
+  sceneOption, sceneState, setParam, state, toURL, update,
 } from "./state.js";
 import { has, t } from "./i18n.js";
 
@@ -152,8 +152,7 @@ function buildScheduleOptions() {
   box.replaceChildren();
   const kind = state.schedule.kind;
   const spec = getCatalog().schedules.find((x) => x.kind === kind);
-  const options = (spec ? spec.options : []).map((o) => (typeof o === "string" ? { name: o } : o));
-  if (!options.some((o) => o.name === "warmup")) options.push({ name: "warmup", min: 0, integer: true });
+  const options = [...(spec ? spec.options : [])];
   // Warmup last: it applies to every kind.
   options.sort((a, b) => (a.name === "warmup") - (b.name === "warmup"));
   for (const o of options) {
@@ -277,15 +276,21 @@ export function buildControls({ onPresentation }) {
   $("mode").addEventListener("change", (e) => update({ mode: e.target.value }));
   $("view").addEventListener("change", (e) => update({ view: e.target.value }));
 
-  const intField = (id, key, min, max) => {
-    const el = $(id);
+  // Steps, seed and noise: ranges as the server enforces them (/api/settings).
+  for (const key of ["steps", "seed", "noise"]) {
+    const el = $(key);
+    const { min, max, integer } = sceneOption(key);
+    el.min = String(min);
+    el.max = String(max);
+    el.step = integer ? "1" : "any";
+    const show = integer ? String : fmtNumber;
     const commit = (final) => {
       const v = parseNumber(el.value);
-      if (v === null || !Number.isInteger(v) || v < min || v > max) {
+      if (v === null || (integer && !Number.isInteger(v)) || v < min || v > max) {
         el.classList.add("invalid");
-        showError(t("error.intRange", { name: t(`${key}.label`), min, max }));
+        showError(t(integer ? "error.intRange" : "error.range", { name: t(`${key}.label`), min, max }));
         if (final) {
-          el.value = String(state[key]);
+          el.value = show(state[key]);
           el.classList.remove("invalid");
         }
         return;
@@ -296,28 +301,7 @@ export function buildControls({ onPresentation }) {
     };
     el.addEventListener("input", () => commit(false));
     el.addEventListener("change", () => commit(true));
-  };
-  intField("steps", "steps", 1, 10000);
-  intField("seed", "seed", 0, 4294967295);
-
-  const noise = $("noise");
-  const commitNoise = (final) => {
-    const v = parseNumber(noise.value);
-    if (v === null || v < 0 || v > 100) {
-      noise.classList.add("invalid");
-      showError(t("error.range", { name: t("noise.label"), min: 0, max: 100 }));
-      if (final) {
-        noise.value = fmtNumber(state.noise);
-        noise.classList.remove("invalid");
-      }
-      return;
-    }
-    noise.classList.remove("invalid");
-    showError(null);
-    update({ noise: v });
-  };
-  noise.addEventListener("input", () => commitNoise(false));
-  noise.addEventListener("change", () => commitNoise(true));
+  }
 
   for (const [i, id] of ["start-x", "start-y"].entries()) {
     $(id).addEventListener("change", (e) => {

@@ -8,7 +8,7 @@ import { buildControls, syncControls } from "./controls.js";
 import { bindExports } from "./export.js";
 import { LossView, MainView, renderStatus } from "./plot.js";
 import {
-  RUN_KEYS, fromQuery, getCatalog, landscapeMeta, optimizerSpec, setCatalog, state, subscribe, toQuery,
+  RUN_KEYS, colors, fromQuery, getCatalog, landscapeMeta, optimizerSpec, setCatalog, state, subscribe, toQuery,
   trajectoryRequest, update,
 } from "./state.js";
 
@@ -91,7 +91,7 @@ function newRun(info, steps, fstar) {
   return {
     optimizer: info.optimizer,
     title: spec ? spec.title || spec.name : info.optimizer,
-    color: info.color || (spec && spec.color) || "#000000",
+    color: info.color || (spec && spec.color) || colors().palette[0],
     params: info.params || {},
     xs: new Float64Array(size),
     ys: new Float64Array(size),
@@ -548,6 +548,7 @@ async function init() {
   mainView = new MainView($("main-plot"), {
     onStart: (start) => update({ start: start.map((v) => Number(v.toPrecision(4))) }),
     t,
+    colors: colors(),
   });
   lossView = new LossView($("loss-plot"), t);
   bindPlayback();

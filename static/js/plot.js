@@ -122,13 +122,13 @@ function heightFraction(el, range, th, compact, rows) {
   return Math.min(1, w / aspect / h);
 }
 
-function contourTrace(grid, th, compact, t, fraction = 1) {
+function contourTrace(grid, th, compact, t, colors, fraction = 1) {
   const trace = {
     type: "contour",
     x: grid.x,
     y: grid.y,
     z: grid.color,
-    colorscale: grid.colorscale || "Viridis",
+    colorscale: colors.colorscale,
     ncontours: compact ? 18 : 26,
     contours: { coloring: "fill", showlines: true },
     line: { width: 0.5, color: "rgba(255,255,255,0.35)", smoothing: 0.6 },
@@ -153,8 +153,8 @@ function contourTrace(grid, th, compact, t, fraction = 1) {
   return trace;
 }
 
-/** Static marks of the scene: minima and the start point. */
-export function markTraces(meta, start, th, t) {
+/** Static marks of the scene: minima and the start point, in the palette's colours. */
+export function markTraces(meta, start, th, t, colors) {
   const traces = [];
   for (const [kind, style] of Object.entries(MARKERS)) {
     const ms = meta.minima.filter((m) => m.kind === kind);
@@ -167,7 +167,7 @@ export function markTraces(meta, start, th, t) {
       marker: {
         symbol: style.symbol,
         size: th.minimum,
-        color: "#ffffff",
+        color: colors.minimum,
         line: { color: kind === "global" ? "#000000" : "#ffffff", width: kind === "global" ? 1.2 : 2.5 },
       },
       hovertemplate: `${t(style.key)}<br>(%{x:.4g}, %{y:.4g})<br>f = %{customdata:.6g}<extra></extra>`,
@@ -183,7 +183,7 @@ export function markTraces(meta, start, th, t) {
     text: [t("plot.start")],
     textposition: "top center",
     textfont: { color: "#ffffff", size: th.font, weight: 700, shadow: "0 0 3px #000, 0 0 2px #000" },
-    marker: { symbol: "circle", size: th.head + 2, color: "#000000", line: { color: "#ffffff", width: 2 } },
+    marker: { symbol: "circle", size: th.head + 2, color: colors.start, line: { color: "#ffffff", width: 2 } },
     hovertemplate: `${t("plot.start")} (%{x:.4g}, %{y:.4g})<extra></extra>`,
     showlegend: false,
   });
@@ -241,9 +241,10 @@ export function pathTraces(runs, cursor, th, t, legend) {
 }
 
 class LayeredPlot {
-  constructor(el, { compact = false, onStart, onRange }) {
+  constructor(el, { compact = false, onStart, onRange, colors }) {
     this.el = el;
     this.compact = compact;
+    this.colors = colors;
     this.onStart = onStart;
     this.onRange = onRange;
     el.classList.add("layered");
@@ -294,7 +295,7 @@ class LayeredPlot {
     this.bgKey = fullKey;
     // newPlot, not react: the contour changes rarely and a diffed colour bar can end up
     // half-updated (NaN heights) when its title and ticks change together.
-    await Plotly.newPlot(this.bg, [contourTrace(grid, th, this.compact, t, fraction)],
+    await Plotly.newPlot(this.bg, [contourTrace(grid, th, this.compact, t, this.colors, fraction)],
       baseLayout(this.range, th, this.compact, true, this.rows), CONFIG_BG);
   }
 
@@ -347,10 +348,11 @@ class LayeredPlot {
 
 /** The main view: overlay contour, side-by-side panels or the 3-D surface. */
 export class MainView {
-  constructor(el, { onStart, t }) {
+  constructor(el, { onStart, t, colors }) {
     this.el = el;
     this.onStart = onStart;
     this.t = t;
+    this.colors = colors; // palette, start/minimum colours, colorscale (/api/settings)
     this.overlay = null;
     this.panels = [];
     this.panelKey = null;
@@ -394,12 +396,12 @@ export class MainView {
       const cell = document.createElement("div");
       cell.className = "cell cell-overlay";
       this.el.append(cell);
-      this.overlay = new LayeredPlot(cell, { onStart: this.onStart });
+      this.overlay = new LayeredPlot(cell, { onStart: this.onStart, colors: this.colors });
     }
     const p = this.overlay;
     p.setBounds(scene.meta.bounds);
     p.rows = legendRows(scene.runs, p.el.clientWidth - 60, th);
-    const traces = [...markTraces(scene.meta, scene.start, th, this.t),
+    const traces = [...markTraces(scene.meta, scene.start, th, this.t, this.colors),
                     ...pathTraces(scene.runs, scene.cursor, th, this.t, true)];
     await Promise.all([p.background(scene.grid, th, this.t, scene.gridKey), p.paths(traces, th)]);
   }
@@ -428,6 +430,7 @@ export class MainView {
         this.el.append(cell);
         const panel = new LayeredPlot(plot, {
           compact: true,
+          colors: this.colors,
           onStart: this.onStart,
           onRange: (range, source) => {
             for (const other of this.panels) if (other !== source) other.setRange(range, false);
@@ -437,7 +440,7 @@ export class MainView {
         this.panels.push(panel);
       }
     }
-    const marks = markTraces(scene.meta, scene.start, th, this.t);
+    const marks = markTraces(scene.meta, scene.start, th, this.t, this.colors);
     await Promise.all(
       this.panels.map((p, i) => {
         p.setBounds(scene.meta.bounds);
@@ -479,7 +482,7 @@ export class MainView {
       x: grid.x,
       y: grid.y,
       z: grid.color,
-      colorscale: grid.colorscale || "Viridis",
+      colorscale: this.colors.colorscale,
       showscale: false,
       opacity: 0.92,
       hoverinfo: "skip",

@@ -1,44 +1,43 @@
 // The one state object. Views render from it, controls only change it, and the URL is
-// its serialization (TensorFlow Playground style). Hyperparameter defaults come from
-// /api/optimizers: the page holds no optimizer defaults of its own.
+// its serialization (TensorFlow Playground style): one PROPS table — state key, URL key,
+// type, default, where the range comes from — drives defaults, parsing and serializing.
+// Defaults and ranges are the server's: hyperparameters and schedule options from
+// /api/optimizers, steps, noise and seed from /api/settings. The only defaults written
+// here are the page's own view choices (layout, view, language, speed).
+
+import { LANGS } from "./i18n.js";
 
 const listeners = new Set();
-let catalog = null; // {landscapes: Map, optimizers: [...], schedules: [...], presets: [...]}
+// {landscapes: Map, optimizers: [...], schedules: [...], presets: [...], settings: {...}}
+let catalog = null;
+let table = null; // PROPS for this catalog: hyperparameters and schedule options expand
 
-export const state = {
-  landscape: null,
-  mode: "overlay", // overlay | side_by_side
-  view: "contour", // contour | surface
-  optimizers: [], // enabled optimizer names, in catalog order
-  params: {}, // {optimizer: {param: value}}, every param filled
-  steps: 200,
-  start: null, // [x, y]
-  noise: 0,
-  seed: 0,
-  schedule: { kind: "constant", warmup: 0 },
-  lang: "en",
-  presentation: false,
-  speed: 1,
-  loop: false,
-  t: null, // playback cursor; null = end of the run
-  preset: null,
-  show: [], // teacher mode: only these controls
-  hide: [], // teacher mode: never these controls
-};
+export const SPEEDS = [0.25, 0.5, 1, 2, 4];
+export const MODES = ["overlay", "side_by_side"];
+export const VIEWS = ["contour", "surface"];
 
 // Keys whose change needs a new trajectory run.
 export const RUN_KEYS = new Set([
   "landscape", "optimizers", "params", "steps", "start", "noise", "seed", "schedule",
 ]);
 
-export const SPEEDS = [0.25, 0.5, 1, 2, 4];
-
 export function setCatalog(value) {
   catalog = value;
+  table = null;
 }
 
 export function getCatalog() {
   return catalog;
+}
+
+/** A scene option's {default, min, max, integer} as the server enforces it (/api/settings). */
+export function sceneOption(name) {
+  return catalog.settings.scene[name];
+}
+
+/** The palette, start/minimum colours and the contour colorscale (/api/settings). */
+export function colors() {
+  return catalog.settings.colors;
 }
 
 export function optimizerSpec(name) {
@@ -55,49 +54,209 @@ export function defaultParams(name) {
   return out;
 }
 
-function scheduleOptionDefaults(kind) {
-  const spec = catalog.schedules.find((s) => s.kind === kind);
-  const out = {};
-  for (const opt of spec ? spec.options : []) {
-    if (typeof opt === "object" && opt.default !== undefined && opt.default !== null) {
-      out[opt.name] = opt.default;
-    }
+function scheduleSpec(kind) {
+  return catalog.schedules.find((s) => s.kind === kind);
+}
+
+/** A schedule of `kind` with the server's defaults (a null default is the server's to fill). */
+export function defaultSchedule(kind = "constant") {
+  const out = { kind };
+  for (const opt of scheduleSpec(kind)?.options ?? []) {
+    if (opt.default !== undefined && opt.default !== null) out[opt.name] = opt.default;
   }
   return out;
 }
 
-export function defaultSchedule(kind = "constant") {
-  return { kind, ...scheduleOptionDefaults(kind), warmup: 0 };
+// ---------------------------------------------------------------- the property table
+// ?landscape=rosenbrock&opt=sgd,adam&adam.lr=0.05&steps=300&start=-1.5,2&noise=0.1&seed=3
+// &schedule=cosine&schedule.warmup=20&mode=side_by_side&view=surface&lang=ja&present=1&speed=2
+// &loop=1&t=120&preset=saddle&show=adam.lr,steps&hide=export
+// A value equal to the one the link is read over (fresh defaults, or the preset's scene) is
+// left out to keep links short; `always` ones are written anyway.
+
+const num = (text) => {
+  if (text.trim() === "") return null;
+  const v = Number(text);
+  return Number.isFinite(v) ? v : null;
+};
+const fmt = (v) => String(Number(v.toPrecision(12)));
+
+/** How a value is read from a link (null: not a value of this type) and written back. */
+export const Type = {
+  TEXT: { parse: (text) => text, format: String },
+  NUMBER: { parse: num, format: fmt },
+  INTEGER: {
+    parse: (text) => {
+      const v = num(text);
+      return v !== null && Number.isInteger(v) ? v : null;
+    },
+    format: String,
+  },
+  FLAG: { parse: (text) => text === "1", format: () => "1" },
+  LIST: { parse: (text) => text.split(",").map((x) => x.trim()).filter(Boolean), format: (v) => v.join(",") },
+  POINT: {
+    parse: (text) => {
+      const parts = text.split(",").map(num);
+      return parts.length === 2 && parts.every((v) => v !== null) ? parts : null;
+    },
+    format: (v) => `${fmt(v[0])},${fmt(v[1])}`,
+  },
+};
+
+/*
+ * One entry per URL key, in link order (which is also parse order: landscape before start,
+ * steps before t, the schedule kind before its options). Fields:
+ *   name     the state key it lives in        key      the URL key
+ *   type     a Type                           default  a value, or (state so far) => value
+ *   values   () => the allowed values         range    () => {min, max, integer}
+ *   get/set  for values nested in the state (default: state[name])
+ *   base     (base, s) => the value a link is read over (default: base[name])
+ *   always   written even when equal to the base
+ *   after    applied only when the link also set this key
+ */
+function buildProps() {
+  const names = catalog.optimizers.map((o) => o.name);
+  const landscapes = [...catalog.landscapes.keys()];
+  const params = catalog.optimizers.flatMap((o) =>
+    o.params.map((p) => ({
+      name: "params",
+      key: `${o.name}.${p.name}`,
+      type: Type.NUMBER,
+      default: p.default,
+      range: () => p,
+      get: (s) => s.params[o.name]?.[p.name],
+      set: (s, v) => {
+        s.params = { ...s.params, [o.name]: { ...s.params?.[o.name], [p.name]: v } };
+      },
+      base: (base) => base.params[o.name]?.[p.name] ?? p.default,
+    })),
+  );
+  // Options of some kinds first, then those every kind has (warmup), as the controls show them.
+  const kinds = catalog.schedules.map((x) => x.options.map((o) => o.name));
+  const everyKind = (name) => kinds.every((options) => options.includes(name));
+  const union = [...new Set(kinds.flat())];
+  const optionNames = [...union.filter((n) => !everyKind(n)), ...union.filter(everyKind)];
+  const scheduleChanged = (s, base) => !sameSchedule(s.schedule, base.schedule);
+  const scheduleOptions = optionNames.map((name) => ({
+    name: "schedule",
+    key: `schedule.${name}`,
+    type: Type.NUMBER,
+    after: "schedule",
+    get: (s) => (s.schedule[name] === "" ? null : s.schedule[name]),
+    set: (s, v) => {
+      s.schedule = { ...s.schedule, [name]: v };
+    },
+    changed: scheduleChanged,
+  }));
+  const option = (name) => () => sceneOption(name);
+  return [
+    {
+      name: "landscape", key: "landscape", type: Type.TEXT, always: true, values: () => landscapes,
+      default: () => (catalog.landscapes.has("rosenbrock") ? "rosenbrock" : landscapes[0]),
+      set: (s, v) => {
+        if (v === s.landscape) return;
+        s.landscape = v; // a new landscape starts at its own default start
+        s.start = [...landscapeMeta(v).default_start];
+      },
+    },
+    { name: "mode", key: "mode", type: Type.TEXT, default: "overlay", values: () => MODES },
+    { name: "view", key: "view", type: Type.TEXT, default: "contour", values: () => VIEWS },
+    {
+      name: "optimizers", key: "opt", type: Type.LIST, always: true, default: () => [...names],
+      set: (s, wanted) => {
+        s.optimizers = names.filter((n) => wanted.includes(n)); // catalog order
+      },
+    },
+    ...params,
+    {
+      name: "steps", key: "steps", type: Type.INTEGER, always: true,
+      default: () => sceneOption("steps").default, range: option("steps"),
+    },
+    {
+      name: "start", key: "start", type: Type.POINT,
+      default: (s) => [...landscapeMeta(s.landscape).default_start],
+      base: (base, s) =>
+        s.landscape === base.landscape ? base.start : landscapeMeta(s.landscape).default_start,
+    },
+    {
+      name: "noise", key: "noise", type: Type.NUMBER,
+      default: () => sceneOption("noise").default, range: option("noise"),
+    },
+    {
+      name: "seed", key: "seed", type: Type.INTEGER,
+      default: () => sceneOption("seed").default, range: option("seed"),
+    },
+    {
+      name: "schedule", key: "schedule", type: Type.TEXT, default: "constant",
+      values: () => catalog.schedules.map((x) => x.kind),
+      get: (s) => s.schedule.kind,
+      set: (s, kind) => {
+        s.schedule = defaultSchedule(kind);
+      },
+      changed: scheduleChanged,
+    },
+    ...scheduleOptions,
+    { name: "lang", key: "lang", type: Type.TEXT, default: LANGS[0], values: () => LANGS },
+    { name: "presentation", key: "present", type: Type.FLAG, default: false },
+    { name: "speed", key: "speed", type: Type.NUMBER, default: 1, values: () => SPEEDS },
+    { name: "loop", key: "loop", type: Type.FLAG, default: false },
+    {
+      // playback cursor; null = the end of the run
+      name: "t", key: "t", type: Type.INTEGER, default: null, range: () => ({ min: 0 }),
+      set: (s, v) => {
+        s.t = v === null ? null : Math.min(v, s.steps);
+      },
+    },
+    {
+      // read first, by baseState: a preset link is read over the preset's scene
+      name: "preset", key: "preset", type: Type.TEXT, always: true, default: null,
+      values: () => catalog.presets.map((p) => p.id),
+    },
+    { name: "show", key: "show", type: Type.LIST, default: [] }, // teacher mode: only these
+    { name: "hide", key: "hide", type: Type.LIST, default: [] }, // teacher mode: never these
+  ];
 }
+
+/** The property table for the current catalog. */
+export function PROPS() {
+  table ??= buildProps();
+  return table;
+}
+
+const getter = (prop) => prop.get ?? ((s) => s[prop.name]);
+const setter = (prop) => prop.set ?? ((s, v) => { s[prop.name] = v; });
+const same = (a, b) => JSON.stringify(a) === JSON.stringify(b);
+
+function sameSchedule(a, b) {
+  const keys = new Set([...Object.keys(a), ...Object.keys(b)]);
+  return [...keys].every((k) => (a[k] ?? null) === (b[k] ?? null));
+}
+
+function allowed(prop, value) {
+  if (prop.values && !prop.values().includes(value)) return false;
+  const range = prop.range?.();
+  if (!range) return true;
+  if (range.min !== null && range.min !== undefined && value < range.min) return false;
+  if (range.max !== null && range.max !== undefined && value > range.max) return false;
+  return !range.integer || Number.isInteger(value);
+}
+
+// Every state key, so `update` can refuse unknown ones; filled in by init from the URL.
+export const state = {
+  landscape: null, mode: null, view: null, optimizers: [], params: {}, steps: null,
+  start: null, noise: null, seed: null, schedule: null, lang: null, presentation: false,
+  speed: null, loop: false, t: null, preset: null, show: [], hide: [],
+};
 
 /** A fresh scene: Rosenbrock (else the first landscape), every optimizer, server defaults. */
 export function defaultState() {
-  const names = catalog.optimizers.map((o) => o.name);
-  const landscape = catalog.landscapes.has("rosenbrock")
-    ? "rosenbrock"
-    : [...catalog.landscapes.keys()][0];
-  const params = {};
-  for (const name of names) params[name] = defaultParams(name);
-  return {
-    landscape,
-    mode: "overlay",
-    view: "contour",
-    optimizers: names,
-    params,
-    steps: 200,
-    start: [...landscapeMeta(landscape).default_start],
-    noise: 0,
-    seed: 0,
-    schedule: defaultSchedule("constant"),
-    lang: "en",
-    presentation: false,
-    speed: 1,
-    loop: false,
-    t: null,
-    preset: null,
-    show: [],
-    hide: [],
-  };
+  const s = { params: {} };
+  for (const prop of PROPS()) {
+    if (!("default" in prop)) continue;
+    const value = typeof prop.default === "function" ? prop.default(s) : structuredClone(prop.default);
+    setter(prop)(s, value);
+  }
+  return s;
 }
 
 export function subscribe(fn) {
@@ -126,21 +285,22 @@ export function setParam(optimizer, name, value) {
 
 /** A copy of `scene` (a preset) applied over fresh defaults for the scene-level fields. */
 export function sceneState(scene) {
+  const fresh = defaultState();
   const params = {};
   for (const o of catalog.optimizers) {
     params[o.name] = { ...defaultParams(o.name), ...(scene.params?.[o.name] || {}) };
   }
   const meta = landscapeMeta(scene.landscape);
-  const kind = scene.schedule?.kind || "constant";
+  const kind = scene.schedule?.kind || fresh.schedule.kind;
   return {
     landscape: scene.landscape,
-    mode: scene.mode || "overlay",
+    mode: scene.mode || fresh.mode,
     optimizers: catalog.optimizers.map((o) => o.name).filter((n) => scene.optimizers.includes(n)),
     params,
-    steps: scene.steps,
+    steps: scene.steps ?? fresh.steps,
     start: scene.start ? [...scene.start] : [...meta.default_start],
-    noise: scene.noise || 0,
-    seed: scene.seed || 0,
+    noise: scene.noise ?? fresh.noise,
+    seed: scene.seed ?? fresh.seed,
     schedule: { ...defaultSchedule(kind), ...(scene.schedule || {}) },
     t: null,
   };
@@ -161,12 +321,6 @@ export function trajectoryRequest(s = state) {
 }
 
 // ---------------------------------------------------------------- URL serialization
-// ?landscape=rosenbrock&opt=sgd,adam&adam.lr=0.05&steps=300&start=-1.5,2&noise=0.1&seed=3
-// &schedule=cosine&schedule.warmup=20&mode=side_by_side&view=surface&lang=ja&present=1&speed=2
-// &loop=1&t=120&preset=saddle&show=adam.lr,steps&hide=export
-// Hyperparameters equal to the server default are left out to keep links short.
-
-const fmt = (v) => String(Number(v.toPrecision(12)));
 
 /** The state a link is read over: fresh defaults, then the named preset's scene (if any). */
 function baseState(presetId) {
@@ -177,41 +331,16 @@ function baseState(presetId) {
 
 export function toQuery(s = state) {
   const q = new URLSearchParams();
-  const fresh = defaultState();
   // a link with `preset=` is read over that preset's scene, so diff against it
   const base = baseState(s.preset);
-  q.set("landscape", s.landscape);
-  if (s.mode !== base.mode) q.set("mode", s.mode);
-  if (s.view !== "contour") q.set("view", s.view);
-  q.set("opt", s.optimizers.join(","));
-  for (const o of catalog.optimizers) {
-    for (const p of o.params) {
-      const value = s.params[o.name]?.[p.name];
-      const baseValue = base.params[o.name]?.[p.name] ?? p.default;
-      if (value !== undefined && value !== baseValue) q.set(`${o.name}.${p.name}`, fmt(value));
-    }
+  for (const prop of PROPS()) {
+    const value = getter(prop)(s);
+    if (value === null || value === undefined) continue;
+    const changed = prop.changed
+      ? prop.changed(s, base)
+      : !same(value, prop.base ? prop.base(base, s) : base[prop.name]);
+    if (prop.always || changed) q.set(prop.key, prop.type.format(value));
   }
-  q.set("steps", String(s.steps));
-  const ds = s.landscape === base.landscape ? base.start : landscapeMeta(s.landscape).default_start;
-  if (s.start[0] !== ds[0] || s.start[1] !== ds[1]) {
-    q.set("start", `${fmt(s.start[0])},${fmt(s.start[1])}`);
-  }
-  if (s.noise !== base.noise) q.set("noise", fmt(s.noise));
-  if (s.seed !== base.seed) q.set("seed", String(s.seed));
-  if (JSON.stringify(s.schedule) !== JSON.stringify(base.schedule)) {
-    q.set("schedule", s.schedule.kind);
-    for (const [k, v] of Object.entries(s.schedule)) {
-      if (k !== "kind" && v !== null && v !== undefined && v !== "") q.set(`schedule.${k}`, fmt(v));
-    }
-  }
-  if (s.lang !== "en") q.set("lang", s.lang);
-  if (s.presentation) q.set("present", "1");
-  if (s.speed !== fresh.speed) q.set("speed", String(s.speed));
-  if (s.loop) q.set("loop", "1");
-  if (s.t !== null) q.set("t", String(s.t));
-  if (s.preset) q.set("preset", s.preset);
-  if (s.show.length) q.set("show", s.show.join(","));
-  if (s.hide.length) q.set("hide", s.hide.join(","));
   return q.toString().replaceAll("%2C", ",");
 }
 
@@ -222,66 +351,21 @@ export function toURL(s = state, extra = null) {
   return url;
 }
 
-const num = (text) => {
-  if (text === null || text.trim() === "") return null;
-  const v = Number(text);
-  return Number.isFinite(v) ? v : null;
-};
-
 /** Parse a query string over fresh defaults, or over `preset=`'s scene when the link
  * names one (so `?preset=saddle` alone opens that lecture scene); unknown or bad values
  * fall back to that base. */
 export function fromQuery(search) {
   const q = new URLSearchParams(search);
   const s = baseState(q.get("preset"));
-  const landscape = q.get("landscape");
-  if (landscape && landscape !== s.landscape && catalog.landscapes.has(landscape)) {
-    s.landscape = landscape;
-    s.start = [...landscapeMeta(landscape).default_start];
+  const read = new Set();
+  for (const prop of PROPS()) {
+    const text = q.get(prop.key);
+    if (text === null || (prop.after && !read.has(prop.after))) continue;
+    const value = prop.type.parse(text);
+    if (value === null || !allowed(prop, value)) continue;
+    setter(prop)(s, value);
+    read.add(prop.key);
   }
-  if (["overlay", "side_by_side"].includes(q.get("mode"))) s.mode = q.get("mode");
-  if (q.get("view") === "surface") s.view = "surface";
-  const names = catalog.optimizers.map((o) => o.name);
-  if (q.has("opt")) {
-    const wanted = q.get("opt").split(",");
-    s.optimizers = names.filter((n) => wanted.includes(n));
-  }
-  for (const o of catalog.optimizers) {
-    for (const p of o.params) {
-      const v = num(q.get(`${o.name}.${p.name}`));
-      if (v !== null && v >= p.min && v <= p.max) s.params[o.name][p.name] = v;
-    }
-  }
-  const steps = num(q.get("steps"));
-  if (steps !== null && Number.isInteger(steps) && steps >= 1 && steps <= 10000) s.steps = steps;
-  if (q.has("start")) {
-    const parts = q.get("start").split(",").map(num);
-    if (parts.length === 2 && parts.every((v) => v !== null)) s.start = parts;
-  }
-  const noise = num(q.get("noise"));
-  if (noise !== null && noise >= 0 && noise <= 100) s.noise = noise;
-  const seed = num(q.get("seed"));
-  if (seed !== null && Number.isInteger(seed) && seed >= 0) s.seed = seed;
-  const kind = q.get("schedule");
-  if (kind && catalog.schedules.some((x) => x.kind === kind)) {
-    s.schedule = defaultSchedule(kind);
-    for (const [key, value] of q.entries()) {
-      if (key.startsWith("schedule.")) {
-        const v = num(value);
-        if (v !== null) s.schedule[key.slice("schedule.".length)] = v;
-      }
-    }
-  }
-  if (q.get("lang") === "ja") s.lang = "ja";
-  s.presentation = q.get("present") === "1";
-  const speed = num(q.get("speed"));
-  if (speed !== null && SPEEDS.includes(speed)) s.speed = speed;
-  s.loop = q.get("loop") === "1";
-  const t = num(q.get("t"));
-  if (t !== null && Number.isInteger(t) && t >= 0) s.t = Math.min(t, s.steps);
-  const list = (key) => (q.get(key) || "").split(",").map((x) => x.trim()).filter(Boolean);
-  s.show = list("show");
-  s.hide = list("hide");
   return s;
 }
 

@@ -11,7 +11,8 @@ from __future__ import annotations
 import socket
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -41,13 +42,11 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-@pytest.fixture(scope="session")
-def server() -> Iterator[str]:
-    """The app on a free loopback port, served by uvicorn in a background thread."""
-    from app.main import create_app
-
+@contextmanager
+def serve(app: Any) -> Iterator[str]:
+    """`app` on a free loopback port, served by uvicorn in a background thread."""
     port = _free_port()
-    config = uvicorn.Config(create_app(), host="127.0.0.1", port=port, log_level="warning")
+    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning")
     instance = uvicorn.Server(config)
     thread = threading.Thread(target=instance.run, daemon=True)
     thread.start()
@@ -62,9 +61,26 @@ def server() -> Iterator[str]:
         if time.monotonic() > deadline:
             pytest.fail(f"the app did not answer /healthz on {base} within 20 s")
         time.sleep(0.05)
-    yield base
-    instance.should_exit = True
-    thread.join(timeout=10)
+    try:
+        yield base
+    finally:
+        instance.should_exit = True
+        thread.join(timeout=10)
+
+
+@pytest.fixture(scope="session")
+def serve_app() -> Callable[[Any], AbstractContextManager[str]]:
+    """For a test that needs its own app (say, with a setting changed): `with serve_app(app)`."""
+    return serve
+
+
+@pytest.fixture(scope="session")
+def server() -> Iterator[str]:
+    """The app, served for the whole session."""
+    from app.main import create_app
+
+    with serve(create_app()) as base:
+        yield base
 
 
 @pytest.fixture(scope="session")
