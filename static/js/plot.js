@@ -2,7 +2,10 @@
 // The main contour is two stacked Plotly charts: a static background (the contour,
 // redrawn only when the landscape or the size changes) and a transparent foreground
 // with the paths, so a slider move redraws only the paths.
+// Plotly's private internals are read only through plotly_adapter.js.
 /* global Plotly */
+
+import { dataAt, drawnRanges, plotArea } from "./plotly_adapter.js";
 
 const FONT =
   'system-ui, -apple-system, "Segoe UI", Roboto, "Noto Sans CJK JP", "Hiragino Sans", "Yu Gothic", sans-serif';
@@ -268,15 +271,9 @@ class LayeredPlot {
 
   click(e) {
     if (!this.down || Math.hypot(e.clientX - this.down[0], e.clientY - this.down[1]) > 4) return;
-    const layout = this.fg._fullLayout;
-    if (!layout || !this.onStart) return;
-    const xa = layout.xaxis;
-    const ya = layout.yaxis;
-    const rect = this.fg.getBoundingClientRect();
-    const px = e.clientX - rect.left - xa._offset;
-    const py = e.clientY - rect.top - ya._offset;
-    if (px < 0 || py < 0 || px > xa._length || py > ya._length) return;
-    this.onStart([xa.p2c(px), ya.p2c(py)]);
+    if (!this.onStart) return;
+    const point = dataAt(this.fg, e.clientX, e.clientY);
+    if (point) this.onStart(point);
   }
 
   setBounds(bounds) {
@@ -321,8 +318,8 @@ class LayeredPlot {
       this.setRange(this.bounds, true);
       return;
     }
-    const { xaxis, yaxis } = this.fg._fullLayout;
-    this.setRange({ x: [...xaxis.range], y: [...yaxis.range] }, true);
+    const range = drawnRanges(this.fg);
+    if (range) this.setRange(range, true);
   }
 
   async setRange(range, notify) {
@@ -607,14 +604,12 @@ export class LossView {
 
   /** Cheap: a CSS line, no Plotly redraw, so playback stays smooth. */
   moveCursor(cursor) {
-    const full = this.chart._fullLayout;
-    if (!full || !full.xaxis) return;
-    const xa = full.xaxis;
-    const ya = full.yaxis;
-    const x = xa._offset + xa.l2p(Math.min(cursor, this.steps));
+    const area = plotArea(this.chart);
+    if (!area) return;
+    const x = area.xToPixel(Math.min(cursor, this.steps));
     this.cursor.style.transform = `translateX(${x}px)`;
-    this.cursor.style.top = `${ya._offset}px`;
-    this.cursor.style.height = `${ya._length}px`;
+    this.cursor.style.top = `${area.top}px`;
+    this.cursor.style.height = `${area.height}px`;
     this.cursor.dataset.step = String(cursor);
   }
 }

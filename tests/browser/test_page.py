@@ -258,6 +258,32 @@ def test_side_by_side_panels_play_in_sync(app_page: Gradscape) -> None:
     gs.assert_clean()
 
 
+def test_a_zoom_in_one_panel_zooms_every_panel_and_its_contour(app_page: Gradscape) -> None:
+    gs = app_page.open("steps=40&mode=side_by_side&opt=sgd,adam")
+    gs.page.wait_for_function(
+        """() => document.querySelectorAll('#main-plot .cell-panel').length === 2
+             && [...document.querySelectorAll('#main-plot .layer-fg')].every(gd => gd.data)"""
+    )
+    box = gs.page.locator("#main-plot .cell-panel .layer-fg .nsewdrag").first.bounding_box()
+    gs.page.mouse.move(box["x"] + box["width"] * 0.3, box["y"] + box["height"] * 0.3)
+    gs.page.mouse.down()
+    gs.page.mouse.move(box["x"] + box["width"] * 0.6, box["y"] + box["height"] * 0.6, steps=8)
+    gs.page.mouse.up()
+    # Every chart (both panels, paths and contour layers) ends up on the zoomed ranges.
+    ranges = gs.page.wait_for_function(
+        """() => {
+             const charts = [...document.querySelectorAll('#main-plot .layer')];
+             const r = charts.map(
+               gd => JSON.stringify([gd.layout.xaxis.range, gd.layout.yaxis.range]));
+             const [x, y] = JSON.parse(r[0]);
+             return charts.length === 4 && new Set(r).size === 1 && x[1] - x[0] < 3 && [x, y];
+           }"""
+    ).json_value()
+    (x0, x1), (y0, y1) = ranges
+    assert -2 < x0 < x1 < 2 and -1 < y0 < y1 < 3  # inside Rosenbrock's view
+    gs.assert_clean()
+
+
 def test_presets_apply_their_scene_and_explain_it(app_page: Gradscape) -> None:
     gs = app_page.open()
     gs.change(lambda: gs.testid("preset").select_option("divergence"))
