@@ -1,0 +1,57 @@
+// window.__gradscape: read-only hooks for the browser tests and the latency benchmark,
+// e.g. redrawAfter(n): resolves once a run newer than run number n is fully drawn.
+
+import { cursor, isPlaying } from "./playback.js";
+import { current, currentId, runCounter } from "./runs.js";
+import { state, toQuery } from "./state.js";
+
+const waiters = [];
+
+export const hooks = {
+  state,
+  ready: false,
+  redraws: 0,
+  lastRedraw: null, // {id, seq, at (performance.now()), complete, sentAt, doneAt}
+  runCounter,
+  currentId,
+  /** Resolves with the redraw record once a run sent after counter `n` is fully drawn. */
+  redrawAfter(n) {
+    const last = hooks.lastRedraw;
+    if (last && last.complete && last.seq > n) return Promise.resolve(last);
+    return new Promise((resolve) => waiters.push({ n, resolve }));
+  },
+  runs: () =>
+    current().runs.map((r) => ({
+      optimizer: r.optimizer,
+      color: r.color,
+      params: r.params,
+      n: r.n,
+      first: r.n ? [r.xs[0], r.ys[0]] : null,
+      last: r.n ? [r.xs[r.n - 1], r.ys[r.n - 1]] : null,
+      diverged_at: r.diverged_at,
+      converged_at: r.converged_at,
+      converged_to: r.converged_to,
+      final_loss: r.final_loss,
+    })),
+  cursor,
+  playing: isPlaying,
+  query: () => toQuery(),
+};
+window.__gradscape = hooks;
+
+/** Record a redraw of the current data; a complete one releases the waiting hooks. */
+export function redrawn(complete) {
+  const data = current();
+  hooks.redraws += 1;
+  hooks.lastRedraw = {
+    id: data.id, seq: data.seq, at: performance.now(), complete,
+    sentAt: data.sentAt, doneAt: data.doneAt,
+  };
+  if (!complete) return;
+  for (let i = waiters.length - 1; i >= 0; i -= 1) {
+    if (data.seq > waiters[i].n) {
+      waiters[i].resolve(hooks.lastRedraw);
+      waiters.splice(i, 1);
+    }
+  }
+}

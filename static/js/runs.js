@@ -1,0 +1,229 @@
+// The runs on screen: asks the live channel for the runs the scene needs, keeps finished
+// runs in a cache, and assembles what the views draw (`current()`); the landscape grids too.
+// It draws nothing itself: main.js hands it callbacks to redraw and to show a message.
+
+import { LiveRunner, loadGrid } from "./api.js";
+import { t } from "./i18n.js";
+import { colors, landscapeMeta, optimizerSpec, state, trajectoryRequest } from "./state.js";
+
+const GRID_RESOLUTION = 200;
+// Significant digits of grid values: no plot shows more, and the grid compresses to half.
+const GRID_DIGITS = 7;
+
+const grids = new Map(); // landscape -> grid reply
+let data = { id: null, seq: 0, landscape: null, steps: 0, runs: [], complete: false };
+let runner = null;
+// {draw(): redraw with new data, message(text | null), settled(): a run ended undrawn}
+let view = null;
+
+/** What the views draw: {id, seq, landscape, steps, runs, complete, ...}. */
+export function current() {
+  return data;
+}
+
+export function gridOf(landscape) {
+  return grids.get(landscape);
+}
+
+export const runCounter = () => (runner ? runner.counter : 0);
+export const currentId = () => (runner ? runner.currentId : null);
+
+export function startRuns(callbacks) {
+  view = callbacks;
+  runner = new LiveRunner(handlers);
+}
+
+// ------------------------------------------------------------------ run data
+function fStar(landscape) {
+  const values = landscapeMeta(landscape).minima.filter((m) => m.kind === "global").map((m) => m.value);
+  return values.length ? Math.min(...values) : null;
+}
+
+function newRun(info, steps, fstar) {
+  const spec = optimizerSpec(info.optimizer);
+  const size = steps + 1;
+  return {
+    optimizer: info.optimizer,
+    title: spec ? spec.title || spec.name : info.optimizer,
+    color: info.color || (spec && spec.color) || colors().palette[0],
+    params: info.params || {},
+    xs: new Float64Array(size),
+    ys: new Float64Array(size),
+    losses: new Float64Array(size),
+    gap: new Float64Array(size),
+    fstar,
+    n: 0,
+    complete: false,
+    diverged_at: null,
+    converged_at: null,
+    converged_to: null,
+    final_loss: null,
+  };
+}
+
+// A short run finishes before anyone could see it grow; drawing every chunk would only
+// compete with the server for the CPU. Long runs (thousands of steps) draw as they stream.
+const PROGRESSIVE_MS = 150;
+let progressiveTimer = null;
+
+function scheduleProgressive() {
+  if (progressiveTimer) return;
+  progressiveTimer = setTimeout(() => {
+    progressiveTimer = null;
+    if (!data.complete) view.draw();
+  }, PROGRESSIVE_MS);
+}
+
+// ------------------------------------------------------------------ run cache
+// A finished run is cached by what determines it (scene + optimizer + its params).
+// The core runs each optimizer on its own noise stream from the same seed, so a run
+// computed alone is bit-identical to the same run computed with others: a slider move
+// asks the server for one optimizer, not all of them.
+const RUN_CACHE_LIMIT = 64;
+const cache = new Map(); // run key -> complete run
+const plans = new Map(); // message id -> what that run request was for
+
+const seqOf = (id) => Number(String(id).slice(1));
+
+function runKey(s, name) {
+  const { schedule, start, steps, noise, seed, landscape } = trajectoryRequest(s);
+  return JSON.stringify([landscape, start, steps, noise, seed, schedule, name, s.params[name]]);
+}
+
+function remember(key, run) {
+  cache.delete(key);
+  cache.set(key, run);
+  while (cache.size > RUN_CACHE_LIMIT) cache.delete(cache.keys().next().value);
+}
+
+function assemble(id, plan, fresh) {
+  const fstar = fStar(plan.landscape);
+  return {
+    id,
+    seq: seqOf(id),
+    landscape: plan.landscape,
+    steps: plan.steps,
+    runs: plan.wanted.map((w) => plan.cached.get(w.key) || fresh[plan.missing.indexOf(w.key)]),
+    fresh,
+    plan,
+    complete: fresh.length === 0,
+    logScale: fstar !== null,
+    sentAt: plan.sentAt,
+  };
+}
+
+// ------------------------------------------------------------------ live channel messages
+const handlers = {
+  meta(msg) {
+    const plan = plans.get(msg.id);
+    plans.clear();
+    if (!plan) return;
+    const fstar = fStar(plan.landscape);
+    const fresh = msg.runs.map((r) => newRun(r, plan.steps, fstar));
+    data = assemble(msg.id, plan, fresh);
+    view.message(null);
+    // No redraw yet: the previous paths stay until this run's points arrive.
+  },
+  chunk(msg) {
+    const run = data.fresh && data.fresh[msg.run];
+    if (!run) return;
+    const { points, losses, offset } = msg;
+    const limit = run.xs.length;
+    for (let k = 0; k < points.length && offset + k < limit; k += 1) {
+      const i = offset + k;
+      run.xs[i] = points[k][0];
+      run.ys[i] = points[k][1];
+      const loss = losses[k];
+      run.losses[i] = loss;
+      run.gap[i] = run.fstar === null ? loss : Math.max(loss - run.fstar, 1e-16);
+    }
+    run.n = Math.max(run.n, Math.min(limit, offset + points.length));
+    scheduleProgressive();
+  },
+  done(msg) {
+    msg.runs.forEach((info, i) => {
+      const run = data.fresh && data.fresh[i];
+      if (!run) return;
+      run.complete = true;
+      run.diverged_at = info.diverged_at ?? null;
+      run.converged_at = info.converged_at ?? null;
+      run.converged_to = info.converged_to ?? null;
+      run.final_loss = info.final_loss ?? null;
+      remember(data.plan.missing[i], run);
+    });
+    data.complete = true;
+    data.doneAt = performance.now();
+    clearTimeout(progressiveTimer);
+    progressiveTimer = null;
+    view.draw();
+  },
+  error(msg) {
+    view.message(t("error.server", { detail: msg.detail }));
+    plans.clear();
+    const seq = seqOf(msg.id ?? runner.currentId);
+    if (data.landscape !== state.landscape) {
+      // Nothing drawn for this landscape yet (a link whose scene the server refused, say
+      // a start outside the bounds): show its bare contour, where a click sets a start.
+      data = { id: msg.id, seq, landscape: state.landscape, steps: state.steps, runs: [],
+               fresh: [], complete: true, errored: true };
+      view.draw();
+      return;
+    }
+    // Keep the last good paths on screen; tell waiting hooks this run is over.
+    data = { ...data, seq, errored: true };
+    view.settled();
+  },
+};
+
+// ------------------------------------------------------------------ asking for runs
+let runQueued = false;
+
+/** Ask for the runs of the current scene that are not cached (one request per task). */
+export function scheduleRun() {
+  if (runQueued) return;
+  runQueued = true;
+  // Changes made in one task (a preset sets ten keys) send one run; a slider drag fires
+  // at most one input event per frame, and the server cancels all but the latest run.
+  queueMicrotask(() => {
+    runQueued = false;
+    if (!state.optimizers.length) {
+      const id = runner.skip();
+      data = { id, seq: seqOf(id), landscape: state.landscape, steps: state.steps,
+               runs: [], fresh: [], complete: true };
+      view.message(t("error.noOptimizer"));
+      view.draw();
+      return;
+    }
+    const wanted = state.optimizers.map((name) => ({ name, key: runKey(state, name) }));
+    const cached = new Map(wanted.filter((w) => cache.has(w.key)).map((w) => [w.key, cache.get(w.key)]));
+    const missing = wanted.filter((w) => !cached.has(w.key));
+    const plan = {
+      landscape: state.landscape, steps: state.steps, wanted, cached,
+      missing: missing.map((w) => w.key), sentAt: performance.now(),
+    };
+    if (!missing.length) {
+      // Everything is known (an optimizer toggled off, a value set back): no round trip,
+      // but a fresh id, so messages of a run still in flight are dropped as stale.
+      plans.clear();
+      data = assemble(runner.skip(), plan, []);
+      data.doneAt = performance.now();
+      view.message(null);
+      view.draw();
+      return;
+    }
+    const request = trajectoryRequest();
+    request.runs = request.runs.filter((r) => missing.some((w) => w.name === r.optimizer));
+    plans.set(runner.run(request), plan);
+  });
+}
+
+/** Load a landscape's grid once; the views redraw when it arrives. */
+export async function ensureGrid(name) {
+  if (grids.has(name)) return;
+  try {
+    grids.set(name, await loadGrid(name, GRID_RESOLUTION, GRID_DIGITS));
+    view.draw();
+  } catch (err) {
+    view.message(t("error.server", { detail: err.message }));
+  }
+}

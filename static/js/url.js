@@ -1,0 +1,19 @@
+// The address bar follows the state (its serialization is state.js's toQuery): written a
+// moment after a change, and during playback only once it stops, so history writes stay rare.
+
+import { isPlaying } from "./playback.js";
+import { toQuery } from "./state.js";
+
+let urlTimer = null;
+
+export function scheduleURL() {
+  if (urlTimer) return;
+  urlTimer = setTimeout(() => {
+    urlTimer = null;
+    if (isPlaying()) return; // written when playback stops
+    const url = `${location.pathname}?${toQuery()}`;
+    if (url !== `${location.pathname}${location.search}`) history.replaceState(null, "", url);
+    const share = document.getElementById("share-url");
+    if (share) share.value = location.href;
+  }, 120);
+}
