@@ -1,31 +1,24 @@
-"""The trajectory runner: the one loop that moves K points with one or more optimizers.
+"""The fast runner: the reference loop's numbers, bit for bit, in a fraction of the time.
 
-``stream_many`` yields the trajectories of several optimizers (one request: same
-landscape, starts, steps, noise, seed and schedule) in blocks while it computes (the
-WebSocket sends each block at once); ``run_many`` consumes the same generator, and
-``run``/``stream`` are its one-optimizer case, so there is one loop and the forms can
-never disagree.
+Read ``optimizers/reference.py`` first: it defines a run. This module computes the very
+same points, losses and ``diverged_at`` (tests/optimizers/test_reference.py checks it bit
+for bit) with changes that only save time:
 
-The rows of all optimizers are stacked: optimizer m owns rows ``bounds[m]`` (its K_m
-starts, or one start repeated for K_m per-row hyperparameters). Per update
-t = 0 … steps − 1, for all rows at once:
-
-1. g = ∇f(θ_t) — one landscape call for every row of every optimizer — (+ σ·z_t, where
-   optimizer m's rows get the t-th (K_m, 2) draw of ``default_rng(seed)``, exactly what a
-   run of its own draws: common random numbers; one call per block draws the same numbers),
-2. for each optimizer m: θ_{t+1}[m] = update_m(g[m], state_m, θ_t[m], lr_m·factor(t)).
-
-Rows never interact, and a landscape gives the same bits for a row in any batch, so
-lockstep results equal separate runs bit for bit; that also lets the loop skip work.
-Divergence is checked once per block: a row that blew up may keep computing garbage
-(under ``np.errstate(all="ignore")``) without touching any other row, and then its first
-bad point and everything after become NaN. Wide runs (a basin map) are cut into row tiles
-of TILE_ROWS that run on a small thread pool, each tile doing a whole block of updates
-while its state is in cache; a tile holds a piece of each optimizer whose rows it
-overlaps, so lockstep and tiling are the same mechanism (a narrow request is one tile).
-And losses come from one vectorized call per block for narrow tiles (a slider move,
-where per-call overhead dominates), or update by update for wide tiles (no large
-temporaries).
+1. Lockstep. The optimizers of one request (``run_many``/``stream_many``) advance
+   together: their rows are stacked, optimizer m owning rows ``bounds[m]``, so one
+   landscape call per update gives every optimizer its gradient. Each optimizer still
+   sees the noise a run of its own would draw (common random numbers). ``run`` and
+   ``stream`` are the one-optimizer case: there is one loop.
+2. Blocks. Losses and the divergence check run once per block of updates. Rows never
+   interact, so a row that blew up may compute garbage until the block ends (under
+   ``np.errstate(all="ignore")``); then its first bad point and all later ones become
+   NaN, as if it had stopped there. ``stream`` yields the blocks as they are done.
+3. Reused buffers. Points go straight into the preallocated trajectory; each optimizer's
+   intermediates into one ``Scratch`` for the whole run; a ``landscapes.Landscape``'s
+   ``fn``/``grad_fn`` are called directly (``value``/``grad`` minus their checks).
+4. Tiles, for basin maps only (more than TILE_ROWS rows; no page request comes near):
+   the rows are cut into tiles that run on a small thread pool, each doing a whole
+   block while its buffers stay in cache.
 """
 
 from __future__ import annotations
@@ -37,7 +30,6 @@ import threading
 from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from operator import methodcaller
 from typing import Any
 
 import numpy as np
@@ -49,6 +41,97 @@ from optimizers.schedules import schedule as make_schedule
 
 #: Noise draws (updates × K) held at once by ``run``: 2M draws of (x, y) are 32 MB.
 _NOISE_CELLS = 1 << 21
+
+#: Rows per tile (see 4. above).
+TILE_ROWS = 8192
+
+#: Points per loss call: a wide tile computes losses every few updates, while the new
+#: points are still in cache; a narrow run (a slider move) once per block.
+LOSS_POINTS = 1024
+
+
+def stream(
+    landscape: Any,
+    optimizer: Any,
+    starts: Any,
+    steps: int,
+    noise: float = 0.0,
+    seed: int = 0,
+    schedule: Any = None,
+    chunk: int = 100,
+) -> Iterator[Block]:
+    """Yield the trajectory in blocks of ``chunk`` points (the first block starts at point 0).
+
+    Arguments are checked before this returns (ValueError at the call, not at the first
+    ``next()``). Blocks concatenated along axis 0 equal ``run(...)``'s points and losses.
+    """
+    return _only(stream_many(landscape, [optimizer], starts, steps, noise, seed, schedule, chunk))
+
+
+def _only(groups: Iterator[list[Block]]) -> Iterator[Block]:
+    with contextlib.closing(groups):
+        for (block,) in groups:
+            yield block
+
+
+def stream_many(
+    landscape: Any,
+    optimizers: Sequence[Any],
+    starts: Any,
+    steps: int,
+    noise: float = 0.0,
+    seed: int = 0,
+    schedule: Any = None,
+    chunk: int = 100,
+) -> Iterator[list[Block]]:
+    """``stream`` for several optimizers in lockstep: per block, a list of one Block per
+    optimizer (in the order given). Equal, bit for bit, to one ``stream`` per optimizer.
+    """
+    chunk = _check_int("chunk", chunk, 1)
+    return _prepare(landscape, optimizers, starts, steps, noise, seed, schedule).blocks(chunk)
+
+
+def run(
+    landscape: Any,
+    optimizer: Any,
+    starts: Any,
+    steps: int,
+    noise: float = 0.0,
+    seed: int = 0,
+    schedule: Any = None,
+) -> Trajectory:
+    """Run ``optimizer`` from ``starts`` for ``steps`` updates; see the module docstring.
+
+    ``landscape`` is a landscape object (or name), ``optimizer`` an ``optimizers.create``
+    result (or a name, for defaults). ``starts`` is (2,) or (K, 2); one start with
+    per-row hyperparameters of length K runs K rows from that start.
+    """
+    (trajectory,) = run_many(landscape, [optimizer], starts, steps, noise, seed, schedule)
+    return trajectory
+
+
+def run_many(
+    landscape: Any,
+    optimizers: Sequence[Any],
+    starts: Any,
+    steps: int,
+    noise: float = 0.0,
+    seed: int = 0,
+    schedule: Any = None,
+) -> list[Trajectory]:
+    """``run`` for several optimizers in lockstep (one request's runs): one Trajectory per
+    optimizer, equal bit for bit to separate ``run`` calls with the same arguments.
+
+    Every optimizer starts from ``starts`` (repeated to its K when it has K per-row
+    values) and sees the same noise draws. The trajectories' arrays are views into one
+    stacked array.
+    """
+    state = _prepare(landscape, optimizers, starts, steps, noise, seed, schedule)
+    # one block, unless the noise drawn per block would need more than _NOISE_CELLS
+    chunk = steps + 1 if state.sigma == 0 else max(1, _NOISE_CELLS // state.rows)
+    for _ in state.blocks(chunk):
+        pass
+    return state.trajectories()
 
 
 @dataclass(frozen=True)
@@ -180,18 +263,35 @@ class _Run:
         self.diverged_at = np.full(self.rows, -1, dtype=np.int64)
         self.factors = sched.factors(steps)
 
-    def _tiles(self) -> list[_Tile]:
-        """Row ranges of TILE_ROWS; each holds the pieces of the optimizers it overlaps."""
-        tiles = []
-        for low in range(0, self.rows, TILE_ROWS):
-            high = min(low + TILE_ROWS, self.rows)
-            pieces = [
-                (opt, slice(max(low, rows.start), min(high, rows.stop)), rows.start)
-                for opt, rows in zip(self.opts, self.bounds, strict=True)
-                if rows.start < high and rows.stop > low
+    def blocks(self, chunk: int) -> Iterator[list[Block]]:
+        """Per block of ``chunk`` points, one Block per optimizer."""
+        rngs = {}
+        if self.sigma > 0:
+            rngs = {size: np.random.default_rng(self.seed) for size in self.sizes}
+        tiles = [
+            _Tile(self, slice(low, min(low + TILE_ROWS, self.rows)))
+            for low in range(0, self.rows, TILE_ROWS)
+        ]
+        noise = None
+        for offset in range(0, self.steps + 1, chunk):
+            end = min(offset + chunk, self.steps + 1)
+            first = max(offset, 1)  # index of the point the block's first update makes
+            if rngs and end > first:
+                noise = self._noise(rngs, end - first)
+            if len(tiles) == 1:
+                tiles[0].advance(offset, first, end, noise)
+            else:  # rows never interact, so tiles run in any order on any thread
+                args = (offset, first, end, noise)
+                list(_pool().map(lambda tile, args=args: tile.advance(*args), tiles))
+            yield [
+                Block(
+                    offset,
+                    _readonly(self.points[offset:end, rows]),
+                    _readonly(self.losses[offset:end, rows]),
+                    self.diverged_at[rows].copy(),
+                )
+                for rows in self.bounds
             ]
-            tiles.append(_Tile(self, slice(low, high), pieces))
-        return tiles
 
     def _noise(self, rngs: dict[int, np.random.Generator], count: int) -> np.ndarray:
         """The next ``count`` updates' noise for every row: each optimizer gets the draws a
@@ -206,37 +306,6 @@ class _Run:
         noise *= self.sigma
         return noise
 
-    def blocks(self, chunk: int) -> Iterator[list[Block]]:
-        """Per block of ``chunk`` points, one Block per optimizer."""
-        steps = self.steps
-        rngs = {}
-        if self.sigma > 0:
-            rngs = {size: np.random.default_rng(self.seed) for size in self.sizes}
-        tiles = self._tiles()
-        pool = _pool() if len(tiles) > 1 else None
-        drawn = None
-        for offset in range(0, steps + 1, chunk):
-            end = min(offset + chunk, steps + 1)
-            first = max(offset, 1)  # index of the point the block's first update makes
-            if rngs and end > first:
-                drawn = self._noise(rngs, end - first)
-            if pool is None:
-                for tile in tiles:
-                    tile.advance(offset, first, end, drawn)
-            else:
-                # rows never interact, so tiles run in any order on any thread
-                advance = methodcaller("advance", offset, first, end, drawn)
-                list(pool.map(advance, tiles))
-            yield [
-                Block(
-                    offset,
-                    _readonly(self.points[offset:end, rows]),
-                    _readonly(self.losses[offset:end, rows]),
-                    self.diverged_at[rows].copy(),
-                )
-                for rows in self.bounds
-            ]
-
     def trajectories(self) -> list[Trajectory]:
         return [
             Trajectory(self.points[:, rows], self.losses[:, rows], self.diverged_at[rows])
@@ -244,42 +313,93 @@ class _Run:
         ]
 
 
-#: Rows per tile: a tile's state stays in cache while it runs a whole block of updates.
-TILE_ROWS = 8192
+class _Tile:
+    """Rows ``rows`` of a run (all of them, unless it is a basin map): per update, one
+    gradient call for all its rows, then each optimizer's update on its own rows."""
 
-#: Tiles at least this wide compute losses update by update (see ``_Tile``).
-EAGER_ROWS = 256
+    def __init__(self, run: _Run, rows: slice) -> None:
+        import landscapes
 
-_POOL: ThreadPoolExecutor | None = None
-_POOL_LOCK = threading.Lock()
+        self.run, self.rows = run, rows
+        count = rows.stop - rows.start
+        self.points = run.points[:, rows]
+        self.losses = run.losses[:, rows]
+        self.diverged_at = run.diverged_at[rows]
+        self.dead = np.zeros(count, dtype=bool)
+        self.grad = np.empty((count, 2))
+        self.noisy = np.empty((count, 2))  # the gradient plus this update's noise
+        self.views = list(self.points)  # point i of these rows, made once
+        self.landscape = run.f if isinstance(run.f, landscapes.Landscape) else None
+        self.span = max(1, LOSS_POINTS // count)  # updates per loss call
+        self.xy: Any = None  # contiguous x and y of the newest point, if at hand
+        self.parts = [
+            _Part(self, opt, slice(low - rows.start, high - rows.start), low - own.start)
+            for opt, own in zip(run.opts, run.bounds, strict=True)
+            if (low := max(own.start, rows.start)) < (high := min(own.stop, rows.stop))
+        ]
+
+    def advance(self, offset: int, first: int, end: int, drawn: np.ndarray | None) -> None:
+        """Updates making points ``first … end − 1``, then losses and divergence for the
+        block ``offset … end − 1``."""
+        views, grad, losses, points = self.views, self.grad, self.losses, self.points
+        columns = grad.T
+        grad_fn = self.landscape.grad_fn if self.landscape is not None else None
+        one = len(grad) == 1  # a one-element column is contiguous already: no copy
+        noise = None if drawn is None else drawn[:, self.rows]
+        g = self.grad if noise is None else self.noisy
+        # what the inner loop needs per optimizer, unpacked once
+        steps = [(p.update, p.grad(g), p.state, p.views, p.lrs, p.scratch) for p in self.parts]
+        xy = self.xy
+        with np.errstate(all="ignore"):
+            for low in range(first, end, self.span):
+                high = min(low + self.span, end)
+                for i in range(low, high):  # reference.run's steps 1–3; step 4 per block
+                    theta = views[i - 1]
+                    if grad_fn is None:
+                        grad[...] = self.run.f.grad(theta)
+                    else:
+                        if xy is None:
+                            xy = theta.T if one else theta.T.copy()
+                        columns[0], columns[1] = grad_fn(*xy)
+                        xy = None
+                    if noise is not None:
+                        np.add(grad, noise[i - first], self.noisy)
+                    for update, g_rows, state, rows, lrs, scratch in steps:
+                        update(g_rows, state, rows[i - 1], lrs[i - 1], rows[i], scratch)
+                start = offset if low == first else low  # point 0 has no update
+                losses[start:high], xy = self._value(points[start:high])
+            if first >= end:  # a block of point 0 alone (a run of 0 steps, or chunk 1)
+                losses[offset:end], xy = self._value(points[offset:end])
+            self.xy = xy
+            _mark_divergence(
+                points[offset:end], losses[offset:end], offset, self.dead, self.diverged_at
+            )
+
+    def _value(self, points: np.ndarray) -> tuple[np.ndarray, Any]:
+        """f at ``points`` (n, rows, 2), as ``value`` computes it minus its checks; and the
+        contiguous x and y of the last point, which the next gradient call can reuse."""
+        if self.landscape is None:
+            return self.run.f.value(points), None
+        x, y = points[..., 0].copy(), points[..., 1].copy()
+        return self.landscape.fn(x, y), (x[-1], y[-1])
 
 
-def _pool() -> ThreadPoolExecutor:
-    """Shared workers for big runs (NumPy releases the GIL inside each ufunc)."""
-    global _POOL
-    with _POOL_LOCK:
-        if _POOL is None:
-            workers = max(1, min(4, os.cpu_count() or 1))
-            _POOL = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="gradscape-rows")
-        return _POOL
+class _Part:
+    """One optimizer's rows ``rows`` of a tile: its state, scratch and learning rates.
 
-
-class _Piece:
-    """One optimizer's rows inside a tile: its own state and learning rates.
-
-    ``views[i]`` is point i of these rows; ``grad``/``noisy`` are these rows of the tile's
-    gradient buffers, so the tile's one gradient call fills them all. ``lrs[t]`` is
-    update t's learning rate.
+    ``skip`` is how many of the optimizer's rows come before the tile's (a basin map's
+    tiles cut through them), to pick its per-row values.
     """
 
-    def __init__(self, tile: _Tile, opt: Optimizer, rows: slice, factors: np.ndarray) -> None:
+    def __init__(self, tile: _Tile, opt: Optimizer, rows: slice, skip: int) -> None:
+        opt = opt.select(slice(skip, skip + rows.stop - rows.start))
+        self.rows = rows
         self.update = opt.update
         whole = rows.start == 0 and rows.stop == len(tile.grad)  # e.g. a plain ``run``
         self.views = tile.views if whole else list(tile.points[:, rows])  # made once
-        self.grad = tile.grad[rows]
-        self.noisy = tile.noisy[rows]
         self.state = opt.init(self.views[0])
         self.scratch = Scratch.like(self.views[0])
+        factors = tile.run.factors
         base_lr = opt.hyper["lr"]
         self.lrs: Any
         if not isinstance(base_lr, np.ndarray):
@@ -289,16 +409,9 @@ class _Piece:
         else:
             self.lrs = _RowRates(base_lr, factors)
 
-    def stepper(self, noisy: bool) -> tuple[Any, ...]:
-        """What the tile's inner loop needs, unpacked once per block."""
-        return (
-            self.update,
-            self.noisy if noisy else self.grad,
-            self.state,
-            self.views,
-            self.lrs,
-            self.scratch,
-        )
+    def grad(self, tile_grad: np.ndarray) -> np.ndarray:
+        """This optimizer's rows of the tile's gradient buffer (a view)."""
+        return tile_grad[self.rows]
 
 
 class _RowRates:
@@ -313,98 +426,18 @@ class _RowRates:
         return np.multiply(self.base_lr, self.factors[t], self.buffer)
 
 
-class _Tile:
-    """Rows ``rows`` of a run, advanced block by block: one gradient call per update for
-    all of them, then each optimizer's update on its own piece."""
+_POOL: ThreadPoolExecutor | None = None
+_POOL_LOCK = threading.Lock()
 
-    def __init__(self, run: _Run, rows: slice, pieces: list[tuple[Optimizer, slice, int]]) -> None:
-        import landscapes
 
-        self.run, self.rows = run, rows
-        count = rows.stop - rows.start
-        self.points = run.points[:, rows]
-        self.losses = run.losses[:, rows]
-        self.views = list(self.points)  # one view per point, made once
-        self.diverged_at = run.diverged_at[rows]
-        self.dead = np.zeros(count, dtype=bool)
-        self.grad = np.empty((count, 2))
-        self.noisy = np.empty((count, 2))
-        # (optimizer, rows of the run, first run row of that optimizer) → a piece of this tile
-        self.pieces = [
-            _Piece(
-                self,
-                opt.select(slice(part.start - origin, part.stop - origin)),
-                slice(part.start - rows.start, part.stop - rows.start),
-                run.factors,
-            )
-            for opt, part, origin in pieces
-        ]
-        # Landscape.value/grad copy x and y into contiguous arrays and call fn/grad_fn;
-        # doing the same here with reused buffers gives the same numbers, minus overhead.
-        self.landscape = run.f if isinstance(run.f, landscapes.Landscape) else None
-        # wide tiles compute each new point's loss at once, sharing its x/y copies with
-        # the next gradient (cache-hot, no large temporaries); narrow tiles (a slider
-        # move) are faster with one vectorized loss call per block
-        self.eager = self.landscape is not None and count >= EAGER_ROWS
-        self.xy: tuple[np.ndarray, np.ndarray] | None = None
-
-    def advance(self, offset: int, first: int, end: int, drawn: np.ndarray | None) -> None:
-        """Updates making points ``first … end − 1``, then losses and divergence for the
-        block ``offset … end − 1``."""
-        noise = None if drawn is None else drawn[:, self.rows]
-        with np.errstate(all="ignore"):
-            if self.eager:
-                self._eager(offset, first, end, noise)
-            else:
-                self._lazy(first, end, noise)
-                self.losses[offset:end] = self.run.f.value(self.points[offset:end])
-            _mark_divergence(
-                self.points[offset:end],
-                self.losses[offset:end],
-                offset,
-                self.dead,
-                self.diverged_at,
-            )
-
-    def _lazy(self, first: int, end: int, noise: np.ndarray | None) -> None:
-        views, grad, pieces = self.views, self.grad, self.pieces
-        columns = grad.T
-        grad_fn = self.landscape.grad_fn if self.landscape is not None else None
-        one = len(grad) == 1  # a one-element column is contiguous already: no copy
-        noisy = noise is not None
-        steppers = [piece.stepper(noisy) for piece in pieces]
-        for i in range(first, end):
-            theta = views[i - 1]
-            if grad_fn is None:
-                grad[...] = self.run.f.grad(theta)
-            else:
-                columns[0], columns[1] = grad_fn(*(theta.T if one else theta.T.copy()))
-            if noisy:
-                np.add(grad, noise[i - first], self.noisy)
-            for update, g, state, points, lrs, scratch in steppers:
-                update(g, state, points[i - 1], lrs[i - 1], points[i], scratch)
-
-    def _eager(self, offset: int, first: int, end: int, noise: np.ndarray | None) -> None:
-        views, grad, pieces, losses = self.views, self.grad, self.pieces, self.losses
-        columns = grad.T
-        assert self.landscape is not None
-        fn, grad_fn = self.landscape.fn, self.landscape.grad_fn
-        if offset == 0:
-            self.xy = x, y = views[0].T.copy()
-            losses[0] = fn(x, y)
-        assert self.xy is not None
-        x, y = self.xy  # copies of the newest point, first − 1
-        noisy = noise is not None
-        steppers = [piece.stepper(noisy) for piece in pieces]
-        for i in range(first, end):
-            columns[0], columns[1] = grad_fn(x, y)
-            if noisy:
-                np.add(grad, noise[i - first], self.noisy)
-            for update, g, state, points, lrs, scratch in steppers:
-                update(g, state, points[i - 1], lrs[i - 1], points[i], scratch)
-            x, y = views[i].T.copy()
-            losses[i] = fn(x, y)
-        self.xy = x, y
+def _pool() -> ThreadPoolExecutor:
+    """Shared workers for basin maps (NumPy releases the GIL inside each ufunc)."""
+    global _POOL
+    with _POOL_LOCK:
+        if _POOL is None:
+            workers = max(1, min(4, os.cpu_count() or 1))
+            _POOL = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="gradscape-rows")
+        return _POOL
 
 
 def _mark_divergence(
@@ -448,87 +481,3 @@ def _readonly(array: np.ndarray) -> np.ndarray:
     view = array.view()
     view.flags.writeable = False
     return view
-
-
-def stream(
-    landscape: Any,
-    optimizer: Any,
-    starts: Any,
-    steps: int,
-    noise: float = 0.0,
-    seed: int = 0,
-    schedule: Any = None,
-    chunk: int = 100,
-) -> Iterator[Block]:
-    """Yield the trajectory in blocks of ``chunk`` points (the first block starts at point 0).
-
-    Arguments are checked before this returns (ValueError at the call, not at the first
-    ``next()``). Blocks concatenated along axis 0 equal ``run(...)``'s points and losses.
-    """
-    return _only(stream_many(landscape, [optimizer], starts, steps, noise, seed, schedule, chunk))
-
-
-def _only(groups: Iterator[list[Block]]) -> Iterator[Block]:
-    with contextlib.closing(groups):
-        for (block,) in groups:
-            yield block
-
-
-def stream_many(
-    landscape: Any,
-    optimizers: Sequence[Any],
-    starts: Any,
-    steps: int,
-    noise: float = 0.0,
-    seed: int = 0,
-    schedule: Any = None,
-    chunk: int = 100,
-) -> Iterator[list[Block]]:
-    """``stream`` for several optimizers in lockstep: per block, a list of one Block per
-    optimizer (in the order given). Equal, bit for bit, to one ``stream`` per optimizer.
-    """
-    chunk = _check_int("chunk", chunk, 1)
-    return _prepare(landscape, optimizers, starts, steps, noise, seed, schedule).blocks(chunk)
-
-
-def run(
-    landscape: Any,
-    optimizer: Any,
-    starts: Any,
-    steps: int,
-    noise: float = 0.0,
-    seed: int = 0,
-    schedule: Any = None,
-) -> Trajectory:
-    """Run ``optimizer`` from ``starts`` for ``steps`` updates; see the module docstring.
-
-    ``landscape`` is a landscape object (or name), ``optimizer`` an ``optimizers.create``
-    result (or a name, for defaults). ``starts`` is (2,) or (K, 2); one start with
-    per-row hyperparameters of length K runs K rows from that start.
-    """
-    (trajectory,) = run_many(landscape, [optimizer], starts, steps, noise, seed, schedule)
-    return trajectory
-
-
-def run_many(
-    landscape: Any,
-    optimizers: Sequence[Any],
-    starts: Any,
-    steps: int,
-    noise: float = 0.0,
-    seed: int = 0,
-    schedule: Any = None,
-) -> list[Trajectory]:
-    """``run`` for several optimizers in lockstep (one request's runs): one Trajectory per
-    optimizer, equal bit for bit to separate ``run`` calls with the same arguments.
-
-    Every optimizer starts from ``starts`` (repeated to its K when it has K per-row
-    values) and sees the same noise draws. The trajectories' arrays are views into one
-    stacked array.
-    """
-    state = _prepare(landscape, optimizers, starts, steps, noise, seed, schedule)
-    # one block, unless the noise drawn per block would need more than _NOISE_CELLS
-    chunk = steps + 1 if state.sigma == 0 else max(1, _NOISE_CELLS // state.rows)
-    for _ in state.blocks(chunk):
-        pass
-    return state.trajectories()

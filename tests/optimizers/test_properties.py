@@ -265,7 +265,7 @@ def _blocks(scene: dict, opt: optimizers.Optimizer, chunk: int, sigma: float, f=
 
 @settings(max_examples=40, deadline=None)
 @given(scenes(), st.integers(1, 12), st.sampled_from([0.0, 0.7]), st.booleans())
-def test_tiles_threads_and_eager_losses_change_nothing(
+def test_tiles_threads_and_per_update_losses_change_nothing(
     scene: dict, chunk: int, sigma: float, per_row: bool
 ) -> None:
     """Wide runs are split into row tiles on a thread pool and compute losses per update;
@@ -277,7 +277,7 @@ def test_tiles_threads_and_eager_losses_change_nothing(
     narrow = _blocks(scene, opt, chunk, sigma)
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(runner, "TILE_ROWS", 2)
-        patch.setattr(runner, "EAGER_ROWS", 1)
+        patch.setattr(runner, "LOSS_POINTS", 1)
         wide = _blocks(scene, opt, chunk, sigma)
     duck = _blocks(scene, opt, chunk, sigma, f=_DuckLandscape(scene["f"].name))
     for other in (wide, duck):
@@ -292,7 +292,7 @@ def test_wide_tiles_diverge_per_row() -> None:
     narrow = optimizers.run(f, opt, (-7.0, 2.0), 80)
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(runner, "TILE_ROWS", 2)
-        patch.setattr(runner, "EAGER_ROWS", 1)
+        patch.setattr(runner, "LOSS_POINTS", 1)
         wide = optimizers.run(f, opt, (-7.0, 2.0), 80)
     assert (narrow.diverged_at[[1, 3]] > 0).all() and (narrow.diverged_at[[0, 2, 4]] == -1).all()
     np.testing.assert_array_equal(narrow.points, wide.points)
@@ -352,7 +352,7 @@ def test_run_many_equals_separate_runs_bit_for_bit(request: dict, sigma: float, 
 
 @settings(max_examples=30, deadline=None)
 @given(requests(), st.sampled_from([0.0, 0.7]))
-def test_lockstep_tiles_threads_and_eager_losses_change_nothing(
+def test_lockstep_tiles_threads_and_per_update_losses_change_nothing(
     request: dict, sigma: float
 ) -> None:
     """Tiles two rows wide straddle optimizer boundaries and run on the pool; the generic
@@ -362,7 +362,7 @@ def test_lockstep_tiles_threads_and_eager_losses_change_nothing(
     narrow = optimizers.run_many(request["f"], *args, **kw)
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(runner, "TILE_ROWS", 2)
-        patch.setattr(runner, "EAGER_ROWS", 1)
+        patch.setattr(runner, "LOSS_POINTS", 1)
         wide = optimizers.run_many(request["f"], *args, **kw)
     duck = optimizers.run_many(_DuckLandscape(request["f"].name), *args, **kw)
     for ours, *others in zip(narrow, wide, duck, strict=True):
