@@ -25,6 +25,8 @@ import argparse
 import statistics
 import time
 from collections.abc import Callable
+from functools import partial
+from typing import Any
 
 import numpy as np
 
@@ -82,7 +84,7 @@ def torch_case(starts: np.ndarray, steps: int, autograd: bool) -> None:
                 losses[:] = value(points.reshape(-1, 2)).reshape(steps + 1, -1)
 
 
-def _torch_optimizer(name: str, p: object, hp: dict) -> object:
+def _torch_optimizer(name: str, p: Any, hp: dict) -> Any:
     import torch
 
     o = torch.optim
@@ -122,6 +124,7 @@ def main() -> None:
         help="also time torch with its default thread count on case B (slow here)",
     )
     args = parser.parse_args()
+    torch: Any
     try:
         import torch
 
@@ -150,10 +153,10 @@ def main() -> None:
         cases.pop()
     for key, label, starts, steps, target in cases:
         repeats = args.repeats if key == "A" else max(3, args.repeats // 2)
-        ours = median_time(lambda s=starts, n=steps: numpy_case(s, n), repeats)
+        ours = median_time(partial(numpy_case, starts, steps), repeats)
         print(f"case {key}: {label}\n  numpy                      {ours * 1e3:9.1f} ms")
         if key == "A":
-            many = median_time(lambda s=starts, n=steps: lockstep_case(s, n), repeats)
+            many = median_time(partial(lockstep_case, starts, steps), repeats)
             print(
                 f"  numpy run_many (lockstep)  {many * 1e3:9.1f} ms   "
                 f"run_many/run {many / ours:5.2f}"
@@ -163,19 +166,17 @@ def main() -> None:
         thread_counts = [1]
         if default_threads != 1 and (key == "A" or args.torch_threads_b):
             thread_counts.append(default_threads)
-        best = None
+        best = float("inf")
         for threads in thread_counts:
             torch.set_num_threads(threads)
             for autograd in (True, False):
-                theirs = median_time(
-                    lambda s=starts, n=steps, a=autograd: torch_case(s, n, a), repeats
-                )
+                theirs = median_time(partial(torch_case, starts, steps, autograd), repeats)
                 kind = "autograd" if autograd else "analytic"
                 print(
                     f"  torch {kind} {threads} thread{'s' if threads > 1 else ' '}"
                     f"    {theirs * 1e3:9.1f} ms   numpy/torch {ours / theirs:5.2f}"
                 )
-                best = theirs if best is None else min(best, theirs)
+                best = min(best, theirs)
         torch.set_num_threads(default_threads)
         ratio = ours / best
         verdict = "met" if ratio <= target else "MISSED"

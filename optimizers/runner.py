@@ -27,7 +27,7 @@ import contextlib
 import numbers
 import os
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Generator, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
@@ -68,7 +68,7 @@ def stream(
     return _only(stream_many(landscape, [optimizer], starts, steps, noise, seed, schedule, chunk))
 
 
-def _only(groups: Iterator[list[Block]]) -> Iterator[Block]:
+def _only(groups: Generator[list[Block]]) -> Iterator[Block]:
     with contextlib.closing(groups):
         for (block,) in groups:
             yield block
@@ -83,7 +83,7 @@ def stream_many(
     seed: int = 0,
     schedule: Any = None,
     chunk: int = 100,
-) -> Iterator[list[Block]]:
+) -> Generator[list[Block]]:
     """``stream`` for several optimizers in lockstep: per block, a list of one Block per
     optimizer (in the order given). Equal, bit for bit, to one ``stream`` per optimizer.
     """
@@ -263,7 +263,7 @@ class _Run:
         self.diverged_at = np.full(self.rows, -1, dtype=np.int64)
         self.factors = sched.factors(steps)
 
-    def blocks(self, chunk: int) -> Iterator[list[Block]]:
+    def blocks(self, chunk: int) -> Generator[list[Block]]:
         """Per block of ``chunk`` points, one Block per optimizer."""
         rngs = {}
         if self.sigma > 0:
