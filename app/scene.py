@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import contextvars
 import math
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
@@ -250,7 +250,7 @@ class Chunk:
     losses: np.ndarray  # (n,)
 
 
-def stream_chunks(scene: Scene, chunk: int = DEFAULT_CHUNK) -> Iterator[Chunk]:
+def stream_chunks(scene: Scene, chunk: int = DEFAULT_CHUNK) -> Generator[Chunk, None, None]:
     """The scene's runs block by block, runs interleaved; app.routes.ws sends each one.
 
     Interleaving yields every optimizer's first block before any second block, so all
