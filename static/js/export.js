@@ -17,14 +17,21 @@ function sceneTitle() {
   return preset ? preset.title[state.lang] || preset.title.en : "";
 }
 
+// The page's choice for a slide (720p, 30 fps, at most 300 frames), kept within the limits
+// the server enforces (/api/settings).
+function within(name, value) {
+  const { min, max } = getCatalog().settings.export[name];
+  return Math.max(min, Math.min(max, value));
+}
+
 export function exportRequest(format, cursor) {
   return {
     ...trajectoryRequest(),
     format,
-    width: 1280,
-    height: 720,
-    fps: 30,
-    frames: Math.min(state.steps + 1, 300),
+    width: within("width", 1280),
+    height: within("height", 720),
+    fps: within("fps", 30),
+    frames: within("frames", Math.min(state.steps + 1, 300)),
     layout: state.mode === "side_by_side" ? "side_by_side" : "overlay",
     frame: cursor,
     title: sceneTitle(),

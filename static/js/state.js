@@ -3,7 +3,7 @@
 // type, default, where the range comes from — drives defaults, parsing and serializing.
 // Defaults and ranges are the server's: hyperparameters and schedule options from
 // /api/optimizers, steps, noise and seed from /api/settings. The only defaults written
-// here are the page's own view choices (layout, view, language, speed).
+// here are the page's own choices: the opening landscape, layout, view, language, speed.
 
 import { LANGS } from "./i18n.js";
 
