@@ -1,7 +1,7 @@
 """GET /api/settings: the scene and export limits, the colours and the contour colorscale.
 
 The page reads every range, default and colour it shows from this reply and keeps no
-copies: a limit changed in its one Python home (the `Option`s of app.schemas) or a colour
+copies: a limit changed in its one Python home (the `Option`s of app.config) or a colour
 changed in app/palette.py reaches the page's fields, checks and plots on the next load.
 Built per request from those homes, so it always says what the server enforces.
 """
@@ -12,7 +12,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from pydantic import BaseModel, Field
 
-from app import palette, schemas
+from app import config, palette
 from app.http_cache import Payload, respond
 
 router = APIRouter(prefix="/api", tags=["settings"])
@@ -47,7 +47,7 @@ class SettingsReply(BaseModel):
     colors: Colors
 
 
-def _info(option: schemas.Option) -> OptionInfo:
+def _info(option: config.Option) -> OptionInfo:
     return OptionInfo(
         name=option.name,
         default=option.default,
@@ -61,8 +61,8 @@ def _info(option: schemas.Option) -> OptionInfo:
 def settings() -> SettingsReply:
     """The reply, read from the options' and colours' homes at call time."""
     return SettingsReply(
-        scene={o.name: _info(o) for o in schemas.SCENE_OPTIONS},
-        export={o.name: _info(o) for o in schemas.EXPORT_OPTIONS},
+        scene={o.name: _info(o) for o in config.SCENE_OPTIONS},
+        export={o.name: _info(o) for o in config.EXPORT_OPTIONS},
         colors=Colors(
             optimizers=dict(palette.OPTIMIZER_COLORS),
             palette=list(palette.OKABE_ITO),

@@ -7,7 +7,7 @@ import dataclasses
 import pytest
 from fastapi.testclient import TestClient
 
-from app import palette, schemas
+from app import config, palette
 from app.main import create_app
 
 
@@ -15,14 +15,14 @@ def test_settings_serve_every_scene_and_export_option_as_validation_has_it(
     client: TestClient,
 ) -> None:
     reply = client.get("/api/settings").json()
-    assert list(reply["scene"]) == [o.name for o in schemas.SCENE_OPTIONS]
-    assert list(reply["export"]) == [o.name for o in schemas.EXPORT_OPTIONS]
+    assert list(reply["scene"]) == [o.name for o in config.SCENE_OPTIONS]
+    assert list(reply["export"]) == [o.name for o in config.EXPORT_OPTIONS]
     steps = reply["scene"]["steps"]
-    assert (steps["min"], steps["max"], steps["default"]) == (1, schemas.STEPS.max, 200)
+    assert (steps["min"], steps["max"], steps["default"]) == (1, config.STEPS.max, 200)
     assert steps["integer"] is True
     noise = reply["scene"]["noise"]
-    assert (noise["min"], noise["max"], noise["integer"]) == (0, schemas.NOISE.max, False)
-    assert reply["scene"]["seed"]["max"] == schemas.SEED.max
+    assert (noise["min"], noise["max"], noise["integer"]) == (0, config.NOISE.max, False)
+    assert reply["scene"]["seed"]["max"] == config.SEED.max
     # What is served is what is enforced: one past the served maximum is a 422.
     body = {"landscape": "booth", "runs": [{"optimizer": "sgd"}]}
     for name, value in (("steps", steps["max"] + 1), ("seed", reply["scene"]["seed"]["max"] + 1)):
@@ -53,11 +53,11 @@ def test_a_limit_or_colour_changed_in_its_home_reaches_the_reply(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     # The one-line edits a maintainer would make: the steps Option and the colorscale.
-    steps = dataclasses.replace(schemas.STEPS, max=500)
+    steps = dataclasses.replace(config.STEPS, max=500)
     monkeypatch.setattr(
-        schemas,
+        config,
         "SCENE_OPTIONS",
-        tuple(steps if o.name == "steps" else o for o in schemas.SCENE_OPTIONS),
+        tuple(steps if o.name == "steps" else o for o in config.SCENE_OPTIONS),
     )
     monkeypatch.setattr(palette, "LANDSCAPE_COLORSCALE", "Cividis")
     with TestClient(create_app()) as client:

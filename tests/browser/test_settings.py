@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from app import palette, schemas
+from app import config, palette
 from app.main import create_app
 
 pytestmark = pytest.mark.browser
@@ -24,11 +24,11 @@ def test_a_limit_and_a_colour_changed_in_python_reach_the_page(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     # The one-line edits a maintainer would make: the steps Option and the colorscale.
-    steps = dataclasses.replace(schemas.STEPS, max=500, default=120)
+    steps = dataclasses.replace(config.STEPS, max=500, default=120)
     monkeypatch.setattr(
-        schemas,
+        config,
         "SCENE_OPTIONS",
-        tuple(steps if o.name == "steps" else o for o in schemas.SCENE_OPTIONS),
+        tuple(steps if o.name == "steps" else o for o in config.SCENE_OPTIONS),
     )
     monkeypatch.setattr(palette, "LANDSCAPE_COLORSCALE", "Cividis")
     context = browser.new_context(viewport={"width": 1280, "height": 720})
