@@ -18,6 +18,7 @@ from __future__ import annotations
 import dataclasses
 from importlib.resources import files
 from pathlib import Path
+from typing import Any
 
 # --- server ---------------------------------------------------------------------------
 
@@ -65,7 +66,7 @@ class Option:
     """
 
     name: str
-    default: float | str | None
+    default: Any  # a number, the title's text, or None where the model derives it
     min: float
     max: float
     help: str

@@ -21,7 +21,7 @@ import math
 from collections.abc import Generator, Iterator
 from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 
@@ -30,6 +30,8 @@ import optimizers
 from app.config import CONVERGENCE_TOLERANCE, DEFAULT_CHUNK, LOG_COLOR_DECADES
 from app.palette import run_colors
 from app.schemas import RunResult, TrajectoryRequest
+
+Reached = Literal["global", "local"]  # the kinds of minimum a run can settle in
 
 # Reference grid on which "wide range" and the log floor are decided for each landscape.
 _REFERENCE_RESOLUTION = 201
@@ -61,7 +63,7 @@ class RunOutcome:
     diverged_at: int | None
     final_loss: float | None
     converged_at: int | None
-    converged_to: str | None = None  # "global" or "local": the kind of minimum reached
+    converged_to: Reached | None = None  # the kind of minimum reached
 
     def to_result(self) -> RunResult:
         return RunResult(
@@ -82,13 +84,13 @@ class _Tracker:
     """Running diverged_at / final_loss / converged_at of one run, fed block by block."""
 
     minima: np.ndarray  # (m, 2) global and local minima
-    kinds: tuple[str, ...]  # "global" / "local", one per row of minima
+    kinds: tuple[Reached, ...]  # one per row of minima
     tolerance: float
     count: int = 0
     diverged_at: int | None = None
     final_loss: float | None = None
     converged_at: int | None = None
-    converged_to: str | None = None
+    converged_to: Reached | None = None
 
     def feed(self, points: np.ndarray, losses: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Take the next block; return its finite prefix (empty once the run diverged)."""
@@ -169,7 +171,9 @@ def prepare(request: TrajectoryRequest) -> Scene:
     start = f.default_start if request.start is None else request.start
     reachable = [m for m in f.minima if m.kind in ("global", "local")]
     minima = np.array([(m.x, m.y) for m in reachable], dtype=float).reshape(-1, 2)
-    kinds = tuple(m.kind for m in reachable)
+    kinds: tuple[Reached, ...] = tuple(
+        "global" if m.kind == "global" else "local" for m in reachable
+    )
     (xmin, xmax), (ymin, ymax) = f.bounds
     tolerance = CONVERGENCE_TOLERANCE * max(xmax - xmin, ymax - ymin)
     names = [run.optimizer for run in request.runs]
@@ -357,7 +361,9 @@ def finite_lists(array: np.ndarray) -> list[Any]:
     """Nested lists for JSON, with any non-finite value as null (JSON has no NaN)."""
     if np.isfinite(array).all():
         return array.tolist()
-    return np.where(np.isfinite(array), array, None).tolist()
+    cells = array.astype(object)
+    cells[~np.isfinite(array)] = None
+    return cells.tolist()
 
 
 def landscape_names() -> tuple[str, ...]:

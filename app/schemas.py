@@ -28,6 +28,7 @@ from pydantic import (
     field_validator,
     model_validator,
 )
+from pydantic.json_schema import JsonDict
 
 import landscapes
 import optimizers
@@ -113,11 +114,11 @@ Whole = Annotated[int, Field(strict=True)]
 ScheduleKind = Literal[SCHEDULE_KINDS]  # type: ignore[valid-type]
 
 
-def _landscape_names(schema: dict[str, object]) -> None:
+def _landscape_names(schema: JsonDict) -> None:
     schema["enum"] = list(landscapes.names())  # in /docs and for generated clients
 
 
-def _optimizer_names(schema: dict[str, object]) -> None:
+def _optimizer_names(schema: JsonDict) -> None:
     schema["enum"] = list(optimizers.names())
 
 
@@ -202,7 +203,7 @@ class TrajectoryRequest(BaseModel):
         "the landscape's default start if left out.",
     )
     steps: Whole = Field(default=STEPS.default, ge=STEPS.min, le=STEPS.max)
-    runs: list[RunSpec] = Field(min_length=RUNS.min, max_length=RUNS.max)
+    runs: list[RunSpec] = Field(min_length=int(RUNS.min), max_length=int(RUNS.max))
     noise: Finite = Field(default=NOISE.default, ge=NOISE.min, le=NOISE.max)
     seed: Whole = Field(default=SEED.default, ge=SEED.min, le=SEED.max)
     schedule: ScheduleSpec | None = None
@@ -402,7 +403,7 @@ ExportStatus = Literal["queued", "running", "done", "error"]
 _EXPORT_RANGES = {o.name: o for o in (WIDTH, HEIGHT, FPS, FRAMES, FRAME)}
 
 
-def _bounds(option: Option) -> dict[str, object]:
+def _bounds(option: Option) -> JsonDict:
     """The option's range in the OpenAPI schema (checked by a validator with a clearer
     message than pydantic's ge/le)."""
     return {"minimum": option.min, "maximum": option.max}
@@ -441,7 +442,7 @@ class ExportRequest(TrajectoryRequest):
     )
     title: str = Field(
         default=TITLE.default,
-        max_length=TITLE.max,
+        max_length=int(TITLE.max),
         description="Extra title text, drawn as plain text after the landscape's title.",
     )
 

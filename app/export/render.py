@@ -59,8 +59,11 @@ def needs_cjk_font(text: str) -> bool:
     return any(ord(c) >= 0x2E80 for c in text)
 
 
+Font = ImageFont.FreeTypeFont | ImageFont.ImageFont
+
+
 @lru_cache(maxsize=32)
-def load_font(size: int, cjk: bool = False) -> ImageFont.FreeTypeFont | ImageFont.ImageFont:
+def load_font(size: int, cjk: bool = False) -> Font:
     """A local font file (DejaVu, Noto CJK for CJK text), else Pillow's bundled one."""
     for path in (*(_CJK_FONT_FILES if cjk else ()), *_FONT_FILES):
         if os.path.exists(path):
@@ -68,7 +71,7 @@ def load_font(size: int, cjk: bool = False) -> ImageFont.FreeTypeFont | ImageFon
     return ImageFont.load_default(size=size)
 
 
-def font_for(text: str, size: int) -> ImageFont.FreeTypeFont | ImageFont.ImageFont:
+def font_for(text: str, size: int) -> Font:
     return load_font(size, needs_cjk_font(text))
 
 
@@ -107,7 +110,7 @@ def nice_ticks(low: float, high: float, target: int = 5) -> list[float]:
     return ticks
 
 
-def _fit(text: str, font: ImageFont.FreeTypeFont | ImageFont.ImageFont, width: float) -> str:
+def _fit(text: str, font: Font, width: float) -> str:
     """The text, cut with an ellipsis to fit `width` pixels."""
     if font.getlength(text) <= width:
         return text
@@ -168,7 +171,7 @@ class FrameRenderer:
         self._band_rgb = np.concatenate([lut, lines])  # index = band or CONTOUR_LEVELS + band
         named = [WHITE, TEXT, FRAME, START_COLOR, MINIMUM_COLOR, "#000000"]
         named += [run.color for run in self.scene.runs]
-        colors: list[Color] = [tuple(int(v) for v in c) for c in self._band_rgb]
+        colors: list[Color] = [(int(r), int(g), int(b)) for r, g, b in self._band_rgb]
         colors += [hex_rgb(c) for c in named]
         colors += [(g, g, g) for g in range(0, 256, 17)]  # greys for anti-aliased text
         self._index: dict[Color, int] = {}
@@ -305,13 +308,13 @@ class FrameRenderer:
             self._draw_legend(draw, small)
         return self._to_mode(image)
 
-    def _draw_ticks(self, draw: ImageDraw.ImageDraw, font: ImageFont.ImageFont) -> None:
+    def _draw_ticks(self, draw: ImageDraw.ImageDraw, font: Font) -> None:
         panel = self._panels[0]
         (xmin, xmax), (ymin, ymax) = self.scene.bounds
         tick = max(2, self.pad // 2)
         for value in nice_ticks(xmin, xmax):
-            x = panel.x0 + (value - xmin) / (xmax - xmin) * panel.w
-            y = panel.y0 + panel.h
+            x: float = panel.x0 + (value - xmin) / (xmax - xmin) * panel.w
+            y: float = panel.y0 + panel.h
             draw.line((x, y, x, y + tick), fill=hex_rgb(FRAME))
             draw.text((x, y + tick), f"{value:g}", fill=hex_rgb(TEXT), font=font, anchor="mt")
         for value in nice_ticks(ymin, ymax):
@@ -320,12 +323,12 @@ class FrameRenderer:
             draw.line((x - tick, y, x, y), fill=hex_rgb(FRAME))
             draw.text((x - tick - 1, y), f"{value:g}", fill=hex_rgb(TEXT), font=font, anchor="rm")
 
-    def _draw_legend(self, draw: ImageDraw.ImageDraw, font: ImageFont.ImageFont) -> None:
+    def _draw_legend(self, draw: ImageDraw.ImageDraw, font: Font) -> None:
         assert self.legend is not None
-        x, y, width = self.legend
+        x, top, width = self.legend
         row = round(self.small_size * 1.6)
         swatch = self.small_size * 1.2
-        y += row / 2
+        y: float = top + row / 2
         for run in self.scene.runs:
             draw.line(
                 (x, y, x + swatch, y), fill=hex_rgb(run.color), width=max(2, self.line_width + 1)

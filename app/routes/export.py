@@ -12,6 +12,7 @@ from __future__ import annotations
 import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 from fastapi import APIRouter, FastAPI, HTTPException, Request, Response
 from fastapi.responses import FileResponse
@@ -21,7 +22,9 @@ from app.export.jobs import ExportJobs, Job, TooManyJobsError
 from app.export.pipeline import MEDIA_TYPES
 from app.schemas import ErrorReply, ExportJob, ExportRequest
 
-_UNKNOWN = {404: {"model": ErrorReply, "description": "Unknown, expired or downloaded export."}}
+_UNKNOWN: dict[int | str, dict[str, Any]] = {
+    404: {"model": ErrorReply, "description": "Unknown, expired or downloaded export."}
+}
 
 _create_lock = threading.Lock()
 
