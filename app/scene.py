@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import contextvars
 import math
-from collections.abc import Generator, Iterator
+from collections.abc import Generator
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any, Literal
@@ -199,7 +199,7 @@ def prepare(request: TrajectoryRequest) -> Scene:
     return scene
 
 
-def _lockstep(scene: Scene, chunk: int) -> Iterator[list[optimizers.Block]]:
+def _lockstep(scene: Scene, chunk: int) -> Generator[list[optimizers.Block]]:
     """Every run of the scene advanced together (one gradient call per update for all)."""
     return optimizers.stream_many(
         scene.landscape,
