@@ -72,6 +72,7 @@ def matplotlib_export(
     matplotlib.rcParams["animation.ffmpeg_path"] = imageio_ffmpeg.get_ffmpeg_exe()
     dpi = 100
     fig, ax = plt.subplots(figsize=(width / dpi, height / dpi), dpi=dpi)
+    assert scene.color_grid is not None  # build_scene always sets it
     x, y, color = scene.color_grid(MATPLOTLIB_GRID)
     ax.contourf(x, y, color, levels=CONTOUR_LEVELS, cmap="viridis")
     ax.contour(x, y, color, levels=CONTOUR_LEVELS, colors="k", linewidths=0.4, alpha=0.4)
@@ -103,6 +104,7 @@ def matplotlib_export(
         return [*paths, *heads, counter]
 
     animation = FuncAnimation(fig, update, frames=len(steps), blit=False)
+    writer: PillowWriter | FFMpegWriter
     if kind == "gif":
         writer = PillowWriter(fps=fps)
     else:
