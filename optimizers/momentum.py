@@ -20,7 +20,8 @@ from optimizers.base import (
 
 @dataclass(slots=True)
 class MomentumState:
-    """torch's ``momentum_buffer`` b; None until the first update (as in torch). NAG's too."""
+    """torch's ``momentum_buffer`` b: None until the first update, and at μ = 0 (as in
+    torch). NAG's state too."""
 
     momentum_buffer: np.ndarray | None = None
 
@@ -93,12 +94,13 @@ class Momentum(Optimizer):
         mu = self.hyper["momentum"]
         s = scratch or Scratch.like(theta)
         g = add_weight_decay(grad, theta, self.hyper["weight_decay"], s.grad)  # g ← g + λθ
-        buf = accumulate(state, g, mu, self.hyper["dampening"])  # b ← μb + (1 − τ)g
-        # torch skips the buffer at μ = 0 (plain SGD); a per-row μ = 0 row must too
         if isinstance(mu, np.ndarray):
-            direction = np.where(mu == 0.0, g, buf)
+            buf = accumulate(state, g, mu, self.hyper["dampening"])  # b ← μb + (1 − τ)g
+            direction = np.where(mu == 0.0, g, buf)  # a μ = 0 row steps as plain SGD
+        elif mu != 0.0:
+            direction = accumulate(state, g, mu, self.hyper["dampening"])  # b ← μb + (1 − τ)g
         else:
-            direction = buf if mu != 0.0 else g
+            direction = g  # torch keeps no buffer at μ = 0: plain SGD
         # θ ← θ − ηb          torch: param.add_(buf, alpha=-lr)
         step = np.multiply(direction, -lr, out=s.term)
         return np.add(theta, step, out=out), state

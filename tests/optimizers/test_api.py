@@ -210,3 +210,27 @@ def test_plain_sgd_is_gradient_descent() -> None:
     for t in range(3):
         theta = theta - 0.1 * f.grad(theta)
         np.testing.assert_array_equal(traj.points[t + 1], theta)
+
+
+# What torch.optim 2.13 keeps in optimizer.state[p] after a step (sgd.py, adagrad.py,
+# rmsprop.py, adam.py): the state is exactly these buffers, under these names.
+TORCH_STATE = [
+    ("sgd", {}, set()),
+    ("momentum", {}, {"momentum_buffer"}),
+    ("momentum", {"momentum": 0.0}, set()),
+    ("nag", {}, {"momentum_buffer"}),
+    ("adagrad", {}, {"step", "sum"}),
+    ("rmsprop", {}, {"step", "square_avg"}),
+    ("rmsprop", {"momentum": 0.5}, {"step", "square_avg", "momentum_buffer"}),
+    ("adam", {}, {"step", "exp_avg", "exp_avg_sq"}),
+]
+
+
+@pytest.mark.parametrize(("name", "params", "buffers"), TORCH_STATE)
+def test_state_is_torchs_buffers_by_name(name: str, params: dict, buffers: set) -> None:
+    opt = optimizers.create(name, **params)
+    theta = np.array([[0.5, -1.0], [2.0, 1.0]])
+    state = opt.init(theta)
+    theta, state = opt.update(ROSEN.grad(theta), state, theta, 0.01)
+    kept = {field for field in type(state).__slots__ if getattr(state, field) is not None}
+    assert kept == buffers
