@@ -100,7 +100,7 @@ def run(
     seed: int = 0,
     schedule: Any = None,
 ) -> Trajectory:
-    """Run ``optimizer`` from ``starts`` for ``steps`` updates; see the module docstring.
+    """Run ``optimizer`` from ``starts`` for ``steps`` updates: ``reference.run``'s numbers.
 
     ``landscape`` is a landscape object (or name), ``optimizer`` an ``optimizers.create``
     result (or a name, for defaults). ``starts`` is (2,) or (K, 2); one start with
@@ -126,12 +126,12 @@ def run_many(
     values) and sees the same noise draws. The trajectories' arrays are views into one
     stacked array.
     """
-    state = _prepare(landscape, optimizers, starts, steps, noise, seed, schedule)
+    stacked = _prepare(landscape, optimizers, starts, steps, noise, seed, schedule)
     # one block, unless the noise drawn per block would need more than _NOISE_CELLS
-    chunk = steps + 1 if state.sigma == 0 else max(1, _NOISE_CELLS // state.rows)
-    for _ in state.blocks(chunk):
+    chunk = steps + 1 if stacked.sigma == 0 else max(1, _NOISE_CELLS // stacked.rows)
+    for _ in stacked.blocks(chunk):
         pass
-    return state.trajectories()
+    return stacked.trajectories()
 
 
 @dataclass(frozen=True)
