@@ -174,6 +174,46 @@ def test_url_round_trip_restores_the_scene(app_page: Gradscape, browser, server:
     gs.assert_clean()
 
 
+# Links as the page wrote and read them before its URL state became one table of
+# properties, with the scene each opened then (as its canonical link): each still does.
+# Out-of-range values fall back to the default the link is read over.
+LINKS = {
+    "landscape=himmelblau&opt=sgd,adam&adam.lr=0.05&steps=300&start=-1.5,2&noise=0.1&seed=3": (
+        "landscape=himmelblau&opt=sgd,adam&adam.lr=0.05&steps=300&start=-1.5,2&noise=0.1&seed=3"
+    ),
+    "schedule=step&schedule.step_size=50&schedule.gamma=0.3": (
+        "landscape=rosenbrock&opt=sgd,momentum,nag,adagrad,rmsprop,adam&steps=200"
+        "&schedule=step&schedule.step_size=50&schedule.gamma=0.3&schedule.warmup=0"
+    ),
+    "mode=side_by_side&view=surface&lang=ja&present=1&speed=2&loop=1&t=120": (
+        "landscape=rosenbrock&mode=side_by_side&view=surface"
+        "&opt=sgd,momentum,nag,adagrad,rmsprop,adam&steps=200&lang=ja&present=1&speed=2&loop=1&t=120"
+    ),
+    "preset=divergence&sgd.lr=0.01&t=5": (
+        "landscape=ill_conditioned&opt=sgd,momentum,adam&sgd.lr=0.01&steps=100&t=5&preset=divergence"
+    ),
+    "preset=saddle&landscape=booth": (
+        "landscape=booth&opt=sgd,momentum,rmsprop,adam&steps=200&preset=saddle"
+    ),
+    "t=99999&steps=100": (
+        "landscape=rosenbrock&opt=sgd,momentum,nag,adagrad,rmsprop,adam&steps=100&t=100"
+    ),
+    "opt=adam,foo,sgd": "landscape=rosenbrock&opt=sgd,adam&steps=200",
+    "steps=20000&adam.lr=99&noise=-1&speed=3&landscape=nope": (
+        "landscape=rosenbrock&opt=sgd,momentum,nag,adagrad,rmsprop,adam&steps=200"
+    ),
+}
+
+
+def test_links_written_before_the_property_table_open_the_same_scene(app_page: Gradscape) -> None:
+    gs = app_page
+    for link, scene in LINKS.items():
+        gs.page.goto(f"{gs.base}/?{link}")
+        gs.page.wait_for_function("() => window.__gradscape && window.__gradscape.ready")
+        assert gs.query() == scene, link
+    gs.assert_clean()
+
+
 def test_teacher_link_hides_chosen_controls(app_page: Gradscape) -> None:
     gs = app_page.open("show=adam.lr,steps")
     assert gs.testid("param-adam-lr").is_visible()
