@@ -6,7 +6,8 @@ Case A — what one slider move asks for: the 6 optimizers × 1000 steps from on
 every point and loss kept. Case B — a 256×256 basin map: the 6 optimizers × 200 steps ×
 65,536 starts, every point and loss kept. Landscape: rosenbrock, default hyperparameters,
 no noise. Case A and the WebSocket budget are also timed through ``optimizers.run_many``
-(the six optimizers in lockstep, as the app runs one request).
+(the six optimizers in lockstep, as the app runs one request), and case A through
+``optimizers.reference.run``, the plain loop the runner equals bit for bit.
 
 Baselines (when torch is installed), each keeping every point and loss as well:
 ``torch-autograd`` — the natural PyTorch loop (loss = f(θ); loss.backward(); step());
@@ -40,6 +41,15 @@ def numpy_case(starts: np.ndarray, steps: int) -> None:
     f = landscapes.get("rosenbrock")
     for name in optimizers.names():
         optimizers.run(f, optimizers.create(name), starts, steps)
+
+
+def reference_case(starts: np.ndarray, steps: int) -> None:
+    """The plain loop that defines a run (``optimizers.reference``): what the runner saves."""
+    from optimizers import reference
+
+    f = landscapes.get("rosenbrock")
+    for name in optimizers.names():
+        reference.run(f, optimizers.create(name), starts, steps)
 
 
 def lockstep_case(starts: np.ndarray, steps: int) -> None:
@@ -160,6 +170,11 @@ def main() -> None:
             print(
                 f"  numpy run_many (lockstep)  {many * 1e3:9.1f} ms   "
                 f"run_many/run {many / ours:5.2f}"
+            )
+            plain = median_time(partial(reference_case, starts, steps), repeats)
+            print(
+                f"  numpy reference loop       {plain * 1e3:9.1f} ms   "
+                f"run/reference {ours / plain:5.2f}"
             )
         if torch is None:
             continue
