@@ -150,7 +150,14 @@ export class LiveRunner {
       if (id !== this.currentId) return;
       this.receive({ type: "meta", id, steps: body.steps, runs: reply.runs });
       reply.runs.forEach((run, i) => {
-        this.receive({ type: "chunk", id, run: i, offset: 0, points: run.points, losses: run.losses });
+        this.receive({
+          type: "chunk",
+          id,
+          run: i,
+          offset: 0,
+          points: run.points,
+          losses: run.losses,
+        });
       });
       this.receive({ type: "done", id, runs: reply.runs });
     } catch (err) {

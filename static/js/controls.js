@@ -2,11 +2,21 @@
 // preset, a URL, a key press). Optimizer cards and sliders are generated from
 // /api/optimizers, schedule options from its "schedules".
 
-import {
-  SPEEDS, controlVisible, defaultSchedule, getCatalog, landscapeMeta, optimizerSpec,
-  sceneOption, sceneState, setParam, state, toURL, update,
-} from "./state.js";
 import { has, t } from "./i18n.js";
+import {
+  controlVisible,
+  defaultSchedule,
+  getCatalog,
+  landscapeMeta,
+  optimizerSpec,
+  SPEEDS,
+  sceneOption,
+  sceneState,
+  setParam,
+  state,
+  toURL,
+  update,
+} from "./state.js";
 
 const $ = (id) => document.getElementById(id);
 
@@ -83,7 +93,9 @@ function buildOptimizerCards() {
       const enabled = new Set(state.optimizers);
       if (toggle.checked) enabled.add(opt.name);
       else enabled.delete(opt.name);
-      const ordered = getCatalog().optimizers.map((o) => o.name).filter((n) => enabled.has(n));
+      const ordered = getCatalog()
+        .optimizers.map((o) => o.name)
+        .filter((n) => enabled.has(n));
       update({ optimizers: ordered });
     });
     const headRow = document.createElement("div");
@@ -122,9 +134,16 @@ function buildParamRow(opt, p) {
   });
   const commit = (final) => {
     const value = parseNumber(field.value);
-    if (value === null || value < p.min || value > p.max || (p.integer && !Number.isInteger(value))) {
+    if (
+      value === null ||
+      value < p.min ||
+      value > p.max ||
+      (p.integer && !Number.isInteger(value))
+    ) {
       const message = t(p.integer ? "error.intRange" : "error.range", {
-        name: `${opt.title || opt.name} ${p.name}`, min: fmtNumber(p.min), max: fmtNumber(p.max),
+        name: `${opt.title || opt.name} ${p.name}`,
+        min: fmtNumber(p.min),
+        max: fmtNumber(p.max),
       });
       field.classList.add("invalid");
       field.title = message;
@@ -180,9 +199,13 @@ function buildScheduleOptions() {
         const v = parseNumber(text);
         if (v === null || v < min || v > max || (o.integer && !Number.isInteger(v))) {
           field.classList.add("invalid");
-          showError(t(o.integer ? "error.intRange" : "error.range", {
-            name: label.textContent, min: fmtNumber(min), max: fmtNumber(max),
-          }));
+          showError(
+            t(o.integer ? "error.intRange" : "error.range", {
+              name: label.textContent,
+              min: fmtNumber(min),
+              max: fmtNumber(max),
+            }),
+          );
           return;
         }
         schedule[o.name] = v;
@@ -207,10 +230,12 @@ function fillSelects() {
   }
   const preset = $("preset");
   preset.replaceChildren(new Option(t("preset.none"), ""));
-  for (const p of catalog.presets) preset.append(new Option(p.title[state.lang] || p.title.en, p.id));
+  for (const p of catalog.presets)
+    preset.append(new Option(p.title[state.lang] || p.title.en, p.id));
   const schedule = $("schedule");
   schedule.replaceChildren();
-  for (const s of catalog.schedules) schedule.append(new Option(t(`schedule.kind.${s.kind}`), s.kind));
+  for (const s of catalog.schedules)
+    schedule.append(new Option(t(`schedule.kind.${s.kind}`), s.kind));
   const speed = $("speed");
   speed.replaceChildren();
   for (const v of SPEEDS) speed.append(new Option(`${v}×`, String(v)));
@@ -218,14 +243,24 @@ function fillSelects() {
 
 function buildTeacherChoices() {
   const box = $("teacher-choices");
-  const checked = new Set(
-    [...box.querySelectorAll("input:checked")].map((el) => el.value),
-  );
-  if (!box.dataset.built) ["adam.lr"].forEach((k) => checked.add(k));
+  const checked = new Set([...box.querySelectorAll("input:checked")].map((el) => el.value));
+  if (!box.dataset.built) checked.add("adam.lr");
   box.dataset.built = "1";
   box.replaceChildren();
-  const keys = ["preset", "landscape", "mode", "view", "optimizers", "steps", "start", "noise", "seed",
-                "schedule", "share", "export"];
+  const keys = [
+    "preset",
+    "landscape",
+    "mode",
+    "view",
+    "optimizers",
+    "steps",
+    "start",
+    "noise",
+    "seed",
+    "schedule",
+    "share",
+    "export",
+  ];
   const add = (key, label) => {
     const el = document.createElement("label");
     el.innerHTML = `<input type="checkbox" value="${key}"><span></span>`;
@@ -236,13 +271,19 @@ function buildTeacherChoices() {
   for (const key of keys) add(key, t(`teacher.ctl.${key}`));
   for (const name of state.optimizers) {
     const opt = optimizerSpec(name);
-    for (const p of opt.params) add(`${name}.${p.name}`, `${opt.title || name}: ${paramLabel(p.name)}`);
+    for (const p of opt.params)
+      add(`${name}.${p.name}`, `${opt.title || name}: ${paramLabel(p.name)}`);
   }
 }
 
 export function teacherLink() {
   const chosen = [...$("teacher-choices").querySelectorAll("input:checked")].map((el) => el.value);
-  return toURL({ ...state, show: chosen.length ? chosen : ["none"], hide: [], presentation: false });
+  return toURL({
+    ...state,
+    show: chosen.length ? chosen : ["none"],
+    hide: [],
+    presentation: false,
+  });
 }
 
 async function copyText(text) {
@@ -288,7 +329,9 @@ export function buildControls({ onPresentation }) {
       const v = parseNumber(el.value);
       if (v === null || (integer && !Number.isInteger(v)) || v < min || v > max) {
         el.classList.add("invalid");
-        showError(t(integer ? "error.intRange" : "error.range", { name: t(`${key}.label`), min, max }));
+        showError(
+          t(integer ? "error.intRange" : "error.range", { name: t(`${key}.label`), min, max }),
+        );
         if (final) {
           el.value = show(state[key]);
           el.classList.remove("invalid");
@@ -319,7 +362,9 @@ export function buildControls({ onPresentation }) {
   }
 
   $("schedule").addEventListener("change", (e) => {
-    update({ schedule: { ...defaultSchedule(e.target.value), warmup: state.schedule.warmup || 0 } });
+    update({
+      schedule: { ...defaultSchedule(e.target.value), warmup: state.schedule.warmup || 0 },
+    });
   });
 
   $("speed").addEventListener("change", (e) => update({ speed: Number(e.target.value) }));
@@ -355,7 +400,9 @@ export function syncControls(changed) {
     buildScheduleOptions();
     for (const card of document.querySelectorAll(".opt-card")) {
       for (const row of card.querySelectorAll(".param")) {
-        const p = optimizerSpec(card.dataset.optimizer).params.find((x) => x.name === row.dataset.param);
+        const p = optimizerSpec(card.dataset.optimizer).params.find(
+          (x) => x.name === row.dataset.param,
+        );
         const label = row.querySelector(".param-name");
         label.textContent = paramLabel(p.name);
         label.title = paramHelp(p);
@@ -407,7 +454,7 @@ export function syncControls(changed) {
       row.classList.toggle("changed", value !== p.default);
     }
   }
-  if (changed && changed.has("optimizers")) buildTeacherChoices();
+  if (changed?.has("optimizers")) buildTeacherChoices();
   applyVisibility();
 }
 

@@ -1,9 +1,9 @@
 // Export buttons: POST /api/exports, poll the job for the progress bar, then download
 // the file. Any failure (including a server without the export API) becomes a message.
 
-import { postJSON, getJSON, ApiError } from "./api.js";
-import { getCatalog, state, trajectoryRequest } from "./state.js";
+import { ApiError, getJSON, postJSON } from "./api.js";
 import { t } from "./i18n.js";
+import { getCatalog, state, trajectoryRequest } from "./state.js";
 
 const $ = (id) => document.getElementById(id);
 const POLL_MS = 250;
@@ -70,7 +70,10 @@ async function runExport(format, cursor) {
     if (job.status === "error") throw new Error(job.detail || t("export.failed"));
     if (Date.now() - started > TIMEOUT_MS) throw new Error(t("export.timeout"));
     bar.value = Math.max(0, Math.min(1, job.progress || 0));
-    setMessage(t("export.progress", { format: format.toUpperCase(), percent: Math.round(bar.value * 100) }), "info");
+    setMessage(
+      t("export.progress", { format: format.toUpperCase(), percent: Math.round(bar.value * 100) }),
+      "info",
+    );
     await sleep(POLL_MS);
     job = await getJSON(`/api/exports/${encodeURIComponent(job.id)}`);
   }

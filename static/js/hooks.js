@@ -17,7 +17,7 @@ export const hooks = {
   /** Resolves with the redraw record once a run sent after counter `n` is fully drawn. */
   redrawAfter(n) {
     const last = hooks.lastRedraw;
-    if (last && last.complete && last.seq > n) return Promise.resolve(last);
+    if (last?.complete && last.seq > n) return Promise.resolve(last);
     return new Promise((resolve) => waiters.push({ n, resolve }));
   },
   runs: () =>
@@ -44,8 +44,12 @@ export function redrawn(complete) {
   const data = current();
   hooks.redraws += 1;
   hooks.lastRedraw = {
-    id: data.id, seq: data.seq, at: performance.now(), complete,
-    sentAt: data.sentAt, doneAt: data.doneAt,
+    id: data.id,
+    seq: data.seq,
+    at: performance.now(),
+    complete,
+    sentAt: data.sentAt,
+    doneAt: data.doneAt,
   };
   if (!complete) return;
   for (let i = waiters.length - 1; i >= 0; i -= 1) {

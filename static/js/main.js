@@ -3,8 +3,8 @@
 // lives in its own module; this one only connects them.
 
 import { loadCatalog } from "./api.js";
-import { bindExports } from "./export.js";
 import { buildControls, syncControls } from "./controls.js";
+import { bindExports } from "./export.js";
 import { hooks, redrawn } from "./hooks.js";
 import { applyTranslations, has, loadLanguages, setLang, t } from "./i18n.js";
 import { bindKeyboard } from "./keyboard.js";
@@ -12,7 +12,14 @@ import { bindPlayback, cursor, isPlaying } from "./playback.js";
 import { createViews, loadPlotly, scheduleRender, showMessage } from "./render.js";
 import { ensureGrid, scheduleRun, startRuns } from "./runs.js";
 import {
-  RUN_KEYS, fromQuery, getCatalog, landscapeMeta, setCatalog, state, subscribe, update,
+  fromQuery,
+  getCatalog,
+  landscapeMeta,
+  RUN_KEYS,
+  setCatalog,
+  state,
+  subscribe,
+  update,
 } from "./state.js";
 import { scheduleURL } from "./url.js";
 
@@ -58,7 +65,12 @@ function onChange(changed) {
   }
   if ([...changed].some((k) => RUN_KEYS.has(k))) scheduleRun();
   if (changed.has("landscape")) ensureGrid(state.landscape);
-  if (changed.has("lang") || changed.has("presentation") || changed.has("mode") || changed.has("view")) {
+  if (
+    changed.has("lang") ||
+    changed.has("presentation") ||
+    changed.has("mode") ||
+    changed.has("view")
+  ) {
     scheduleRender("data");
   } else if (changed.has("start") || onlyCursor || changed.has("t")) {
     scheduleRender("cursor");
@@ -86,7 +98,11 @@ async function init() {
   bindKeyboard({ togglePresentation });
   bindExports(() => cursor());
   subscribe(onChange);
-  startRuns({ draw: () => scheduleRender("data"), message: showMessage, settled: () => redrawn(true) });
+  startRuns({
+    draw: () => scheduleRender("data"),
+    message: showMessage,
+    settled: () => redrawn(true),
+  });
   ensureGrid(state.landscape);
   scheduleRun();
   loadPlotly();

@@ -12,10 +12,28 @@ const FONT =
 
 export function theme(presentation) {
   return presentation
-    ? { presentation: true, font: 18, text: "#ffffff", paper: "#000000", grid: "#444",
-        line: 4.5, head: 17, minimum: 18, legendBg: "rgba(0,0,0,0.75)" }
-    : { presentation: false, font: 12, text: "#1f2328", paper: "#ffffff", grid: "#e3e6ea",
-        line: 2.5, head: 11, minimum: 14, legendBg: "rgba(255,255,255,0.85)" };
+    ? {
+        presentation: true,
+        font: 18,
+        text: "#ffffff",
+        paper: "#000000",
+        grid: "#444",
+        line: 4.5,
+        head: 17,
+        minimum: 18,
+        legendBg: "rgba(0,0,0,0.75)",
+      }
+    : {
+        presentation: false,
+        font: 12,
+        text: "#1f2328",
+        paper: "#ffffff",
+        grid: "#e3e6ea",
+        line: 2.5,
+        head: 11,
+        minimum: 14,
+        legendBg: "rgba(255,255,255,0.85)",
+      };
 }
 
 const CONFIG_FG = {
@@ -59,9 +77,15 @@ function legendRows(runs, width, th) {
 function axis(range, th, visible, compact, which) {
   // Equal scale on both axes: gradients are perpendicular to the contours only then, and
   // the ill-conditioned bowl looks as elongated as it is.
-  const scale = which === "x"
-    ? { constrain: "domain", constraintoward: compact ? "center" : "right" }
-    : { scaleanchor: "x", scaleratio: 1, constrain: "domain", constraintoward: compact ? "middle" : "top" };
+  const scale =
+    which === "x"
+      ? { constrain: "domain", constraintoward: compact ? "center" : "right" }
+      : {
+          scaleanchor: "x",
+          scaleratio: 1,
+          constrain: "domain",
+          constraintoward: compact ? "middle" : "top",
+        };
   return {
     ...scale,
     range: [...range],
@@ -148,8 +172,11 @@ function contourTrace(grid, th, compact, t, colors, fraction = 1) {
       len: fraction,
       outlinewidth: 0,
       tickfont: { size: th.font - 1, color: th.text },
-      title: { text: grid.log_color ? t("plot.colorLog") : "f", side: "right",
-               font: { size: th.font, color: th.text } },
+      title: {
+        text: grid.log_color ? t("plot.colorLog") : "f",
+        side: "right",
+        font: { size: th.font, color: th.text },
+      },
       ...(grid.log_color ? logTicks(grid) : {}),
     };
   }
@@ -171,7 +198,10 @@ export function markTraces(meta, start, th, t, colors) {
         symbol: style.symbol,
         size: th.minimum,
         color: colors.minimum,
-        line: { color: kind === "global" ? "#000000" : "#ffffff", width: kind === "global" ? 1.2 : 2.5 },
+        line: {
+          color: kind === "global" ? "#000000" : "#ffffff",
+          width: kind === "global" ? 1.2 : 2.5,
+        },
       },
       hovertemplate: `${t(style.key)}<br>(%{x:.4g}, %{y:.4g})<br>f = %{customdata:.6g}<extra></extra>`,
       customdata: ms.map((m) => m.value),
@@ -185,8 +215,18 @@ export function markTraces(meta, start, th, t, colors) {
     y: [start[1]],
     text: [t("plot.start")],
     textposition: "top center",
-    textfont: { color: "#ffffff", size: th.font, weight: 700, shadow: "0 0 3px #000, 0 0 2px #000" },
-    marker: { symbol: "circle", size: th.head + 2, color: colors.start, line: { color: "#ffffff", width: 2 } },
+    textfont: {
+      color: "#ffffff",
+      size: th.font,
+      weight: 700,
+      shadow: "0 0 3px #000, 0 0 2px #000",
+    },
+    marker: {
+      symbol: "circle",
+      size: th.head + 2,
+      color: colors.start,
+      line: { color: "#ffffff", width: 2 },
+    },
     hovertemplate: `${t("plot.start")} (%{x:.4g}, %{y:.4g})<extra></extra>`,
     showlegend: false,
   });
@@ -198,7 +238,8 @@ export function markTraces(meta, start, th, t, colors) {
  * Plotly.react sees unchanged traces as unchanged (it compares arrays by reference).
  */
 function head(run, field, n) {
-  const views = run.views || (run.views = {});
+  run.views ??= {};
+  const views = run.views;
   const hit = views[field];
   if (hit && hit.length === n) return hit;
   views[field] = run[field].subarray(0, n);
@@ -236,7 +277,12 @@ export function pathTraces(runs, cursor, th, t, legend) {
     mode: "markers",
     x: heads.x,
     y: heads.y,
-    marker: { size: th.head, color: heads.color, symbol: heads.symbol, line: { color: "#000000", width: 1.5 } },
+    marker: {
+      size: th.head,
+      color: heads.color,
+      symbol: heads.symbol,
+      line: { color: "#000000", width: 1.5 },
+    },
     hoverinfo: "skip",
     showlegend: false,
   });
@@ -292,16 +338,25 @@ class LayeredPlot {
     this.bgKey = fullKey;
     // newPlot, not react: the contour changes rarely and a diffed colour bar can end up
     // half-updated (NaN heights) when its title and ticks change together.
-    await Plotly.newPlot(this.bg, [contourTrace(grid, th, this.compact, t, this.colors, fraction)],
-      baseLayout(this.range, th, this.compact, true, this.rows), CONFIG_BG);
+    await Plotly.newPlot(
+      this.bg,
+      [contourTrace(grid, th, this.compact, t, this.colors, fraction)],
+      baseLayout(this.range, th, this.compact, true, this.rows),
+      CONFIG_BG,
+    );
   }
 
   async paths(traces, th) {
     const layout = baseLayout(this.range, th, this.compact, false, this.rows);
     layout.showlegend = !this.compact;
     layout.legend = {
-      orientation: "h", x: 1, y: 1, xanchor: "right", yanchor: "bottom",
-      bgcolor: "rgba(0,0,0,0)", font: { size: th.font, color: th.text },
+      orientation: "h",
+      x: 1,
+      y: 1,
+      xanchor: "right",
+      yanchor: "bottom",
+      bgcolor: "rgba(0,0,0,0)",
+      font: { size: th.font, color: th.text },
     };
     await Plotly.react(this.fg, traces, layout, CONFIG_FG);
     if (!this.fgReady) {
@@ -327,8 +382,12 @@ class LayeredPlot {
     this.range = { x: [...range.x], y: [...range.y] };
     this.syncing = true;
     try {
-      const update = { "xaxis.range": [...range.x], "yaxis.range": [...range.y],
-                       "xaxis.autorange": false, "yaxis.autorange": false };
+      const update = {
+        "xaxis.range": [...range.x],
+        "yaxis.range": [...range.y],
+        "xaxis.autorange": false,
+        "yaxis.autorange": false,
+      };
       await Promise.all([Plotly.relayout(this.fg, update), Plotly.relayout(this.bg, update)]);
     } finally {
       this.syncing = false;
@@ -398,8 +457,10 @@ export class MainView {
     const p = this.overlay;
     p.setBounds(scene.meta.bounds);
     p.rows = legendRows(scene.runs, p.el.clientWidth - 60, th);
-    const traces = [...markTraces(scene.meta, scene.start, th, this.t, this.colors),
-                    ...pathTraces(scene.runs, scene.cursor, th, this.t, true)];
+    const traces = [
+      ...markTraces(scene.meta, scene.start, th, this.t, this.colors),
+      ...pathTraces(scene.runs, scene.cursor, th, this.t, true),
+    ];
     await Promise.all([p.background(scene.grid, th, this.t, scene.gridKey), p.paths(traces, th)]);
   }
 
@@ -442,7 +503,10 @@ export class MainView {
       this.panels.map((p, i) => {
         p.setBounds(scene.meta.bounds);
         const traces = [...marks, ...pathTraces([scene.runs[i]], scene.cursor, th, this.t, false)];
-        return Promise.all([p.background(scene.grid, th, this.t, scene.gridKey), p.paths(traces, th)]);
+        return Promise.all([
+          p.background(scene.grid, th, this.t, scene.gridKey),
+          p.paths(traces, th),
+        ]);
       }),
     );
   }
@@ -458,33 +522,38 @@ export class MainView {
     // Height follows the colour: log10(f − min f + eps) where the range is wide.
     let zmin = Infinity;
     let argmin = [0, 0];
-    grid.z.forEach((row, i) => row.forEach((v, j) => {
-      if (v < zmin) {
-        zmin = v;
-        argmin = [i, j];
-      }
-    }));
+    grid.z.forEach((row, i) => {
+      row.forEach((v, j) => {
+        if (v < zmin) {
+          zmin = v;
+          argmin = [i, j];
+        }
+      });
+    });
     const eps = grid.log_color ? 10 ** grid.color[argmin[0]][argmin[1]] : 0;
     // Paths float a little above the surface so the ripples they sit in don't hide them.
     let cmin = Infinity;
     let cmax = -Infinity;
-    for (const row of grid.color) for (const v of row) {
-      cmin = Math.min(cmin, v);
-      cmax = Math.max(cmax, v);
-    }
+    for (const row of grid.color)
+      for (const v of row) {
+        cmin = Math.min(cmin, v);
+        cmax = Math.max(cmax, v);
+      }
     const lift = 0.02 * (cmax - cmin);
     const height = (f) => lift + (grid.log_color ? Math.log10(Math.max(f - zmin, 0) + eps) : f);
-    const traces = [{
-      type: "surface",
-      x: grid.x,
-      y: grid.y,
-      z: grid.color,
-      colorscale: this.colors.colorscale,
-      showscale: false,
-      opacity: 0.92,
-      hoverinfo: "skip",
-      contours: { z: { show: false } },
-    }];
+    const traces = [
+      {
+        type: "surface",
+        x: grid.x,
+        y: grid.y,
+        z: grid.color,
+        colorscale: this.colors.colorscale,
+        showscale: false,
+        opacity: 0.92,
+        hoverinfo: "skip",
+        contours: { z: { show: false } },
+      },
+    ];
     const heads = { x: [], y: [], z: [], color: [] };
     for (const run of scene.runs) {
       const n = Math.min(run.n, scene.cursor + 1);
@@ -535,7 +604,7 @@ export class MainView {
     if (!this.surfaceReady) {
       this.surfaceReady = true;
       this.surface.on("plotly_click", (ev) => {
-        const pt = ev.points && ev.points[0];
+        const pt = ev.points?.[0];
         if (pt && pt.data.type === "surface") this.onStart([pt.x, pt.y]);
       });
     }
@@ -582,21 +651,43 @@ export class LossView {
       hovertemplate: `<b>${run.title}</b> ${this.t("plot.step")} %{x}: %{y:.4g}<extra></extra>`,
     }));
     const layout = {
-      margin: { l: th.presentation ? 70 : 58, r: 12, t: th.presentation ? 36 : 28, b: th.presentation ? 44 : 34 },
+      margin: {
+        l: th.presentation ? 70 : 58,
+        r: 12,
+        t: th.presentation ? 36 : 28,
+        b: th.presentation ? 44 : 34,
+      },
       paper_bgcolor: th.paper,
       plot_bgcolor: th.paper,
       font: { family: FONT, size: th.font - 1, color: th.text },
-      title: { text: logScale ? this.t("loss.titleLog") : this.t("loss.title"),
-               font: { size: th.font }, x: 0.02, xanchor: "left", y: 0.97, yanchor: "top" },
+      title: {
+        text: logScale ? this.t("loss.titleLog") : this.t("loss.title"),
+        font: { size: th.font },
+        x: 0.02,
+        xanchor: "left",
+        y: 0.97,
+        yanchor: "top",
+      },
       showlegend: false,
-      xaxis: { range: [0, steps], title: { text: this.t("plot.step"), standoff: 4 }, gridcolor: th.grid,
-               zeroline: false },
-      yaxis: { type: logScale ? "log" : "linear", exponentformat: "power", gridcolor: th.grid,
-               zeroline: false, ...(logScale ? logAxisTicks(runs) : {}) },
+      xaxis: {
+        range: [0, steps],
+        title: { text: this.t("plot.step"), standoff: 4 },
+        gridcolor: th.grid,
+        zeroline: false,
+      },
+      yaxis: {
+        type: logScale ? "log" : "linear",
+        exponentformat: "power",
+        gridcolor: th.grid,
+        zeroline: false,
+        ...(logScale ? logAxisTicks(runs) : {}),
+      },
       hovermode: "x",
     };
     await Plotly.react(this.chart, traces, layout, {
-      displaylogo: false, responsive: true, displayModeBar: false,
+      displaylogo: false,
+      responsive: true,
+      displayModeBar: false,
     });
     this.steps = steps;
     this.moveCursor(cursor);

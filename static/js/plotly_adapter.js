@@ -8,7 +8,7 @@
 /** The drawn x and y axes of a chart, or null before its first draw. */
 function axes(gd) {
   const full = gd._fullLayout;
-  return full && full.xaxis && full.yaxis ? { xa: full.xaxis, ya: full.yaxis } : null;
+  return full?.xaxis && full.yaxis ? { xa: full.xaxis, ya: full.yaxis } : null;
 }
 
 /**

@@ -63,7 +63,8 @@ export function loadPlotly() {
     const script = document.createElement("script");
     script.src = $("plotly-js").href;
     script.onload = resolve;
-    script.onerror = () => showMessage(t("error.server", { detail: `could not load ${script.src}` }));
+    script.onerror = () =>
+      showMessage(t("error.server", { detail: `could not load ${script.src}` }));
     document.head.append(script);
   });
   return plotly;
@@ -78,7 +79,9 @@ async function renderLoop() {
       if (resizeNeeded) {
         // Resizes run inside the render loop so they never interleave with a redraw.
         resizeNeeded = false;
-        const plots = [...document.querySelectorAll(".js-plotly-plot")].filter((gd) => gd.offsetParent !== null);
+        const plots = [...document.querySelectorAll(".js-plotly-plot")].filter(
+          (gd) => gd.offsetParent !== null,
+        );
         await Promise.all(plots.map((gd) => window.Plotly.Plots.resize(gd)));
       }
       await render(kind);
@@ -99,17 +102,37 @@ async function render(kind) {
   const c = cursor();
   const meta = landscapeMeta(data.landscape);
   const scene = {
-    grid, gridKey: data.landscape, meta, start: state.start, runs: data.runs, cursor: c,
-    mode: state.mode, view: state.view, presentation: state.presentation,
+    grid,
+    gridKey: data.landscape,
+    meta,
+    start: state.start,
+    runs: data.runs,
+    cursor: c,
+    mode: state.mode,
+    view: state.view,
+    presentation: state.presentation,
   };
   const jobs = [mainView.render(scene)];
   if (kind === "data") {
-    jobs.push(lossView.render({ runs: data.runs, steps: data.steps, cursor: c, logScale: data.logScale,
-                                presentation: state.presentation }));
+    jobs.push(
+      lossView.render({
+        runs: data.runs,
+        steps: data.steps,
+        cursor: c,
+        logScale: data.logScale,
+        presentation: state.presentation,
+      }),
+    );
   } else {
     lossView.moveCursor(c);
   }
-  renderStatus($("status"), { runs: data.runs, cursor: c, steps: data.steps, t, complete: data.complete });
+  renderStatus($("status"), {
+    runs: data.runs,
+    cursor: c,
+    steps: data.steps,
+    t,
+    complete: data.complete,
+  });
   updatePlayback();
   await Promise.all(jobs);
   if (kind === "data") redrawn(current().complete);

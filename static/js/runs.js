@@ -35,7 +35,9 @@ export function startRuns(callbacks) {
 
 // ------------------------------------------------------------------ run data
 function fStar(landscape) {
-  const values = landscapeMeta(landscape).minima.filter((m) => m.kind === "global").map((m) => m.value);
+  const values = landscapeMeta(landscape)
+    .minima.filter((m) => m.kind === "global")
+    .map((m) => m.value);
   return values.length ? Math.min(...values) : null;
 }
 
@@ -45,7 +47,7 @@ function newRun(info, steps, fstar) {
   return {
     optimizer: info.optimizer,
     title: spec ? spec.title || spec.name : info.optimizer,
-    color: info.color || (spec && spec.color) || colors().palette[0],
+    color: info.color || spec?.color || colors().palette[0],
     params: info.params || {},
     xs: new Float64Array(size),
     ys: new Float64Array(size),
@@ -125,7 +127,7 @@ const handlers = {
     // No redraw yet: the previous paths stay until this run's points arrive.
   },
   chunk(msg) {
-    const run = data.fresh && data.fresh[msg.run];
+    const run = data.fresh?.[msg.run];
     if (!run) return;
     const { points, losses, offset } = msg;
     const limit = run.xs.length;
@@ -142,7 +144,7 @@ const handlers = {
   },
   done(msg) {
     msg.runs.forEach((info, i) => {
-      const run = data.fresh && data.fresh[i];
+      const run = data.fresh?.[i];
       if (!run) return;
       run.complete = true;
       run.diverged_at = info.diverged_at ?? null;
@@ -164,8 +166,16 @@ const handlers = {
     if (data.landscape !== state.landscape) {
       // Nothing drawn for this landscape yet (a link whose scene the server refused, say
       // a start outside the bounds): show its bare contour, where a click sets a start.
-      data = { id: msg.id, seq, landscape: state.landscape, steps: state.steps, runs: [],
-               fresh: [], complete: true, errored: true };
+      data = {
+        id: msg.id,
+        seq,
+        landscape: state.landscape,
+        steps: state.steps,
+        runs: [],
+        fresh: [],
+        complete: true,
+        errored: true,
+      };
       view.draw();
       return;
     }
@@ -188,18 +198,31 @@ export function scheduleRun() {
     runQueued = false;
     if (!state.optimizers.length) {
       const id = runner.skip();
-      data = { id, seq: seqOf(id), landscape: state.landscape, steps: state.steps,
-               runs: [], fresh: [], complete: true };
+      data = {
+        id,
+        seq: seqOf(id),
+        landscape: state.landscape,
+        steps: state.steps,
+        runs: [],
+        fresh: [],
+        complete: true,
+      };
       view.message(t("error.noOptimizer"));
       view.draw();
       return;
     }
     const wanted = state.optimizers.map((name) => ({ name, key: runKey(state, name) }));
-    const cached = new Map(wanted.filter((w) => cache.has(w.key)).map((w) => [w.key, cache.get(w.key)]));
+    const cached = new Map(
+      wanted.filter((w) => cache.has(w.key)).map((w) => [w.key, cache.get(w.key)]),
+    );
     const missing = wanted.filter((w) => !cached.has(w.key));
     const plan = {
-      landscape: state.landscape, steps: state.steps, wanted, cached,
-      missing: missing.map((w) => w.key), sentAt: performance.now(),
+      landscape: state.landscape,
+      steps: state.steps,
+      wanted,
+      cached,
+      missing: missing.map((w) => w.key),
+      sentAt: performance.now(),
     };
     if (!missing.length) {
       // Everything is known (an optimizer toggled off, a value set back): no round trip,

@@ -18,7 +18,14 @@ export const VIEWS = ["contour", "surface"];
 
 // Keys whose change needs a new trajectory run.
 export const RUN_KEYS = new Set([
-  "landscape", "optimizers", "params", "steps", "start", "noise", "seed", "schedule",
+  "landscape",
+  "optimizers",
+  "params",
+  "steps",
+  "start",
+  "noise",
+  "seed",
+  "schedule",
 ]);
 
 export function setCatalog(value) {
@@ -93,7 +100,14 @@ export const Type = {
     format: String,
   },
   FLAG: { parse: (text) => text === "1", format: () => "1" },
-  LIST: { parse: (text) => text.split(",").map((x) => x.trim()).filter(Boolean), format: (v) => v.join(",") },
+  LIST: {
+    parse: (text) =>
+      text
+        .split(",")
+        .map((x) => x.trim())
+        .filter(Boolean),
+    format: (v) => v.join(","),
+  },
   POINT: {
     parse: (text) => {
       const parts = text.split(",").map(num);
@@ -151,7 +165,11 @@ function buildProps() {
   const option = (name) => () => sceneOption(name);
   return [
     {
-      name: "landscape", key: "landscape", type: Type.TEXT, always: true, values: () => landscapes,
+      name: "landscape",
+      key: "landscape",
+      type: Type.TEXT,
+      always: true,
+      values: () => landscapes,
       default: () => (catalog.landscapes.has("rosenbrock") ? "rosenbrock" : landscapes[0]),
       set: (s, v) => {
         if (v === s.landscape) return;
@@ -162,32 +180,51 @@ function buildProps() {
     { name: "mode", key: "mode", type: Type.TEXT, default: "overlay", values: () => MODES },
     { name: "view", key: "view", type: Type.TEXT, default: "contour", values: () => VIEWS },
     {
-      name: "optimizers", key: "opt", type: Type.LIST, always: true, default: () => [...names],
+      name: "optimizers",
+      key: "opt",
+      type: Type.LIST,
+      always: true,
+      default: () => [...names],
       set: (s, wanted) => {
         s.optimizers = names.filter((n) => wanted.includes(n)); // catalog order
       },
     },
     ...params,
     {
-      name: "steps", key: "steps", type: Type.INTEGER, always: true,
-      default: () => sceneOption("steps").default, range: option("steps"),
+      name: "steps",
+      key: "steps",
+      type: Type.INTEGER,
+      always: true,
+      default: () => sceneOption("steps").default,
+      range: option("steps"),
     },
     {
-      name: "start", key: "start", type: Type.POINT,
+      name: "start",
+      key: "start",
+      type: Type.POINT,
       default: (s) => [...landscapeMeta(s.landscape).default_start],
       base: (base, s) =>
         s.landscape === base.landscape ? base.start : landscapeMeta(s.landscape).default_start,
     },
     {
-      name: "noise", key: "noise", type: Type.NUMBER,
-      default: () => sceneOption("noise").default, range: option("noise"),
+      name: "noise",
+      key: "noise",
+      type: Type.NUMBER,
+      default: () => sceneOption("noise").default,
+      range: option("noise"),
     },
     {
-      name: "seed", key: "seed", type: Type.INTEGER,
-      default: () => sceneOption("seed").default, range: option("seed"),
+      name: "seed",
+      key: "seed",
+      type: Type.INTEGER,
+      default: () => sceneOption("seed").default,
+      range: option("seed"),
     },
     {
-      name: "schedule", key: "schedule", type: Type.TEXT, default: "constant",
+      name: "schedule",
+      key: "schedule",
+      type: Type.TEXT,
+      default: "constant",
       values: () => catalog.schedules.map((x) => x.kind),
       get: (s) => s.schedule.kind,
       set: (s, kind) => {
@@ -202,14 +239,22 @@ function buildProps() {
     { name: "loop", key: "loop", type: Type.FLAG, default: false },
     {
       // playback cursor; null = the end of the run
-      name: "t", key: "t", type: Type.INTEGER, default: null, range: () => ({ min: 0 }),
+      name: "t",
+      key: "t",
+      type: Type.INTEGER,
+      default: null,
+      range: () => ({ min: 0 }),
       set: (s, v) => {
         s.t = v === null ? null : Math.min(v, s.steps);
       },
     },
     {
       // read first, by baseState: a preset link is read over the preset's scene
-      name: "preset", key: "preset", type: Type.TEXT, always: true, default: null,
+      name: "preset",
+      key: "preset",
+      type: Type.TEXT,
+      always: true,
+      default: null,
       values: () => catalog.presets.map((p) => p.id),
     },
     { name: "show", key: "show", type: Type.LIST, default: [] }, // teacher mode: only these
@@ -224,7 +269,11 @@ export function PROPS() {
 }
 
 const getter = (prop) => prop.get ?? ((s) => s[prop.name]);
-const setter = (prop) => prop.set ?? ((s, v) => { s[prop.name] = v; });
+const setter = (prop) =>
+  prop.set ??
+  ((s, v) => {
+    s[prop.name] = v;
+  });
 const same = (a, b) => JSON.stringify(a) === JSON.stringify(b);
 
 function sameSchedule(a, b) {
@@ -243,9 +292,24 @@ function allowed(prop, value) {
 
 // Every state key, so `update` can refuse unknown ones; filled in by init from the URL.
 export const state = {
-  landscape: null, mode: null, view: null, optimizers: [], params: {}, steps: null,
-  start: null, noise: null, seed: null, schedule: null, lang: null, presentation: false,
-  speed: null, loop: false, t: null, preset: null, show: [], hide: [],
+  landscape: null,
+  mode: null,
+  view: null,
+  optimizers: [],
+  params: {},
+  steps: null,
+  start: null,
+  noise: null,
+  seed: null,
+  schedule: null,
+  lang: null,
+  presentation: false,
+  speed: null,
+  loop: false,
+  t: null,
+  preset: null,
+  show: [],
+  hide: [],
 };
 
 /** A fresh scene: Rosenbrock (else the first landscape), every optimizer, server defaults. */
@@ -253,7 +317,8 @@ export function defaultState() {
   const s = { params: {} };
   for (const prop of PROPS()) {
     if (!("default" in prop)) continue;
-    const value = typeof prop.default === "function" ? prop.default(s) : structuredClone(prop.default);
+    const value =
+      typeof prop.default === "function" ? prop.default(s) : structuredClone(prop.default);
     setter(prop)(s, value);
   }
   return s;
