@@ -48,10 +48,6 @@ from app.config import (
     WIDTH,
     Option,
 )
-
-# The option lists' home is app.config; app.routes.settings reads them from here.
-from app.config import EXPORT_OPTIONS as EXPORT_OPTIONS
-from app.config import SCENE_OPTIONS as SCENE_OPTIONS
 from optimizers.base import HyperParam
 
 
