@@ -123,17 +123,21 @@ def check_value(owner: str, spec: HyperParam, value: Any) -> Value:
     return array
 
 
+def check_known(owner: str, what: str, specs: tuple[HyperParam, ...], given: Any) -> None:
+    """ValueError naming every key of ``given`` that no spec has, and the valid ones."""
+    valid = [spec.name for spec in specs]
+    unknown = sorted(set(given) - set(valid))
+    if unknown:
+        raise ValueError(
+            f"{owner} has no {what} {', '.join(map(repr, unknown))}; valid: {', '.join(valid)}"
+        )
+
+
 def resolve(
     owner: str, specs: tuple[HyperParam, ...], given: dict[str, Any]
 ) -> tuple[dict[str, Value], int | None]:
     """Fill defaults and validate; return (params, K) where K is the per-row length or None."""
-    valid = {spec.name: spec for spec in specs}
-    unknown = sorted(set(given) - set(valid))
-    if unknown:
-        raise ValueError(
-            f"{owner} has no hyperparameter {', '.join(map(repr, unknown))}; "
-            f"valid: {', '.join(valid)}"
-        )
+    check_known(owner, "hyperparameter", specs, given)
     params: dict[str, Value] = {}
     rows: int | None = None
     for spec in specs:

@@ -27,7 +27,7 @@ from typing import Any
 
 import numpy as np
 
-from optimizers.base import HyperParam, check_value
+from optimizers.base import HyperParam, check_known, check_value
 
 _WARMUP = HyperParam(
     "warmup",
@@ -137,13 +137,8 @@ class Schedule:
 def schedule(kind: str = "constant", **opts: Any) -> Schedule:
     """Build a schedule; ValueError names the unknown kind/option or the allowed range."""
     _check_kind(kind)
+    check_known(f"schedule {kind!r}", "option", KINDS[kind], opts)
     specs = {spec.name: spec for spec in KINDS[kind]}
-    unknown = sorted(set(opts) - set(specs))
-    if unknown:
-        raise ValueError(
-            f"schedule {kind!r} has no option {', '.join(map(repr, unknown))}; "
-            f"valid: {', '.join(specs)}"
-        )
     resolved: dict[str, Any] = {}
     for name, spec in specs.items():
         value = opts.get(name, spec.default)
