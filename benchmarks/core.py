@@ -134,16 +134,16 @@ def main() -> None:
         help="also time torch with its default thread count on case B (slow here)",
     )
     args = parser.parse_args()
-    torch: Any
     try:
         import torch
-
+    except ImportError:
+        have_torch = False
+        print("torch not installed: NumPy figures only")
+    else:
+        have_torch = True
         torch.set_default_dtype(torch.float64)
         default_threads = torch.get_num_threads()
         print(f"torch {torch.__version__} (default {default_threads} intra-op threads)")
-    except ImportError:
-        torch = None
-        print("torch not installed: NumPy figures only")
     print(f"numpy {np.__version__}; wall-clock medians of {args.repeats} repeats\n")
 
     f = landscapes.get("rosenbrock")
@@ -176,7 +176,7 @@ def main() -> None:
                 f"  numpy reference loop       {plain * 1e3:9.1f} ms   "
                 f"run/reference {ours / plain:5.2f}"
             )
-        if torch is None:
+        if not have_torch:
             continue
         thread_counts = [1]
         if default_threads != 1 and (key == "A" or args.torch_threads_b):
