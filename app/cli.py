@@ -366,7 +366,7 @@ _EXTENSIONS = {
     ".json": "json",
 }
 _SCHEDULE_OPTIONS = tuple(SCHEDULE_OPTIONS)
-_DEFAULT_OPTIMIZERS = "sgd,momentum,nag,adagrad,rmsprop,adam"
+_DEFAULT_OPTIMIZERS = ",".join(config.CLASSIC_OPTIMIZERS)
 
 
 def add_export_parser(subparsers: Any) -> argparse.ArgumentParser:

@@ -45,6 +45,8 @@ MAX_NOISE = 100.0
 MAX_SEED = 2**32 - 1
 # Steps per WebSocket chunk: small enough that the first chunk leaves within milliseconds.
 DEFAULT_CHUNK = 100
+# The race the lecture notes run: `gradscape export`'s default and the presets' full field.
+CLASSIC_OPTIMIZERS: tuple[str, ...] = ("sgd", "momentum", "nag", "adagrad", "rmsprop", "adam")
 
 # --- export limits ----------------------------------------------------------------------
 

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 
-from app.config import I18N_DIR
+from app.config import CLASSIC_OPTIMIZERS, I18N_DIR
 
 
 @lru_cache(maxsize=1)
@@ -35,9 +35,6 @@ def _words(key: str) -> dict[str, str]:
     if not found:
         raise KeyError(f"no language in {I18N_DIR} has the text {key!r}")
     return found
-
-
-ALL_OPTIMIZERS: tuple[str, ...] = ("sgd", "momentum", "nag", "adagrad", "rmsprop", "adam")
 
 
 @dataclass(frozen=True)
@@ -123,7 +120,7 @@ PRESETS: tuple[Preset, ...] = (
         landscape="rastrigin",
         start=(4.5, -3.5),
         steps=300,
-        optimizers=ALL_OPTIMIZERS,
+        optimizers=CLASSIC_OPTIMIZERS,
         params={
             "sgd": {"lr": 0.002},
             "momentum": {"lr": 0.004, "momentum": 0.95},
