@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import dataclasses
+from pathlib import Path
 
+import numpy as np
 import pytest
 from fastapi.testclient import TestClient
+from PIL import Image
 
 from app import config, palette
+from app.cli import main
 from app.main import create_app
 
 
@@ -64,3 +68,18 @@ def test_a_limit_or_colour_changed_in_its_home_reaches_the_reply(
         reply = client.get("/api/settings").json()
     assert reply["scene"]["steps"]["max"] == 500
     assert reply["colors"]["colorscale"] == "Cividis"
+
+
+def test_an_optimizer_colour_changed_in_the_palette_reaches_the_page_and_the_cli(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    # The one-line edit: SGD's entry in palette.OPTIMIZER_COLORS.
+    monkeypatch.setitem(palette.OPTIMIZER_COLORS, "sgd", "#FF00FF")
+    with TestClient(create_app()) as client:
+        assert client.get("/api/settings").json()["colors"]["optimizers"]["sgd"] == "#FF00FF"
+    still = tmp_path / "sgd.png"
+    argv = ["export", "--optimizers", "sgd", "--lr", "0.002", "--steps", "60", "-q", "-o"]
+    assert main([*argv, str(still)]) == 0
+    pixels = np.asarray(Image.open(still).convert("RGB")).reshape(-1, 3)
+    magenta = (pixels == (255, 0, 255)).all(axis=1).sum()
+    assert magenta > 50  # the path and its legend swatch are drawn in the new colour
