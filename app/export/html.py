@@ -6,6 +6,14 @@ frame carries every run's path so far; for long runs the paths inside frames are
 with a fixed stride per run (so frames stay prefixes of one another and never jitter),
 keeping the file within a few megabytes. The head of each path is always exact.
 User text (the title) is HTML-escaped: Plotly would otherwise read tags such as <a href>.
+
+Why every frame names the contour traces too: with `redraw: False` Plotly replots only
+the traces a frame names, and its per-subplot layer join then removes every layer none of
+them belongs to, so the contour vanished on the first frame of play or scrub. Naming the
+contour is not enough either: Plotly drops non-animatable trace types (contour is one)
+from a frame, so the page marks the contour module animatable (KEEP_CONTOUR) before any
+frame plays. `redraw: True` also brings the contour back, but only after a painted frame
+without it (a flicker) and at twice the cost per frame.
 """
 
 from __future__ import annotations
@@ -26,6 +34,13 @@ POINT_BUDGET = 400_000
 MIN_POINTS_PER_FRAME = 40
 GRID_RESOLUTION = 160
 _MARKERS = {"global": "star", "local": "circle-open", "saddle": "cross-thin-open"}
+# Run once the figure exists; the module docstring says why. The handout inlines its own
+# Plotly.js, so a written file keeps working; tests/browser guards a Plotly upgrade.
+KEEP_CONTOUR = """
+document.getElementById('{plot_id}')._fullData.forEach(function (trace) {
+    if (trace.type === 'contour') trace._module.animatable = true;
+});
+"""
 
 
 def _noop(_: float) -> None:
@@ -85,8 +100,10 @@ def build_figure(
     def cell(i: int) -> dict:
         return {"row": i // cols + 1, "col": i % cols + 1} if side_by_side else {}
 
+    contour_traces: list[int] = []
     for p in range(panels):
         if grid is not None:
+            contour_traces.append(len(fig.data))
             x, y, color = grid
             fig.add_trace(
                 go.Contour(
@@ -170,11 +187,12 @@ def build_figure(
             ),
             **cell(i if side_by_side else 0),
         )
-    animated = list(range(first_path_trace, first_path_trace + 2 * len(runs)))
+    # The contours ride along unchanged ({}), so the layer join keeps them.
+    animated = contour_traces + list(range(first_path_trace, first_path_trace + 2 * len(runs)))
 
     frame_list = []
     for k, step in enumerate(steps):
-        data = []
+        data: list[dict] = [{} for _ in contour_traces]
         for i, run in enumerate(runs):
             path = _path(run.points, int(step), strides[i])
             data.append({"type": "scatter", "x": _typed(path[:, 0]), "y": _typed(path[:, 1])})
@@ -280,6 +298,7 @@ def write_html(
         default_width="100%",
         default_height="96vh",
         config={"displaylogo": False, "responsive": True},
+        post_script=KEEP_CONTOUR,
     )
     document = document.replace(
         "<head>", f"<head><title>{html.escape(scene.full_title)}</title>", 1

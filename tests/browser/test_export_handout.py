@@ -72,3 +72,84 @@ def test_handout_plays_and_scrubs_offline(handout: Path, page: tuple[Page, list[
     assert path_length(tab, last_path) == 1
 
     assert requested == [handout.as_uri()]  # nothing else was fetched
+
+
+CONTOUR_PATHS = "document.querySelectorAll('.contourlayer path').length"
+CONTOUR_TRACES = f"{PLOT}.data.filter(t => t.type === 'contour' && t.z).length"
+# Samples the contour on every animation frame the browser paints, so a frame that drops it
+# (even one redrawn a moment later) is caught, not only the frames a test happens to stop on.
+SAMPLE_CONTOUR = f"""() => {{
+    window.contourSamples = [];
+    const sample = () => {{
+        window.contourSamples.push({CONTOUR_PATHS});
+        window.sampler = requestAnimationFrame(sample);
+    }};
+    sample();
+}}"""
+
+
+@pytest.fixture(scope="module", params=["overlay", "side_by_side"])
+def saddle_handout(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Path:
+    """Issue 10's scene: the saddle preset's four optimizers, where the contour went blank."""
+    body = {
+        "landscape": "saddle",
+        "start": [-1.8, 0.001],
+        "steps": 200,
+        "runs": [
+            {"optimizer": name, "params": {"lr": 0.01}}
+            for name in ("sgd", "momentum", "rmsprop", "adam")
+        ],
+        "format": "html",
+        "frames": 40,
+        "fps": 30,
+        "layout": request.param,
+    }
+    folder = tmp_path_factory.mktemp(f"saddle-{request.param}")
+    return run_export(ExportRequest.model_validate(body), folder / "handout.html")
+
+
+def test_contour_stays_through_play_pause_and_scrub(
+    saddle_handout: Path, page: tuple[Page, list[str]]
+) -> None:
+    tab, requested = page
+    tab.goto(saddle_handout.as_uri())
+    tab.wait_for_function(f"{PLOT} && {PLOT}._fullLayout && {PLOT}._transitionData")
+    drawn = int(tab.evaluate(CONTOUR_PATHS))
+    panels = int(tab.evaluate(CONTOUR_TRACES))
+    assert panels == (4 if "side_by_side" in saddle_handout.parent.name else 1)
+    assert drawn >= 10 * panels  # filled bands and their lines, in every panel
+
+    tab.evaluate(SAMPLE_CONTOUR)
+    tab.get_by_text("Play").click()
+    tab.wait_for_function(f"{PLOT}._fullLayout.sliders[0].active >= 10")
+    tab.get_by_text("Pause").click()
+    paused_at = int(tab.evaluate(f"{PLOT}._fullLayout.sliders[0].active"))
+    assert 10 <= paused_at < 39
+    assert int(tab.evaluate(CONTOUR_PATHS)) == drawn
+
+    tab.get_by_text("Play").click()  # resumes from the paused frame to the end
+    tab.wait_for_function(f"{PLOT}._fullLayout.sliders[0].active === 39")
+    assert int(tab.evaluate(CONTOUR_PATHS)) == drawn
+
+    rail = tab.locator(".slider-rail-rect").first
+    box = rail.bounding_box()
+    assert box is not None
+    for fraction in (0.0, 0.25, 0.5, 0.75):  # click to a frame, then drag along the rail
+        tab.mouse.click(box["x"] + 2 + fraction * (box["width"] - 4), box["y"] + box["height"] / 2)
+        tab.wait_for_timeout(50)
+        assert int(tab.evaluate(CONTOUR_PATHS)) == drawn
+    tab.mouse.move(box["x"] + 2, box["y"] + box["height"] / 2)
+    tab.mouse.down()
+    for x in range(10):
+        tab.mouse.move(box["x"] + (box["width"] - 4) * x / 9, box["y"] + box["height"] / 2, steps=3)
+    tab.mouse.up()
+    tab.wait_for_function(f"{PLOT}._fullLayout.sliders[0].active === 39")
+    samples = tab.evaluate("cancelAnimationFrame(window.sampler) || window.contourSamples")
+    assert len(samples) > 20
+    assert min(samples) == drawn  # no painted frame lost (or redrew part of) the contour
+    assert (
+        int(tab.evaluate(f"{PLOT}.data.filter(t => t.type === 'contour' && t.z).length")) == panels
+    )
+    assert requested == [saddle_handout.as_uri()]
