@@ -35,26 +35,97 @@ function parseNumber(text) {
 }
 
 // ------------------------------------------------------------------ slider mapping
-function sliderScale(p) {
+// Three scales: log10 for values that span decades (lr, ε); −log10(1 − β) for decay rates
+// that approach 1 (β₁, β₂, μ, α: max 0.9999), so 0.9, 0.99, 0.999, 0.9999 sit evenly; linear
+// otherwise. The slider only proposes values; the numeric field and the state keep the
+// exact value (a link's 0.9995 stays 0.9995).
+const round3 = (v) => Number(v.toPrecision(3));
+
+export function sliderScale(p) {
   if (p.log) {
     const hi = Math.log10(p.max);
     const lo = p.min > 0 ? Math.log10(p.min) : hi - 8;
     return {
       min: lo,
       max: hi,
-      step: (hi - lo) / 400,
-      toValue: (s) => (p.min <= 0 && s <= lo + 1e-9 ? p.min : Number((10 ** s).toPrecision(3))),
+      toValue: (s) => (p.min <= 0 && s <= lo + 1e-9 ? p.min : round3(10 ** s)),
       toSlider: (v) => (v <= 0 ? lo : Math.min(hi, Math.max(lo, Math.log10(v)))),
     };
   }
-  const step = p.integer ? 1 : (p.max - p.min) / 1000;
+  if (!p.integer && p.min >= 0 && p.max < 1 && p.max >= 0.999) {
+    const lo = -Math.log10(1 - p.min);
+    const hi = -Math.log10(1 - p.max);
+    const clamp = (v) => Math.min(p.max, Math.max(p.min, v));
+    return {
+      min: lo,
+      max: hi,
+      // 1 − β to three significant digits: 0.9, 0.99, 0.995, 0.9999 — never 0.98999.
+      toValue: (s) => clamp(Number((1 - round3(10 ** -s)).toPrecision(12))),
+      toSlider: (v) => Math.min(hi, Math.max(lo, -Math.log10(1 - clamp(v)))),
+    };
+  }
   return {
     min: p.min,
     max: p.max,
-    step,
     toValue: (s) => (p.integer ? Math.round(Number(s)) : Number(Number(s).toPrecision(4))),
     toSlider: (v) => v,
   };
+}
+
+// A click on a slider's track steps the value toward the pointer by a small page (1/24 of
+// the track: a quarter decade of lr) and, held, keeps stepping until it reaches the pointer,
+// as a scrollbar does. The browser's own jump to the clicked spot moved lr by a decade on a
+// short track. Dragging the thumb stays the browser's. Touch keeps the browser's behaviour.
+const TRACK_PAGES = 24;
+
+function thumbSize(slider) {
+  const size = Number.parseFloat(getComputedStyle(slider).getPropertyValue("--thumb-size"));
+  return Number.isFinite(size) ? size : 16;
+}
+
+function bindTrackClicks(slider) {
+  slider.addEventListener("pointerdown", (e) => {
+    if (e.button !== 0 || e.pointerType === "touch") return;
+    const rect = slider.getBoundingClientRect();
+    const thumb = thumbSize(slider);
+    const span = Math.max(1, rect.width - thumb);
+    const min = Number(slider.min);
+    const max = Number(slider.max);
+    const at = (x) =>
+      min + Math.min(1, Math.max(0, (x - rect.left - thumb / 2) / span)) * (max - min);
+    const thumbX = rect.left + thumb / 2 + ((Number(slider.value) - min) / (max - min)) * span;
+    if (Math.abs(e.clientX - thumbX) <= thumb / 2 + 1) return; // on the thumb: a drag
+    e.preventDefault(); // no jump, and no focus: the keys stay with playback
+    let pointerX = e.clientX;
+    let timer = null;
+    const page = (max - min) / TRACK_PAGES;
+    const stepOnce = () => {
+      const current = Number(slider.value);
+      const delta = at(pointerX) - current;
+      if (Math.abs(delta) < 1e-9) return;
+      slider.value = String(current + Math.sign(delta) * Math.min(Math.abs(delta), page));
+      slider.dispatchEvent(new Event("input", { bubbles: true }));
+    };
+    const move = (ev) => {
+      pointerX = ev.clientX;
+    };
+    const stop = () => {
+      clearTimeout(timer);
+      clearInterval(timer);
+      window.removeEventListener("pointermove", move);
+      window.removeEventListener("pointerup", stop);
+      window.removeEventListener("pointercancel", stop);
+      window.removeEventListener("blur", stop);
+    };
+    window.addEventListener("pointermove", move);
+    window.addEventListener("pointerup", stop);
+    window.addEventListener("pointercancel", stop);
+    window.addEventListener("blur", stop);
+    stepOnce();
+    timer = setTimeout(() => {
+      timer = setInterval(stepOnce, 60);
+    }, 350);
+  });
 }
 
 function paramLabel(name) {
@@ -119,6 +190,8 @@ function buildParamRow(opt, p) {
   row.dataset.param = p.name;
   const id = `p-${opt.name}-${p.name}`;
   const scale = sliderScale(p);
+  // Sliders that span decades get the card's full width, under their name and field.
+  row.classList.toggle("wide", Boolean(p.log));
   row.innerHTML = `<label for="${id}" class="param-name"></label>
     <input type="range" class="slider" data-testid="slider-${opt.name}-${p.name}"
       min="${scale.min}" max="${scale.max}" step="${p.integer ? 1 : "any"}">
@@ -126,6 +199,7 @@ function buildParamRow(opt, p) {
       step="any" min="${p.min}" max="${p.max}">`;
   const slider = row.querySelector(".slider");
   const field = row.querySelector(".num");
+  if (!p.integer) bindTrackClicks(slider);
   slider.addEventListener("input", () => {
     const value = scale.toValue(Number(slider.value));
     field.value = fmtNumber(value);
@@ -473,6 +547,10 @@ export function applyVisibility() {
     const items = [...group.querySelectorAll("[data-ctl]")];
     group.hidden = items.length > 0 && items.every((el) => el.hidden);
   }
+  // Presentation mode keeps the controls a `show=` link chose (see app.css).
+  const chosen =
+    state.show.length > 0 && [...document.querySelectorAll("[data-ctl]")].some((el) => !el.hidden);
+  document.body.classList.toggle("teacher-show", chosen);
   const teacher = state.show.length > 0 || state.hide.length > 0;
   $("teacher-note").hidden = !teacher;
   document.body.classList.toggle("teacher-mode", teacher);

@@ -1,10 +1,32 @@
 // Keys: Space play/pause, ←/→ step, R restart, F presentation mode, Esc leaves it.
-// Text fields, number fields, sliders and selects keep their own keys.
+// Text fields, number fields, sliders and selects keep their own keys — but a slider the
+// pointer moved gives its focus back when the pointer lets go, so Space and ←/→ drive
+// playback again; a slider reached with Tab keeps its arrow keys.
 
 import { cursor, isPlaying, play, restart, setCursor } from "./playback.js";
 import { state } from "./state.js";
 
+function releaseSlidersAfterPointer() {
+  let held = null;
+  document.addEventListener(
+    "pointerdown",
+    (e) => {
+      held = e.target instanceof HTMLInputElement && e.target.type === "range" ? e.target : null;
+    },
+    true,
+  );
+  const release = () => {
+    const slider = held;
+    held = null;
+    // After the browser's own pointerup/change handling, which may focus the slider.
+    if (slider) setTimeout(() => document.activeElement === slider && slider.blur(), 0);
+  };
+  window.addEventListener("pointerup", release, true);
+  window.addEventListener("pointercancel", release, true);
+}
+
 export function bindKeyboard({ togglePresentation }) {
+  releaseSlidersAfterPointer();
   document.addEventListener("keydown", (e) => {
     if (e.ctrlKey || e.metaKey || e.altKey) return;
     const tag = e.target.tagName;
