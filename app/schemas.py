@@ -441,6 +441,13 @@ class ExportRequest(TrajectoryRequest):
         max_length=int(TITLE.max),
         description="Extra title text, drawn as plain text after the landscape's title.",
     )
+    lang: Literal["en", "ja"] = Field(
+        default="en", description="Language of the HTML handout's words (the page's language)."
+    )
+    preset: str | None = Field(
+        default=None,
+        description="The preset this scene came from: the HTML handout carries its explanation.",
+    )
 
     @field_validator("width", "height", "fps", "frames", "frame")
     @classmethod
@@ -458,6 +465,15 @@ class ExportRequest(TrajectoryRequest):
     def _plain_title(cls, title: str) -> str:
         # Control characters (newlines, escapes) would break the one-line title band.
         return " ".join("".join(c if c.isprintable() else " " for c in title).split())
+
+    @field_validator("preset")
+    @classmethod
+    def _known_preset(cls, preset: str | None) -> str | None:
+        from app import presets  # presets' words load from static/, only when named
+
+        if preset is not None:
+            presets.get(preset)  # ValueError lists the valid ids
+        return preset
 
     @model_validator(mode="after")
     def _frame_within_steps(self) -> ExportRequest:

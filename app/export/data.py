@@ -7,12 +7,15 @@ same numbers the page shows (app.scene.compute and app.scene.grid).
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 import numpy as np
 
+from app.config import I18N_DIR
 from app.schemas import ExportRequest
 
 Progress = Callable[[float], None]
@@ -58,10 +61,22 @@ class ExportScene:
     color_grid: Callable[[int], tuple[np.ndarray, np.ndarray, np.ndarray]] | None = None
     formula: str = ""
     request: dict[str, Any] = field(default_factory=dict)
+    lang: str = "en"  # the page's language: the handout's words
+    preset: str | None = None  # the preset the scene came from: its lesson goes in the handout
 
     @property
     def full_title(self) -> str:
         return f"{self.title} — {self.user_title}" if self.user_title else self.title
+
+
+@lru_cache(maxsize=4)
+def ui_words(lang: str) -> dict[str, str]:
+    """The page's own words in `lang` (static/i18n/<lang>.json), English for a missing key,
+    so the handout says what the page says."""
+    english = json.loads((I18N_DIR / "en.json").read_text(encoding="utf-8"))
+    if lang == "en":
+        return english
+    return {**english, **json.loads((I18N_DIR / f"{lang}.json").read_text(encoding="utf-8"))}
 
 
 def frame_steps(steps: int, frames: int) -> np.ndarray:
@@ -143,4 +158,6 @@ def build_scene(request: ExportRequest) -> ExportScene:
         color_grid=color_grid,
         formula=f.formula,
         request=scene_fields,
+        lang=request.lang,
+        preset=request.preset,
     )

@@ -25,7 +25,7 @@ from pathlib import Path
 
 import numpy as np
 
-from app.export.data import ExportScene, Progress, frame_steps
+from app.export.data import ExportRun, ExportScene, Progress, frame_steps, ui_words
 from app.export.render import CONTOUR_LEVELS
 from app.palette import LANDSCAPE_COLORSCALE, MINIMUM_COLOR, START_COLOR
 
@@ -34,6 +34,10 @@ POINT_BUDGET = 400_000
 MIN_POINTS_PER_FRAME = 40
 GRID_RESOLUTION = 160
 _MARKERS = {"global": "star", "local": "circle-open", "saddle": "cross-thin-open"}
+PLOT_ID = "handout-plot"
+LOSS_ID = "handout-loss"
+# The smallest gap the log loss chart draws, as on the page (a run at f* exactly).
+GAP_FLOOR = 1e-16
 # Run once the figure exists; the module docstring says why. The handout inlines its own
 # Plotly.js, so a written file keeps working; tests/browser guards a Plotly upgrade.
 KEEP_CONTOUR = """
@@ -296,11 +300,187 @@ def write_html(
         auto_play=False,
         include_mathjax=False,
         default_width="100%",
-        default_height="96vh",
+        default_height="88vh",
+        div_id=PLOT_ID,
         config={"displaylogo": False, "responsive": True},
         post_script=KEEP_CONTOUR,
     )
     document = document.replace(
-        "<head>", f"<head><title>{html.escape(scene.full_title)}</title>", 1
+        "<head>", f"<head><title>{html.escape(scene.full_title)}</title>{STYLE}", 1
     )
+    words = ui_words(scene.lang)
+    loss_chart = pio.to_html(
+        loss_figure(scene, words),
+        validate=False,
+        include_plotlyjs=False,
+        full_html=False,
+        div_id=LOSS_ID,
+        default_width="100%",
+        default_height="320px",
+        config={"displaylogo": False, "responsive": True},
+    )
+    lesson = f'<section class="lesson">{loss_chart}{status_table(scene, words)}</section>'
+    document = document.replace("<body>", f"<body>{explanation(scene)}", 1)
+    document = document.replace("</body>", f"{lesson}{_cursor_script(scene, frames)}</body>", 1)
+    document = document.replace("<html>", f'<html lang="{scene.lang}">', 1)
     Path(path).write_text(document, encoding="utf-8")
+
+
+STYLE = """<style>
+body { font-family: system-ui, sans-serif; margin: 0 1rem; color: #222; }
+.explanation { max-width: 60rem; margin: 0.8rem 0 0; line-height: 1.5; }
+.explanation h1 { font-size: 1.2rem; margin: 0 0 0.3rem; }
+.explanation p { margin: 0; }
+.lesson { max-width: 60rem; margin: 0 0 2rem; }
+.status { border-collapse: collapse; margin-top: 0.5rem; }
+.status th, .status td { padding: 0.25rem 0.6rem; border-bottom: 1px solid #ddd; text-align: left; }
+.status .num { text-align: right; font-variant-numeric: tabular-nums; }
+.status .outcome td { color: #444; border-bottom: 1px solid #aaa; }
+.swatch { display: inline-block; width: 0.8em; height: 0.8em; margin-right: 0.4em; }
+</style>"""
+
+
+def _say(template: str, **values: object) -> str:
+    """Fill the page's {placeholders}, as static/js/i18n.js does."""
+    for key, value in values.items():
+        template = template.replace("{" + key + "}", str(value))
+    return template
+
+
+def format_loss(value: float | None) -> str:
+    """A loss as the page's status table prints it (fmtLoss in static/js/plot.js)."""
+    if value is None or not math.isfinite(value):
+        return "—"
+    if value == 0:
+        return "0"
+    if abs(value) >= 1e4 or abs(value) < 1e-3:
+        return f"{value:.1e}".replace("e+0", "e").replace("e-0", "e-").replace("e+", "e")
+    return f"{value:.3g}"
+
+
+def outcome(run: ExportRun, steps: int, words: dict[str, str]) -> tuple[str, str]:
+    """(kind, sentence): the status line the page writes under each run."""
+    converged_at = getattr(run.result, "converged_at", None)
+    if run.diverged_at is not None:
+        return "diverged", _say(words["status.divergedAt"], name=run.label, step=run.diverged_at)
+    if converged_at is not None and getattr(run.result, "converged_to", None) == "local":
+        return "trapped", _say(words["status.localAt"], name=run.label, step=converged_at)
+    if converged_at is not None:
+        return "converged", _say(words["status.convergedAt"], name=run.label, step=converged_at)
+    return "open", _say(words["status.notConverged"], name=run.label, steps=steps)
+
+
+def status_table(scene: ExportScene, words: dict[str, str]) -> str:
+    """The page's status table: final loss, converged at, diverged at, said plainly."""
+    rows = []
+    for run in scene.runs:
+        kind, sentence = outcome(run, scene.steps, words)
+        final = float(run.losses[-1]) if len(run.losses) else None
+        converged_at = getattr(run.result, "converged_at", None)
+        rows.append(
+            f'<tr class="{kind}"><th scope="row"><span class="swatch" '
+            f'style="background:{html.escape(run.color)}"></span>{html.escape(run.label)}</th>'
+            f'<td class="num">{format_loss(final)}</td>'
+            f'<td class="num">{"—" if converged_at is None else converged_at}</td>'
+            f'<td class="num">{"—" if run.diverged_at is None else run.diverged_at}</td></tr>'
+            f'<tr class="outcome {kind}"><td colspan="4">{html.escape(sentence)}</td></tr>'
+        )
+    head = "".join(
+        f'<th scope="col"{"" if key == "status.optimizer" else " class=num"}>'
+        f"{html.escape(words[key])}</th>"
+        for key in (
+            "status.optimizer",
+            "status.finalLoss",
+            "status.convergedCol",
+            "status.divergedCol",
+        )
+    )
+    body = "".join(rows)
+    return f'<table class="status"><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>'
+
+
+def explanation(scene: ExportScene) -> str:
+    """The preset's title and lesson paragraph in the scene's language, or nothing."""
+    if scene.preset is None:
+        return ""
+    from app import presets
+
+    preset = presets.get(scene.preset)
+    title = preset.title.get(scene.lang, preset.title["en"])
+    text = preset.text.get(scene.lang, preset.text["en"])
+    return (
+        f'<section class="explanation"><h1>{html.escape(title)}</h1>'
+        f"<p>{html.escape(text)}</p></section>"
+    )
+
+
+def loss_figure(scene: ExportScene, words: dict[str, str]) -> dict:
+    """Loss over steps as the page draws it: f − f* on a log axis where the global minimum's
+    value is known, f itself otherwise; a vertical line marks the frame shown above."""
+    import plotly.io as pio
+
+    globals_ = [m.value for m in scene.minima if m.kind == "global" and m.value is not None]
+    fstar = min(globals_) if globals_ else None
+    traces = []
+    for run in scene.runs:
+        losses = np.asarray(run.losses, dtype=float)
+        y = losses if fstar is None else np.maximum(losses - fstar, GAP_FLOOR)
+        name = html.escape(run.label, quote=False)
+        traces.append(
+            {
+                "type": "scatter",
+                "mode": "lines",
+                "x0": 0,
+                "dx": 1,
+                "y": _typed(y),
+                "name": name,
+                "line": {"color": run.color, "width": 2},
+                "hovertemplate": f"{name}: %{{y:.4g}}<extra></extra>",
+            }
+        )
+    return {
+        "data": traces,
+        "layout": {
+            "template": pio.templates["plotly_white"].to_plotly_json(),
+            "margin": {"l": 60, "r": 20, "t": 36, "b": 40},
+            "title": {
+                "text": html.escape(words["loss.titleLog" if fstar is not None else "loss.title"]),
+                "x": 0.01,
+            },
+            "xaxis": {
+                "title": {"text": html.escape(words["plot.step"])},
+                "range": [0, scene.steps],
+            },
+            "yaxis": {"type": "log" if fstar is not None else "linear", "exponentformat": "power"},
+            "showlegend": False,
+            "shapes": [
+                {
+                    "type": "line",
+                    "xref": "x",
+                    "yref": "paper",
+                    "x0": 0,
+                    "x1": 0,
+                    "y0": 0,
+                    "y1": 1,
+                    "line": {"color": "#555555", "width": 1, "dash": "dot"},
+                }
+            ],
+        },
+    }
+
+
+def _cursor_script(scene: ExportScene, frames: int) -> str:
+    """Keeps the loss chart's cursor on the step the main plot shows (play, pause, scrub)."""
+    steps = [int(s) for s in frame_steps(scene.steps, frames)]
+    return f"""<script>
+(function () {{
+    var steps = {steps};
+    var plot = document.getElementById("{PLOT_ID}");
+    var loss = document.getElementById("{LOSS_ID}");
+    plot.on("plotly_animatingframe", function (event) {{
+        var step = steps[Number(event.name)];
+        if (step === undefined) return;
+        Plotly.relayout(loss, {{"shapes[0].x0": step, "shapes[0].x1": step}});
+    }});
+}})();
+</script>"""

@@ -35,6 +35,9 @@ export function exportRequest(format, cursor) {
     layout: state.mode === "side_by_side" ? "side_by_side" : "overlay",
     frame: cursor,
     title: sceneTitle(),
+    // The HTML handout speaks the page's language and carries the preset's lesson.
+    lang: state.lang,
+    preset: state.preset || null,
   };
 }
 

@@ -15,6 +15,7 @@ import pytest
 from PIL import Image
 
 import landscapes
+from app.export.data import run_labels
 from app.export.pipeline import run_export
 from app.scene import compute
 from app.schemas import ExportRequest
@@ -177,3 +178,101 @@ def test_json_is_the_trajectory_reply_plus_the_scene(tmp_path: Path) -> None:
     assert document["runs"] == reply
     assert document["landscape"]["name"] == "rosenbrock"
     assert document["landscape"]["minima"][0]["kind"] == "global"
+
+
+class _Lesson(HTMLParser):
+    """The handout's words: the explanation, the status table's cells row by row."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.tags: list[str] = []
+        self.lang = ""
+        self.heading = ""
+        self.explanation = ""
+        self.header: list[str] = []
+        self.rows: list[list[str]] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.tags.append(tag)
+        if tag == "html":
+            self.lang = dict(attrs).get("lang") or ""
+        if tag == "tr" and "tbody" in self.tags:
+            self.rows.append([])
+
+    def handle_endtag(self, tag: str) -> None:
+        while self.tags and self.tags.pop() != tag:
+            pass
+
+    def handle_data(self, data: str) -> None:
+        if "h1" in self.tags:
+            self.heading += data
+        elif "section" in self.tags and "p" in self.tags:
+            self.explanation += data
+        elif "thead" in self.tags and "th" in self.tags:
+            self.header.append(data)
+        elif "tbody" in self.tags and self.tags[-1] in ("th", "td"):
+            self.rows[-1].append(data)
+
+
+def lesson_of(path: Path) -> tuple[_Lesson, dict[str, Any]]:
+    """The parsed words and the loss chart's figure (its Plotly.newPlot arguments)."""
+    document = path.read_text(encoding="utf-8")
+    lesson = _Lesson()
+    lesson.feed(document)
+    chart = re.search(
+        r'Plotly\.newPlot\(\s*"handout-loss",\s*(\[.*?\]),\s*(\{.*\}),\s*\{"displaylogo"',
+        document,
+        re.S,
+    )
+    assert chart is not None
+    return lesson, {"data": json.loads(chart[1]), "layout": json.loads(chart[2])}
+
+
+def test_html_handout_carries_the_preset_lesson_in_japanese(tmp_path: Path) -> None:
+    from app import presets
+
+    saddle = presets.get("saddle")
+    body = {**saddle.request(), "format": "html", "frames": FRAMES, "lang": "ja"}
+    req = ExportRequest.model_validate({**body, "preset": "saddle"})
+    lesson, chart = lesson_of(run_export(req, tmp_path / "saddle.html"))
+    words = json.loads(Path("static/i18n/ja.json").read_text(encoding="utf-8"))
+
+    assert lesson.lang == "ja"
+    assert lesson.heading == saddle.title["ja"]
+    assert lesson.explanation == saddle.text["ja"]
+    assert lesson.header == [
+        words[f"status.{k}"] for k in ("optimizer", "finalLoss", "convergedCol", "divergedCol")
+    ]
+    outcomes = compute(req.trajectory_request())
+    assert len(lesson.rows) == 2 * len(outcomes)  # a numbers row and a sentence per run
+    labels = run_labels([o.optimizer for o in outcomes], [o.params for o in outcomes])
+    rows = zip(outcomes, labels, lesson.rows[::2], lesson.rows[1::2], strict=True)
+    for run, label, numbers, (sentence,) in rows:
+        name, final, converged, diverged = numbers
+        assert name == label  # the legend's label
+        assert float(final) == pytest.approx(run.losses[-1], rel=0.05)  # printed to 2–3 digits
+        assert (converged, diverged) == ("—", "—")  # nothing settles or blows up in 200 steps
+        assert sentence == words["status.notConverged"].format(name=name, steps=saddle.steps)
+    # No global minimum on a saddle: f itself on a linear axis, a line per run, over every step.
+    assert chart["layout"]["title"]["text"] == words["loss.title"]
+    assert chart["layout"]["xaxis"]["title"]["text"] == words["plot.step"]
+    assert chart["layout"]["yaxis"]["type"] == "linear"
+    assert len(chart["data"]) == len(outcomes)
+
+
+def test_html_handout_without_preset_has_the_loss_gap_chart_and_status(tmp_path: Path) -> None:
+    path, _ = export(tmp_path, format="html")
+    lesson, chart = lesson_of(path)
+    assert lesson.lang == "en" and lesson.explanation == "" and lesson.heading == ""
+    assert chart["layout"]["yaxis"]["type"] == "log"  # Rosenbrock's f* = 0 is known
+    assert chart["layout"]["title"]["text"] == "Loss gap f − f* (log)"
+    sentences = [row[0] for row in lesson.rows[1::2]]
+    diverged = [run.diverged_at for run in compute(request(format="html").trajectory_request())]
+    assert diverged[1] is not None  # sgd at lr=0.01 leaves the valley
+    assert sentences[1] == f"SGD, lr=0.01 diverged at step {diverged[1]}."
+    assert lesson.rows[2][3] == str(diverged[1])
+
+
+def test_export_preset_must_be_known() -> None:
+    with pytest.raises(ValueError, match="unknown preset 'nope'; valid presets: saddle"):
+        request(format="html", preset="nope")

@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import Page
 
+from app.export.data import frame_steps
 from app.export.pipeline import run_export
 from app.schemas import ExportRequest
 
@@ -76,6 +77,7 @@ def test_handout_plays_and_scrubs_offline(handout: Path, page: tuple[Page, list[
 
 CONTOUR_PATHS = "document.querySelectorAll('.contourlayer path').length"
 CONTOUR_TRACES = f"{PLOT}.data.filter(t => t.type === 'contour' && t.z).length"
+LOSS_CURSOR = "document.getElementById('handout-loss').layout.shapes[0].x0"
 # Samples the contour on every animation frame the browser paints, so a frame that drops it
 # (even one redrawn a moment later) is caught, not only the frames a test happens to stop on.
 SAMPLE_CONTOUR = f"""() => {{
@@ -128,6 +130,8 @@ def test_contour_stays_through_play_pause_and_scrub(
     paused_at = int(tab.evaluate(f"{PLOT}._fullLayout.sliders[0].active"))
     assert 10 <= paused_at < 39
     assert int(tab.evaluate(CONTOUR_PATHS)) == drawn
+    # The loss chart's cursor stands on the step the plot shows.
+    assert tab.evaluate(LOSS_CURSOR) == frame_steps(200, 40)[paused_at]
 
     tab.get_by_text("Play").click()  # resumes from the paused frame to the end
     tab.wait_for_function(f"{PLOT}._fullLayout.sliders[0].active === 39")
@@ -149,7 +153,6 @@ def test_contour_stays_through_play_pause_and_scrub(
     samples = tab.evaluate("cancelAnimationFrame(window.sampler) || window.contourSamples")
     assert len(samples) > 20
     assert min(samples) == drawn  # no painted frame lost (or redrew part of) the contour
-    assert (
-        int(tab.evaluate(f"{PLOT}.data.filter(t => t.type === 'contour' && t.z).length")) == panels
-    )
+    assert int(tab.evaluate(CONTOUR_TRACES)) == panels
+    assert tab.evaluate(LOSS_CURSOR) == 200
     assert requested == [saddle_handout.as_uri()]
