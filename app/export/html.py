@@ -81,6 +81,7 @@ def build_figure(
     from plotly.subplots import make_subplots
 
     runs = scene.runs
+    words = ui_words(scene.lang)  # the page's labels, in the page's language
     side_by_side = layout == "side_by_side" and len(runs) > 1
     panels = len(runs) if side_by_side else 1
     cols = math.ceil(math.sqrt(panels * 1.3)) if side_by_side else 1
@@ -127,6 +128,7 @@ def build_figure(
             )
         for kind, symbol in _MARKERS.items():
             found = [m for m in scene.minima if m.kind == kind]
+            label = html.escape(words[f"minimum.{kind}"], quote=False)
             if found:
                 fig.add_trace(
                     go.Scatter(
@@ -139,10 +141,10 @@ def build_figure(
                             "color": MINIMUM_COLOR,
                             "line": {"color": "#000000", "width": 1},
                         },
-                        name=f"{kind} minimum" if kind != "saddle" else "saddle point",
+                        name=label,
                         legendgroup=kind,
                         showlegend=p == 0,
-                        hovertemplate=f"{kind}: (%{{x}}, %{{y}})<extra></extra>",
+                        hovertemplate=f"{label}: (%{{x}}, %{{y}})<extra></extra>",
                     ),
                     **cell(p),
                 )
@@ -152,10 +154,10 @@ def build_figure(
                 y=[scene.start[1]],
                 mode="markers",
                 marker={"size": 11, "color": START_COLOR, "line": {"color": "#FFFFFF", "width": 1}},
-                name="start",
+                name=words["plot.start"],
                 legendgroup="start",
                 showlegend=p == 0,
-                hovertemplate="start: (%{x}, %{y})<extra></extra>",
+                hovertemplate=f"{words['plot.start']}: (%{{x}}, %{{y}})<extra></extra>",
             ),
             **cell(p),
         )
@@ -234,7 +236,7 @@ def build_figure(
                 "showactive": False,
                 "buttons": [
                     {
-                        "label": "▶ Play",
+                        "label": f"▶ {words['play.play']}",
                         "method": "animate",
                         "args": [
                             None,
@@ -247,7 +249,7 @@ def build_figure(
                         ],
                     },
                     {
-                        "label": "❚❚ Pause",
+                        "label": f"❚❚ {words['play.pause']}",
                         "method": "animate",
                         "args": [
                             [None],
@@ -260,11 +262,12 @@ def build_figure(
         sliders=[
             {
                 "active": 0,
-                "x": 0.16,
-                "len": 0.84,
+                # Room for the buttons' longest words (Japanese "一時停止") at 1024 px.
+                "x": 0.24,
+                "len": 0.76,
                 "y": -0.06,
                 "yanchor": "top",
-                "currentvalue": {"prefix": "step ", "visible": True},
+                "currentvalue": {"prefix": f"{words['plot.step']} ", "visible": True},
                 "steps": slider_steps,
             }
         ],

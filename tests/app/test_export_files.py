@@ -234,8 +234,21 @@ def test_html_handout_carries_the_preset_lesson_in_japanese(tmp_path: Path) -> N
     saddle = presets.get("saddle")
     body = {**saddle.request(), "format": "html", "frames": FRAMES, "lang": "ja"}
     req = ExportRequest.model_validate({**body, "preset": "saddle"})
-    lesson, chart = lesson_of(run_export(req, tmp_path / "saddle.html"))
+    path = run_export(req, tmp_path / "saddle.html")
+    lesson, chart = lesson_of(path)
     words = json.loads(Path("static/i18n/ja.json").read_text(encoding="utf-8"))
+    # The plot's own labels speak Japanese too.
+    document = path.read_text(encoding="utf-8")
+    at = re.search(r'Plotly\.newPlot\(\s*"handout-plot",\s*', document)
+    assert at is not None
+    decoder = json.JSONDecoder()
+    data, end = decoder.raw_decode(document, at.end())
+    layout, _ = decoder.raw_decode(document, re.compile(r",\s*").match(document, end).end())
+    names = {trace.get("name") for trace in data}
+    assert {words["minimum.saddle"], words["plot.start"]} <= names
+    buttons = [b["label"] for b in layout["updatemenus"][0]["buttons"]]
+    assert buttons == [f"▶ {words['play.play']}", f"❚❚ {words['play.pause']}"]
+    assert layout["sliders"][0]["currentvalue"]["prefix"] == f"{words['plot.step']} "
 
     assert lesson.lang == "ja"
     assert lesson.heading == saddle.title["ja"]
