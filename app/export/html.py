@@ -7,13 +7,18 @@ with a fixed stride per run (so frames stay prefixes of one another and never ji
 keeping the file within a few megabytes. The head of each path is always exact.
 User text (the title) is HTML-escaped: Plotly would otherwise read tags such as <a href>.
 
+The handout also carries the lesson as the page shows it, in the page's language
+(`scene.lang`, words from static/i18n): the preset's explanation above the plot when the
+export names one; below it the loss chart (f − f* on a log axis where f* is known), whose
+cursor follows the frame on show, and the status table.
+
 Why every frame names the contour traces too: with `redraw: False` Plotly replots only
 the traces a frame names, and its per-subplot layer join then removes every layer none of
 them belongs to, so the contour vanished on the first frame of play or scrub. Naming the
 contour is not enough either: Plotly drops non-animatable trace types (contour is one)
 from a frame, so the page marks the contour module animatable (KEEP_CONTOUR) before any
 frame plays. `redraw: True` also brings the contour back, but only after a painted frame
-without it (a flicker) and at twice the cost per frame.
+without it (a flicker), and each frame costs ~1.7 times as much.
 """
 
 from __future__ import annotations

@@ -5,6 +5,7 @@ Chromium comes from the browser tests' shared fixture: missing, it fails (never 
 
 from __future__ import annotations
 
+import html
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -156,3 +157,25 @@ def test_contour_stays_through_play_pause_and_scrub(
     assert int(tab.evaluate(CONTOUR_TRACES)) == panels
     assert tab.evaluate(LOSS_CURSOR) == 200
     assert requested == [saddle_handout.as_uri()]
+
+
+def test_page_exports_a_handout_in_its_language_with_its_preset_lesson(
+    app_page: Any, tmp_path: Path
+) -> None:
+    from app import presets
+
+    gs = app_page.open("preset=saddle&lang=ja")
+    bodies: list[dict[str, Any]] = []
+    gs.page.on(
+        "request",
+        lambda r: bodies.append(r.post_data_json) if r.url.endswith("/api/exports") else None,
+    )
+    with gs.page.expect_download(timeout=120_000) as info:
+        gs.testid("export-html").click()
+    assert [(b["lang"], b["preset"]) for b in bodies] == [("ja", "saddle")]
+    target = tmp_path / "handout.html"
+    info.value.save_as(target)
+    document = target.read_text(encoding="utf-8")
+    assert '<html lang="ja">' in document
+    assert html.escape(presets.get("saddle").text["ja"]) in document
+    gs.assert_clean()
