@@ -422,6 +422,17 @@ def explanation(scene: ExportScene) -> str:
     )
 
 
+def _decade_ticks(gaps: list[np.ndarray]) -> dict:
+    """Only powers of ten on a log axis spanning decades, as the page's loss chart
+    (Plotly's 2 and 5 minor labels clutter it)."""
+    values = np.concatenate(gaps) if gaps else np.empty(0)
+    values = values[np.isfinite(values) & (values > 0)]
+    if not len(values):
+        return {}
+    decades = math.log10(float(values.max()) / float(values.min()))
+    return {"dtick": max(1, math.ceil(decades / 6))} if decades >= 1.5 else {}
+
+
 def loss_figure(scene: ExportScene, words: dict[str, str]) -> dict:
     """Loss over steps as the page draws it: f − f* on a log axis where the global minimum's
     value is known, f itself otherwise; a vertical line marks the frame shown above."""
@@ -430,9 +441,11 @@ def loss_figure(scene: ExportScene, words: dict[str, str]) -> dict:
     globals_ = [m.value for m in scene.minima if m.kind == "global" and m.value is not None]
     fstar = min(globals_) if globals_ else None
     traces = []
+    gaps: list[np.ndarray] = []
     for run in scene.runs:
         losses = np.asarray(run.losses, dtype=float)
         y = losses if fstar is None else np.maximum(losses - fstar, GAP_FLOOR)
+        gaps.append(y)
         name = html.escape(run.label, quote=False)
         traces.append(
             {
@@ -459,7 +472,8 @@ def loss_figure(scene: ExportScene, words: dict[str, str]) -> dict:
                 "title": {"text": html.escape(words["plot.step"])},
                 "range": [0, scene.steps],
             },
-            "yaxis": {"type": "log" if fstar is not None else "linear", "exponentformat": "power"},
+            "yaxis": {"type": "log" if fstar is not None else "linear", "exponentformat": "power"}
+            | _decade_ticks(gaps if fstar is not None else []),
             "showlegend": False,
             "shapes": [
                 {

@@ -289,3 +289,13 @@ def test_html_handout_without_preset_has_the_loss_gap_chart_and_status(tmp_path:
 def test_export_preset_must_be_known() -> None:
     with pytest.raises(ValueError, match="unknown preset 'nope'; valid presets: saddle"):
         request(format="html", preset="nope")
+
+
+def test_handout_loss_chart_labels_only_powers_of_ten_across_decades() -> None:
+    import numpy as np
+
+    from app.export.html import _decade_ticks
+
+    assert _decade_ticks([np.array([1e-8, 0.5]), np.array([1.0])]) == {"dtick": 2}  # 8 decades
+    assert _decade_ticks([np.array([1.0, 10.0])]) == {}  # one decade: Plotly's own ticks
+    assert _decade_ticks([]) == {}
