@@ -445,6 +445,12 @@ def add_export_parser(subparsers: Any) -> argparse.ArgumentParser:
     )
     output.add_argument("--frame", type=int, help=_help(FRAME))
     output.add_argument("--title", default="", help="extra title text")
+    output.add_argument(
+        "--lang",
+        choices=("en", "ja"),
+        default="en",
+        help="language of the HTML handout's words (default en)",
+    )
     output.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     parser.set_defaults(handler=export_command, export_parser=parser)
     return parser
@@ -523,6 +529,7 @@ def build_request(args: argparse.Namespace) -> dict[str, Any]:
         "fps": args.fps,
         "layout": args.layout.replace("-", "_"),
         "title": args.title,
+        "lang": args.lang,
     }
     if args.start:
         parts = [p for value in args.start for p in value.split(",") if p.strip()]

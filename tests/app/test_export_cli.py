@@ -339,3 +339,14 @@ def test_progress_bar_draws_on_a_terminal_only() -> None:
     quiet(0.5)
     quiet.close()
     assert piped.getvalue() == ""
+
+
+def test_lang_gives_the_handout_the_pages_japanese_words(tmp_path: Path) -> None:
+    handout = tmp_path / "h.html"
+    argv = ["export", "--landscape", "booth", "--optimizers", "sgd", "--steps", "10", "-q"]
+    assert main([*argv, "--lang", "ja", "-o", str(handout)]) == 0
+    text = handout.read_text(encoding="utf-8")
+    assert '<html lang="ja">' in text and "ステップ" in text  # the step label, in Japanese
+    assert main([*argv, "-o", str(tmp_path / "en.html")]) == 0
+    english = (tmp_path / "en.html").read_text(encoding="utf-8")
+    assert '<html lang="en">' in english and "ステップ" not in english
