@@ -38,6 +38,8 @@ from app.palette import LANDSCAPE_COLORSCALE, MINIMUM_COLOR, START_COLOR
 POINT_BUDGET = 400_000
 MIN_POINTS_PER_FRAME = 40
 GRID_RESOLUTION = 160
+# Both charts of the handout: no Plotly logo, and they follow the window's size.
+PLOTLY_CONFIG = {"displaylogo": False, "responsive": True}
 _MARKERS = {"global": "star", "local": "circle-open", "saddle": "cross-thin-open"}
 PLOT_ID = "handout-plot"
 LOSS_ID = "handout-loss"
@@ -310,7 +312,7 @@ def write_html(
         default_width="100%",
         default_height="88vh",
         div_id=PLOT_ID,
-        config={"displaylogo": False, "responsive": True},
+        config=PLOTLY_CONFIG,
         post_script=KEEP_CONTOUR,
     )
     document = document.replace(
@@ -325,7 +327,7 @@ def write_html(
         div_id=LOSS_ID,
         default_width="100%",
         default_height="320px",
-        config={"displaylogo": False, "responsive": True},
+        config=PLOTLY_CONFIG,
     )
     lesson = f'<section class="lesson">{loss_chart}{status_table(scene, words)}</section>'
     document = document.replace("<body>", f"<body>{explanation(scene)}", 1)
