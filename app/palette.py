@@ -28,6 +28,20 @@ OPTIMIZER_COLORS: dict[str, str] = {
     "adam": "#56B4E9",
 }
 
+# A marker shape per optimizer as well as a colour, so paths stay apart in greyscale
+# print, on a washed-out projector and for readers who cannot tell two colours apart.
+# Plotly symbol names; the exporters draw the same shapes. Star, open circle and x are
+# the minima's markers and the filled black circle is the start, so runs never use them.
+OPTIMIZER_SYMBOLS: dict[str, str] = {
+    "sgd": "circle",
+    "momentum": "square",
+    "nag": "diamond",
+    "adagrad": "triangle-up",
+    "rmsprop": "triangle-down",
+    "adam": "pentagon",
+}
+SYMBOL_CYCLE: tuple[str, ...] = ("hexagon", "cross", "triangle-left", "triangle-right")
+
 # Landscape colours (contour fill) — Plotly's built-in name, also used by the exporters.
 LANDSCAPE_COLORSCALE = "Viridis"
 # Start point, minima and text: black/white stay readable on every colour above.
@@ -51,3 +65,17 @@ def run_colors(optimizers: list[str]) -> list[str]:
         used.add(color)
         colors.append(color)
     return colors
+
+
+def run_symbols(optimizers: list[str]) -> list[str]:
+    """Marker shapes for a list of runs: the optimizer's own, a fresh one for a repeat."""
+    used: set[str] = set()
+    symbols: list[str] = []
+    spare = [s for s in (*OPTIMIZER_SYMBOLS.values(), *SYMBOL_CYCLE)]
+    for i, name in enumerate(optimizers):
+        symbol = OPTIMIZER_SYMBOLS.get(name, SYMBOL_CYCLE[i % len(SYMBOL_CYCLE)])
+        if symbol in used:
+            symbol = next((s for s in spare if s not in used), SYMBOL_CYCLE[i % len(SYMBOL_CYCLE)])
+        used.add(symbol)
+        symbols.append(symbol)
+    return symbols

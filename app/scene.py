@@ -28,7 +28,7 @@ import numpy as np
 import landscapes
 import optimizers
 from app.config import CONVERGENCE_TOLERANCE, DEFAULT_CHUNK, LOG_COLOR_DECADES
-from app.palette import run_colors
+from app.palette import run_colors, run_symbols
 from app.schemas import RunResult, TrajectoryRequest
 
 Reached = Literal["global", "local"]  # the kinds of minimum a run can settle in
@@ -58,6 +58,7 @@ class RunOutcome:
     optimizer: str
     params: dict[str, float]
     color: str
+    symbol: str
     points: np.ndarray
     losses: np.ndarray
     diverged_at: int | None
@@ -70,6 +71,7 @@ class RunOutcome:
             optimizer=self.optimizer,
             params=self.params,
             color=self.color,
+            symbol=self.symbol,
             points=[tuple(p) for p in self.points.tolist()],
             losses=self.losses.tolist(),
             diverged_at=self.diverged_at,
@@ -120,6 +122,7 @@ class _PreparedRun:
     optimizer: Any
     params: dict[str, float]
     color: str
+    symbol: str
     tracker: _Tracker
 
 
@@ -139,7 +142,19 @@ class Scene:
     runs: list[_PreparedRun] = field(default_factory=list)
 
     def meta(self) -> list[dict[str, Any]]:
-        return [{"optimizer": r.name, "params": r.params, "color": r.color} for r in self.runs]
+        return [
+            {"optimizer": r.name, "params": r.params, "color": r.color, "symbol": r.symbol}
+            for r in self.runs
+        ]
+
+    def lr_factors(self) -> list[float] | None:
+        """factor(t) of the schedule for updates t = 0 … steps − 1; None without one.
+
+        Run i's learning rate at update t is params["lr"] × factor(t): the page draws ηₜ.
+        """
+        if self.schedule is None:
+            return None
+        return [float(v) for v in self.schedule.factors(self.steps)]
 
     def summary(self) -> list[dict[str, Any]]:
         return [
@@ -185,7 +200,7 @@ def prepare(request: TrajectoryRequest) -> Scene:
         seed=request.seed,
         schedule=_schedule(request),
     )
-    for run, color in zip(request.runs, run_colors(names), strict=True):
+    for run, color, symbol in zip(request.runs, run_colors(names), run_symbols(names), strict=True):
         opt = optimizers.create(run.optimizer, **run.params)
         scene.runs.append(
             _PreparedRun(
@@ -193,6 +208,7 @@ def prepare(request: TrajectoryRequest) -> Scene:
                 optimizer=opt,
                 params=_resolved_params(opt),
                 color=color,
+                symbol=symbol,
                 tracker=_Tracker(minima=minima, kinds=kinds, tolerance=tolerance),
             )
         )
@@ -233,6 +249,7 @@ def compute(request: TrajectoryRequest) -> list[RunOutcome]:
                 optimizer=run.name,
                 params=run.params,
                 color=run.color,
+                symbol=run.symbol,
                 points=points,
                 losses=losses,
                 diverged_at=run.tracker.diverged_at,

@@ -238,6 +238,7 @@ class RunResult(BaseModel):
     optimizer: str
     params: dict[str, float] = Field(description="Resolved hyperparameters, defaults filled in.")
     color: str = Field(description="The optimizer's colour from the shared palette.")
+    symbol: str = Field(description="The optimizer's marker shape (a Plotly symbol name).")
     points: list[tuple[float, float]]
     losses: list[float]
     diverged_at: int | None = Field(description="Index of the first non-finite point, if any.")

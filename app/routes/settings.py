@@ -36,6 +36,8 @@ class Colors(BaseModel):
 
     optimizers: dict[str, str] = Field(description="Each optimizer's own colour.")
     palette: list[str] = Field(description="Colours for runs beyond the named optimizers.")
+    symbols: dict[str, str] = Field(description="Each optimizer's own marker shape (Plotly name).")
+    symbol_cycle: list[str] = Field(description="Marker shapes for runs beyond those.")
     start: str = Field(description="The start point's marker.")
     minimum: str = Field(description="The minima's markers.")
     colorscale: str = Field(description="Plotly colorscale name of the contour and surface.")
@@ -66,6 +68,8 @@ def settings() -> SettingsReply:
         colors=Colors(
             optimizers=dict(palette.OPTIMIZER_COLORS),
             palette=list(palette.OKABE_ITO),
+            symbols=dict(palette.OPTIMIZER_SYMBOLS),
+            symbol_cycle=list(palette.SYMBOL_CYCLE),
             start=palette.START_COLOR,
             minimum=palette.MINIMUM_COLOR,
             colorscale=palette.LANDSCAPE_COLORSCALE,

@@ -2,7 +2,7 @@
 
 Protocol (client → server): {"type": "run", "id": <any JSON value, optional>, ...the
 TrajectoryRequest fields...}. Server → client, every message echoing the run's id:
-{"type": "meta", "runs": [{optimizer, params, color}], "steps"}, then
+{"type": "meta", "runs": [{optimizer, params, color, symbol}], "steps", "lr_factors"}, then
 {"type": "chunk", "run": i, "offset": k, "points": [[x, y], ...], "losses": [...]} as the
 points are computed (runs interleaved block by block), then {"type": "done", "runs":
 [{optimizer, diverged_at, final_loss, converged_at, converged_to}]}. Bad input gets
@@ -84,9 +84,17 @@ def dumps(message: dict[str, Any]) -> str:
 
 
 def meta_message(message_id: Any, prepared: scene.Scene) -> str:
-    """Before any points: each run's resolved parameters and colour, and the step count."""
-    runs = prepared.meta()
-    return dumps({"type": "meta", "id": message_id, "runs": runs, "steps": prepared.steps})
+    """Before any points: each run's resolved parameters, colour and marker shape, the step
+    count, and the schedule's factor per update (null without a schedule)."""
+    return dumps(
+        {
+            "type": "meta",
+            "id": message_id,
+            "runs": prepared.meta(),
+            "steps": prepared.steps,
+            "lr_factors": prepared.lr_factors(),
+        }
+    )
 
 
 def chunk_message(message_id: Any, chunk: scene.Chunk) -> str:

@@ -41,10 +41,25 @@ def test_settings_serve_the_one_palette_and_colorscale(client: TestClient) -> No
     assert colors == {
         "optimizers": palette.OPTIMIZER_COLORS,
         "palette": list(palette.OKABE_ITO),
+        "symbols": palette.OPTIMIZER_SYMBOLS,
+        "symbol_cycle": list(palette.SYMBOL_CYCLE),
         "start": palette.START_COLOR,
         "minimum": palette.MINIMUM_COLOR,
         "colorscale": palette.LANDSCAPE_COLORSCALE,
     }
+
+
+def test_runs_carry_distinct_marker_shapes_that_no_minimum_or_start_uses(
+    client: TestClient,
+) -> None:
+    runs = [{"optimizer": name} for name in ("sgd", "adam", "adam", "momentum")]
+    reply = client.post(
+        "/api/trajectories", json={"landscape": "booth", "steps": 3, "runs": runs}
+    ).json()
+    symbols = [run["symbol"] for run in reply["runs"]]
+    assert symbols[:2] == [palette.OPTIMIZER_SYMBOLS["sgd"], palette.OPTIMIZER_SYMBOLS["adam"]]
+    assert len(set(symbols)) == len(symbols)
+    assert not {"star", "circle-open", "x"} & set(symbols)
 
 
 def test_settings_revalidate_with_an_etag(client: TestClient) -> None:

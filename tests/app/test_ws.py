@@ -231,3 +231,15 @@ def test_two_sockets_stream_independently(client: TestClient) -> None:
             p for m in messages if m["type"] == "chunk" and m["run"] == 0 for p in m["points"]
         ]
         assert points == expected[0]["points"]
+
+
+def test_meta_carries_the_schedule_factor_of_every_update(client: TestClient) -> None:
+    schedule = {"kind": "cosine", "warmup": 4, "min_factor": 0.0}
+    with client.websocket_connect("/ws/trajectories") as socket:
+        _run(socket, "plain", {**SCENE, "steps": 10})
+        assert _until_done(socket, "plain")[0]["lr_factors"] is None
+        _run(socket, "warm", {**SCENE, "steps": 10, "schedule": schedule})
+        factors = _until_done(socket, "warm")[0]["lr_factors"]
+    # Linear warmup (t + 1)/4 for t < 4, then cosine from 1 down towards 0.
+    assert factors[:4] == [0.25, 0.5, 0.75, 1.0]
+    assert len(factors) == 10 and factors[4] == 1.0 and 0 <= factors[-1] < factors[5] < 1
