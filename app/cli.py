@@ -213,6 +213,20 @@ def bind_problem(error: OSError, host: str, port: int) -> str:
     return f"cannot listen on {where}: {error.strerror or error}"
 
 
+def _announce_lan(host: str, port: int, url: str) -> None:
+    """Where students open the page, when the server listens beyond this machine."""
+    from app.share import is_loopback, lan_hosts
+
+    if is_loopback(host):
+        return
+    urls = [f"http://{lan}:{port}/" for lan in lan_hosts(host)]
+    for lan_url in urls:
+        if lan_url != url:
+            print(f"On the room's network: {lan_url}", flush=True)
+    if not urls:
+        print("No network address yet: join the room's network for students to reach it.")
+
+
 def serve(args: argparse.Namespace) -> int:
     """Bind, say where, then run uvicorn on that socket until Ctrl-C."""
     import uvicorn
@@ -226,6 +240,10 @@ def serve(args: argparse.Namespace) -> int:
         port = sockets[0].getsockname()[1]  # the real one when --port 0
         url = _page_url(args.host, port)
         print(f"Gradscape on {url}  (Ctrl-C to stop)", flush=True)
+        _announce_lan(args.host, port, url)
+        # The app reads the bound address from here (so would worker processes): its share
+        # panel warns when students cannot open links, or shows the room's address.
+        os.environ[config.BIND_HOST_ENV] = args.host
         if args.open:
             threading.Thread(target=_open_when_ready, args=(url,), daemon=True).start()
         server_config = uvicorn.Config(

@@ -25,6 +25,11 @@ from typing import Any
 # Loopback by default: a lecture laptop should not expose itself to the room unless asked.
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8000
+# `gradscape serve` tells the app which address it bound in this environment variable (so
+# it reaches every worker process too): the share panel says whether students can open links.
+BIND_HOST_ENV = "GRADSCAPE_BIND_HOST"
+# Longer links make a QR code too dense to scan from a projected slide (version 27 at 1 kB).
+MAX_QR_TEXT = 1024
 # A `run` message is a few hundred bytes; 64 KiB leaves room and refuses floods.
 WS_MAX_MESSAGE_BYTES = 64 * 1024
 

@@ -11,11 +11,16 @@ from app.http_cache import CompressionMiddleware, RevalidatedStaticFiles
 from app.schemas import validation_issues
 
 
-def create_app() -> FastAPI:
-    """A fresh application; tests build their own, `gradscape serve` builds one."""
+def create_app(*, bind_host: str | None = None) -> FastAPI:
+    """A fresh application; tests build their own, `gradscape serve` builds one.
+
+    `bind_host` is the address the server listens on (default: what `gradscape serve`
+    put in the environment), so the share panel can tell whether students can reach it.
+    """
     from app import __version__
-    from app.routes import docs, export, landscapes, optimizers, pages, trajectories, ws
+    from app.routes import docs, export, landscapes, optimizers, pages, share, trajectories, ws
     from app.schemas import Health
+    from app.share import bind_host_from_env
 
     app = FastAPI(
         title="Gradscape",
@@ -45,7 +50,8 @@ def create_app() -> FastAPI:
     # gzip where the client accepts it (a cold page load: 6.4 MB -> under 2 MB).
     app.add_middleware(CompressionMiddleware)
 
-    for module in (pages, docs, landscapes, optimizers, trajectories, ws, export):
+    app.state.bind_host = bind_host if bind_host is not None else bind_host_from_env()
+    for module in (pages, docs, landscapes, optimizers, trajectories, ws, export, share):
         app.include_router(module.router)
     from app.routes import settings  # limits, colours and colorscale the page reads
 
