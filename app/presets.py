@@ -12,29 +12,11 @@ GET /api/presets serves them with each scene, as {"title": {lang: …}, "text": 
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
-from functools import lru_cache
 from typing import Any
 
-from app.config import CLASSIC_OPTIMIZERS, I18N_DIR
-
-
-@lru_cache(maxsize=1)
-def _texts() -> dict[str, dict[str, str]]:
-    """Every language's UI text by key, read once: {lang: {key: text}}."""
-    return {
-        path.stem: json.loads(path.read_text(encoding="utf-8"))
-        for path in sorted(I18N_DIR.glob("*.json"))
-    }
-
-
-def _words(key: str) -> dict[str, str]:
-    """The text of `key` in every language that has it; KeyError names a missing key."""
-    found = {lang: table[key] for lang, table in _texts().items() if key in table}
-    if not found:
-        raise KeyError(f"no language in {I18N_DIR} has the text {key!r}")
-    return found
+from app.config import CLASSIC_OPTIMIZERS
+from app.words import words
 
 
 @dataclass(frozen=True)
@@ -54,11 +36,11 @@ class Preset:
 
     @property
     def title(self) -> dict[str, str]:
-        return _words(f"preset.{self.id}.title")
+        return words(f"preset.{self.id}.title")
 
     @property
     def text(self) -> dict[str, str]:
-        return _words(f"preset.{self.id}.text")
+        return words(f"preset.{self.id}.text")
 
     def scene(self) -> dict[str, Any]:
         """The page-state fragment this preset sets."""

@@ -1,12 +1,14 @@
 """A scene — one landscape, one start, several optimizers — turned into trajectories and grids.
 
 The HTTP route, the WebSocket and the exporters all go through here, so truncation of
-diverged runs, `final_loss`, `converged_at` and the contour colouring are defined once.
+diverged runs, `final_loss`, the run status and the contour colouring are defined once.
 
-converged_at: the first step index whose point lies within `CONVERGENCE_TOLERANCE` ×
-(the larger side of the landscape's bounds), in Euclidean distance, of a known global or
-local minimum (saddles do not count). Relative to the bounds so that a wide view such as
-Styblinski–Tang's and a small one such as the saddle's get the same visual closeness.
+Status: how each run ends, classified once when the run is complete by
+`optimizers.classify` from its whole path and the landscape's gradient and Hessian (not
+from the list of known minima), with its words in every language from static/i18n
+(`status.<code>`). `converged_at`/`converged_to` are kept for older clients and agree with
+it: the settled step and "global"/"local" when the status is settled_global or
+settled_local, else null.
 
 Grid colouring: `color = log10(z − floor + eps)` when the landscape's range is wide, else
 `z`. "Wide" means the values above the minimum span more than `LOG_COLOR_DECADES` decades
@@ -27,9 +29,10 @@ import numpy as np
 
 import landscapes
 import optimizers
-from app.config import CONVERGENCE_TOLERANCE, DEFAULT_CHUNK, LOG_COLOR_DECADES
+from app.config import DEFAULT_CHUNK, LOG_COLOR_DECADES
 from app.palette import run_colors, run_symbols
-from app.schemas import RunResult, TrajectoryRequest
+from app.schemas import RunResult, RunStatus, TrajectoryRequest
+from app.words import say, short_number, words
 
 Reached = Literal["global", "local"]  # the kinds of minimum a run can settle in
 
@@ -51,6 +54,26 @@ class Grid:
     log_color: bool
 
 
+def status_json(status: optimizers.Status) -> dict[str, Any]:
+    """The API's `status` object: machine code, step, the numbers its words use, and the
+    words in every language (static/i18n `status.<code>`, placeholders filled here)."""
+    floor = None if status.floor is None or not math.isfinite(status.floor) else status.floor
+    values = {"step": status.step, "floor": short_number(floor)}
+    text = {
+        lang: say(template, **values) for lang, template in words(f"status.{status.code}").items()
+    }
+    return {"code": status.code, "step": status.step, "floor": floor, "text": text}
+
+
+def _converged(status: optimizers.Status) -> tuple[int | None, Reached | None]:
+    """converged_at / converged_to of older clients, read off the status."""
+    if status.code == "settled_global":
+        return status.step, "global"
+    if status.code == "settled_local":
+        return status.step, "local"
+    return None, None
+
+
 @dataclass
 class RunOutcome:
     """One optimizer's trajectory, truncated before the first non-finite point."""
@@ -63,8 +86,15 @@ class RunOutcome:
     losses: np.ndarray
     diverged_at: int | None
     final_loss: float | None
-    converged_at: int | None
-    converged_to: Reached | None = None  # the kind of minimum reached
+    status: optimizers.Status
+
+    @property
+    def converged_at(self) -> int | None:
+        return _converged(self.status)[0]
+
+    @property
+    def converged_to(self) -> Reached | None:
+        return _converged(self.status)[1]
 
     def to_result(self) -> RunResult:
         return RunResult(
@@ -78,21 +108,19 @@ class RunOutcome:
             final_loss=self.final_loss,
             converged_at=self.converged_at,
             converged_to=self.converged_to,
+            status=RunStatus.model_validate(status_json(self.status)),
         )
 
 
 @dataclass
 class _Tracker:
-    """Running diverged_at / final_loss / converged_at of one run, fed block by block."""
+    """Running diverged_at / final_loss of one run, fed block by block; it keeps the
+    finite points so that the status can be classified once the run is complete."""
 
-    minima: np.ndarray  # (m, 2) global and local minima
-    kinds: tuple[Reached, ...]  # one per row of minima
-    tolerance: float
     count: int = 0
     diverged_at: int | None = None
     final_loss: float | None = None
-    converged_at: int | None = None
-    converged_to: Reached | None = None
+    blocks: list[tuple[np.ndarray, np.ndarray]] = field(default_factory=list)
 
     def feed(self, points: np.ndarray, losses: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Take the next block; return its finite prefix (empty once the run diverged)."""
@@ -105,15 +133,18 @@ class _Tracker:
             points, losses = points[:keep], losses[:keep]
         if len(losses):
             self.final_loss = float(losses[-1])
-            if self.converged_at is None and len(self.minima):
-                distance = np.linalg.norm(points[:, None, :] - self.minima[None], axis=-1)
-                near = (distance <= self.tolerance).any(axis=1)
-                if near.any():
-                    first = int(np.argmax(near))
-                    self.converged_at = self.count + first
-                    self.converged_to = self.kinds[int(np.argmin(distance[first]))]
+            self.blocks.append((points, losses))
         self.count += len(losses)
         return points, losses
+
+    def status(self, landscape: Any, noise: float) -> optimizers.Status:
+        """How the run ends, from every point fed so far (call once it is complete)."""
+        if self.blocks:
+            points = np.concatenate([b[0] for b in self.blocks])
+            losses = np.concatenate([b[1] for b in self.blocks])
+        else:
+            points, losses = np.empty((0, 2)), np.empty(0)
+        return optimizers.classify(landscape, points, losses, self.diverged_at, noise)
 
 
 @dataclass
@@ -157,16 +188,22 @@ class Scene:
         return [float(v) for v in self.schedule.factors(self.steps)]
 
     def summary(self) -> list[dict[str, Any]]:
-        return [
-            {
-                "optimizer": r.name,
-                "diverged_at": r.tracker.diverged_at,
-                "final_loss": r.tracker.final_loss,
-                "converged_at": r.tracker.converged_at,
-                "converged_to": r.tracker.converged_to,
-            }
-            for r in self.runs
-        ]
+        """How each run ended (the WebSocket's `done`): classified here, once per run."""
+        rows = []
+        for r in self.runs:
+            status = r.tracker.status(self.landscape, self.noise)
+            converged_at, converged_to = _converged(status)
+            rows.append(
+                {
+                    "optimizer": r.name,
+                    "diverged_at": r.tracker.diverged_at,
+                    "final_loss": r.tracker.final_loss,
+                    "converged_at": converged_at,
+                    "converged_to": converged_to,
+                    "status": status_json(status),
+                }
+            )
+        return rows
 
 
 def _resolved_params(opt: Any) -> dict[str, float]:
@@ -184,13 +221,6 @@ def prepare(request: TrajectoryRequest) -> Scene:
     """Resolve names and defaults; ValueError (→ 422) for anything the core rejects."""
     f = landscapes.get(request.landscape)
     start = f.default_start if request.start is None else request.start
-    reachable = [m for m in f.minima if m.kind in ("global", "local")]
-    minima = np.array([(m.x, m.y) for m in reachable], dtype=float).reshape(-1, 2)
-    kinds: tuple[Reached, ...] = tuple(
-        "global" if m.kind == "global" else "local" for m in reachable
-    )
-    (xmin, xmax), (ymin, ymax) = f.bounds
-    tolerance = CONVERGENCE_TOLERANCE * max(xmax - xmin, ymax - ymin)
     names = [run.optimizer for run in request.runs]
     scene = Scene(
         landscape=f,
@@ -209,7 +239,7 @@ def prepare(request: TrajectoryRequest) -> Scene:
                 params=_resolved_params(opt),
                 color=color,
                 symbol=symbol,
-                tracker=_Tracker(minima=minima, kinds=kinds, tolerance=tolerance),
+                tracker=_Tracker(),
             )
         )
     return scene
@@ -254,8 +284,9 @@ def compute(request: TrajectoryRequest) -> list[RunOutcome]:
                 losses=losses,
                 diverged_at=run.tracker.diverged_at,
                 final_loss=run.tracker.final_loss,
-                converged_at=run.tracker.converged_at,
-                converged_to=run.tracker.converged_to,
+                status=optimizers.classify(
+                    scene.landscape, points, losses, run.tracker.diverged_at, scene.noise
+                ),
             )
         )
     return outcomes

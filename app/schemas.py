@@ -33,7 +33,6 @@ from pydantic.json_schema import JsonDict
 import landscapes
 import optimizers
 from app.config import (
-    CONVERGENCE_TOLERANCE,
     DEFAULT_EXPORT_FRAMES,
     FPS,
     FRAME,
@@ -232,6 +231,27 @@ class TrajectoryRequest(BaseModel):
         return start
 
 
+class RunStatus(BaseModel):
+    """How a run ends (optimizers/status.py has the rules and their tolerances)."""
+
+    code: Literal[
+        "diverged",
+        "settled_global",
+        "settled_local",
+        "stalled_saddle",
+        "oscillating",
+        "hovering",
+        "moving",
+    ] = Field(description="Stable machine value.")
+    step: int | None = Field(
+        description="The step the run settled, stalled near the saddle point, or diverged."
+    )
+    floor: float | None = Field(
+        default=None, description="hovering: mean f − f(minimum) over the last tenth of the run."
+    )
+    text: dict[str, str] = Field(description="The status in words, by language code (en, ja).")
+
+
 class RunResult(BaseModel):
     """One optimizer's trajectory. Diverged runs are truncated before the first bad point."""
 
@@ -245,16 +265,15 @@ class RunResult(BaseModel):
     final_loss: float | None
     converged_at: int | None = Field(
         description=(
-            "First step index whose point lies within the convergence tolerance of a known "
-            "global or local minimum (saddles do not count): Euclidean distance ≤ "
-            "CONVERGENCE_TOLERANCE × the larger side of the landscape's bounds "
-            f"(CONVERGENCE_TOLERANCE = {CONVERGENCE_TOLERANCE:g}). Null if never reached."
+            "Kept for older clients: status.step when status.code is settled_global or "
+            "settled_local, else null."
         )
     )
     converged_to: Literal["global", "local"] | None = Field(
         default=None,
-        description="Kind of the minimum reached at converged_at: a local minimum is a trap.",
+        description="Kept for older clients: global/local when the run settled, else null.",
     )
+    status: RunStatus = Field(description="How the run ends, from its path and the Hessian.")
 
 
 class TrajectoryReply(BaseModel):

@@ -11,6 +11,13 @@ differently, while ``*``, ``+``, ``/``, ``sqrt`` and ``x**2`` (``np.square``) ar
 correctly rounded everywhere, so these gradients are bit-identical on every CPU. Only
 ``exp``/``cos``/``sin`` (Ackley, Rastrigin) may still differ by an ulp or so between
 kernels; ``tests/landscapes/test_golden.py`` bounds that.
+
+`Landscape.hessian` is central differences of the analytic gradient, not a second
+analytic formula per landscape: one home for the derivatives, and the run status
+(optimizers/status.py) only needs the curvature's sign and rough size. The step
+``h = HESSIAN_STEP · max(1, |coordinate|)`` balances truncation error (∝ h² times the
+fourth derivative) against rounding (∝ ε|g|/h): with h ≈ ε^(1/3) ≈ 6e-6 both stay far
+below 1e-6 relative here (tests/landscapes/test_hessian.py checks analytic Hessians).
 """
 
 from __future__ import annotations
@@ -26,6 +33,7 @@ Array = NDArray[np.float64]
 Bounds = tuple[tuple[float, float], tuple[float, float]]
 Kind = Literal["global", "local", "saddle"]
 KINDS: tuple[str, ...] = ("global", "local", "saddle")
+HESSIAN_STEP = 6e-6  # ≈ cube root of float64's ε: the optimum for central differences
 
 
 class Minimum(NamedTuple):
@@ -92,3 +100,24 @@ class Landscape:
             gx, gy = self.grad_fn(x, y)
         g = np.stack(np.broadcast_arrays(gx, gy, x)[:2], axis=-1).astype(np.float64, copy=False)
         return g.reshape((*lead, 2))
+
+    def hessian(self, xy: ArrayLike) -> Array:
+        """Second derivatives at each point: ``(..., 2) -> (..., 2, 2)``, symmetric.
+
+        Central differences of the analytic gradient (see the module docstring for the
+        step); column j is ``(grad(p + h·e_j) − grad(p − h·e_j)) / (2h)``.
+        """
+        x, y, lead = split_points(xy)
+        points = np.stack([x, y], axis=-1)  # (n, 2)
+        h = HESSIAN_STEP * np.maximum(1.0, np.abs(points))  # (n, 2)
+        columns = []
+        for j in range(2):
+            step = np.zeros_like(points)
+            step[:, j] = h[:, j]
+            above, below = points + step, points - step
+            # divide by the step float64 actually represents, not the nominal one
+            width = above[:, j] - below[:, j]
+            columns.append((self.grad(above) - self.grad(below)) / width[:, None])
+        matrix = np.stack(columns, axis=-1)  # matrix[n, i, j] = d g_i / d x_j
+        matrix = 0.5 * (matrix + np.swapaxes(matrix, -1, -2))
+        return matrix.reshape((*lead, 2, 2))

@@ -4,9 +4,9 @@
     traj = optimizers.run(landscapes.get("rosenbrock"), opt, starts, steps=500)
 
 ``reference.py`` is the definition of a run, the plain loop to read first; ``runner.py``
-computes the same bits faster. Each optimizer is one file with its equations. Adding an
-optimizer is one new file (a subclass of ``base.Optimizer``) plus one line in
-``_REGISTRY``.
+computes the same bits faster; ``status.py`` says how a run ends. Each optimizer is one
+file with its equations. Adding an optimizer is one new file (a subclass of
+``base.Optimizer``) plus one line in ``_REGISTRY``.
 """
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ from optimizers.schedules import Schedule, schedule
 from optimizers.schedules import kinds as schedule_kinds
 from optimizers.schedules import options as schedule_options
 from optimizers.sgd import SGD
+from optimizers.status import Status, classify, classify_rows
 
 _REGISTRY: dict[str, type[Optimizer]] = {
     cls.name: cls for cls in (SGD, Momentum, NAG, Adagrad, RMSprop, Adam)
@@ -36,7 +37,10 @@ __all__ = [
     "HyperParam",
     "Optimizer",
     "Schedule",
+    "Status",
     "Trajectory",
+    "classify",
+    "classify_rows",
     "create",
     "get",
     "names",

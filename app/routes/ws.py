@@ -5,7 +5,9 @@ TrajectoryRequest fields...}. Server → client, every message echoing the run's
 {"type": "meta", "runs": [{optimizer, params, color, symbol}], "steps", "lr_factors"}, then
 {"type": "chunk", "run": i, "offset": k, "points": [[x, y], ...], "losses": [...]} as the
 points are computed (runs interleaved block by block), then {"type": "done", "runs":
-[{optimizer, diverged_at, final_loss, converged_at, converged_to}]}. Bad input gets
+[{optimizer, diverged_at, final_loss, converged_at, converged_to, status}]}, where status
+is {code, step, floor, text: {en, ja}} (app.scene.status_json), classified once per run
+when its last chunk is out, in the worker thread. Bad input gets
 {"type": "error", "id", "detail"} naming the field and its range; the socket stays open.
 Every message is built by one of the `*_message` functions below, and only there.
 
@@ -112,7 +114,8 @@ def chunk_message(message_id: Any, chunk: scene.Chunk) -> str:
 
 
 def done_message(message_id: Any, prepared: scene.Scene) -> str:
-    """After the last chunk: how each run ended."""
+    """After the last chunk: how each run ended (classifying costs a few Hessians per run,
+    so the stream builds this in its worker thread)."""
     return dumps({"type": "done", "id": message_id, "runs": prepared.summary()})
 
 
@@ -240,7 +243,10 @@ class _Connection:
             finally:
                 chunks.close()  # never under a running worker: see StreamState.sending
             if not state.cancelled.is_set():
-                await self.send(done_message(state.id, prepared), state)
+                done = await anyio.to_thread.run_sync(
+                    done_message, state.id, prepared, limiter=_compute_limiter()
+                )
+                await self.send(done, state)
         except ValueError as exc:  # the core rejected a value: name it, keep the socket
             if not state.cancelled.is_set():
                 await self.send(error_message(state.id, str(exc)), state)

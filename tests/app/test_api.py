@@ -257,7 +257,9 @@ def test_openapi_describes_every_reply(client: TestClient) -> None:
             assert ok, path
     grid = paths["/api/landscapes/{name}/grid"]["get"]
     assert "404" in grid["responses"]
-    assert "CONVERGENCE_TOLERANCE" in json.dumps(schema["components"]["schemas"]["RunResult"])
+    # the reply documents each run's status and its stable machine values
+    assert "status" in schema["components"]["schemas"]["RunResult"]["properties"]
+    assert "stalled_saddle" in json.dumps(schema["components"]["schemas"]["RunStatus"])
     assert client.get("/docs").status_code == 200
 
 

@@ -8,7 +8,6 @@ import pytest
 import landscapes
 import optimizers
 from app import scene
-from app.config import CONVERGENCE_TOLERANCE
 from app.palette import OPTIMIZER_COLORS
 from app.schemas import TrajectoryRequest
 
@@ -90,23 +89,25 @@ def test_diverged_run_is_truncated_before_the_first_bad_point() -> None:
     assert len(result.points) == outcome.diverged_at
 
 
-def test_converged_at_is_the_first_step_within_tolerance() -> None:
+def test_converged_at_is_the_settled_step_of_the_status() -> None:
+    # Momentum on the bowl spirals in and settles: converged_at says when, as the status does.
     request = _request(
         landscape="ill_conditioned",
         steps=400,
         runs=[{"optimizer": "momentum", "params": {"lr": 0.1}}],
     )
     (outcome,) = scene.compute(request)
-    f = landscapes.get("ill_conditioned")
-    (xmin, xmax), (ymin, ymax) = f.bounds
-    tolerance = CONVERGENCE_TOLERANCE * max(xmax - xmin, ymax - ymin)
-    target = np.array([[m.x, m.y] for m in f.minima if m.kind == "global"])
-    distance = np.linalg.norm(outcome.points[:, None, :] - target[None], axis=-1).min(axis=1)
-    assert outcome.converged_at is not None
-    assert distance[outcome.converged_at] <= tolerance
-    assert (distance[: outcome.converged_at] > tolerance).all()
+    assert outcome.status.code == "settled_global"
+    assert outcome.converged_at == outcome.status.step is not None
     assert outcome.converged_to == "global"
-    assert outcome.to_result().converged_to == "global"
+    result = outcome.to_result()
+    assert (result.converged_at, result.converged_to) == (outcome.status.step, "global")
+    assert result.status.code == "settled_global" and result.status.step == outcome.status.step
+    # from that step on the path stays within STAY of its end
+    radius = optimizers.status.STAY * optimizers.status.span(landscapes.get("ill_conditioned"))
+    distance = np.hypot(*(outcome.points - outcome.points[-1]).T)
+    assert (distance[outcome.converged_at :] <= radius).all()
+    assert distance[outcome.converged_at - 1] > radius
 
 
 def test_a_local_minimum_is_reported_as_a_trap() -> None:
@@ -123,13 +124,26 @@ def test_a_local_minimum_is_reported_as_a_trap() -> None:
         )
     )
     f = landscapes.get("rastrigin")
-    assert outcome.converged_at is not None and outcome.converged_to == "local"
+    assert outcome.status.code == "settled_local"
+    assert outcome.converged_at == outcome.status.step and outcome.converged_to == "local"
     assert outcome.final_loss > f.minima[0].value + 0.5  # nowhere near the global minimum
 
 
-def test_saddle_never_converges() -> None:
-    (outcome,) = scene.compute(_request(landscape="saddle", steps=100))
-    assert outcome.converged_at is None
+def test_the_saddle_stalls_or_runs_away_and_never_converges() -> None:
+    (stalled, away) = scene.compute(
+        _request(
+            landscape="saddle",
+            start=[-1.8, 0.001],
+            steps=200,
+            runs=[
+                {"optimizer": "sgd", "params": {"lr": 0.01}},
+                {"optimizer": "momentum", "params": {"lr": 0.01}},
+            ],
+        )
+    )
+    assert stalled.status.code == "stalled_saddle" and away.status.code == "moving"
+    assert stalled.converged_at is None and away.converged_at is None
+    assert stalled.converged_to is None and away.converged_to is None
 
 
 def test_every_run_sees_the_same_noise() -> None:
@@ -163,6 +177,9 @@ def test_stream_chunks_reassemble_to_compute() -> None:
     summary = prepared.summary()
     assert [s["diverged_at"] for s in summary] == [o.diverged_at for o in whole]
     assert [s["final_loss"] for s in summary] == [o.final_loss for o in whole]
+    # the stream's status, classified from its reassembled blocks, is compute's
+    assert [s["status"]["code"] for s in summary] == [o.status.code for o in whole]
+    assert [s["status"]["step"] for s in summary] == [o.status.step for o in whole]
 
 
 _SIX = [
@@ -186,10 +203,10 @@ def test_lockstep_runs_equal_each_run_alone() -> None:
         )
         np.testing.assert_array_equal(ours.points, alone.points)
         np.testing.assert_array_equal(ours.losses, alone.losses)
-        assert (ours.diverged_at, ours.final_loss, ours.converged_at) == (
+        assert (ours.diverged_at, ours.final_loss, ours.status) == (
             alone.diverged_at,
             alone.final_loss,
-            alone.converged_at,
+            alone.status,
         )
 
 

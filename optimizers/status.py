@@ -1,0 +1,264 @@
+"""How a run ends, read from its trajectory and the landscape's gradient and Hessian.
+
+    status = optimizers.classify(f, points, losses, diverged_at, noise)
+    status.code    # "settled_local", …   status.step  # the step it settled (or diverged)
+
+The list of known minima plays no part: a run is judged by where its path stops and by
+what Newton's method finds next to that point. Every length is measured in units of the
+view, ``span`` = the larger side of ``f.bounds``, so Styblinski–Tang's wide view and the
+saddle's small one are judged alike; every tolerance below is a fraction of it, chosen so
+that "settled" means "has stopped at the scale the plot shows".
+
+The rules, in the order they are tried (``window`` = the last tenth of the run, at least
+``MIN_WINDOW`` updates):
+
+``diverged``
+    The runner stopped the row (a non-finite value or a coordinate beyond 1e6);
+    ``step`` is ``diverged_at``.
+``hovering`` (only with noise > 0)
+    The window's points jitter around a minimum: Newton's method started at the cloud's
+    centre finds a stationary point with a positive definite Hessian, and every point of
+    the window lies within ``NEAR`` of it. ``floor`` = the mean of
+    f − f(minimum) over the window: what the noise costs. With noisy gradients nothing
+    converges, so even a tight cloud reports its floor instead of "settled".
+``settled_global`` / ``settled_local``
+    The path stays within ``STAY`` (1 % of the view) of its end point for the whole
+    window — ``step`` is the first step after which it stays there — and Newton's method
+    from the end point finds a stationary point within ``NEAR`` (5 % of the view) whose
+    Hessian is positive definite. Global when that point's value is the landscape's
+    global minimum value f* within ``VALUE_TOLERANCE`` (relative); f* comes from the
+    metadata, or from the grid's lowest point polished by Newton's method.
+``stalled_saddle``
+    Newton's method finds a stationary point within ``NEAR`` of the end whose Hessian is
+    indefinite, and the path has stopped there or is barely moving: its mean step over
+    the window is at most ``SLOW`` (a tenth) of its mean step over the first window.
+    Plain SGD on the saddle preset ends 0.06 from (0, 0) (1.5 % of the view), still
+    leaving at a twentieth of its early speed: stalled, not settled. ``step`` is the
+    first step after which the path stays within ``NEAR`` of the saddle point.
+``oscillating`` (only without noise, which makes every path zig-zag)
+    Bounded back and forth: over the window the path length is at least ``BACK_AND_FORTH``
+    times the net displacement. SGD with lr = 1 on x²/20 + y² flips y every step forever.
+``moving``
+    Everything else: still descending, crawling along a valley, or running off towards
+    −∞ (Momentum on the saddle reaches f = −2.2e11 before any coordinate passes 1e6).
+
+Why these sizes: 1 % of the view is a few pixels on a projected plot, and the presets
+need it — Adam on Rosenbrock still creeps 0.035 (0.9 %) towards (1, 1) over its last 100
+of 1000 steps, 0.04 away; RMSprop in Rastrigin's dip rattles with amplitude 0.07 (0.7 %).
+Newton's method, polished to convergence, places a stationary point exactly, so 5 % for
+"next to it" only decides which point the path is heading for, and the global/local
+decision compares exact values, not the noisy value at the end point. Momentum and Adam
+on the ill-conditioned bowl still swing 0.3 (1.5 %) per tenth of their 60 steps: moving.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any, Literal
+
+import numpy as np
+
+Code = Literal[
+    "diverged",
+    "settled_global",
+    "settled_local",
+    "stalled_saddle",
+    "oscillating",
+    "hovering",
+    "moving",
+]
+CODES: tuple[Code, ...] = (
+    "diverged",
+    "settled_global",
+    "settled_local",
+    "stalled_saddle",
+    "oscillating",
+    "hovering",
+    "moving",
+)
+
+STAY = 1e-2  # × span: a settled path stays this close to its end point over the window
+NEAR = 5e-2  # × span: a stationary point this close to the end is the one it is heading for
+SLOW = 0.1  # mean step over the window ÷ over the first window: "barely moving"
+BACK_AND_FORTH = 3.0  # path length ÷ net displacement over the window: oscillating
+WINDOW_FRACTION = 0.1  # the window is the last tenth of the run …
+MIN_WINDOW = 5  # … but at least this many updates
+VALUE_TOLERANCE = 1e-6  # |f(minimum) − f*| ≤ this × max(1, |f*|): the global minimum
+NEWTON_ITERATIONS = 20  # quadratic convergence: a handful suffice from within NEAR
+_GRID = 201  # points per side of the grid that finds f* when the metadata has none
+
+
+@dataclass(frozen=True)
+class Status:
+    """How one run ends. ``step`` is where it settled, stalled or diverged (else None);
+    ``point``/``loss`` are its last finite point and loss; ``floor`` is the noise floor
+    of a hovering run (mean f − f(minimum) over the window), else None."""
+
+    code: Code
+    step: int | None
+    point: tuple[float, float] | None
+    loss: float | None
+    floor: float | None = None
+
+
+def span(landscape: Any) -> float:
+    """The larger side of the landscape's bounds: the unit of every tolerance here."""
+    (xmin, xmax), (ymin, ymax) = landscape.bounds
+    return float(max(xmax - xmin, ymax - ymin))
+
+
+def stationary(landscape: Any, start: np.ndarray, reach: float) -> np.ndarray | None:
+    """The stationary point Newton's method reaches from ``start`` without leaving a disc
+    of radius ``reach`` around it, or None (no such point, or a singular Hessian)."""
+    point = np.asarray(start, dtype=float).copy()
+    for _ in range(NEWTON_ITERATIONS):
+        g = landscape.grad(point)
+        h = landscape.hessian(point)
+        with np.errstate(all="ignore"):
+            try:
+                step = np.linalg.solve(h, g)
+            except np.linalg.LinAlgError:
+                return None
+        if not np.isfinite(step).all():
+            return None
+        point = point - step
+        if math.hypot(*(point - start)) > reach:
+            return None
+        if math.hypot(*step) <= 1e-12 * (1.0 + math.hypot(*point)):
+            break
+    return point
+
+
+def curvature(landscape: Any, point: np.ndarray) -> Literal["minimum", "saddle", "other"]:
+    """What kind of stationary point the Hessian's eigenvalues say ``point`` is."""
+    low, high = np.linalg.eigvalsh(landscape.hessian(point))
+    # Relative to the larger curvature, so a flat direction (Rosenbrock's valley) still
+    # counts as curved while rounding noise on a truly flat one does not.
+    scale = max(abs(low), abs(high))
+    if scale == 0 or not math.isfinite(scale):
+        return "other"
+    if low > 1e-9 * scale:
+        return "minimum"
+    if low < -1e-9 * scale < 0 < high:
+        return "saddle"
+    return "other"
+
+
+@lru_cache(maxsize=64)
+def global_minimum_value(landscape: Any) -> float:
+    """f*: the metadata's global minimum value, else the grid's lowest value, polished."""
+    known = [m.value for m in landscape.minima if m.kind == "global"]
+    if known:
+        return float(min(known))
+    (xmin, xmax), (ymin, ymax) = landscape.bounds
+    xx, yy = np.meshgrid(np.linspace(xmin, xmax, _GRID), np.linspace(ymin, ymax, _GRID))
+    grid = np.stack([xx.ravel(), yy.ravel()], axis=-1)
+    values = landscape.value(grid)
+    values = np.where(np.isfinite(values), values, np.inf)
+    lowest = grid[int(np.argmin(values))]
+    polished = stationary(landscape, lowest, NEAR * span(landscape))
+    best = float(values.min())
+    if polished is not None and curvature(landscape, polished) == "minimum":
+        best = min(best, float(landscape.value(polished)))
+    return best
+
+
+def _window(count: int) -> int:
+    """Updates in the final window of a run with ``count`` points."""
+    return max(MIN_WINDOW, math.ceil(WINDOW_FRACTION * (count - 1)))
+
+
+def _stays_from(points: np.ndarray, centre: np.ndarray, radius: float) -> int:
+    """First index after which every point lies within ``radius`` of ``centre``."""
+    away = np.hypot(*(points - centre).T) > radius
+    return int(np.nonzero(away)[0][-1]) + 1 if away.any() else 0
+
+
+def _hovering(landscape: Any, cloud: np.ndarray, unit: float) -> float | None:
+    """The noise floor if ``cloud`` (the window's points) hovers around a minimum: Newton's
+    method from the cloud's centre finds a minimum, and every point of the cloud lies
+    within ``NEAR`` of it. (Not "within the cloud's radius of its centre": the noise is
+    correlated over tens of steps, so the centre of a tenth of the run wanders by up to
+    five radii from the minimum in the noise preset's seeds.)"""
+    centre = cloud.mean(axis=0)
+    reach = NEAR * unit
+    minimum = stationary(landscape, centre, reach)
+    if minimum is None or curvature(landscape, minimum) != "minimum":
+        return None
+    if np.hypot(*(cloud - minimum).T).max() > reach:
+        return None
+    floor = float(np.mean(landscape.value(cloud)) - landscape.value(minimum))
+    return max(floor, 0.0)
+
+
+def classify(
+    landscape: Any,
+    points: np.ndarray,
+    losses: np.ndarray,
+    diverged_at: int | None = None,
+    noise: float = 0.0,
+) -> Status:
+    """How one run ends (module docstring). ``points`` (n, 2) and ``losses`` (n,) may hold
+    NaN from ``diverged_at`` on (a runner row) or stop before it (the API's finite prefix);
+    ``diverged_at`` None or −1 means never."""
+    points = np.asarray(points, dtype=float).reshape(-1, 2)
+    losses = np.asarray(losses, dtype=float).reshape(-1)
+    if diverged_at is not None and diverged_at >= 0:
+        points, losses = points[:diverged_at], losses[:diverged_at]
+    count = len(points)
+    end = (float(points[-1, 0]), float(points[-1, 1])) if count else None
+    loss = float(losses[-1]) if count else None
+    if diverged_at is not None and diverged_at >= 0:
+        return Status("diverged", int(diverged_at), end, loss)
+    if count < 2:
+        return Status("moving", None, end, loss)
+
+    unit = span(landscape)
+    window = min(_window(count), count - 1)
+    tail = points[-window - 1 :]
+    if noise > 0:
+        floor = _hovering(landscape, tail, unit)
+        if floor is not None:
+            return Status("hovering", None, end, loss, floor)
+
+    last = points[-1]
+    settled = _stays_from(points, last, STAY * unit)
+    nearby = stationary(landscape, last, NEAR * unit)
+    kind = "other" if nearby is None else curvature(landscape, nearby)
+    if kind == "minimum" and count - 1 - settled >= window and noise == 0:
+        assert nearby is not None
+        f_star = global_minimum_value(landscape)
+        value = float(landscape.value(nearby))
+        globally = value - f_star <= VALUE_TOLERANCE * max(1.0, abs(f_star))
+        return Status("settled_global" if globally else "settled_local", settled, end, loss)
+    if kind == "saddle":
+        assert nearby is not None
+        lengths = np.hypot(*np.diff(points, axis=0).T)
+        early = float(lengths[:window].mean())
+        late = float(lengths[-window:].mean())
+        if count - 1 - settled >= window or late <= SLOW * early:
+            return Status("stalled_saddle", _stays_from(points, nearby, NEAR * unit), end, loss)
+    if noise == 0:
+        path = float(np.hypot(*np.diff(tail, axis=0).T).sum())
+        net = math.hypot(*(tail[-1] - tail[0]))
+        if path > STAY * unit and path >= BACK_AND_FORTH * net:
+            return Status("oscillating", None, end, loss)
+    return Status("moving", None, end, loss)
+
+
+def classify_rows(
+    landscape: Any,
+    points: np.ndarray,
+    losses: np.ndarray,
+    diverged_at: np.ndarray,
+    noise: float = 0.0,
+) -> list[Status]:
+    """`classify` for each of K rows of a runner trajectory: points (n, K, 2), losses
+    (n, K), diverged_at (K,) with −1 for never. A few Hessians per row: cheap enough
+    to loop (K ≤ 12 in the API)."""
+    return [
+        classify(landscape, points[:, k], losses[:, k], int(diverged_at[k]), noise)
+        for k in range(points.shape[1])
+    ]
