@@ -30,6 +30,7 @@ class ShareInfo(BaseModel):
         description="Addresses of this machine the room's network can reach (IPv6 in brackets)."
     )
     lan_urls: list[str] = Field(description="The page at each of those addresses, this port.")
+    qr_max_bytes: int = Field(description="The longest text GET /api/qr draws, in UTF-8 bytes.")
 
 
 @router.get("/share", response_model=ShareInfo)
@@ -48,6 +49,7 @@ def share_info(request: Request) -> ShareInfo:
         loopback_only=share.is_loopback(bind_host),
         lan_hosts=hosts,
         lan_urls=[f"http://{host}{suffix}/" for host in hosts],
+        qr_max_bytes=config.MAX_QR_TEXT,
     )
 
 

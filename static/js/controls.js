@@ -3,9 +3,11 @@
 // /api/optimizers, schedule options from its "schedules".
 
 import { has, t } from "./i18n.js";
+import { bindShare, refreshShare, studentLink } from "./share.js";
 import {
   controlVisible,
   defaultSchedule,
+  freeExploration,
   getCatalog,
   landscapeMeta,
   optimizerSpec,
@@ -352,12 +354,14 @@ function buildTeacherChoices() {
 
 export function teacherLink() {
   const chosen = [...$("teacher-choices").querySelectorAll("input:checked")].map((el) => el.value);
-  return toURL({
-    ...state,
-    show: chosen.length ? chosen : ["none"],
-    hide: [],
-    presentation: false,
-  });
+  return studentLink(
+    toURL({
+      ...state,
+      show: chosen.length ? chosen : ["none"],
+      hide: [],
+      presentation: false,
+    }),
+  );
 }
 
 async function copyText(text) {
@@ -383,7 +387,7 @@ export function buildControls({ onPresentation }) {
   $("preset").addEventListener("change", (e) => {
     const preset = getCatalog().presets.find((p) => p.id === e.target.value);
     if (!preset) {
-      update({ preset: null });
+      update(freeExploration()); // "Free exploration": PyTorch's defaults, every optimizer
       return;
     }
     update({ ...sceneState(preset.scene), preset: preset.id });
@@ -446,9 +450,10 @@ export function buildControls({ onPresentation }) {
   $("present").addEventListener("click", () => onPresentation(!state.presentation));
   $("lang").addEventListener("click", () => update({ lang: state.lang === "ja" ? "en" : "ja" }));
 
+  bindShare(); // loopback warning, or the room's link and its QR code (share.js)
   $("share").addEventListener("click", async () => {
-    const url = toURL();
-    $("share-url").value = url;
+    refreshShare();
+    const url = studentLink();
     const ok = await copyText(url);
     $("share-feedback").textContent = ok ? t("share.copied") : t("share.select");
     if (!ok) $("share-url").select();

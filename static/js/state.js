@@ -13,6 +13,10 @@ let catalog = null;
 let table = null; // PROPS for this catalog: hyperparameters and schedule options expand
 
 export const SPEEDS = [0.25, 0.5, 1, 2, 4];
+// What a bare address (no parameters) opens: a lesson with its explanation. PyTorch's
+// defaults on Rosenbrock (lr 1e-3) leave four of six paths near the start and Adam looking
+// worst; that scene is one click away as "Free exploration" (freeExploration below).
+export const OPENING_PRESET = "rosenbrock";
 export const MODES = ["overlay", "side_by_side"];
 export const VIEWS = ["contour", "surface"];
 
@@ -348,6 +352,24 @@ export function setParam(optimizer, name, value) {
   update({ params });
 }
 
+/** Free exploration on `landscape`: every optimizer with PyTorch's (torch.optim's) defaults,
+ * from the landscape's default start; layout, view, language and playback stay. */
+export function freeExploration(landscape = state.landscape) {
+  const fresh = defaultState();
+  return {
+    landscape,
+    optimizers: fresh.optimizers,
+    params: fresh.params,
+    steps: fresh.steps,
+    start: [...landscapeMeta(landscape).default_start],
+    noise: fresh.noise,
+    seed: fresh.seed,
+    schedule: fresh.schedule,
+    t: null,
+    preset: null,
+  };
+}
+
 /** A copy of `scene` (a preset) applied over fresh defaults for the scene-level fields. */
 export function sceneState(scene) {
   const fresh = defaultState();
@@ -418,9 +440,13 @@ export function toURL(s = state, extra = null) {
 
 /** Parse a query string over fresh defaults, or over `preset=`'s scene when the link
  * names one (so `?preset=saddle` alone opens that lecture scene); unknown or bad values
- * fall back to that base. */
+ * fall back to that base. A bare address opens OPENING_PRESET. Every link the page writes
+ * has parameters (landscape= and opt= always), so links read as they always did. */
 export function fromQuery(search) {
   const q = new URLSearchParams(search);
+  if ([...q.keys()].length === 0 && catalog.presets.some((p) => p.id === OPENING_PRESET)) {
+    q.set("preset", OPENING_PRESET);
+  }
   const s = baseState(q.get("preset"));
   const read = new Set();
   for (const prop of PROPS()) {

@@ -2,6 +2,7 @@
 // moment after a change, and during playback only once it stops, so history writes stay rare.
 
 import { isPlaying } from "./playback.js";
+import { refreshShare } from "./share.js";
 import { toQuery } from "./state.js";
 
 let urlTimer = null;
@@ -13,7 +14,6 @@ export function scheduleURL() {
     if (isPlaying()) return; // written when playback stops
     const url = `${location.pathname}?${toQuery()}`;
     if (url !== `${location.pathname}${location.search}`) history.replaceState(null, "", url);
-    const share = document.getElementById("share-url");
-    if (share) share.value = location.href;
+    refreshShare(); // the share panel shows the same link (and its room address and QR code)
   }, 120);
 }

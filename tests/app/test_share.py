@@ -31,7 +31,13 @@ def _client(bind_host: str) -> TestClient:
 def test_a_loopback_server_says_students_cannot_open_its_links() -> None:
     for host in ("127.0.0.1", "localhost", "::1", "127.0.0.2"):
         info = _client(host).get("/api/share").json()
-        assert info == {"bind_host": host, "loopback_only": True, "lan_hosts": [], "lan_urls": []}
+        assert info == {
+            "bind_host": host,
+            "loopback_only": True,
+            "lan_hosts": [],
+            "lan_urls": [],
+            "qr_max_bytes": MAX_QR_TEXT,
+        }
 
 
 def test_the_default_app_is_loopback_only(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -64,7 +70,13 @@ def test_lan_addresses_skip_loopback_link_local_and_repeats(
     monkeypatch.setattr(share, "_routed_address", lambda family: None)  # offline laptop
     monkeypatch.setattr(share, "_named_addresses", lambda family: ["127.0.1.1"])
     info = _client("0.0.0.0").get("/api/share").json()
-    assert info == {"bind_host": "0.0.0.0", "loopback_only": False, "lan_hosts": [], "lan_urls": []}
+    assert info == {
+        "bind_host": "0.0.0.0",
+        "loopback_only": False,
+        "lan_hosts": [],
+        "lan_urls": [],
+        "qr_max_bytes": MAX_QR_TEXT,
+    }
     monkeypatch.setattr(share, "_routed_address", lambda family: "fd00::2")
     assert share.lan_hosts("::") == ["[fd00::2]"]
 
