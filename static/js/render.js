@@ -4,9 +4,10 @@
 import { redrawn } from "./hooks.js";
 import { t } from "./i18n.js";
 import { cursor, updatePlayback } from "./playback.js";
-import { LossView, MainView, renderStatus } from "./plot.js";
+import { LossView, MainView } from "./plot.js";
 import { current, gridOf } from "./runs.js";
 import { colors, landscapeMeta, state, update } from "./state.js";
+import { renderStatus } from "./status.js";
 
 const $ = (id) => document.getElementById(id);
 

@@ -59,6 +59,7 @@ function newRun(info, steps, fstar) {
     diverged_at: null,
     converged_at: null,
     converged_to: null,
+    status: null, // {code, step, floor, text: {en, ja}} from the done message
     final_loss: null,
   };
 }
@@ -150,6 +151,7 @@ const handlers = {
       run.diverged_at = info.diverged_at ?? null;
       run.converged_at = info.converged_at ?? null;
       run.converged_to = info.converged_to ?? null;
+      run.status = info.status ?? null;
       run.final_loss = info.final_loss ?? null;
       remember(data.plan.missing[i], run);
     });

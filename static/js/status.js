@@ -1,0 +1,63 @@
+// The status table: per run, f at the cursor, the final f, how the run ends and at which
+// step. How it ends is the server's: `status` of the WebSocket's done message, classified
+// from the whole path and the landscape's Hessian (optimizers/status.py), with its words in
+// every language (static/i18n `status.<code>`, filled in by app.scene), so the page, the
+// API, the handout and the CLI say the same thing.
+
+import { lang } from "./i18n.js";
+
+// The row's colour class per status code (app.css styles these classes).
+const TONE = {
+  diverged: "diverged",
+  settled_global: "converged",
+  settled_local: "trapped",
+  stalled_saddle: "trapped",
+  oscillating: "open",
+  hovering: "open",
+  moving: "open",
+};
+
+/** A loss in at most 7 characters: 3 significant digits, or 1.2e-7 outside [1e-3, 1e4). */
+export function fmtLoss(v) {
+  if (v === null || v === undefined || !Number.isFinite(v)) return "—";
+  if (v === 0) return "0";
+  const a = Math.abs(v);
+  return a >= 1e4 || a < 1e-3 ? v.toExponential(1).replace("e+", "e") : v.toPrecision(3);
+}
+
+const html = (text) =>
+  String(text).replace(
+    /[&<>"]/g,
+    (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;" })[c],
+  );
+
+/** The run's status in the page's language ("Running…" while it streams). */
+export function statusWords(run, t) {
+  if (!run.complete || !run.status) return t("status.running");
+  const text = run.status.text || {};
+  return text[lang()] ?? text.en ?? run.status.code;
+}
+
+export function renderStatus(el, { runs, cursor, t, complete }) {
+  const rows = runs.map((run) => {
+    const atCursor = run.n ? run.losses[Math.min(run.n, cursor + 1) - 1] : null;
+    const code = run.complete && run.status ? run.status.code : "running";
+    const tone = TONE[code] || "running";
+    const step = run.complete && run.status?.step != null ? run.status.step : "—";
+    return `<tr class="${tone}" data-optimizer="${html(run.optimizer)}" data-status="${code}">
+      <th scope="row"><span class="swatch" style="background:${html(run.color)}"></span>${html(run.title)}</th>
+      <td class="num">${fmtLoss(atCursor)}</td>
+      <td class="num">${run.complete ? fmtLoss(run.final_loss) : "…"}</td>
+      <td class="num">${step}</td>
+    </tr><tr class="outcome ${tone}" data-status="${code}"><td colspan="4">${html(statusWords(run, t))}</td></tr>`;
+  });
+  el.innerHTML = `<table><colgroup><col class="c-name"><col><col><col></colgroup>
+    <thead><tr>
+      <th scope="col">${t("status.optimizer")}</th>
+      <th scope="col" class="num">${t("status.lossAt", { step: cursor })}</th>
+      <th scope="col" class="num">${t("status.finalLoss")}</th>
+      <th scope="col" class="num">${t("status.stepCol")}</th>
+    </tr></thead>
+    <tbody>${rows.join("")}</tbody></table>`;
+  el.dataset.complete = complete ? "true" : "false";
+}
