@@ -33,9 +33,10 @@ from typing import Any, NoReturn, TextIO
 from pydantic import ValidationError
 
 import optimizers
-from app import __version__, config
+from app import __version__, config, presets
 from app.catalogue import landscape_catalogue, optimizer_catalogue
 from app.config import (
+    DURATION,
     EXPORT_OPTIONS,
     FPS,
     FRAME,
@@ -365,6 +366,12 @@ def list_command(args: argparse.Namespace, out: TextIO | None = None) -> int:
 EXPORT_DESCRIPTION = """\
     gradscape export --landscape rosenbrock --optimizers sgd,adam --lr adam=0.05 \\
         --steps 300 -o race.gif
+    gradscape export --preset warmup --lang ja --duration 10 --format mp4
+
+`--preset ID` sets the whole scene of a lecture preset (landscape, optimizers and their
+hyperparameters, start, steps, noise, seed, schedule, layout) and its title; any other
+scene flag overrides that part. Without -o the file is named after the scene
+(gradscape-warmup.mp4, gradscape-rosenbrock-sgd-adam.gif) in the current directory.
 
 Options become an ExportRequest (the body of POST /api/exports), so a bad value gets the
 same message as the API's 422 and exit code 2. Hyperparameters: `--lr adam=0.05` (or
@@ -396,11 +403,19 @@ def add_export_parser(subparsers: Any) -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     scene = parser.add_argument_group("scene (as on the page)")
-    scene.add_argument("--landscape", default="rosenbrock", help="landscape name (gradscape list)")
+    scene.add_argument(
+        "--preset",
+        metavar="ID",
+        help=f"a lecture preset's whole scene ({', '.join(p.id for p in presets.PRESETS)}); "
+        "other scene flags override its parts",
+    )
+    scene.add_argument(
+        "--landscape", help="landscape name (gradscape list; default the preset's, or rosenbrock)"
+    )
     scene.add_argument(
         "--optimizers",
-        default=_DEFAULT_OPTIMIZERS,
-        help=f"comma-separated optimizer names, raced in order (default {_DEFAULT_OPTIMIZERS})",
+        help="comma-separated optimizer names, raced in order "
+        f"(default the preset's, or {_DEFAULT_OPTIMIZERS})",
     )
     scene.add_argument(
         "--lr",
@@ -423,9 +438,9 @@ def add_export_parser(subparsers: Any) -> argparse.ArgumentParser:
         help="start point 'x,y' or 'x y' within the landscape's bounds (gradscape list); "
         "the landscape's default start if left out",
     )
-    scene.add_argument("--steps", type=int, default=STEPS.default, help=_help(STEPS))
-    scene.add_argument("--noise", type=float, default=NOISE.default, help=_help(NOISE))
-    scene.add_argument("--seed", type=int, default=SEED.default, help=_help(SEED))
+    scene.add_argument("--steps", type=int, help=_help(STEPS))
+    scene.add_argument("--noise", type=float, help=_help(NOISE))
+    scene.add_argument("--seed", type=int, help=_help(SEED))
     schedule = parser.add_argument_group("learning-rate schedule")
     schedule.add_argument("--schedule", metavar="KIND", help=", ".join(SCHEDULE_KINDS))
     # One flag per option of optimizers.schedules, with the core's words and range.
@@ -445,29 +460,36 @@ def add_export_parser(subparsers: Any) -> argparse.ArgumentParser:
         help=f"any schedule option ({', '.join(_SCHEDULE_OPTIONS)}); repeatable",
     )
     output = parser.add_argument_group("output")
-    output.add_argument("-o", "--output", required=True, type=Path, help="file to write")
+    output.add_argument(
+        "-o",
+        "--output",
+        type=Path,
+        help="file to write (default gradscape-<preset, or landscape-optimizers>.<format>)",
+    )
     output.add_argument(
         "--format",
         choices=("gif", "mp4", "html", "png", "csv", "json"),
-        help="file format (default: from the output's extension)",
+        help="file format (default: from the output's extension, else gif)",
     )
     output.add_argument("--width", type=int, default=WIDTH.default, help=_help(WIDTH))
     output.add_argument("--height", type=int, default=HEIGHT.default, help=_help(HEIGHT))
     output.add_argument("--fps", type=int, default=FPS.default, help=_help(FPS))
+    output.add_argument("--duration", type=float, metavar="SECONDS", help=_help(DURATION))
     output.add_argument("--frames", type=int, help=_help(FRAMES))
     output.add_argument(
         "--layout",
         choices=("overlay", "side_by_side", "side-by-side"),
-        default="overlay",
-        help="one plot, or one panel per optimizer (default overlay)",
+        help="one plot, or one panel per optimizer (default the preset's, or overlay)",
     )
     output.add_argument("--frame", type=int, help=_help(FRAME))
-    output.add_argument("--title", default="", help="extra title text")
+    output.add_argument(
+        "--title", default="", help="the title line (default the preset's, or the landscape's)"
+    )
     output.add_argument(
         "--lang",
         choices=("en", "ja"),
         default="en",
-        help="language of the HTML handout's words (default en)",
+        help="language of every word: title, legend, counter, handout (default en)",
     )
     output.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     parser.set_defaults(handler=export_command, export_parser=parser)
@@ -506,10 +528,47 @@ def _target_runs(target: str, names: list[str], flag: str) -> list[int]:
     return matches
 
 
+def _scene_defaults(args: argparse.Namespace) -> dict[str, Any]:
+    """The scene before the flags: the preset's (ValueError lists the valid ids), else the
+    command's defaults."""
+    if args.preset is None:
+        return {
+            "landscape": "rosenbrock",
+            "optimizers": _DEFAULT_OPTIMIZERS,
+            "params": {},
+            "steps": STEPS.default,
+            "noise": NOISE.default,
+            "seed": SEED.default,
+            "start": None,
+            "schedule": {},
+            "layout": "overlay",
+        }
+    preset = presets.get(args.preset.strip())
+    return {
+        "landscape": preset.landscape,
+        "optimizers": ",".join(preset.optimizers),
+        "params": preset.params,
+        "steps": preset.steps,
+        "noise": preset.noise,
+        "seed": preset.seed,
+        "start": list(preset.start),
+        "schedule": dict(preset.schedule or {}),
+        "layout": preset.mode,
+        "preset": preset.id,
+    }
+
+
 def build_request(args: argparse.Namespace) -> dict[str, Any]:
     """The ExportRequest body the options describe (validation is the model's job)."""
-    names = [n.strip() for n in args.optimizers.split(",") if n.strip()]
-    params: list[dict[str, float]] = [{} for _ in names]
+    base = _scene_defaults(args)
+
+    def given(name: str) -> Any:
+        value = getattr(args, name, None)
+        return base[name] if value is None else value
+
+    names = [n.strip() for n in given("optimizers").split(",") if n.strip()]
+    # A preset's hyperparameters stay with its optimizers; --lr/--param override them.
+    params: list[dict[str, float]] = [dict(base["params"].get(n, {})) for n in names]
     for item in _split_assignments(args.lr):
         target, sep, value = item.rpartition("=")
         runs = _target_runs(target, names, "--lr") if sep else range(len(names))
@@ -537,40 +596,47 @@ def build_request(args: argparse.Namespace) -> dict[str, Any]:
             params[i][name] = _parse_number(value, f"--param {item}")
 
     body: dict[str, Any] = {
-        "landscape": args.landscape,
-        "steps": args.steps,
+        "landscape": given("landscape"),
+        "steps": given("steps"),
         "runs": [{"optimizer": n, "params": p} for n, p in zip(names, params, strict=True)],
-        "noise": args.noise,
-        "seed": args.seed,
+        "noise": given("noise"),
+        "seed": given("seed"),
         "width": args.width,
         "height": args.height,
         "fps": args.fps,
-        "layout": args.layout.replace("-", "_"),
+        "layout": given("layout").replace("-", "_"),
         "title": args.title,
         "lang": args.lang,
     }
+    if "preset" in base:
+        body["preset"] = base["preset"]
+    if base["start"] is not None:
+        body["start"] = base["start"]
     if args.start:
         parts = [p for value in args.start for p in value.split(",") if p.strip()]
         if len(parts) != 2:
             raise ValueError(f"--start: expected x,y, got {' '.join(args.start)!r}")
         body["start"] = [_parse_number(p, "--start") for p in parts]
-    for key in ("frames", "frame"):
+    for key in ("duration", "frames", "frame"):
         if getattr(args, key) is not None:
             body[key] = getattr(args, key)
-    implied = _EXTENSIONS.get(args.output.suffix.lower())
+    implied = _EXTENSIONS.get(args.output.suffix.lower()) if args.output else None
     if args.format and implied and args.format != implied:
         # A GIF named .mp4 opens in nothing that trusts the name; almost surely a slip.
         raise ValueError(
             f"--format {args.format} contradicts the file name {args.output.name!r} "
             f"(that extension means {implied}); change one of them"
         )
-    body["format"] = args.format or implied
+    body["format"] = args.format or implied or (None if args.output else "gif")
     if body["format"] is None:
         raise ValueError(
             f"cannot tell the format from {args.output.name!r}; pass --format "
             f"(gif, mp4, html, png, csv or json) or use one of {', '.join(_EXTENSIONS)}"
         )
-    schedule: dict[str, Any] = {}
+    # --schedule names a new schedule (the preset's options were for its own); option flags
+    # alone adjust the preset's.
+    schedule: dict[str, Any] = {} if args.schedule is not None else dict(base["schedule"])
+    schedule.pop("kind", None)
     for option in _SCHEDULE_OPTIONS:
         if getattr(args, option, None) is not None:
             schedule[option] = getattr(args, option)
@@ -585,8 +651,9 @@ def build_request(args: argparse.Namespace) -> dict[str, Any]:
         number = _parse_number(value, f"--schedule-option {item}")
         integer = SCHEDULE_OPTIONS[key][0].integer
         schedule[key] = int(number) if integer and number.is_integer() else number
+    kind = args.schedule or base["schedule"].get("kind", "constant")
     if args.schedule is not None or schedule:
-        body["schedule"] = {"kind": args.schedule or "constant", **schedule}
+        body["schedule"] = {"kind": kind, **schedule}
     return body
 
 
@@ -686,13 +753,16 @@ def temporary_beside(target: Path, output: Path, fmt: str) -> Path:
 
 def export_command(args: argparse.Namespace) -> int:
     """Handler of `gradscape export`; a mistake exits with code 2 and one line saying what."""
-    from app.export.pipeline import run_export
+    from app.export.pipeline import download_name, run_export
 
     parser: argparse.ArgumentParser = args.export_parser
-    output: Path = args.output
     try:
-        target = check_output(output)  # first: a directory is no file, whatever its name
+        if args.output is not None:
+            check_output(args.output)  # first: a directory is no file, whatever its name
         request = ExportRequest.model_validate(build_request(args))
+        # No -o: the file the page would download, named after the scene, here.
+        output: Path = args.output or Path(download_name(request))
+        target = check_output(output)
         temporary = temporary_beside(target, output, request.format)
     except ValidationError as error:
         _fail(parser, describe(error))

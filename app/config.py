@@ -59,8 +59,10 @@ MAX_EXPORT_WIDTH = 1920
 MAX_EXPORT_HEIGHT = 1080
 MIN_EXPORT_SIZE = 64
 MAX_EXPORT_FRAMES = 2_000
-DEFAULT_EXPORT_FRAMES = 150
 MAX_EXPORT_FPS = 60
+# A clip a lecturer can talk over: long enough to follow, whatever the step count.
+DEFAULT_EXPORT_SECONDS = 8.0
+MIN_EXPORT_SECONDS, MAX_EXPORT_SECONDS = 1.0, 120.0
 MAX_TITLE_LENGTH = 120
 
 
@@ -89,16 +91,30 @@ SCENE_OPTIONS = (STEPS, RUNS, NOISE, SEED)
 WIDTH = Option("width", 800, MIN_EXPORT_SIZE, MAX_EXPORT_WIDTH, "pixels (GIF, MP4, PNG)")
 HEIGHT = Option("height", 600, MIN_EXPORT_SIZE, MAX_EXPORT_HEIGHT, "pixels (GIF, MP4, PNG)")
 FPS = Option("fps", 20, 1, MAX_EXPORT_FPS, "frames per second (GIF, MP4, HTML)")
+DURATION = Option(
+    "duration",
+    DEFAULT_EXPORT_SECONDS,
+    MIN_EXPORT_SECONDS,
+    MAX_EXPORT_SECONDS,
+    f"clip length in seconds (GIF, MP4, HTML); duration × fps ≤ {MAX_EXPORT_FRAMES} frames",
+    integer=False,
+)
 FRAMES = Option(
     "frames",
-    f"min(steps + 1, {DEFAULT_EXPORT_FRAMES})",
+    "duration × fps",
     1,
     MAX_EXPORT_FRAMES,
-    "animation frames, sampling the steps evenly",
+    "instead of duration: this many frames, one per sampled step (at most steps + 1)",
 )
 FRAME = Option("frame", "steps", 0, MAX_STEPS, "PNG still: the step shown, at most --steps")
-TITLE = Option("title", "", 0, MAX_TITLE_LENGTH, "extra title text, in characters")
-EXPORT_OPTIONS = (WIDTH, HEIGHT, FPS, FRAMES, FRAME, TITLE)
+TITLE = Option(
+    "title",
+    "",
+    0,
+    MAX_TITLE_LENGTH,
+    "the title line, in characters (default: the preset's, else the landscape's)",
+)
+EXPORT_OPTIONS = (WIDTH, HEIGHT, FPS, DURATION, FRAMES, FRAME, TITLE)
 
 # --- asset paths ------------------------------------------------------------------------
 

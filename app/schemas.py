@@ -33,11 +33,12 @@ from pydantic.json_schema import JsonDict
 import landscapes
 import optimizers
 from app.config import (
-    DEFAULT_EXPORT_FRAMES,
+    DURATION,
     FPS,
     FRAME,
     FRAMES,
     HEIGHT,
+    MAX_EXPORT_FRAMES,
     MAX_STEPS,
     NOISE,
     RUNS,
@@ -416,7 +417,11 @@ ExportFormat = Literal["gif", "mp4", "html", "png", "csv", "json"]
 ExportLayout = Literal["overlay", "side_by_side"]
 ExportStatus = Literal["queued", "running", "done", "error"]
 
-_EXPORT_RANGES = {o.name: o for o in (WIDTH, HEIGHT, FPS, FRAMES, FRAME)}
+_EXPORT_RANGES = {o.name: o for o in (WIDTH, HEIGHT, FPS, DURATION, FRAMES, FRAME)}
+# Browsers show GIF delays under 20 ms as 100 ms: a GIF plays at most 50 frames a second.
+MAX_GIF_FPS = 50
+# The end of a clip stays up this long (at most a fifth of it), so the outcome can be read.
+END_HOLD_SECONDS = 1.5
 
 
 def _bounds(option: Option) -> JsonDict:
@@ -439,14 +444,22 @@ class ExportRequest(TrajectoryRequest):
     fps: Whole = Field(
         default=FPS.default,
         json_schema_extra=_bounds(FPS),
-        description="Frames per second (GIF, MP4, HTML playback); GIF delays bottom out at "
-        "20 ms, i.e. 50 fps.",
+        description="Frames per second (GIF, MP4, HTML playback); a GIF plays at most "
+        f"{MAX_GIF_FPS} (browsers slow shorter GIF delays down).",
+    )
+    duration: float | None = Field(
+        default=None,
+        json_schema_extra=_bounds(DURATION),
+        description="Clip length in seconds (GIF, MP4, HTML playback), the last "
+        f"{END_HOLD_SECONDS:g} s (at most a fifth) holding the final step. Short runs hold "
+        "each step for several frames, long ones sample the steps; duration × fps is at most "
+        f"{MAX_EXPORT_FRAMES} frames. Default {DURATION.default:g} s unless `frames` is given.",
     )
     frames: Whole | None = Field(
         default=None,
         json_schema_extra=_bounds(FRAMES),
-        description="Animation frames, sampling the steps evenly; at most steps + 1 are used. "
-        f"Default min(steps + 1, {DEFAULT_EXPORT_FRAMES}).",
+        description="Instead of `duration`: this many frames, sampling the steps evenly, one "
+        "step a frame (at most steps + 1 are used), played at `fps`.",
     )
     layout: ExportLayout = Field(
         default="overlay", description="overlay: one plot; side_by_side: a panel per run."
@@ -459,24 +472,29 @@ class ExportRequest(TrajectoryRequest):
     title: str = Field(
         default=TITLE.default,
         max_length=int(TITLE.max),
-        description="Extra title text, drawn as plain text after the landscape's title.",
+        description="The title line, drawn as plain text; default: the preset's title when "
+        "`preset` is set, else the landscape's, in `lang`.",
     )
     lang: Literal["en", "ja"] = Field(
-        default="en", description="Language of the HTML handout's words (the page's language)."
+        default="en",
+        description="Language of every word in the export: title, legend, step counter, "
+        "colour-bar label, the handout's text (the page's language).",
     )
     preset: str | None = Field(
         default=None,
-        description="The preset this scene came from: the HTML handout carries its explanation.",
+        description="The preset this scene came from: its title heads the export, its id "
+        "names the file and the HTML handout carries its explanation.",
     )
 
-    @field_validator("width", "height", "fps", "frames", "frame")
+    @field_validator("width", "height", "fps", "duration", "frames", "frame")
     @classmethod
-    def _in_range(cls, value: int | None, info: ValidationInfo) -> int | None:
+    def _in_range(cls, value: float | None, info: ValidationInfo) -> float | None:
         # One message with both ends of the range, the same from the API and the CLI.
         option = _EXPORT_RANGES[str(info.field_name)]
-        if value is not None and not option.min <= value <= option.max:
+        if value is not None and not (math.isfinite(value) and option.min <= value <= option.max):
             raise ValueError(
-                f"{option.name} must be between {option.min} and {option.max}, got {value}"
+                f"{option.name} must be between {show_number(option.min)} and "
+                f"{show_number(option.max)}, got {show_number(value)}"
             )
         return value
 
@@ -501,10 +519,46 @@ class ExportRequest(TrajectoryRequest):
             raise ValueError(f"frame must be between 0 and steps ({self.steps}), got {self.frame}")
         return self
 
+    @field_validator("duration")
+    @classmethod
+    def _clip_within_frames(cls, duration: float | None, info: ValidationInfo) -> float | None:
+        # A field validator (fps is validated before it), so the error is located at
+        # `duration` and names it, from the API and the CLI alike.
+        fps = info.data.get("fps")
+        if duration is not None and fps and round(duration * fps) > MAX_EXPORT_FRAMES:
+            raise ValueError(
+                f"duration × fps must be at most {MAX_EXPORT_FRAMES} frames: duration must be "
+                f"between {show_number(DURATION.min)} and {MAX_EXPORT_FRAMES / fps:.4g} s at "
+                f"{fps} fps, got {show_number(duration)} s ({round(duration * fps)} frames)"
+            )
+        return duration
+
+    @field_validator("frames")
+    @classmethod
+    def _frames_or_duration(cls, frames: int | None, info: ValidationInfo) -> int | None:
+        if frames is not None and info.data.get("duration") is not None:
+            raise ValueError("give duration (seconds) or frames, not both")
+        return frames
+
+    def clip_fps(self) -> int:
+        """Frames a second the file plays: `fps`, at most MAX_GIF_FPS for a GIF."""
+        return min(self.fps, MAX_GIF_FPS) if self.format == "gif" else self.fps
+
     def frame_count(self) -> int:
-        """Frames actually rendered: the request's count, capped at one per step."""
-        wanted = self.frames if self.frames is not None else DEFAULT_EXPORT_FRAMES
-        return min(wanted, self.steps + 1)
+        """Frames of the animation: duration × fps (default duration unless `frames` is
+        given), or `frames` capped at one per step."""
+        if self.frames is not None:
+            return min(self.frames, self.steps + 1)
+        seconds = self.duration if self.duration is not None else float(DURATION.default)
+        return max(1, min(MAX_EXPORT_FRAMES, round(seconds * self.clip_fps())))
+
+    def hold_frames(self) -> int:
+        """Frames at the end of a duration clip that hold the final step (none with
+        `frames`, whose GIF holds its last frame instead)."""
+        if self.frames is not None:
+            return 0
+        frames = self.frame_count()
+        return min(round(END_HOLD_SECONDS * self.clip_fps()), frames // 5)
 
     def trajectory_request(self) -> TrajectoryRequest:
         """The scene alone, as the trajectory API sees it."""

@@ -43,6 +43,7 @@ class ExportRun:
     losses: np.ndarray
     diverged_at: int | None = None
     result: Any = None  # the RunResult the trajectory API would send, for JSON
+    symbol: str = "circle"  # the page's marker shape (a Plotly symbol name, app.palette)
 
 
 @dataclass
@@ -61,12 +62,22 @@ class ExportScene:
     color_grid: Callable[[int], tuple[np.ndarray, np.ndarray, np.ndarray]] | None = None
     formula: str = ""
     request: dict[str, Any] = field(default_factory=dict)
-    lang: str = "en"  # the page's language: the handout's words
-    preset: str | None = None  # the preset the scene came from: its lesson goes in the handout
+    lang: str = "en"  # the page's language: every word the export shows
+    preset: str | None = None  # the preset the scene came from: its title, its lesson
+    log_color: bool = False  # color_grid is log10(f − min f + eps), as on the page
 
     @property
     def full_title(self) -> str:
-        return f"{self.title} — {self.user_title}" if self.user_title else self.title
+        """The one title line: the user's title, else the preset's, else the landscape's —
+        in the scene's language (never two of them joined: they often say the same)."""
+        if self.user_title:
+            return self.user_title
+        if self.preset is not None:
+            from app import presets
+
+            titles = presets.get(self.preset).title
+            return titles.get(self.lang, titles["en"])
+        return ui_words(self.lang).get(f"landscape.{self.landscape}", self.title)
 
 
 @lru_cache(maxsize=4)
@@ -88,6 +99,25 @@ def frame_steps(steps: int, frames: int) -> np.ndarray:
     if frames == 1:
         return np.array([steps])
     return np.rint(np.linspace(0, steps, frames)).astype(int)
+
+
+def clip_steps(steps: int, frames: int, hold: int = 0) -> np.ndarray:
+    """The step shown by each of `frames` frames of a clip: the first frames - hold move
+    evenly through 0..steps (a step held for several frames when frames outnumber steps,
+    steps sampled when steps outnumber frames), the last `hold` frames show the end.
+
+    So a 60-step scene still fills its seconds, and the outcome stays up before a loop.
+    """
+    frames = max(1, frames)
+    hold = min(max(0, hold), frames - 1)
+    moving = frames - hold
+    if moving == 1:
+        shown = np.array([steps])
+    else:
+        # floor, not round: every step gets the same share of frames, step 0 included.
+        shown = np.minimum(np.floor(np.linspace(0, steps + 1, moving, endpoint=False)), steps)
+        shown[-1] = steps
+    return np.concatenate([shown, np.full(hold, steps)]).astype(int)
 
 
 def run_labels(optimizers: list[str], params: list[dict[str, float]]) -> list[str]:
@@ -134,6 +164,7 @@ def build_scene(request: ExportRequest) -> ExportScene:
             losses=np.asarray(o.losses, dtype=float).reshape(-1),
             diverged_at=o.diverged_at,
             result=o.to_result(),
+            symbol=o.symbol,
         )
         for o, label in zip(outcomes, labels, strict=True)
     ]
@@ -142,6 +173,8 @@ def build_scene(request: ExportRequest) -> ExportScene:
     def color_grid(resolution: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         g = scene_module.grid(request.landscape, resolution)
         return np.asarray(g.x), np.asarray(g.y), np.asarray(g.color)
+
+    log_color = bool(scene_module.grid(request.landscape, 32).log_color)
 
     scene_fields = trajectory_request.model_dump(mode="json")
     scene_fields["start"] = [float(start[0]), float(start[1])]
@@ -160,4 +193,5 @@ def build_scene(request: ExportRequest) -> ExportScene:
         request=scene_fields,
         lang=request.lang,
         preset=request.preset,
+        log_color=log_color,
     )

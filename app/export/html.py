@@ -31,7 +31,7 @@ from pathlib import Path
 import numpy as np
 
 from app.export.data import ExportRun, ExportScene, Progress, frame_steps, ui_words
-from app.export.render import CONTOUR_LEVELS
+from app.export.render import CONTOUR_LEVELS, MINIMUM_MARKERS, STEP_DOTS, log_ticks
 from app.palette import LANDSCAPE_COLORSCALE, MINIMUM_COLOR, START_COLOR
 
 # (x, y) pairs stored across all frames and runs, at most (about 5 MB as float32 base64).
@@ -40,7 +40,6 @@ MIN_POINTS_PER_FRAME = 40
 GRID_RESOLUTION = 160
 # Both charts of the handout: no Plotly logo, and they follow the window's size.
 PLOTLY_CONFIG = {"displaylogo": False, "responsive": True}
-_MARKERS = {"global": "star", "local": "circle-open", "saddle": "cross-thin-open"}
 PLOT_ID = "handout-plot"
 LOSS_ID = "handout-loss"
 # The smallest gap the log loss chart draws, as on the page (a run at f* exactly).
@@ -58,9 +57,21 @@ def _noop(_: float) -> None:
     pass
 
 
+def _per_frame(scene: ExportScene, frames: int) -> int:
+    """Points one path may store in one frame, within POINT_BUDGET."""
+    return max(MIN_POINTS_PER_FRAME, POINT_BUDGET // max(1, frames * len(scene.runs)))
+
+
 def _strides(scene: ExportScene, frames: int) -> list[int]:
-    per_frame = max(MIN_POINTS_PER_FRAME, POINT_BUDGET // max(1, frames * len(scene.runs)))
+    per_frame = _per_frame(scene, frames)
     return [max(1, math.ceil(len(run.points) / per_frame)) for run in scene.runs]
+
+
+def dot_every(scene: ExportScene, frames: int) -> int:
+    """Step dots every k-th step: as in the GIF/MP4 (at most STEP_DOTS a path), and fewer
+    when many frames would make them outweigh the paths (a quarter of a path's points)."""
+    budget = max(MIN_POINTS_PER_FRAME // 4, _per_frame(scene, frames) // 4)
+    return max(1, math.ceil(scene.steps / STEP_DOTS), math.ceil(scene.steps / budget))
 
 
 def _typed(values: np.ndarray) -> dict[str, str]:
@@ -80,10 +91,22 @@ def _path(points: np.ndarray, step: int, stride: int) -> np.ndarray:
     return thinned.astype(np.float32)
 
 
+def _dots(points: np.ndarray, step: int, every: int) -> np.ndarray:
+    """Every `every`-th point up to `step`: the step dots, as on the page."""
+    last = min(step, len(points) - 1)
+    return points[: last + 1 : every].astype(np.float32).reshape(-1, 2)
+
+
 def build_figure(
-    scene: ExportScene, *, frames: int, fps: int, layout: str = "overlay", progress=_noop
-):
-    """The Plotly figure (as a dict) with one animation frame per sampled step."""
+    scene: ExportScene,
+    *,
+    frames: int,
+    frame_ms: float = 50.0,
+    layout: str = "overlay",
+    progress: Progress = _noop,
+) -> dict:
+    """The Plotly figure (as a dict) with one animation frame per sampled step, each
+    shown `frame_ms` milliseconds when played."""
     import plotly.graph_objects as go
     from plotly.subplots import make_subplots
 
@@ -117,6 +140,21 @@ def build_figure(
         if grid is not None:
             contour_traces.append(len(fig.data))
             x, y, color = grid
+            colorbar = {
+                "title": {
+                    "text": html.escape(words["plot.colorLog"] if scene.log_color else "f"),
+                    "side": "right",
+                },
+                "outlinewidth": 0,
+                "thickness": 14,
+            }
+            if scene.log_color:
+                finite = np.asarray(color, dtype=float)
+                finite = finite[np.isfinite(finite)]
+                if len(finite):
+                    ticks = log_ticks(float(finite.min()), float(finite.max()))
+                    colorbar["tickvals"] = [value for value, _ in ticks]
+                    colorbar["ticktext"] = [text for _, text in ticks]
             fig.add_trace(
                 go.Contour(
                     x=np.asarray(x, dtype=np.float32),
@@ -126,16 +164,18 @@ def build_figure(
                     ncontours=CONTOUR_LEVELS,
                     contours={"coloring": "fill"},
                     line={"width": 0.5},
-                    showscale=False,
+                    # One colour bar, as on the page; the side-by-side panels share it.
+                    showscale=p == 0,
+                    colorbar=colorbar,
                     hoverinfo="skip",
                     name="landscape",
                     showlegend=False,
                 ),
                 **cell(p),
             )
-        for kind, symbol in _MARKERS.items():
+        for kind, (symbol, key) in MINIMUM_MARKERS.items():
             found = [m for m in scene.minima if m.kind == kind]
-            label = html.escape(words[f"minimum.{kind}"], quote=False)
+            label = html.escape(words[key], quote=False)
             if found:
                 fig.add_trace(
                     go.Scatter(
@@ -171,6 +211,7 @@ def build_figure(
 
     steps = frame_steps(scene.steps, frames)
     strides = _strides(scene, len(steps))
+    every = dot_every(scene, len(steps))
     first_path_trace = len(fig.data)
     for i, run in enumerate(runs):
         path = _path(run.points, int(steps[0]), strides[i])
@@ -187,12 +228,31 @@ def build_figure(
             ),
             **cell(i if side_by_side else 0),
         )
+        dots = _dots(run.points, int(steps[0]), every)
+        fig.add_trace(
+            go.Scatter(
+                x=dots[:, 0],
+                y=dots[:, 1],
+                mode="markers",
+                marker={"size": 5, "color": run.color, "line": {"color": "#000000", "width": 0.5}},
+                name=name,
+                legendgroup=f"run{i}",
+                showlegend=False,
+                hoverinfo="skip",
+            ),
+            **cell(i if side_by_side else 0),
+        )
         fig.add_trace(
             go.Scatter(
                 x=path[-1:, 0],
                 y=path[-1:, 1],
                 mode="markers",
-                marker={"size": 11, "color": run.color, "line": {"color": "#000000", "width": 1}},
+                marker={
+                    "size": 12,
+                    "symbol": run.symbol,
+                    "color": run.color,
+                    "line": {"color": "#000000", "width": 1},
+                },
                 name=name,
                 legendgroup=f"run{i}",
                 showlegend=False,
@@ -201,7 +261,7 @@ def build_figure(
             **cell(i if side_by_side else 0),
         )
     # The contours ride along unchanged ({}), so the layer join keeps them.
-    animated = contour_traces + list(range(first_path_trace, first_path_trace + 2 * len(runs)))
+    animated = contour_traces + list(range(first_path_trace, first_path_trace + 3 * len(runs)))
 
     frame_list = []
     for k, step in enumerate(steps):
@@ -209,6 +269,8 @@ def build_figure(
         for i, run in enumerate(runs):
             path = _path(run.points, int(step), strides[i])
             data.append({"type": "scatter", "x": _typed(path[:, 0]), "y": _typed(path[:, 1])})
+            dots = _dots(run.points, int(step), every)
+            data.append({"type": "scatter", "x": _typed(dots[:, 0]), "y": _typed(dots[:, 1])})
             data.append({"type": "scatter", "x": _typed(path[-1:, 0]), "y": _typed(path[-1:, 1])})
         frame_list.append({"data": data, "traces": animated, "name": str(k)})
         progress((k + 1) / len(steps))
@@ -229,8 +291,8 @@ def build_figure(
         title={"text": html.escape(scene.full_title, quote=False), "x": 0.01},
         template="plotly_white",
         margin={"l": 50, "r": 20, "t": 60, "b": 20},
-        # Grey, so the white minimum markers show in the legend.
-        legend={"bgcolor": "#E8E8E8"},
+        # Grey, so the white minimum markers show in the legend; right of the colour bar.
+        legend={"bgcolor": "#E8E8E8", "x": 1.16, "xanchor": "left", "y": 1, "yanchor": "top"},
         updatemenus=[
             {
                 "type": "buttons",
@@ -248,7 +310,7 @@ def build_figure(
                         "args": [
                             None,
                             {
-                                "frame": {"duration": round(1000 / fps), "redraw": False},
+                                "frame": {"duration": round(frame_ms), "redraw": False},
                                 "fromcurrent": True,
                                 "mode": "immediate",
                                 "transition": {"duration": 0},
@@ -279,10 +341,15 @@ def build_figure(
             }
         ],
     )
-    fig.update_xaxes(range=[xmin, xmax], showgrid=False, zeroline=False)
-    fig.update_yaxes(range=[ymin, ymax], showgrid=False, zeroline=False)
+    fig.update_xaxes(range=[xmin, xmax], showgrid=False, zeroline=False, constrain="domain")
+    fig.update_yaxes(range=[ymin, ymax], showgrid=False, zeroline=False, constrain="domain")
     fig.update_layout(margin={"b": 110})
     figure = fig.to_dict()
+    # Equal scale, as on the page: each panel's y axis takes its x axis's unit length.
+    for key, axis in figure["layout"].items():
+        if key.startswith("yaxis"):
+            axis["scaleanchor"] = "x" + key.removeprefix("yaxis")
+            axis["scaleratio"] = 1
     # Frames are plain dicts with typed arrays: validating thousands of go.Frame objects
     # would take longer than everything else together.
     figure["frames"] = frame_list
@@ -294,14 +361,14 @@ def write_html(
     path: Path,
     *,
     frames: int,
-    fps: int,
+    frame_ms: float = 50.0,
     layout: str = "overlay",
     progress: Progress = _noop,
 ) -> None:
     """Write the standalone HTML file (Plotly.js inlined, no external URL loaded)."""
     import plotly.io as pio
 
-    figure = build_figure(scene, frames=frames, fps=fps, layout=layout, progress=progress)
+    figure = build_figure(scene, frames=frames, frame_ms=frame_ms, layout=layout, progress=progress)
     document = pio.to_html(
         figure,
         validate=False,

@@ -24,9 +24,33 @@ FORMATS: tuple[str, ...] = tuple(MEDIA_TYPES)
 _COMPUTE_SHARE = 0.05
 
 
+# A name is at most this long before its extension: every file system takes it whole.
+_MAX_NAME = 80
+
+
+def scene_name(request: ExportRequest) -> str:
+    """What the scene is, for a file name: the preset's id, else the landscape and the
+    optimizers in race order (each once): `warmup`, `rosenbrock-sgd-adam`.
+
+    Only registry names go in (never the free-text title), reduced to [a-z0-9_] and
+    joined by '-', so the name is safe on every file system and in a header.
+    """
+    if request.preset is not None:
+        parts = [request.preset]
+    else:
+        names = [run.optimizer for run in request.runs]
+        parts = [request.landscape, *dict.fromkeys(names)]
+    safe = [
+        "".join(c if c.isascii() and (c.isalnum() or c == "_") else "_" for c in part.lower())
+        for part in parts
+    ]
+    name = "-".join(part for part in safe if part)
+    return name[:_MAX_NAME].rstrip("-_") or "scene"
+
+
 def download_name(request: ExportRequest) -> str:
-    """The file name offered for download: landscape name (a registry name) and format only."""
-    return f"gradscape-{request.landscape}.{request.format}"
+    """The file name offered for download (and the CLI's default): gradscape-<scene>.<format>."""
+    return f"gradscape-{scene_name(request)}.{request.format}"
 
 
 class MonotonicProgress:
@@ -61,6 +85,8 @@ def run_export(request: ExportRequest, path: Path, progress: Progress | None = N
 
     path = Path(path)
     frames = request.frame_count()
+    # A clip of `duration` seconds holds its end; the older `frames` option does not.
+    hold = None if request.frames is not None else request.hold_frames()
     size = {"width": request.width, "height": request.height}
     if request.format in ("gif", "mp4"):
         write_video = video.write_gif if request.format == "gif" else video.write_mp4
@@ -68,16 +94,25 @@ def run_export(request: ExportRequest, path: Path, progress: Progress | None = N
             scene,
             path,
             **size,
-            fps=request.fps,
+            fps=request.clip_fps(),
             frames=frames,
+            hold=hold,
             layout=request.layout,
             progress=rendering,
         )
     elif request.format == "png":
         video.write_png(scene, path, **size, step=request.frame, layout=request.layout)
     elif request.format == "html":
+        # The handout plays each sampled step once; a clip's seconds set its frame rate.
+        moving = frames - (hold or 0)
+        shown = min(moving, request.steps + 1)
         html.write_html(
-            scene, path, frames=frames, fps=request.fps, layout=request.layout, progress=rendering
+            scene,
+            path,
+            frames=shown,
+            frame_ms=1000 * moving / request.fps / shown,
+            layout=request.layout,
+            progress=rendering,
         )
     elif request.format == "csv":
         tabular.write_csv(scene, path)

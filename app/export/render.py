@@ -1,11 +1,17 @@
 """Frames of a scene, drawn with Pillow: contour, growing paths, moving heads, legend, counter.
 
+What a frame shows matches the page: equal-scale axes (one unit of x is as long as one unit
+of y, so gradients cross the contours at right angles and the ill-conditioned bowl looks as
+long as it is), a colour bar with labelled ticks ("f − min f" on a log scale where the
+page colours by log), each run's marker shape at its head and in the legend, step dots
+along the paths, and every word in the scene's language (static/i18n, as the page).
+
 Speed comes from drawing almost nothing per frame. The contour (the page's colour scale
 applied to app.scene.grid(...).color, banded like Plotly's filled contour, with contour
-lines where the band changes) and the static text are drawn once. Each panel keeps a
-canvas holding the paths drawn so far; a new frame only adds the segments since the
-previous frame, then pastes copies of the canvases onto the static image and draws the
-heads, the markers and the step counter. Coordinates are transformed with NumPy once.
+lines where the band changes), the legend, the colour bar and the title are drawn once.
+Each panel keeps a canvas holding the paths drawn so far; a new frame only adds the
+segments (and step dots) since the previous frame, then pastes copies of the canvases
+onto the static image and draws the heads, the markers and the step counter.
 
 Mode "P" renders straight into a fixed 256-colour palette (contour bands, run colours,
 greys for text), which is what a GIF stores, so no per-frame colour quantization is
@@ -16,14 +22,14 @@ from __future__ import annotations
 
 import math
 import os
-from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
 from functools import lru_cache
 
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
-from app.export.data import ExportScene
+from app.export.data import ExportScene, ui_words
 from app.palette import LANDSCAPE_COLORSCALE, MINIMUM_COLOR, START_COLOR
 
 # Plotly's filled contour shows about this many bands; the page and the export look alike.
@@ -31,23 +37,35 @@ CONTOUR_LEVELS = 16
 # Pixel coordinates are clipped here: far-away points (up to 1e6 before divergence) stay
 # drawable without changing the direction of the visible part of a segment much.
 _CLIP = 20_000.0
+# Step dots: at most about this many per path, so their spacing stays readable.
+STEP_DOTS = 100
+# Legend text shrinks down to this fraction of the normal small size before it wraps.
+_MIN_LEGEND_SCALE = 0.7
 
 _FONT_FILES = (
     "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf",
     "/usr/share/fonts/dejavu/DejaVuSans.ttf",
 )
-# For titles in Japanese (or any CJK text), which DejaVu cannot show.
+# For Japanese (or any CJK text), which DejaVu cannot show. Index 0 of Noto's collection
+# is its Japanese face (Japanese glyph forms for the shared Han characters).
 _CJK_FONT_FILES = (
     "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc",
     "/usr/share/fonts/noto-cjk/NotoSansCJK-Regular.ttc",
     "/usr/share/fonts/truetype/fonts-japanese-gothic.ttf",
 )
 
-_MARKER_LABELS = (("global minimum", "global"), ("local minimum", "local"), ("saddle", "saddle"))
+# The page's minimum markers (static/js/plot.js MARKERS): kind → (Plotly symbol, i18n key).
+MINIMUM_MARKERS = {
+    "global": ("star", "minimum.global"),
+    "local": ("circle-open", "minimum.local"),
+    "saddle": ("x", "minimum.saddle"),
+}
 WHITE = "#FFFFFF"
 TEXT = "#222222"
 FRAME = "#888888"
+BLACK = "#000000"
 Color = tuple[int, int, int]
+Ink = Callable[[str], "int | Color"]
 
 
 def hex_rgb(color: str) -> Color:
@@ -62,7 +80,7 @@ def needs_cjk_font(text: str) -> bool:
 Font = ImageFont.FreeTypeFont | ImageFont.ImageFont
 
 
-@lru_cache(maxsize=32)
+@lru_cache(maxsize=64)
 def load_font(size: int, cjk: bool = False) -> Font:
     """A local font file (DejaVu, Noto CJK for CJK text), else Pillow's bundled one."""
     for path in (*(_CJK_FONT_FILES if cjk else ()), *_FONT_FILES):
@@ -93,30 +111,140 @@ def _rgb_string(color: str) -> Color:
     return r, g, b
 
 
-def nice_ticks(low: float, high: float, target: int = 5) -> list[float]:
+def nice_ticks(low: float, high: float, target: float = 5) -> list[float]:
     """Round tick values (1, 2, 5 × 10^k apart) inside [low, high]."""
     span = high - low
-    if not math.isfinite(span) or span <= 0:
+    if not math.isfinite(span) or span <= 0 or target <= 0:
         return [low]
     raw = span / target
     power = 10 ** math.floor(math.log10(raw))
-    step = next(m * power for m in (1, 2, 5, 10) if m * power >= raw)
+    step = next(m * power for m in (1, 2, 5, 10) if m * power >= raw * (1 - 1e-9))
     first = math.ceil(low / step - 1e-9) * step
     ticks = []
     value = first
     while value <= high + 1e-9 * span:
-        ticks.append(0.0 if abs(value) < step * 1e-9 else value)
+        ticks.append(0.0 if abs(value) < step * 1e-9 else round(value, 12))
         value += step
     return ticks
 
 
+def tick_text(value: float) -> str:
+    """A tick label: short, with a true minus sign."""
+    return f"{value:g}".replace("-", "−")
+
+
+def log_ticks(low: float, high: float) -> list[tuple[float, str]]:
+    """(colour value, label) where f − min f = 10^c, as the page's colour bar (logTicks)."""
+    first, last = math.ceil(low), math.floor(high)
+    every = max(1, math.ceil((last - first + 1) / 7))
+    labels = {0: "1", 1: "10"}
+    return [(float(c), labels.get(c, f"1e{c}")) for c in range(first, last + 1, every)]
+
+
+def symbol_polygon(symbol: str, x: float, y: float, r: float) -> list[tuple[float, float]] | None:
+    """The outline of a Plotly marker symbol of radius ~r at (x, y); None for a circle.
+
+    Sizes are chosen so every shape covers about the area of the circle of radius r.
+    """
+    name = symbol.removesuffix("-open")
+
+    def regular(n: int, radius: float, turn: float) -> list[tuple[float, float]]:
+        return [
+            (
+                x + radius * math.sin(turn + 2 * math.pi * k / n),
+                y - radius * math.cos(turn + 2 * math.pi * k / n),
+            )
+            for k in range(n)
+        ]
+
+    if name == "square":
+        return regular(4, r * 1.25, math.pi / 4)
+    if name == "diamond":
+        return regular(4, r * 1.3, 0.0)
+    if name.startswith("triangle-"):
+        pointing = {"up": 0.0, "right": math.pi / 2, "down": math.pi, "left": -math.pi / 2}
+        return regular(3, r * 1.45, pointing.get(name.removeprefix("triangle-"), 0.0))
+    if name == "pentagon":
+        return regular(5, r * 1.15, 0.0)
+    if name == "hexagon":
+        return regular(6, r * 1.1, 0.0)
+    if name == "star":
+        return [
+            (
+                x + (r * 1.5 if k % 2 == 0 else r * 0.65) * math.sin(k * math.pi / 5),
+                y - (r * 1.5 if k % 2 == 0 else r * 0.65) * math.cos(k * math.pi / 5),
+            )
+            for k in range(10)
+        ]
+    if name in ("cross", "x"):
+        a, w = r * 1.25, r * 0.42  # arm length, half width
+        plus = [(w, a), (w, w), (a, w), (a, -w), (w, -w), (w, -a)]
+        plus += [(-w, -a), (-w, -w), (-a, -w), (-a, w), (-w, w), (-w, a)]
+        turn = math.pi / 4 if name == "x" else 0.0
+        c, s = math.cos(turn), math.sin(turn)
+        return [(x + px * c - py * s, y + px * s + py * c) for px, py in plus]
+    return None
+
+
+def draw_symbol(
+    draw: ImageDraw.ImageDraw,
+    symbol: str,
+    x: float,
+    y: float,
+    r: float,
+    fill: int | Color | None,
+    outline: int | Color | None,
+    width: int = 1,
+) -> None:
+    """A marker shape; "-open" symbols (and fill=None) are drawn as an outline only."""
+    if symbol.endswith("-open"):
+        outline, fill = fill if fill is not None else outline, None
+        width = max(width, round(r / 3))
+    polygon = symbol_polygon(symbol, x, y, r)
+    if polygon is None:
+        draw.ellipse((x - r, y - r, x + r, y + r), fill=fill, outline=outline, width=width)
+    else:
+        draw.polygon(polygon, fill=fill, outline=outline, width=width)
+
+
 def _fit(text: str, font: Font, width: float) -> str:
-    """The text, cut with an ellipsis to fit `width` pixels."""
+    """The text, cut with an ellipsis to fit `width` pixels (a last resort: titles only)."""
     if font.getlength(text) <= width:
         return text
     while text and font.getlength(text + "…") > width:
         text = text[:-1]
     return text + "…" if text else ""
+
+
+def wrap(text: str, font: Font, width: float) -> list[str] | None:
+    """Lines of `text` no wider than `width`, broken after ", " (a label's parts), or None.
+
+    A run label is "Nesterov (NAG), lr=0.01": it breaks between the name and the
+    learning rate, never inside a number.
+    """
+    if font.getlength(text) <= width:
+        return [text]
+    parts = text.split(", ")
+    lines: list[str] = []
+    for i, part in enumerate(parts):
+        piece = part + ("," if i < len(parts) - 1 else "")
+        if lines and font.getlength(f"{lines[-1]} {piece}") <= width:
+            lines[-1] = f"{lines[-1]} {piece}"
+        else:
+            lines.append(piece)
+    return lines if all(font.getlength(line) <= width for line in lines) else None
+
+
+def wrap_characters(text: str, font: Font, width: float) -> list[str]:
+    """Lines broken between any two characters (Japanese has no spaces): always fits a
+    width of one character or more."""
+    lines = [""]
+    for char in text:
+        if lines[-1] and font.getlength(lines[-1] + char) > width:
+            lines.append(char.lstrip())
+        else:
+            lines[-1] += char
+    return lines
 
 
 @dataclass
@@ -126,6 +254,27 @@ class _Panel:
     w: int
     h: int
     runs: list[int]
+
+
+@dataclass
+class LegendEntry:
+    """One legend row: a run (line + marker shape) or a marker (start, a minimum)."""
+
+    label: str
+    color: str
+    symbol: str
+    line: bool  # runs show a stretch of path behind their marker
+    lines: list[str] = field(default_factory=list)  # the label as drawn, after wrapping
+
+
+@dataclass
+class Legend:
+    """Where the legend goes and how its text is set: every label whole, never cut."""
+
+    box: tuple[int, int, int, int]  # left, top, right, bottom
+    size: int  # font size
+    entries: list[LegendEntry]
+    flow: bool = False  # entries side by side in rows (below the plot) instead of a column
 
 
 class FrameRenderer:
@@ -147,11 +296,19 @@ class FrameRenderer:
         self.height = int(height)
         self.layout = layout
         self.mode = mode
+        self.words = ui_words(scene.lang)
+        self.title = scene.full_title
+        labels = " ".join(run.label for run in scene.runs)
+        # One face for every word of a Japanese scene: the same glyph widths in a label
+        # whether or not it holds a kana.
+        self.cjk = scene.lang != "en" or needs_cjk_font(self.title + labels)
         # RGB panels are drawn at 2× and box-filtered down: anti-aliased paths, heads and
         # contour lines for MP4/PNG at the cost of one reduce() per panel per frame. GIF
         # frames stay in the palette, where blending would invent colours.
         self.scale = supersample if supersample is not None else (2 if mode == "RGB" else 1)
+        self.dot_every = max(1, math.ceil(scene.steps / STEP_DOTS))
         self._build_palette()
+        self._grid = self._color_values()
         self._place()
         self._static = self._draw_static()
         self._tile = self._contour_tile(
@@ -162,6 +319,14 @@ class FrameRenderer:
         self._drawn = 0
         self._reset()
 
+    def font(self, size: float) -> Font:
+        return load_font(max(6, round(size)), self.cjk)
+
+    def counter_text(self, step: int) -> str:
+        """The step counter in the scene's language: "step 12 / 60", "ステップ 12 / 60"."""
+        template = self.words["play.stepOf"]
+        return template.replace("{step}", str(step)).replace("{steps}", str(self.scene.steps))
+
     # --- colours ---------------------------------------------------------------------------
 
     def _build_palette(self) -> None:
@@ -169,7 +334,7 @@ class FrameRenderer:
         # Contour lines: each band's colour darkened, so lines read on every band.
         lines = (lut.astype(float) * 0.72).astype(np.uint8)
         self._band_rgb = np.concatenate([lut, lines])  # index = band or CONTOUR_LEVELS + band
-        named = [WHITE, TEXT, FRAME, START_COLOR, MINIMUM_COLOR, "#000000"]
+        named = [WHITE, TEXT, FRAME, START_COLOR, MINIMUM_COLOR, BLACK]
         named += [run.color for run in self.scene.runs]
         colors: list[Color] = [(int(r), int(g), int(b)) for r, g, b in self._band_rgb]
         colors += [hex_rgb(c) for c in named]
@@ -195,6 +360,19 @@ class FrameRenderer:
             return image
         return image.quantize(palette=self.palette_image(), dither=Image.Dither.NONE)
 
+    def _color_values(self) -> tuple[np.ndarray, float, float] | None:
+        """The contour's colour values (row 0 = the smallest y) and their finite range,
+        shared by the contour bands and the colour bar so the two agree."""
+        if self.scene.color_grid is None:
+            return None
+        resolution = int(np.clip(max(self.width, self.height), 32, 400))
+        _, _, color = self.scene.color_grid(resolution)
+        color = np.asarray(color, dtype=float)
+        finite = np.isfinite(color)
+        low = float(color[finite].min()) if finite.any() else 0.0
+        high = float(color[finite].max()) if finite.any() else 1.0
+        return np.where(finite, color, high), low, high
+
     # --- layout ----------------------------------------------------------------------------
 
     def _place(self) -> None:
@@ -205,169 +383,376 @@ class FrameRenderer:
         self.small_size = int(np.clip(round(H * 0.028), 8, 28))
         self.line_width = max(2, round(short / 260))
         self.head_radius = max(3, round(self.line_width * 2.2))
-        small = load_font(self.small_size)
         self.band_height = round(self.title_size * 1.5) + self.pad
-        self.counter_text_width = load_font(self.title_size).getlength(
-            f"step {self.scene.steps}/{self.scene.steps}"
+        self.counter_text_width = self.font(self.title_size).getlength(
+            self.counter_text(self.scene.steps)
         )
-        top, bottom = self.band_height, H - self.pad
-        self.legend: tuple[int, int, int] | None = None  # (x, y, width)
+        (xmin, xmax), (ymin, ymax) = self.scene.bounds
+        self.span = (xmax - xmin, ymax - ymin)
+        self.legend: Legend | None = None
+        self.colorbar: tuple[int, int, int, int] | None = None  # the bar: left, top, right, bottom
         self.ticks = False
+        self.label_height = 0
+        self._colorbar_room = self._colorbar_width() if self._grid is not None and W >= 240 else 0
         if self.layout == "side_by_side" and len(self.scene.runs) > 1:
-            self._place_grid(top, bottom)
-            return
-        legend_width = 0
-        if self.layout == "overlay" or len(self.scene.runs) <= 1:
-            texts = [run.label for run in self.scene.runs] + [t for t, _ in _MARKER_LABELS]
-            swatch = self.small_size * 1.6
-            wanted = max(small.getlength(t) for t in texts) + swatch + 3 * self.pad
-            legend_width = int(min(wanted, 0.3 * W))
-            if legend_width < 0.12 * W or W - legend_width < 0.55 * W:
-                legend_width = 0
+            self._place_grid()
+        else:
+            self._place_overlay()
+
+    def _colorbar_width(self) -> int:
+        """Pixels right of the plot the colour bar takes: gap, bar, tick labels, title."""
+        font = self.font(self.small_size)
+        labels = [text for _, text in self._colorbar_ticks()]
+        widest = max((font.getlength(t) for t in labels), default=0)
+        self.colorbar_thickness = max(6, round(self.small_size * 0.8))
+        tick = max(2, self.pad // 2) + 2
+        title = self.small_size * 1.5
+        return math.ceil(
+            2 * self.pad + self.colorbar_thickness + tick + widest + self.pad / 2 + title + self.pad
+        )
+
+    def _colorbar_ticks(self) -> list[tuple[float, str]]:
+        if self._grid is None:
+            return []
+        _, low, high = self._grid
+        if self.scene.log_color:
+            return log_ticks(low, high)
+        return [(v, tick_text(v)) for v in nice_ticks(low, high, 5)]
+
+    def _fit_rect(self, width: float, height: float) -> tuple[int, int]:
+        """The largest equal-scale plot (width, height) inside width × height pixels."""
+        xspan, yspan = self.span
+        unit = max(1e-9, min(width / xspan, height / yspan))
+        return max(8, math.floor(xspan * unit)), max(8, math.floor(yspan * unit))
+
+    def _legend_entries(self) -> list[LegendEntry]:
+        entries = [LegendEntry(run.label, run.color, run.symbol, True) for run in self.scene.runs]
+        entries.append(LegendEntry(self.words["plot.start"], START_COLOR, "circle", False))
+        kinds = {m.kind for m in self.scene.minima}
+        for kind, (symbol, key) in MINIMUM_MARKERS.items():
+            if kind in kinds:
+                entries.append(LegendEntry(self.words[key], MINIMUM_COLOR, symbol, False))
+        return entries
+
+    def _swatch_width(self, size: int) -> float:
+        return size * 2.2
+
+    def _column_legend(self, width: float, height: float) -> Legend | None:
+        """The legend as a column `width` wide: the normal size if every label fits, else
+        labels broken after a comma, else smaller text, else broken anywhere."""
+        if width < 60:
+            return None
+        smallest = max(7, math.floor(self.small_size * _MIN_LEGEND_SCALE))
+        for size in range(self.small_size, smallest - 1, -1):
+            font = self.font(size)
+            room = width - self._swatch_width(size) - 2 * self.pad
+            entries = self._legend_entries()
+            last = size == smallest
+            for entry in entries:
+                lines = wrap(entry.label, font, room)
+                if lines is None and last:
+                    lines = wrap_characters(entry.label, font, room)
+                if lines is None:
+                    break
+                entry.lines = lines
+            else:
+                rows = sum(len(e.lines) for e in entries)
+                needed = rows * size * 1.35 + len(entries) * size * 0.35 + size * 0.6
+                if needed <= height or last:
+                    return Legend((0, 0, round(width), math.ceil(needed)), size, entries)
+        return None
+
+    def _legend_width(self, size: int) -> float:
+        """Width a column legend needs for every label on one line at `size`."""
+        font = self.font(size)
+        widest = max(font.getlength(e.label) for e in self._legend_entries())
+        return widest + self._swatch_width(size) + 2 * self.pad
+
+    def _flow_legend(self, width: float) -> Legend | None:
+        """The legend as rows of entries under the plot (for wide landscapes)."""
+        smallest = max(7, math.floor(self.small_size * _MIN_LEGEND_SCALE))
+        for size in range(self.small_size, smallest - 1, -1):
+            font = self.font(size)
+            entries = self._legend_entries()
+            widths = [
+                self._swatch_width(size) + font.getlength(e.label) + 2 * self.pad for e in entries
+            ]
+            if max(widths) > width:
+                continue
+            rows, used = 1, 0.0
+            for w in widths:
+                if used and used + w > width:
+                    rows, used = rows + 1, 0.0
+                used += w
+            for entry in entries:
+                entry.lines = [entry.label]
+            height = math.ceil(rows * size * 1.7 + size * 0.3)
+            return Legend((0, 0, round(width), height), size, entries, flow=True)
+        return None
+
+    def _place_overlay(self) -> None:
+        W, H = self.width, self.height
+        small = self.font(self.small_size)
+        top = self.band_height
         tick_w = tick_h = 0
         if H >= 160 and W >= 200:
             self.ticks = True
-            _, (ymin, ymax) = self.scene.bounds
-            labels = [f"{v:g}" for v in nice_ticks(ymin, ymax)]
+            (_, _), (ymin, ymax) = self.scene.bounds
+            labels = [tick_text(v) for v in nice_ticks(ymin, ymax, 10)]
             tick_w = int(max(small.getlength(t) for t in labels)) + self.pad
             tick_h = round(self.small_size * 1.4)
-        x0 = self.pad + tick_w
-        x1 = W - self.pad - legend_width
-        y1 = bottom - tick_h
-        self._panels = [
-            _Panel(x0, top, max(8, x1 - x0), max(8, y1 - top), list(range(len(self.scene.runs))))
-        ]
-        if legend_width:
-            self.legend = (x1 + self.pad, top, legend_width - self.pad)
+        avail_h = H - self.pad - top - tick_h
+        cb = self._colorbar_room
 
-    def _place_grid(self, top: int, bottom: int) -> None:
+        # Candidate layouts: the legend in a column right of the colour bar, or in rows
+        # under the plot; the one giving the larger equal-scale plot wins.
+        best: tuple[float, Legend | None, int, int] = (-1.0, None, 0, 0)
+        if W >= 300 and self.scene.runs:
+            column_w = min(self._legend_width(self.small_size), 0.34 * W)
+            column = self._column_legend(column_w, avail_h)
+            if column is not None:
+                pw, ph = self._fit_rect(W - 2 * self.pad - tick_w - cb - column_w, avail_h)
+                best = max(best, (pw * ph, column, pw, ph), key=lambda c: c[0])
+            flow = self._flow_legend(W - 2 * self.pad)
+            if flow is not None:
+                flow_h = flow.box[3] + self.pad
+                pw, ph = self._fit_rect(W - 2 * self.pad - tick_w - cb, avail_h - flow_h)
+                # Rows under the plot only when clearly better: a column reads more easily.
+                if pw * ph > 1.1 * best[0]:
+                    best = (pw * ph, flow, pw, ph)
+        legend = best[1]
+        if legend is None:
+            pw, ph = self._fit_rect(W - 2 * self.pad - tick_w - cb, avail_h)
+        else:
+            pw, ph = best[2], best[3]
+        column_w = legend.box[2] if legend is not None and not legend.flow else 0
+        flow_h = legend.box[3] + self.pad if legend is not None and legend.flow else 0
+        # Centre the block (ticks, plot, colour bar, legend) in the space under the title.
+        group_w = tick_w + pw + cb + column_w
+        group_h = ph + tick_h + flow_h
+        x0 = round((W - group_w) / 2) + tick_w
+        y0 = top + max(0, round((H - self.pad - top - group_h) / 2))
+        self._panels = [_Panel(x0, y0, pw, ph, list(range(len(self.scene.runs))))]
+        if cb:
+            left = x0 + pw + 2 * self.pad
+            self.colorbar = (left, y0, left + self.colorbar_thickness, y0 + ph)
+        if legend is not None:
+            if legend.flow:
+                left = max(self.pad, round((W - legend.box[2]) / 2))
+                lt = y0 + ph + tick_h + self.pad
+                legend.box = (left, lt, left + legend.box[2], lt + legend.box[3])
+            else:
+                left = x0 + pw + cb + self.pad
+                legend.box = (left, y0, left + legend.box[2] - self.pad, y0 + legend.box[3])
+            self.legend = legend
+
+    def _place_grid(self) -> None:
         count = len(self.scene.runs)
-        area_w, area_h = self.width - 2 * self.pad, bottom - top
+        top = self.band_height
+        area_w = self.width - 2 * self.pad - self._colorbar_room
+        area_h = self.height - self.pad - top
         label_h = round(self.small_size * 1.5)
-        best: tuple[float, int] = (-1.0, 1)
+        best: tuple[float, int, int, int] = (-1.0, 1, 8, 8)
         for cols in range(1, count + 1):
             rows = math.ceil(count / cols)
             cell_w = (area_w - (cols - 1) * self.pad) / cols
             cell_h = (area_h - (rows - 1) * self.pad) / rows - label_h
-            score = min(cell_w, cell_h * 1.25)  # slightly wide panels read best
-            if score > best[0]:
-                best = (score, cols)
-        cols = best[1]
+            pw, ph = self._fit_rect(cell_w, cell_h)
+            if pw * ph > best[0]:
+                best = (pw * ph, cols, pw, ph)
+        _, cols, pw, ph = best
         rows = math.ceil(count / cols)
-        cell_w = int((area_w - (cols - 1) * self.pad) / cols)
-        cell_h = int((area_h - (rows - 1) * self.pad) / rows) - label_h
         self.label_height = label_h
+        grid_w = cols * pw + (cols - 1) * self.pad
+        grid_h = rows * (ph + label_h) + (rows - 1) * self.pad
+        left = self.pad + max(0, round((area_w - grid_w) / 2))
+        y_top = top + max(0, round((area_h - grid_h) / 2))
         self._panels = []
         for i in range(count):
             r, c = divmod(i, cols)
-            x0 = self.pad + c * (cell_w + self.pad)
-            y0 = top + r * (cell_h + label_h + self.pad) + label_h
-            self._panels.append(_Panel(x0, y0, max(8, cell_w), max(8, cell_h), [i]))
+            x0 = left + c * (pw + self.pad)
+            y0 = y_top + r * (ph + label_h + self.pad) + label_h
+            self._panels.append(_Panel(x0, y0, pw, ph, [i]))
+        if self._colorbar_room:
+            bar_left = left + grid_w + 2 * self.pad
+            self.colorbar = (
+                bar_left,
+                y_top + label_h,
+                bar_left + self.colorbar_thickness,
+                y_top + grid_h,
+            )
 
     # --- static layers ---------------------------------------------------------------------
 
     def _draw_static(self) -> Image.Image:
         image = Image.new("RGB", (self.width, self.height), hex_rgb(WHITE))
         draw = ImageDraw.Draw(image)
-        title = self.scene.full_title
-        title_font = font_for(title, self.title_size)
-        room = self.width - self.counter_text_width - 3 * self.pad
-        draw.text(
-            (self.pad, self.band_height / 2),
-            _fit(title, title_font, room),
-            fill=hex_rgb(TEXT),
-            font=title_font,
-            anchor="lm",
-        )
-        small = load_font(self.small_size)
+        self._draw_title(draw)
         for panel in self._panels:
             draw.rectangle(
                 (panel.x0 - 1, panel.y0 - 1, panel.x0 + panel.w, panel.y0 + panel.h),
                 outline=hex_rgb(FRAME),
             )
         if self.layout == "side_by_side" and len(self._panels) > 1:
-            for panel in self._panels:
-                run = self.scene.runs[panel.runs[0]]
-                y = panel.y0 - self.label_height / 2
-                size = self.small_size
-                draw.rectangle(
-                    (panel.x0, y - size / 2, panel.x0 + size, y + size / 2),
-                    fill=hex_rgb(run.color),
-                    outline=hex_rgb(TEXT),
-                )
-                draw.text(
-                    (panel.x0 + size * 1.5, y),
-                    _fit(run.label, small, panel.w - size * 1.5),
-                    fill=hex_rgb(TEXT),
-                    font=small,
-                    anchor="lm",
-                )
+            self._draw_panel_labels(draw)
         if self.ticks:
-            self._draw_ticks(draw, small)
-        if self.legend:
-            self._draw_legend(draw, small)
+            self._draw_ticks(draw, self.font(self.small_size))
+        if self.colorbar is not None:
+            self._draw_colorbar(image, draw)
+        self.legend_texts: list[tuple[str, tuple[float, float, float, float]]] = []
+        if self.legend is not None:
+            self._draw_legend(draw, self.legend)
         return self._to_mode(image)
+
+    def _draw_title(self, draw: ImageDraw.ImageDraw) -> None:
+        room = self.width - self.counter_text_width - 3 * self.pad
+        size = self.title_size
+        # Shrink a long title before cutting it: a lecturer's slide title should be whole.
+        while size > self.title_size * 0.7 and self.font(size).getlength(self.title) > room:
+            size -= 1
+        font = self.font(size)
+        self.title_shown = _fit(self.title, font, room)
+        draw.text(
+            (self.pad, self.band_height / 2),
+            self.title_shown,
+            fill=hex_rgb(TEXT),
+            font=font,
+            anchor="lm",
+        )
+
+    def _draw_panel_labels(self, draw: ImageDraw.ImageDraw) -> None:
+        for panel in self._panels:
+            run = self.scene.runs[panel.runs[0]]
+            y = panel.y0 - self.label_height / 2
+            size = self.small_size
+            room = panel.w - size * 1.6
+            while size > 7 and self.font(size).getlength(run.label) > room:
+                size -= 1
+            font = self.font(size)
+            r = self.small_size * 0.45
+            draw_symbol(
+                draw, run.symbol, panel.x0 + r + 1, y, r, hex_rgb(run.color), hex_rgb(BLACK)
+            )
+            draw.text(
+                (panel.x0 + self.small_size * 1.4, y),
+                _fit(run.label, font, room),
+                fill=hex_rgb(TEXT),
+                font=font,
+                anchor="lm",
+            )
 
     def _draw_ticks(self, draw: ImageDraw.ImageDraw, font: Font) -> None:
         panel = self._panels[0]
         (xmin, xmax), (ymin, ymax) = self.scene.bounds
         tick = max(2, self.pad // 2)
-        for value in nice_ticks(xmin, xmax):
+        # Targets in proportion to each side's length: equal scale, equal tick spacing.
+        target = max(2.0, panel.w / 110)
+        for value in nice_ticks(xmin, xmax, target):
             x: float = panel.x0 + (value - xmin) / (xmax - xmin) * panel.w
             y: float = panel.y0 + panel.h
             draw.line((x, y, x, y + tick), fill=hex_rgb(FRAME))
-            draw.text((x, y + tick), f"{value:g}", fill=hex_rgb(TEXT), font=font, anchor="mt")
-        for value in nice_ticks(ymin, ymax):
+            draw.text((x, y + tick), tick_text(value), fill=hex_rgb(TEXT), font=font, anchor="mt")
+        for value in nice_ticks(ymin, ymax, target * panel.h / panel.w):
             y = panel.y0 + (ymax - value) / (ymax - ymin) * panel.h
             x = panel.x0 - 1
             draw.line((x - tick, y, x, y), fill=hex_rgb(FRAME))
-            draw.text((x - tick - 1, y), f"{value:g}", fill=hex_rgb(TEXT), font=font, anchor="rm")
-
-    def _draw_legend(self, draw: ImageDraw.ImageDraw, font: Font) -> None:
-        assert self.legend is not None
-        x, top, width = self.legend
-        row = round(self.small_size * 1.6)
-        swatch = self.small_size * 1.2
-        y: float = top + row / 2
-        for run in self.scene.runs:
-            draw.line(
-                (x, y, x + swatch, y), fill=hex_rgb(run.color), width=max(2, self.line_width + 1)
-            )
             draw.text(
-                (x + swatch + self.pad, y),
-                _fit(run.label, font, width - swatch - self.pad),
-                fill=hex_rgb(TEXT),
-                font=font,
-                anchor="lm",
+                (x - tick - 1, y), tick_text(value), fill=hex_rgb(TEXT), font=font, anchor="rm"
             )
-            y += row
-        y += row / 3
-        kinds = {m.kind for m in self.scene.minima}
-        entries = [("start", "start")]
-        entries += [(label, kind) for label, kind in _MARKER_LABELS if kind in kinds]
-        half = row * 0.42
-        for label, kind in entries:
-            # A mid-grey tile behind the marker: white minimum markers vanish on white.
-            draw.rectangle(
-                (x + swatch / 2 - half, y - half, x + swatch / 2 + half, y + half),
-                fill=hex_rgb(FRAME),
+
+    def _draw_colorbar(self, image: Image.Image, draw: ImageDraw.ImageDraw) -> None:
+        """The page's colour bar: the bands bottom (low) to top (high), ticks, its title."""
+        assert self.colorbar is not None and self._grid is not None
+        left, top, right, bottom = self.colorbar
+        _, low, high = self._grid
+        height = bottom - top
+        t = (bottom - 0.5 - np.arange(top, bottom)) / max(1, height)
+        band = np.clip((t * CONTOUR_LEVELS).astype(int), 0, CONTOUR_LEVELS - 1)
+        column = self._band_rgb[band]  # (height, 3)
+        strip = np.repeat(column[:, None, :], right - left, axis=1)
+        image.paste(Image.fromarray(strip.astype(np.uint8), mode="RGB"), (left, top))
+        draw.rectangle((left - 1, top - 1, right, bottom), outline=hex_rgb(FRAME))
+        font = self.font(self.small_size)
+        tick = max(2, self.pad // 2)
+        widest = 0.0
+        for value, text in self._colorbar_ticks():
+            if high <= low:
+                continue
+            y = bottom - (value - low) / (high - low) * height
+            draw.line((right, y, right + tick, y), fill=hex_rgb(FRAME))
+            draw.text((right + tick + 2, y), text, fill=hex_rgb(TEXT), font=font, anchor="lm")
+            widest = max(widest, font.getlength(text))
+        # The title runs up the bar's side, as Plotly's colour bar title (side: right).
+        title = self.words["plot.colorLog"] if self.scene.log_color else "f"
+        size = self.small_size
+        while size > 7 and self.font(size).getlength(title) > height:
+            size -= 1
+        title_font = self.font(size)
+        length = math.ceil(title_font.getlength(title)) + 4
+        label = Image.new("RGB", (length, round(size * 1.5)), hex_rgb(WHITE))
+        ImageDraw.Draw(label).text(
+            (length / 2, label.height / 2), title, fill=hex_rgb(TEXT), font=title_font, anchor="mm"
+        )
+        label = label.rotate(90, expand=True)
+        x = round(right + tick + 2 + widest + self.pad / 2)
+        y = round(top + (height - label.height) / 2)
+        image.paste(label, (x, y))
+        self.colorbar_title = (title, (x, y, x + label.width, y + label.height))
+
+    def _draw_legend(self, draw: ImageDraw.ImageDraw, legend: Legend) -> None:
+        size = legend.size
+        font = self.font(size)
+        swatch = self._swatch_width(size)
+        line_h = size * 1.35
+        left, top, right, _ = legend.box
+        x, y = float(left), float(top) + size * 0.3
+        for entry in legend.entries:
+            width = swatch + font.getlength(entry.label) + 2 * self.pad
+            if legend.flow:
+                if x > left and x + width > right:
+                    x, y = float(left), y + size * 1.7
+                centre = y + size * 0.7
+            else:
+                centre = y + line_h / 2
+            self._legend_swatch(draw, entry, x, centre, size)
+            tx = x + swatch + self.pad * 0.6
+            for k, text in enumerate(entry.lines):
+                ty = centre + k * line_h
+                draw.text((tx, ty), text, fill=hex_rgb(TEXT), font=font, anchor="lm")
+                self.legend_texts.append(
+                    (text, draw.textbbox((tx, ty), text, font=font, anchor="lm"))
+                )
+            if legend.flow:
+                x += width
+            else:
+                y += len(entry.lines) * line_h + size * 0.35
+
+    def _legend_swatch(
+        self, draw: ImageDraw.ImageDraw, entry: LegendEntry, x: float, y: float, size: int
+    ) -> None:
+        swatch = self._swatch_width(size)
+        r = max(3.0, size * 0.38)
+        if entry.line:
+            draw.line(
+                (x, y, x + swatch, y), fill=hex_rgb(entry.color), width=max(2, self.line_width)
             )
-            self._marker(draw, x + swatch / 2, y, kind, hex_rgb)
-            draw.text((x + swatch + self.pad, y), label, fill=hex_rgb(TEXT), font=font, anchor="lm")
-            y += row
+            draw_symbol(
+                draw, entry.symbol, x + swatch / 2, y, r, hex_rgb(entry.color), hex_rgb(BLACK)
+            )
+            return
+        # A mid-grey tile behind the marker: white minimum markers vanish on white.
+        half = size * 0.62
+        cx = x + swatch / 2
+        draw.rectangle((cx - half, y - half, cx + half, y + half), fill=hex_rgb(FRAME))
+        outline = WHITE if entry.color == START_COLOR else BLACK
+        draw_symbol(draw, entry.symbol, cx, y, r, hex_rgb(entry.color), hex_rgb(outline))
 
     def _contour_tile(self, w: int, h: int) -> Image.Image:
         """The banded contour for one panel, as palette indices or RGB."""
-        if self.scene.color_grid is None:
+        if self._grid is None:
             index = np.zeros((h, w), dtype=np.uint8)
         else:
-            resolution = int(np.clip(max(w, h), 32, 400))
-            _, _, color = self.scene.color_grid(resolution)
-            color = np.asarray(color, dtype=float)
-            finite = np.isfinite(color)
-            low = float(color[finite].min()) if finite.any() else 0.0
-            high = float(color[finite].max()) if finite.any() else 1.0
-            color = np.where(finite, color, high)
+            color, low, high = self._grid
             scaled = (color - low) / (high - low) if high > low else np.zeros_like(color)
             # Row 0 of the image is the top of the plot: the largest y.
             image = Image.fromarray(np.flipud(scaled).astype(np.float32), mode="F")
@@ -410,9 +795,11 @@ class FrameRenderer:
         self._drawn = 0
 
     def _advance(self, step: int) -> None:
-        """Draw path segments from the last drawn step up to `step` onto the canvases."""
+        """Draw path segments and step dots from the last drawn step up to `step`."""
         if step < self._drawn:
             self._reset()
+        s = self.scale
+        dot = max(1.5, self.line_width * 0.95) * s
         for i, run in enumerate(self.scene.runs):
             pixels = self._pixels[i]
             if len(pixels) < 2:
@@ -421,51 +808,40 @@ class FrameRenderer:
             last = min(step, len(pixels) - 1)
             if last <= first:
                 continue
-            canvas = self._canvases[self._panels.index(self._panel_of(i))]
+            draw = ImageDraw.Draw(self._canvases[self._panels.index(self._panel_of(i))])
             coords = np.rint(pixels[first : last + 1]).astype(int).ravel().tolist()
-            ImageDraw.Draw(canvas).line(
-                coords,
-                fill=self.ink(run.color),
-                width=self.line_width * self.scale,
-                joint="curve",
-            )
+            fill = self.ink(run.color)
+            draw.line(coords, fill=fill, width=self.line_width * s, joint="curve")
+            # Every k-th point, as on the page: the spacing shows the step size.
+            k = self.dot_every
+            w, h = self._panels[0].w * s, self._panels[0].h * s
+            for n in range(math.ceil(first / k) * k, last + 1, k):
+                x, y = pixels[n]
+                if -dot <= x <= w + dot and -dot <= y <= h + dot:
+                    draw.ellipse(
+                        (x - dot, y - dot, x + dot, y + dot),
+                        fill=fill,
+                        outline=self.ink(BLACK),
+                        width=max(1, s // 2),
+                    )
         self._drawn = max(step, 0)
 
-    def _marker(
-        self, draw: ImageDraw.ImageDraw, x: float, y: float, kind: str, ink, scale: int = 1
-    ) -> None:
-        r = self.head_radius * 1.15 * scale
+    def _marker(self, draw: ImageDraw.ImageDraw, x: float, y: float, kind: str) -> None:
+        """A minimum or the start, as the page marks them."""
+        ink, s = self.ink, self.scale
+        r = self.head_radius * 1.15 * s
         if kind == "start":
-            draw.ellipse(
-                (x - r, y - r, x + r, y + r),
-                fill=ink(START_COLOR),
-                outline=ink(MINIMUM_COLOR),
-                width=scale,
-            )
-        elif kind == "global":
-            star = [
-                (
-                    x + (r * 1.5 if k % 2 == 0 else r * 0.65) * math.sin(k * math.pi / 5),
-                    y - (r * 1.5 if k % 2 == 0 else r * 0.65) * math.cos(k * math.pi / 5),
-                )
-                for k in range(10)
-            ]
-            draw.polygon(star, fill=ink(MINIMUM_COLOR), outline=ink("#000000"), width=scale)
-        elif kind == "local":
-            draw.ellipse(
-                (x - r, y - r, x + r, y + r), outline=ink(MINIMUM_COLOR), width=max(1, round(r / 3))
-            )
-        else:  # saddle: a plus sign
-            w = max(1, round(r / 3))
-            draw.line((x - r, y, x + r, y), fill=ink(MINIMUM_COLOR), width=w)
-            draw.line((x, y - r, x, y + r), fill=ink(MINIMUM_COLOR), width=w)
+            draw_symbol(draw, "circle", x, y, r, ink(START_COLOR), ink(WHITE), max(1, s))
+            return
+        symbol = MINIMUM_MARKERS[kind][0]
+        draw_symbol(draw, symbol, x, y, r, ink(MINIMUM_COLOR), ink(BLACK), s)
 
     def _decorate(self, tile: Image.Image, panel: _Panel, step: int) -> None:
         draw = ImageDraw.Draw(tile)
         ink, s = self.ink, self.scale
         for minimum in self.scene.minima:
-            self._marker(draw, *self._point(panel, minimum.x, minimum.y), minimum.kind, ink, s)
-        self._marker(draw, *self._point(panel, *self.scene.start), "start", ink, s)
+            self._marker(draw, *self._point(panel, minimum.x, minimum.y), minimum.kind)
+        self._marker(draw, *self._point(panel, *self.scene.start), "start")
         r = self.head_radius * s
         w, h = panel.w * s, panel.h * s
         for i in panel.runs:
@@ -482,18 +858,11 @@ class FrameRenderer:
                         width=max(2, self.line_width + 1) * s,
                     )
             elif 0 <= x <= w and 0 <= y <= h:
-                draw.ellipse(
-                    (x - r, y - r, x + r, y + r),
-                    fill=ink(run.color),
-                    outline=ink("#000000"),
-                    width=s,
-                )
+                draw_symbol(draw, run.symbol, x, y, r, ink(run.color), ink(BLACK), s)
             else:
                 # Off the plot: a hollow head pinned to the edge, in the direction it went.
                 x, y = min(max(x, r), w - r), min(max(y, r), h - r)
-                draw.ellipse(
-                    (x - r, y - r, x + r, y + r), outline=ink(run.color), width=max(2, r // 2)
-                )
+                draw_symbol(draw, run.symbol, x, y, r, None, ink(run.color), max(2, r // 2))
 
     def frame(self, step: int) -> Image.Image:
         """The scene at `step` (0..steps): paths so far, heads, markers, counter."""
@@ -506,12 +875,11 @@ class FrameRenderer:
             if self.scale > 1:
                 tile = tile.reduce(self.scale)
             image.paste(tile, (panel.x0, panel.y0))
-        font = load_font(self.title_size)
         ImageDraw.Draw(image).text(
             (self.width - self.pad, self.band_height / 2),
-            f"step {step}/{self.scene.steps}",
+            self.counter_text(step),
             fill=self.ink(TEXT),
-            font=font,
+            font=self.font(self.title_size),
             anchor="rm",
         )
         return image

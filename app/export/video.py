@@ -18,10 +18,11 @@ from pathlib import Path
 import numpy as np
 from PIL import GifImagePlugin, Image
 
-from app.export.data import ExportScene, Progress, frame_steps
+from app.export.data import ExportScene, Progress, clip_steps, frame_steps
 from app.export.render import FrameRenderer
 
-# How long the last frame stays up before a GIF loops, so the outcome can be read.
+# How long the last frame of a `frames` GIF stays up before it loops, so the outcome can be
+# read (a clip of a given duration holds its end within its frames instead).
 GIF_END_HOLD_MS = 1500
 # Palette index left unused by the renderer, marking "unchanged" pixels of a frame.
 TRANSPARENT = 255
@@ -34,6 +35,19 @@ def _noop(_: float) -> None:
 def even_size(width: int, height: int) -> tuple[int, int]:
     """yuv420p needs even dimensions: round odd ones down by one pixel."""
     return width - width % 2, height - height % 2
+
+
+def schedule(steps: int, frames: int, hold: int | None) -> np.ndarray:
+    """The step of each frame: a clip (`hold` frames of end included) or, with hold None,
+    `frames` distinct steps (the older `frames` option)."""
+    return frame_steps(steps, frames) if hold is None else clip_steps(steps, frames, hold)
+
+
+def gif_delays(frames: int, fps: int) -> list[int]:
+    """Each frame's delay in hundredths of a second (the GIF unit), rounded so the frames
+    add up to frames / fps seconds instead of drifting (30 fps is 3, 3, 4, 3, 3, 4, …)."""
+    ends = np.rint(np.arange(frames + 1) * 100 / fps).astype(int)
+    return [max(2, int(d)) for d in np.diff(ends)]
 
 
 def _changed_box(previous: np.ndarray, current: np.ndarray) -> tuple[int, int, int, int]:
@@ -54,20 +68,22 @@ def write_gif(
     height: int,
     fps: int,
     frames: int,
+    hold: int | None = None,
     layout: str = "overlay",
     progress: Progress = _noop,
 ) -> int:
-    """Write an animated GIF; returns the number of frames written."""
+    """Write an animated GIF; returns the number of frames written. `fps` at most 50:
+    browsers play shorter delays as 100 ms."""
     renderer = FrameRenderer(scene, width, height, layout, mode="P")
-    steps = frame_steps(scene.steps, frames)
-    # GIF delays are in hundredths of a second.
-    duration = max(20, round(100 / fps) * 10)
+    steps = schedule(scene.steps, frames, hold)
+    delays = [10 * d for d in gif_delays(len(steps), fps)]  # Pillow takes milliseconds
+    if hold is None:
+        delays[-1] = max(delays[-1], GIF_END_HOLD_MS)
     previous: np.ndarray | None = None
     with open(path, "wb") as fp:
         for k, image in enumerate(renderer.frames(steps)):
             pixels = np.asarray(image)
-            last = k == len(steps) - 1
-            params = {"duration": max(duration, GIF_END_HOLD_MS) if last else duration}
+            params = {"duration": delays[k]}
             box = (0, 0, image.width, image.height)
             if previous is None:
                 header, _ = GifImagePlugin.getheader(image, None, {"loop": 0, **params})
@@ -101,6 +117,7 @@ def write_mp4(
     height: int,
     fps: int,
     frames: int,
+    hold: int | None = None,
     layout: str = "overlay",
     progress: Progress = _noop,
 ) -> int:
@@ -114,7 +131,7 @@ def write_mp4(
 
     width, height = even_size(width, height)
     renderer = FrameRenderer(scene, width, height, layout, mode="RGB")
-    steps = frame_steps(scene.steps, frames)
+    steps = schedule(scene.steps, frames, hold)
     command = [
         imageio_ffmpeg.get_ffmpeg_exe(),
         *("-y", "-v", "error", "-nostdin"),

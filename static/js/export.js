@@ -1,5 +1,8 @@
 // Export buttons: POST /api/exports, poll the job for the progress bar, then download
 // the file. Any failure (including a server without the export API) becomes a message.
+// The clip's length and frame rate come from two fields whose ranges and default are the
+// server's (/api/settings); the title, the file name and every word of the file are the
+// server's too, from the scene's preset or landscape and the page's language.
 
 import { ApiError, getJSON, postJSON } from "./api.js";
 import { t } from "./i18n.js";
@@ -11,34 +14,64 @@ const TIMEOUT_MS = 10 * 60 * 1000;
 
 let busy = false;
 
-// The exporter draws the landscape's own title; ours adds the preset's name, if any.
-function sceneTitle() {
-  const preset = getCatalog().presets.find((p) => p.id === state.preset);
-  return preset ? preset.title[state.lang] || preset.title.en : "";
+// The page's choice for a slide (720p, 30 fps), kept within the limits the server
+// enforces (/api/settings).
+const SLIDE = { width: 1280, height: 720, fps: 30 };
+
+function limits(name) {
+  return getCatalog().settings.export[name];
 }
 
-// The page's choice for a slide (720p, 30 fps, at most 300 frames), kept within the limits
-// the server enforces (/api/settings).
 function within(name, value) {
-  const { min, max } = getCatalog().settings.export[name];
+  const { min, max } = limits(name);
   return Math.max(min, Math.min(max, value));
+}
+
+/** The clip fields' value, or an Error naming the field and its range. */
+function clipOption(name) {
+  const input = $(`export-${name}`);
+  const { min, max, integer } = limits(name);
+  const value = Number(input.value);
+  if (
+    input.value.trim() === "" ||
+    !Number.isFinite(value) ||
+    value < min ||
+    value > max ||
+    (integer && !Number.isInteger(value))
+  ) {
+    const field = t(`export.${name}`);
+    throw new Error(t("export.range", { field, min, max }));
+  }
+  return value;
 }
 
 export function exportRequest(format, cursor) {
   return {
     ...trajectoryRequest(),
     format,
-    width: within("width", 1280),
-    height: within("height", 720),
-    fps: within("fps", 30),
-    frames: within("frames", Math.min(state.steps + 1, 300)),
+    width: within("width", SLIDE.width),
+    height: within("height", SLIDE.height),
+    fps: clipOption("fps"),
+    duration: clipOption("duration"),
     layout: state.mode === "side_by_side" ? "side_by_side" : "overlay",
     frame: cursor,
-    title: sceneTitle(),
-    // The HTML handout speaks the page's language and carries the preset's lesson.
+    // Every word of the file in the page's language; the preset titles it, names the file
+    // and puts its lesson in the handout.
     lang: state.lang,
     preset: state.preset || null,
   };
+}
+
+/** The clip fields: the server's ranges, its default length and the slide frame rate. */
+function setupClipFields() {
+  const fields = { duration: limits("duration").default, fps: within("fps", SLIDE.fps) };
+  for (const [name, value] of Object.entries(fields)) {
+    const input = $(`export-${name}`);
+    const { min, max } = limits(name);
+    input.min = String(min);
+    input.max = String(max);
+    if (input.value === "") input.value = String(value);
+  }
 }
 
 function setMessage(text, kind) {
@@ -56,6 +89,7 @@ function setBusy(value) {
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
 async function runExport(format, cursor) {
+  const body = exportRequest(format, cursor); // a field out of range stops here, named
   const bar = $("export-progress");
   bar.hidden = false;
   bar.value = 0;
@@ -63,7 +97,7 @@ async function runExport(format, cursor) {
   setMessage(t("export.starting", { format: format.toUpperCase() }), "info");
   let job;
   try {
-    job = await postJSON("/api/exports", exportRequest(format, cursor));
+    job = await postJSON("/api/exports", body);
   } catch (err) {
     const missing = err instanceof ApiError && [404, 405, 501].includes(err.status);
     throw new Error(missing ? t("export.unavailable") : err.message);
@@ -92,6 +126,7 @@ async function runExport(format, cursor) {
 }
 
 export function bindExports(getCursor) {
+  setupClipFields();
   for (const button of document.querySelectorAll("[data-format]")) {
     button.addEventListener("click", async () => {
       if (busy) return;

@@ -343,6 +343,8 @@ def test_every_scene_and_export_range_listed_is_the_range_validated(title: str) 
         "--width": lambda v: {"width": v, "runs": [{"optimizer": "sgd"}]},
         "--height": lambda v: {"height": v, "runs": [{"optimizer": "sgd"}]},
         "--fps": lambda v: {"fps": v, "runs": [{"optimizer": "sgd"}]},
+        # At 1 fps, where duration × fps stays within the frame limit over the whole range.
+        "--duration": lambda v: {"duration": v, "fps": 1, "runs": [{"optimizer": "sgd"}]},
         "--frames": lambda v: {"frames": v, "runs": [{"optimizer": "sgd"}]},
         "--frame": lambda v: {"frame": v, "steps": MAX_STEPS, "runs": [{"optimizer": "sgd"}]},
         "--title": lambda v: None if v < 0 else {"title": "t" * v, "runs": [{"optimizer": "sgd"}]},
@@ -350,7 +352,7 @@ def test_every_scene_and_export_range_listed_is_the_range_validated(title: str) 
     shown = set()
     for row in rows:
         flag, low, high = re.match(rf"  (--\S+)\s+.*?{_RANGE}", row).groups()  # type: ignore[union-attr]
-        _check_range(float(low), float(high), flag != "--noise", bodies[flag])
+        _check_range(float(low), float(high), flag not in ("--noise", "--duration"), bodies[flag])
         shown.add(flag)
     expected = SCENE_OPTIONS if title == "Scene options" else EXPORT_OPTIONS
     assert shown == {cli.option_flag(o.name) for o in expected}

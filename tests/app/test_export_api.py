@@ -66,7 +66,7 @@ def test_export_round_trip_downloads_a_real_file(client: TestClient, fmt: str) -
     final = seen[-1]
     assert final["status"] == "done", final
     assert final["progress"] == 1.0
-    assert final["filename"] == f"gradscape-rosenbrock.{fmt}"
+    assert final["filename"] == f"gradscape-rosenbrock-adam-sgd.{fmt}"
     progress = [s["progress"] for s in seen]
     assert progress == sorted(progress)
 
@@ -74,7 +74,7 @@ def test_export_round_trip_downloads_a_real_file(client: TestClient, fmt: str) -
     assert download.status_code == 200
     assert download.headers["content-type"] == MEDIA[fmt]
     assert download.headers["content-disposition"] == (
-        f'attachment; filename="gradscape-rosenbrock.{fmt}"'
+        f'attachment; filename="gradscape-rosenbrock-adam-sgd.{fmt}"'
     )
     content = download.content
     if fmt in ("gif", "png"):
@@ -161,7 +161,7 @@ def test_user_title_never_reaches_a_path(client: TestClient) -> None:
     body = {**BODY, "format": "png", "title": "../../../../tmp/evil\x00name/.png"}
     job = client.post("/api/exports", json=body).json()
     final = wait(client, job["id"])[-1]
-    assert final["filename"] == "gradscape-rosenbrock.png"
+    assert final["filename"] == "gradscape-rosenbrock-adam-sgd.png"
     directory: Path = client.app.state.export_jobs.directory
     assert [p.name for p in directory.iterdir()] == [f"{job['id']}.png"]
 
