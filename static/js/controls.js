@@ -3,6 +3,7 @@
 // /api/optimizers, schedule options from its "schedules".
 
 import { has, t } from "./i18n.js";
+import { bindLayout } from "./layout.js";
 import { bindShare, refreshShare, studentLink } from "./share.js";
 import {
   controlVisible,
@@ -448,6 +449,7 @@ export function buildControls({ onPresentation }) {
   $("speed").addEventListener("change", (e) => update({ speed: Number(e.target.value) }));
   $("loop").addEventListener("change", (e) => update({ loop: e.target.checked }));
   $("present").addEventListener("click", () => onPresentation(!state.presentation));
+  bindLayout(); // the plot's share of the stage, per size and mode (layout.js)
   $("lang").addEventListener("click", () => update({ lang: state.lang === "ja" ? "en" : "ja" }));
 
   bindShare(); // loopback warning, or the room's link and its QR code (share.js)

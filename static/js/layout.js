@@ -1,0 +1,166 @@
+// Where the stage's space goes: the main plot is the star at every size.
+// Two arrangements: "side" (loss chart and status in a column right of the plot) and
+// "below" (under it, in two columns). For the scene on screen — the landscape's aspect
+// ratio, overlay or side by side, normal or presentation — both are tried and the one
+// giving the plot's axes more area wins. The plot then takes only the size its
+// equal-scale axes can fill; the rest goes to the loss chart and status, so a wide bowl is
+// not a strip floating in empty space. A narrow normal page (a 1024×768 projector) always
+// puts them below and lets the stage scroll. Presentation mode keeps the main plot at
+// least half the viewport. CSS (app.css) reads the decision from the stage's data-arrange
+// and --main-w / --main-h; this module only measures and decides.
+
+import { landscapeMeta, state, subscribe } from "./state.js";
+
+const $ = (id) => document.getElementById(id);
+
+// Below this stage width a normal page stacks the plot over the loss chart and scrolls.
+const NARROW_STAGE = 900;
+// Room the loss chart and status need: a column's width, or a row's height when below.
+const SIDE_MIN = { normal: 320, presentation: 400 };
+const BELOW_MIN = { normal: 250, presentation: 250 };
+// …and the least height presentation mode leaves them below, to keep the plot half the
+// viewport (a column narrower than SIDE_MIN would clip the status table's numbers).
+const BELOW_FLOOR = 200;
+// The plot's own margins around its axes (axis labels, colour bar, legend rows), roughly as
+// plot.js lays them out; only used to decide, so a few pixels off costs a little space.
+const MARGINS = {
+  normal: { x: 146, y: 108 },
+  presentation: { x: 176, y: 146 },
+  panel: { x: 44, y: 64 }, // one side-by-side panel: compact axes plus its name
+};
+const PANEL_MIN = 230; // side-by-side panels narrower than this wrap to more rows
+const GAP = 6;
+
+/** Width/height of the landscape's default view (the equal-scale axes keep it). */
+function domainAspect() {
+  const meta = landscapeMeta();
+  if (!meta) return 1;
+  const [[x0, x1], [y0, y1]] = meta.bounds;
+  const aspect = (x1 - x0) / (y1 - y0);
+  return Number.isFinite(aspect) && aspect > 0 ? aspect : 1;
+}
+
+/** Columns of side-by-side panels: as plot.js chooses them, fewer when they get narrow. */
+function panelColumns(n, width) {
+  let cols = n <= 3 ? n : n === 4 ? 2 : 3;
+  while (cols > 1 && (width - GAP * (cols - 1)) / cols < PANEL_MIN) cols -= 1;
+  return Math.max(1, cols);
+}
+
+/**
+ * The axes' area in a box of w×h, and the box the plot really needs there
+ * ({area, w, h, cols}); w/h shrink to what equal-scale axes fill (overlay contour only).
+ */
+function fit(w, h, look) {
+  if (w <= 0 || h <= 0) return { area: 0, w: 0, h: 0, cols: 1 };
+  if (look.kind === "surface") return { area: w * h * 0.6, w, h, cols: 1 };
+  const aspect = look.aspect;
+  if (look.kind === "panels") {
+    const cols = panelColumns(look.n, w);
+    const rows = Math.ceil(look.n / cols);
+    const cellW = (w - GAP * (cols - 1)) / cols - MARGINS.panel.x;
+    const cellH = (h - GAP * (rows - 1)) / rows - MARGINS.panel.y;
+    const axesW = Math.max(0, Math.min(cellW, cellH * aspect));
+    return { area: look.n * axesW * (axesW / aspect), w, h, cols };
+  }
+  const m = look.margins;
+  const axesW = Math.max(0, Math.min(w - m.x, (h - m.y) * aspect));
+  return {
+    area: axesW * (axesW / aspect),
+    w: Math.min(w, axesW + m.x),
+    h: Math.min(h, axesW / aspect + m.y),
+    cols: 1,
+  };
+}
+
+function currentLook() {
+  const presentation = state.presentation;
+  if (state.mode === "side_by_side")
+    return { kind: "panels", n: Math.max(1, state.optimizers.length), aspect: domainAspect() };
+  if (state.view === "surface") return { kind: "surface" };
+  return {
+    kind: "contour",
+    aspect: domainAspect(),
+    margins: presentation ? MARGINS.presentation : MARGINS.normal,
+  };
+}
+
+/** Decide the arrangement for the stage's current size and write it for the CSS. */
+export function applyLayout() {
+  const stage = $("stage");
+  const toolbar = stage?.querySelector(".toolbar");
+  if (!stage || !toolbar || !landscapeMeta()) return;
+  const presentation = state.presentation;
+  const kind = presentation ? "presentation" : "normal";
+  const hint = $("plot-hint");
+  const hintH = hint && !hint.hidden ? hint.offsetHeight : 0;
+  const W = stage.clientWidth;
+  const H = stage.clientHeight - toolbar.offsetHeight;
+  const look = currentLook();
+  // Half the viewport for the main plot itself: its wrapper's padding comes on top.
+  const half = 0.5 * window.innerWidth * window.innerHeight + 12 * (W + H);
+
+  const scroll = !presentation && W < NARROW_STAGE;
+  // Side: the plot takes what its axes fill, at most all but the column's minimum width.
+  let sideW = fit(W - SIDE_MIN[kind], H - hintH, look).w;
+  // Below: the plot takes what its axes fill, at most all but the row's minimum height.
+  let belowH = fit(W, scroll ? H - hintH : H - hintH - BELOW_MIN[kind], look).h + hintH;
+  let sideOK = true;
+  let belowOK = true;
+  if (presentation) {
+    // The main plot keeps at least half the viewport, whatever its shape: the loss chart
+    // and status give up room down to a floor, and an arrangement that cannot is out.
+    const needW = half / Math.max(H, 1);
+    const needH = half / Math.max(W, 1);
+    sideW = Math.min(W - SIDE_MIN[kind], Math.max(sideW, needW));
+    belowH = Math.min(H - BELOW_FLOOR, Math.max(belowH, needH));
+    sideOK = sideW >= needW;
+    belowOK = belowH >= needH;
+  }
+  const sideArea = fit(sideW, H - hintH, look).area;
+  const belowArea = fit(W, belowH - hintH, look).area;
+  // Ties go to the side column: the loss chart and status stay in view at full height.
+  let arrange = belowArea > 1.1 * sideArea ? "below" : "side";
+  if (sideOK !== belowOK) arrange = sideOK ? "side" : "below";
+  if (scroll) arrange = "below";
+  const cols = fit(arrange === "side" ? sideW : W, arrange === "side" ? H : belowH, look).cols;
+  stage.dataset.arrange = arrange;
+  stage.toggleAttribute("data-scroll", scroll);
+  stage.style.setProperty("--main-w", `${Math.floor(sideW)}px`);
+  stage.style.setProperty("--main-h", `${Math.floor(belowH)}px`);
+  stage.style.setProperty("--fit-cols", String(cols));
+  fitTitle(toolbar);
+}
+
+/** The toolbar never wraps: a scene title that no longer fits leaves it (the preset and
+ * landscape selects and the window title still name the scene). */
+function fitTitle(toolbar) {
+  const title = $("scene-title");
+  if (!title) return;
+  toolbar.classList.remove("no-title");
+  const overflows =
+    title.scrollWidth > title.clientWidth + 1 || title.scrollHeight > title.clientHeight + 1;
+  toolbar.classList.toggle("no-title", overflows || title.clientWidth < 60);
+}
+
+/** Re-decide on every resize and on the state changes that change the plot's shape. */
+export function bindLayout() {
+  const keys = new Set([
+    "presentation",
+    "mode",
+    "view",
+    "landscape",
+    "optimizers",
+    "lang",
+    "show",
+    "preset",
+  ]);
+  // After the state's other listeners ran (they set the body's classes this reads).
+  subscribe((changed) => {
+    if ([...changed].some((k) => keys.has(k))) queueMicrotask(applyLayout);
+  });
+  const observer = new ResizeObserver(() => applyLayout());
+  observer.observe($("stage"));
+  observer.observe($("stage").querySelector(".toolbar"));
+  queueMicrotask(applyLayout);
+}
