@@ -17,6 +17,9 @@ export const SPEEDS = [0.25, 0.5, 1, 2, 4];
 // defaults on Rosenbrock (lr 1e-3) leave four of six paths near the start and Adam looking
 // worst; that scene is one click away as "Free exploration" (freeExploration below).
 export const OPENING_PRESET = "rosenbrock";
+// Keys an address typed by hand may carry and still open that lesson: how to show it, not
+// which scene. Every link the page writes names its scene (landscape= and opt= always).
+const OPENING_KEYS = new Set(["lang", "present"]);
 export const MODES = ["overlay", "side_by_side"];
 export const VIEWS = ["contour", "surface"];
 
@@ -440,11 +443,12 @@ export function toURL(s = state, extra = null) {
 
 /** Parse a query string over fresh defaults, or over `preset=`'s scene when the link
  * names one (so `?preset=saddle` alone opens that lecture scene); unknown or bad values
- * fall back to that base. A bare address opens OPENING_PRESET. Every link the page writes
- * has parameters (landscape= and opt= always), so links read as they always did. */
+ * fall back to that base. A bare address (or one with only lang=/present=) opens
+ * OPENING_PRESET; links the page writes name their scene, so they read as they always did. */
 export function fromQuery(search) {
   const q = new URLSearchParams(search);
-  if ([...q.keys()].length === 0 && catalog.presets.some((p) => p.id === OPENING_PRESET)) {
+  const bare = [...q.keys()].every((key) => OPENING_KEYS.has(key));
+  if (bare && catalog.presets.some((p) => p.id === OPENING_PRESET)) {
     q.set("preset", OPENING_PRESET);
   }
   const s = baseState(q.get("preset"));

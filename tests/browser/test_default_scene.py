@@ -62,7 +62,7 @@ def test_bare_address_opens_a_lesson_and_pytorch_defaults_are_one_click_away(
     for run in runs:
         assert math.dist(run["first"], run["last"]) >= width / 4, run["optimizer"]
 
-    # Its link, and the bare address itself, restore it exactly.
+    # Its link restores it exactly (the bare address opened it above).
     query = gs.query()
     assert "preset=rosenbrock" in query
     gs.page.wait_for_function(
@@ -71,7 +71,6 @@ def test_bare_address_opens_a_lesson_and_pytorch_defaults_are_one_click_away(
     shared = gs.testid("share-url").input_value()
     assert shared == f"{gs.base}/?{query}"
     assert _reopen(browser, shared) == (query, runs)
-    assert _reopen(browser, f"{gs.base}/") == (query, runs)
 
     # One click: Free exploration, every optimizer with torch.optim's defaults.
     specs = httpx.get(f"{server}/api/optimizers").json()["optimizers"]
@@ -92,10 +91,14 @@ def test_bare_address_opens_a_lesson_and_pytorch_defaults_are_one_click_away(
     gs.assert_clean()
 
 
-def test_free_exploration_keeps_the_landscape_and_japanese_says_pytorch(
+def test_japanese_opens_the_lesson_and_free_exploration_keeps_the_landscape(
     app_page: Gradscape, server: str
 ) -> None:
-    gs = app_page.open("preset=saddle&lang=ja")
+    # An address typed with only a language opens the lesson too, in that language.
+    gs = app_page.open("lang=ja")
+    assert gs.testid("preset").input_value() == "rosenbrock"
+    assert gs.page.locator("#preset-text").inner_text() == presets.get("rosenbrock").text["ja"]
+    gs.open("preset=saddle&lang=ja")
     assert "PyTorch" in gs.testid("preset").locator("option[value='']").inner_text()
     gs.change(lambda: gs.testid("preset").select_option(""))
     assert gs.testid("landscape").input_value() == "saddle"
