@@ -784,6 +784,21 @@ def export_command(args: argparse.Namespace) -> int:
     if not args.quiet:
         size = target.stat().st_size
         print(f"wrote {output} ({size / 1024:.0f} KiB)", file=sys.stderr)
+        # How each run ends, in --lang: the page's status words (computing the scene again
+        # costs milliseconds next to the export).
+        from app.export.data import run_labels
+        from app.scene import compute, status_json
+        from app.words import say, words
+
+        outcomes = compute(request.trajectory_request())
+        labels = run_labels([o.optimizer for o in outcomes], [o.params for o in outcomes])
+        at_step = words("status.atStep")
+        for label, run in zip(labels, outcomes, strict=True):
+            text = status_json(run.status)["text"]
+            line = f"{label}: {text.get(request.lang, text['en'])}"
+            if run.status.step is not None:
+                line += say(at_step.get(request.lang, at_step["en"]), step=run.status.step)
+            print(line)
     return 0
 
 

@@ -435,42 +435,30 @@ def format_loss(value: float | None) -> str:
     return f"{value:.3g}"
 
 
-def outcome(run: ExportRun, steps: int, words: dict[str, str]) -> tuple[str, str]:
-    """(kind, sentence): the status line the page writes under each run."""
-    converged_at = getattr(run.result, "converged_at", None)
-    if run.diverged_at is not None:
-        return "diverged", _say(words["status.divergedAt"], name=run.label, step=run.diverged_at)
-    if converged_at is not None and getattr(run.result, "converged_to", None) == "local":
-        return "trapped", _say(words["status.localAt"], name=run.label, step=converged_at)
-    if converged_at is not None:
-        return "converged", _say(words["status.convergedAt"], name=run.label, step=converged_at)
-    return "open", _say(words["status.notConverged"], name=run.label, steps=steps)
+def outcome(run: ExportRun, lang: str) -> tuple[str, str, int | None]:
+    """(code, words, step): how the run ends, as the page's status table says it — the
+    server's status (app.scene.status_json) in the handout's language."""
+    status = run.result.status
+    return status.code, status.text.get(lang, status.text["en"]), status.step
 
 
 def status_table(scene: ExportScene, words: dict[str, str]) -> str:
-    """The page's status table: final loss, converged at, diverged at, said plainly."""
+    """The page's status table: final f, the step, and how each run ends in words."""
     rows = []
     for run in scene.runs:
-        kind, sentence = outcome(run, scene.steps, words)
+        code, sentence, step = outcome(run, scene.lang)
         final = float(run.losses[-1]) if len(run.losses) else None
-        converged_at = getattr(run.result, "converged_at", None)
         rows.append(
-            f'<tr class="{kind}"><th scope="row"><span class="swatch" '
+            f'<tr class="{code}" data-status="{code}"><th scope="row"><span class="swatch" '
             f'style="background:{html.escape(run.color)}"></span>{html.escape(run.label)}</th>'
             f'<td class="num">{format_loss(final)}</td>'
-            f'<td class="num">{"—" if converged_at is None else converged_at}</td>'
-            f'<td class="num">{"—" if run.diverged_at is None else run.diverged_at}</td></tr>'
-            f'<tr class="outcome {kind}"><td colspan="4">{html.escape(sentence)}</td></tr>'
+            f'<td class="num">{"—" if step is None else step}</td></tr>'
+            f'<tr class="outcome {code}"><td colspan="3">{html.escape(sentence)}</td></tr>'
         )
     head = "".join(
         f'<th scope="col"{"" if key == "status.optimizer" else " class=num"}>'
         f"{html.escape(words[key])}</th>"
-        for key in (
-            "status.optimizer",
-            "status.finalLoss",
-            "status.convergedCol",
-            "status.divergedCol",
-        )
+        for key in ("status.optimizer", "status.finalLoss", "status.stepCol")
     )
     body = "".join(rows)
     return f'<table class="status"><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>'
