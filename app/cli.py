@@ -225,7 +225,10 @@ def _announce_lan(host: str, port: int, url: str) -> None:
         if lan_url != url:
             print(f"On the room's network: {lan_url}", flush=True)
     if not urls:
-        print("No network address yet: join the room's network for students to reach it.")
+        print(
+            "No network address yet: join the room's network for students to reach it.",
+            flush=True,
+        )
 
 
 def serve(args: argparse.Namespace) -> int:

@@ -206,3 +206,13 @@ def test_serve_on_loopback_tells_the_app_it_is_loopback_only(
     seen = _serve_printing(monkeypatch, capsys, "--port", "0")
     assert "network" not in seen["printed"]
     assert seen["share"]["bind_host"] == "127.0.0.1" and seen["share"]["loopback_only"] is True
+
+
+def test_serve_on_every_interface_without_a_network_says_so(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setattr(share, "lan_hosts", lambda host: [])
+    seen = _serve_printing(monkeypatch, capsys, "--host", "0.0.0.0", "--port", "0")
+    assert seen["printed"].splitlines()[1] == (
+        "No network address yet: join the room's network for students to reach it."
+    )
