@@ -87,4 +87,12 @@ def test_lan_server_shows_the_lan_link_and_its_qr_code(
         gs.page.locator("#teacher summary").click()
         gs.testid("teacher-link").click()
         assert gs.testid("teacher-url").input_value().startswith(f"http://192.0.2.77:{port}/?")
+
+        # Listening on the network, but the laptop has no address yet: say what to do.
+        monkeypatch.setattr(share, "lan_hosts", lambda host: [])
+        gs.open("preset=saddle")
+        gs.testid("share-nolan").wait_for(state="visible")
+        assert "join the room's network" in gs.testid("share-nolan").inner_text()
+        assert not gs.testid("share-lan").is_visible()
+        assert not gs.testid("share-warning").is_visible()
         gs.assert_clean()
