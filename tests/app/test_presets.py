@@ -75,59 +75,109 @@ def test_unknown_preset_names_the_valid_ones() -> None:
         presets.get("nope")
 
 
+def codes(runs: dict[str, scene.RunOutcome]) -> dict[str, str]:
+    return {name: run.status.code for name, run in runs.items()}
+
+
+def near(run: scene.RunOutcome, point: tuple[float, float]) -> float:
+    return float(np.hypot(*(run.points[-1] - point)))
+
+
 def test_saddle_sgd_stalls_while_adaptive_methods_escape() -> None:
     runs = outcomes("saddle")
-    assert escape_step(runs["sgd"]) is None
-    assert abs(runs["sgd"].points[-1, 0]) < 0.1  # slid into the saddle and sat there
-    assert escape_step(runs["adam"]) <= 30
-    assert escape_step(runs["rmsprop"]) <= 30
-    assert 30 < escape_step(runs["momentum"]) < 200
+    assert codes(runs) == {
+        "sgd": "stalled_saddle",
+        "momentum": "moving",
+        "rmsprop": "moving",
+        "adam": "moving",
+    }
+    # "from about step 110 … sits next to the saddle point barely moving"
+    assert 100 <= runs["sgd"].status.step <= 120
+    assert escape_step(runs["sgd"]) is None and near(runs["sgd"], (0.0, 0.0)) < 0.1
+    assert 1.015 < runs["sgd"].points[-1, 1] / runs["sgd"].points[-2, 1] < 1.025  # 2 % a step
+    assert 60 <= escape_step(runs["momentum"]) <= 80  # "after about 70 steps"
+    assert escape_step(runs["adam"]) <= 25 and escape_step(runs["rmsprop"]) <= 25  # "about 20"
 
 
 def test_rosenbrock_sgd_creeps_momentum_and_adam_arrive() -> None:
     runs = outcomes("rosenbrock")
-    distance = {k: float(np.hypot(*(r.points[-1] - (1.0, 1.0)))) for k, r in runs.items()}
-    assert distance["sgd"] > 1.0
-    assert distance["momentum"] < 0.1 and distance["adam"] < 0.1
+    assert codes(runs) == {"sgd": "moving", "momentum": "settled_global", "adam": "settled_global"}
+    assert near(runs["sgd"], (1.0, 1.0)) > 1.0  # "still far from (1, 1)"
+    assert near(runs["momentum"], (1.0, 1.0)) < 0.05 and near(runs["adam"], (1.0, 1.0)) < 0.05
 
 
 def test_rastrigin_paths_end_in_local_minima() -> None:
     runs = outcomes("rastrigin")
+    assert set(codes(runs).values()) == {"settled_local"}
     for name, run in runs.items():
         assert run.final_loss > 1.0, name  # nobody reaches the global minimum (f = 0)
-    assert np.allclose(runs["sgd"].points[-1], (3.98, -2.98), atol=0.05)
-    assert np.allclose(runs["momentum"].points[-1], (-0.995, 0.995), atol=0.05)
+        target = (-1.0, 1.0) if name == "momentum" else (4.0, -3.0)
+        assert near(run, target) < 0.1, name  # five near (4, −3), Momentum near (−1, 1)
 
 
-def test_ill_conditioned_momentum_beats_sgd_at_the_same_learning_rate() -> None:
+def test_ill_conditioned_every_sentence() -> None:
     runs = outcomes("ill_conditioned")
-    assert runs["sgd"].params["lr"] == runs["momentum"].params["lr"]
-    assert runs["sgd"].points[-1, 0] < -3.0
-    assert runs["momentum"].final_loss < runs["sgd"].final_loss / 50
-    assert runs["adagrad"].final_loss < 1e-3
+    sgd, momentum, adagrad, adam = (runs[k] for k in ("sgd", "momentum", "adagrad", "adam"))
+    assert sgd.params["lr"] == momentum.params["lr"] == 0.1
+    # SGD: drops to the valley floor, crawls, still at x ≈ −3.8 after 60 steps, moving
+    assert abs(sgd.points[20, 1]) < 0.05 and -3.9 < sgd.points[-1, 0] < -3.7
+    assert sgd.status.code == "moving"
+    # Momentum: overshoots to x ≈ +1, circles within 0.1 of the minimum, not yet settled
+    assert 0.9 < momentum.points[:, 0].max() < 1.2
+    assert near(momentum, (0.0, 0.0)) < 0.1 and momentum.status.code == "moving"
+    assert momentum.final_loss < sgd.final_loss / 50
+    # AdaGrad: almost straight, crosses neither axis, settles by step 30
+    path = np.hypot(*np.diff(adagrad.points, axis=0).T).sum()
+    assert path < 1.06 * np.hypot(*(adagrad.points[-1] - adagrad.points[0]))
+    assert adagrad.points[:, 0].max() <= 0 and adagrad.points[:, 1].min() >= 0
+    assert adagrad.status.code == "settled_global" and adagrad.status.step <= 30
+    # Adam: below the valley floor (y ≈ −0.7), past the minimum (x ≈ +0.7), still moving
+    assert -0.8 < adam.points[:, 1].min() < -0.6 and 0.6 < adam.points[:, 0].max() < 0.8
+    assert adam.status.code == "moving" and 0.05 < near(adam, (0.0, 0.0)) < 0.15
+    # the textbook's SGD at lr 0.95 zig-zags across the valley
+    textbook = with_lr("ill_conditioned", "sgd", 0.95)["sgd"]
+    flips = np.sum(np.sign(textbook.points[1:31, 1]) != np.sign(textbook.points[:30, 1]))
+    assert flips >= 25
 
 
-def test_too_large_learning_rate_diverges_but_adam_stays_bounded() -> None:
+def test_too_large_learning_rate_diverges_but_adam_settles() -> None:
     runs = outcomes("divergence")
-    assert runs["sgd"].diverged_at is not None
-    assert runs["momentum"].diverged_at is not None
-    assert runs["adam"].diverged_at is None and runs["adam"].final_loss < 1e-2
+    assert codes(runs) == {"sgd": "diverged", "momentum": "diverged", "adam": "settled_global"}
+    assert runs["sgd"].status.step == runs["sgd"].diverged_at
+    # Adam "rattles around and then settles": big early steps, tiny late ones
+    steps = np.hypot(*np.diff(runs["adam"].points, axis=0).T)
+    assert steps[:10].mean() > 0.5 and steps[-10:].max() < 0.05
 
 
 def test_warmup_starts_small_and_cosine_settles() -> None:
     runs = outcomes("warmup")
     plain = outcomes("warmup", schedule=None)
+    assert set(codes(runs).values()) == {"settled_global"}
     for name, run in runs.items():
         steps = np.hypot(*np.diff(run.points, axis=0).T)
         plain_steps = np.hypot(*np.diff(plain[name].points, axis=0).T)
         assert steps[0] < plain_steps[0] / 5, name
         assert steps[-5:].max() < 0.05, name
-        assert run.final_loss < 1e-3, name
+    sgd_first = np.hypot(*(runs["sgd"].points[1] - runs["sgd"].points[0]))
+    plain_first = np.hypot(*(plain["sgd"].points[1] - plain["sgd"].points[0]))
+    assert 0.15 < sgd_first < 0.25 and 3.5 < plain_first < 4.0  # "0.2 long instead of almost 4"
 
 
-def test_noise_leaves_a_floor_that_scales_with_the_learning_rate() -> None:
+def test_noise_hovers_at_a_floor_that_halves_with_the_learning_rate() -> None:
     runs = outcomes("noise")
-    floor = {k: float(r.losses[-100:].mean()) for k, r in runs.items()}
-    assert all(v > 0.01 for v in floor.values())
-    halved = with_lr("noise", "sgd", presets.get("noise").params["sgd"]["lr"] / 2)
-    assert float(halved["sgd"].losses[-100:].mean()) < 0.7 * floor["sgd"]
+    assert set(codes(runs).values()) == {"hovering"}
+    assert all(run.status.floor > 0.01 for run in runs.values())
+    # "halve SGD's learning rate and its floor about halves": the floor is a random
+    # quantity, so compare its mean over eight noise samples.
+    lr = presets.get("noise").params["sgd"]["lr"]
+    floors = {lr: [], lr / 2: []}
+    for seed in range(8):
+        for rate in floors:
+            body = presets.get("noise").request()
+            body["seed"] = seed
+            body["runs"] = [{"optimizer": "sgd", "params": {"lr": rate}}]
+            (run,) = scene.compute(TrajectoryRequest.model_validate(body))
+            assert run.status.code == "hovering", (seed, rate)
+            floors[rate].append(run.status.floor)
+    ratio = np.mean(floors[lr / 2]) / np.mean(floors[lr])
+    assert 0.35 < ratio < 0.7, ratio
