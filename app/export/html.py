@@ -51,6 +51,30 @@ document.getElementById('{plot_id}')._fullData.forEach(function (trace) {
     if (trace.type === 'contour') trace._module.animatable = true;
 });
 """
+# Equal scale narrows the plot inside the window; the colour bar and the legend, placed in
+# paper coordinates, would stay at the window's right edge, far from it. After each layout
+# (and window resize) they move to the plot's right side, as on the page.
+BESIDE_PLOT = """
+(function () {
+    var gd = document.getElementById('{plot_id}');
+    function place() {
+        var full = gd._fullLayout, right = 0;
+        Object.keys(full).forEach(function (key) {
+            if (/^xaxis\\d*$/.test(key)) right = Math.max(right, full[key].domain[1]);
+        });
+        var bar = right + 12 / full._size.w, legend = right + 110 / full._size.w;
+        var contour = gd.data.findIndex(function (t) { return t.type === 'contour'; });
+        if (contour >= 0 && Math.abs((gd.data[contour].colorbar.x || 0) - bar) > 0.003) {
+            Plotly.restyle(gd, {'colorbar.x': bar, 'colorbar.xanchor': 'left'}, [contour]);
+        }
+        if (Math.abs((full.legend.x || 0) - legend) > 0.003) {
+            Plotly.relayout(gd, {'legend.x': legend});
+        }
+    }
+    gd.on('plotly_afterplot', place);
+    place();
+})();
+"""
 
 
 def _noop(_: float) -> None:
@@ -112,6 +136,7 @@ def build_figure(
 
     runs = scene.runs
     words = ui_words(scene.lang)  # the page's labels, in the page's language
+    explained = scene.preset is not None and not scene.user_title  # explanation() heads it
     side_by_side = layout == "side_by_side" and len(runs) > 1
     panels = len(runs) if side_by_side else 1
     cols = math.ceil(math.sqrt(panels * 1.3)) if side_by_side else 1
@@ -224,6 +249,7 @@ def build_figure(
                 line={"color": run.color, "width": 2.5},
                 name=name,
                 legendgroup=f"run{i}",
+                showlegend=False,  # the head's entry shows the run's shape and colour
                 hovertemplate=f"{name}<br>(%{{x:.4g}}, %{{y:.4g}})<extra></extra>",
             ),
             **cell(i if side_by_side else 0),
@@ -255,7 +281,6 @@ def build_figure(
                 },
                 name=name,
                 legendgroup=f"run{i}",
-                showlegend=False,
                 hoverinfo="skip",
             ),
             **cell(i if side_by_side else 0),
@@ -288,7 +313,8 @@ def build_figure(
         for k, step in enumerate(steps)
     ]
     fig.update_layout(
-        title={"text": html.escape(scene.full_title, quote=False), "x": 0.01},
+        # The preset's heading above the figure is the title; never the same line twice.
+        title={"text": "" if explained else html.escape(scene.full_title, quote=False), "x": 0.01},
         template="plotly_white",
         margin={"l": 50, "r": 20, "t": 60, "b": 20},
         # Grey, so the white minimum markers show in the legend; right of the colour bar.
@@ -380,7 +406,7 @@ def write_html(
         default_height="88vh",
         div_id=PLOT_ID,
         config=PLOTLY_CONFIG,
-        post_script=KEEP_CONTOUR,
+        post_script=[KEEP_CONTOUR, BESIDE_PLOT],
     )
     document = document.replace(
         "<head>", f"<head><title>{html.escape(scene.full_title)}</title>{STYLE}", 1

@@ -575,3 +575,36 @@ def test_cli_clip_and_preset_mistakes_exit_2_naming_the_option(
     assert err.startswith("gradscape export: error: ") and err.count("\n") == 1
     for word in words:
         assert word in err, err
+
+
+# --- the HTML handout --------------------------------------------------------------------------
+
+
+def test_the_handout_has_equal_scale_a_colour_bar_and_run_shapes(tmp_path: Path) -> None:
+    from app.export.html import GRID_RESOLUTION, build_figure
+
+    scene = build_scene(preset_request("rosenbrock", lang="ja"))
+    figure = build_figure(scene, frames=5)
+    layout = figure["layout"]
+    assert layout["yaxis"]["scaleanchor"] == "x" and layout["yaxis"]["scaleratio"] == 1
+    (contour,) = [t for t in figure["data"] if t["type"] == "contour"]
+    assert contour["showscale"]
+    bar = contour["colorbar"]
+    assert bar["title"]["text"] == ui_words("ja")["plot.colorLog"]
+    _, _, colour = scene.color_grid(GRID_RESOLUTION)
+    ticks = log_ticks(float(np.nanmin(colour)), float(np.nanmax(colour)))
+    assert bar["ticktext"] == [text for _, text in ticks] and len(ticks) >= 3
+    heads = [t for t in figure["data"] if t.get("legendgroup", "").startswith("run")]
+    shown = [t for t in heads if t.get("showlegend", True)]
+    assert [t["marker"]["symbol"] for t in shown] == [r.symbol for r in scene.runs]
+    # The preset's heading is the title above the figure; the figure does not repeat it.
+    assert layout["title"]["text"] == ""
+    side = build_figure(
+        build_scene(preset_request("saddle", layout="side_by_side")),
+        frames=5,
+        layout="side_by_side",
+    )
+    anchors = {k: v["scaleanchor"] for k, v in side["layout"].items() if k.startswith("yaxis")}
+    assert len(anchors) >= 4
+    assert all(anchor == "x" + key.removeprefix("yaxis") for key, anchor in anchors.items())
+    assert sum(t.get("showscale", False) for t in side["data"] if t["type"] == "contour") == 1
