@@ -23,7 +23,7 @@ OPTIMIZERS = ["sgd", "momentum", "nag", "adagrad", "rmsprop", "adam"]
 
 
 def test_page_loads_clean_and_offline(app_page: Gradscape) -> None:
-    gs = app_page.open()
+    gs = app_page.open("landscape=rosenbrock")  # free exploration: PyTorch defaults
     assert gs.requests, "the route recorder saw nothing"
     assert any("/vendor/plotly-" in url for url in gs.requests)
     assert any(url.startswith("ws://127.0.0.1") for url in gs.requests)
@@ -81,7 +81,7 @@ def test_six_paths_drawn_with_server_colours(app_page: Gradscape, server: str) -
 
 
 def test_learning_rate_change_redraws_the_path_live(app_page: Gradscape) -> None:
-    gs = app_page.open()
+    gs = app_page.open("landscape=rosenbrock")  # free exploration: PyTorch defaults
     before = {r["optimizer"]: r for r in gs.runs()}
     path = gs.page.locator("#main-plot .layer-fg .scatterlayer .js-line").nth(5)
     d_before = path.get_attribute("d")
@@ -144,7 +144,7 @@ def reopened(browser: Any, gs: Gradscape) -> Iterator[Any]:
 
 
 def test_url_round_trip_restores_the_scene(app_page: Gradscape, browser, server: str) -> None:
-    gs = app_page.open()
+    gs = app_page.open("landscape=rosenbrock")  # free exploration: PyTorch defaults
     gs.change(lambda: gs.testid("landscape").select_option("himmelblau"))
     gs.change(lambda: gs.testid("toggle-nag").uncheck())
     gs.change(lambda: gs.testid("param-rmsprop-lr").fill("0.03"))
