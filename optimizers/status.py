@@ -225,9 +225,14 @@ def classify(
 
     last = points[-1]
     settled = _stays_from(points, last, STAY * unit)
-    nearby = stationary(landscape, last, NEAR * unit)
+    stopped = count - 1 - settled >= window
+    lengths = np.hypot(*np.diff(points, axis=0).T)
+    slow = float(lengths[-window:].mean()) <= SLOW * float(lengths[:window].mean())
+    # Newton's method only where a rule could use it: a path that neither stopped nor
+    # slowed down is moving or oscillating whatever lies near its end.
+    nearby = stationary(landscape, last, NEAR * unit) if stopped or slow else None
     kind = "other" if nearby is None else curvature(landscape, nearby)
-    if kind == "minimum" and count - 1 - settled >= window and noise == 0:
+    if kind == "minimum" and stopped and noise == 0:
         assert nearby is not None
         f_star = global_minimum_value(landscape)
         value = float(landscape.value(nearby))
@@ -235,11 +240,7 @@ def classify(
         return Status("settled_global" if globally else "settled_local", settled, end, loss)
     if kind == "saddle":
         assert nearby is not None
-        lengths = np.hypot(*np.diff(points, axis=0).T)
-        early = float(lengths[:window].mean())
-        late = float(lengths[-window:].mean())
-        if count - 1 - settled >= window or late <= SLOW * early:
-            return Status("stalled_saddle", _stays_from(points, nearby, NEAR * unit), end, loss)
+        return Status("stalled_saddle", _stays_from(points, nearby, NEAR * unit), end, loss)
     if noise == 0:
         path = float(np.hypot(*np.diff(tail, axis=0).T).sum())
         net = math.hypot(*(tail[-1] - tail[0]))
