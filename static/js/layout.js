@@ -18,8 +18,9 @@ const NARROW_STAGE = 900;
 // Room the loss chart and status need: a column's width, or a row's height when below.
 const SIDE_MIN = { normal: 320, presentation: 400 };
 const BELOW_MIN = { normal: 250, presentation: 250 };
-// …and the least height presentation mode leaves them below, to keep the plot half the
-// viewport (a column narrower than SIDE_MIN would clip the status table's numbers).
+// …and the least presentation mode leaves them, to keep the plot half the viewport (in a
+// column that narrow, app.css sets the status table in smaller type).
+const SIDE_FLOOR = 360;
 const BELOW_FLOOR = 200;
 // The plot's own margins around its axes (axis labels, colour bar, legend rows), roughly as
 // plot.js lays them out; only used to decide, so a few pixels off costs a little space.
@@ -112,7 +113,7 @@ export function applyLayout() {
     // and status give up room down to a floor, and an arrangement that cannot is out.
     const needW = half / Math.max(H, 1);
     const needH = half / Math.max(W, 1);
-    sideW = Math.min(W - SIDE_MIN[kind], Math.max(sideW, needW));
+    sideW = Math.min(W - SIDE_FLOOR, Math.max(sideW, needW));
     belowH = Math.min(H - BELOW_FLOOR, Math.max(belowH, needH));
     sideOK = sideW >= needW;
     belowOK = belowH >= needH;

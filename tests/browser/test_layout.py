@@ -1,0 +1,269 @@
+"""Layouts that fit every projector (issue 10, items 4 and 11): at 1024×768, 1280×720,
+1366×768 and 1920×1080, in English and Japanese, normal and presentation mode, overlay and
+side by side, no text is clipped, nothing overlaps, the toolbar keeps one line, side-by-side
+panels stay readable, the main plot gets its share of the screen and the "click the plot"
+hint is in view without scrolling.
+
+"Half the viewport" is measured on the main plot's box (axes, colour bar, legend): equal-
+scale axes of a square landscape cannot cover half of a 16:9 screen, so the axes themselves
+get their own, stated bar (AXES_SHARE). One page per viewport; language, layout mode and
+presentation mode are switched through the UI, as a lecturer would."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import pytest
+
+if TYPE_CHECKING:  # the fixture's class; conftest is not importable as a module
+    from tests.browser.conftest import Gradscape
+
+pytestmark = pytest.mark.browser
+
+SIZES = [(1024, 768), (1280, 720), (1366, 768), (1920, 1080)]
+# Share of the viewport the main plot's box keeps, by mode.
+MAIN_SHARE = {"normal": 0.40, "presentation": 0.50}
+# Share of the viewport the axes themselves (the drawn landscape) keep, by layout and mode.
+AXES_SHARE = {
+    ("overlay", "normal"): 0.25,
+    ("overlay", "presentation"): 0.25,
+    ("side_by_side", "normal"): 0.12,
+    ("side_by_side", "presentation"): 0.15,
+}
+PANEL_MIN_WIDTH = 220  # a side-by-side panel narrower than this is unreadable on a projector
+
+# Resolves once the page has redrawn after redraw number `before` and every box the checks
+# measure has kept still for 250 ms (Plotly debounces its resizes by 100 ms).
+SETTLE = """async (before) => {
+  const t0 = performance.now();
+  const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+  while (window.__gradscape.redraws <= before && performance.now() - t0 < 10000) await sleep(20);
+  const watched = '#main-plot .nsewdrag, #main-plot .legend, #loss-plot .nsewdrag, '
+    + '#stage .content, .toolbar > *';
+  const sig = () => JSON.stringify([...document.querySelectorAll(watched)].map((e) => {
+    const b = e.getBoundingClientRect();
+    return [b.x, b.y, b.width, b.height].map(Math.round);
+  }));
+  let last = sig();
+  let since = performance.now();
+  while (performance.now() - since < 250 && performance.now() - t0 < 10000) {
+    await sleep(40);
+    const now = sig();
+    if (now !== last) { last = now; since = performance.now(); }
+  }
+}"""
+
+# Everything the checks need, measured in one pass.
+MEASURE = """() => {
+  const box = (el) => {
+    const r = el.getBoundingClientRect();
+    return {x: r.x, y: r.y, w: r.width, h: r.height};
+  };
+  const shown = (el) => {
+    if (!el || el.offsetParent === null) return false;
+    const r = el.getBoundingClientRect();
+    return r.width > 1 && r.height > 1 && getComputedStyle(el).visibility !== 'hidden';
+  };
+  const name = (el) => {
+    const id = el.id ? '#' + el.id : el.dataset.testid ? `[${el.dataset.testid}]` : '';
+    const text = (el.textContent || '').trim().slice(0, 30);
+    return `${el.tagName.toLowerCase()}${id}.${[...el.classList].join('.')} "${text}"`;
+  };
+  const clipped = [];
+  const texts = document.querySelectorAll([
+    '.toolbar button', '.toolbar label', '.toolbar .step-label', '.toolbar .scene-title',
+    '#status th', '#status td', '#status', '.panel-label', '#plot-hint', '.keys',
+    '#panel label', '#panel button', '#panel .param-name', '#panel h2', '#panel summary', '#panel',
+  ].join(','));
+  for (const el of texts) {
+    if (!shown(el)) continue;
+    // 2 px: sub-pixel text shaping can overhang a box by a pixel and a bit, unseen
+    if (el.scrollWidth > el.clientWidth + 2)
+      clipped.push(`${name(el)} ${el.scrollWidth}>${el.clientWidth}`);
+    else if (el.matches('.scene-title, .toolbar button') && el.scrollHeight > el.clientHeight + 1)
+      clipped.push(`${name(el)} wraps: ${el.scrollHeight}>${el.clientHeight}`);
+  }
+  // A select shows its chosen option's text, a number field its value: measure the text.
+  const ctx = document.createElement('canvas').getContext('2d');
+  const room = (el, extra) => {
+    const cs = getComputedStyle(el);
+    return el.clientWidth - parseFloat(cs.paddingLeft) - parseFloat(cs.paddingRight) - extra;
+  };
+  for (const el of document.querySelectorAll('select, input[type="number"]')) {
+    if (!shown(el)) continue;
+    const text = el.tagName === 'SELECT' ? (el.selectedOptions[0]?.text || '') : el.value;
+    const cs = getComputedStyle(el);
+    ctx.font = `${cs.fontStyle} ${cs.fontWeight} ${cs.fontSize} ${cs.fontFamily}`;
+    const need = ctx.measureText(text).width;
+    const have = room(el, el.tagName === 'SELECT' ? 16 : 0);
+    if (need > have + 2)
+      clipped.push(`${name(el)} "${text}" ${Math.round(need)}>${Math.round(have)}`);
+  }
+  const toolbar = document.querySelector('.toolbar');
+  const stage = document.getElementById('stage');
+  const tb = box(toolbar);
+  const offBar = [...toolbar.children].filter(shown).map((el) => [el, box(el)])
+    .filter(([, b]) => b.y < tb.y - 1 || b.y + b.h > tb.y + tb.h + 1 || b.x + b.w > tb.x + tb.w + 1)
+    .map(([el]) => name(el));
+  const regions = {};
+  const add = (key, el) => { if (shown(el)) regions[key] = box(el); };
+  add('toolbar', toolbar);
+  add('panel', document.getElementById('panel'));
+  add('main', document.getElementById('main-plot'));
+  add('loss', document.getElementById('loss-plot'));
+  add('lr', document.getElementById('lr-plot'));
+  add('status', document.getElementById('status'));
+  add('keys', document.querySelector('.keys'));
+  add('hint', document.getElementById('plot-hint'));
+  const legend = document.querySelector('#main-plot .layer-fg .legend');
+  const modebar = document.querySelector('#main-plot .layer-fg .modebar');
+  const axes = [...document.querySelectorAll('#main-plot .layer-fg .nsewdrag')].map(box);
+  const panels = [...document.querySelectorAll('#main-plot .cell-panel')].map(box);
+  return {
+    clipped, offBar, regions, axes, panels,
+    legend: legend && shown(legend) ? box(legend) : null,
+    modebar: modebar ? box(modebar) : null,
+    arrange: stage.dataset.arrange,
+    scroll: stage.scrollHeight > stage.clientHeight,
+  };
+}"""
+
+
+def overlap(a: dict[str, float], b: dict[str, float]) -> bool:
+    """More than a pixel of shared area: borders may touch."""
+    w = min(a["x"] + a["w"], b["x"] + b["w"]) - max(a["x"], b["x"])
+    h = min(a["y"] + a["h"], b["y"] + b["h"]) - max(a["y"], b["y"])
+    return w > 1 and h > 1
+
+
+def inside(a: dict[str, float], b: dict[str, float]) -> bool:
+    return (
+        a["x"] >= b["x"] - 1
+        and a["y"] >= b["y"] - 1
+        and a["x"] + a["w"] <= b["x"] + b["w"] + 1
+        and a["y"] + a["h"] <= b["y"] + b["h"] + 1
+    )
+
+
+def problems(
+    m: dict[str, Any],
+    width: int,
+    height: int,
+    mode: str,
+    look: str,
+    axes_share: float | None = None,
+) -> list[str]:
+    """Every way this screen fails the layout's promises, said plainly."""
+    found = [f"clipped: {c}" for c in m["clipped"]]
+    found += [f"toolbar wraps or overflows: {c}" for c in m["offBar"]]
+    regions = m["regions"]
+    keys = sorted(regions)
+    for i, a in enumerate(keys):
+        for b in keys[i + 1 :]:
+            if overlap(regions[a], regions[b]):
+                found.append(f"{a} overlaps {b}: {regions[a]} {regions[b]}")
+    main = regions["main"]
+    if m["legend"] and not inside(m["legend"], main):
+        found.append(f"legend cut off: {m['legend']} outside the main plot {main}")
+    if m["modebar"] and m["legend"] and overlap(m["modebar"], m["legend"]):
+        found.append(f"Plotly's toolbar covers the legend: {m['modebar']} {m['legend']}")
+    if m["modebar"] and not inside(m["modebar"], main):
+        found.append(f"Plotly's toolbar outside the main plot: {m['modebar']}")
+    screen = width * height
+    share = main["w"] * main["h"] / screen
+    if share < MAIN_SHARE[look]:
+        found.append(f"main plot {share:.2f} of the viewport < {MAIN_SHARE[look]}")
+    axes = sum(a["w"] * a["h"] for a in m["axes"]) / screen
+    bar = AXES_SHARE[(mode, look)] if axes_share is None else axes_share
+    if axes < bar:
+        found.append(f"axes {axes:.2f} of the viewport < {bar}")
+    narrow = [p["w"] for p in m["panels"] if p["w"] < PANEL_MIN_WIDTH]
+    if narrow:
+        found.append(f"side-by-side panels narrower than {PANEL_MIN_WIDTH} px: {narrow}")
+    if look == "normal":
+        hint = regions.get("hint")
+        if not hint or hint["y"] + hint["h"] > height or hint["y"] < 0:
+            found.append(f"the 'click the plot' hint is not in view: {hint}")
+    elif m["scroll"]:
+        found.append("presentation mode scrolls")
+    return found
+
+
+def settle(gs: Gradscape, action: Any) -> None:
+    before = int(gs.page.evaluate("() => window.__gradscape.redraws"))
+    action()
+    gs.page.evaluate("() => document.activeElement && document.activeElement.blur()")
+    gs.page.evaluate(SETTLE, before)
+
+
+@pytest.mark.parametrize(("width", "height"), SIZES, ids=[f"{w}x{h}" for w, h in SIZES])
+def test_every_screen_fits(app_page: Gradscape, width: int, height: int) -> None:
+    gs = app_page
+    gs.page.set_viewport_size({"width": width, "height": height})
+    gs.open("lang=en&mode=overlay")
+    failures: list[str] = []
+    areas: list[str] = []
+
+    def check(lang: str, mode: str, look: str) -> None:
+        m = gs.page.evaluate(MEASURE)
+        where = f"{width}x{height} {lang} {mode} {look}"
+        failures.extend(f"{where}: {p}" for p in problems(m, width, height, mode, look))
+        main = m["regions"]["main"]
+        axes = sum(a["w"] * a["h"] for a in m["axes"])
+        areas.append(
+            f"{where}: main {main['w'] * main['h'] / (width * height):.2f}, "
+            f"axes {axes / (width * height):.2f} ({m['arrange']})"
+        )
+
+    def present() -> None:
+        settle(gs, lambda: gs.testid("presentation").click())
+
+    def mode(value: str) -> None:
+        # In presentation mode the select is hidden with the panel; it is the same control.
+        settle(gs, lambda: gs.testid("mode").select_option(value, force=True))
+
+    # One walk through all eight screens of a language, one UI change between two of them.
+    for lang, first, second in [
+        ("en", "overlay", "side_by_side"),
+        ("ja", "side_by_side", "overlay"),
+    ]:
+        if lang == "ja":
+            settle(gs, lambda: gs.testid("lang").click())
+        check(lang, first, "normal")
+        present()
+        check(lang, first, "presentation")
+        mode(second)
+        check(lang, second, "presentation")
+        present()
+        check(lang, second, "normal")
+    print("\n".join(areas))  # the measured shares, for the record (pytest -s)
+    assert not failures, "\n".join(failures)
+    gs.assert_clean()
+
+
+@pytest.mark.parametrize(
+    ("query", "size"),
+    [
+        ("preset=ill_conditioned&present=1", (1024, 768)),
+        ("preset=ill_conditioned&present=1", (1280, 720)),
+        ("preset=ill_conditioned", (1280, 720)),
+        ("preset=saddle&show=adam.lr&present=1", (1024, 768)),
+        ("preset=saddle&show=adam.lr&present=1&lang=ja", (1280, 720)),
+    ],
+)
+def test_presets_fill_the_screen(app_page: Gradscape, query: str, size: tuple[int, int]) -> None:
+    """The wide bowl is not a strip in empty space; a teacher's strip of controls keeps the
+    plot at half the screen. (Their axes get a lower bar: a 2:1 bowl or a strip leaves less.)"""
+    gs = app_page
+    width, height = size
+    gs.page.set_viewport_size({"width": width, "height": height})
+    gs.open(query)
+    gs.page.evaluate(SETTLE, -1)
+    m = gs.page.evaluate(MEASURE)
+    look = "presentation" if "present=1" in query else "normal"
+    assert problems(m, width, height, "overlay", look, axes_share=0.18) == []
+    # The axes fill the plot's box along one side at least: no band of empty space both ways.
+    (axes,) = m["axes"]
+    main = m["regions"]["main"]
+    assert axes["w"] >= 0.7 * main["w"] or axes["h"] >= 0.6 * main["h"], (axes, main)
+    gs.assert_clean()
