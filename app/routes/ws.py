@@ -246,7 +246,8 @@ class _Connection:
                 done = await anyio.to_thread.run_sync(
                     done_message, state.id, prepared, limiter=_compute_limiter()
                 )
-                await self.send(done, state)
+                if not state.cancelled.is_set():  # cancelled while it was classified
+                    await self.send(done, state)
         except ValueError as exc:  # the core rejected a value: name it, keep the socket
             if not state.cancelled.is_set():
                 await self.send(error_message(state.id, str(exc)), state)
