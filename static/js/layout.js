@@ -62,7 +62,9 @@ function fit(w, h, look) {
     const cellW = (w - GAP * (cols - 1)) / cols - MARGINS.panel.x;
     const cellH = (h - GAP * (rows - 1)) / rows - MARGINS.panel.y;
     const axesW = Math.max(0, Math.min(cellW, cellH * aspect));
-    return { area: look.n * axesW * (axesW / aspect), w, h, cols };
+    // Rows only as tall as their axes need; the loss chart and status get the rest.
+    const needH = rows * (axesW / aspect + MARGINS.panel.y) + GAP * (rows - 1);
+    return { area: look.n * axesW * (axesW / aspect), w, h: Math.min(h, needH), cols };
   }
   const m = look.margins;
   const axesW = Math.max(0, Math.min(w - m.x, (h - m.y) * aspect));
