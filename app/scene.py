@@ -368,9 +368,20 @@ def _values(f: Any, resolution: int) -> tuple[np.ndarray, np.ndarray, np.ndarray
     return x, y, z
 
 
+# The page draws about this many linear contour levels. A landscape whose lowest tenth
+# (by area) lies within the lowest of them shows its basin, and noise hovering in it, as one
+# flat colour: Booth (0 … 2600 over its bounds, the noise preset) is the case in point.
+_LINEAR_LEVELS = 26
+
+
 @lru_cache(maxsize=64)
 def _color_scale(name: str) -> _ColorScale:
-    """Decided once per landscape on the reference grid (see the module docstring)."""
+    """Decided once per landscape on the reference grid (see the module docstring).
+
+    Log colours when the values above the minimum span more than LOG_COLOR_DECADES decades
+    between their 1st percentile and their maximum, or when their lowest tenth would fit in
+    one of `_LINEAR_LEVELS` linear levels (the basin would be one colour).
+    """
     f = landscapes.get(name)
     _, _, z = _values(f, _REFERENCE_RESOLUTION)
     z = z[np.isfinite(z)]
@@ -379,21 +390,39 @@ def _color_scale(name: str) -> _ColorScale:
     above = z - floor
     spread = float(above.max())
     low = float(np.percentile(above, 1))
-    wide = spread > 0 and (low <= 0 or math.log10(spread / low) > LOG_COLOR_DECADES)
+    tenth = float(np.percentile(above, 10))
+    wide = spread > 0 and (
+        low <= 0 or math.log10(spread / low) > LOG_COLOR_DECADES or tenth < spread / _LINEAR_LEVELS
+    )
     return _ColorScale(log=wide, floor=floor, eps=max(spread * _LOG_EPS_FRACTION, 1e-300))
 
 
 # An 800×800 grid holds 10 MB of arrays: enough entries for every landscape at the page's
 # resolution plus a few export sizes, not an unbounded pile.
 @lru_cache(maxsize=32)
-def grid(landscape_name: str, resolution: int) -> Grid:
+def grid(
+    landscape_name: str,
+    resolution: int,
+    window: tuple[tuple[float, float], tuple[float, float]] | None = None,
+) -> Grid:
     """The landscape on a resolution × resolution grid over its bounds, with contour colours.
 
-    Cached per (name, resolution): landscapes are pure, and the page asks for the same grid
+    `window` ((xmin, xmax), (ymin, ymax)) samples another rectangle instead (the page's
+    zoomed view, finer than its grid over the bounds); its colours use the same scale as
+    the bounds' grid, so a zoomed contour keeps the page's colour bar. Cached per
+    (name, resolution, window): landscapes are pure, and the page asks for the same grid
     every time a scene is redrawn. ValueError for an unknown name (lists the valid ones).
     """
     f = landscapes.get(landscape_name)
-    x, y, z = _values(f, resolution)
+    if window is None:
+        x, y, z = _values(f, resolution)
+    else:
+        (xmin, xmax), (ymin, ymax) = window
+        x = np.linspace(xmin, xmax, resolution)
+        y = np.linspace(ymin, ymax, resolution)
+        xx, yy = np.meshgrid(x, y)  # xx[i, j] = x[j], yy[i, j] = y[i]
+        with np.errstate(all="ignore"):
+            z = np.asarray(f.value(np.stack([xx, yy], axis=-1)), dtype=float)
     scale = _color_scale(landscape_name)
     if scale.log:
         with np.errstate(all="ignore"):

@@ -65,10 +65,15 @@ def round_significant(values: np.ndarray, digits: int) -> np.ndarray:
     return rounded
 
 
+Window = tuple[tuple[float, float], tuple[float, float]]
+# A zoom window's edges: as far out as a run may go before it counts as diverged.
+WINDOW_LIMIT = 1e6
+
+
 @lru_cache(maxsize=16)
-def _grid_json(name: str, resolution: int, digits: int | None) -> Payload:
+def _grid_json(name: str, resolution: int, digits: int | None, window: Window | None) -> Payload:
     # An 800×800 grid is 640,000 numbers: serialize once, not on every redraw.
-    g = scene.grid(name, resolution)
+    g = scene.grid(name, resolution, window)
     z, color = g.z, g.color
     if digits is not None:
         z, color = round_significant(z, digits), round_significant(color, digits)
@@ -81,6 +86,12 @@ def _grid_json(name: str, resolution: int, digits: int | None) -> Payload:
     }
     body = json.dumps(reply, allow_nan=False, separators=(",", ":")).encode()
     return Payload(body, "application/json")
+
+
+_WINDOW = (
+    "Sample this rectangle instead of the landscape's bounds (a zoomed view): give all of "
+    f"x_min, x_max, y_min, y_max, each within ±{WINDOW_LIMIT:g}. Colours keep the bounds' scale."
+)
 
 
 @router.get("", response_model=list[LandscapeInfo], summary="Every landscape's metadata")
@@ -112,9 +123,33 @@ def landscape_grid(
         description="Round z and color to this many significant digits (default: exact "
         "float64). No plot shows the difference at 7, and the reply compresses to half.",
     ),
+    x_min: float | None = Query(None, ge=-WINDOW_LIMIT, le=WINDOW_LIMIT, description=_WINDOW),
+    x_max: float | None = Query(None, ge=-WINDOW_LIMIT, le=WINDOW_LIMIT, description=_WINDOW),
+    y_min: float | None = Query(None, ge=-WINDOW_LIMIT, le=WINDOW_LIMIT, description=_WINDOW),
+    y_max: float | None = Query(None, ge=-WINDOW_LIMIT, le=WINDOW_LIMIT, description=_WINDOW),
 ) -> Response:
     try:
         landscapes.get(name)
     except ValueError as exc:  # the core's message lists the valid names
         raise HTTPException(status_code=404, detail=str(exc)) from exc
-    return respond(request, _grid_json(name, resolution, digits))
+    return respond(
+        request, _grid_json(name, resolution, digits, _window(x_min, x_max, y_min, y_max))
+    )
+
+
+def _window(
+    x_min: float | None, x_max: float | None, y_min: float | None, y_max: float | None
+) -> Window | None:
+    """The zoom window of a grid request: all four edges or none, each min below its max."""
+    edges = {"x_min": x_min, "x_max": x_max, "y_min": y_min, "y_max": y_max}
+    given = [k for k, v in edges.items() if v is not None]
+    if not given:
+        return None
+    if len(given) < 4:
+        missing = ", ".join(k for k in edges if k not in given)
+        raise ValueError(f"a grid window needs x_min, x_max, y_min and y_max; missing {missing}")
+    assert x_min is not None and x_max is not None and y_min is not None and y_max is not None
+    for axis, lo, hi in (("x", x_min, x_max), ("y", y_min, y_max)):
+        if not lo < hi:
+            raise ValueError(f"{axis}_min must be below {axis}_max (got {lo} and {hi})")
+    return ((x_min, x_max), (y_min, y_max))

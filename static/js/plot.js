@@ -5,15 +5,18 @@
 // Plotly's private internals are read only through plotly_adapter.js.
 /* global Plotly */
 
+import { renderLegend, runKey } from "./legend.js";
 import { dataAt, drawnRanges, plotArea } from "./plotly_adapter.js";
+import { clipSeries, extent, landscapeRange, lossBand, shortNumber } from "./ranges.js";
 
-const FONT =
+export const FONT =
   'system-ui, -apple-system, "Segoe UI", Roboto, "Noto Sans CJK JP", "Hiragino Sans", "Yu Gothic", sans-serif';
 
 export function theme(presentation) {
   return presentation
     ? {
         presentation: true,
+        fontFamily: FONT,
         font: 18,
         text: "#ffffff",
         paper: "#000000",
@@ -22,9 +25,11 @@ export function theme(presentation) {
         head: 17,
         minimum: 18,
         legendBg: "rgba(0,0,0,0.75)",
+        halo: "0 0 3px #000, 0 0 2px #000, 0 0 1px #000",
       }
     : {
         presentation: false,
+        fontFamily: FONT,
         font: 12,
         text: "#1f2328",
         paper: "#ffffff",
@@ -33,6 +38,7 @@ export function theme(presentation) {
         head: 11,
         minimum: 14,
         legendBg: "rgba(255,255,255,0.85)",
+        halo: "0 0 3px #fff, 0 0 2px #fff, 0 0 1px #fff",
       };
 }
 
@@ -50,28 +56,13 @@ const MARKERS = {
   saddle: { symbol: "x", key: "minimum.saddle" },
 };
 
-function margins(compact, th, legendRows = 1) {
+function margins(compact, th, legendHeight = 0) {
   if (compact) return { l: 34, r: 6, t: 6, b: 24, autoexpand: false };
-  // The top margin holds the legend, in as many rows as its entries need.
-  const row = Math.round(th.font * 1.6);
+  // The top margin holds Plotly's toolbar, clear of the plot; the bottom one the tick
+  // labels and, below them, the HTML legend (legend.js) in as many rows as it needs.
   return th.presentation
-    ? { l: 64, r: 96, t: 18 + row * legendRows, b: 52, autoexpand: false }
-    : { l: 52, r: 80, t: 14 + row * legendRows, b: 40, autoexpand: false };
-}
-
-/** Rows the horizontal legend needs at this width (Plotly wraps entries itself). */
-function legendRows(runs, width, th) {
-  let rows = 1;
-  let used = 0;
-  for (const run of runs) {
-    const entry = 48 + 0.6 * th.font * run.title.length;
-    if (used + entry > width && used > 0) {
-      rows += 1;
-      used = 0;
-    }
-    used += entry;
-  }
-  return rows;
+    ? { l: 64, r: 96, t: 36, b: 52 + legendHeight, autoexpand: false }
+    : { l: 52, r: 80, t: 28, b: 40 + legendHeight, autoexpand: false };
 }
 
 function axis(range, th, visible, compact, which) {
@@ -102,9 +93,9 @@ function axis(range, th, visible, compact, which) {
   };
 }
 
-function baseLayout(range, th, compact, visible, rows) {
+function baseLayout(range, th, compact, visible, legendHeight) {
   return {
-    margin: margins(compact, th, rows),
+    margin: margins(compact, th, legendHeight),
     paper_bgcolor: visible ? th.paper : "rgba(0,0,0,0)",
     plot_bgcolor: "rgba(0,0,0,0)",
     font: { family: FONT, size: th.font, color: th.text },
@@ -118,20 +109,21 @@ function baseLayout(range, th, compact, visible, rows) {
 }
 
 /** Where f − min f = 10^c on the colour axis: tick labels for a log-coloured contour. */
-function logTicks(grid) {
-  let lo = Infinity;
-  let hi = -Infinity;
-  for (const row of grid.color) {
-    for (const v of row) {
-      if (v < lo) lo = v;
-      if (v > hi) hi = v;
-    }
-  }
+function logTicks(lo, hi) {
   const first = Math.ceil(lo);
   const last = Math.floor(hi);
-  const every = Math.max(1, Math.ceil((last - first + 1) / 7));
   const tickvals = [];
   const ticktext = [];
+  if (last - first < 1) {
+    // A zoomed window spanning less than two powers of ten: label values in between.
+    for (let k = 0; k <= 4; k += 1) {
+      const c = lo + ((hi - lo) * k) / 4;
+      tickvals.push(c);
+      ticktext.push(shortNumber(10 ** c));
+    }
+    return { tickvals, ticktext };
+  }
+  const every = Math.max(1, Math.ceil((last - first + 1) / 7));
   for (let c = first; c <= last; c += every) {
     tickvals.push(c);
     ticktext.push(c === 0 ? "1" : c === 1 ? "10" : `1e${c}`);
@@ -140,8 +132,8 @@ function logTicks(grid) {
 }
 
 /** Fraction of the plot height the equal-scale contour fills (for the colour bar's length). */
-function heightFraction(el, range, th, compact, rows) {
-  const m = margins(compact, th, rows);
+function heightFraction(el, range, th, compact, legendHeight) {
+  const m = margins(compact, th, legendHeight);
   const w = el.clientWidth - m.l - m.r;
   const h = el.clientHeight - m.t - m.b;
   if (w <= 0 || h <= 0) return 1;
@@ -149,19 +141,76 @@ function heightFraction(el, range, th, compact, rows) {
   return Math.min(1, w / aspect / h);
 }
 
-function contourTrace(grid, th, compact, t, colors, fraction = 1) {
+/** Data units per screen pixel of an equal-scale plot showing `range` in `el`. */
+function unitsPerPixel(el, range, th, compact, legendHeight) {
+  const m = margins(compact, th, legendHeight);
+  const w = Math.max(1, el.clientWidth - m.l - m.r);
+  const h = Math.max(1, el.clientHeight - m.t - m.b);
+  return Math.max((range.x[1] - range.x[0]) / w, (range.y[1] - range.y[0]) / h);
+}
+
+/**
+ * Contour levels from the colour values visible in `range`, so a zoomed view shows as many
+ * levels as the whole landscape does (the noise floor around a minimum gets its own
+ * contours instead of one flat colour). null when the range is the grid's whole extent.
+ */
+export function visibleLevels(grid, range, zoomed = false) {
+  const xs = grid.x;
+  const ys = grid.y;
+  const whole =
+    range.x[0] <= xs[0] &&
+    range.x[1] >= xs[xs.length - 1] &&
+    range.y[0] <= ys[0] &&
+    range.y[1] >= ys[ys.length - 1];
+  if (whole && !zoomed) return null;
+  let lo = Infinity;
+  let hi = -Infinity;
+  let columns = 0;
+  for (let j = 0; j < xs.length; j += 1)
+    if (xs[j] >= range.x[0] && xs[j] <= range.x[1]) columns += 1;
+  for (let i = 0; i < ys.length; i += 1) {
+    if (ys[i] < range.y[0] || ys[i] > range.y[1]) continue;
+    const row = grid.color[i];
+    for (let j = 0; j < xs.length; j += 1) {
+      if (xs[j] < range.x[0] || xs[j] > range.x[1]) continue;
+      const v = row[j];
+      if (v === null || !Number.isFinite(v)) continue;
+      if (v < lo) lo = v;
+      if (v > hi) hi = v;
+    }
+  }
+  if (!(hi > lo)) return null;
+  return { lo, hi, columns };
+}
+
+// A zoomed window with fewer grid samples across than this gets a finer grid of its own.
+const MIN_ZOOM_SAMPLES = 60;
+
+function contourTrace(grid, th, compact, t, colors, fraction = 1, levels = null) {
+  const count = compact ? 18 : 26;
   const trace = {
     type: "contour",
     x: grid.x,
     y: grid.y,
     z: grid.color,
     colorscale: colors.colorscale,
-    ncontours: compact ? 18 : 26,
+    ncontours: count,
     contours: { coloring: "fill", showlines: true },
     line: { width: 0.5, color: "rgba(255,255,255,0.35)", smoothing: 0.6 },
     hoverinfo: "skip",
     showscale: !compact,
   };
+  let { cmin, cmax } = landscapeRange(grid);
+  if (levels) {
+    // Re-levelled for a zoomed window: the whole colour scale over what is visible.
+    ({ lo: cmin, hi: cmax } = levels);
+    const size = (cmax - cmin) / count;
+    trace.autocontour = false;
+    trace.contours = { ...trace.contours, start: cmin + size / 2, end: cmax, size };
+    trace.zauto = false;
+    trace.zmin = cmin;
+    trace.zmax = cmax;
+  }
   if (!compact) {
     trace.colorbar = {
       thickness: th.presentation ? 16 : 12,
@@ -177,14 +226,30 @@ function contourTrace(grid, th, compact, t, colors, fraction = 1) {
         side: "right",
         font: { size: th.font, color: th.text },
       },
-      ...(grid.log_color ? logTicks(grid) : {}),
+      ...(grid.log_color ? logTicks(cmin, cmax) : {}),
     };
   }
   return trace;
 }
 
+/**
+ * Where the start label goes: on the side away from where the paths head first, so the
+ * heads and step dots leaving the start don't cover it.
+ */
+function startLabelPosition(runs, start) {
+  let dy = 0;
+  for (const run of runs) {
+    const i = Math.min(run.n - 1, 8);
+    if (i < 1 || !Number.isFinite(run.ys[i])) continue;
+    const len = Math.hypot(run.xs[i] - start[0], run.ys[i] - start[1]);
+    if (len > 0) dy += (run.ys[i] - start[1]) / len;
+  }
+  // Above or below only: a label beside the point is cut off at the plot's side edges.
+  return dy > 0 ? "bottom center" : "top center";
+}
+
 /** Static marks of the scene: minima and the start point, in the palette's colours. */
-export function markTraces(meta, start, th, t, colors) {
+export function markTraces(meta, start, th, t, colors, runs = []) {
   const traces = [];
   for (const [kind, style] of Object.entries(MARKERS)) {
     const ms = meta.minima.filter((m) => m.kind === kind);
@@ -214,12 +279,12 @@ export function markTraces(meta, start, th, t, colors) {
     x: [start[0]],
     y: [start[1]],
     text: [t("plot.start")],
-    textposition: "top center",
+    textposition: startLabelPosition(runs, start),
     textfont: {
       color: "#ffffff",
       size: th.font,
       weight: 700,
-      shadow: "0 0 3px #000, 0 0 2px #000",
+      shadow: "0 0 3px #000, 0 0 2px #000, 0 0 1px #000",
     },
     marker: {
       symbol: "circle",
@@ -246,66 +311,326 @@ function head(run, field, n) {
   return views[field];
 }
 
-/** Path traces of the runs up to step `cursor` and one trace of their heads. */
-export function pathTraces(runs, cursor, th, t, legend) {
+const NICE = [1, 2, 5];
+
+/**
+ * Every how many steps a path gets a dot: a round number giving about `target` dots over
+ * the run, so the spacing between dots shows how far k steps go (short, long, short again
+ * under warmup and decay) without the dots merging into a line.
+ */
+export function dotEvery(steps, target) {
+  const raw = steps / target;
+  if (raw <= 1) return 1;
+  const decade = 10 ** Math.floor(Math.log10(raw));
+  for (const m of [...NICE, 10]) if (m * decade >= raw) return m * decade;
+  return 10 * decade;
+}
+
+/** A run's step dots (every k-th point, start excluded) up to point n − 1. */
+function dots(run, k, n) {
+  run.views ??= {};
+  let cache = run.views.dots;
+  if (!cache || cache.k !== k || cache.size !== run.n) {
+    const count = Math.floor((run.n - 1) / k);
+    cache = {
+      k,
+      size: run.n,
+      xs: new Float64Array(count),
+      ys: new Float64Array(count),
+      steps: new Float64Array(count),
+      views: null,
+    };
+    for (let i = 0; i < count; i += 1) {
+      const step = (i + 1) * k;
+      cache.xs[i] = run.xs[step];
+      cache.ys[i] = run.ys[step];
+      cache.steps[i] = step;
+    }
+    run.views.dots = cache;
+  }
+  const m = Math.max(0, Math.floor((n - 1) / k));
+  if (!cache.views || cache.views.m !== m) {
+    cache.views = {
+      m,
+      x: cache.xs.subarray(0, m),
+      y: cache.ys.subarray(0, m),
+      steps: cache.steps.subarray(0, m),
+    };
+  }
+  return cache.views;
+}
+
+const inside = (x, y, range) =>
+  x >= range.x[0] && x <= range.x[1] && y >= range.y[0] && y <= range.y[1];
+
+/** A coordinate to the precision a marker's width can show at this zoom (`step`). */
+function fmtCoord(v, step) {
+  const decimals = Math.min(6, Math.max(0, -Math.floor(Math.log10(step))));
+  const text = v.toFixed(decimals);
+  return (Number(text) === 0 ? 0 : text).toString().replace("-", "−");
+}
+
+/**
+ * Heads that sit on each other or on a minimum or the start (closer than a marker) are
+ * fanned out around the true point, with thin leader lines back to it; a note says how many
+ * runs ended there. Returns the drawn positions and the shapes and annotations to add.
+ */
+function spreadHeads(heads, obstacles, unit, th, t) {
+  const reach = th.head * 0.9; // px: closer than this, two markers read as one
+  const drawn = heads.map((h) => ({ x: h.x, y: h.y }));
+  const shapes = [];
+  const annotations = [];
+  const taken = new Array(heads.length).fill(false);
+  for (let i = 0; i < heads.length; i += 1) {
+    if (taken[i] || heads[i].off) continue;
+    const group = [i];
+    taken[i] = true;
+    for (let j = i + 1; j < heads.length; j += 1) {
+      if (taken[j] || heads[j].off) continue;
+      const d = Math.hypot(heads[j].x - heads[i].x, heads[j].y - heads[i].y) / unit;
+      if (d < reach) {
+        group.push(j);
+        taken[j] = true;
+      }
+    }
+    const cx = heads[i].x;
+    const cy = heads[i].y;
+    // px from the nearest minimum or start marker, if one is close enough to be covered
+    let crowded = null;
+    for (const o of obstacles) {
+      const d = Math.hypot(o[0] - cx, o[1] - cy) / unit;
+      if (d < th.minimum && (crowded === null || d < crowded)) crowded = d;
+    }
+    if (group.length === 1 && crowded === null) continue;
+    // Far enough out to clear a minimum's marker, and each other round the circle.
+    // (plus the distance to that marker: then every head clears it by the same margin).
+    const radius =
+      Math.max((th.minimum + th.head) / 2 + 1, (group.length * th.head * 1.05) / (2 * Math.PI)) +
+      (crowded ?? 0);
+    // One head beside a minimum goes up and right; several go round the point from the top.
+    const first = group.length === 1 ? -Math.PI / 4 : -Math.PI / 2;
+    group.forEach((index, k) => {
+      const a = first + (2 * Math.PI * k) / group.length;
+      drawn[index] = {
+        x: cx + radius * unit * Math.cos(a),
+        y: cy - radius * unit * Math.sin(a),
+      };
+      shapes.push({
+        type: "line",
+        x0: cx,
+        y0: cy,
+        x1: drawn[index].x,
+        y1: drawn[index].y,
+        line: { color: th.presentation ? "#ffffff" : "#000000", width: 1 },
+        layer: "above",
+      });
+    });
+    if (group.length > 1) {
+      const ended = group.every((index) => heads[index].ended);
+      annotations.push({
+        x: cx,
+        y: cy,
+        xref: "x",
+        yref: "y",
+        yshift: radius + th.head * 1.1,
+        yanchor: "bottom",
+        showarrow: false,
+        text: t(ended ? "plot.endedAt" : "plot.together", {
+          count: group.length,
+          x: fmtCoord(cx, reach * unit),
+          y: fmtCoord(cy, reach * unit),
+        }),
+        font: { size: Math.max(11, th.font - 1), color: th.text, shadow: th.halo },
+        bgcolor: th.legendBg,
+        borderpad: 2,
+        name: "cluster-note",
+      });
+    }
+  }
+  return { drawn, shapes, annotations };
+}
+
+/**
+ * Where a path leaves `range` between its last point inside, a, and the next, b (which may
+ * be non-finite: then at a), and the direction it goes, as Plotly's marker angle (degrees
+ * clockwise from up).
+ */
+function exitPoint(a, b, range) {
+  if (!Number.isFinite(b[0]) || !Number.isFinite(b[1])) return { x: a[0], y: a[1], angle: 0 };
+  let t = 1;
+  const d = [b[0] - a[0], b[1] - a[1]];
+  for (const [axis, i] of [
+    ["x", 0],
+    ["y", 1],
+  ]) {
+    if (d[i] > 0) t = Math.min(t, (range[axis][1] - a[i]) / d[i]);
+    if (d[i] < 0) t = Math.min(t, (range[axis][0] - a[i]) / d[i]);
+  }
+  t = Math.max(0, t);
+  return {
+    x: a[0] + t * d[0],
+    y: a[1] + t * d[1],
+    angle: 90 - (Math.atan2(d[1], d[0]) * 180) / Math.PI,
+  };
+}
+
+/**
+ * Path traces of the runs up to step `cursor`: per run its line and its step dots (in its
+ * marker shape), then one trace of the heads (drawn last, above the minima and the start),
+ * plus the leader lines and notes that keep coincident heads apart and say where runs left
+ * the view. `view` = {range, unit (data per pixel), obstacles: [[x, y]], steps, compact}.
+ */
+export function pathTraces(runs, cursor, th, t, view) {
   const traces = [];
-  const heads = { x: [], y: [], color: [], symbol: [] };
-  for (const run of runs) {
+  const heads = [];
+  const k = dotEvery(view.steps, view.compact ? 14 : 28);
+  const notes = [];
+  runs.forEach((run, index) => {
     const n = Math.min(run.n, cursor + 1);
-    if (n <= 0) continue;
+    if (n <= 0) return;
+    // Earlier runs draw wider: where two paths coincide, the one below shows at its edges.
+    const width = th.line + (runs.length - 1 - index) * (th.presentation ? 0.9 : 0.6);
     traces.push({
       type: "scatter",
       mode: "lines",
       x: head(run, "xs", n),
       y: head(run, "ys", n),
       customdata: head(run, "losses", n),
-      line: { color: run.color, width: th.line },
+      line: { color: run.color, width },
       name: run.title,
-      showlegend: legend,
+      showlegend: false,
       hovertemplate:
         `<b>${run.title}</b><br>${t("plot.step")} %{pointNumber}<br>` +
         "(%{x:.4g}, %{y:.4g})<br>f = %{customdata:.4g}<extra></extra>",
     });
-    const ended = run.diverged_at !== null && run.complete && cursor >= run.n;
-    heads.x.push(run.xs[n - 1]);
-    heads.y.push(run.ys[n - 1]);
-    heads.color.push(run.color);
-    heads.symbol.push(ended ? "x" : "circle");
-  }
+    const d = dots(run, k, n);
+    traces.push({
+      type: "scatter",
+      mode: "markers",
+      x: d.x,
+      y: d.y,
+      customdata: d.steps,
+      name: `${run.title} ·`,
+      meta: { dots: k, optimizer: run.optimizer },
+      marker: {
+        symbol: run.symbol,
+        size: Math.round(th.head * 0.75),
+        color: run.color,
+        line: { color: th.presentation ? "#000000" : "#ffffff", width: 0.8 },
+      },
+      showlegend: false,
+      hovertemplate: `<b>${run.title}</b><br>${t("plot.step")} %{customdata}<extra></extra>`,
+    });
+    const x = run.xs[n - 1];
+    const y = run.ys[n - 1];
+    const ended = run.complete && cursor >= run.n - 1;
+    const diverged = ended && run.diverged_at !== null;
+    const off = !Number.isFinite(x) || !Number.isFinite(y) || !inside(x, y, view.range);
+    let exit = null;
+    if (off) {
+      let step = 0;
+      while (step < n && inside(run.xs[step], run.ys[step], view.range)) step += 1;
+      notes.push(t("plot.offView", { name: run.title, step }));
+      // The arrow sits where the path crosses the edge, pointing the way it went.
+      exit =
+        step > 0
+          ? exitPoint(
+              [run.xs[step - 1], run.ys[step - 1]],
+              [run.xs[step], run.ys[step]],
+              view.range,
+            )
+          : { x: run.xs[0], y: run.ys[0], angle: 0 };
+    }
+    heads.push({ x, y, run, ended, diverged, off, exit });
+  });
+  const { drawn, shapes, annotations } = spreadHeads(heads, view.obstacles, view.unit, th, t);
+  const inset = (th.head / 2) * view.unit;
+  const marker = { x: [], y: [], color: [], symbol: [], angle: [], text: [], size: [] };
+  heads.forEach((h, i) => {
+    let { x, y } = drawn[i];
+    let symbol = h.diverged ? "x" : h.run.symbol;
+    let angle = 0;
+    let size = th.head;
+    if (h.off) {
+      // Just inside the edge the path left by, an arrow pointing on out.
+      x = Math.min(Math.max(h.exit.x, view.range.x[0] + inset), view.range.x[1] - inset);
+      y = Math.min(Math.max(h.exit.y, view.range.y[0] + inset), view.range.y[1] - inset);
+      angle = h.exit.angle;
+      symbol = "arrow";
+      size = Math.round(th.head * 1.4);
+    }
+    marker.size.push(size);
+    marker.x.push(x);
+    marker.y.push(y);
+    marker.color.push(h.run.color);
+    marker.symbol.push(symbol);
+    marker.angle.push(angle);
+    marker.text.push(h.run.optimizer);
+  });
   traces.push({
     type: "scatter",
     mode: "markers",
-    x: heads.x,
-    y: heads.y,
+    x: marker.x,
+    y: marker.y,
+    text: marker.text,
+    name: "heads",
     marker: {
-      size: th.head,
-      color: heads.color,
-      symbol: heads.symbol,
-      line: { color: "#000000", width: 1.5 },
+      size: marker.size,
+      color: marker.color,
+      symbol: marker.symbol,
+      angle: marker.angle,
+      line: { color: th.presentation ? "#ffffff" : "#000000", width: 1.5 },
     },
     hoverinfo: "skip",
     showlegend: false,
   });
-  return traces;
+  if (notes.length && !view.compact) {
+    annotations.push({
+      // The axes' own box: with equal scale it is narrower than the area the margins leave.
+      xref: "x domain",
+      yref: "y domain",
+      x: 0.01,
+      y: 0.01,
+      xanchor: "left",
+      yanchor: "bottom",
+      align: "left",
+      showarrow: false,
+      text: notes.join("<br>"),
+      font: { size: Math.max(11, th.font - 1), color: th.text, shadow: th.halo },
+      bgcolor: th.legendBg,
+      borderpad: 3,
+      name: "off-view-note",
+    });
+  }
+  return { traces, shapes, annotations };
 }
 
 class LayeredPlot {
-  constructor(el, { compact = false, onStart, onRange, colors }) {
+  constructor(el, { compact = false, onStart, onRange, colors, loadWindow }) {
     this.el = el;
     this.compact = compact;
     this.colors = colors;
     this.onStart = onStart;
     this.onRange = onRange;
+    this.loadWindow = loadWindow; // (range) => Promise<grid over that window>
     el.classList.add("layered");
     this.bg = document.createElement("div");
     this.bg.className = "layer layer-bg";
     this.fg = document.createElement("div");
     this.fg.className = "layer layer-fg";
     el.append(this.bg, this.fg);
+    if (!compact) {
+      this.legend = document.createElement("div");
+      this.legend.className = "plot-legend";
+      this.legend.dataset.testid = "plot-legend";
+      el.append(this.legend);
+    }
+    this.legendHeight = 0;
     this.bgKey = null;
     this.range = null;
     this.bounds = null;
-    this.rows = 1;
+    this.zoomGrid = null;
+    this.lastBackground = null;
     this.fgReady = false;
     this.down = null;
     this.fg.addEventListener("mousedown", (e) => {
@@ -328,36 +653,98 @@ class LayeredPlot {
       this.bounds = b;
       this.range = { x: [...b.x], y: [...b.y] };
       this.bgKey = null;
+      this.zoomGrid = null;
     }
   }
 
+  /** The legend's rows, drawn below the plot; its height sets the bottom margin. */
+  setLegend(runs, th) {
+    if (!this.legend) return;
+    this.legendHeight = renderLegend(this.legend, runs, th);
+  }
+
+  /** Data units per pixel and what the heads must not hide, for pathTraces. */
+  view(th, obstacles, steps) {
+    return {
+      range: this.range,
+      unit: unitsPerPixel(this.el, this.range, th, this.compact, this.legendHeight),
+      obstacles,
+      steps,
+      compact: this.compact,
+    };
+  }
+
   async background(grid, th, t, key) {
-    const fraction = heightFraction(this.el, this.range, th, this.compact, this.rows);
-    const fullKey = `${key}|${th.presentation}|${t("plot.colorLog")}|${fraction.toFixed(3)}|${this.rows}`;
+    this.lastBackground = { grid, th, t, key };
+    const zoom =
+      this.zoomGrid?.key === key && this.zoomGrid.covers(this.range) ? this.zoomGrid : null;
+    const used = zoom ? zoom.grid : grid;
+    const usedLevels = visibleLevels(used, this.range, Boolean(zoom));
+    const fraction = heightFraction(this.el, this.range, th, this.compact, this.legendHeight);
+    const fullKey = [
+      key,
+      th.presentation,
+      t("plot.colorLog"),
+      fraction.toFixed(3),
+      this.legendHeight,
+      usedLevels ? JSON.stringify(this.range) : "",
+      used === grid ? "" : "zoom",
+    ].join("|");
     if (fullKey === this.bgKey) return;
     this.bgKey = fullKey;
     // newPlot, not react: the contour changes rarely and a diffed colour bar can end up
     // half-updated (NaN heights) when its title and ticks change together.
     await Plotly.newPlot(
       this.bg,
-      [contourTrace(grid, th, this.compact, t, this.colors, fraction)],
-      baseLayout(this.range, th, this.compact, true, this.rows),
+      [contourTrace(used, th, this.compact, t, this.colors, fraction, usedLevels)],
+      baseLayout(this.range, th, this.compact, true, this.legendHeight),
       CONFIG_BG,
     );
+    this.bg.dataset.levels = usedLevels ? "zoomed" : "whole";
+    // Too few samples across the zoomed window: ask for a grid of its own.
+    if (usedLevels && used === grid && usedLevels.columns < MIN_ZOOM_SAMPLES) {
+      this.fetchWindow(key);
+    }
   }
 
-  async paths(traces, th) {
-    const layout = baseLayout(this.range, th, this.compact, false, this.rows);
-    layout.showlegend = !this.compact;
-    layout.legend = {
-      orientation: "h",
-      x: 1,
-      y: 1,
-      xanchor: "right",
-      yanchor: "bottom",
-      bgcolor: "rgba(0,0,0,0)",
-      font: { size: th.font, color: th.text },
+  async fetchWindow(key) {
+    if (!this.loadWindow) return;
+    const range = { x: [...this.range.x], y: [...this.range.y] };
+    const wanted = JSON.stringify(range);
+    if (this.pendingWindow === wanted) return;
+    this.pendingWindow = wanted;
+    let grid;
+    try {
+      grid = await this.loadWindow(range);
+    } catch {
+      return; // the coarse grid stays: re-levelled, only less smooth
+    } finally {
+      if (this.pendingWindow === wanted) this.pendingWindow = null;
+    }
+    if (!grid || JSON.stringify(this.range) !== wanted) return;
+    this.zoomGrid = {
+      key,
+      grid,
+      covers: (r) =>
+        r.x[0] >= range.x[0] &&
+        r.x[1] <= range.x[1] &&
+        r.y[0] >= range.y[0] &&
+        r.y[1] <= range.y[1],
     };
+    this.bgKey = null;
+    this.redrawBackground();
+  }
+
+  redrawBackground() {
+    const last = this.lastBackground;
+    if (last) return this.background(last.grid, last.th, last.t, last.key);
+    return null;
+  }
+
+  async paths({ traces, shapes, annotations }, th) {
+    const layout = baseLayout(this.range, th, this.compact, false, this.legendHeight);
+    layout.shapes = shapes;
+    layout.annotations = annotations;
     await Plotly.react(this.fg, traces, layout, CONFIG_FG);
     if (!this.fgReady) {
       this.fgReady = true;
@@ -389,6 +776,8 @@ class LayeredPlot {
         "yaxis.autorange": false,
       };
       await Promise.all([Plotly.relayout(this.fg, update), Plotly.relayout(this.bg, update)]);
+      // Contour levels follow what is visible (and a finer grid if the zoom needs one).
+      await this.redrawBackground();
     } finally {
       this.syncing = false;
     }
@@ -402,13 +791,19 @@ class LayeredPlot {
   }
 }
 
+/** Minima and the start: points a head marker must not cover. */
+function obstaclesOf(meta, start) {
+  return [...meta.minima.map((m) => [m.x, m.y]), [start[0], start[1]]];
+}
+
 /** The main view: overlay contour, side-by-side panels or the 3-D surface. */
 export class MainView {
-  constructor(el, { onStart, t, colors }) {
+  constructor(el, { onStart, t, colors, loadWindow }) {
     this.el = el;
     this.onStart = onStart;
     this.t = t;
     this.colors = colors; // palette, start/minimum colours, colorscale (/api/settings)
+    this.loadWindow = loadWindow; // (landscape, range) => Promise<grid>
     this.overlay = null;
     this.panels = [];
     this.panelKey = null;
@@ -420,8 +815,9 @@ export class MainView {
     if (this.overlay) this.overlay.destroy();
     for (const p of this.panels) p.destroy();
     if (this.surface) {
-      Plotly.purge(this.surface);
-      this.surface.remove();
+      Plotly.purge(this.surface.plot);
+      this.surface.plot.remove();
+      this.surface.legend.remove();
     }
     this.overlay = null;
     this.panels = [];
@@ -431,7 +827,7 @@ export class MainView {
   }
 
   /**
-   * scene: {grid, gridKey, meta, start, runs, cursor, mode, view, presentation}.
+   * scene: {grid, gridKey, meta, start, runs, steps, cursor, mode, view, presentation}.
    * Resolves once every chart of the view has been redrawn.
    */
   async render(scene) {
@@ -447,25 +843,40 @@ export class MainView {
     return this.renderOverlay(scene, th);
   }
 
+  windowLoader(scene) {
+    return this.loadWindow ? (range) => this.loadWindow(scene.gridKey, range) : null;
+  }
+
   async renderOverlay(scene, th) {
     if (!this.overlay) {
       const cell = document.createElement("div");
       cell.className = "cell cell-overlay";
       this.el.append(cell);
-      this.overlay = new LayeredPlot(cell, { onStart: this.onStart, colors: this.colors });
+      this.overlay = new LayeredPlot(cell, {
+        onStart: this.onStart,
+        colors: this.colors,
+        loadWindow: this.windowLoader(scene),
+      });
     }
     const p = this.overlay;
     p.setBounds(scene.meta.bounds);
-    p.rows = legendRows(scene.runs, p.el.clientWidth - 60, th);
-    const traces = [
-      ...markTraces(scene.meta, scene.start, th, this.t, this.colors),
-      ...pathTraces(scene.runs, scene.cursor, th, this.t, true),
-    ];
-    await Promise.all([p.background(scene.grid, th, this.t, scene.gridKey), p.paths(traces, th)]);
+    p.setLegend(scene.runs, th);
+    const obstacles = obstaclesOf(scene.meta, scene.start);
+    const paths = pathTraces(
+      scene.runs,
+      scene.cursor,
+      th,
+      this.t,
+      p.view(th, obstacles, scene.steps),
+    );
+    paths.traces.unshift(
+      ...markTraces(scene.meta, scene.start, th, this.t, this.colors, scene.runs),
+    );
+    await Promise.all([p.background(scene.grid, th, this.t, scene.gridKey), p.paths(paths, th)]);
   }
 
   async renderSide(scene, th) {
-    const key = scene.runs.map((r) => r.optimizer).join(",");
+    const key = scene.runs.map((r) => `${r.optimizer}:${r.symbol}`).join(",");
     if (key !== this.panelKey) {
       for (const p of this.panels) p.destroy();
       this.panels = [];
@@ -479,8 +890,7 @@ export class MainView {
         cell.className = "cell cell-panel";
         const label = document.createElement("div");
         label.className = "panel-label";
-        label.innerHTML = '<span class="swatch"></span><span class="name"></span>';
-        label.querySelector(".swatch").style.background = run.color;
+        label.innerHTML = `${runKey(run, 12)}<span class="name"></span>`;
         label.querySelector(".name").textContent = run.title;
         const plot = document.createElement("div");
         plot.className = "panel-plot";
@@ -490,6 +900,7 @@ export class MainView {
           compact: true,
           colors: this.colors,
           onStart: this.onStart,
+          loadWindow: this.windowLoader(scene),
           onRange: (range, source) => {
             for (const other of this.panels) if (other !== source) other.setRange(range, false);
           },
@@ -498,14 +909,24 @@ export class MainView {
         this.panels.push(panel);
       }
     }
-    const marks = markTraces(scene.meta, scene.start, th, this.t, this.colors);
+    const obstacles = obstaclesOf(scene.meta, scene.start);
     await Promise.all(
       this.panels.map((p, i) => {
         p.setBounds(scene.meta.bounds);
-        const traces = [...marks, ...pathTraces([scene.runs[i]], scene.cursor, th, this.t, false)];
+        const run = scene.runs[i];
+        const paths = pathTraces(
+          [run],
+          scene.cursor,
+          th,
+          this.t,
+          p.view(th, obstacles, scene.steps),
+        );
+        paths.traces.unshift(
+          ...markTraces(scene.meta, scene.start, th, this.t, this.colors, [run]),
+        );
         return Promise.all([
           p.background(scene.grid, th, this.t, scene.gridKey),
-          p.paths(traces, th),
+          p.paths(paths, th),
         ]);
       }),
     );
@@ -513,34 +934,33 @@ export class MainView {
 
   async renderSurface(scene, th) {
     if (!this.surface) {
-      this.surface = document.createElement("div");
-      this.surface.className = "cell cell-surface";
-      this.el.append(this.surface);
-      this.surfaceReady = false;
+      // The chart is the cell; the legend sits below it, and the cell ends above the legend.
+      const plot = document.createElement("div");
+      plot.className = "cell cell-surface";
+      const legend = document.createElement("div");
+      legend.className = "plot-legend";
+      legend.dataset.testid = "plot-legend";
+      this.el.append(plot, legend);
+      this.surface = { plot, legend, ready: false };
     }
+    const { plot, legend } = this.surface;
+    plot.style.bottom = `${renderLegend(legend, scene.runs, th)}px`;
     const { grid } = scene;
+    const own = landscapeRange(grid);
     // Height follows the colour: log10(f − min f + eps) where the range is wide.
-    let zmin = Infinity;
-    let argmin = [0, 0];
-    grid.z.forEach((row, i) => {
-      row.forEach((v, j) => {
-        if (v < zmin) {
-          zmin = v;
-          argmin = [i, j];
-        }
-      });
-    });
-    const eps = grid.log_color ? 10 ** grid.color[argmin[0]][argmin[1]] : 0;
+    const zmin = own.min;
+    let eps = 0;
+    if (grid.log_color) {
+      // The colour at the grid's lowest point is log10(eps): recover eps from it.
+      eps = 10 ** own.cmin;
+    }
+    const span = own.cmax - own.cmin || 1;
     // Paths float a little above the surface so the ripples they sit in don't hide them.
-    let cmin = Infinity;
-    let cmax = -Infinity;
-    for (const row of grid.color)
-      for (const v of row) {
-        cmin = Math.min(cmin, v);
-        cmax = Math.max(cmax, v);
-      }
-    const lift = 0.02 * (cmax - cmin);
+    const lift = 0.02 * span;
     const height = (f) => lift + (grid.log_color ? Math.log10(Math.max(f - zmin, 0) + eps) : f);
+    // The z axis spans the surface and the paths, but no further than half the surface's
+    // own height beyond it: a runaway run is clipped at the edge and marked off scale.
+    const band = { lo: own.cmin - 0.5 * span, hi: own.cmax + lift + 0.5 * span };
     const traces = [
       {
         type: "surface",
@@ -555,20 +975,42 @@ export class MainView {
       },
     ];
     const heads = { x: [], y: [], z: [], color: [] };
+    const offs = { x: [], y: [], z: [], color: [] };
+    const notes = [];
+    const drawnZ = [];
     for (const run of scene.runs) {
       const n = Math.min(run.n, scene.cursor + 1);
       if (n <= 0) continue;
-      const z = Array.from(run.losses.subarray(0, n), height);
+      const raw = Array.from(run.losses.subarray(0, n), height);
+      const { values: z, off } = clipSeries(raw, n, band.lo, band.hi);
+      drawnZ.push(z);
       traces.push({
         type: "scatter3d",
         mode: "lines",
         x: Array.from(run.xs.subarray(0, n)),
         y: Array.from(run.ys.subarray(0, n)),
-        z,
+        z: Array.from(z),
         line: { color: run.color, width: th.line * 2 },
         name: run.title,
+        showlegend: false,
         hovertemplate: `<b>${run.title}</b><br>(%{x:.4g}, %{y:.4g})<extra></extra>`,
       });
+      if (off) {
+        offs.x.push(run.xs[off.step]);
+        offs.y.push(run.ys[off.step]);
+        offs.z.push(z[off.step]);
+        offs.color.push(run.color);
+        const edge = off.side === "below" ? band.lo : band.hi;
+        const f = grid.log_color ? zmin + 10 ** (edge - lift) - eps : edge - lift;
+        notes.push(
+          this.t(off.side === "below" ? "plot.offScaleBelow" : "plot.offScaleAbove", {
+            name: run.title,
+            value: shortNumber(f),
+            step: off.step,
+          }),
+        );
+        continue;
+      }
       heads.x.push(run.xs[n - 1]);
       heads.y.push(run.ys[n - 1]);
       heads.z.push(z[n - 1]);
@@ -580,30 +1022,66 @@ export class MainView {
       x: heads.x,
       y: heads.y,
       z: heads.z,
+      name: "heads",
       marker: { size: th.head / 2, color: heads.color, line: { color: "#000", width: 1 } },
       hoverinfo: "skip",
       showlegend: false,
     });
+    traces.push({
+      type: "scatter3d",
+      mode: "markers",
+      x: offs.x,
+      y: offs.y,
+      z: offs.z,
+      name: "off-scale",
+      marker: { size: th.head / 1.5, symbol: "diamond", color: offs.color },
+      hoverinfo: "skip",
+      showlegend: false,
+    });
+    const seen = extent([[own.cmin, own.cmax + lift], ...drawnZ]);
+    const pad = 0.04 * (seen.hi - seen.lo || 1);
     const axisStyle = { color: th.text, gridcolor: th.grid, backgroundcolor: th.paper };
     const layout = {
       margin: { l: 0, r: 0, t: 0, b: 0 },
       paper_bgcolor: th.paper,
       font: { family: FONT, size: th.font, color: th.text },
-      showlegend: true,
-      legend: { x: 0.01, y: 0.99, bgcolor: th.legendBg },
+      showlegend: false,
       uirevision: scene.meta.name,
+      annotations: notes.length
+        ? [
+            {
+              xref: "paper",
+              yref: "paper",
+              x: 0.01,
+              y: 0.01,
+              xanchor: "left",
+              yanchor: "bottom",
+              align: "left",
+              showarrow: false,
+              text: notes.join("<br>"),
+              font: { size: Math.max(11, th.font - 1), color: th.text },
+              bgcolor: th.legendBg,
+              name: "off-scale-note",
+            },
+          ]
+        : [],
       scene: {
         xaxis: { ...axisStyle, title: { text: "x" }, range: scene.meta.bounds[0] },
         yaxis: { ...axisStyle, title: { text: "y" }, range: scene.meta.bounds[1] },
-        zaxis: { ...axisStyle, title: { text: grid.log_color ? "log f" : "f" } },
+        zaxis: {
+          ...axisStyle,
+          title: { text: grid.log_color ? "log f" : "f" },
+          range: [seen.lo - pad, seen.hi + pad],
+          autorange: false,
+        },
         aspectmode: "manual",
         aspectratio: { x: 1, y: 1, z: 0.6 },
       },
     };
-    await Plotly.react(this.surface, traces, layout, { displaylogo: false, responsive: true });
-    if (!this.surfaceReady) {
-      this.surfaceReady = true;
-      this.surface.on("plotly_click", (ev) => {
+    await Plotly.react(plot, traces, layout, { displaylogo: false, responsive: true });
+    if (!this.surface.ready) {
+      this.surface.ready = true;
+      plot.on("plotly_click", (ev) => {
         const pt = ev.points?.[0];
         if (pt && pt.data.type === "surface") this.onStart([pt.x, pt.y]);
       });
@@ -612,49 +1090,138 @@ export class MainView {
 }
 
 /** Only powers of ten on a log axis spanning decades; Plotly's 2-5 minor labels clutter it. */
-function logAxisTicks(runs) {
-  let lo = Infinity;
-  let hi = -Infinity;
-  for (const run of runs) {
-    for (let i = 0; i < run.n; i += 1) {
-      const v = run.gap[i];
-      if (v > 0 && v < lo) lo = v;
-      if (v > hi) hi = v;
-    }
-  }
+function logAxisTicks(lo, hi) {
   const decades = Math.log10(hi / lo);
   return decades >= 1.5 ? { dtick: Math.max(1, Math.ceil(decades / 6)) } : {};
 }
 
-/** Loss versus step (log y where a minimum value is known), with the playback cursor. */
-export class LossView {
-  constructor(el, t) {
+/** A chart of values per step with a playback cursor: the loss chart and the ηₜ chart. */
+export class StepChart {
+  constructor(el, cursorClass = "loss-cursor") {
     this.el = el;
-    this.t = t;
     this.chart = document.createElement("div");
     this.chart.className = "loss-chart";
     this.cursor = document.createElement("div");
-    this.cursor.className = "loss-cursor";
+    this.cursor.className = cursorClass;
+    if (cursorClass !== "loss-cursor") {
+      // Drawn like the loss cursor (app.css), in the text colour of the page's theme.
+      Object.assign(this.cursor.style, {
+        position: "absolute",
+        left: "0",
+        top: "0",
+        width: "0",
+        height: "0",
+        pointerEvents: "none",
+        borderLeft: "2px dashed currentColor",
+      });
+    }
     el.append(this.chart, this.cursor);
+    this.steps = 0;
   }
 
-  async render({ runs, steps, cursor, logScale, presentation }) {
+  /** Cheap: a CSS line, no Plotly redraw, so playback stays smooth. */
+  moveCursor(cursor) {
+    const area = plotArea(this.chart);
+    if (!area) return;
+    const x = area.xToPixel(Math.min(cursor, this.steps));
+    this.cursor.style.transform = `translateX(${x}px)`;
+    this.cursor.style.top = `${area.top}px`;
+    this.cursor.style.height = `${area.height}px`;
+    this.cursor.dataset.step = String(cursor);
+  }
+}
+
+/**
+ * Loss versus step: log f − f* where a minimum value is known, else linear f. The value axis
+ * spans what the runs do within the landscape's own range (ranges.js); a run beyond it
+ * ends at the edge with a triangle, runs on dotted along the edge, and a note says so.
+ */
+export class LossView extends StepChart {
+  constructor(el, t) {
+    super(el);
+    this.t = t;
+  }
+
+  async render({ runs, steps, cursor, logScale, presentation, grid }) {
     const th = theme(presentation);
-    const traces = runs.map((run) => ({
-      type: "scatter",
-      mode: "lines",
-      y: head(run, "gap", run.n),
-      x0: 0,
-      dx: 1,
-      name: run.title,
-      line: { color: run.color, width: th.line * 0.8 },
-      hovertemplate: `<b>${run.title}</b> ${this.t("plot.step")} %{x}: %{y:.4g}<extra></extra>`,
-    }));
+    const fstar = runs.length ? runs[0].fstar : null;
+    const own = grid ? landscapeRange(grid) : null;
+    const band = own ? lossBand(own, logScale ? fstar : null) : { lo: -Infinity, hi: Infinity };
+    if (logScale) band.lo = 0;
+    const traces = [];
+    const marks = [];
+    const notes = [];
+    const drawn = [];
+    for (const run of runs) {
+      const values = head(run, "gap", run.n);
+      const key = `${band.lo}|${band.hi}|${run.n}`;
+      run.views ??= {};
+      if (run.views.lossKey !== key) {
+        run.views.lossKey = key;
+        run.views.loss = clipSeries(values, run.n, band.lo, band.hi);
+      }
+      const { values: y, off } = run.views.loss;
+      drawn.push(y);
+      traces.push({
+        type: "scatter",
+        mode: "lines",
+        y,
+        x0: 0,
+        dx: 1,
+        name: run.title,
+        line: { color: run.color, width: th.line * 0.8 },
+        hovertemplate: `<b>${run.title}</b> ${this.t("plot.step")} %{x}: %{y:.4g}<extra></extra>`,
+      });
+      if (off) marks.push({ run, off, edge: y[off.step] });
+    }
+    // The value axis: what the runs show inside the band, and the landscape's own range.
+    const seen = extent(drawn);
+    let yRange;
+    if (seen && !logScale) {
+      const lo = own ? Math.min(seen.lo, own.min) : seen.lo;
+      const hi = own ? Math.max(seen.hi, own.max) : seen.hi;
+      const pad = 0.05 * (hi - lo || 1);
+      yRange = [lo - pad, hi + pad];
+    } else if (seen) {
+      const lo = Math.max(seen.lo > 0 ? seen.lo : 1e-16, 1e-16);
+      const hi = Math.max(seen.hi, lo * 10);
+      yRange = [Math.log10(lo) - 0.1, Math.log10(hi) + 0.1];
+    }
+    for (const { run, off, edge } of marks) {
+      const last = run.n - 1;
+      // The run's marker at the step it left, on the edge; dotted along the edge after.
+      traces.push({
+        type: "scatter",
+        mode: "lines+markers",
+        x: [off.step, last],
+        y: [edge, edge],
+        name: `${run.title} off scale`,
+        meta: { offScale: off.side, optimizer: run.optimizer, step: off.step },
+        line: { color: run.color, width: th.line * 0.8, dash: "dot" },
+        marker: {
+          symbol: [off.side === "below" ? "triangle-down" : "triangle-up", "circle"],
+          size: [th.head, 0],
+          color: run.color,
+          line: { color: th.text, width: 1 },
+        },
+        hoverinfo: "skip",
+      });
+      notes.push(
+        this.t(off.side === "below" ? "plot.offScaleBelow" : "plot.offScaleAbove", {
+          name: run.title,
+          value: shortNumber(logScale ? edge + fstar : edge),
+          step: off.step,
+        }),
+      );
+    }
+    // Notes go in the top margin, under the title, clear of the lines they explain.
+    const noteSize = Math.max(10, th.font - 2);
+    const notesHeight = notes.length * Math.round(noteSize * 1.35);
     const layout = {
       margin: {
         l: th.presentation ? 70 : 58,
         r: 12,
-        t: th.presentation ? 36 : 28,
+        t: (th.presentation ? 36 : 28) + notesHeight,
         b: th.presentation ? 44 : 34,
       },
       paper_bgcolor: th.paper,
@@ -679,9 +1246,28 @@ export class LossView {
         type: logScale ? "log" : "linear",
         exponentformat: "power",
         gridcolor: th.grid,
-        zeroline: false,
-        ...(logScale ? logAxisTicks(runs) : {}),
+        zeroline: !logScale,
+        zerolinecolor: th.grid,
+        ...(yRange ? { range: yRange, autorange: false } : {}),
+        ...(logScale && yRange ? logAxisTicks(10 ** yRange[0], 10 ** yRange[1]) : {}),
       },
+      annotations: notes.length
+        ? [
+            {
+              xref: "paper",
+              yref: "paper",
+              x: 0,
+              y: 1,
+              xanchor: "left",
+              yanchor: "bottom",
+              align: "left",
+              showarrow: false,
+              text: notes.join("<br>"),
+              font: { size: noteSize, color: th.text },
+              name: "off-scale-note",
+            },
+          ]
+        : [],
       hovermode: "x",
     };
     await Plotly.react(this.chart, traces, layout, {
@@ -691,16 +1277,5 @@ export class LossView {
     });
     this.steps = steps;
     this.moveCursor(cursor);
-  }
-
-  /** Cheap: a CSS line, no Plotly redraw, so playback stays smooth. */
-  moveCursor(cursor) {
-    const area = plotArea(this.chart);
-    if (!area) return;
-    const x = area.xToPixel(Math.min(cursor, this.steps));
-    this.cursor.style.transform = `translateX(${x}px)`;
-    this.cursor.style.top = `${area.top}px`;
-    this.cursor.style.height = `${area.height}px`;
-    this.cursor.dataset.step = String(cursor);
   }
 }

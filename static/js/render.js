@@ -3,9 +3,10 @@
 
 import { redrawn } from "./hooks.js";
 import { t } from "./i18n.js";
+import { LrView } from "./lr_view.js";
 import { cursor, updatePlayback } from "./playback.js";
 import { LossView, MainView } from "./plot.js";
-import { current, gridOf } from "./runs.js";
+import { current, gridOf, loadWindowGrid } from "./runs.js";
 import { colors, landscapeMeta, state, update } from "./state.js";
 import { renderStatus } from "./status.js";
 
@@ -13,6 +14,7 @@ const $ = (id) => document.getElementById(id);
 
 let mainView = null;
 let lossView = null;
+let lrView = null;
 
 export function showMessage(text) {
   const el = $("plot-message");
@@ -26,8 +28,10 @@ export function createViews() {
     onStart: (start) => update({ start: start.map((v) => Number(v.toPrecision(4))) }),
     t,
     colors: colors(),
+    loadWindow: loadWindowGrid,
   });
   lossView = new LossView($("loss-plot"), t);
+  lrView = new LrView($("lr-plot"), t);
   observeResize();
 }
 
@@ -52,6 +56,7 @@ function observeResize() {
   });
   observer.observe($("main-plot"));
   observer.observe($("loss-plot"));
+  observer.observe($("lr-plot"));
 }
 
 // Plotly.js is 4.8 MB of script that takes about a second to evaluate. It downloads from
@@ -108,6 +113,7 @@ async function render(kind) {
     meta,
     start: state.start,
     runs: data.runs,
+    steps: data.steps,
     cursor: c,
     mode: state.mode,
     view: state.view,
@@ -122,10 +128,19 @@ async function render(kind) {
         cursor: c,
         logScale: data.logScale,
         presentation: state.presentation,
+        grid,
+      }),
+      lrView.render({
+        runs: data.runs,
+        steps: data.steps,
+        cursor: c,
+        factors: data.lrFactors,
+        presentation: state.presentation,
       }),
     );
   } else {
     lossView.moveCursor(c);
+    lrView.moveCursor(c);
   }
   renderStatus($("status"), {
     runs: data.runs,

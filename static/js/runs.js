@@ -2,7 +2,7 @@
 // runs in a cache, and assembles what the views draw (`current()`); the landscape grids too.
 // It draws nothing itself: main.js hands it callbacks to redraw and to show a message.
 
-import { LiveRunner, loadGrid } from "./api.js";
+import { getJSON, LiveRunner, loadGrid } from "./api.js";
 import { t } from "./i18n.js";
 import { colors, landscapeMeta, optimizerSpec, state, trajectoryRequest } from "./state.js";
 
@@ -44,10 +44,13 @@ function fStar(landscape) {
 function newRun(info, steps, fstar) {
   const spec = optimizerSpec(info.optimizer);
   const size = steps + 1;
+  const served = colors();
   return {
     optimizer: info.optimizer,
     title: spec ? spec.title || spec.name : info.optimizer,
-    color: info.color || spec?.color || colors().palette[0],
+    color: info.color || spec?.color || served.palette[0],
+    // The marker shape is the server's (app/palette.py), like the colour.
+    symbol: info.symbol || served.symbols?.[info.optimizer] || "circle",
     params: info.params || {},
     xs: new Float64Array(size),
     ys: new Float64Array(size),
@@ -93,6 +96,14 @@ function runKey(s, name) {
   return JSON.stringify([landscape, start, steps, noise, seed, schedule, name, s.params[name]]);
 }
 
+// The schedule's factor per update (WS meta `lr_factors`), by what determines it, so a
+// scene assembled from cached runs still draws its ηₜ chart. null: no schedule.
+const lrFactorCache = new Map();
+const lrKey = (s) => {
+  const { schedule, steps } = trajectoryRequest(s);
+  return JSON.stringify([schedule, steps]);
+};
+
 function remember(key, run) {
   cache.delete(key);
   cache.set(key, run);
@@ -106,6 +117,7 @@ function assemble(id, plan, fresh) {
     seq: seqOf(id),
     landscape: plan.landscape,
     steps: plan.steps,
+    lrFactors: lrFactorCache.get(plan.lrKey) ?? null,
     runs: plan.wanted.map((w) => plan.cached.get(w.key) || fresh[plan.missing.indexOf(w.key)]),
     fresh,
     plan,
@@ -123,6 +135,12 @@ const handlers = {
     if (!plan) return;
     const fstar = fStar(plan.landscape);
     const fresh = msg.runs.map((r) => newRun(r, plan.steps, fstar));
+    if (msg.lr_factors !== undefined) {
+      lrFactorCache.set(plan.lrKey, msg.lr_factors);
+      while (lrFactorCache.size > RUN_CACHE_LIMIT) {
+        lrFactorCache.delete(lrFactorCache.keys().next().value);
+      }
+    }
     data = assemble(msg.id, plan, fresh);
     view.message(null);
     // No redraw yet: the previous paths stay until this run's points arrive.
@@ -224,6 +242,7 @@ export function scheduleRun() {
       wanted,
       cached,
       missing: missing.map((w) => w.key),
+      lrKey: lrKey(state),
       sentAt: performance.now(),
     };
     if (!missing.length) {
@@ -251,4 +270,22 @@ export async function ensureGrid(name) {
   } catch (err) {
     view.message(t("error.server", { detail: err.message }));
   }
+}
+
+// Samples per side of a zoomed window's own grid (see plot.js: a zoom finer than the
+// landscape's grid gets one, so its re-levelled contours stay smooth).
+const WINDOW_RESOLUTION = 120;
+
+/** The landscape sampled over a zoomed window (x/y ranges), coloured as its whole grid. */
+export function loadWindowGrid(name, range) {
+  const edges = (v) => Number(v.toPrecision(8));
+  const query = new URLSearchParams({
+    resolution: String(WINDOW_RESOLUTION),
+    digits: String(GRID_DIGITS),
+    x_min: String(edges(range.x[0])),
+    x_max: String(edges(range.x[1])),
+    y_min: String(edges(range.y[0])),
+    y_max: String(edges(range.y[1])),
+  });
+  return getJSON(`/api/landscapes/${encodeURIComponent(name)}/grid?${query}`);
 }
