@@ -2,8 +2,9 @@
 
 The scene: Rosenbrock, six optimizers (sgd, momentum, nag, adagrad, rmsprop, adam), 300
 steps, drawn as 150 frames of 800×600 — a GIF and an H.264 MP4. The baseline draws the
-same contour (same grid colours, Viridis, 16 filled levels plus contour lines), the same
-growing paths with heads, legend, title and step counter with matplotlib, saving through
+same contour (same grid colours, Viridis, 16 filled levels plus contour lines) on equal-scale
+axes with a colour bar, the same growing paths with step dots and heads in each run's
+marker shape, legend, title and step counter with matplotlib, saving through
 PillowWriter (GIF) and FFMpegWriter with the same bundled ffmpeg, libx264 and yuv420p (MP4).
 Trajectories are computed once, outside the timings; both sides start from the same numbers.
 
@@ -26,10 +27,23 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from app.export.data import ExportScene, build_scene, frame_steps  # noqa: E402
-from app.export.render import CONTOUR_LEVELS  # noqa: E402
+from app.export.render import CONTOUR_LEVELS, STEP_DOTS  # noqa: E402
 from app.export.video import write_gif, write_mp4  # noqa: E402
 from app.schemas import ExportRequest  # noqa: E402
 
+# Plotly symbol names (app.palette) as matplotlib markers.
+MATPLOTLIB_MARKERS = {
+    "circle": "o",
+    "square": "s",
+    "diamond": "D",
+    "triangle-up": "^",
+    "triangle-down": "v",
+    "pentagon": "p",
+    "hexagon": "h",
+    "cross": "P",
+    "triangle-left": "<",
+    "triangle-right": ">",
+}
 # A typical script's contour grid (np.linspace(..., 200)); matplotlib redraws the filled
 # contour every frame, so a finer grid would only make the baseline slower.
 MATPLOTLIB_GRID = 200
@@ -74,18 +88,33 @@ def matplotlib_export(
     fig, ax = plt.subplots(figsize=(width / dpi, height / dpi), dpi=dpi)
     assert scene.color_grid is not None  # build_scene always sets it
     x, y, color = scene.color_grid(MATPLOTLIB_GRID)
-    ax.contourf(x, y, color, levels=CONTOUR_LEVELS, cmap="viridis")
+    filled = ax.contourf(x, y, color, levels=CONTOUR_LEVELS, cmap="viridis")
     ax.contour(x, y, color, levels=CONTOUR_LEVELS, colors="k", linewidths=0.4, alpha=0.4)
+    fig.colorbar(filled, ax=ax, label="f − min f (log)" if scene.log_color else "f")
     (xmin, xmax), (ymin, ymax) = scene.bounds
     ax.set_xlim(xmin, xmax)
     ax.set_ylim(ymin, ymax)
+    ax.set_aspect("equal")
+    every = max(1, -(-scene.steps // STEP_DOTS))
     for m in scene.minima:
         ax.plot(m.x, m.y, marker="*", color="white", markeredgecolor="black", markersize=12)
     ax.plot(*scene.start, "o", color="black", markeredgecolor="white", markersize=8)
     paths, heads = [], []
     for run in scene.runs:
-        (line,) = ax.plot([], [], color=run.color, linewidth=2, label=run.label)
-        (head,) = ax.plot([], [], "o", color=run.color, markeredgecolor="black", markersize=7)
+        (line,) = ax.plot(
+            [],
+            [],
+            color=run.color,
+            linewidth=2,
+            label=run.label,
+            marker="o",
+            markersize=3,
+            markeredgecolor="black",
+            markeredgewidth=0.5,
+            markevery=every,
+        )
+        marker = MATPLOTLIB_MARKERS.get(run.symbol, "o")
+        (head,) = ax.plot([], [], marker, color=run.color, markeredgecolor="black", markersize=7)
         paths.append(line)
         heads.append(head)
     ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=8)

@@ -646,7 +646,7 @@ class FrameRenderer:
         (xmin, xmax), (ymin, ymax) = self.scene.bounds
         tick = max(2, self.pad // 2)
         # Targets in proportion to each side's length: equal scale, equal tick spacing.
-        target = max(2.0, panel.w / 110)
+        target = max(3.0, panel.w / 100)
         for value in nice_ticks(xmin, xmax, target):
             x: float = panel.x0 + (value - xmin) / (xmax - xmin) * panel.w
             y: float = panel.y0 + panel.h
