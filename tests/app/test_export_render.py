@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 from pathlib import Path
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
@@ -20,6 +21,7 @@ from app.export.render import (
 )
 from app.export.video import TRANSPARENT, even_size, write_gif
 from app.palette import OKABE_ITO
+from app.schemas import RunStatus
 
 W, H = 200, 150
 
@@ -197,6 +199,11 @@ def test_a_run_without_finite_points_still_renders(tmp_path: Path) -> None:
     scene.runs[0].points = np.zeros((0, 2))
     scene.runs[0].losses = np.zeros(0)
     scene.runs[0].diverged_at = 0
+    # The handout's status table reads each run's status, as build_scene's runs carry it.
+    for k, run in enumerate(scene.runs):
+        code = "diverged" if k == 0 else "moving"
+        status = RunStatus(code=code, step=0 if k == 0 else None, text={"en": code})
+        run.result = SimpleNamespace(status=status)
     assert FrameRenderer(scene, W, H, "side_by_side").frame(scene.steps).size == (W, H)
     write_html(scene, tmp_path / "empty.html", frames=5, frame_ms=200)
     assert "Plotly.addFrames" in (tmp_path / "empty.html").read_text(encoding="utf-8")
