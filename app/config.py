@@ -42,8 +42,6 @@ MAX_GRID_RESOLUTION = 800
 MIN_GRID_RESOLUTION = 8
 DEFAULT_GRID_RESOLUTION = 150
 MIN_GRID_DIGITS, MAX_GRID_DIGITS = 3, 15  # float64 holds ~15.9 digits; omit for all 17
-# converged_at: distance to a known minimum, as a fraction of the larger side of the bounds.
-CONVERGENCE_TOLERANCE = 1e-3
 # Contours are coloured on a log scale when values above the minimum span more decades.
 LOG_COLOR_DECADES = 3.0
 MAX_NOISE = 100.0

@@ -31,6 +31,8 @@ export const hooks = {
       diverged_at: r.diverged_at,
       converged_at: r.converged_at,
       converged_to: r.converged_to,
+      status: r.status ?? null,
+      symbol: r.symbol,
       final_loss: r.final_loss,
     })),
   cursor,
