@@ -31,7 +31,8 @@ from pathlib import Path
 import numpy as np
 
 from app.export.data import ExportRun, ExportScene, Progress, frame_steps, ui_words
-from app.export.render import CONTOUR_LEVELS, MINIMUM_MARKERS, STEP_DOTS, log_ticks
+from app.export.render import CONTOUR_LEVELS, MINIMUM_MARKERS, log_ticks
+from app.export.render import dot_every as page_dot_every
 from app.palette import LANDSCAPE_COLORSCALE, MINIMUM_COLOR, START_COLOR
 
 # (x, y) pairs stored across all frames and runs, at most (about 5 MB as float32 base64).
@@ -92,10 +93,10 @@ def _strides(scene: ExportScene, frames: int) -> list[int]:
 
 
 def dot_every(scene: ExportScene, frames: int) -> int:
-    """Step dots every k-th step: as in the GIF/MP4 (at most STEP_DOTS a path), and fewer
-    when many frames would make them outweigh the paths (a quarter of a path's points)."""
+    """Step dots every k-th step: as on the page and in the GIF/MP4, fewer when many frames
+    would make them outweigh the paths (at most a quarter of a path's points)."""
     budget = max(MIN_POINTS_PER_FRAME // 4, _per_frame(scene, frames) // 4)
-    return max(1, math.ceil(scene.steps / STEP_DOTS), math.ceil(scene.steps / budget))
+    return max(page_dot_every(scene.steps), page_dot_every(scene.steps, budget))
 
 
 def _typed(values: np.ndarray) -> dict[str, str]:
@@ -116,9 +117,9 @@ def _path(points: np.ndarray, step: int, stride: int) -> np.ndarray:
 
 
 def _dots(points: np.ndarray, step: int, every: int) -> np.ndarray:
-    """Every `every`-th point up to `step`: the step dots, as on the page."""
+    """Every `every`-th point up to `step`, the start excluded: the step dots, as on the page."""
     last = min(step, len(points) - 1)
-    return points[: last + 1 : every].astype(np.float32).reshape(-1, 2)
+    return points[every : last + 1 : every].astype(np.float32).reshape(-1, 2)
 
 
 def build_figure(
@@ -260,7 +261,12 @@ def build_figure(
                 x=dots[:, 0],
                 y=dots[:, 1],
                 mode="markers",
-                marker={"size": 5, "color": run.color, "line": {"color": "#000000", "width": 0.5}},
+                marker={
+                    "size": 9,  # the page's: three quarters of a head
+                    "symbol": run.symbol,
+                    "color": run.color,
+                    "line": {"color": "#FFFFFF", "width": 0.8},
+                },
                 name=name,
                 legendgroup=f"run{i}",
                 showlegend=False,

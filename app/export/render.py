@@ -37,8 +37,9 @@ CONTOUR_LEVELS = 16
 # Pixel coordinates are clipped here: far-away points (up to 1e6 before divergence) stay
 # drawable without changing the direction of the visible part of a segment much.
 _CLIP = 20_000.0
-# Step dots: at most about this many per path, so their spacing stays readable.
-STEP_DOTS = 100
+# Step dots: about this many per path (the page's overlay: dotEvery(steps, 28) in
+# static/js/plot.js), so the spacing between them reads as the step length.
+STEP_DOTS = 28
 # Legend text shrinks down to this fraction of the normal small size before it wraps.
 _MIN_LEGEND_SCALE = 0.7
 
@@ -139,6 +140,16 @@ def log_ticks(low: float, high: float) -> list[tuple[float, str]]:
     every = max(1, math.ceil((last - first + 1) / 7))
     labels = {0: "1", 1: "10"}
     return [(float(c), labels.get(c, f"1e{c}")) for c in range(first, last + 1, every)]
+
+
+def dot_every(steps: int, target: float = STEP_DOTS) -> int:
+    """Every how many steps a path gets a dot: a round number (1, 2, 5 × 10^k) giving about
+    `target` dots over the run, the page's rule (dotEvery in static/js/plot.js)."""
+    raw = steps / target
+    if raw <= 1:
+        return 1
+    decade = 10 ** math.floor(math.log10(raw))
+    return next(m * decade for m in (1, 2, 5, 10) if m * decade >= raw)
 
 
 def symbol_polygon(symbol: str, x: float, y: float, r: float) -> list[tuple[float, float]] | None:
@@ -306,7 +317,7 @@ class FrameRenderer:
         # contour lines for MP4/PNG at the cost of one reduce() per panel per frame. GIF
         # frames stay in the palette, where blending would invent colours.
         self.scale = supersample if supersample is not None else (2 if mode == "RGB" else 1)
-        self.dot_every = max(1, math.ceil(scene.steps / STEP_DOTS))
+        self.dot_every = dot_every(scene.steps)
         self._build_palette()
         self._grid = self._color_values()
         self._place()
@@ -799,7 +810,7 @@ class FrameRenderer:
         if step < self._drawn:
             self._reset()
         s = self.scale
-        dot = max(1.5, self.line_width * 0.95) * s
+        dot = max(2.0, self.head_radius * 0.75) * s  # as the page: 3/4 of a head
         for i, run in enumerate(self.scene.runs):
             pixels = self._pixels[i]
             if len(pixels) < 2:
@@ -812,18 +823,14 @@ class FrameRenderer:
             coords = np.rint(pixels[first : last + 1]).astype(int).ravel().tolist()
             fill = self.ink(run.color)
             draw.line(coords, fill=fill, width=self.line_width * s, joint="curve")
-            # Every k-th point, as on the page: the spacing shows the step size.
+            # Every k-th point (not the start), as on the page: in the run's shape with a
+            # white rim, so the spacing shows the step length and the shape the run.
             k = self.dot_every
             w, h = self._panels[0].w * s, self._panels[0].h * s
-            for n in range(math.ceil(first / k) * k, last + 1, k):
+            for n in range(max(k, math.ceil(first / k) * k), last + 1, k):
                 x, y = pixels[n]
                 if -dot <= x <= w + dot and -dot <= y <= h + dot:
-                    draw.ellipse(
-                        (x - dot, y - dot, x + dot, y + dot),
-                        fill=fill,
-                        outline=self.ink(BLACK),
-                        width=max(1, s // 2),
-                    )
+                    draw_symbol(draw, run.symbol, x, y, dot, fill, self.ink(WHITE), max(1, s // 2))
         self._drawn = max(step, 0)
 
     def _marker(self, draw: ImageDraw.ImageDraw, x: float, y: float, kind: str) -> None:

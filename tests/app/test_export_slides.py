@@ -36,6 +36,7 @@ from app.export.render import (
     CONTOUR_LEVELS,
     FrameRenderer,
     colorscale_lut,
+    dot_every,
     draw_symbol,
     log_ticks,
 )
@@ -420,22 +421,24 @@ def test_heads_and_legend_entries_carry_the_run_symbol() -> None:
 
 
 def test_step_dots_mark_every_kth_step_along_the_path() -> None:
-    assert FrameRenderer(circle_scene(((-2.0, 2.0), (-2.0, 2.0))), 320, 240).dot_every == 3
+    # The page's rule: a round k giving about 28 dots (dotEvery in static/js/plot.js).
+    assert [dot_every(n) for n in (20, 60, 120, 300, 1000)] == [1, 5, 5, 20, 50]
+    assert FrameRenderer(circle_scene(((-2.0, 2.0), (-2.0, 2.0))), 320, 240).dot_every == 20
     scene = circle_scene(((-2.0, 2.0), (-2.0, 2.0)), steps=60)
     with_dots = FrameRenderer(scene, 1920, 1080)
-    assert with_dots.dot_every == 1  # 60 steps: a dot on every one
+    assert with_dots.dot_every == 5
     without = FrameRenderer(scene, 1920, 1080)
     without.dot_every = 10**9
     dotted = np.asarray(with_dots.frame(scene.steps)).astype(int)
     plain = np.asarray(without.frame(scene.steps)).astype(int)
     x0, y0, x1, _ = panel_box(with_dots)
     row = y0 + round(with_dots._pixels[0][0, 1] / with_dots.scale)
-    # Just above the line, only the dots differ: one blob per step (the start marker
-    # and the head cover the first and the last).
+    # Just above the line, only the dots differ: one blob per dot at steps 5, 10, …, 55
+    # (the head covers the one at 60; the start has none).
     edge = with_dots.line_width // 2 + 1
     near = slice(row - edge - 1, row - edge + 1)
     changed = (np.abs(dotted[near, x0:x1] - plain[near, x0:x1]).sum(axis=2) > 60).any(axis=0)
-    assert 56 <= len(_runs_of(changed)) <= 61
+    assert len(_runs_of(changed)) == 11
 
 
 # --- file names -----------------------------------------------------------------------------------
