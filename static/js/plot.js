@@ -131,6 +131,14 @@ function logTicks(lo, hi) {
   return { tickvals, ticktext };
 }
 
+/** Round tick values (…, 0, 10, 20, …) for a linear colour bar whose levels are not round. */
+function linearTicks(lo, hi) {
+  const raw = (hi - lo) / 6;
+  const decade = 10 ** Math.floor(Math.log10(raw));
+  const dtick = [1, 2, 5, 10].map((m) => m * decade).find((v) => v >= raw) ?? 10 * decade;
+  return { tickmode: "linear", tick0: 0, dtick };
+}
+
 /** Fraction of the plot height the equal-scale contour fills (for the colour bar's length). */
 function heightFraction(el, range, th, compact, legendHeight) {
   const m = margins(compact, th, legendHeight);
@@ -194,23 +202,20 @@ function contourTrace(grid, th, compact, t, colors, fraction = 1, levels = null)
     y: grid.y,
     z: grid.color,
     colorscale: colors.colorscale,
-    ncontours: count,
     contours: { coloring: "fill", showlines: true },
     line: { width: 0.5, color: "rgba(255,255,255,0.35)", smoothing: 0.6 },
     hoverinfo: "skip",
     showscale: !compact,
   };
-  let { cmin, cmax } = landscapeRange(grid);
-  if (levels) {
-    // Re-levelled for a zoomed window: the whole colour scale over what is visible.
-    ({ lo: cmin, hi: cmax } = levels);
-    const size = (cmax - cmin) / count;
-    trace.autocontour = false;
-    trace.contours = { ...trace.contours, start: cmin + size / 2, end: cmax, size };
-    trace.zauto = false;
-    trace.zmin = cmin;
-    trace.zmax = cmax;
-  }
+  // Exactly `count` levels over the colours shown: the landscape's whole range, or what a
+  // zoomed window shows (Plotly's own choice rounds to fewer, coarser levels).
+  const { cmin, cmax } = levels ? { cmin: levels.lo, cmax: levels.hi } : landscapeRange(grid);
+  const size = (cmax - cmin) / count;
+  trace.autocontour = false;
+  trace.contours = { ...trace.contours, start: cmin + size / 2, end: cmax, size };
+  trace.zauto = false;
+  trace.zmin = cmin;
+  trace.zmax = cmax;
   if (!compact) {
     trace.colorbar = {
       thickness: th.presentation ? 16 : 12,
@@ -226,7 +231,7 @@ function contourTrace(grid, th, compact, t, colors, fraction = 1, levels = null)
         side: "right",
         font: { size: th.font, color: th.text },
       },
-      ...(grid.log_color ? logTicks(cmin, cmax) : {}),
+      ...(grid.log_color ? logTicks(cmin, cmax) : linearTicks(cmin, cmax)),
     };
   }
   return trace;
