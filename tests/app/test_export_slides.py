@@ -224,6 +224,24 @@ def test_a_japanese_scene_exports_japanese_words() -> None:
     assert all(not np.array_equal(a, b) for a, b in itertools.combinations(glyphs, 2))
 
 
+def test_a_decoded_japanese_gif_shows_japanese_text_where_english_has_english(
+    tmp_path: Path,
+) -> None:
+    bands = {}
+    for lang in ("en", "ja"):
+        request = preset_request(
+            "warmup", format="gif", lang=lang, duration=1, fps=2, width=640, height=360
+        )
+        _, frames = decode_gif(run_export(request, tmp_path / f"{lang}.gif"))
+        renderer = FrameRenderer(build_scene(request), 640, 360, mode="P")
+        bands[lang] = frames[0][: renderer.band_height]
+        # The first frame as played is the renderer's frame: title, counter in `lang`.
+        expected = np.asarray(renderer.frame(0).convert("RGB"))
+        np.testing.assert_array_equal(frames[0], expected)
+    title_rows = (bands["en"] != bands["ja"]).any(axis=2)
+    assert title_rows.sum() > 1000  # different words drawn in the title band
+
+
 def test_the_colour_bar_title_follows_the_language_and_the_log_scale() -> None:
     scene = build_scene(preset_request("rosenbrock", lang="ja"))
     assert scene.log_color
