@@ -83,8 +83,9 @@ Font = ImageFont.FreeTypeFont | ImageFont.ImageFont
 
 @lru_cache(maxsize=64)
 def load_font(size: int, cjk: bool = False) -> Font:
-    """A local font file (DejaVu, Noto CJK for CJK text), else Pillow's bundled one."""
-    for path in (*(_CJK_FONT_FILES if cjk else ()), *_FONT_FILES):
+    """A local font file (DejaVu, Noto CJK for CJK text; either for Latin text), else
+    Pillow's bundled one (which has no Japanese: .ci/run installs fonts-noto-cjk)."""
+    for path in (*(_CJK_FONT_FILES if cjk else ()), *_FONT_FILES, *_CJK_FONT_FILES):
         if os.path.exists(path):
             return ImageFont.truetype(path, size)
     return ImageFont.load_default(size=size)
