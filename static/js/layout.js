@@ -126,12 +126,18 @@ export function applyLayout() {
   let arrange = belowArea > 1.1 * sideArea ? "below" : "side";
   if (sideOK !== belowOK) arrange = sideOK ? "side" : "below";
   if (scroll) arrange = "below";
-  const cols = fit(arrange === "side" ? sideW : W, arrange === "side" ? H : belowH, look).cols;
+  const used = fit(arrange === "side" ? sideW : W, (arrange === "side" ? H : belowH) - hintH, look);
+  // Below, a plot narrower than the stage sits in its middle, not against one edge (with
+  // some slack: the margins above are estimates). Presentation keeps the full width: its
+  // plot's box stays half the viewport.
+  const narrow = arrange === "below" && look.kind === "contour" && !presentation;
+  const fitW = narrow ? `${Math.ceil(used.w) + 40}px` : "100%";
   stage.dataset.arrange = arrange;
   stage.toggleAttribute("data-scroll", scroll);
   stage.style.setProperty("--main-w", `${Math.floor(sideW)}px`);
   stage.style.setProperty("--main-h", `${Math.floor(belowH)}px`);
-  stage.style.setProperty("--fit-cols", String(cols));
+  stage.style.setProperty("--fit-cols", String(used.cols));
+  stage.style.setProperty("--main-fit-w", fitW);
   fitTitle(toolbar);
 }
 
