@@ -3,7 +3,7 @@
 POST /api/exports            → 202 {id, status, progress}   (ExportRequest; limits are 422s)
 GET  /api/exports/{id}       → {id, status, progress, detail, filename}
 GET  /api/exports/{id}/file  → the file, as an attachment named after the scene:
-                               gradscape-<preset>.<format>, or gradscape-<landscape>-<optimizers>.<format>
+                               gradscape-<preset>.<fmt> or gradscape-<landscape>-<optimizers>.<fmt>
 DELETE /api/exports/{id}     → cancel / forget a job and delete its file
 The file is deleted once downloaded; unknown (or expired, or downloaded) ids are 404s.
 """
