@@ -57,8 +57,8 @@ def test_handout_plays_and_scrubs_offline(handout: Path, page: tuple[Page, list[
     tab, requested = page
     tab.goto(handout.as_uri())
     tab.wait_for_function(f"{PLOT} && {PLOT}._fullLayout && {PLOT}._transitionData")
-    traces = int(tab.evaluate(f"{PLOT}._fullData.length"))
-    last_path = traces - 2  # the last run's path; its head follows
+    # The last run's path (its step dots and head follow it).
+    last_path = int(tab.evaluate(f"{PLOT}._fullData.findLastIndex(t => t.mode === 'lines')"))
     assert path_length(tab, last_path) == 1  # frame 0: only the start point
     assert int(tab.evaluate(f"Object.keys({PLOT}._transitionData._frameHash).length")) == FRAMES
 
