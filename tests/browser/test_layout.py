@@ -40,7 +40,7 @@ SETTLE = """async (before) => {
   const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
   while (window.__gradscape.redraws <= before && performance.now() - t0 < 10000) await sleep(20);
   const watched = '#main-plot .nsewdrag, #main-plot .legend, #loss-plot .nsewdrag, '
-    + '#stage .content, .toolbar > *';
+    + '.stage .content, .toolbar > *';
   const sig = () => JSON.stringify([...document.querySelectorAll(watched)].map((e) => {
     const b = e.getBoundingClientRect();
     return [b.x, b.y, b.width, b.height].map(Math.round);
@@ -101,7 +101,7 @@ MEASURE = """() => {
       clipped.push(`${name(el)} "${text}" ${Math.round(need)}>${Math.round(have)}`);
   }
   const toolbar = document.querySelector('.toolbar');
-  const stage = document.getElementById('stage');
+  const stage = document.querySelector('.stage');
   const tb = box(toolbar);
   const offBar = [...toolbar.children].filter(shown).map((el) => [el, box(el)])
     .filter(([, b]) => b.y < tb.y - 1 || b.y + b.h > tb.y + tb.h + 1 || b.x + b.w > tb.x + tb.w + 1)
@@ -201,7 +201,8 @@ def settle(gs: Gradscape, action: Any) -> None:
 def test_every_screen_fits(app_page: Gradscape, width: int, height: int) -> None:
     gs = app_page
     gs.page.set_viewport_size({"width": width, "height": height})
-    gs.open("lang=en&mode=overlay")
+    # A start with four decimals: the start fields must show all of it.
+    gs.open("lang=en&mode=overlay&start=-0.8777,-0.6543")
     failures: list[str] = []
     areas: list[str] = []
 
@@ -242,6 +243,26 @@ def test_every_screen_fits(app_page: Gradscape, width: int, height: int) -> None
     gs.assert_clean()
 
 
+def pause_fits(gs: Gradscape) -> list[str]:
+    """While playing, the play button says Pause (一時停止) in full, on one line."""
+    gs.page.keyboard.press("Space")
+    play = gs.testid("play")
+    fit = play.evaluate(
+        """el => ({text: el.innerText.trim(), wide: el.scrollWidth > el.clientWidth + 2,
+                   wraps: el.scrollHeight > el.clientHeight + 1})"""
+    )
+    playing = gs.page.evaluate("() => window.__gradscape.playing()")
+    gs.page.keyboard.press("Space")
+    if (
+        not playing
+        or fit["wide"]
+        or fit["wraps"]
+        or not fit["text"].endswith(("Pause", "一時停止"))
+    ):
+        return [f"the play button while playing: {fit}"]
+    return []
+
+
 PRESET_SCREENS = [
     ("preset=ill_conditioned&present=1", (1024, 768)),
     ("preset=ill_conditioned", (1280, 720)),
@@ -273,6 +294,8 @@ def test_presets_fill_the_screen(app_page: Gradscape) -> None:
         main = m["regions"]["main"]
         if axes["w"] < 0.7 * main["w"] and axes["h"] < 0.6 * main["h"]:
             found.append(f"axes {axes} float in the plot's box {main}")
+        if look == "presentation":
+            found += pause_fits(gs)
         failures += [f"{where}: {p}" for p in found]
     assert not failures, "\n".join(failures)
     gs.assert_clean()
