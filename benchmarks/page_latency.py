@@ -18,7 +18,8 @@ slider 30 times and measures, inside the page, the time from the `input` event t
 of the redraw of the run that event started (window.__gradscape.redrawAfter). Baselines
 from the same page and run, for a ratio: a plain GET /healthz round trip and a POST
 /api/trajectories round trip of the full six-optimizer scene (compute + JSON, no drawing;
-the page itself asks only for the changed run).
+the page itself asks only for the changed run). The paths are drawn as a lecturer sees them:
+lines, step dots in each run's marker shape and end markers (checked before timing).
 
 The app runs in its own uvicorn process.
 
@@ -241,6 +242,12 @@ def measure_slider(browser: Any, base: str, changes: int, steps: int) -> None:
     page.evaluate("() => window.__gradscape.redrawAfter(0)")
     runs = page.evaluate("() => window.__gradscape.runs()")
     assert len(runs) == 6 and all(r["n"] == steps + 1 for r in runs), runs
+    drawn = page.evaluate(
+        """() => { const gd = document.querySelector('#main-plot .layer-fg');
+                   return { dots: gd.data.filter(t => t.meta && t.meta.dots).length,
+                            heads: gd.data.some(t => t.name === 'heads') }; }"""
+    )
+    assert drawn == {"dots": 6, "heads": True}, drawn  # step dots and markers on
     body = {
         "landscape": "rosenbrock",
         "steps": steps,

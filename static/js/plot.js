@@ -1212,7 +1212,8 @@ export class LossView extends StepChart {
         hoverinfo: "skip",
       });
       notes.push(
-        this.t(off.side === "below" ? "plot.offScaleBelow" : "plot.offScaleAbove", {
+        // The short form: the chart is narrow, and its title already says what is drawn.
+        this.t(off.side === "below" ? "loss.offBelow" : "loss.offAbove", {
           name: run.title,
           value: shortNumber(logScale ? edge + fstar : edge),
           step: off.step,

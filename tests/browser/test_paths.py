@@ -145,8 +145,16 @@ def test_legend_shows_shapes_and_fits_below_the_plot_clear_of_the_toolbar(
     app_page: Gradscape,
 ) -> None:
     gs = app_page.open("preset=rastrigin")
-    for width, height in ((1024, 768), (1280, 720)):
+    # margin.b: the tick labels' 40 px (52 in presentation mode) plus the legend's rows
+    for width, height, present, ticks in (
+        (1024, 768, False, 40),
+        (1280, 720, False, 40),
+        (1024, 768, True, 52),
+        (1280, 720, True, 52),
+    ):
         gs.page.set_viewport_size({"width": width, "height": height})
+        if present and "present=1" not in gs.query():
+            gs.testid("presentation").click()
         # Redrawn at the new size, with the bottom margin the legend's rows need.
         gs.page.wait_for_function(
             f"""() => {{ const gd = {FG};
@@ -154,7 +162,7 @@ def test_legend_shows_shapes_and_fits_below_the_plot_clear_of_the_toolbar(
                  const full = gd._fullLayout;
                  return Math.abs(full.width - gd.clientWidth) < 1
                    && Math.abs(full.height - gd.clientHeight) < 1
-                   && full.margin.b === 40 + legend.offsetHeight; }}"""
+                   && full.margin.b === {ticks} + legend.offsetHeight; }}"""
         )
         gs.page.locator("#main-plot .layer-fg").hover()  # shows Plotly's toolbar
         layout = gs.page.evaluate(LEGEND)

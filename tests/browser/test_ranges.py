@@ -47,7 +47,7 @@ def test_saddle_runaway_is_clipped_and_marked_in_every_view(app_page: Gradscape)
     assert SADDLE_MAX <= hi < SADDLE_MAX + 12 * SPAN
     momentum = next(o for o in loss["off"] if o["optimizer"] == "momentum")
     assert momentum["offScale"] == "below" and momentum["step"] > 0
-    assert any("Momentum: off scale below" in n for n in loss["notes"]), loss["notes"]
+    assert any("Momentum: below −84 from step" in n for n in loss["notes"]), loss["notes"]
     # SGD stalls at the saddle and stays on scale.
     assert "sgd" not in {o["optimizer"] for o in loss["off"]}
 
@@ -103,5 +103,5 @@ def test_diverging_runs_do_not_stretch_the_log_loss_chart(app_page: Gradscape) -
         ("sgd", "above"),
         ("momentum", "above"),
     }
-    assert any("SGD: off scale above 300" in n for n in loss["notes"]), loss["notes"]
+    assert any("SGD: above 300 from step" in n for n in loss["notes"]), loss["notes"]
     gs.assert_clean()
