@@ -400,30 +400,40 @@ def _color_scale(name: str) -> _ColorScale:
 # An 800×800 grid holds 10 MB of arrays: enough entries for every landscape at the page's
 # resolution plus a few export sizes, not an unbounded pile.
 @lru_cache(maxsize=32)
-def grid(
-    landscape_name: str,
-    resolution: int,
-    window: tuple[tuple[float, float], tuple[float, float]] | None = None,
-) -> Grid:
+def grid(landscape_name: str, resolution: int) -> Grid:
     """The landscape on a resolution × resolution grid over its bounds, with contour colours.
 
-    `window` ((xmin, xmax), (ymin, ymax)) samples another rectangle instead (the page's
-    zoomed view, finer than its grid over the bounds); its colours use the same scale as
-    the bounds' grid, so a zoomed contour keeps the page's colour bar. Cached per
-    (name, resolution, window): landscapes are pure, and the page asks for the same grid
+    Cached per (name, resolution): landscapes are pure, and the page asks for the same grid
     every time a scene is redrawn. ValueError for an unknown name (lists the valid ones).
     """
     f = landscapes.get(landscape_name)
-    if window is None:
-        x, y, z = _values(f, resolution)
-    else:
-        (xmin, xmax), (ymin, ymax) = window
-        x = np.linspace(xmin, xmax, resolution)
-        y = np.linspace(ymin, ymax, resolution)
-        xx, yy = np.meshgrid(x, y)  # xx[i, j] = x[j], yy[i, j] = y[i]
-        with np.errstate(all="ignore"):
-            z = np.asarray(f.value(np.stack([xx, yy], axis=-1)), dtype=float)
-    scale = _color_scale(landscape_name)
+    x, y, z = _values(f, resolution)
+    return _colored(landscape_name, x, y, z)
+
+
+def window_grid(
+    landscape_name: str,
+    resolution: int,
+    window: tuple[tuple[float, float], tuple[float, float]],
+) -> Grid:
+    """The landscape over `window` ((xmin, xmax), (ymin, ymax)): the page's zoomed view.
+
+    Coloured on the landscape's own scale (as over its bounds), so a zoomed contour keeps
+    the colour bar's meaning. Not cached: every zoom is a new window, and caching them
+    would push the bounds' grids out of `grid`'s cache.
+    """
+    f = landscapes.get(landscape_name)
+    (xmin, xmax), (ymin, ymax) = window
+    x = np.linspace(xmin, xmax, resolution)
+    y = np.linspace(ymin, ymax, resolution)
+    xx, yy = np.meshgrid(x, y)  # xx[i, j] = x[j], yy[i, j] = y[i]
+    with np.errstate(all="ignore"):
+        z = np.asarray(f.value(np.stack([xx, yy], axis=-1)), dtype=float)
+    return _colored(landscape_name, x, y, z)
+
+
+def _colored(name: str, x: np.ndarray, y: np.ndarray, z: np.ndarray) -> Grid:
+    scale = _color_scale(name)
     if scale.log:
         with np.errstate(all="ignore"):
             color = np.log10(np.maximum(z - scale.floor, 0.0) + scale.eps)

@@ -71,9 +71,12 @@ WINDOW_LIMIT = 1e6
 
 
 @lru_cache(maxsize=16)
-def _grid_json(name: str, resolution: int, digits: int | None, window: Window | None) -> Payload:
+def _grid_json(name: str, resolution: int, digits: int | None) -> Payload:
     # An 800×800 grid is 640,000 numbers: serialize once, not on every redraw.
-    g = scene.grid(name, resolution, window)
+    return _serialize(scene.grid(name, resolution), digits)
+
+
+def _serialize(g: scene.Grid, digits: int | None) -> Payload:
     z, color = g.z, g.color
     if digits is not None:
         z, color = round_significant(z, digits), round_significant(color, digits)
@@ -132,9 +135,11 @@ def landscape_grid(
         landscapes.get(name)
     except ValueError as exc:  # the core's message lists the valid names
         raise HTTPException(status_code=404, detail=str(exc)) from exc
-    return respond(
-        request, _grid_json(name, resolution, digits, _window(x_min, x_max, y_min, y_max))
-    )
+    window = _window(x_min, x_max, y_min, y_max)
+    if window is None:
+        return respond(request, _grid_json(name, resolution, digits))
+    # A zoom window: computed afresh (each zoom is a new one), not cached.
+    return respond(request, _serialize(scene.window_grid(name, resolution, window), digits))
 
 
 def _window(
