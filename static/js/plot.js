@@ -402,20 +402,32 @@ function spreadHeads(heads, obstacles, unit, th, t) {
     const cy = heads[i].y;
     // px from the nearest minimum or start marker, if one is close enough to be covered
     let crowded = null;
+    let byStart = false;
     for (const o of obstacles) {
       const d = Math.hypot(o[0] - cx, o[1] - cy) / unit;
-      if (d < th.minimum && (crowded === null || d < crowded)) crowded = d;
+      if (d < th.minimum && (crowded === null || d < crowded)) {
+        crowded = d;
+        byStart = Boolean(o.label);
+      }
     }
     if (group.length === 1 && crowded === null) continue;
-    // Far enough out to clear a minimum's marker, and each other round the circle.
+    // By the start, heads keep to the half away from its label: an arc, not a circle.
+    const arc = byStart ? Math.PI : 2 * Math.PI;
+    // Far enough out to clear a minimum's marker, and each other round the circle
     // (plus the distance to that marker: then every head clears it by the same margin).
     const radius =
-      Math.max((th.minimum + th.head) / 2 + 1, (group.length * th.head * 1.05) / (2 * Math.PI)) +
+      Math.max((th.minimum + th.head) / 2 + 1, (group.length * th.head * 1.05) / arc) +
       (crowded ?? 0);
-    // One head beside a minimum goes up and right; several go round the point from the top.
-    const first = group.length === 1 ? -Math.PI / 4 : -Math.PI / 2;
+    // Angles clockwise from the right, y up: −π/2 is straight up.
+    let first = group.length === 1 ? -Math.PI / 4 : -Math.PI / 2;
+    let spacing = arc / group.length;
+    if (byStart) {
+      const labelBelow = obstacles.find((o) => o.label).label === "bottom";
+      first = (labelBelow ? -Math.PI : 0) + spacing / 2;
+      spacing = Math.PI / group.length;
+    }
     group.forEach((index, k) => {
-      const a = first + (2 * Math.PI * k) / group.length;
+      const a = first + spacing * k;
       drawn[index] = {
         x: cx + radius * unit * Math.cos(a),
         y: cy - radius * unit * Math.sin(a),
@@ -430,8 +442,8 @@ function spreadHeads(heads, obstacles, unit, th, t) {
         layer: "above",
       });
     });
-    if (group.length > 1) {
-      const ended = group.every((index) => heads[index].ended);
+    // Heads meet in passing during playback; a note is for runs that ended together.
+    if (group.length > 1 && group.every((index) => heads[index].ended)) {
       annotations.push({
         x: cx,
         y: cy,
@@ -440,7 +452,7 @@ function spreadHeads(heads, obstacles, unit, th, t) {
         yshift: radius + th.head * 1.1,
         yanchor: "bottom",
         showarrow: false,
-        text: t(ended ? "plot.endedAt" : "plot.together", {
+        text: t("plot.endedAt", {
           count: group.length,
           x: fmtCoord(cx, reach * unit),
           y: fmtCoord(cy, reach * unit),
@@ -797,8 +809,10 @@ class LayeredPlot {
 }
 
 /** Minima and the start: points a head marker must not cover. */
-function obstaclesOf(meta, start) {
-  return [...meta.minima.map((m) => [m.x, m.y]), [start[0], start[1]]];
+function obstaclesOf(meta, start, runs) {
+  const mark = [start[0], start[1]];
+  mark.label = startLabelPosition(runs, start).split(" ")[0]; // "top" | "bottom"
+  return [...meta.minima.map((m) => [m.x, m.y]), mark];
 }
 
 /** The main view: overlay contour, side-by-side panels or the 3-D surface. */
@@ -866,7 +880,7 @@ export class MainView {
     const p = this.overlay;
     p.setBounds(scene.meta.bounds);
     p.setLegend(scene.runs, th);
-    const obstacles = obstaclesOf(scene.meta, scene.start);
+    const obstacles = obstaclesOf(scene.meta, scene.start, scene.runs);
     const paths = pathTraces(
       scene.runs,
       scene.cursor,
@@ -914,11 +928,11 @@ export class MainView {
         this.panels.push(panel);
       }
     }
-    const obstacles = obstaclesOf(scene.meta, scene.start);
     await Promise.all(
       this.panels.map((p, i) => {
         p.setBounds(scene.meta.bounds);
         const run = scene.runs[i];
+        const obstacles = obstaclesOf(scene.meta, scene.start, [run]);
         const paths = pathTraces(
           [run],
           scene.cursor,
