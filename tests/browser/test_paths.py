@@ -84,6 +84,23 @@ def test_rastrigin_runs_have_their_own_shapes_dots_and_visible_ends(
     for head in ends:
         for m in d["minima"]:
             assert math.dist(head, m) >= (HEAD_SIZE + MINIMUM_SIZE) / 2, (head, m)
+
+    # Step 0: all six heads sit on the start; they fan out clear of its label.
+    gs.testid("scrub").fill("0")
+    gs.page.wait_for_function(f"() => {FG}.data.find(t => t.mode === 'lines').x.length === 1")
+    boxes = gs.page.evaluate(
+        """() => {
+          const box = (el) => { const r = el.getBoundingClientRect();
+                                return {l: r.left, t: r.top, r: r.right, b: r.bottom}; };
+          const traces = document.querySelectorAll('#main-plot .layer-fg .scatterlayer .trace');
+          return { label: box(document.querySelector(
+                     '#main-plot .layer-fg .scatterlayer .textpoint text')),
+                   heads: [...traces[traces.length - 1].querySelectorAll('.point')].map(box) };
+        }"""
+    )
+    assert len(boxes["heads"]) == 6
+    for head in boxes["heads"]:
+        assert not overlaps(head, boxes["label"]), (head, boxes["label"])
     gs.assert_clean()
 
 
