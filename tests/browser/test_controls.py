@@ -161,7 +161,7 @@ def test_a_click_on_the_track_moves_lr_less_than_a_decade(
 def test_lr_sliders_are_wide(app_page: Gradscape, width: int, height: int, lang: str) -> None:
     gs = app_page
     gs.page.set_viewport_size({"width": width, "height": height})
-    gs.open(f"lang={lang}")
+    gs.open(f"landscape=rosenbrock&lang={lang}")  # free exploration: all six optimizers
     widths: dict[str, Any] = gs.page.evaluate(
         """() => Object.fromEntries([...document.querySelectorAll('.slider')]
              .filter(el => el.dataset.testid.endsWith('-lr'))
