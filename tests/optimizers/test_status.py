@@ -49,6 +49,20 @@ def test_a_path_closing_in_on_the_global_minimum_settles_at_the_first_step_it_st
     assert status.point == (points[-1, 0], points[-1, 1]) and status.floor is None
 
 
+def test_the_settled_step_waits_for_the_loss_to_settle_too() -> None:
+    # The path stays within STAY of its end from step 10, but its loss keeps falling
+    # until step 60 (as Momentum's does in the Rastrigin preset's wide dip).
+    f = landscapes.get("ill_conditioned")
+    points = path_to((0.0, 0.0), (-7.0, 2.0), 101, 0.5)
+    losses = np.concatenate([np.linspace(6.0, 0.5, 61), np.full(40, 0.5)])
+    assert st._stays_from(points, points[-1], st.STAY * 20.0) <= 10
+    status = optimizers.classify(f, points, losses)
+    assert status.code == "settled_global" and status.step == 60
+    # within LOSS_SETTLED of the descent counts as settled: a 1e-4 wobble does not
+    losses[80] += 1e-4 * 5.5
+    assert optimizers.classify(f, points, losses).step == 60
+
+
 def test_a_path_resting_in_a_rastrigin_dip_is_a_local_minimum() -> None:
     f = landscapes.get("rastrigin")
     dip = st.stationary(f, np.array([4.0, -3.0]), 0.5)
