@@ -17,12 +17,24 @@ const TONE = {
   moving: "open",
 };
 
-/** A loss in at most 7 characters: 3 significant digits, or 1.2e-7 outside [1e-3, 1e4). */
+/** A loss in at most 7 characters: 3 significant digits, or 1.2e−7 outside [1e-3, 1e4).
+ * Minus signs are U+2212, as on the charts' axes (a hyphen reads as a dash on a projector). */
 export function fmtLoss(v) {
   if (v === null || v === undefined || !Number.isFinite(v)) return "—";
   if (v === 0) return "0";
   const a = Math.abs(v);
-  return a >= 1e4 || a < 1e-3 ? v.toExponential(1).replace("e+", "e") : v.toPrecision(3);
+  const text = a >= 1e4 || a < 1e-3 ? v.toExponential(1).replace("e+", "e") : v.toPrecision(3);
+  return text.replaceAll("-", "\u2212");
+}
+
+/** f at the cursor: none once the cursor is past the step the run diverged at (the
+ * last finite value, 5e11 say, is not what f is "at step 100"). */
+function lossAtCursor(run, cursor) {
+  if (!run.n) return null;
+  if (run.diverged_at !== null && run.diverged_at !== undefined && cursor >= run.diverged_at) {
+    return null;
+  }
+  return run.losses[Math.min(run.n, cursor + 1) - 1];
 }
 
 const html = (text) =>
@@ -40,7 +52,7 @@ export function statusWords(run, t) {
 
 export function renderStatus(el, { runs, cursor, t, complete }) {
   const rows = runs.map((run) => {
-    const atCursor = run.n ? run.losses[Math.min(run.n, cursor + 1) - 1] : null;
+    const atCursor = lossAtCursor(run, cursor);
     const code = run.complete && run.status ? run.status.code : "running";
     const tone = TONE[code] || "running";
     const step = run.complete && run.status?.step != null ? run.status.step : "—";

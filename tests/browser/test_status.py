@@ -95,3 +95,24 @@ def test_a_streaming_run_says_running(app_page: Any) -> None:
             assert row["cells"][2] == "—"
     assert rows[0]["cells"][2].isdigit()  # the step SGD diverged
     gs.assert_clean()
+
+
+def test_past_a_divergence_f_is_a_dash_and_minus_signs_are_true_minus(app_page: Any) -> None:
+    gs = app_page.open("preset=divergence")
+    steps = presets.get("divergence").steps
+    gs.testid("scrub").fill(str(steps))
+    gs.page.wait_for_function(
+        "(s) => document.querySelector('#status th.num')?.textContent === `f @ ${s}`", arg=steps
+    )
+    rows = {r["optimizer"]: r for r in table(gs)}
+    sgd = rows["sgd"]
+    assert sgd["code"] == "diverged" and int(sgd["cells"][2]) < steps
+    assert sgd["cells"][0] == "—"  # not the last finite value (about 5e11) "at step 100"
+    assert rows["adam"]["cells"][0] != "—"
+    gs.testid("scrub").fill(str(int(sgd["cells"][2]) - 1))
+    gs.page.wait_for_function("() => document.querySelector('#status td.num').textContent !== '—'")
+    # Adam ends at f ≈ 5e-5: written 5.5e−5 with U+2212, as the charts write it
+    cells = [c for r in table(gs) for c in r["cells"]]
+    assert not any("-" in c for c in cells), cells
+    assert any("\u2212" in c for c in cells), cells
+    gs.assert_clean()
