@@ -45,6 +45,12 @@ class ExportRun:
     result: Any = None  # the RunResult the trajectory API would send, for JSON
     symbol: str = "circle"  # the page's marker shape (a Plotly symbol name, app.palette)
 
+    @property
+    def name(self) -> str:
+        """The label without its learning rate ("Momentum", "Adam #2"): what the page's
+        notes call a run ("Momentum: below −84 from step 94")."""
+        return self.label.split(", ")[0]
+
 
 @dataclass
 class ExportScene:
@@ -65,6 +71,9 @@ class ExportScene:
     lang: str = "en"  # the page's language: every word the export shows
     preset: str | None = None  # the preset the scene came from: its title, its lesson
     log_color: bool = False  # color_grid is log10(f − min f + eps), as on the page
+    # (resolution) -> f itself on that grid (N, N): the landscape's own range, which sets the
+    # loss chart's value band as on the page (app.export.ranges).
+    value_grid: Callable[[int], np.ndarray] | None = None
 
     @property
     def full_title(self) -> str:
@@ -121,7 +130,8 @@ def clip_steps(steps: int, frames: int, hold: int = 0) -> np.ndarray:
 
 
 def run_labels(optimizers: list[str], params: list[dict[str, float]]) -> list[str]:
-    """Legend labels as the page shows them: the optimizer's title and lr; repeats of one
+    """Legend labels: the optimizer's title as the page's legend shows it, and its learning
+    rate as η (the page's symbol for it, in every language: "SGD, η = 0.01"); repeats of one
     optimizer get ' #1', ' #2'."""
     import optimizers as registry
 
@@ -129,7 +139,7 @@ def run_labels(optimizers: list[str], params: list[dict[str, float]]) -> list[st
     for name, unique, values in zip(optimizers, csv_names(optimizers), params, strict=True):
         label = registry.title(name) + unique[len(name) :].replace("#", " #")
         if "lr" in values:
-            label += f", lr={values['lr']:.3g}"
+            label += f", η = {values['lr']:.3g}"
         labels.append(label)
     return labels
 
@@ -174,6 +184,9 @@ def build_scene(request: ExportRequest) -> ExportScene:
         g = scene_module.grid(request.landscape, resolution)
         return np.asarray(g.x), np.asarray(g.y), np.asarray(g.color)
 
+    def value_grid(resolution: int) -> np.ndarray:
+        return np.asarray(scene_module.grid(request.landscape, resolution).z)
+
     log_color = bool(scene_module.grid(request.landscape, 32).log_color)
 
     scene_fields = trajectory_request.model_dump(mode="json")
@@ -194,4 +207,5 @@ def build_scene(request: ExportRequest) -> ExportScene:
         lang=request.lang,
         preset=request.preset,
         log_color=log_color,
+        value_grid=value_grid,
     )

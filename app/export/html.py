@@ -31,6 +31,14 @@ from pathlib import Path
 import numpy as np
 
 from app.export.data import ExportRun, ExportScene, Progress, frame_steps, ui_words
+from app.export.ranges import (
+    GAP_FLOOR,
+    PAGE_GRID_RESOLUTION,
+    clip_series,
+    landscape_range,
+    loss_band,
+    short_number,
+)
 from app.export.render import CONTOUR_LEVELS, MINIMUM_MARKERS, log_ticks
 from app.export.render import dot_every as page_dot_every
 from app.palette import LANDSCAPE_COLORSCALE, MINIMUM_COLOR, START_COLOR
@@ -43,13 +51,22 @@ GRID_RESOLUTION = 160
 PLOTLY_CONFIG = {"displaylogo": False, "responsive": True}
 PLOT_ID = "handout-plot"
 LOSS_ID = "handout-loss"
-# The smallest gap the log loss chart draws, as on the page (a run at f* exactly).
-GAP_FLOOR = 1e-16
 # Run once the figure exists; the module docstring says why. The handout inlines its own
 # Plotly.js, so a written file keeps working; tests/browser guards a Plotly upgrade.
 KEEP_CONTOUR = """
 document.getElementById('{plot_id}')._fullData.forEach(function (trace) {
     if (trace.type === 'contour') trace._module.animatable = true;
+});
+"""
+# The Play/Pause buttons and the step slider run Plotly.animate and drop the promise it
+# returns (Plotly's updatemenus and sliders call it through an internal module the page
+# cannot reach). Plotly rejects that promise with `undefined` whenever a newer animation
+# interrupts a frame, as Pause and every scrub during play do: an "Uncaught (in promise)
+# undefined" each time. An interrupted frame is what the reader asked for, so exactly
+# those rejections (reason undefined) are marked handled; any real error still shows.
+QUIET_INTERRUPTS = """
+window.addEventListener('unhandledrejection', function (event) {
+    if (event.reason === undefined) event.preventDefault();
 });
 """
 # Equal scale narrows the plot inside the window; the colour bar and the legend, placed in
@@ -412,7 +429,7 @@ def write_html(
         default_height="88vh",
         div_id=PLOT_ID,
         config=PLOTLY_CONFIG,
-        post_script=[KEEP_CONTOUR, BESIDE_PLOT],
+        post_script=[QUIET_INTERRUPTS, KEEP_CONTOUR, BESIDE_PLOT],
     )
     document = document.replace(
         "<head>", f"<head><title>{html.escape(scene.full_title)}</title>{STYLE}", 1
@@ -511,30 +528,42 @@ def explanation(scene: ExportScene) -> str:
     )
 
 
-def _decade_ticks(gaps: list[np.ndarray]) -> dict:
+def _decade_ticks(lo: float, hi: float) -> dict:
     """Only powers of ten on a log axis spanning decades, as the page's loss chart
-    (Plotly's 2 and 5 minor labels clutter it)."""
-    values = np.concatenate(gaps) if gaps else np.empty(0)
-    values = values[np.isfinite(values) & (values > 0)]
-    if not len(values):
-        return {}
-    decades = math.log10(float(values.max()) / float(values.min()))
+    (logAxisTicks in static/js/plot.js: Plotly's 2 and 5 minor labels clutter it)."""
+    decades = math.log10(hi / lo)
     return {"dtick": max(1, math.ceil(decades / 6))} if decades >= 1.5 else {}
 
 
 def loss_figure(scene: ExportScene, words: dict[str, str]) -> dict:
-    """Loss over steps as the page draws it: f − f* on a log axis where the global minimum's
-    value is known, f itself otherwise; a vertical line marks the frame shown above."""
+    """Loss over steps as the page's LossView draws it: f − f* on a log axis where the global
+    minimum's value is known, f itself otherwise; a vertical line marks the frame shown
+    above. The value axis spans the landscape's own range (app.export.ranges, the twin of
+    static/js/ranges.js): a runaway run is clipped at the edge, its marker there points the
+    way it went, a dotted line runs on along the edge, and a note above the chart says from
+    which step ("Momentum: below −84 from step 94")."""
     import plotly.io as pio
 
     globals_ = [m.value for m in scene.minima if m.kind == "global" and m.value is not None]
     fstar = min(globals_) if globals_ else None
-    traces = []
-    gaps: list[np.ndarray] = []
+    log_scale = fstar is not None
+    own = (
+        landscape_range(scene.value_grid(PAGE_GRID_RESOLUTION))
+        if scene.value_grid is not None
+        else None
+    )
+    band = loss_band(own, fstar) if own is not None else (-math.inf, math.inf)
+    if log_scale:
+        band = (0.0, band[1])
+    traces: list[dict] = []
+    marks: list[dict] = []
+    notes: list[str] = []
+    drawn: list[np.ndarray] = []
     for run in scene.runs:
         losses = np.asarray(run.losses, dtype=float)
-        y = losses if fstar is None else np.maximum(losses - fstar, GAP_FLOOR)
-        gaps.append(y)
+        values = losses if fstar is None else np.maximum(losses - fstar, GAP_FLOOR)
+        y, off = clip_series(values, *band)
+        drawn.append(y)
         name = html.escape(run.label, quote=False)
         traces.append(
             {
@@ -542,27 +571,88 @@ def loss_figure(scene: ExportScene, words: dict[str, str]) -> dict:
                 "mode": "lines",
                 "x0": 0,
                 "dx": 1,
-                "y": _typed(y),
+                # JSON has no NaN: the gap after a run leaves the band is null.
+                "y": [None if not math.isfinite(v) else float(v) for v in y],
                 "name": name,
                 "line": {"color": run.color, "width": 2},
                 "hovertemplate": f"{name}: %{{y:.4g}}<extra></extra>",
             }
         )
+        if off is None:
+            continue
+        edge = float(y[off.step])
+        last = max(len(y) - 1, off.step)
+        marks.append(
+            {
+                "type": "scatter",
+                "mode": "lines+markers",
+                "x": [off.step, last],
+                "y": [edge, edge],
+                "name": f"{name} off scale",
+                "meta": {"offScale": off.side, "optimizer": run.optimizer, "step": off.step},
+                "line": {"color": run.color, "width": 2, "dash": "dot"},
+                "marker": {
+                    "symbol": ["triangle-down" if off.side == "below" else "triangle-up", "circle"],
+                    "size": [12, 0],
+                    "color": run.color,
+                    "line": {"color": "#222222", "width": 1},
+                },
+                "hoverinfo": "skip",
+            }
+        )
+        key = "loss.offBelow" if off.side == "below" else "loss.offAbove"
+        value = short_number(edge + fstar if fstar is not None else edge)
+        notes.append(_say(words[key], name=run.name, value=value, step=off.step))
+    # The value axis: what the runs show inside the band, and the landscape's own range.
+    seen = np.concatenate(drawn) if drawn else np.empty(0)
+    seen = seen[np.isfinite(seen)]
+    yaxis: dict = {"type": "log" if log_scale else "linear", "exponentformat": "power"}
+    if len(seen) and not log_scale:
+        lo = min(float(seen.min()), own.min) if own is not None else float(seen.min())
+        hi = max(float(seen.max()), own.max) if own is not None else float(seen.max())
+        pad = 0.05 * ((hi - lo) or 1.0)
+        yaxis |= {"range": [lo - pad, hi + pad], "autorange": False}
+    elif len(seen):
+        lo = max(float(seen.min()) if seen.min() > 0 else GAP_FLOOR, GAP_FLOOR)
+        hi = max(float(seen.max()), lo * 10)
+        yaxis |= {"range": [math.log10(lo) - 0.1, math.log10(hi) + 0.1], "autorange": False}
+        yaxis |= _decade_ticks(10 ** yaxis["range"][0], 10 ** yaxis["range"][1])
+    note_size = 12
+    annotations = []
+    if notes:
+        annotations.append(
+            {
+                "xref": "paper",
+                "yref": "paper",
+                "x": 0,
+                "y": 1,
+                "xanchor": "left",
+                "yanchor": "bottom",
+                "align": "left",
+                "showarrow": False,
+                "text": "<br>".join(html.escape(note, quote=False) for note in notes),
+                "font": {"size": note_size},
+                "name": "off-scale-note",
+            }
+        )
     return {
-        "data": traces,
+        "data": traces + marks,
         "layout": {
             "template": pio.templates["plotly_white"].to_plotly_json(),
-            "margin": {"l": 60, "r": 20, "t": 36, "b": 40},
+            # The notes go in the top margin, under the title, clear of the lines.
+            "margin": {"l": 60, "r": 20, "t": 36 + len(notes) * round(note_size * 1.35), "b": 40},
             "title": {
-                "text": html.escape(words["loss.titleLog" if fstar is not None else "loss.title"]),
+                "text": html.escape(words["loss.titleLog" if log_scale else "loss.title"]),
                 "x": 0.01,
+                "y": 0.98,
+                "yanchor": "top",
             },
             "xaxis": {
                 "title": {"text": html.escape(words["plot.step"])},
                 "range": [0, scene.steps],
             },
-            "yaxis": {"type": "log" if fstar is not None else "linear", "exponentformat": "power"}
-            | _decade_ticks(gaps if fstar is not None else []),
+            "yaxis": yaxis,
+            "annotations": annotations,
             "showlegend": False,
             "shapes": [
                 {

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
+import math
 import re
 import subprocess
 from html.parser import HTMLParser
@@ -271,7 +272,56 @@ def test_html_handout_carries_the_preset_lesson_in_japanese(tmp_path: Path) -> N
     assert chart["layout"]["title"]["text"] == words["loss.title"]
     assert chart["layout"]["xaxis"]["title"]["text"] == words["plot.step"]
     assert chart["layout"]["yaxis"]["type"] == "linear"
-    assert len(chart["data"]) == len(outcomes)
+    lines = [trace for trace in chart["data"] if "meta" not in trace]
+    assert len(lines) == len(outcomes)
+
+
+@pytest.mark.parametrize(
+    ("preset", "scale", "notes"),
+    [
+        # The page's own notes (static/js/ranges.js): Momentum and Adam run off the saddle.
+        (
+            "saddle",
+            "linear",
+            ["Momentum: ステップ 94 から −84 未満", "Adam: ステップ 129 から −84 未満"],
+        ),
+        ("divergence", "log", ["SGD: ステップ 7 から 300 超", "Momentum: ステップ 4 から 300 超"]),
+    ],
+)
+def test_handout_loss_chart_clips_runaways_at_the_landscapes_range_as_the_page(
+    tmp_path: Path, preset: str, scale: str, notes: list[str]
+) -> None:
+    """Momentum reaches f = −2.2e11 on the saddle: the axis stays on the landscape's own
+    values (the page's band, app.export.ranges), the runaway is marked off scale."""
+    from app import presets
+
+    body = {**presets.get(preset).request(), "format": "html", "frames": FRAMES, "lang": "ja"}
+    path = run_export(ExportRequest.model_validate({**body, "preset": preset}), tmp_path / "h.html")
+    _, chart = lesson_of(path)
+    yaxis = chart["layout"]["yaxis"]
+    assert yaxis["type"] == scale and yaxis["autorange"] is False
+    lo, hi = yaxis["range"]
+    if scale == "linear":
+        assert -100 < lo < -84 and 0 < hi < 20  # not −2×10¹¹ … 0
+    else:
+        assert hi < math.log10(300) + 0.2  # not 10¹²
+    marks = [trace for trace in chart["data"] if "meta" in trace]
+    names = [note.split(":")[0] for note in notes]
+    assert [mark["meta"]["optimizer"] for mark in marks] == [n.lower() for n in names]
+    for mark, note in zip(marks, notes, strict=True):
+        side = mark["meta"]["offScale"]
+        assert mark["marker"]["symbol"][0] == (
+            "triangle-down" if side == "below" else "triangle-up"
+        )
+        assert str(mark["meta"]["step"]) in note
+    annotation = chart["layout"]["annotations"][0]
+    assert annotation["text"].split("<br>") == notes
+    for trace in chart["data"]:
+        values = [v for v in trace["y"] if v is not None]
+        if scale == "linear":
+            assert all(lo <= v <= hi for v in values)
+        else:
+            assert all(math.log10(v) <= hi for v in values)
 
 
 def test_html_handout_without_preset_has_the_loss_gap_chart_and_status(tmp_path: Path) -> None:
@@ -284,7 +334,7 @@ def test_html_handout_without_preset_has_the_loss_gap_chart_and_status(tmp_path:
     diverged = [run.diverged_at for run in compute(request(format="html").trajectory_request())]
     assert diverged[1] is not None  # sgd at lr=0.01 leaves the valley
     assert sentences[1] == "diverged"  # the page's words; the step has its own column
-    assert lesson.rows[2][0] == "SGD, lr=0.01" and lesson.rows[2][2] == str(diverged[1])
+    assert lesson.rows[2][0] == "SGD, η = 0.01" and lesson.rows[2][2] == str(diverged[1])
 
 
 def test_export_preset_must_be_known() -> None:
@@ -293,10 +343,8 @@ def test_export_preset_must_be_known() -> None:
 
 
 def test_handout_loss_chart_labels_only_powers_of_ten_across_decades() -> None:
-    import numpy as np
 
     from app.export.html import _decade_ticks
 
-    assert _decade_ticks([np.array([1e-8, 0.5]), np.array([1.0])]) == {"dtick": 2}  # 8 decades
-    assert _decade_ticks([np.array([1.0, 10.0])]) == {}  # one decade: Plotly's own ticks
-    assert _decade_ticks([]) == {}
+    assert _decade_ticks(1e-8, 1.0) == {"dtick": 2}  # 8 decades
+    assert _decade_ticks(1.0, 10.0) == {}  # one decade: Plotly's own ticks

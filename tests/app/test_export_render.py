@@ -81,7 +81,7 @@ def test_nice_ticks_are_round_and_inside() -> None:
 def test_labels_tell_repeated_optimizers_apart() -> None:
     assert csv_names(["adam", "sgd", "adam"]) == ["adam#1", "sgd", "adam#2"]
     labels = run_labels(["adam", "nag", "adam"], [{"lr": 0.05}, {"lr": 0.01}, {"lr": 0.1}])
-    assert labels == ["Adam #1, lr=0.05", "Nesterov (NAG), lr=0.01", "Adam #2, lr=0.1"]
+    assert labels == ["Adam #1, η = 0.05", "Nesterov (NAG), η = 0.01", "Adam #2, η = 0.1"]
 
 
 @pytest.mark.parametrize("mode", ["RGB", "P"])

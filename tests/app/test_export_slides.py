@@ -60,7 +60,7 @@ def circle_scene(
     y = np.linspace(ymin, ymax, 201)
     xx, yy = np.meshgrid(x, y)
     points = np.column_stack([np.linspace(xmin * 0.9, xmax * 0.9, steps + 1), np.zeros(steps + 1)])
-    run = ExportRun("sgd", "SGD, lr=0.1", OKABE_ITO[0], {"lr": 0.1}, points, np.ones(steps + 1))
+    run = ExportRun("sgd", "SGD, η = 0.1", OKABE_ITO[0], {"lr": 0.1}, points, np.ones(steps + 1))
     return ExportScene(
         landscape="circle",
         title="Circle",
@@ -76,12 +76,12 @@ def circle_scene(
 def long_label_scene(lang: str = "en") -> ExportScene:
     scene = circle_scene(((-2.0, 2.0), (-2.0, 2.0)))
     labels = [
-        "Nesterov (NAG), lr=0.000123",
-        "Momentum #1, lr=0.00456",
-        "Momentum #2, lr=0.00789",
-        "AdaGrad, lr=1.5",
-        "RMSprop, lr=0.0123",
-        "Adam, lr=0.3",
+        "Nesterov (NAG), η = 0.000123",
+        "Momentum #1, η = 0.00456",
+        "Momentum #2, η = 0.00789",
+        "AdaGrad, η = 1.5",
+        "RMSprop, η = 0.0123",
+        "Adam, η = 0.3",
     ]
     symbols = list(OPTIMIZER_SYMBOLS.values())
     base = scene.runs[0]
@@ -376,7 +376,7 @@ def test_legend_labels_are_whole_and_inside_their_box(size: tuple[int, int], lan
         assert joined == entry.label or "".join(entry.lines) == entry.label
         assert all("…" not in line for line in entry.lines)
     drawn = [text for text, _ in renderer.legend_texts]
-    assert "Nesterov (NAG), lr=0.000123" in drawn or "lr=0.000123" in drawn
+    assert "Nesterov (NAG), η = 0.000123" in drawn or "η = 0.000123" in drawn
     left, _, right, _ = legend.box
     for text, (x0, y0, x1, y1) in renderer.legend_texts:
         assert left - 1 <= x0 and x1 <= right + 1, (text, legend.box)

@@ -39,12 +39,16 @@ def handout(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture
-def page(browser: Any) -> Iterator[tuple[Page, list[str]]]:
+def page(browser: Any) -> Iterator[tuple[Page, list[str], list[str]]]:
+    """A tab, the URLs it requested and the errors its scripts raised (uncaught exceptions
+    and unhandled promise rejections: Plotly.animate rejects when a frame is interrupted)."""
     tab = browser.new_page()
     requested: list[str] = []
+    errors: list[str] = []
     tab.on("request", lambda r: requested.append(r.url))
+    tab.on("pageerror", lambda e: errors.append(f"{e.name}: {e.message}"))
     try:
-        yield tab, requested
+        yield tab, requested, errors
     finally:
         tab.close()
 
@@ -53,8 +57,10 @@ def path_length(tab: Page, trace: int) -> int:
     return int(tab.evaluate(f"{PLOT}._fullData[{trace}].x.length"))
 
 
-def test_handout_plays_and_scrubs_offline(handout: Path, page: tuple[Page, list[str]]) -> None:
-    tab, requested = page
+def test_handout_plays_and_scrubs_offline(
+    handout: Path, page: tuple[Page, list[str], list[str]]
+) -> None:
+    tab, requested, errors = page
     tab.goto(handout.as_uri())
     tab.wait_for_function(f"{PLOT} && {PLOT}._fullLayout && {PLOT}._transitionData")
     # The last run's path (its step dots and head follow it).
@@ -74,6 +80,7 @@ def test_handout_plays_and_scrubs_offline(handout: Path, page: tuple[Page, list[
     assert path_length(tab, last_path) == 1
 
     assert requested == [handout.as_uri()]  # nothing else was fetched
+    assert errors == []
 
 
 CONTOUR_PATHS = "document.querySelectorAll('.contourlayer path').length"
@@ -114,9 +121,9 @@ def saddle_handout(
 
 
 def test_contour_stays_through_play_pause_and_scrub(
-    saddle_handout: Path, page: tuple[Page, list[str]]
+    saddle_handout: Path, page: tuple[Page, list[str], list[str]]
 ) -> None:
-    tab, requested = page
+    tab, requested, errors = page
     tab.goto(saddle_handout.as_uri())
     tab.wait_for_function(f"{PLOT} && {PLOT}._fullLayout && {PLOT}._transitionData")
     drawn = int(tab.evaluate(CONTOUR_PATHS))
@@ -157,6 +164,15 @@ def test_contour_stays_through_play_pause_and_scrub(
     assert int(tab.evaluate(CONTOUR_TRACES)) == panels
     assert tab.evaluate(LOSS_CURSOR) == 200
     assert requested == [saddle_handout.as_uri()]
+
+    # Scrub while it plays (interrupting a frame), then pause while it plays: no script error.
+    tab.get_by_text("Play").click()
+    tab.mouse.click(box["x"] + box["width"] * 0.3, box["y"] + box["height"] / 2)
+    tab.get_by_text("Play").click()
+    tab.wait_for_timeout(100)
+    tab.get_by_text("Pause").click()
+    tab.wait_for_timeout(200)
+    assert errors == []
 
 
 def test_page_exports_a_handout_in_its_language_with_its_preset_lesson(
