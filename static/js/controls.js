@@ -258,7 +258,9 @@ function buildScheduleOptions() {
       <input type="number" id="${id}" data-testid="schedule-${o.name}" step="${o.integer ? 1 : "any"}">`;
     const label = wrap.querySelector("label");
     label.textContent = has(`schedule.opt.${o.name}`) ? t(`schedule.opt.${o.name}`) : o.name;
-    label.title = o.help || "";
+    // The page's words (static/i18n schedule.help.*); the catalogue's help is the API's English.
+    const helpKey = [`schedule.help.${kind}.${o.name}`, `schedule.help.${o.name}`].find(has);
+    label.title = helpKey ? t(helpKey) : o.help || "";
     const field = wrap.querySelector("input");
     const min = o.min ?? 0;
     const max = o.max ?? Infinity;

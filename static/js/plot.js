@@ -7,6 +7,7 @@
 
 import { renderLegend, runKey } from "./legend.js";
 import { dataAt, drawnRanges, plotArea } from "./plotly_adapter.js";
+import { withLocale } from "./plotly_locale.js";
 import { clipSeries, extent, landscapeRange, lossBand, shortNumber } from "./ranges.js";
 
 export const FONT =
@@ -762,7 +763,7 @@ class LayeredPlot {
     const layout = baseLayout(this.range, th, this.compact, false, this.legendHeight);
     layout.shapes = shapes;
     layout.annotations = annotations;
-    await Plotly.react(this.fg, traces, layout, CONFIG_FG);
+    await Plotly.react(this.fg, traces, layout, withLocale(CONFIG_FG));
     if (!this.fgReady) {
       this.fgReady = true;
       this.fg.on("plotly_relayout", (ev) => this.relayouted(ev));

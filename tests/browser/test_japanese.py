@@ -165,3 +165,44 @@ def test_latin_names_stand_apart_from_japanese_words() -> None:
     ]
     assert glued == []
     assert JA["plot.endedAt"] == "{count} 本の経路が ({x}, {y}) で終了"
+
+
+JAPANESE = re.compile(r"[\u3040-\u30ff\u3400-\u9fff]")
+
+# Each modebar button of the main plot: its tooltip (Plotly keeps it in data-title).
+MODEBAR = """() => [...document.querySelectorAll('#main-plot .modebar-btn')]
+  .map((b) => b.getAttribute('data-title'))"""
+
+
+def test_no_english_left_in_the_japanese_page(app_page: Any) -> None:
+    gs = app_page.open("lang=ja&preset=warmup")  # a cosine schedule with warmup: 3 options
+    helps = gs.page.evaluate(
+        "() => [...document.querySelectorAll('#schedule-options label')].map((l) => l.title)"
+    )
+    assert len(helps) == 3 and all(JAPANESE.search(h) for h in helps), helps
+    assert JA["schedule.help.warmup"] in helps
+
+    titles = gs.page.evaluate(MODEBAR)
+    assert titles and all(JAPANESE.search(t) for t in titles), titles
+    assert not any("share" in t.lower() or "cloud" in t.lower() for t in titles)
+    # Zooming with the mouse shows Plotly's tip, in Japanese (double-click resets: plot.js)
+    box = gs.page.locator("#main-plot .layer-fg .nsewdrag").first.bounding_box()
+    gs.page.mouse.move(box["x"] + box["width"] * 0.3, box["y"] + box["height"] * 0.3)
+    gs.page.mouse.down()
+    gs.page.mouse.move(box["x"] + box["width"] * 0.6, box["y"] + box["height"] * 0.6, steps=8)
+    gs.page.mouse.up()
+    note = gs.page.locator(".plotly-notifier .notifier-note").first
+    note.wait_for()
+    assert "ダブルクリック" in note.inner_text()
+
+    # English again after the toggle: the charts follow the page's language
+    gs.testid("lang").click()
+    gs.page.wait_for_function(
+        """() => [...document.querySelectorAll('#main-plot .modebar-btn')]
+                   .some((b) => b.getAttribute('data-title') === 'Zoom in')"""
+    )
+    helps = gs.page.evaluate(
+        "() => [...document.querySelectorAll('#schedule-options label')].map((l) => l.title)"
+    )
+    assert "Linear warmup over the first W updates: factor (t + 1)/W." in helps
+    gs.assert_clean()
