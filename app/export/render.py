@@ -30,6 +30,7 @@ import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
 from app.export.data import ExportScene, ui_words
+from app.export.ranges import coincident_groups, fmt_coord, superscript_power
 from app.palette import LANDSCAPE_COLORSCALE, MINIMUM_COLOR, START_COLOR
 
 # Plotly's filled contour shows about this many bands; the page and the export look alike.
@@ -136,11 +137,29 @@ def tick_text(value: float) -> str:
 
 
 def log_ticks(low: float, high: float) -> list[tuple[float, str]]:
-    """(colour value, label) where f − min f = 10^c, as the page's colour bar (logTicks)."""
+    """(colour value, label) where f − min f = 10^c, as the page's colour bar (logTicks):
+    powers of ten written as the loss chart writes them (10⁻², 10⁻¹, 1, 10, 10²), and the
+    low end labelled with its own value when it lies clearly below the first power, so the
+    bar's bottom colour says what it stands for."""
     first, last = math.ceil(low), math.floor(high)
     every = max(1, math.ceil((last - first + 1) / 7))
-    labels = {0: "1", 1: "10"}
-    return [(float(c), labels.get(c, f"1e{c}")) for c in range(first, last + 1, every)]
+    ticks = [(float(c), superscript_power(c)) for c in range(first, last + 1, every)]
+    if not ticks or ticks[0][0] - low >= 0.4 * every:
+        ticks.insert(0, (float(low), power_number(10**low)))
+    return ticks
+
+
+def power_number(value: float) -> str:
+    """A positive number in the colour bar's style: 2.5×10⁻³, 0.25, 2.5, 25, 2.5×10³."""
+    exponent = math.floor(math.log10(value))
+    mantissa = round(value / 10**exponent, 1)
+    if mantissa >= 10:
+        mantissa, exponent = 1.0, exponent + 1
+    if -1 <= exponent <= 1:
+        return tick_text(float(f"{value:.2g}"))
+    if mantissa == 1:
+        return superscript_power(exponent)
+    return f"{mantissa:g}×{superscript_power(exponent)}"
 
 
 def dot_every(steps: int, target: float = STEP_DOTS) -> int:
@@ -413,7 +432,7 @@ class FrameRenderer:
 
     def _colorbar_width(self) -> int:
         """Pixels right of the plot the colour bar takes: gap, bar, tick labels, title."""
-        font = self.font(self.small_size)
+        font = self.tick_font()
         labels = [text for _, text in self._colorbar_ticks()]
         widest = max((font.getlength(t) for t in labels), default=0)
         self.colorbar_thickness = max(6, round(self.small_size * 0.8))
@@ -429,7 +448,17 @@ class FrameRenderer:
         _, low, high = self._grid
         if self.scene.log_color:
             return log_ticks(low, high)
-        return [(v, tick_text(v)) for v in nice_ticks(low, high, 5)]
+        ticks = [(v, tick_text(v)) for v in nice_ticks(low, high, 5)]
+        step = ticks[1][0] - ticks[0][0] if len(ticks) > 1 else high - low
+        if ticks and ticks[0][0] - low >= 0.4 * step:  # the low end says what it stands for
+            text = power_number(low) if 0 < low < 0.01 else tick_text(float(f"{low:.2g}"))
+            ticks.insert(0, (low, text))
+        return ticks
+
+    def tick_font(self) -> Font:
+        """The colour bar's tick labels: numbers only, in DejaVu, whose superscripts (10⁻²)
+        Noto CJK lacks."""
+        return load_font(max(6, round(self.small_size)), False)
 
     def _fit_rect(self, width: float, height: float) -> tuple[int, int]:
         """The largest equal-scale plot (width, height) inside width × height pixels."""
@@ -684,13 +713,29 @@ class FrameRenderer:
         strip = np.repeat(column[:, None, :], right - left, axis=1)
         image.paste(Image.fromarray(strip.astype(np.uint8), mode="RGB"), (left, top))
         draw.rectangle((left - 1, top - 1, right, bottom), outline=hex_rgb(FRAME))
-        font = self.font(self.small_size)
+        font = self.tick_font()
         tick = max(2, self.pad // 2)
         widest = 0.0
-        for value, text in self._colorbar_ticks():
-            if high <= low:
+        ticks = self._colorbar_ticks()
+        placed = [
+            bottom - (value - low) / (high - low) * height if high > low else None
+            for value, _ in ticks
+        ]
+        self.colorbar_ticks: list[tuple[float, str]] = []
+        for k, (value, text) in enumerate(ticks):
+            y = placed[k]
+            if y is None:
                 continue
-            y = bottom - (value - low) / (high - low) * height
+            # The low end gives way to a power of ten too close above it to read apart.
+            nearest = placed[k + 1] if k + 1 < len(placed) else None
+            if (
+                k == 0
+                and value == low
+                and nearest is not None
+                and y - nearest < 1.2 * self.small_size
+            ):
+                continue
+            self.colorbar_ticks.append((y, text))
             draw.line((right, y, right + tick, y), fill=hex_rgb(FRAME))
             draw.text((right + tick + 2, y), text, fill=hex_rgb(TEXT), font=font, anchor="lm")
             widest = max(widest, font.getlength(text))
@@ -844,7 +889,27 @@ class FrameRenderer:
         symbol = MINIMUM_MARKERS[kind][0]
         draw_symbol(draw, symbol, x, y, r, ink(MINIMUM_COLOR), ink(BLACK), s)
 
-    def _decorate(self, tile: Image.Image, panel: _Panel, step: int) -> None:
+    def _left_view(self, i: int, panel: _Panel) -> int | None:
+        """The first step run i's path is outside the plot (None while it stays in)."""
+        pixels = self._pixels[i] / self.scale
+        outside = (
+            (pixels[:, 0] < 0)
+            | (pixels[:, 0] > panel.w)
+            | (pixels[:, 1] < 0)
+            | (pixels[:, 1] > panel.h)
+        )
+        found = np.flatnonzero(outside)
+        return int(found[0]) if len(found) else None
+
+    def _say(self, key: str, **values: object) -> str:
+        text = self.words[key]
+        for name, value in values.items():
+            text = text.replace("{" + name + "}", str(value))
+        return text
+
+    def _decorate(self, tile: Image.Image, panel: _Panel, step: int) -> list[str]:
+        """Minima, start and heads on a panel's tile; returns the panel's notes: where runs
+        ended together, which diverged or left the view (the page's notes, its words)."""
         draw = ImageDraw.Draw(tile)
         ink, s = self.ink, self.scale
         for minimum in self.scene.minima:
@@ -852,9 +917,12 @@ class FrameRenderer:
         self._marker(draw, *self._point(panel, *self.scene.start), "start")
         r = self.head_radius * s
         w, h = panel.w * s, panel.h * s
+        notes: list[str] = []
+        inside: list[tuple[float, float] | None] = []
         for i in panel.runs:
             run, pixels = self.scene.runs[i], self._pixels[i]
             if not len(pixels):
+                inside.append(None)
                 continue
             x, y = pixels[min(step, len(pixels) - 1)]
             if run.diverged_at is not None and step >= len(pixels):
@@ -865,24 +933,88 @@ class FrameRenderer:
                         fill=ink(run.color),
                         width=max(2, self.line_width + 1) * s,
                     )
+                notes.append(self._say("plot.divergedAt", name=run.name, step=run.diverged_at))
+                inside.append(None)
             elif 0 <= x <= w and 0 <= y <= h:
-                draw_symbol(draw, run.symbol, x, y, r, ink(run.color), ink(BLACK), s)
+                inside.append((float(x), float(y)))
             else:
                 # Off the plot: a hollow head pinned to the edge, in the direction it went.
                 x, y = min(max(x, r), w - r), min(max(y, r), h - r)
                 draw_symbol(draw, run.symbol, x, y, r, None, ink(run.color), max(2, r // 2))
+                left = self._left_view(i, panel)
+                notes.append(self._say("plot.offView", name=run.name, step=left))
+                inside.append(None)
+        # Heads closer than a marker read as one (the page's spreadHeads): fanned out round
+        # the true point on thin leader lines, each in its own shape and colour.
+        drawn = list(inside)
+        reach = 2 * r * 0.9
+        for group in coincident_groups(inside, reach):
+            centre = inside[group[0]]
+            assert centre is not None  # off-view heads never group
+            cx, cy = centre
+            radius = max(2.15 * r + s, len(group) * 2.1 * r / (2 * math.pi))
+            for k, index in enumerate(group):
+                angle = -math.pi / 2 + 2 * math.pi * k / len(group)  # from the top, clockwise
+                hx, hy = cx + radius * math.cos(angle), cy + radius * math.sin(angle)
+                drawn[index] = (hx, hy)
+                draw.line((cx, cy, hx, hy), fill=ink(BLACK), width=s)
+            runs = [self.scene.runs[panel.runs[index]] for index in group]
+            if all(step >= len(run.points) - 1 and run.diverged_at is None for run in runs):
+                (xmin, xmax), _ = self.scene.bounds
+                unit = (xmax - xmin) / w  # data units per pixel of the tile
+                x, y = self.scene.runs[panel.runs[group[0]]].points[-1]
+                notes.insert(
+                    0,
+                    self._say(
+                        "plot.endedAt",
+                        count=len(group),
+                        x=fmt_coord(float(x), reach * unit),
+                        y=fmt_coord(float(y), reach * unit),
+                    ),
+                )
+        for index, at in enumerate(drawn):
+            if at is not None:
+                run = self.scene.runs[panel.runs[index]]
+                draw_symbol(draw, run.symbol, *at, r, ink(run.color), ink(BLACK), s)
+                self.heads_drawn[panel.runs[index]] = (at[0] / s, at[1] / s)
+        return notes
+
+    def _draw_notes(self, image: Image.Image, panel: _Panel, notes: list[str]) -> None:
+        """The panel's notes in its top-left corner on a white box, one per line."""
+        if not notes:
+            return
+        draw = ImageDraw.Draw(image)
+        size = self.small_size
+        room = panel.w - 2 * self.pad
+        font = self.font(size)
+        while size > 7 and max(font.getlength(n) for n in notes) > room:
+            size -= 1
+            font = self.font(size)
+        lines = [_fit(note, font, room) for note in notes]
+        line_h = round(size * 1.35)
+        width = max(font.getlength(line) for line in lines)
+        x0, y0 = panel.x0 + self.pad // 2, panel.y0 + self.pad // 2
+        box = (x0, y0, x0 + width + self.pad, y0 + len(lines) * line_h + self.pad // 2)
+        draw.rectangle(box, fill=self.ink(WHITE), outline=self.ink(FRAME))
+        for k, line in enumerate(lines):
+            y = y0 + self.pad // 4 + k * line_h + line_h / 2
+            draw.text((x0 + self.pad / 2, y), line, fill=self.ink(TEXT), font=font, anchor="lm")
+        self.notes_shown.extend(lines)
 
     def frame(self, step: int) -> Image.Image:
-        """The scene at `step` (0..steps): paths so far, heads, markers, counter."""
+        """The scene at `step` (0..steps): paths so far, heads, markers, counter, notes."""
         step = int(np.clip(step, 0, self.scene.steps))
         self._advance(step)
         image = self._static.copy()
+        self.notes_shown: list[str] = []
+        self.heads_drawn: dict[int, tuple[float, float]] = {}  # run → centre in its panel
         for panel, canvas in zip(self._panels, self._canvases, strict=True):
             tile = canvas.copy()
-            self._decorate(tile, panel, step)
+            notes = self._decorate(tile, panel, step)
             if self.scale > 1:
                 tile = tile.reduce(self.scale)
             image.paste(tile, (panel.x0, panel.y0))
+            self._draw_notes(image, panel, notes)
         ImageDraw.Draw(image).text(
             (self.width - self.pad, self.band_height / 2),
             self.counter_text(step),

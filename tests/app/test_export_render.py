@@ -235,3 +235,90 @@ def test_html_size_stays_bounded_for_long_runs() -> None:
             assert count <= per_frame + 1
             stored += 2 * len(trace["x"]["bdata"])
     assert stored < 16_000_000  # the largest possible handout stays a mailable file
+
+
+def _say(lang: str, key: str) -> str:
+    from app.export.data import ui_words
+
+    return ui_words(lang)[key]
+
+
+@pytest.mark.parametrize("lang", ["en", "ja"])
+def test_runs_ending_on_one_point_fan_out_and_say_so_as_the_page(lang: str) -> None:
+    """Every run of make_scene ends at (1, 1): one marker on top of the others hid them."""
+    scene = make_scene(runs=3)
+    scene.lang = lang
+    renderer = FrameRenderer(scene, 400, 300)
+    renderer.frame(scene.steps)
+    heads = list(renderer.heads_drawn.values())
+    assert len(heads) == 3
+    r = renderer.head_radius
+    for i, a in enumerate(heads):
+        for b in heads[i + 1 :]:
+            assert np.hypot(a[0] - b[0], a[1] - b[1]) >= 1.8 * r  # apart: each one seen
+    # The page's note (static/i18n plot.endedAt), in the scene's language.
+    template = _say(lang, "plot.endedAt")
+    (note,) = renderer.notes_shown
+    assert note.startswith(template.split("{count}")[0] + "3")
+    assert "(1" in note and ", 1" in note
+    # Heads meeting in passing are fanned out but get no note.
+    renderer.frame(scene.steps - 1)
+    assert renderer.notes_shown == []
+
+
+@pytest.mark.parametrize(
+    ("lang", "expected"), [("en", "opt1: diverged at step 20"), ("ja", "opt1: ステップ 20 で発散")]
+)
+def test_a_diverged_run_gets_a_note_in_the_scenes_language(lang: str, expected: str) -> None:
+    scene = make_scene(runs=3, diverge_run=1)
+    scene.lang = lang
+    renderer = FrameRenderer(scene, 400, 300, mode="P")
+    renderer.frame(10)
+    assert renderer.notes_shown == []
+    renderer.frame(scene.steps)
+    assert expected in renderer.notes_shown
+
+
+def test_runs_that_leave_the_view_are_named_with_their_step() -> None:
+    from app import presets
+    from app.export.data import build_scene
+    from app.schemas import ExportRequest
+
+    body = {**presets.get("saddle").request(), "preset": "saddle", "format": "png"}
+    scene = build_scene(ExportRequest.model_validate({**body, "width": 400, "height": 300}))
+    renderer = FrameRenderer(scene, 400, 300)
+    renderer.frame(scene.steps)
+    left = {"momentum", "rmsprop", "adam"}
+    assert len(renderer.notes_shown) == len(left)
+    for run in scene.runs:
+        if run.optimizer in left:
+            outside = (np.abs(run.points) > 2).any(axis=1)
+            step = int(np.flatnonzero(outside)[0])
+            assert f"{run.name} left the view at step {step}" in renderer.notes_shown
+
+
+def test_ranges_mirror_the_pages_rule() -> None:
+    """Numbers static/js/ranges.js gives for the same input (its twin: app/export/ranges)."""
+    from app.export.ranges import (
+        clip_series,
+        landscape_range,
+        loss_band,
+        short_number,
+        superscript_power,
+    )
+
+    own = landscape_range(np.array([[-4.0, 0.0], [4.0, np.nan]]))
+    assert (own.min, own.max, own.span) == (-4.0, 4.0, 8.0)
+    assert loss_band(own, None) == (-84.0, 84.0)
+    assert loss_band(own, -4.0) == (0.0, 80.0)
+    clipped, off = clip_series(np.array([1.0, -50.0, -90.0, -1e11]), -84.0, 84.0)
+    assert off is not None and (off.step, off.side) == (2, "below")
+    assert clipped[:3].tolist() == [1.0, -50.0, -84.0] and np.isnan(clipped[3])
+    assert clip_series(np.array([1.0, 2.0]), 0.0, 3.0)[1] is None
+    assert [short_number(v) for v in (-84.0, 300.0, 25_000.0, 0.5)] == [
+        "−84",
+        "300",
+        "2.5e4",
+        "0.5",
+    ]
+    assert [superscript_power(k) for k in (-2, -1, 0, 1, 2)] == ["10⁻²", "10⁻¹", "1", "10", "10²"]

@@ -324,7 +324,8 @@ def _runs_of(mask: np.ndarray, gap: int = 0) -> list[tuple[int, int]]:
 def test_the_saddle_export_is_square_with_a_colour_bar(tmp_path: Path) -> None:
     request = preset_request("saddle", width=1280, height=720, format="mp4", duration=1, fps=2)
     _, frames = decode_mp4(run_export(request, tmp_path / "saddle.mp4"))
-    pixels = frames[-1].astype(int)
+    # The first frame: by the last, notes of runs that left the view cover a corner.
+    pixels = frames[0].astype(int)
     lut = colorscale_lut(CONTOUR_LEVELS).astype(int)
     # Pixels near a contour colour (H.264 shifts colours a little).
     distance = np.min(np.abs(pixels[:, :, None, :] - lut[None, None]).sum(axis=3), axis=2)
@@ -345,20 +346,26 @@ def test_the_saddle_export_is_square_with_a_colour_bar(tmp_path: Path) -> None:
 
 
 def test_colour_bar_ticks_are_labelled_like_the_page() -> None:
+    # Powers of ten as the loss chart writes them (superscripts), never "1e-1".
     assert log_ticks(-3.2, 2.5) == [
-        (-3.0, "1e-3"),
-        (-2.0, "1e-2"),
-        (-1.0, "1e-1"),
+        (-3.0, "10⁻³"),
+        (-2.0, "10⁻²"),
+        (-1.0, "10⁻¹"),
         (0.0, "1"),
         (1.0, "10"),
-        (2.0, "1e2"),
+        (2.0, "10²"),
     ]
+    # The low end, well below the first power of ten, is labelled with its own value.
+    assert log_ticks(-2.6, 3.4)[:2] == [(-2.6, "2.5×10⁻³"), (-2.0, "10⁻²")]
     scene = build_scene(preset_request("rosenbrock"))
     renderer = FrameRenderer(scene, 800, 600)
     _, top, right, bottom = renderer.colorbar
     pixels = np.asarray(renderer.frame(0))
     labels = pixels[top:bottom, right + 2 : right + 60]
     assert (labels.sum(axis=2) < 200).sum() > 100  # dark tick-label ink beside the bar
+    drawn = [text for _, text in renderer.colorbar_ticks]
+    assert drawn[0] == "2.5×10⁻³" and "10⁻²" in drawn and not any("e" in t for t in drawn)
+    assert max(y for y, _ in renderer.colorbar_ticks) >= bottom - 1  # the bottom is labelled
 
 
 # --- legends that fit ---------------------------------------------------------------------------
