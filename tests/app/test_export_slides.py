@@ -192,6 +192,22 @@ def test_the_file_plays_for_duration_seconds_and_ends_on_the_last_step(
     assert np.abs(frames[0].astype(int) - frames[-1].astype(int)).sum() > 1000
 
 
+def test_the_pages_default_clip_8_s_at_30_fps_plays_8_s_as_a_gif(tmp_path: Path) -> None:
+    """The export panel's default. GIF delays are whole hundredths: 33.3 ms is written as
+    30, 40, 30, 30, 40, 30, … (a player reading only the first delay would think 7.2 s;
+    the file's decoded delays add up to 8 s exactly)."""
+    request = preset_request("saddle", format="gif", duration=8, fps=30, width=160, height=90)
+    path = run_export(request, tmp_path / download_name(request))
+    with Image.open(path) as gif:
+        delays = []
+        for k in range(gif.n_frames):
+            gif.seek(k)
+            delays.append(gif.info["duration"])
+    assert len(delays) == 240
+    assert abs(sum(delays) - 8000) <= 10
+    assert set(delays) == {30, 40} and delays[:3] == [30, 40, 30]
+
+
 # --- words in the scene's language -------------------------------------------------------------
 
 
