@@ -1,9 +1,11 @@
-// Keys: Space play/pause, ←/→ step, R restart, F presentation mode, Esc leaves it.
+// Keys: Space play/pause, ←/→ step, R restart, F presentation mode, Q the link's QR code
+// filling the screen (on a server the room can reach), Esc closes it or leaves presentation.
 // Text fields, number fields, sliders and selects keep their own keys — but a slider the
 // pointer moved gives its focus back when the pointer lets go, so Space and ←/→ drive
 // playback again; a slider reached with Tab keeps its arrow keys.
 
 import { cursor, isPlaying, play, restart, setCursor } from "./playback.js";
+import { qrShown, showQR } from "./share.js";
 import { state } from "./state.js";
 
 function releaseSlidersAfterPointer() {
@@ -48,6 +50,10 @@ export function bindKeyboard({ togglePresentation }) {
       restart();
     } else if (e.key === "f" || e.key === "F") {
       togglePresentation(!state.presentation);
+    } else if (e.key === "q" || e.key === "Q") {
+      showQR(); // the link's QR code over everything, when students can open it
+    } else if (e.key === "Escape" && qrShown()) {
+      showQR(false);
     } else if (e.key === "Escape" && state.presentation) {
       togglePresentation(false);
     }

@@ -38,12 +38,35 @@ def test_loopback_server_warns_that_students_cannot_open_the_link(app_page: Grad
     gs.page.wait_for_function("() => document.documentElement.lang === 'ja'")
     assert "学生はこのリンクを開けません" in warning.inner_text()
     assert COMMAND in warning.inner_text()  # a command is not translated
+    gs.page.keyboard.press("q")  # no code students could scan: no large QR code either
+    assert gs.page.locator("#qr-overlay:not([hidden])").count() == 0
     gs.assert_clean()
 
 
 def _decode(png: bytes) -> list[str]:
     grey = np.asarray(Image.open(io.BytesIO(png)).convert("L"))
     return [code.text for code in zxingcpp.read_barcodes(grey)]
+
+
+def assert_large_qr(gs: Gradscape, show: Any, link: str) -> None:
+    """`show()` opens the large QR code: at least 60 % of the viewport's height, decoding
+    to `link`, with the link written under it; Esc closes it."""
+    show()
+    big = gs.testid("qr-large")
+    big.wait_for(state="visible")
+    gs.page.wait_for_function(
+        "(v) => { const i = document.querySelector('[data-testid=qr-large]');"
+        " return i.dataset.text === v && i.complete && i.naturalWidth > 0; }",
+        arg=link,
+    )
+    box = big.bounding_box()
+    height = gs.page.viewport_size["height"]
+    assert box is not None and box["height"] >= 0.6 * height and box["y"] >= 0
+    assert box["y"] + box["height"] <= height
+    assert _decode(big.screenshot()) == [link]
+    assert gs.page.locator("#qr-overlay .qr-link").inner_text() == link
+    gs.page.keyboard.press("Escape")
+    big.wait_for(state="hidden")
 
 
 def test_lan_server_shows_the_lan_link_and_its_qr_code(
@@ -72,6 +95,7 @@ def test_lan_server_shows_the_lan_link_and_its_qr_code(
         box = qr.bounding_box()
         assert box is not None and box["width"] >= 150  # scannable from a few metres
         assert _decode(qr.screenshot()) == [room]
+        assert_large_qr(gs, lambda: qr.click(), room)
 
         # The room's link follows the scene, and the teacher link uses it too.
         gs.change(lambda: gs.testid("param-adam-lr").fill("0.2"))
@@ -87,6 +111,15 @@ def test_lan_server_shows_the_lan_link_and_its_qr_code(
         gs.page.locator("#teacher summary").click()
         gs.testid("teacher-link").click()
         assert gs.testid("teacher-url").input_value().startswith(f"http://192.0.2.77:{port}/?")
+
+        # Presentation mode hides the panel: key Q shows the code, Esc closes it first.
+        gs.page.keyboard.press("f")
+        gs.page.wait_for_function("() => document.body.classList.contains('presentation')")
+        presenting = f"http://192.0.2.77:{port}/?{gs.query()}"
+        assert_large_qr(gs, lambda: gs.page.keyboard.press("q"), presenting)
+        assert gs.page.evaluate("() => document.body.classList.contains('presentation')")
+        gs.page.keyboard.press("Escape")
+        gs.page.wait_for_function("() => !document.body.classList.contains('presentation')")
 
         # Listening on the network, but the laptop has no address yet: say what to do.
         monkeypatch.setattr(share, "lan_hosts", lambda host: [])
