@@ -244,7 +244,8 @@ def measure_slider(browser: Any, base: str, changes: int, steps: int) -> None:
     assert len(runs) == 6 and all(r["n"] == steps + 1 for r in runs), runs
     drawn = page.evaluate(
         """() => { const gd = document.querySelector('#main-plot .layer-fg');
-                   return { dots: gd.data.filter(t => t.meta && t.meta.dots).length,
+                   const dots = document.querySelector('#main-plot .layer-dots').dots;
+                   return { dots: new Set(dots.points.map(p => p.optimizer)).size,
                             heads: gd.data.some(t => t.name === 'heads') }; }"""
     )
     assert drawn == {"dots": 6, "heads": True}, drawn  # step dots and markers on

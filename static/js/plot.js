@@ -5,6 +5,7 @@
 // Plotly's private internals are read only through plotly_adapter.js.
 /* global Plotly */
 
+import { drawDots } from "./dots.js";
 import { renderLegend, runKey } from "./legend.js";
 import { dataAt, drawnRanges, plotArea } from "./plotly_adapter.js";
 import { withLocale } from "./plotly_locale.js";
@@ -503,6 +504,8 @@ export function pathTraces(runs, cursor, th, t, view) {
   const heads = [];
   const k = dotEvery(view.steps, view.compact ? 14 : 28);
   const notes = [];
+  // Every run's step dots, drawn on a canvas over the paths (dots.js), not by Plotly.
+  const dotPoints = [];
   runs.forEach((run, index) => {
     const n = Math.min(run.n, cursor + 1);
     if (n <= 0) return;
@@ -522,23 +525,16 @@ export function pathTraces(runs, cursor, th, t, view) {
         "(%{x:.4g}, %{y:.4g})<br>f = %{customdata:.4g}<extra></extra>",
     });
     const d = dots(run, k, n);
-    traces.push({
-      type: "scatter",
-      mode: "markers",
-      x: d.x,
-      y: d.y,
-      customdata: d.steps,
-      name: `${run.title} ·`,
-      meta: { dots: k, optimizer: run.optimizer },
-      marker: {
-        symbol: run.symbol,
-        size: Math.round(th.head * 0.75),
+    for (let i = 0; i < d.x.length; i += 1) {
+      dotPoints.push({
+        x: d.x[i],
+        y: d.y[i],
+        step: d.steps[i],
+        optimizer: run.optimizer,
         color: run.color,
-        line: { color: th.presentation ? "#000000" : "#ffffff", width: 0.8 },
-      },
-      showlegend: false,
-      hovertemplate: `<b>${run.title}</b><br>${t("plot.step")} %{customdata}<extra></extra>`,
-    });
+        symbol: run.symbol,
+      });
+    }
     const x = run.xs[n - 1];
     const y = run.ys[n - 1];
     const ended = run.complete && cursor >= run.n - 1;
@@ -620,7 +616,14 @@ export function pathTraces(runs, cursor, th, t, view) {
       name: "off-view-note",
     });
   }
-  return { traces, shapes, annotations };
+  if (globalThis.__noNotes) return { traces, shapes: [], annotations: [] };
+  const stepDots = {
+    every: k,
+    size: Math.round(th.head * 0.75),
+    outline: th.presentation ? "#000000" : "#ffffff",
+    points: dotPoints,
+  };
+  return { traces, shapes, annotations, dots: stepDots };
 }
 
 class LayeredPlot {
@@ -636,7 +639,14 @@ class LayeredPlot {
     this.bg.className = "layer layer-bg";
     this.fg = document.createElement("div");
     this.fg.className = "layer layer-fg";
-    el.append(this.bg, this.fg);
+    this.dotLayer = document.createElement("canvas");
+    this.dotLayer.className = "layer layer-dots";
+    this.dotLayer.style.pointerEvents = "none";
+    this.dotLayer.style.width = "100%";
+    this.dotLayer.style.height = "100%";
+    // Above the paths (a dot under a thick line of its own colour is lost), clicks pass.
+    el.append(this.bg, this.fg, this.dotLayer);
+    this.dots = null;
     if (!compact) {
       this.legend = document.createElement("div");
       this.legend.className = "plot-legend";
@@ -678,6 +688,10 @@ class LayeredPlot {
   /** The legend's rows, drawn below the plot; its height sets the bottom margin. */
   setLegend(runs, th) {
     if (!this.legend) return;
+    if (globalThis.__noLegend) {
+      this.legendHeight = 20;
+      return;
+    }
     this.legendHeight = renderLegend(this.legend, runs, th);
   }
 
@@ -759,11 +773,13 @@ class LayeredPlot {
     return null;
   }
 
-  async paths({ traces, shapes, annotations }, th) {
+  async paths({ traces, shapes, annotations, dots }, th) {
     const layout = baseLayout(this.range, th, this.compact, false, this.legendHeight);
     layout.shapes = shapes;
     layout.annotations = annotations;
     await Plotly.react(this.fg, traces, layout, withLocale(CONFIG_FG));
+    this.dots = dots;
+    drawDots(this.dotLayer, this.fg, dots);
     if (!this.fgReady) {
       this.fgReady = true;
       this.fg.on("plotly_relayout", (ev) => this.relayouted(ev));
@@ -794,6 +810,7 @@ class LayeredPlot {
         "yaxis.autorange": false,
       };
       await Promise.all([Plotly.relayout(this.fg, update), Plotly.relayout(this.bg, update)]);
+      drawDots(this.dotLayer, this.fg, this.dots);
       // Contour levels follow what is visible (and a finer grid if the zoom needs one).
       await this.redrawBackground();
     } finally {

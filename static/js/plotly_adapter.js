@@ -51,3 +51,21 @@ export function plotArea(gd) {
     xToPixel: (x) => a.xa._offset + a.xa.l2p(x),
   };
 }
+
+/**
+ * Data to pixel conversions of a chart's x and y axes and its plot area's box, in pixels
+ * from the chart's top left, or null before its first draw. Needs `_offset`/`_length` and
+ * `l2p`: the step dots are drawn on a canvas of their own (dots.js), not by Plotly.
+ */
+export function dataToPixels(gd) {
+  const a = axes(gd);
+  if (!a) return null;
+  return {
+    left: a.xa._offset,
+    top: a.ya._offset,
+    width: a.xa._length,
+    height: a.ya._length,
+    x: (v) => a.xa._offset + a.xa.l2p(v),
+    y: (v) => a.ya._offset + a.ya.l2p(v),
+  };
+}

@@ -29,11 +29,21 @@ DRAWN = f"""() => {{
     heads: heads.x.map((x, i) => ({{
       optimizer: heads.text[i], symbol: heads.marker.symbol[i], at: px(x, heads.y[i]),
     }})),
-    dots: gd.data.filter(t => t.meta && t.meta.dots).map(t => ({{
-      optimizer: t.meta.optimizer, every: t.meta.dots, symbol: t.marker.symbol,
-      steps: Array.from(t.customdata),
-      at: Array.from(t.x, (x, i) => px(x, t.y[i])),
-    }})),
+    dots: (() => {{  // drawn on a canvas under the paths (static/js/dots.js)
+      const canvas = document.querySelector('#main-plot .layer-dots');
+      const ctx = canvas.getContext('2d'), ratio = canvas.width / canvas.clientWidth;
+      const by = {{}};
+      for (const p of canvas.dots.points) {{
+        const run = (by[p.optimizer] ??= {{ optimizer: p.optimizer, every: canvas.dots.every,
+                                            symbol: p.symbol, steps: [], at: [], painted: 0 }});
+        const [x, y] = px(p.x, p.y);
+        run.steps.push(p.step);
+        run.at.push([x, y]);
+        const alpha = ctx.getImageData(Math.round(x * ratio), Math.round(y * ratio), 1, 1).data[3];
+        if (alpha > 0) run.painted += 1;
+      }}
+      return Object.values(by);
+    }})(),
     minima: gd.data.filter(t => t.hovertemplate && /minimum/.test(t.hovertemplate))
       .flatMap(t => t.x.map((x, i) => px(x, t.y[i]))),
     notes: (gd.layout.annotations || []).map(a => a.text),
@@ -71,6 +81,7 @@ def test_rastrigin_runs_have_their_own_shapes_dots_and_visible_ends(
         assert k in (10, 20), k
         assert dots["steps"] == list(range(k, 301, k))[: len(dots["steps"])]
         assert 10 <= len(dots["steps"]) <= 30
+        assert dots["painted"] == len(dots["steps"])  # each one is on the canvas
     # Five runs end in the same dip near (4, −3): five markers, none covering another,
     # and a note saying so. Heads are drawn last, above the minima and the start.
     assert d["names"][-1] == "heads"
