@@ -30,7 +30,7 @@ from pathlib import Path
 
 import numpy as np
 
-from app.export.data import ExportRun, ExportScene, Progress, frame_steps, ui_words
+from app.export.data import ExportRun, ExportScene, Progress, ui_words
 from app.export.ranges import (
     GAP_FLOOR,
     PAGE_GRID_RESOLUTION,
@@ -80,10 +80,24 @@ BESIDE_PLOT = """
         Object.keys(full).forEach(function (key) {
             if (/^xaxis\\d*$/.test(key)) right = Math.max(right, full[key].domain[1]);
         });
+        var bottom = 1, top = 0;
+        Object.keys(full).forEach(function (key) {
+            if (!/^yaxis\\d*$/.test(key)) return;
+            bottom = Math.min(bottom, full[key].domain[0]);
+            top = Math.max(top, full[key].domain[1]);
+        });
         var bar = right + 12 / full._size.w, legend = right + 110 / full._size.w;
         var contour = gd.data.findIndex(function (t) { return t.type === 'contour'; });
-        if (contour >= 0 && Math.abs((gd.data[contour].colorbar.x || 0) - bar) > 0.003) {
-            Plotly.restyle(gd, {'colorbar.x': bar, 'colorbar.xanchor': 'left'}, [contour]);
+        // The bar spans exactly the plot's height (equal scale shortens the plot inside the
+        // window; the bar would otherwise take the window's whole height).
+        var cb = contour >= 0 ? gd.data[contour].colorbar : null;
+        if (cb && (Math.abs((cb.x || 0) - bar) > 0.003 || Math.abs((cb.y || 0) - top) > 0.003 ||
+                   Math.abs((cb.len || 0) - (top - bottom)) > 0.003)) {
+            Plotly.restyle(gd, {
+                'colorbar.x': bar, 'colorbar.xanchor': 'left',
+                'colorbar.y': top, 'colorbar.yanchor': 'top',
+                'colorbar.len': top - bottom, 'colorbar.lenmode': 'fraction',
+            }, [contour]);
         }
         if (Math.abs((full.legend.x || 0) - legend) > 0.003) {
             Plotly.relayout(gd, {'legend.x': legend});
@@ -93,6 +107,68 @@ BESIDE_PLOT = """
     place();
 })();
 """
+
+# The step slider's labels at round steps (0, 25, 50, … or 0, 10, 20, …), as many as fit:
+# Plotly labels every n-th frame, n set by the labels' width, which gives 0, 7, 14, 21, ….
+# Its own labels are hidden (STYLE); these sit under its ticks, redrawn after each layout.
+ROUND_LABELS = r"""
+(function () {
+    var gd = document.getElementById('{plot_id}');
+    var NICE = [1, 2, 5];
+    function label() {
+        var ticks = gd.querySelectorAll('.slider-group rect.slider-tick-rect');
+        var steps = gd._fullLayout.sliders[0].steps.map(function (s) { return Number(s.label); });
+        if (ticks.length !== steps.length || steps.length < 2) return;
+        var parent = ticks[0].parentNode;
+        var old = parent.querySelector('g.round-labels');
+        if (old) old.remove();
+        var at = Array.prototype.map.call(ticks, function (t) {
+            var m = /translate\(([-\d.e]+)[ ,]+([-\d.e]+)\)/.exec(t.getAttribute('transform'));
+            return {x: Number(m[1]), y: Number(m[2]) + Number(t.getAttribute('height'))};
+        });
+        var last = steps[steps.length - 1];
+        var perStep = (at[at.length - 1].x - at[0].x) / (last - steps[0]);
+        var room = 8 * String(last).length + 18;  // px a label needs, with a gap
+        var every = steps[1] - steps[0];
+        for (var k = 0; every * perStep < room; k += 1) {
+            every = (steps[1] - steps[0]) * NICE[k % 3] * Math.pow(10, Math.floor(k / 3));
+        }
+        var group = document.createElementNS('http://www.w3.org/2000/svg', 'g');
+        group.setAttribute('class', 'round-labels');
+        steps.forEach(function (step, i) {
+            var end = i === steps.length - 1;
+            if (step % every !== 0 && !end) return;
+            if (end && step % every !== 0 && (step % every) * perStep < room) return;
+            var text = document.createElementNS('http://www.w3.org/2000/svg', 'text');
+            text.setAttribute('x', at[i].x);
+            text.setAttribute('y', at[i].y + 14);
+            text.setAttribute('text-anchor', 'middle');
+            text.setAttribute('class', 'round-label');
+            text.textContent = String(step);
+            group.appendChild(text);
+        });
+        parent.appendChild(group);
+    }
+    gd.on('plotly_afterplot', label);
+    label();
+})();
+"""
+
+
+def handout_steps(steps: int, frames: int) -> np.ndarray:
+    """The step each handout frame shows: 0, d, 2d, …, steps with d the largest round number
+    (1, 2, 5 × 10^k) giving at least `frames` frames (at most 2.5 times as many: the point
+    budget still holds), so the slider's labels fall on round steps, never 0, 7, 14, 22."""
+    frames = max(2, min(frames, steps + 1))
+    raw = steps / (frames - 1)
+    if raw < 1:
+        return np.arange(steps + 1)
+    decade = 10 ** math.floor(math.log10(raw))
+    every = max(int(m * decade) for m in (1, 2, 5) if m * decade <= raw + 1e-9)
+    shown = list(range(0, steps + 1, every))
+    if shown[-1] != steps:
+        shown.append(steps)
+    return np.array(shown, dtype=int)
 
 
 def _noop(_: float) -> None:
@@ -190,6 +266,7 @@ def build_figure(
                 },
                 "outlinewidth": 0,
                 "thickness": 14,
+                "ypad": 0,  # flush with the plot's top and bottom (BESIDE_PLOT sets its length)
             }
             if scene.log_color:
                 finite = np.asarray(color, dtype=float)
@@ -252,7 +329,9 @@ def build_figure(
             **cell(p),
         )
 
-    steps = frame_steps(scene.steps, frames)
+    steps = handout_steps(scene.steps, frames)
+    # The same seconds over the (fewer) round frames.
+    frame_ms = frame_ms * min(frames, scene.steps + 1) / len(steps)
     strides = _strides(scene, len(steps))
     every = dot_every(scene, len(steps))
     first_path_trace = len(fig.data)
@@ -386,6 +465,9 @@ def build_figure(
                 "y": -0.06,
                 "yanchor": "top",
                 "currentvalue": {"prefix": f"{words['plot.step']} ", "visible": True},
+                # One tick length: ROUND_LABELS labels round steps, not Plotly's n-th frames.
+                "ticklen": 5,
+                "minorticklen": 5,
                 "steps": slider_steps,
             }
         ],
@@ -429,7 +511,7 @@ def write_html(
         default_height="88vh",
         div_id=PLOT_ID,
         config=PLOTLY_CONFIG,
-        post_script=[QUIET_INTERRUPTS, KEEP_CONTOUR, BESIDE_PLOT],
+        post_script=[QUIET_INTERRUPTS, KEEP_CONTOUR, BESIDE_PLOT, ROUND_LABELS],
     )
     document = document.replace(
         "<head>", f"<head><title>{html.escape(scene.full_title)}</title>{STYLE}", 1
@@ -463,6 +545,8 @@ body { font-family: system-ui, sans-serif; margin: 0 1rem; color: #222; }
 .status .num { text-align: right; font-variant-numeric: tabular-nums; }
 .status .outcome td { color: #444; border-bottom: 1px solid #aaa; }
 .swatch { display: inline-block; width: 0.8em; height: 0.8em; margin-right: 0.4em; }
+.slider-labels { display: none; }
+.round-label { font: 12px "Open Sans", verdana, arial, sans-serif; fill: #2a3f5f; }
 </style>"""
 
 
@@ -672,7 +756,7 @@ def loss_figure(scene: ExportScene, words: dict[str, str]) -> dict:
 
 def _cursor_script(scene: ExportScene, frames: int) -> str:
     """Keeps the loss chart's cursor on the step the main plot shows (play, pause, scrub)."""
-    steps = [int(s) for s in frame_steps(scene.steps, frames)]
+    steps = [int(s) for s in handout_steps(scene.steps, frames)]
     return f"""<script>
 (function () {{
     var steps = {steps};

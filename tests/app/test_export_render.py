@@ -11,7 +11,14 @@ import pytest
 from PIL import Image
 
 from app.export.data import ExportRun, ExportScene, Marker, csv_names, frame_steps, run_labels
-from app.export.html import MIN_POINTS_PER_FRAME, POINT_BUDGET, _path, build_figure, write_html
+from app.export.html import (
+    MIN_POINTS_PER_FRAME,
+    POINT_BUDGET,
+    _path,
+    build_figure,
+    handout_steps,
+    write_html,
+)
 from app.export.render import (
     CONTOUR_LEVELS,
     FrameRenderer,
@@ -223,8 +230,9 @@ def test_html_paths_are_thinned_prefixes_with_exact_heads() -> None:
 def test_html_size_stays_bounded_for_long_runs() -> None:
     scene = make_scene(steps=10_000, runs=12)
     figure = build_figure(scene, frames=2000, frame_ms=50)
-    assert len(figure["frames"]) == 2000
-    per_frame = max(MIN_POINTS_PER_FRAME, POINT_BUDGET // (2000 * 12))
+    shown = len(handout_steps(10_000, 2000))  # every 5th step: 2001 frames
+    assert len(figure["frames"]) == shown
+    per_frame = max(MIN_POINTS_PER_FRAME, POINT_BUDGET // (shown * 12))
     stored = 0
     for frame in figure["frames"]:
         for trace in frame["data"]:
@@ -235,6 +243,19 @@ def test_html_size_stays_bounded_for_long_runs() -> None:
             assert count <= per_frame + 1
             stored += 2 * len(trace["x"]["bdata"])
     assert stored < 16_000_000  # the largest possible handout stays a mailable file
+
+
+def test_handout_frames_fall_on_round_steps() -> None:
+    """The slider labels frames: 0, 5, 10, … (never 0, 7, 14, 22, 29 as with evenly spread
+    frames), at least as many frames as asked, both ends kept."""
+    assert handout_steps(200, 40).tolist() == list(range(0, 201, 5))
+    assert handout_steps(200, 201).tolist() == list(range(201))
+    assert handout_steps(7, 3).tolist() == [0, 2, 4, 6, 7]
+    for steps, frames in ((60, 12), (1000, 204), (10_000, 2000), (30, 10)):
+        shown = handout_steps(steps, frames)
+        every = int(shown[1])
+        assert every in (1, 2, 5, 10, 20, 50) and shown[-1] == steps
+        assert frames <= len(shown) <= 2.5 * frames + 1
 
 
 def _say(lang: str, key: str) -> str:

@@ -6,6 +6,7 @@ Chromium comes from the browser tests' shared fixture: missing, it fails (never 
 from __future__ import annotations
 
 import html
+import itertools
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -13,12 +14,15 @@ from typing import Any
 import pytest
 from playwright.sync_api import Page
 
-from app.export.data import frame_steps
+from app.export.html import handout_steps
 from app.export.pipeline import run_export
 from app.schemas import ExportRequest
 
 pytestmark = pytest.mark.browser
 FRAMES = 12
+SHOWN = len(handout_steps(60, FRAMES))  # frames on round steps: 0, 5, 10, …, 60
+SADDLE_STEPS = handout_steps(200, 40)  # 0, 5, …, 200
+LAST = len(SADDLE_STEPS) - 1
 PLOT = "document.querySelector('.js-plotly-plot')"
 
 
@@ -66,10 +70,10 @@ def test_handout_plays_and_scrubs_offline(
     # The last run's path (its step dots and head follow it).
     last_path = int(tab.evaluate(f"{PLOT}._fullData.findLastIndex(t => t.mode === 'lines')"))
     assert path_length(tab, last_path) == 1  # frame 0: only the start point
-    assert int(tab.evaluate(f"Object.keys({PLOT}._transitionData._frameHash).length")) == FRAMES
+    assert int(tab.evaluate(f"Object.keys({PLOT}._transitionData._frameHash).length")) == SHOWN
 
     tab.get_by_text("Play").click()
-    tab.wait_for_function(f"{PLOT}._fullLayout.sliders[0].active === {FRAMES - 1}")
+    tab.wait_for_function(f"{PLOT}._fullLayout.sliders[0].active === {SHOWN - 1}")
     assert path_length(tab, last_path) == 61  # every step of the final frame
 
     slider = tab.locator(".slider-rail-rect").first
@@ -136,13 +140,13 @@ def test_contour_stays_through_play_pause_and_scrub(
     tab.wait_for_function(f"{PLOT}._fullLayout.sliders[0].active >= 10")
     tab.get_by_text("Pause").click()
     paused_at = int(tab.evaluate(f"{PLOT}._fullLayout.sliders[0].active"))
-    assert 10 <= paused_at < 39
+    assert 10 <= paused_at < LAST
     assert int(tab.evaluate(CONTOUR_PATHS)) == drawn
     # The loss chart's cursor stands on the step the plot shows.
-    assert tab.evaluate(LOSS_CURSOR) == frame_steps(200, 40)[paused_at]
+    assert tab.evaluate(LOSS_CURSOR) == SADDLE_STEPS[paused_at]
 
     tab.get_by_text("Play").click()  # resumes from the paused frame to the end
-    tab.wait_for_function(f"{PLOT}._fullLayout.sliders[0].active === 39")
+    tab.wait_for_function(f"{PLOT}._fullLayout.sliders[0].active === {LAST}")
     assert int(tab.evaluate(CONTOUR_PATHS)) == drawn
 
     rail = tab.locator(".slider-rail-rect").first
@@ -157,7 +161,7 @@ def test_contour_stays_through_play_pause_and_scrub(
     for x in range(10):
         tab.mouse.move(box["x"] + (box["width"] - 4) * x / 9, box["y"] + box["height"] / 2, steps=3)
     tab.mouse.up()
-    tab.wait_for_function(f"{PLOT}._fullLayout.sliders[0].active === 39")
+    tab.wait_for_function(f"{PLOT}._fullLayout.sliders[0].active === {LAST}")
     samples = tab.evaluate("cancelAnimationFrame(window.sampler) || window.contourSamples")
     assert len(samples) > 20
     assert min(samples) == drawn  # no painted frame lost (or redrew part of) the contour
@@ -195,3 +199,51 @@ def test_page_exports_a_handout_in_its_language_with_its_preset_lesson(
     assert '<html lang="ja">' in document
     assert html.escape(presets.get("saddle").text["ja"]) in document
     gs.assert_clean()
+
+
+@pytest.fixture(scope="module")
+def divergence_handout(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The tester's handout: the divergence preset in Japanese, at the page's default clip."""
+    from app import presets
+
+    body = {**presets.get("divergence").request(), "preset": "divergence", "lang": "ja"}
+    request = ExportRequest.model_validate({**body, "format": "html"})
+    return run_export(request, tmp_path_factory.mktemp("div") / "handout.html")
+
+
+COLOUR_BAR_AND_PLOT = f"""() => {{
+    const gd = {PLOT}, box = gd.getBoundingClientRect(), y = gd._fullLayout.yaxis;
+    const bar = gd.querySelector('.cbfills').getBoundingClientRect();
+    return {{
+        bar: [bar.top - box.top, bar.bottom - box.top],
+        plot: [y._offset, y._offset + y._length],
+    }};
+}}"""
+
+
+@pytest.mark.parametrize("size", [(1024, 768), (1920, 1080)])
+def test_handout_colour_bar_spans_the_plot_and_the_slider_labels_round_steps(
+    divergence_handout: Path, page: tuple[Page, list[str], list[str]], size: tuple[int, int]
+) -> None:
+    tab, _, errors = page
+    tab.set_viewport_size({"width": size[0], "height": size[1]})
+    tab.goto(divergence_handout.as_uri())
+    tab.wait_for_function(f"{PLOT} && {PLOT}._fullLayout && document.querySelector('.round-label')")
+    tab.wait_for_timeout(300)  # the colour bar moves beside the plot after the first layout
+    placed = tab.evaluate(COLOUR_BAR_AND_PLOT)
+    assert placed["bar"][0] == pytest.approx(placed["plot"][0], abs=2)  # top
+    assert placed["bar"][1] == pytest.approx(placed["plot"][1], abs=2)  # bottom
+    labels = [
+        int(t)
+        for t in tab.evaluate(
+            "[...document.querySelectorAll('.round-label')].map(e => e.textContent)"
+        )
+    ]
+    assert labels[0] == 0 and labels[-1] == 100 and len(labels) >= 5
+    gaps = {b - a for a, b in itertools.pairwise(labels)}
+    assert len(gaps) == 1 and gaps.pop() in (5, 10, 20, 25, 50)  # 0, 10, 20, … not 0, 7, 14
+    # Plotly's own labels (every n-th frame) stay hidden.
+    assert (
+        tab.evaluate("getComputedStyle(document.querySelector('.slider-labels')).display") == "none"
+    )
+    assert errors == []
