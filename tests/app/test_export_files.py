@@ -145,7 +145,7 @@ def test_html_is_standalone_with_frames(tmp_path: Path, layout: str) -> None:
     added = re.search(r"Plotly\.addFrames\([^,]+,\s*(\[.*?\])\s*\)", document, re.S)
     frames = json.loads(added[1])
     shown = len(handout_steps(STEPS, FRAMES))  # on round steps: 0, 2, 4, …
-    assert FRAMES <= shown
+    assert shown >= FRAMES
     assert [f["name"] for f in frames] == [str(k) for k in range(shown)]
     assert '<script>alert("x")' not in document
     assert "&lt;script&gt;" in document
