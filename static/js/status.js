@@ -23,7 +23,11 @@ export function fmtLoss(v) {
   if (v === null || v === undefined || !Number.isFinite(v)) return "—";
   if (v === 0) return "0";
   const a = Math.abs(v);
-  const text = a >= 1e4 || a < 1e-3 ? v.toExponential(1).replace("e+", "e") : v.toPrecision(3);
+  // toPrecision(3) writes 3030 as "3.03e+3": whole numbers from 1000 on are rounded instead.
+  let text;
+  if (a >= 1e4 || a < 1e-3) text = v.toExponential(1).replace("e+", "e");
+  else if (a >= 1e3) text = String(Math.round(v));
+  else text = v.toPrecision(3);
   return text.replaceAll("-", "\u2212");
 }
 

@@ -80,10 +80,13 @@ def test_a_streaming_run_says_running(app_page: Any) -> None:
         """() => { const s = document.querySelector('[data-testid=steps]');
                    s.value = '5000'; s.dispatchEvent(new Event('change', {bubbles: true})); }"""
     )
-    gs.page.wait_for_function(
-        "() => document.querySelector('#status tr.outcome')?.dataset.status === 'running'"
-    )
-    assert WORDS["en"]["status.running"] in gs.testid("status").inner_text()
+    # the table's text is read in the same task that sees the running state (a fast
+    # machine may finish the stream before a second round trip to the page)
+    running = gs.page.wait_for_function(
+        """() => document.querySelector('#status tr.outcome')?.dataset.status === 'running'
+                 && document.querySelector('#status').innerText"""
+    ).json_value()
+    assert WORDS["en"]["status.running"] in running
     gs.wait_drawn(before)
     rows = table(gs)
     # 5000 steps: SGD's y grows 2 % a step and passes 1e6; Adam's steps stay ≈ lr
