@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import math
 import os
+import re
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -247,23 +248,38 @@ def _fit(text: str, font: Font, width: float) -> str:
     return text + "…" if text else ""
 
 
-def wrap(text: str, font: Font, width: float) -> list[str] | None:
-    """Lines of `text` no wider than `width`, broken after ", " (a label's parts), or None.
+# Where a label may break between words: at a space, except around "=" and after "η", so
+# "η = 0.002" stays whole.
+_WORD_BREAK = re.compile(r"(?<![η=]) (?!=)")
 
-    A run label is "Nesterov (NAG), lr=0.01": it breaks between the name and the
-    learning rate, never inside a number.
-    """
-    if font.getlength(text) <= width:
-        return [text]
-    parts = text.split(", ")
+
+def _fill(pieces: list[str], font: Font, width: float) -> list[str] | None:
     lines: list[str] = []
-    for i, part in enumerate(parts):
-        piece = part + ("," if i < len(parts) - 1 else "")
+    for piece in pieces:
         if lines and font.getlength(f"{lines[-1]} {piece}") <= width:
             lines[-1] = f"{lines[-1]} {piece}"
         else:
             lines.append(piece)
     return lines if all(font.getlength(line) <= width for line in lines) else None
+
+
+def label_words(text: str) -> list[str]:
+    """The pieces a label may break into between words (see _WORD_BREAK)."""
+    return _WORD_BREAK.split(text)
+
+
+def wrap(text: str, font: Font, width: float) -> list[str] | None:
+    """Lines of `text` no wider than `width`, broken after ", " (a label's parts), else
+    between words, or None.
+
+    A run label is "Nesterov (NAG), η = 0.01": it breaks between the name and the
+    learning rate, never inside a number.
+    """
+    if font.getlength(text) <= width:
+        return [text]
+    parts = text.split(", ")
+    pieces = [part + ("," if i < len(parts) - 1 else "") for i, part in enumerate(parts)]
+    return _fill(pieces, font, width) or _fill(label_words(text), font, width)
 
 
 def wrap_characters(text: str, font: Font, width: float) -> list[str]:
@@ -422,6 +438,7 @@ class FrameRenderer:
         self.span = (xmax - xmin, ymax - ymin)
         self.legend: Legend | None = None
         self.colorbar: tuple[int, int, int, int] | None = None  # the bar: left, top, right, bottom
+        self.colorbar_below = False  # lying under the plot (wide landscapes) or beside it
         self.ticks = False
         self.label_height = 0
         self._colorbar_room = self._colorbar_width() if self._grid is not None and W >= 240 else 0
@@ -451,8 +468,9 @@ class FrameRenderer:
         ticks = [(v, tick_text(v)) for v in nice_ticks(low, high, 5)]
         step = ticks[1][0] - ticks[0][0] if len(ticks) > 1 else high - low
         if ticks and ticks[0][0] - low >= 0.4 * step:  # the low end says what it stands for
-            text = power_number(low) if 0 < low < 0.01 else tick_text(float(f"{low:.2g}"))
-            ticks.insert(0, (low, text))
+            # To the ticks' precision: the bottom band of a bar in steps of 10 reads "0".
+            decimals = max(0, -math.floor(math.log10(step)) + 1)
+            ticks.insert(0, (low, tick_text(round(low, decimals) + 0.0)))
         return ticks
 
     def tick_font(self) -> Font:
@@ -503,6 +521,13 @@ class FrameRenderer:
                     return Legend((0, 0, round(width), math.ceil(needed)), size, entries)
         return None
 
+    def _wrapped_legend_width(self, size: int) -> float:
+        """Width a column legend needs at `size` with labels broken between words
+        ("Nesterov" / "(NAG)," / "η = 0.002"), never inside one."""
+        font = self.font(size)
+        words = [word for e in self._legend_entries() for word in label_words(e.label)]
+        return max(font.getlength(w) for w in words) + self._swatch_width(size) + 2 * self.pad
+
     def _legend_width(self, size: int) -> float:
         """Width a column legend needs for every label on one line at `size`."""
         font = self.font(size)
@@ -544,24 +569,41 @@ class FrameRenderer:
             tick_h = round(self.small_size * 1.4)
         avail_h = H - self.pad - top - tick_h
         cb = self._colorbar_room
+        # A colour bar lying under the plot: its thickness, tick labels and a gap.
+        cb_below = (
+            round(self.colorbar_thickness + self.small_size * 1.6 + 2 * self.pad) if cb else 0
+        )
 
-        # Candidate layouts: the legend in a column right of the colour bar, or in rows
-        # under the plot; the one giving the larger equal-scale plot wins.
-        best: tuple[float, Legend | None, int, int] = (-1.0, None, 0, 0)
+        # Candidate layouts; the one giving the largest equal-scale plot wins, so the plot
+        # uses the frame (a wide landscape in a 4:3 frame left 40 % of it white):
+        # (1) legend in a column right of the colour bar, as wide as its longest label;
+        # (2) the same column narrowed to the room a full-height plot leaves (labels wrap
+        #     after their comma); (3) legend in rows under the plot; (4) colour bar lying
+        #     under the plot, legend rows under it (wide landscapes).
+        best: tuple[float, Legend | None, int, int, bool] = (-1.0, None, 0, 0, False)
         if W >= 300 and self.scene.runs:
-            column_w = min(self._legend_width(self.small_size), 0.34 * W)
-            column = self._column_legend(column_w, avail_h)
-            if column is not None:
-                pw, ph = self._fit_rect(W - 2 * self.pad - tick_w - cb - column_w, avail_h)
-                best = max(best, (pw * ph, column, pw, ph), key=lambda c: c[0])
+            full_w, _ = self._fit_rect(W, avail_h)
+            widths = {min(self._legend_width(self.small_size), 0.34 * W)}
+            room = W - 2 * self.pad - tick_w - cb - full_w
+            widths.add(min(max(room, self._wrapped_legend_width(self.small_size)), 0.34 * W))
+            for column_w in sorted(widths):
+                column = self._column_legend(column_w, avail_h)
+                if column is not None:
+                    pw, ph = self._fit_rect(W - 2 * self.pad - tick_w - cb - column_w, avail_h)
+                    if pw * ph > best[0]:
+                        best = (pw * ph, column, pw, ph, False)
             flow = self._flow_legend(W - 2 * self.pad)
             if flow is not None:
                 flow_h = flow.box[3] + self.pad
                 pw, ph = self._fit_rect(W - 2 * self.pad - tick_w - cb, avail_h - flow_h)
                 # Rows under the plot only when clearly better: a column reads more easily.
                 if pw * ph > 1.1 * best[0]:
-                    best = (pw * ph, flow, pw, ph)
-        legend = best[1]
+                    best = (pw * ph, flow, pw, ph, False)
+                if cb:
+                    pw, ph = self._fit_rect(W - 2 * self.pad - tick_w, avail_h - flow_h - cb_below)
+                    if pw * ph > 1.1 * best[0]:
+                        best = (pw * ph, self._flow_legend(W - 2 * self.pad), pw, ph, True)
+        legend, below = best[1], best[4]
         if legend is None:
             pw, ph = self._fit_rect(W - 2 * self.pad - tick_w - cb, avail_h)
         else:
@@ -569,18 +611,22 @@ class FrameRenderer:
         column_w = legend.box[2] if legend is not None and not legend.flow else 0
         flow_h = legend.box[3] + self.pad if legend is not None and legend.flow else 0
         # Centre the block (ticks, plot, colour bar, legend) in the space under the title.
-        group_w = tick_w + pw + cb + column_w
-        group_h = ph + tick_h + flow_h
+        group_w = tick_w + pw + (0 if below else cb) + column_w
+        group_h = ph + tick_h + flow_h + (cb_below if below else 0)
         x0 = round((W - group_w) / 2) + tick_w
         y0 = top + max(0, round((H - self.pad - top - group_h) / 2))
         self._panels = [_Panel(x0, y0, pw, ph, list(range(len(self.scene.runs))))]
-        if cb:
+        self.colorbar_below = below
+        if cb and below:
+            bar_top = y0 + ph + tick_h + self.pad
+            self.colorbar = (x0, bar_top, x0 + pw, bar_top + self.colorbar_thickness)
+        elif cb:
             left = x0 + pw + 2 * self.pad
             self.colorbar = (left, y0, left + self.colorbar_thickness, y0 + ph)
         if legend is not None:
             if legend.flow:
                 left = max(self.pad, round((W - legend.box[2]) / 2))
-                lt = y0 + ph + tick_h + self.pad
+                lt = y0 + ph + tick_h + self.pad + (cb_below if below else 0)
                 legend.box = (left, lt, left + legend.box[2], lt + legend.box[3])
             else:
                 left = x0 + pw + cb + self.pad
@@ -704,6 +750,9 @@ class FrameRenderer:
     def _draw_colorbar(self, image: Image.Image, draw: ImageDraw.ImageDraw) -> None:
         """The page's colour bar: the bands bottom (low) to top (high), ticks, its title."""
         assert self.colorbar is not None and self._grid is not None
+        if self.colorbar_below:
+            self._draw_colorbar_below(image, draw)
+            return
         left, top, right, bottom = self.colorbar
         _, low, high = self._grid
         height = bottom - top
@@ -755,6 +804,50 @@ class FrameRenderer:
         y = round(top + (height - label.height) / 2)
         image.paste(label, (x, y))
         self.colorbar_title = (title, (x, y, x + label.width, y + label.height))
+
+    def _draw_colorbar_below(self, image: Image.Image, draw: ImageDraw.ImageDraw) -> None:
+        """The colour bar lying under a wide plot: low at the left, ticks under it, its title
+        at its right end (read across, as the bar is)."""
+        assert self.colorbar is not None and self._grid is not None
+        left, top, right, bottom = self.colorbar
+        _, low, high = self._grid
+        title = self.words["plot.colorLog"] if self.scene.log_color else "f"
+        title_font = self.font(self.small_size)
+        right -= math.ceil(title_font.getlength(title)) + self.pad
+        self.colorbar = (left, top, right, bottom)
+        width = right - left
+        t = (np.arange(left, right) + 0.5 - left) / max(1, width)
+        band = np.clip((t * CONTOUR_LEVELS).astype(int), 0, CONTOUR_LEVELS - 1)
+        row = self._band_rgb[band]  # (width, 3)
+        strip = np.repeat(row[None, :, :], bottom - top, axis=0)
+        image.paste(Image.fromarray(strip.astype(np.uint8), mode="RGB"), (left, top))
+        draw.rectangle((left - 1, top - 1, right, bottom), outline=hex_rgb(FRAME))
+        font = self.tick_font()
+        tick = max(2, self.pad // 2)
+        self.colorbar_ticks = []
+        last_right = -math.inf
+        for value, text in self._colorbar_ticks():
+            if high <= low:
+                continue
+            x = left + (value - low) / (high - low) * width
+            half = font.getlength(text) / 2
+            if x - half < last_right + self.pad:  # the low end gives way to a crowded tick
+                if self.colorbar_ticks and self.colorbar_ticks[-1][0] == left:
+                    self.colorbar_ticks.pop()
+                else:
+                    continue
+            self.colorbar_ticks.append((x, text))
+            last_right = x + half
+        for x, text in self.colorbar_ticks:
+            draw.line((x, bottom, x, bottom + tick), fill=hex_rgb(FRAME))
+            # Inside the frame: the end labels may not be centred on the bar's very ends.
+            half = font.getlength(text) / 2
+            at = min(max(x, half + 1), self.width - half - 1)
+            draw.text((at, bottom + tick), text, fill=hex_rgb(TEXT), font=font, anchor="mt")
+        x, y = right + self.pad, (top + bottom) / 2
+        draw.text((x, y), title, fill=hex_rgb(TEXT), font=title_font, anchor="lm")
+        x0, y0, x1, y1 = draw.textbbox((x, y), title, font=title_font, anchor="lm")
+        self.colorbar_title = (title, (round(x0), round(y0), round(x1), round(y1)))
 
     def _draw_legend(self, draw: ImageDraw.ImageDraw, legend: Legend) -> None:
         size = legend.size

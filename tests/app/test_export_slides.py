@@ -652,3 +652,27 @@ def test_the_handout_has_equal_scale_a_colour_bar_and_run_shapes(tmp_path: Path)
     assert len(anchors) >= 4
     assert all(anchor == "x" + key.removeprefix("yaxis") for key, anchor in anchors.items())
     assert sum(t.get("showscale", False) for t in side["data"] if t["type"] == "contour") == 1
+
+
+@pytest.mark.parametrize("lang", ["en", "ja"])
+def test_the_cli_default_frame_is_mostly_plot(lang: str) -> None:
+    """800×600 (the CLI's default size): a wide landscape took 37 % of the frame, a square
+    one 42 %, the rest white. The colour bar lies under a wide plot and the legend wraps
+    between words beside a square one, so the plot uses the frame."""
+    from app.schemas import HEIGHT, WIDTH
+
+    assert (WIDTH.default, HEIGHT.default) == (800, 600)
+    minimum = {"warmup": 0.55, "ill_conditioned": 0.55, "saddle": 0.44, "rastrigin": 0.44}
+    for preset, fraction in minimum.items():
+        scene = build_scene(preset_request(preset, lang=lang, format="gif", width=800, height=600))
+        renderer = FrameRenderer(scene, 800, 600, mode="P")
+        (panel,) = renderer._panels
+        assert panel.w * panel.h / (800 * 600) >= fraction, preset
+        # Everything still in the frame and clear of the plot: colour bar, legend, title.
+        assert renderer.colorbar is not None and renderer.legend is not None
+        for left, top, right, bottom in (renderer.colorbar, renderer.legend.box):
+            assert left >= 0 and right <= 800 and top >= 0 and bottom <= 600
+            inside = left < panel.x0 + panel.w and panel.x0 < right
+            assert not (inside and top < panel.y0 + panel.h and panel.y0 < bottom), preset
+        for entry in renderer.legend.entries:  # broken between words, never inside one
+            assert " ".join(entry.lines) == entry.label
