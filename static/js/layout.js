@@ -1,6 +1,7 @@
 // Where the stage's space goes: the main plot is the star at every size.
 // Two arrangements: "side" (loss chart and status in a column right of the plot) and
-// "below" (under it, in two columns). For the scene on screen — the landscape's aspect
+// "below" (under it, in two columns); in presentation mode a third, "split" (status in a
+// column, the loss chart under the plot), where a wide landscape would leave a band empty. For the scene on screen — the landscape's aspect
 // ratio, overlay or side by side, normal or presentation — both are tried and the one
 // giving the plot's axes more area wins. The plot then takes only the size its
 // equal-scale axes can fill; the rest goes to the loss chart and status, so a wide bowl is
@@ -9,6 +10,7 @@
 // least half the viewport. CSS (app.css) reads the decision from the stage's data-arrange
 // and --main-w / --main-h; this module only measures and decides.
 
+import { t } from "./i18n.js";
 import { landscapeMeta, state, subscribe } from "./state.js";
 
 const $ = (id) => document.getElementById(id);
@@ -18,6 +20,7 @@ const NARROW_STAGE = 900;
 // Room the loss chart and status need: a column's width, or a row's height when below.
 const SIDE_MIN = { normal: 320, presentation: 400 };
 const BELOW_MIN = { normal: 250, presentation: 250 };
+const SIDE_SHARE = 0.24; // presentation: the column keeps this share of the viewport's width
 // …and the least presentation mode leaves them, to keep the plot half the viewport (in a
 // column that narrow, app.css sets the status table in smaller type).
 const SIDE_FLOOR = 360;
@@ -30,6 +33,14 @@ const MARGINS = {
   panel: { x: 44, y: 64 }, // one side-by-side panel: compact axes plus its name
 };
 const PANEL_MIN = 230; // side-by-side panels narrower than this wrap to more rows
+// "split" (presentation, a wide landscape beside the column): the plot's column is wider
+// than its axes need height for, so the loss chart moves under the plot and the status
+// table keeps a column of this width (a share of the viewport, within these bounds) …
+const SPLIT_STATUS = { share: 0.24, min: 330, max: 520 };
+// … when the loss chart gets at least this height, and the plot keeps this share of the
+// area it would have beside the full column (the chart replaces an empty band).
+const SPLIT_LOSS_MIN = 200;
+const SPLIT_AREA = 0.85;
 const GAP = 6;
 
 /** Width/height of the landscape's default view (the equal-scale axes keep it). */
@@ -105,7 +116,11 @@ export function applyLayout() {
 
   const scroll = !presentation && W < NARROW_STAGE;
   // Side: the plot takes what its axes fill, at most all but the column's minimum width.
-  let sideW = fit(W - SIDE_MIN[kind], H - hintH, look).w;
+  // A projector's wide screen gives the column (and its type, app.css) a share of its width.
+  const sideMin = presentation
+    ? Math.max(SIDE_MIN.presentation, SIDE_SHARE * window.innerWidth)
+    : SIDE_MIN.normal;
+  let sideW = fit(W - sideMin, H - hintH, look).w;
   // Below: the plot takes what its axes fill, at most all but the row's minimum height.
   let belowH = fit(W, scroll ? H - hintH : H - hintH - BELOW_MIN[kind], look).h + hintH;
   let sideOK = true;
@@ -126,7 +141,20 @@ export function applyLayout() {
   let arrange = belowArea > 1.1 * sideArea ? "below" : "side";
   if (sideOK !== belowOK) arrange = sideOK ? "side" : "below";
   if (scroll) arrange = "below";
-  const used = fit(arrange === "side" ? sideW : W, (arrange === "side" ? H : belowH) - hintH, look);
+  let used = fit(arrange === "side" ? sideW : W, (arrange === "side" ? H : belowH) - hintH, look);
+  if (presentation && arrange === "side" && look.kind === "contour" && $("lr-plot")?.hidden) {
+    // A wide bowl beside the column leaves an empty band under its axes: the loss chart
+    // takes it, and the plot the width the loss chart gave up.
+    const statusW = Math.min(SPLIT_STATUS.max, Math.max(SPLIT_STATUS.min, SPLIT_STATUS.share * W));
+    const split = fit(W - statusW, H, look);
+    const fitsHalf = (W - statusW) * split.h >= half;
+    if (H - split.h >= SPLIT_LOSS_MIN && fitsHalf && split.area >= SPLIT_AREA * sideArea) {
+      arrange = "split";
+      sideW = W - statusW;
+      belowH = split.h;
+      used = split;
+    }
+  }
   // Below, a plot narrower than the stage sits in its middle, not against one edge (with
   // some slack: the margins above are estimates). Presentation keeps the full width: its
   // plot's box stays half the viewport.
@@ -138,6 +166,8 @@ export function applyLayout() {
   stage.style.setProperty("--main-h", `${Math.floor(belowH)}px`);
   stage.style.setProperty("--fit-cols", String(used.cols));
   stage.style.setProperty("--main-fit-w", fitW);
+  // The exit button's short word, shown where its full text leaves no room (app.css).
+  $("present").dataset.short = t("present.short");
   fitTitle(toolbar);
 }
 
@@ -171,5 +201,16 @@ export function bindLayout() {
   const observer = new ResizeObserver(() => applyLayout());
   observer.observe($("stage"));
   observer.observe($("stage").querySelector(".toolbar"));
+  // The ηₜ chart appears with a schedule (lr_view.js, after this ran): "split" has no room.
+  // (Only a real change: lr_view.js sets `hidden` on every render, to the same value.)
+  let lrHidden = $("lr-plot").hidden;
+  new MutationObserver(() => {
+    if ($("lr-plot").hidden === lrHidden) return;
+    lrHidden = $("lr-plot").hidden;
+    applyLayout();
+  }).observe($("lr-plot"), {
+    attributes: true,
+    attributeFilter: ["hidden"],
+  });
   queueMicrotask(applyLayout);
 }

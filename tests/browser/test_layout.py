@@ -270,7 +270,23 @@ PRESET_SCREENS = [
     ("preset=saddle&show=adam.lr&present=1&lang=ja", (1280, 720)),
     ("preset=warmup&lang=ja", (1280, 720)),  # with the ηₜ chart
     ("preset=warmup&present=1", (1024, 768)),
+    ("preset=rastrigin", (1280, 720)),  # Momentum's changed μ: its bold name whole
+    ("preset=ill_conditioned&present=1", (1920, 1080)),  # split: loss chart under the plot
 ]
+
+# What presentation mode shows beyond MEASURE: the exit button's visible word, the status
+# table's type size and where the loss chart sits.
+EXTRA = """() => {
+  const present = document.getElementById('present');
+  const after = getComputedStyle(present, '::after').content;
+  const cell = document.querySelector('#status td.num');
+  return {
+    arrange: document.getElementById('stage').dataset.arrange,
+    exitWord: after === 'none' || after === 'normal' ? null : after.replace(/"/g, ''),
+    exitText: parseFloat(getComputedStyle(present).fontSize) > 0,
+    statusFont: cell ? parseFloat(getComputedStyle(cell).fontSize) : 0,
+  };
+}"""
 
 
 def test_presets_fill_the_screen(app_page: Gradscape) -> None:
@@ -296,6 +312,18 @@ def test_presets_fill_the_screen(app_page: Gradscape) -> None:
             found.append(f"axes {axes} float in the plot's box {main}")
         if look == "presentation":
             found += pause_fits(gs)
+            extra = gs.page.evaluate(EXTRA)
+            # "Exit presentation (F)" in full, or where it does not fit an icon and "Exit"
+            if not extra["exitText"] and extra["exitWord"] not in ("Exit", "終了"):
+                found.append(f"the exit button is an icon only: {extra}")
+            if width >= 1920:
+                # a wide bowl: the loss chart fills the band under the plot, and the table's
+                # type grows with the screen
+                loss = m["regions"]["loss"]
+                if extra["arrange"] != "split" or loss["y"] < main["y"] + main["h"] - 1:
+                    found.append(f"the loss chart is not under the plot: {extra} {loss} {main}")
+                if extra["statusFont"] < 18:  # 16 px at 1280 wide
+                    found.append(f"status type {extra['statusFont']} px at {width} wide")
         failures += [f"{where}: {p}" for p in found]
     assert not failures, "\n".join(failures)
     gs.assert_clean()
