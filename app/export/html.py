@@ -655,8 +655,9 @@ def loss_figure(scene: ExportScene, words: dict[str, str]) -> dict:
                 "mode": "lines",
                 "x0": 0,
                 "dx": 1,
-                # JSON has no NaN: the gap after a run leaves the band is null.
-                "y": [None if not math.isfinite(v) else float(v) for v in y],
+                # Typed float32: compact, and NaN (the gap after a run leaves the band)
+                # needs no JSON spelling.
+                "y": _typed(y),
                 "name": name,
                 "line": {"color": run.color, "width": 2},
                 "hovertemplate": f"{name}: %{{y:.4g}}<extra></extra>",
