@@ -71,16 +71,17 @@ function symbolPath(ctx, symbol, x, y, r) {
 }
 
 /**
- * Draw `dots` ({size, outline, points: [{x, y, color, symbol}]}) on `canvas` at the data
- * positions of chart `gd`, clipped to its plot area. The canvas keeps the dots as
- * `canvas.dots` (the browser tests read them).
+ * Draw `dots` ({size, outline, points: [{x, y, color, symbol}]}) on `canvas` (`box`: its
+ * CSS size, measured by the caller before Plotly drew: reading it back after would force a
+ * layout of the whole page) at the data positions of chart `gd`, clipped to its plot area.
+ * The canvas keeps the dots as `canvas.dots` (the browser tests read them).
  */
-export function drawDots(canvas, gd, dots) {
+export function drawDots(canvas, gd, dots, box) {
   canvas.dots = dots;
   const map = dataToPixels(gd);
   const ratio = window.devicePixelRatio || 1;
-  const width = Math.round(canvas.clientWidth * ratio);
-  const height = Math.round(canvas.clientHeight * ratio);
+  const width = Math.round(box.width * ratio);
+  const height = Math.round(box.height * ratio);
   if (canvas.width !== width) canvas.width = width;
   if (canvas.height !== height) canvas.height = height;
   const ctx = canvas.getContext("2d");

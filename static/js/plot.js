@@ -616,7 +616,6 @@ export function pathTraces(runs, cursor, th, t, view) {
       name: "off-view-note",
     });
   }
-  if (globalThis.__noNotes) return { traces, shapes: [], annotations: [] };
   const stepDots = {
     every: k,
     size: Math.round(th.head * 0.75),
@@ -688,15 +687,12 @@ class LayeredPlot {
   /** The legend's rows, drawn below the plot; its height sets the bottom margin. */
   setLegend(runs, th) {
     if (!this.legend) return;
-    if (globalThis.__noLegend) {
-      this.legendHeight = 20;
-      return;
-    }
     this.legendHeight = renderLegend(this.legend, runs, th);
   }
 
   /** Data units per pixel and what the heads must not hide, for pathTraces. */
   view(th, obstacles, steps) {
+    this.box = { width: this.el.clientWidth, height: this.el.clientHeight };
     return {
       range: this.range,
       unit: unitsPerPixel(this.el, this.range, th, this.compact, this.legendHeight),
@@ -779,7 +775,7 @@ class LayeredPlot {
     layout.annotations = annotations;
     await Plotly.react(this.fg, traces, layout, withLocale(CONFIG_FG));
     this.dots = dots;
-    drawDots(this.dotLayer, this.fg, dots);
+    drawDots(this.dotLayer, this.fg, dots, this.box);
     if (!this.fgReady) {
       this.fgReady = true;
       this.fg.on("plotly_relayout", (ev) => this.relayouted(ev));
@@ -810,7 +806,7 @@ class LayeredPlot {
         "yaxis.autorange": false,
       };
       await Promise.all([Plotly.relayout(this.fg, update), Plotly.relayout(this.bg, update)]);
-      drawDots(this.dotLayer, this.fg, this.dots);
+      if (this.dots) drawDots(this.dotLayer, this.fg, this.dots, this.box);
       // Contour levels follow what is visible (and a finer grid if the zoom needs one).
       await this.redrawBackground();
     } finally {
