@@ -38,7 +38,7 @@ def levels_below(lv: dict[str, Any], colour: float) -> int:
 
 def test_noise_floor_gets_its_own_levels_and_zoom_relevels(app_page: Gradscape) -> None:
     gs = app_page.open("preset=noise")
-    assert gs.page.evaluate(f"() => {BG}.data[0].colorbar.title.text") == "f − min f (log)"
+    assert gs.page.evaluate(f"() => {BG}.data[0].colorbar.title.text") == "f − f* (log)"
     whole = levels(gs)
     assert whole["marked"] == "whole"
     # Log colours: several contour levels between the minimum and the noise floor (on
