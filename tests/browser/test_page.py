@@ -312,7 +312,9 @@ def test_a_zoom_in_one_panel_zooms_every_panel_and_its_contour(app_page: Gradsca
     # Every chart (both panels, paths and contour layers) ends up on the zoomed ranges.
     ranges = gs.page.wait_for_function(
         """() => {
-             const charts = [...document.querySelectorAll('#main-plot .layer')];
+             // the Plotly layers (the step dots' canvas is a layer too, not a chart)
+             const charts = [...document.querySelectorAll(
+               '#main-plot .layer-bg, #main-plot .layer-fg')];
              const r = charts.map(
                gd => JSON.stringify([gd.layout.xaxis.range, gd.layout.yaxis.range]));
              const [x, y] = JSON.parse(r[0]);
