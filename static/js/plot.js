@@ -128,9 +128,31 @@ function logTicks(lo, hi) {
   const every = Math.max(1, Math.ceil((last - first + 1) / 7));
   for (let c = first; c <= last; c += every) {
     tickvals.push(c);
-    ticktext.push(c === 0 ? "1" : c === 1 ? "10" : `1e${c}`);
+    ticktext.push(powerOfTen(c));
   }
   return { tickvals, ticktext };
+}
+
+const SUPERSCRIPT = {
+  "-": "⁻",
+  0: "⁰",
+  1: "¹",
+  2: "²",
+  3: "³",
+  4: "⁴",
+  5: "⁵",
+  6: "⁶",
+  7: "⁷",
+  8: "⁸",
+  9: "⁹",
+};
+
+/** 10^c as the loss chart's axis writes it (1, 10, 10², 10⁻¹), not "1e-1"; the exporters
+ * draw the same labels (app/export/render.py). */
+export function powerOfTen(c) {
+  if (c === 0) return "1";
+  if (c === 1) return "10";
+  return `10${[...String(c)].map((ch) => SUPERSCRIPT[ch]).join("")}`;
 }
 
 /** Round tick values (…, 0, 10, 20, …) for a linear colour bar whose levels are not round. */
@@ -1125,7 +1147,19 @@ export class MainView {
 /** Only powers of ten on a log axis spanning decades; Plotly's 2-5 minor labels clutter it. */
 function logAxisTicks(lo, hi) {
   const decades = Math.log10(hi / lo);
-  return decades >= 1.5 ? { dtick: Math.max(1, Math.ceil(decades / 6)) } : {};
+  if (decades >= 3) return { dtick: Math.max(1, Math.ceil(decades / 6)) };
+  // Under three decades powers of ten alone may be a single label (Rastrigin's gaps of 2
+  // and 25 under one "10"): label 1-3 or 1-2-5 steps, finer ones on a narrower range.
+  const mantissas = decades >= 1.5 ? [1, 3] : decades >= 0.7 ? [1, 2, 5] : [1, 1.5, 2, 3, 5, 7];
+  const tickvals = [];
+  for (let k = Math.floor(Math.log10(lo)); k <= Math.ceil(Math.log10(hi)); k += 1) {
+    for (const m of mantissas) {
+      const v = m * 10 ** k;
+      if (v >= lo && v <= hi) tickvals.push(v);
+    }
+  }
+  if (tickvals.length < 2) return {};
+  return { tickvals, ticktext: tickvals.map((v) => shortNumber(Number(v.toPrecision(2)))) };
 }
 
 /** A chart of values per step with a playback cursor: the loss chart and the ηₜ chart. */

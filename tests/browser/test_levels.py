@@ -127,3 +127,19 @@ def test_learning_rate_chart_follows_the_schedule_and_the_cursor(app_page: Grads
     gs.change(lambda: gs.testid("schedule-warmup").fill("0"))
     gs.page.wait_for_function("() => document.getElementById('lr-plot').hidden")
     gs.assert_clean()
+
+
+def test_log_axes_label_enough_ticks_in_the_charts_notation(app_page: Gradscape) -> None:
+    # Rastrigin's loss gaps (≈ 2 for Momentum, ≈ 25 for the rest) span under two decades:
+    # the chart labels 1-2-5 steps, not a lone "10".
+    gs = app_page.open("preset=rastrigin")
+    labels = gs.page.evaluate(
+        "() => [...document.querySelectorAll('#loss-plot .ytick text')].map(t => t.textContent)"
+    )
+    assert len(labels) >= 3, labels
+    # Colour bars write powers of ten as the loss chart does (10², 10⁻¹), never 1e-1.
+    gs.change(lambda: gs.testid("landscape").select_option("rosenbrock"))
+    ticks = gs.page.evaluate(f"() => {BG}.data[0].colorbar.ticktext")
+    assert ticks and not any("e" in t for t in ticks), ticks
+    assert {"1", "10", "10²"} <= set(ticks), ticks
+    gs.assert_clean()
