@@ -279,6 +279,13 @@ class RunResult(BaseModel):
 
 class TrajectoryReply(BaseModel):
     runs: list[RunResult]
+    lr_factors: list[float] | None = Field(
+        default=None,
+        description=(
+            "The schedule's factor for each update t = 0 … steps − 1 (run i's learning rate "
+            "is its lr × factor); null without a schedule. The WebSocket's meta carries it too."
+        ),
+    )
 
 
 class Health(BaseModel):
@@ -368,7 +375,8 @@ class GridReply(BaseModel):
     log_color: bool = Field(
         description=(
             "True when the landscape's range is wide: the values above its minimum span more "
-            "than LOG_COLOR_DECADES decades between their 1st percentile and their maximum."
+            "than LOG_COLOR_DECADES decades between their 1st percentile and their maximum, "
+            "or their lowest tenth would fit inside one of the page's linear levels."
         )
     )
 

@@ -24,4 +24,5 @@ def trajectories(request: TrajectoryRequest) -> TrajectoryReply:
 
     A plain `def`: FastAPI runs it in its thread pool, off the event loop.
     """
-    return TrajectoryReply(runs=[outcome.to_result() for outcome in scene.compute(request)])
+    runs = [outcome.to_result() for outcome in scene.compute(request)]
+    return TrajectoryReply(runs=runs, lr_factors=scene.prepare(request).lr_factors())

@@ -148,7 +148,13 @@ export class LiveRunner {
     try {
       const reply = await postJSON("/api/trajectories", body);
       if (id !== this.currentId) return;
-      this.receive({ type: "meta", id, steps: body.steps, runs: reply.runs });
+      this.receive({
+        type: "meta",
+        id,
+        steps: body.steps,
+        runs: reply.runs,
+        lr_factors: reply.lr_factors ?? null,
+      });
       reply.runs.forEach((run, i) => {
         this.receive({
           type: "chunk",

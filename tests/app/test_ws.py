@@ -243,3 +243,13 @@ def test_meta_carries_the_schedule_factor_of_every_update(client: TestClient) ->
     # Linear warmup (t + 1)/4 for t < 4, then cosine from 1 down towards 0.
     assert factors[:4] == [0.25, 0.5, 0.75, 1.0]
     assert len(factors) == 10 and factors[4] == 1.0 and 0 <= factors[-1] < factors[5] < 1
+
+
+def test_the_http_reply_carries_the_same_schedule_factors(client: TestClient) -> None:
+    scene_ = {**SCENE, "steps": 10, "schedule": {"kind": "cosine", "warmup": 4}}
+    with client.websocket_connect("/ws/trajectories") as socket:
+        _run(socket, "warm", scene_)
+        meta = _until_done(socket, "warm")[0]
+    reply = client.post("/api/trajectories", json=scene_).json()
+    assert reply["lr_factors"] == meta["lr_factors"] and len(reply["lr_factors"]) == 10
+    assert client.post("/api/trajectories", json=SCENE).json()["lr_factors"] is None
