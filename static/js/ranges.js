@@ -3,6 +3,8 @@
 // off to f = −2.2e11; letting that set the loss chart's and the 3-D view's range flattens
 // both into a line with a cliff. Runs that leave the band are clipped at its edge and
 // marked off scale (the views draw the marks and say so in a note).
+// app/export/ranges.py is this module's Python twin for the exports (the same band, clipping
+// and short numbers); tests/app/test_ranges_twin.py holds BAND_MULTIPLE equal in both.
 
 // How far beyond the landscape's own range a run may go and still be drawn: an order of
 // magnitude of that range, so a run that escapes downhill shows it, a runaway doesn't rule.
