@@ -49,6 +49,7 @@ from app.config import (
     Option,
 )
 from optimizers.base import HyperParam
+from optimizers.status import Code as StatusCode
 
 
 def show_number(value: float) -> str:
@@ -235,15 +236,7 @@ class TrajectoryRequest(BaseModel):
 class RunStatus(BaseModel):
     """How a run ends (optimizers/status.py has the rules and their tolerances)."""
 
-    code: Literal[
-        "diverged",
-        "settled_global",
-        "settled_local",
-        "stalled_saddle",
-        "oscillating",
-        "hovering",
-        "moving",
-    ] = Field(description="Stable machine value.")
+    code: StatusCode = Field(description="Stable machine value.")
     step: int | None = Field(
         description="The step the run settled, stalled near the saddle point, or diverged."
     )

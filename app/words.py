@@ -41,11 +41,16 @@ def say(template: str, **values: object) -> str:
 
 def short_number(value: float | None) -> str:
     """A number as the page's status table prints it (fmtLoss in static/js/status.js):
-    three significant digits, or one decimal of an exponent outside [1e-3, 1e4)."""
+    three significant digits, whole numbers from 1000, or one decimal of an exponent outside
+    [1e-3, 1e4); minus signs are U+2212, as on the charts."""
     if value is None or not math.isfinite(value):
         return "—"
     if value == 0:
         return "0"
     if abs(value) >= 1e4 or abs(value) < 1e-3:
-        return f"{value:.1e}".replace("e+0", "e").replace("e-0", "e-").replace("e+", "e")
-    return f"{value:.3g}"
+        text = f"{value:.1e}".replace("e+0", "e").replace("e-0", "e-").replace("e+", "e")
+    elif abs(value) >= 1e3:
+        text = str(round(value))
+    else:
+        text = f"{value:.3g}"
+    return text.replace("-", "\u2212")

@@ -74,7 +74,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 import numpy as np
 
@@ -87,15 +87,7 @@ Code = Literal[
     "hovering",
     "moving",
 ]
-CODES: tuple[Code, ...] = (
-    "diverged",
-    "settled_global",
-    "settled_local",
-    "stalled_saddle",
-    "oscillating",
-    "hovering",
-    "moving",
-)
+CODES: tuple[Code, ...] = get_args(Code)
 
 STAY = 1e-2  # × span: a settled path stays this close to its end point over the window
 NEAR = 5e-2  # × span: a stationary point this close to the end is the one it is heading for

@@ -42,6 +42,8 @@ from app.export.ranges import (
 from app.export.render import CONTOUR_LEVELS, MINIMUM_MARKERS, log_ticks
 from app.export.render import dot_every as page_dot_every
 from app.palette import LANDSCAPE_COLORSCALE, MINIMUM_COLOR, START_COLOR
+from app.words import say
+from app.words import short_number as table_number
 
 # (x, y) pairs stored across all frames and runs, at most (about 5 MB as float32 base64).
 POINT_BUDGET = 400_000
@@ -550,24 +552,6 @@ body { font-family: system-ui, sans-serif; margin: 0 1rem; color: #222; }
 </style>"""
 
 
-def _say(template: str, **values: object) -> str:
-    """Fill the page's {placeholders}, as static/js/i18n.js does."""
-    for key, value in values.items():
-        template = template.replace("{" + key + "}", str(value))
-    return template
-
-
-def format_loss(value: float | None) -> str:
-    """A loss as the page's status table prints it (fmtLoss in static/js/plot.js)."""
-    if value is None or not math.isfinite(value):
-        return "—"
-    if value == 0:
-        return "0"
-    if abs(value) >= 1e4 or abs(value) < 1e-3:
-        return f"{value:.1e}".replace("e+0", "e").replace("e-0", "e-").replace("e+", "e")
-    return f"{value:.3g}"
-
-
 def outcome(run: ExportRun, lang: str) -> tuple[str, str, int | None]:
     """(code, words, step): how the run ends, as the page's status table says it — the
     server's status (app.scene.status_json) in the handout's language."""
@@ -584,7 +568,7 @@ def status_table(scene: ExportScene, words: dict[str, str]) -> str:
         rows.append(
             f'<tr class="{code}" data-status="{code}"><th scope="row"><span class="swatch" '
             f'style="background:{html.escape(run.color)}"></span>{html.escape(run.label)}</th>'
-            f'<td class="num">{format_loss(final)}</td>'
+            f'<td class="num">{table_number(final)}</td>'
             f'<td class="num">{"—" if step is None else step}</td></tr>'
             f'<tr class="outcome {code}"><td colspan="3">{html.escape(sentence)}</td></tr>'
         )
@@ -687,7 +671,7 @@ def loss_figure(scene: ExportScene, words: dict[str, str]) -> dict:
         )
         key = "loss.offBelow" if off.side == "below" else "loss.offAbove"
         value = short_number(edge + fstar if fstar is not None else edge)
-        notes.append(_say(words[key], name=run.name, value=value, step=off.step))
+        notes.append(say(words[key], name=run.name, value=value, step=off.step))
     # The value axis: what the runs show inside the band, and the landscape's own range.
     seen = np.concatenate(drawn) if drawn else np.empty(0)
     seen = seen[np.isfinite(seen)]

@@ -33,6 +33,7 @@ from PIL import Image, ImageDraw, ImageFont
 from app.export.data import ExportScene, ui_words
 from app.export.ranges import coincident_groups, fmt_coord, superscript_power
 from app.palette import LANDSCAPE_COLORSCALE, MINIMUM_COLOR, START_COLOR
+from app.words import say
 
 # Plotly's filled contour shows about this many bands; the page and the export look alike.
 CONTOUR_LEVELS = 16
@@ -995,10 +996,7 @@ class FrameRenderer:
         return int(found[0]) if len(found) else None
 
     def _say(self, key: str, **values: object) -> str:
-        text = self.words[key]
-        for name, value in values.items():
-            text = text.replace("{" + name + "}", str(value))
-        return text
+        return say(self.words[key], **values)
 
     def _decorate(self, tile: Image.Image, panel: _Panel, step: int) -> list[str]:
         """Minima, start and heads on a panel's tile; returns the panel's notes: where runs

@@ -3,7 +3,7 @@
 // what warmup and decay do to the step size, next to the step dots that show its effect.
 /* global Plotly */
 
-import { FONT, StepChart, theme } from "./plot.js";
+import { StepChart, stepChartFrame, theme } from "./plot.js";
 
 export class LrView extends StepChart {
   constructor(el, t) {
@@ -54,24 +54,7 @@ export class LrView extends StepChart {
         t: th.presentation ? 32 : 24,
         b: th.presentation ? 40 : 30,
       },
-      paper_bgcolor: th.paper,
-      plot_bgcolor: th.paper,
-      font: { family: FONT, size: th.font - 1, color: th.text },
-      title: {
-        text: this.t("lr.title"),
-        font: { size: th.font },
-        x: 0.02,
-        xanchor: "left",
-        y: 0.97,
-        yanchor: "top",
-      },
-      showlegend: false,
-      xaxis: {
-        range: [0, steps],
-        title: { text: this.t("plot.step"), standoff: 4 },
-        gridcolor: th.grid,
-        zeroline: false,
-      },
+      ...stepChartFrame(th, this.t("lr.title"), steps, this.t),
       yaxis: {
         type: log ? "log" : "linear",
         exponentformat: "power",

@@ -1162,6 +1162,31 @@ function logAxisTicks(lo, hi) {
   return { tickvals, ticktext: tickvals.map((v) => shortNumber(Number(v.toPrecision(2)))) };
 }
 
+/** What the loss chart and the ηₜ chart share: colours, type, the title at the top left and
+ * the step axis. */
+export function stepChartFrame(th, title, steps, t) {
+  return {
+    paper_bgcolor: th.paper,
+    plot_bgcolor: th.paper,
+    font: { family: FONT, size: th.font - 1, color: th.text },
+    title: {
+      text: title,
+      font: { size: th.font },
+      x: 0.02,
+      xanchor: "left",
+      y: 0.97,
+      yanchor: "top",
+    },
+    showlegend: false,
+    xaxis: {
+      range: [0, steps],
+      title: { text: t("plot.step"), standoff: 4 },
+      gridcolor: th.grid,
+      zeroline: false,
+    },
+  };
+}
+
 /** A chart of values per step with a playback cursor: the loss chart and the ηₜ chart. */
 export class StepChart {
   constructor(el, cursorClass = "loss-cursor") {
@@ -1292,24 +1317,12 @@ export class LossView extends StepChart {
         t: (th.presentation ? 36 : 28) + notesHeight,
         b: th.presentation ? 44 : 34,
       },
-      paper_bgcolor: th.paper,
-      plot_bgcolor: th.paper,
-      font: { family: FONT, size: th.font - 1, color: th.text },
-      title: {
-        text: logScale ? this.t("loss.titleLog") : this.t("loss.title"),
-        font: { size: th.font },
-        x: 0.02,
-        xanchor: "left",
-        y: 0.97,
-        yanchor: "top",
-      },
-      showlegend: false,
-      xaxis: {
-        range: [0, steps],
-        title: { text: this.t("plot.step"), standoff: 4 },
-        gridcolor: th.grid,
-        zeroline: false,
-      },
+      ...stepChartFrame(
+        th,
+        logScale ? this.t("loss.titleLog") : this.t("loss.title"),
+        steps,
+        this.t,
+      ),
       yaxis: {
         type: logScale ? "log" : "linear",
         exponentformat: "power",

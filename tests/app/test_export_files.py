@@ -266,7 +266,8 @@ def test_html_handout_carries_the_preset_lesson_in_japanese(tmp_path: Path) -> N
     for run, label, numbers, (sentence,) in rows:
         name, final, step = numbers
         assert name == label  # the legend's label
-        assert float(final) == pytest.approx(run.losses[-1], rel=0.05)  # printed to 2–3 digits
+        # printed to 2–3 digits, with a true minus sign (U+2212) as on the page
+        assert float(final.replace("\u2212", "-")) == pytest.approx(run.losses[-1], rel=0.05)
         # SGD stalls near the saddle point (from a step on); the others are still moving
         expected = "stalled_saddle" if run.optimizer == "sgd" else "moving"
         assert run.status.code == expected
