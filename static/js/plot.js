@@ -710,6 +710,19 @@ class LayeredPlot {
   setLegend(runs, th) {
     if (!this.legend) return;
     this.legendHeight = renderLegend(this.legend, runs, th);
+    this.placeLegend();
+  }
+
+  /** The legend right under the x-axis labels, not at the box's bottom: a wide landscape's
+   * equal-scale axes leave a band below them, which then lies under the legend instead of
+   * between the plot and its key. */
+  placeLegend() {
+    if (!this.legend || this.compact) return;
+    const top = this.legendTop;
+    Object.assign(
+      this.legend.style,
+      top ? { top: `${top}px`, bottom: "auto" } : { top: "auto", bottom: "0" },
+    );
   }
 
   /** Data units per pixel and what the heads must not hide, for pathTraces. */
@@ -751,6 +764,11 @@ class LayeredPlot {
       CONFIG_BG,
     );
     this.bg.dataset.levels = usedLevels ? "zoomed" : "whole";
+    const area = plotArea(this.bg);
+    const below = area ? area.top + area.height + Math.round(th.font * 1.5) + 12 : null;
+    this.legendTop =
+      below && below + this.legendHeight < this.el.clientHeight ? Math.round(below) : null;
+    this.placeLegend();
     // Too few samples across the zoomed window: ask for a grid of its own.
     if (usedLevels && used === grid && usedLevels.columns < MIN_ZOOM_SAMPLES) {
       this.fetchWindow(key);

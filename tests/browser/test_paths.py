@@ -216,3 +216,26 @@ def test_legend_shows_shapes_and_fits_below_the_plot_clear_of_the_toolbar(
         # Below the x-axis tick labels, not on them.
         assert legend["t"] >= layout["ticksBottom"] - 1, (width, layout)
     gs.assert_clean()
+
+
+def test_a_wide_landscapes_legend_sits_under_its_axes_not_at_the_boxs_bottom(
+    app_page: Gradscape,
+) -> None:
+    # Presentation at 1280×720: the bowl's equal-scale axes are width-limited and leave a
+    # band below them; the key belongs right under the tick labels, not past that band.
+    gs = app_page
+    gs.page.set_viewport_size({"width": 1280, "height": 720})
+    gs.open("preset=ill_conditioned&present=1")
+    gap = gs.page.evaluate(
+        """() => {
+          const labels = [...document.querySelectorAll('#main-plot .layer-bg .xtick text')]
+            .map(t => t.getBoundingClientRect().bottom);
+          const legend = document.querySelector('#main-plot [data-testid=plot-legend]');
+          const box = document.querySelector('#main-plot').getBoundingClientRect();
+          return { labels: Math.max(...labels), legend: legend.getBoundingClientRect().top,
+                   boxBottom: box.bottom };
+        }"""
+    )
+    assert 0 <= gap["legend"] - gap["labels"] <= 24, gap
+    assert gap["boxBottom"] - gap["legend"] > 100, gap  # the band is really there, below
+    gs.assert_clean()
