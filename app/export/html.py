@@ -125,7 +125,7 @@ ROUND_LABELS = r"""
         var old = parent.querySelector('g.round-labels');
         if (old) old.remove();
         var at = Array.prototype.map.call(ticks, function (t) {
-            var m = /translate\(([-\d.e]+)[ ,]+([-\d.e]+)\)/.exec(t.getAttribute('transform'));
+            var m = t.getAttribute('transform').match(/translate\(([-\d.e]+)[ ,]+([-\d.e]+)\)/);
             return {x: Number(m[1]), y: Number(m[2]) + Number(t.getAttribute('height'))};
         });
         var last = steps[steps.length - 1];

@@ -64,12 +64,6 @@ export class LrView extends StepChart {
       },
       hovermode: "x",
     };
-    await Plotly.react(this.chart, traces, layout, {
-      displaylogo: false,
-      responsive: true,
-      displayModeBar: false,
-    });
-    this.steps = steps;
-    this.moveCursor(cursor);
+    await this.draw(traces, layout, steps, cursor);
   }
 }

@@ -1207,6 +1207,17 @@ export function stepChartFrame(th, title, steps, t) {
 
 /** A chart of values per step with a playback cursor: the loss chart and the ηₜ chart. */
 export class StepChart {
+  /** Draw (no modebar: nothing to zoom) and put the cursor at `cursor`. */
+  async draw(traces, layout, steps, cursor) {
+    await Plotly.react(this.chart, traces, layout, {
+      displaylogo: false,
+      responsive: true,
+      displayModeBar: false,
+    });
+    this.steps = steps;
+    this.moveCursor(cursor);
+  }
+
   constructor(el, cursorClass = "loss-cursor") {
     this.el = el;
     this.chart = document.createElement("div");
@@ -1369,12 +1380,6 @@ export class LossView extends StepChart {
         : [],
       hovermode: "x",
     };
-    await Plotly.react(this.chart, traces, layout, {
-      displaylogo: false,
-      responsive: true,
-      displayModeBar: false,
-    });
-    this.steps = steps;
-    this.moveCursor(cursor);
+    await this.draw(traces, layout, steps, cursor);
   }
 }
