@@ -1180,6 +1180,20 @@ function logAxisTicks(lo, hi) {
   return { tickvals, ticktext: tickvals.map((v) => shortNumber(Number(v.toPrecision(2)))) };
 }
 
+let measurer = null;
+
+/** The largest type size from `size` down to 9 px at which every line fits `width` pixels. */
+function fittingSize(lines, size, width) {
+  if (!lines.length || !(width > 0)) return size;
+  measurer ??= document.createElement("canvas").getContext("2d");
+  let s = size;
+  for (; s > 9; s -= 1) {
+    measurer.font = `${s}px ${FONT}`;
+    if (Math.max(...lines.map((line) => measurer.measureText(line).width)) <= width) break;
+  }
+  return s;
+}
+
 /** What the loss chart and the ηₜ chart share: colours, type, the title at the top left and
  * the step axis. */
 export function stepChartFrame(th, title, steps, t) {
@@ -1336,12 +1350,15 @@ export class LossView extends StepChart {
         }),
       );
     }
-    // Notes go in the top margin, under the title, clear of the lines they explain.
-    const noteSize = Math.max(10, th.font - 2);
+    // Notes go in the top margin, under the title, clear of the lines they explain, from
+    // the chart's left edge; a type size that fits the chart's width (a Japanese note on a
+    // 1024-wide projector is longer than the column).
+    const left = th.presentation ? 70 : 58;
+    const noteSize = fittingSize(notes, Math.max(10, th.font - 2), this.chart.clientWidth - 12);
     const notesHeight = notes.length * Math.round(noteSize * 1.35);
     const layout = {
       margin: {
-        l: th.presentation ? 70 : 58,
+        l: left,
         r: 12,
         t: (th.presentation ? 36 : 28) + notesHeight,
         b: th.presentation ? 44 : 34,
@@ -1367,6 +1384,7 @@ export class LossView extends StepChart {
               xref: "paper",
               yref: "paper",
               x: 0,
+              xshift: 6 - left,
               y: 1,
               xanchor: "left",
               yanchor: "bottom",

@@ -105,3 +105,24 @@ def test_diverging_runs_do_not_stretch_the_log_loss_chart(app_page: Gradscape) -
     }
     assert any("SGD: above 300 from step" in n for n in loss["notes"]), loss["notes"]
     gs.assert_clean()
+
+
+def test_off_scale_notes_fit_a_narrow_japanese_loss_chart(app_page: Gradscape) -> None:
+    # 1024×768 presentation with a teacher's strip: the saddle's notes in Japanese are longer
+    # than the loss chart's plot area; they start at the chart's edge and shrink to fit.
+    gs = app_page
+    gs.page.set_viewport_size({"width": 1024, "height": 768})
+    gs.open("preset=saddle&show=adam.lr&lang=ja&present=1")
+    boxes = gs.page.evaluate(
+        """() => {
+          const chart = document.querySelector('#loss-plot').getBoundingClientRect();
+          const notes = [...document.querySelectorAll('#loss-plot .annotation-text')]
+            .map(t => t.getBoundingClientRect());
+          return { left: chart.left, right: chart.right,
+                   notes: notes.map(n => [n.left, n.right, n.width]) };
+        }"""
+    )
+    assert boxes["notes"], "no off-scale note on the saddle's loss chart"
+    for left, right, width in boxes["notes"]:
+        assert width > 100 and left >= boxes["left"] - 1 and right <= boxes["right"] + 1, boxes
+    gs.assert_clean()
