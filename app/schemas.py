@@ -306,11 +306,18 @@ def validation_issues(errors: Sequence[Any]) -> list[dict[str, Any]]:
 
     A core ValueError keeps its own words, without pydantic's "Value error, " prefix.
     pydantic echoes the rejected input; a NaN or Infinity sent in would make the reply
-    itself unencodable (a 500), so non-finite numbers are echoed as null.
+    itself unencodable (a 500), so non-finite numbers are echoed as null, and the echo is
+    bounded (`_echo`): a 600-deep list sent as `start` would otherwise overflow the
+    encoder's recursion (a 500) and a 50 MB body would come back as a 50 MB 422.
     """
-    issues: list[dict[str, Any]] = _finite(jsonable_encoder(list(errors)))
+    bounded = [{**issue, "input": _echo(issue.get("input"))} for issue in errors]
+    issues: list[dict[str, Any]] = _finite(jsonable_encoder(bounded))
     for issue in issues:
-        issue["msg"] = str(issue.get("msg", "")).removeprefix("Value error, ")
+        msg = str(issue.get("msg", "")).removeprefix("Value error, ")
+        # A core message quotes the bad value ("unknown landscape 'xxxx…'"); keep its start
+        # and its end (where the valid choices are listed), not a megabyte in between.
+        half = ECHO_CHARS * 2
+        issue["msg"] = msg if len(msg) <= 2 * half else f"{msg[:half]}…{msg[-half:]}"
     return issues
 
 
@@ -321,6 +328,28 @@ def describe(error: ValidationError | Sequence[Any]) -> str:
         f"{'.'.join(str(part) for part in issue['loc']) or 'request'}: {issue['msg']}"
         for issue in validation_issues(errors)
     )
+
+
+ECHO_DEPTH = 4  # nesting levels of a rejected input echoed back in a 422
+ECHO_ITEMS = 12  # items of a list or keys of an object echoed
+ECHO_CHARS = 200  # characters of a string echoed
+
+
+def _echo(value: Any, depth: int = 0) -> Any:
+    """The rejected input, cut to a size a person can read: deep or long parts become '…'."""
+    if isinstance(value, str):
+        return value if len(value) <= ECHO_CHARS else value[:ECHO_CHARS] + "…"
+    if isinstance(value, int) and not isinstance(value, bool) and abs(value) > 10**30:
+        return "…"  # a 5,000-digit integer: its decimal form is the cost, not the point
+    if isinstance(value, (list, tuple, dict)) and depth >= ECHO_DEPTH:
+        return "…"
+    if isinstance(value, (list, tuple)):
+        items = [_echo(v, depth + 1) for v in value[:ECHO_ITEMS]]
+        return [*items, "…"] if len(value) > ECHO_ITEMS else items
+    if isinstance(value, dict):
+        keys = list(value)[:ECHO_ITEMS]
+        return {str(k)[:ECHO_CHARS]: _echo(value[k], depth + 1) for k in keys}
+    return value
 
 
 def _finite(value: Any) -> Any:

@@ -43,6 +43,7 @@ router = APIRouter()
 
 # A worker-thread hop computes blocks for at most this long before handing them over.
 BATCH_SECONDS = 0.005
+MAX_ID_CHARS = 200  # a run's id, as JSON text: it is echoed in every message of the run
 COMPUTE_THREADS = 2
 log = logging.getLogger(__name__)
 
@@ -135,11 +136,20 @@ def parse_run(text: str) -> tuple[Any, TrajectoryRequest]:
     """(id, request) from a client message, or BadMessageError saying what is wrong."""
     try:
         message = json.loads(text, parse_constant=_reject_constant)
+    except RecursionError as exc:
+        raise BadMessageError("invalid JSON: nested too deeply") from exc
     except ValueError as exc:
         raise BadMessageError(f"invalid JSON: {exc}") from exc
     if not isinstance(message, dict):
         raise BadMessageError('a message must be a JSON object with "type": "run"')
     message_id = message.pop("id", None)
+    try:
+        id_size = len(dumps(message_id))
+    except (RecursionError, ValueError) as exc:
+        raise BadMessageError("id: must be a small JSON value (a string or a number)") from exc
+    if id_size > MAX_ID_CHARS:
+        # Every message of the run echoes the id: a 60 KB id would be 80 MB of chunks.
+        raise BadMessageError(f"id: at most {MAX_ID_CHARS} characters of JSON, got {id_size}")
     kind = message.pop("type", None)
     if kind != "run":
         raise BadMessageError(f'unknown message type {kind!r}; the only type is "run"', message_id)

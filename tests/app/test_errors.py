@@ -68,3 +68,33 @@ def test_http_websocket_and_cli_say_the_same(
         )
     assert stopped.value.code == 2
     assert capsys.readouterr().err.strip().endswith(expected)
+
+
+def _nested(depth: int) -> object:
+    value: object = 1.0
+    for _ in range(depth):
+        value = [value]
+    return value
+
+
+@pytest.mark.parametrize("field", ["start", "landscape", "params"])
+def test_deeply_nested_input_is_a_422_naming_the_field_with_a_bounded_echo(
+    client: TestClient, field: str
+) -> None:
+    # 600 levels used to overflow the encoder's recursion while echoing the input: a 500.
+    body = {"landscape": "booth", "runs": [{"optimizer": "sgd"}]}
+    if field == "params":
+        body["runs"] = [{"optimizer": "sgd", "params": {"lr": _nested(600)}}]
+    else:
+        body[field] = _nested(600)
+    response = client.post("/api/trajectories", json=body)
+    assert response.status_code == 422, response.text[:200]
+    assert field in response.text
+    assert len(response.content) < 5_000  # the echo is cut, not the whole input
+
+
+def test_a_huge_rejected_input_is_not_echoed_whole(client: TestClient) -> None:
+    body = {"landscape": "x" * 1_000_000, "runs": [{"optimizer": "sgd"}]}
+    response = client.post("/api/trajectories", json=body)
+    assert response.status_code in (404, 422)
+    assert len(response.content) < 5_000

@@ -253,3 +253,19 @@ def test_the_http_reply_carries_the_same_schedule_factors(client: TestClient) ->
     reply = client.post("/api/trajectories", json=scene_).json()
     assert reply["lr_factors"] == meta["lr_factors"] and len(reply["lr_factors"]) == 10
     assert client.post("/api/trajectories", json=SCENE).json()["lr_factors"] is None
+
+
+def test_a_hostile_id_gets_an_error_and_the_socket_stays_usable(client: TestClient) -> None:
+    deep = "[" * 5000 + "]" * 5000
+    with client.websocket_connect("/ws/trajectories") as socket:
+        # nested 5,000 deep: json.loads overflows its recursion (used to close the socket)
+        socket.send_text('{"type": "run", "id": ' + deep + ', "landscape": "booth"}')
+        error = socket.receive_json()
+        assert error["type"] == "error" and "nested too deeply" in error["detail"]
+        # a 60 KB id would be echoed in every chunk: refused, naming the field
+        _run(socket, "x" * 60_000, {**SCENE, "steps": 5})
+        error = socket.receive_json()
+        assert error["type"] == "error" and error["detail"].startswith("id:")
+        assert len(error["detail"]) < 300
+        _run(socket, "ok", {**SCENE, "steps": 5})
+        assert _until_done(socket, "ok")[-1]["type"] == "done"
