@@ -3,7 +3,7 @@
 // what warmup and decay do to the step size, next to the step dots that show its effect.
 /* global Plotly */
 
-import { StepChart, stepChartFrame, theme } from "./plot.js";
+import { StepChart, stepChartFrame, stepTrace, theme } from "./plot.js";
 
 export class LrView extends StepChart {
   constructor(el, t) {
@@ -36,16 +36,7 @@ export class LrView extends StepChart {
         const v = lrs[i] * factors[k];
         y[k] = log && !(v > 0) ? Number.NaN : v;
       }
-      return {
-        type: "scatter",
-        mode: "lines",
-        y,
-        x0: 0,
-        dx: 1,
-        name: run.title,
-        line: { color: run.color, width: th.line * 0.8 },
-        hovertemplate: `<b>${run.title}</b> ${this.t("plot.step")} %{x}: η = %{y:.4g}<extra></extra>`,
-      };
+      return stepTrace(run, y, th, this.t, "η = %{y:.4g}");
     });
     const layout = {
       margin: {

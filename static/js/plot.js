@@ -621,21 +621,13 @@ export function pathTraces(runs, cursor, th, t, view) {
     showlegend: false,
   });
   if (notes.length && !view.compact) {
+    // The axes' own box: with equal scale it is narrower than the area the margins leave.
     annotations.push({
-      // The axes' own box: with equal scale it is narrower than the area the margins leave.
+      ...cornerNote(notes, th, "off-view-note"),
       xref: "x domain",
       yref: "y domain",
-      x: 0.01,
-      y: 0.01,
-      xanchor: "left",
-      yanchor: "bottom",
-      align: "left",
-      showarrow: false,
-      text: notes.join("<br>"),
       font: { size: Math.max(11, th.font - 1), color: th.text, shadow: th.halo },
-      bgcolor: th.legendBg,
       borderpad: 3,
-      name: "off-view-note",
     });
   }
   const stepDots = {
@@ -1120,24 +1112,7 @@ export class MainView {
       font: { family: FONT, size: th.font, color: th.text },
       showlegend: false,
       uirevision: scene.meta.name,
-      annotations: notes.length
-        ? [
-            {
-              xref: "paper",
-              yref: "paper",
-              x: 0.01,
-              y: 0.01,
-              xanchor: "left",
-              yanchor: "bottom",
-              align: "left",
-              showarrow: false,
-              text: notes.join("<br>"),
-              font: { size: Math.max(11, th.font - 1), color: th.text },
-              bgcolor: th.legendBg,
-              name: "off-scale-note",
-            },
-          ]
-        : [],
+      annotations: notes.length ? [cornerNote(notes, th, "off-scale-note")] : [],
       scene: {
         xaxis: { ...axisStyle, title: { text: "x" }, range: scene.meta.bounds[0] },
         yaxis: { ...axisStyle, title: { text: "y" }, range: scene.meta.bounds[1] },
@@ -1192,6 +1167,38 @@ function fittingSize(lines, size, width) {
     if (Math.max(...lines.map((line) => measurer.measureText(line).width)) <= width) break;
   }
   return s;
+}
+
+/** Notes on runs that left the view, in a box at the bottom-left corner of the plot. */
+function cornerNote(notes, th, name) {
+  return {
+    xref: "paper",
+    yref: "paper",
+    x: 0.01,
+    y: 0.01,
+    xanchor: "left",
+    yanchor: "bottom",
+    align: "left",
+    showarrow: false,
+    text: notes.join("<br>"),
+    font: { size: Math.max(11, th.font - 1), color: th.text },
+    bgcolor: th.legendBg,
+    name,
+  };
+}
+
+/** One run's values per step as a line of its colour, for the loss and ηₜ charts. */
+export function stepTrace(run, y, th, t, value) {
+  return {
+    type: "scatter",
+    mode: "lines",
+    y,
+    x0: 0,
+    dx: 1,
+    name: run.title,
+    line: { color: run.color, width: th.line * 0.8 },
+    hovertemplate: `<b>${run.title}</b> ${t("plot.step")} %{x}: ${value}<extra></extra>`,
+  };
 }
 
 /** What the loss chart and the ηₜ chart share: colours, type, the title at the top left and
@@ -1297,16 +1304,7 @@ export class LossView extends StepChart {
       }
       const { values: y, off } = run.views.loss;
       drawn.push(y);
-      traces.push({
-        type: "scatter",
-        mode: "lines",
-        y,
-        x0: 0,
-        dx: 1,
-        name: run.title,
-        line: { color: run.color, width: th.line * 0.8 },
-        hovertemplate: `<b>${run.title}</b> ${this.t("plot.step")} %{x}: %{y:.4g}<extra></extra>`,
-      });
+      traces.push(stepTrace(run, y, th, this.t, "%{y:.4g}"));
       if (off) marks.push({ run, off, edge: y[off.step] });
     }
     // The value axis: what the runs show inside the band, and the landscape's own range.
