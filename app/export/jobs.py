@@ -12,7 +12,11 @@ from __future__ import annotations
 
 import atexit
 import logging
+import os
+import re
+import secrets
 import shutil
+import stat
 import tempfile
 import threading
 import time
@@ -33,6 +37,93 @@ DEFAULT_WORKERS = 1
 DEFAULT_TTL_SECONDS = 15 * 60
 # Queued + running jobs accepted at once; more is a 429, not an ever-growing queue.
 MAX_ACTIVE_JOBS = 8
+
+
+# `gradscape serve --workers N` puts the job directory shared by its workers here.
+EXPORT_DIR_ENV = "GRADSCAPE_EXPORT_DIR"
+# One subdirectory per server under this parent: `<server pid>-<random>`.
+_SERVER_DIR = re.compile(r"^(?P<pid>[0-9]{1,10})-[0-9a-f]{16}$")
+
+
+def export_parent() -> Path:
+    """The fixed parent of every server's job directory: `<tempdir>/gradscape-exports-<uid>`.
+
+    One parent per user, created private (0700): another user of a shared machine cannot
+    plant a symlink or a directory we would then write into or delete from.
+    """
+    uid = os.getuid() if hasattr(os, "getuid") else 0
+    parent = Path(tempfile.gettempdir()) / f"gradscape-exports-{uid}"
+    try:
+        parent.mkdir(mode=0o700)
+    except FileExistsError:
+        info = parent.lstat()
+        if not stat.S_ISDIR(info.st_mode) or (hasattr(os, "getuid") and info.st_uid != uid):
+            raise RuntimeError(
+                f"{parent} is not a directory of this user; remove it or set TMPDIR"
+            ) from None
+    return parent
+
+
+def pid_alive(pid: int) -> bool:
+    """Whether a process with this id exists (signal 0 checks without sending anything)."""
+    if pid <= 0:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # someone else's process: alive
+        return True
+    except OSError:
+        return False
+    return True
+
+
+def remove_stale_directories(parent: Path) -> list[Path]:
+    """Delete the job directories of servers whose process is gone (killed, crashed).
+
+    Only entries named like a server directory, directly under `parent`, are touched; a
+    symlink among them is unlinked, never followed.
+    """
+    removed = []
+    for entry in parent.iterdir():
+        match = _SERVER_DIR.match(entry.name)
+        if match is None or pid_alive(int(match["pid"])):
+            continue
+        if entry.is_symlink() or not entry.is_dir():
+            entry.unlink(missing_ok=True)
+        else:
+            shutil.rmtree(entry, ignore_errors=True)
+        removed.append(entry)
+    if removed:
+        log.info("removed %d export directories of stopped servers", len(removed))
+    return removed
+
+
+def new_server_directory() -> Path:
+    """A fresh private job directory for this process, after removing dead servers' ones."""
+    parent = export_parent()
+    remove_stale_directories(parent)
+    path = parent / f"{os.getpid()}-{secrets.token_hex(8)}"
+    path.mkdir(mode=0o700)
+    return path
+
+
+def prepare_export_root() -> Path:
+    """The job directory shared by the worker processes of one `gradscape serve`.
+
+    Called once in the parent process before the workers start (it passes the path on in
+    EXPORT_DIR_ENV); removed when that process exits.
+    """
+    path = new_server_directory()
+    owner = os.getpid()
+
+    def remove() -> None:
+        if os.getpid() == owner:  # not in a forked child that inherited the hook
+            shutil.rmtree(path, ignore_errors=True)
+
+    atexit.register(remove)
+    return path
 
 
 class TooManyJobsError(RuntimeError):
