@@ -15,7 +15,10 @@ for bit) with changes that only save time:
    NaN, as if it had stopped there. ``stream`` yields the blocks as they are done.
 3. Reused buffers. Points go straight into the preallocated trajectory; each optimizer's
    intermediates into one ``Scratch`` for the whole run; a ``landscapes.Landscape``'s
-   ``fn``/``grad_fn`` are called directly (``value``/``grad`` minus their checks).
+   ``fn``/``grad_fn`` are called directly (``value``/``grad`` minus their checks). The
+   per-update Python objects the inner loop indexes (a view per point, a float per
+   learning rate) are made per block, never for the whole run: a stream paused by a
+   client that stopped reading holds its arrays, not 10,000 × runs small objects.
 4. Tiles, for basin maps only (more than TILE_ROWS rows; no page request comes near):
    the rows are cut into tiles that run on a small thread pool, each doing a whole
    block while its buffers stay in cache.
@@ -328,7 +331,6 @@ class _Tile:
         self.dead = np.zeros(count, dtype=bool)
         self.grad = np.empty((count, 2))
         self.noisy = np.empty((count, 2))  # the gradient plus this update's noise
-        self.views = list(self.points)  # point i of these rows, made once
         self.landscape = run.f if isinstance(run.f, landscapes.Landscape) else None
         self.span = max(1, LOSS_POINTS // count)  # updates per loss call
         self.xy: Any = None  # contiguous x and y of the newest point, if at hand
@@ -341,20 +343,23 @@ class _Tile:
     def advance(self, offset: int, first: int, end: int, drawn: np.ndarray | None) -> None:
         """Updates making points ``first … end − 1``, then losses and divergence for the
         block ``offset … end − 1``."""
-        views, grad, losses, points = self.views, self.grad, self.losses, self.points
+        grad, losses, points = self.grad, self.losses, self.points
+        # views[j] is point first − 1 + j of these rows: made per block (see 3. above)
+        views = list(points[first - 1 : end]) if end > first else []
         columns = grad.T
         grad_fn = self.landscape.grad_fn if self.landscape is not None else None
         one = len(grad) == 1  # a one-element column is contiguous already: no copy
         noise = None if drawn is None else drawn[:, self.rows]
         g = self.grad if noise is None else self.noisy
-        # what the inner loop needs per optimizer, unpacked once
-        steps = [(p.update, p.grad(g), p.state, p.views, p.lrs, p.scratch) for p in self.parts]
+        # what the inner loop needs per optimizer, unpacked once per block
+        steps = [part.block(g, views, first, end) for part in self.parts]
         xy = self.xy
         with np.errstate(all="ignore"):
             for low in range(first, end, self.span):
                 high = min(low + self.span, end)
                 for i in range(low, high):  # reference.run's steps 1–3; step 4 per block
-                    theta = views[i - 1]
+                    j = i - first  # views[j] is point i − 1, lrs[j] the rate of its update
+                    theta = views[j]
                     if grad_fn is None:
                         grad[...] = self.run.f.grad(theta)
                     else:
@@ -365,7 +370,7 @@ class _Tile:
                     if noise is not None:
                         np.add(grad, noise[i - first], self.noisy)
                     for update, g_rows, state, rows, lrs, scratch in steps:
-                        update(g_rows, state, rows[i - 1], lrs[i - 1], rows[i], scratch)
+                        update(g_rows, state, rows[j], lrs[j], rows[j + 1], scratch)
                 start = offset if low == first else low  # point 0 has no update
                 losses[start:high], xy = self._value(points[start:high])
             if first >= end:  # a block of point 0 alone (a run of 0 steps, or chunk 1)
@@ -395,23 +400,46 @@ class _Part:
         opt = opt.select(slice(skip, skip + rows.stop - rows.start))
         self.rows = rows
         self.update = opt.update
-        whole = rows.start == 0 and rows.stop == len(tile.grad)  # e.g. a plain ``run``
-        self.views = tile.views if whole else list(tile.points[:, rows])  # made once
-        self.state = opt.init(self.views[0])
-        self.scratch = Scratch.like(self.views[0])
-        factors = tile.run.factors
-        base_lr = opt.hyper["lr"]
-        self.lrs: Any
-        if not isinstance(base_lr, np.ndarray):
-            self.lrs = (base_lr * factors).tolist()  # python floats, like group["lr"]
-        elif (factors == 1.0).all():
-            self.lrs = [base_lr] * len(factors)
-        else:
-            self.lrs = _RowRates(base_lr, factors)
+        self.whole = rows.start == 0 and rows.stop == len(tile.grad)  # e.g. a plain ``run``
+        self.points = tile.points[:, rows]
+        self.state = opt.init(self.points[0])
+        self.scratch = Scratch.like(self.points[0])
+        self.factors = tile.run.factors
+        self.base_lr = opt.hyper["lr"]
 
     def grad(self, tile_grad: np.ndarray) -> np.ndarray:
         """This optimizer's rows of the tile's gradient buffer (a view)."""
         return tile_grad[self.rows]
+
+    def block(
+        self, tile_grad: np.ndarray, tile_views: list[np.ndarray], first: int, end: int
+    ) -> Any:
+        """What the inner loop needs for the updates making points ``first … end − 1``:
+        (update, gradient rows, state, point views, learning rates, scratch)."""
+        views = self.views(tile_views, first, end)
+        return (
+            self.update,
+            self.grad(tile_grad),
+            self.state,
+            views,
+            self.rates(first, end),
+            self.scratch,
+        )
+
+    def views(self, tile_views: list[np.ndarray], first: int, end: int) -> list[np.ndarray]:
+        """Points ``first − 1 … end − 1`` of this optimizer's rows, one view each."""
+        if self.whole:
+            return tile_views
+        return list(self.points[first - 1 : end]) if end > first else []
+
+    def rates(self, first: int, end: int) -> Any:
+        """The learning rates of the updates making points ``first … end − 1``."""
+        factors = self.factors[first - 1 : end - 1] if end > first else self.factors[:0]
+        if not isinstance(self.base_lr, np.ndarray):
+            return (self.base_lr * factors).tolist()  # python floats, like group["lr"]
+        if (factors == 1.0).all():
+            return [self.base_lr] * len(factors)
+        return _RowRates(self.base_lr, factors)
 
 
 class _RowRates:
