@@ -1,6 +1,7 @@
 """The `gradscape` command: serve, list, export — every subcommand in this one module.
 
-    gradscape serve [--host 127.0.0.1] [--port 8000] [--open]
+    gradscape serve [--host 127.0.0.1] [--port 8000] [--open] [--workers N]
+                    [--allow-host NAME]… [--allow-origin URL]…
     gradscape list
     gradscape export --landscape rosenbrock --optimizers sgd,adam --lr adam=0.05 -o race.gif
 
@@ -17,13 +18,17 @@ from __future__ import annotations
 import argparse
 import contextlib
 import errno
+import ipaddress
 import os
+import re
+import signal
 import socket
 import stat
 import sys
 import tempfile
 import threading
 import time
+import urllib.parse
 import urllib.request
 import webbrowser
 from collections.abc import Sequence
@@ -115,6 +120,98 @@ def _port(text: str) -> int:
     return port
 
 
+def _workers(text: str) -> int:
+    allowed = f"between {config.DEFAULT_WORKERS} and {config.MAX_WORKERS}"
+    try:
+        workers = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"workers must be a whole number {allowed}, got {text!r}"
+        ) from None
+    if not config.DEFAULT_WORKERS <= workers <= config.MAX_WORKERS:
+        raise argparse.ArgumentTypeError(f"workers must be {allowed}, got {workers}")
+    return workers
+
+
+# One label of a DNS name (RFC 1123): letters, digits, inner hyphens, at most 63 characters.
+_LABEL = re.compile(r"(?!-)[a-z0-9-]{1,63}(?<!-)")
+
+
+def _host_name(host: str) -> bool:
+    """Whether `host` (lower case, no port) is an IP address or a DNS name."""
+    with contextlib.suppress(ValueError):
+        ipaddress.ip_address(host)
+        return True
+    labels = host.removesuffix(".").split(".")
+    return (
+        len(host) <= 253
+        and all(_LABEL.fullmatch(label) for label in labels)
+        and not labels[-1].isdigit()  # 192.168.1.300 is a mistyped address, not a name
+    )
+
+
+def allowed_host(text: str) -> str:
+    """`--allow-host`: a name or address, optionally `:port`, as a Host header carries it.
+
+    Lower-cased (names are case-blind); an IPv6 address with a port is written in
+    brackets, `[2001:db8::1]:8000`, as in a URL.
+    """
+    host = text.strip().lower()
+    port = None
+    if host.startswith("["):  # [IPv6] or [IPv6]:port
+        inside, bracket, rest = host[1:].partition("]")
+        if bracket and (not rest or rest.startswith(":")):
+            host, port = inside, rest[1:] or None
+            if ":" not in host:
+                host = ""  # brackets are for IPv6 only
+    elif host.count(":") == 1:  # name:port or IPv4:port (more colons: a bare IPv6)
+        host, port = host.split(":")
+    if not host or not _host_name(host) or (port is not None and not _port_number(port)):
+        raise argparse.ArgumentTypeError(
+            f"expected a host name or IP address, optionally with :port (e.g. "
+            f"gradscape.example.edu or 192.168.1.20:8000), got {text!r}"
+        )
+    return text.strip().lower()
+
+
+def _port_number(text: str) -> bool:
+    return text.isdigit() and 1 <= int(text) <= 65535
+
+
+def allowed_origin(text: str) -> str:
+    """`--allow-origin`: scheme://host[:port] as a browser's Origin header carries it.
+
+    A trailing slash is dropped and a default port (http :80, https :443) left out, since
+    browsers never send them; anything else after the host (a path, query or user) is an
+    error, because an Origin never has one.
+    """
+    example = "e.g. https://gradscape.example.edu"
+    try:
+        url = urllib.parse.urlsplit(text.strip())
+        url.port  # noqa: B018 — raises ValueError for a port out of range
+    except ValueError:
+        url = None
+    if url is None or url.scheme.lower() not in ("http", "https") or not url.hostname:
+        raise argparse.ArgumentTypeError(
+            f"expected an origin scheme://host[:port] with scheme http or https ({example}), "
+            f"got {text!r}"
+        )
+    if url.path not in ("", "/") or url.query or url.fragment or "@" in url.netloc:
+        raise argparse.ArgumentTypeError(
+            f"an origin is only scheme://host[:port], without a path, query or user "
+            f"({example}), got {text!r}"
+        )
+    scheme, netloc = url.scheme.lower(), url.netloc.lower()
+    try:
+        allowed_host(netloc)  # the host part follows --allow-host's rules
+    except argparse.ArgumentTypeError:
+        raise argparse.ArgumentTypeError(
+            f"expected a host name or IP address in the origin ({example}), got {text!r}"
+        ) from None
+    default = {"http": ":80", "https": ":443"}[scheme]
+    return f"{scheme}://{netloc.removesuffix(default)}"
+
+
 def add_serve_parser(subparsers: Any) -> None:
     parser = subparsers.add_parser(
         "serve",
@@ -130,6 +227,39 @@ def add_serve_parser(subparsers: Any) -> None:
     )
     parser.add_argument(
         "--open", action="store_true", help="open the page in the browser once it answers"
+    )
+    parser.add_argument(
+        "--workers",
+        type=_workers,
+        default=config.DEFAULT_WORKERS,
+        metavar="N",
+        help=(
+            f"worker processes serving the same port ({config.DEFAULT_WORKERS}-"
+            f"{config.MAX_WORKERS}; default {config.DEFAULT_WORKERS}): for a class, up to "
+            "one per CPU core"
+        ),
+    )
+    parser.add_argument(
+        "--allow-host",
+        type=allowed_host,
+        action="append",
+        default=[],
+        metavar="NAME",
+        help=(
+            "also answer requests addressed to this name[:port], e.g. a reverse proxy's "
+            "gradscape.example.edu (repeatable)"
+        ),
+    )
+    parser.add_argument(
+        "--allow-origin",
+        type=allowed_origin,
+        action="append",
+        default=[],
+        metavar="URL",
+        help=(
+            "also accept pages served from this origin, scheme://host[:port], e.g. "
+            "https://gradscape.example.edu (repeatable)"
+        ),
     )
     parser.set_defaults(handler=serve, serve_parser=parser)
 
@@ -231,8 +361,49 @@ def _announce_lan(host: str, port: int, url: str) -> None:
         )
 
 
+class _Stopped(Exception):  # noqa: N818 — a request to stop, not a failure
+    """SIGTERM in the parent, raised where it lands so `serve` cleans up and exits 0."""
+
+
+def _raise_stopped(signum: int, frame: object) -> None:
+    raise _Stopped
+
+
+# A worker that leaves its supervisor's ping unanswered this long is hung: killed and
+# replaced. uvicorn's 5 s could kill a worker that is merely busy on a loaded machine
+# (and with it every WebSocket it serves); a hung one is rare and can wait.
+_HEALTHCHECK_SECONDS = 30
+
+
+def run_workers(server_config: Any, sockets: list[socket.socket]) -> bool:
+    """Run `server_config.workers` worker processes on `sockets` until Ctrl-C or SIGTERM.
+
+    uvicorn's own supervisor, as `uvicorn --workers N` uses it: each worker is a spawned
+    process serving the same listening sockets (the kernel hands each new connection to
+    one of them), and one that dies is replaced. The supervisor turns SIGINT and SIGTERM
+    into a SIGTERM to every worker and returns once all have exited. False if a worker
+    failed to start (then the app cannot start at all, and the supervisor gives up).
+    """
+    from uvicorn.config import STARTUP_FAILURE
+    from uvicorn.supervisors.multiprocess import SIGNALS, Multiprocess
+
+    handlers = {sig: signal.getsignal(sig) for sig in SIGNALS}
+    try:
+        supervisor = Multiprocess(server_config, sockets=sockets)  # installs its handlers
+        supervisor.run()
+    finally:
+        for sig, handler in handlers.items():
+            signal.signal(sig, handler)
+    return all(process.exitcode != STARTUP_FAILURE for process in supervisor.processes)
+
+
 def serve(args: argparse.Namespace) -> int:
-    """Bind, say where, then run uvicorn on that socket until Ctrl-C."""
+    """Bind, say where, then run uvicorn on those sockets until Ctrl-C or SIGTERM.
+
+    With --workers N > 1 the app runs in N processes under uvicorn's supervisor; this
+    process binds, announces and prepares what they share (environment variables, which
+    each worker reads as it starts), once, and cleans up after them.
+    """
     import uvicorn
 
     parser: argparse.ArgumentParser = args.serve_parser
@@ -240,12 +411,22 @@ def serve(args: argparse.Namespace) -> int:
         sockets = listen(args.host, args.port)
     except OSError as error:
         parser.error(bind_problem(error, args.host, args.port))
+    ok = False  # served, or stopped as asked before serving
+    on_term = signal.signal(signal.SIGTERM, _raise_stopped)
     try:
         port = sockets[0].getsockname()[1]  # the real one when --port 0
         url = _page_url(args.host, port)
         print(f"Gradscape on {url}  (Ctrl-C to stop)", flush=True)
         _announce_lan(args.host, port, url)
-        # The app reads the bound address from here (so would worker processes): its share
+        cores = os.cpu_count() or 1
+        if args.workers > cores:
+            print(
+                f"note: {args.workers} workers on {cores} CPU cores: more workers than cores "
+                "cost memory and bring no speed",
+                file=sys.stderr,
+                flush=True,
+            )
+        # The app reads the bound address from here (so do worker processes): its share
         # panel warns when students cannot open links, or shows the room's address.
         os.environ[config.BIND_HOST_ENV] = args.host
         if args.open:
@@ -260,14 +441,25 @@ def serve(args: argparse.Namespace) -> int:
             # Deflating every chunk costs more CPU than it saves: a whole scene is ~200 kB,
             # sent over loopback or a classroom LAN (measured with benchmarks/ws_latency.py).
             ws_per_message_deflate=False,
+            workers=args.workers,
+            timeout_worker_healthcheck=_HEALTHCHECK_SECONDS,
         )
-        server = uvicorn.Server(server_config)
-        with contextlib.suppress(KeyboardInterrupt):  # uvicorn re-raises the Ctrl-C it ends on
-            server.run(sockets=sockets)
+        if args.workers > 1:
+            ok = run_workers(server_config, sockets)
+        else:
+            server = uvicorn.Server(server_config)
+            # uvicorn shuts down gracefully on Ctrl-C or SIGTERM, then raises the signal
+            # again: a KeyboardInterrupt, or _Stopped from the handler above.
+            with contextlib.suppress(KeyboardInterrupt, _Stopped):
+                server.run(sockets=sockets)
+            ok = server.started
+    except _Stopped:  # SIGTERM before any server started
+        ok = True
     finally:
+        signal.signal(signal.SIGTERM, on_term)
         for sock in sockets:
             sock.close()
-    return 0 if server.started else 1
+    return 0 if ok else 1
 
 
 def _number(value: float | None) -> str:

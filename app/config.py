@@ -28,6 +28,10 @@ DEFAULT_PORT = 8000
 # `gradscape serve` tells the app which address it bound in this environment variable (so
 # it reaches every worker process too): the share panel says whether students can open links.
 BIND_HOST_ENV = "GRADSCAPE_BIND_HOST"
+# `gradscape serve --workers N`: worker processes sharing the listening sockets. Each one
+# is a whole server (its own caches and limits), so more than the cores only costs memory.
+DEFAULT_WORKERS = 1
+MAX_WORKERS = 16
 # Longer links make a QR code too dense to scan from a projected slide (version 27 at 1 kB).
 MAX_QR_TEXT = 1024
 # A `run` message is a few hundred bytes; 64 KiB leaves room and refuses floods.

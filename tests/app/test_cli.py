@@ -18,7 +18,13 @@ import pytest
 import landscapes
 import optimizers
 from app import cli
-from app.config import EXPORT_OPTIONS, MAX_STEPS, SCENE_OPTIONS, WS_MAX_MESSAGE_BYTES
+from app.config import (
+    EXPORT_OPTIONS,
+    MAX_STEPS,
+    MAX_WORKERS,
+    SCENE_OPTIONS,
+    WS_MAX_MESSAGE_BYTES,
+)
 from app.schemas import ExportRequest
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -77,6 +83,7 @@ def test_a_missing_command_is_one_line(capsys: pytest.CaptureFixture[str]) -> No
 def test_serve_defaults_to_loopback_port_8000() -> None:
     args = cli.build_parser().parse_args(["serve"])
     assert (args.host, args.port, args.open) == ("127.0.0.1", 8000, False)
+    assert (args.workers, args.allow_host, args.allow_origin) == (1, [], [])
     args = cli.build_parser().parse_args(["serve", "--host", "0.0.0.0", "--port", "9001", "--open"])
     assert (args.host, args.port, args.open) == ("0.0.0.0", 9001, True)
 
@@ -87,6 +94,158 @@ def test_serve_rejects_a_bad_port(port: str, capsys: pytest.CaptureFixture[str])
         cli.build_parser().parse_args(["serve", "--port", port])
     assert exit_info.value.code == 2
     assert "port" in capsys.readouterr().err
+
+
+def _serve_args(capsys: pytest.CaptureFixture[str], *argv: str) -> Any:
+    """`gradscape serve …` parsed; for a mistake (exit 2), its one stderr line instead."""
+    try:
+        return cli.build_parser().parse_args(["serve", *argv])
+    except SystemExit as exit_info:
+        assert exit_info.code == 2
+        err = capsys.readouterr().err
+        assert err.count("\n") == 1 and err.startswith("gradscape serve: error: argument ")
+        return err
+
+
+@pytest.mark.parametrize("workers", ["1", "2", str(MAX_WORKERS)])
+def test_serve_takes_workers_in_range(workers: str, capsys: pytest.CaptureFixture[str]) -> None:
+    assert _serve_args(capsys, "--workers", workers).workers == int(workers)
+
+
+@pytest.mark.parametrize("workers", ["0", "-2", str(MAX_WORKERS + 1), "two", "1.5", ""])
+def test_serve_rejects_workers_out_of_range_naming_the_flag_and_range(
+    workers: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    err = _serve_args(capsys, f"--workers={workers}")
+    assert err.startswith("gradscape serve: error: argument --workers: ")
+    assert f"between 1 and {MAX_WORKERS}" in err and repr(workers).strip("'") in err
+
+
+@pytest.mark.parametrize(
+    ("given", "kept"),
+    [
+        ("gradscape.example.edu", "gradscape.example.edu"),
+        ("GradScape.Example.EDU", "gradscape.example.edu"),  # names are case-blind
+        ("gradscape.example.edu:8443", "gradscape.example.edu:8443"),
+        ("localhost", "localhost"),
+        ("192.168.1.20", "192.168.1.20"),
+        ("192.168.1.20:8000", "192.168.1.20:8000"),
+        ("2001:db8::1", "2001:db8::1"),
+        ("[2001:db8::1]:8000", "[2001:db8::1]:8000"),
+    ],
+)
+def test_allow_host_takes_names_and_addresses(
+    given: str, kept: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    args = _serve_args(capsys, "--allow-host", given, "--allow-host", "other.example.edu")
+    assert args.allow_host == [kept, "other.example.edu"]  # repeatable, in order
+
+
+@pytest.mark.parametrize(
+    "given",
+    [
+        "https://gradscape.example.edu",  # an origin, not a host
+        "gradscape.example.edu/path",
+        "gradscape example.edu",
+        "-gradscape.example.edu",
+        "gradscape.example.edu:0",
+        "gradscape.example.edu:65536",
+        "gradscape.example.edu:",
+        "192.168.1.300",  # a mistyped address is no name either
+        "[gradscape.example.edu]:80",
+        "[2001:db8::1]x",
+        "",
+    ],
+)
+def test_allow_host_rejects_what_no_host_header_carries(
+    given: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    err = _serve_args(capsys, f"--allow-host={given}")
+    assert err.startswith("gradscape serve: error: argument --allow-host: expected a host name")
+    assert repr(given) in err
+
+
+@pytest.mark.parametrize(
+    ("given", "kept"),
+    [
+        ("https://gradscape.example.edu", "https://gradscape.example.edu"),
+        ("https://gradscape.example.edu/", "https://gradscape.example.edu"),  # as copied
+        ("HTTPS://GradScape.Example.EDU:443", "https://gradscape.example.edu"),  # as sent
+        ("http://192.168.1.20:8000", "http://192.168.1.20:8000"),
+        ("http://gradscape.example.edu:80/", "http://gradscape.example.edu"),
+        ("https://gradscape.example.edu:80", "https://gradscape.example.edu:80"),
+        ("http://[2001:db8::1]:8000", "http://[2001:db8::1]:8000"),
+    ],
+)
+def test_allow_origin_takes_origins_as_browsers_send_them(
+    given: str, kept: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert _serve_args(capsys, "--allow-origin", given).allow_origin == [kept]
+
+
+@pytest.mark.parametrize(
+    ("given", "words"),
+    [
+        ("gradscape.example.edu", "scheme http or https"),
+        ("ftp://gradscape.example.edu", "scheme http or https"),
+        ("https://", "scheme http or https"),
+        ("https://gradscape.example.edu:99999", "scheme http or https"),
+        ("https://gradscape example.edu", "expected a host name"),
+        ("https://gradscape.example.edu/lecture", "without a path"),
+        ("https://gradscape.example.edu/?q=1", "without a path"),
+        ("https://gradscape.example.edu#top", "without a path"),
+        ("https://teacher@gradscape.example.edu", "without a path, query or user"),
+    ],
+)
+def test_allow_origin_rejects_anything_but_scheme_host_port(
+    given: str, words: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    err = _serve_args(capsys, f"--allow-origin={given}")
+    assert err.startswith("gradscape serve: error: argument --allow-origin: ")
+    assert words in err and repr(given) in err
+
+
+def test_serve_with_workers_hands_the_bound_sockets_to_the_supervisor(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import uvicorn
+
+    seen: dict[str, Any] = {}
+
+    def fake_run_workers(config: uvicorn.Config, sockets: list[socket.socket]) -> bool:
+        seen["printed"] = capsys.readouterr()
+        seen["config"] = config
+        (sock,) = sockets
+        with socket.create_connection(sock.getsockname()[:2], timeout=5):  # listening already
+            seen["port"] = sock.getsockname()[1]
+        return True
+
+    def no_single_server(config: uvicorn.Config) -> None:
+        raise AssertionError("--workers 3 runs no server in the parent process")
+
+    monkeypatch.setattr(cli, "run_workers", fake_run_workers)
+    monkeypatch.setattr(uvicorn, "Server", no_single_server)
+    monkeypatch.setattr(cli.os, "cpu_count", lambda: 2)
+    assert cli.main(["serve", "--port", "0", "--workers", "3"]) == 0
+    port, config = seen["port"], seen["config"]
+    out, err = seen["printed"]
+    assert out == f"Gradscape on http://127.0.0.1:{port}/  (Ctrl-C to stop)\n"  # said once
+    assert err == (
+        "note: 3 workers on 2 CPU cores: more workers than cores cost memory and bring no speed\n"
+    )
+    assert config.workers == 3
+    assert config.app == "app.main:create_app" and config.factory is True
+    assert config.ws_per_message_deflate is False
+    assert config.timeout_worker_healthcheck >= 30  # a busy worker is not a hung one
+    with pytest.raises(OSError):  # closed once the workers are gone
+        socket.create_connection(("127.0.0.1", port), timeout=5).close()
+
+
+def test_serve_exits_1_when_the_workers_cannot_start(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setattr(cli, "run_workers", lambda config, sockets: False)
+    assert cli.main(["serve", "--port", "0", "--workers", "2"]) == 1
 
 
 def test_serve_binds_then_announces_then_runs_uvicorn_on_that_socket(
