@@ -57,6 +57,9 @@ def create_app(*, bind_host: str | None = None) -> FastAPI:
 
     app.include_router(settings.router)
     app.mount("/static", RevalidatedStaticFiles(directory=STATIC_DIR), name="static")
+    from app.allow import install_allow_handler  # a 405 lists every method of its path
+
+    install_allow_handler(app)
     return app
 
 

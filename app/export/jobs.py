@@ -1,16 +1,29 @@
-"""Background export jobs: a small thread pool off the event loop, progress, temp files.
+"""Background export jobs whose state lives in files, so every worker process can answer.
 
 Rendering happens in worker threads, so the server's event loop (and /healthz, the
 WebSocket, the page) keeps answering while a GIF renders; NumPy, Pillow's drawing and
 encoding and ffmpeg (a separate process) spend most of their time outside the GIL.
-Files live in one private temporary directory named by the server (`<job id>.<format>`;
-no user text reaches a path). A file is deleted right after its download, when its job
-expires (`ttl` seconds after finishing), when a job is cancelled, and at shutdown.
+
+A job is two files in the server's job directory: `<id>.job.json` (status, progress, detail,
+times, the pid of the process rendering it), replaced atomically on every change, and the
+output `<id>.<format>`. No user text reaches a path; ids are uuid4 hex, checked before any
+file is touched. `gradscape serve --workers N` makes one directory for all its workers
+(prepare_export_root, passed on in EXPORT_DIR_ENV), so a job submitted to one worker is
+polled, downloaded and deleted through any of them; an in-process app makes its own.
+
+Lifecycle: a finished file stays downloadable (and resumable: Range requests) until it
+expires `ttl` seconds after finishing or is DELETEd; a timer sweeps expired jobs every
+SWEEP_SECONDS. DELETE of a job another process renders leaves `<id>.cancel`, which that
+process's progress callback notices. A job whose rendering process died is reported as an
+error. All jobs together stay within a disk budget (files plus a reservation per job in
+progress). Directories of servers that were killed are removed when the next one starts.
 """
 
 from __future__ import annotations
 
 import atexit
+import contextlib
+import json
 import logging
 import os
 import re
@@ -21,12 +34,19 @@ import tempfile
 import threading
 import time
 import uuid
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import Any
 
-from app.export.pipeline import download_name, run_export
-from app.schemas import ExportJob, ExportRequest
+try:  # POSIX: the active-jobs cap holds across worker processes
+    import fcntl
+except ImportError:  # pragma: no cover - Windows: one process, the thread lock suffices
+    fcntl = None  # type: ignore[assignment]
+
+from app.export.pipeline import FORMATS, download_name, run_export
+from app.schemas import ExportJob, ExportRequest, ExportStatus
 
 log = logging.getLogger(__name__)
 
@@ -35,9 +55,27 @@ log = logging.getLogger(__name__)
 DEFAULT_WORKERS = 1
 # Finished files wait this long for their download before they are deleted.
 DEFAULT_TTL_SECONDS = 15 * 60
-# Queued + running jobs accepted at once; more is a 429, not an ever-growing queue.
+# Queued + running jobs accepted at once, across all worker processes; more is a 429.
 MAX_ACTIVE_JOBS = 8
+# Disk set aside for all export files of one server (every worker together); more is a
+# 507. GRADSCAPE_EXPORT_BUDGET (bytes) overrides it, e.g. for a small disk or a test.
+DISK_BUDGET_BYTES = 2 * 1024**3
+BUDGET_ENV = "GRADSCAPE_EXPORT_BUDGET"
+# Counted for each queued or running job until its file is larger: sizes range from a
+# few KB (CSV) to hundreds of MB (a long 1080p GIF) with the scene, so no estimate from
+# the request is reliable; the render itself stops when the real total passes the budget.
+RESERVE_BYTES = 64 * 1024**2
+# How often the expiry sweep runs, and how often a process rewrites its jobs' files to
+# show it still works on them; a job silent for STALE_SECONDS is taken as abandoned.
+SWEEP_SECONDS = 30.0
+HEARTBEAT_SECONDS = 5.0
+STALE_SECONDS = 60.0
+# Progress is written at most this often (a 2,000-frame GIF reports every frame).
+_WRITE_SECONDS = 0.1
 
+STOPPED = "the server process rendering it stopped"
+_ID = re.compile(r"^[0-9a-f]{32}$")
+_ACTIVE = ("queued", "running")
 
 # `gradscape serve --workers N` puts the job directory shared by its workers here.
 EXPORT_DIR_ENV = "GRADSCAPE_EXPORT_DIR"
@@ -126,143 +164,457 @@ def prepare_export_root() -> Path:
     return path
 
 
+def budget_from_env() -> int:
+    """DISK_BUDGET_BYTES, or the byte count in GRADSCAPE_EXPORT_BUDGET."""
+    text = os.environ.get(BUDGET_ENV, "").strip()
+    if not text:
+        return DISK_BUDGET_BYTES
+    try:
+        value = int(text)
+    except ValueError:
+        raise ValueError(f"{BUDGET_ENV} must be a whole number of bytes, got {text!r}") from None
+    if value < 0:
+        raise ValueError(f"{BUDGET_ENV} must be at least 0 bytes, got {value}")
+    return value
+
+
+def valid_id(job_id: str) -> bool:
+    """Whether `job_id` has the shape of an id we issue (32 hex digits): anything else is
+    unknown before a path is ever built from it."""
+    return _ID.fullmatch(job_id) is not None
+
+
+def _megabytes(size: int) -> str:
+    return f"{size / 1024**2:.1f} MB"
+
+
 class TooManyJobsError(RuntimeError):
-    """Raised by submit() when MAX_ACTIVE_JOBS are queued or running."""
+    """Raised by submit() when MAX_ACTIVE_JOBS are queued or running (HTTP 429)."""
+
+
+class DiskBudgetError(RuntimeError):
+    """Raised by submit() when the export files would pass the disk budget (HTTP 507)."""
 
 
 class _CancelledError(Exception):
     pass
 
 
+class _OverBudgetError(Exception):
+    pass
+
+
 @dataclass
 class Job:
+    """One export as its `<id>.job.json` records it: what every worker process reads."""
+
     id: str
-    request: ExportRequest
-    path: Path
+    format: str
     filename: str
-    status: str = "queued"
+    status: ExportStatus = "queued"
     progress: float = 0.0
     detail: str | None = None
-    finished_at: float | None = None
-    cancel: threading.Event = field(default_factory=threading.Event)
+    created: float = 0.0  # wall-clock seconds (time.time): shared between processes
+    updated: float = 0.0
+    finished: float | None = None
+    owner: int = 0  # pid of the process rendering it
+
+    @property
+    def active(self) -> bool:
+        return self.status in _ACTIVE
 
     def snapshot(self) -> ExportJob:
         return ExportJob(
             id=self.id,
-            status=self.status,  # type: ignore[arg-type]
+            status=self.status,
             progress=round(self.progress, 4),
             detail=self.detail,
             filename=self.filename if self.status == "done" else None,
         )
 
+    @classmethod
+    def parse(cls, text: str) -> Job | None:
+        """The job in a JSON file's text; None for anything malformed."""
+        try:
+            data = json.loads(text)
+            job = cls(**data)
+        except (ValueError, TypeError):
+            return None
+        if (
+            not valid_id(job.id)
+            or job.format not in FORMATS
+            or job.status
+            not in (
+                *_ACTIVE,
+                "done",
+                "error",
+            )
+        ):
+            return None
+        return job
+
+
+@dataclass
+class _Run:
+    """A job this process renders: its request and what only this process needs."""
+
+    job: Job
+    request: ExportRequest
+    cancel: threading.Event = field(default_factory=threading.Event)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    written: float = 0.0  # monotonic time of the last write of its JSON
+
 
 class ExportJobs:
-    """The job table of one application."""
+    """The export jobs of one server, kept in its job directory.
+
+    Several instances (one per worker process, or two in a test) may share a directory:
+    each renders the jobs submitted to it and answers for all of them from the files.
+    """
 
     def __init__(
         self,
         workers: int = DEFAULT_WORKERS,
         ttl: float = DEFAULT_TTL_SECONDS,
         max_active: int = MAX_ACTIVE_JOBS,
+        *,
+        budget: int | None = None,
+        reserve: int = RESERVE_BYTES,
+        directory: Path | None = None,
+        sweep_every: float = SWEEP_SECONDS,
+        stale_after: float = STALE_SECONDS,
     ) -> None:
         self.ttl = ttl
         self.max_active = max_active
-        self._jobs: dict[str, Job] = {}
+        self.budget = budget_from_env() if budget is None else budget
+        self.reserve = reserve
+        self.stale_after = stale_after
+        shared = directory or os.environ.get(EXPORT_DIR_ENV)
+        # A directory of its own is removed at shutdown; a shared one outlives a worker.
+        self._owns_directory = not shared
+        self.directory = Path(shared) if shared else new_server_directory()
+        self.directory.mkdir(mode=0o700, exist_ok=True)
+        self._runs: dict[str, _Run] = {}
         self._lock = threading.Lock()
         self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="export")
-        self.directory = Path(tempfile.mkdtemp(prefix="gradscape-exports-"))
         self._closed = False
-        # A server killed without a clean shutdown still removes its files at exit.
+        self._stop = threading.Event()
+        self._sweep_every = sweep_every
+        self._timer = threading.Thread(target=self._tick, name="export-sweep", daemon=True)
+        self._timer.start()
+        # A server stopped without a clean shutdown still removes its files at exit.
         atexit.register(self.shutdown)
 
+    # --- paths ------------------------------------------------------------------------
+
+    def _state(self, job_id: str) -> Path:
+        return self.directory / f"{job_id}.job.json"
+
+    def _marker(self, job_id: str) -> Path:
+        return self.directory / f"{job_id}.cancel"
+
+    def path(self, job: Job) -> Path:
+        """The job's output file (it exists once the job is done)."""
+        return self.directory / f"{job.id}.{job.format}"
+
+    # --- the public operations ------------------------------------------------------------
+
     def submit(self, request: ExportRequest) -> Job:
-        """Queue an export; TooManyJobsError if the queue is full."""
-        self.sweep()
-        with self._lock:
+        """Queue an export; TooManyJobsError (cap) or DiskBudgetError (budget) if full."""
+        with self._directory_lock():
             if self._closed:
                 raise TooManyJobsError("the server is shutting down")
-            active = sum(job.status in ("queued", "running") for job in self._jobs.values())
+            jobs = self._read_all()
+            active = sum(job.active for job in jobs)
             if active >= self.max_active:
                 raise TooManyJobsError(
                     f"too many exports in progress ({active}, at most {self.max_active}); "
                     "wait for one to finish"
                 )
-            job_id = uuid.uuid4().hex
+            used = self.disk_usage(jobs)
+            if used + self.reserve > self.budget:
+                raise DiskBudgetError(
+                    f"the export files use {_megabytes(used)} of the "
+                    f"{_megabytes(self.budget)} set aside for them (a new export needs "
+                    f"{_megabytes(self.reserve)}); download or delete finished exports, "
+                    "or wait for them to expire"
+                )
+            now = time.time()
             job = Job(
-                id=job_id,
-                request=request,
-                path=self.directory / f"{job_id}.{request.format}",
+                id=uuid.uuid4().hex,
+                format=request.format,
                 filename=download_name(request),
+                created=now,
+                updated=now,
+                owner=os.getpid(),
             )
-            self._jobs[job_id] = job
-        self._pool.submit(self._work, job)
-        return job
+            run = _Run(job=job, request=request)
+            self._write(job)
+            run.written = time.monotonic()
+        with self._lock:
+            self._runs[job.id] = run
+        self._pool.submit(self._work, run)
+        return Job(**asdict(job))
 
     def get(self, job_id: str) -> Job | None:
-        self.sweep()
-        with self._lock:
-            return self._jobs.get(job_id)
+        """The job as its file says, or None (unknown, malformed id, deleted, expired).
 
-    def discard(self, job_id: str) -> None:
-        """Forget a job: cancel it if it still runs, delete its file."""
+        A queued or running job whose process is gone, or silent for `stale_after`
+        seconds, is reported as failed.
+        """
+        if not valid_id(job_id) or self._marker(job_id).exists():
+            return None
+        job = self._read(self._state(job_id))
+        if job is None:
+            return None
+        if job.finished is not None and time.time() - job.finished > self.ttl:
+            return None  # expired; the next sweep deletes its files
+        if job.active and self._read_status(job) == "error":
+            job.status, job.detail = "error", STOPPED
+        return job
+
+    def discard(self, job_id: str) -> bool:
+        """Cancel a job (wherever it renders) or forget a finished one; delete its files.
+
+        False if there is no such job.
+        """
+        job = self.get(job_id)
+        if job is None:
+            return False
         with self._lock:
-            job = self._jobs.pop(job_id, None)
-        if job is not None:
-            job.cancel.set()
-            job.path.unlink(missing_ok=True)
+            run = self._runs.get(job_id)
+        if run is not None:
+            run.cancel.set()
+        if job.active:
+            # The rendering process may be another one: it notices this file, stops, and
+            # removes the rest (a JSON it rewrites meanwhile included).
+            self._marker(job_id).touch()
+        self._remove(job)
+        if not job.active:
+            self._marker(job_id).unlink(missing_ok=True)
+        return True
+
+    def disk_usage(self, jobs: list[Job] | None = None) -> int:
+        """Bytes the directory holds, plus the reservation of each job in progress that
+        has not yet written as much."""
+        sizes: dict[str, int] = {}
+        total = 0
+        for entry in self._entries():
+            try:
+                size = entry.stat().st_size
+            except FileNotFoundError:
+                continue
+            sizes[entry.name] = size
+            total += size
+        for job in self._read_all() if jobs is None else jobs:
+            if job.active:
+                total += max(0, self.reserve - sizes.get(f"{job.id}.{job.format}", 0))
+        return total
 
     def sweep(self) -> None:
-        """Drop finished jobs older than the ttl, with their files."""
-        now = time.monotonic()
-        with self._lock:
-            expired = [
-                job_id
-                for job_id, job in self._jobs.items()
-                if job.finished_at is not None and now - job.finished_at > self.ttl
-            ]
-        for job_id in expired:
-            self.discard(job_id)
+        """Delete expired jobs' files, mark jobs of stopped processes as failed, and
+        remove leftovers (cancel markers, half-written state) nobody will read."""
+        now = time.time()
+        for entry in self._entries():
+            name = entry.name
+            stem, _, suffix = name.partition(".")
+            try:
+                age = now - entry.stat().st_mtime
+            except FileNotFoundError:
+                continue
+            if suffix == "job.json":
+                job = self._read(entry)
+                if job is None:
+                    if age > self.stale_after:
+                        entry.unlink(missing_ok=True)
+                elif job.finished is not None and now - job.finished > self.ttl:
+                    self._remove(job)
+                elif job.active and job.status != self._read_status(job):
+                    self._fail(job)
+            elif name.startswith(".") or suffix == "cancel" or suffix in FORMATS:
+                # temp files, markers and outputs whose job is gone
+                if name == ".lock" or age <= self.stale_after:
+                    continue
+                if suffix in FORMATS and self._state(stem).exists():
+                    continue
+                entry.unlink(missing_ok=True)
 
     def shutdown(self) -> None:
-        """Cancel everything, wait for the workers, remove the directory."""
+        """Cancel this process's jobs, wait for its workers, remove a private directory."""
         with self._lock:
             if self._closed:
                 return
             self._closed = True
-            jobs = list(self._jobs.values())
-        for job in jobs:
-            job.cancel.set()
+            runs = list(self._runs.values())
+        self._stop.set()
+        for run in runs:
+            run.cancel.set()
         self._pool.shutdown(wait=True, cancel_futures=True)
-        shutil.rmtree(self.directory, ignore_errors=True)
+        for run in runs:
+            self._remove(run.job)  # in a shared directory, other workers keep answering
+        if self._owns_directory:
+            shutil.rmtree(self.directory, ignore_errors=True)
         atexit.unregister(self.shutdown)
 
-    def _work(self, job: Job) -> None:
-        if job.cancel.is_set():
+    # --- files ----------------------------------------------------------------------------
+
+    def _entries(self) -> list[Path]:
+        try:
+            return [entry for entry in self.directory.iterdir() if not entry.is_symlink()]
+        except FileNotFoundError:
+            return []
+
+    @staticmethod
+    def _read(path: Path) -> Job | None:
+        try:
+            return Job.parse(path.read_text(encoding="utf-8"))
+        except (FileNotFoundError, UnicodeDecodeError):
+            return None
+
+    def _read_all(self) -> list[Job]:
+        jobs = []
+        for entry in self.directory.glob("*.job.json"):
+            job = self._read(entry)
+            if job is not None and not self._marker(job.id).exists():
+                if job.active and self._read_status(job) == "error":
+                    job.status, job.detail = "error", STOPPED
+                jobs.append(job)
+        return jobs
+
+    def _read_status(self, job: Job) -> ExportStatus:
+        """The status a reader reports: "error" for a job whose process is gone."""
+        if job.active and (
+            not pid_alive(job.owner) or time.time() - job.updated > self.stale_after
+        ):
+            return "error"
+        return job.status
+
+    def _write(self, job: Job) -> None:
+        """Replace the job's JSON atomically (readers see the old or the new, whole)."""
+        job.updated = time.time()
+        temporary = self.directory / f".{job.id}.{secrets.token_hex(4)}.tmp"
+        try:
+            temporary.write_text(json.dumps(asdict(job)), encoding="utf-8")
+            os.replace(temporary, self._state(job.id))
+        finally:
+            temporary.unlink(missing_ok=True)
+
+    def _remove(self, job: Job) -> None:
+        self._state(job.id).unlink(missing_ok=True)
+        self.path(job).unlink(missing_ok=True)
+
+    def _fail(self, job: Job) -> None:
+        """Record a job whose process stopped as failed, so it expires like any other."""
+        job.status, job.detail, job.finished = "error", STOPPED, time.time()
+        self.path(job).unlink(missing_ok=True)
+        self._write(job)
+
+    @contextlib.contextmanager
+    def _directory_lock(self) -> Iterator[None]:
+        """Held while counting jobs and adding one, in this process and across processes."""
+        with self._lock:
+            if fcntl is None:  # pragma: no cover
+                yield
+                return
+            with open(self.directory / ".lock", "a+b") as handle:
+                fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
+                try:
+                    yield
+                finally:
+                    fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
+
+    # --- the worker and the timer ---------------------------------------------------------
+
+    def _cancelled(self, run: _Run) -> bool:
+        return run.cancel.is_set() or self._marker(run.job.id).exists()
+
+    def _update(self, run: _Run, **changes: Any) -> None:
+        with run.lock:
+            for name, value in changes.items():
+                setattr(run.job, name, value)
+            if not self._marker(run.job.id).exists():
+                self._write(run.job)
+                run.written = time.monotonic()
+
+    def _forget(self, run: _Run) -> None:
+        """Remove a cancelled job's files, its marker last (a rewrite may race a DELETE)."""
+        with self._lock:
+            self._runs.pop(run.job.id, None)
+        self._remove(run.job)
+        self._marker(run.job.id).unlink(missing_ok=True)
+
+    def _check_budget(self, run: _Run) -> None:
+        try:
+            size = self.path(run.job).stat().st_size
+        except FileNotFoundError:
             return
-        job.status = "running"
+        if size <= self.reserve:
+            return  # within what submit() set aside for it
+        used = self.disk_usage()
+        if used > self.budget:
+            raise _OverBudgetError(
+                f"the export would pass the disk space set aside for exports "
+                f"({_megabytes(used)} of {_megabytes(self.budget)}); download or delete "
+                "finished exports, or export fewer frames or a smaller size"
+            )
+
+    def _work(self, run: _Run) -> None:
+        job = run.job
+        if self._cancelled(run):
+            self._forget(run)
+            return
+        self._update(run, status="running")
 
         def progress(fraction: float) -> None:
-            if job.cancel.is_set():
+            if self._cancelled(run):
                 raise _CancelledError
-            job.progress = fraction
+            run.job.progress = fraction
+            if time.monotonic() - run.written >= _WRITE_SECONDS:
+                self._check_budget(run)
+                self._update(run)
 
+        status: ExportStatus = "error"
+        detail: str | None = None
         try:
-            run_export(job.request, job.path, progress)
+            run_export(run.request, self.path(job), progress)
+            self._check_budget(run)
         except _CancelledError:
-            job.path.unlink(missing_ok=True)
-            job.status, job.detail = "error", "cancelled"
-        except ValueError as error:
-            job.path.unlink(missing_ok=True)
-            job.status, job.detail = "error", str(error)
+            self._forget(run)
+            return
+        except (ValueError, _OverBudgetError) as error:
+            detail = str(error)
         except Exception as error:  # a bug must not kill the worker or leave a half file
             log.exception("export %s failed", job.id)
-            job.path.unlink(missing_ok=True)
-            job.status, job.detail = "error", f"export failed: {type(error).__name__}: {error}"
+            detail = f"export failed: {type(error).__name__}: {error}"
         else:
-            job.progress = 1.0
-            job.status = "done"
-        finally:
-            job.finished_at = time.monotonic()
-            if job.cancel.is_set():
-                # Discarded while running: nobody will download this file.
-                job.path.unlink(missing_ok=True)
+            status = "done"
+        if status != "done":
+            self.path(job).unlink(missing_ok=True)
+        self._update(
+            run,
+            status=status,
+            detail=detail,
+            progress=1.0 if status == "done" else job.progress,
+            finished=time.time(),
+        )
+        with self._lock:
+            self._runs.pop(job.id, None)
+        if self._cancelled(run):
+            self._forget(run)  # DELETEd while it finished
+
+    def _tick(self) -> None:
+        """The timer: keep this process's jobs fresh, sweep every `sweep_every` s."""
+        wait = min(HEARTBEAT_SECONDS, self._sweep_every)
+        last_sweep = time.monotonic()
+        while not self._stop.wait(wait):
+            with self._lock:
+                runs = list(self._runs.values())
+            for run in runs:
+                if run.job.active and time.monotonic() - run.written >= HEARTBEAT_SECONDS:
+                    self._update(run)
+            if time.monotonic() - last_sweep >= self._sweep_every:
+                last_sweep = time.monotonic()
+                try:
+                    self.sweep()
+                except OSError:  # a sweep must never stop the timer
+                    log.exception("export sweep failed")

@@ -14,7 +14,7 @@ from fastapi.testclient import TestClient
 from PIL import Image
 
 import app.export.jobs as jobs_module
-from app.export.jobs import ExportJobs, TooManyJobsError
+from app.export.jobs import ExportJobs, Job, TooManyJobsError
 from app.main import create_app
 from app.schemas import ExportRequest
 from tests.app.scenes import SMALL_EXPORT
@@ -91,16 +91,26 @@ def test_export_round_trip_downloads_a_real_file(client: TestClient, fmt: str) -
         assert download.json()["runs"][0]["optimizer"] == "adam"
 
 
-def test_file_is_deleted_after_download(client: TestClient) -> None:
+def files(directory: Path) -> list[str]:
+    """The job directory's files, without the lock and half-written state (dot files)."""
+    return sorted(p.name for p in directory.iterdir() if not p.name.startswith("."))
+
+
+def test_file_stays_for_another_download_until_deleted(client: TestClient) -> None:
     job = client.post("/api/exports", json={**BODY, "format": "csv"}).json()
     wait(client, job["id"])
     directory: Path = client.app.state.export_jobs.directory
-    assert [p.name for p in directory.iterdir()] == [f"{job['id']}.csv"]
-    assert client.get(f"/api/exports/{job['id']}/file").status_code == 200
-    assert list(directory.iterdir()) == []
+    assert files(directory) == [f"{job['id']}.csv", f"{job['id']}.job.json"]
+    first = client.get(f"/api/exports/{job['id']}/file")
+    assert first.status_code == 200
+    again = client.get(f"/api/exports/{job['id']}/file")
+    assert again.status_code == 200 and again.content == first.content
+    assert client.get(f"/api/exports/{job['id']}").json()["status"] == "done"
+    assert client.delete(f"/api/exports/{job['id']}").status_code == 204
+    assert files(directory) == []
     gone = client.get(f"/api/exports/{job['id']}/file")
     assert gone.status_code == 404
-    assert job["id"] in gone.json()["detail"]
+    assert job["id"] in gone.json()["detail"] and "deleted" in gone.json()["detail"]
 
 
 def test_files_are_removed_at_shutdown() -> None:
@@ -163,7 +173,7 @@ def test_user_title_never_reaches_a_path(client: TestClient) -> None:
     final = wait(client, job["id"])[-1]
     assert final["filename"] == "gradscape-rosenbrock-adam-sgd.png"
     directory: Path = client.app.state.export_jobs.directory
-    assert [p.name for p in directory.iterdir()] == [f"{job['id']}.png"]
+    assert files(directory) == [f"{job['id']}.job.json", f"{job['id']}.png"]
 
 
 @pytest.fixture
@@ -211,6 +221,18 @@ def test_cancel_stops_a_running_export(client: TestClient, gated: threading.Even
     assert not jobs.directory.exists()
 
 
+def finished(jobs: ExportJobs, job_id: str) -> Job:
+    """Wait until the job's file says it finished; the job as it says."""
+    deadline = time.monotonic() + POLL_SECONDS
+    while time.monotonic() < deadline:
+        job = jobs.get(job_id)
+        assert job is not None
+        if not job.active:
+            return job
+        time.sleep(0.01)
+    raise AssertionError(f"export {job_id} did not finish within {POLL_SECONDS}s")
+
+
 def test_the_queue_is_bounded(gated: threading.Event) -> None:
     jobs = ExportJobs(max_active=1)
     try:
@@ -219,10 +241,7 @@ def test_the_queue_is_bounded(gated: threading.Event) -> None:
         with pytest.raises(TooManyJobsError, match="at most 1"):
             jobs.submit(request)
         gated.set()
-        deadline = time.monotonic() + POLL_SECONDS
-        while first.status != "done" and time.monotonic() < deadline:
-            time.sleep(0.01)
-        assert first.status == "done"
+        assert finished(jobs, first.id).status == "done"
         assert jobs.submit(request).id != first.id
     finally:
         jobs.shutdown()
@@ -233,12 +252,12 @@ def test_finished_jobs_expire_with_their_files() -> None:
     try:
         job = jobs.submit(ExportRequest.model_validate({**BODY, "format": "csv"}))
         deadline = time.monotonic() + POLL_SECONDS
-        while job.finished_at is None and time.monotonic() < deadline:
+        while jobs.get(job.id) is not None and time.monotonic() < deadline:
             time.sleep(0.01)
-        assert job.status == "done"
-        time.sleep(0.01)
         assert jobs.get(job.id) is None
-        assert not job.path.exists()
+        jobs.sweep()
+        assert not jobs.path(job).exists()
+        assert files(jobs.directory) == []
     finally:
         jobs.shutdown()
 
