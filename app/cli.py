@@ -295,31 +295,55 @@ def _open_when_ready(url: str, timeout: float = 30.0) -> None:
     webbrowser.open(url)
 
 
-def listen(host: str, port: int) -> list[socket.socket]:
-    """Listening sockets for every address `host` names; OSError if any cannot be bound.
+# Linux spreads new connections evenly over listening sockets that share a port with
+# SO_REUSEPORT (by a hash of the client's address and port), so each worker gets its own.
+# Workers sharing one socket share badly: asyncio accepts every queued connection at once,
+# so a burst (a class opening the page together) lands on whichever worker woke first —
+# measured with benchmarks/load.py: 20 of 20 clients on one worker, 44 of 50. Elsewhere
+# (macOS, Windows) SO_REUSEPORT does not balance: the workers share one socket.
+SHARE_PORT = sys.platform == "linux" and hasattr(socket, "SO_REUSEPORT")
+
+
+def _listening_socket(family: int, kind: int, proto: int, share: bool) -> socket.socket:
+    sock = socket.socket(family, kind, proto)
+    if sys.platform != "win32":  # on Windows this would let two servers share a port
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    if share:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+    if family == socket.AF_INET6:  # "::" serves IPv6 only, as asyncio binds it
+        sock.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
+    return sock
+
+
+def listen(host: str, port: int, copies: int = 1) -> list[list[socket.socket]]:
+    """Listening sockets for every address `host` names, `copies` sets of them on the same
+    port (one set per worker process, SO_REUSEPORT); OSError if any cannot be bound.
 
     Bound here rather than inside uvicorn so that a busy port or a bad host is reported
     before the server says it is running, in words, with a non-zero exit code.
     """
     infos = socket.getaddrinfo(host or None, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
-    sockets: list[socket.socket] = []
+    sets: list[list[socket.socket]] = [[] for _ in range(copies)]
     try:
         for family, kind, proto, _, address in dict.fromkeys(infos):
-            sock = socket.socket(family, kind, proto)
-            sockets.append(sock)
-            if sys.platform != "win32":  # on Windows this would let two servers share a port
-                sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-            if family == socket.AF_INET6:  # "::" serves IPv6 only, as asyncio binds it
-                sock.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
-            if port == 0 and len(sockets) > 1:  # every address on the port the first got
-                address = (address[0], sockets[0].getsockname()[1], *address[2:])
-            sock.bind(address)
-            sock.listen(_BACKLOG)  # connections queue from now on, before uvicorn starts
+            if port == 0 and sets[0]:  # every address on the port the first got
+                address = (address[0], sets[0][0].getsockname()[1], *address[2:])
+            if copies > 1:
+                # A plain bind first: it fails if anything listens there already, even
+                # another server sharing its port this way (it would split the class).
+                with _listening_socket(family, kind, proto, share=False) as probe:
+                    probe.bind(address)
+                    address = (address[0], probe.getsockname()[1], *address[2:])
+            for copy in sets:
+                sock = _listening_socket(family, kind, proto, share=copies > 1)
+                copy.append(sock)
+                sock.bind(address)
+                sock.listen(_BACKLOG)  # connections queue from now on, before uvicorn starts
     except OSError:
-        for sock in sockets:
+        for sock in (sock for copy in sets for sock in copy):
             sock.close()
         raise
-    return sockets
+    return sets
 
 
 def bind_problem(error: OSError, host: str, port: int) -> str:
@@ -373,48 +397,95 @@ def _raise_stopped(signum: int, frame: object) -> None:
 # replaced. uvicorn's 5 s could kill a worker that is merely busy on a loaded machine
 # (and with it every WebSocket it serves); a hung one is rare and can wait.
 _HEALTHCHECK_SECONDS = 30
+# Signals that stop the workers: Ctrl-C, `kill`, and the terminal closing (SIGHUP), which
+# would otherwise end this process alone and leave its workers serving.
+_STOP_SIGNALS = tuple(
+    getattr(signal, name) for name in ("SIGINT", "SIGTERM", "SIGHUP") if hasattr(signal, name)
+)
 
 
-def run_workers(server_config: Any, sockets: list[socket.socket]) -> bool:
-    """Run `server_config.workers` worker processes on `sockets` until Ctrl-C or SIGTERM.
+class WorkerPool:
+    """N uvicorn worker processes, worker i serving socket set i, until a stop signal.
 
-    uvicorn's own supervisor, as `uvicorn --workers N` uses it: each worker is a spawned
-    process serving the same listening sockets (the kernel hands each new connection to
-    one of them), and one that dies is replaced. The supervisor turns SIGINT and SIGTERM
-    into a SIGTERM to every worker and returns once all have exited. False if a worker
-    failed to start (then the app cannot start at all, and the supervisor gives up).
+    uvicorn's own worker process (`uvicorn.supervisors.multiprocess.Process`: a spawned
+    interpreter running `Server.run` on sockets passed to it, answering health pings).
+    What `uvicorn --workers N`'s supervisor adds is kept — a worker that dies or stops
+    answering is replaced, on its own sockets, and a worker that fails to start ends the
+    pool — and what would not fit a class is left out: SIGHUP stops rather than restarts.
     """
-    from uvicorn.config import STARTUP_FAILURE
-    from uvicorn.supervisors.multiprocess import SIGNALS, Multiprocess
 
-    handlers = {sig: signal.getsignal(sig) for sig in SIGNALS}
-    try:
-        supervisor = Multiprocess(server_config, sockets=sockets)  # installs its handlers
-        supervisor.run()
-    finally:
-        for sig, handler in handlers.items():
-            signal.signal(sig, handler)
-    return all(process.exitcode != STARTUP_FAILURE for process in supervisor.processes)
+    def __init__(self, server_config: Any, socket_sets: list[list[socket.socket]]) -> None:
+        self.config = server_config
+        # One set per worker; with a single set (no SO_REUSEPORT) every worker shares it.
+        self.socket_sets = (
+            socket_sets * server_config.workers if len(socket_sets) == 1 else socket_sets
+        )
+        self.processes: list[Any] = []
+        self.signals: list[int] = []  # appended by the handler, read by the loop
+        self.failed = False
+
+    def _start(self, sockets: list[socket.socket]) -> Any:
+        from uvicorn.supervisors.multiprocess import Process
+
+        process = Process(self.config, sockets)
+        process.start()
+        return process
+
+    def run(self) -> bool:
+        """Serve until SIGINT, SIGTERM or SIGHUP; then stop every worker and wait for it.
+        False if a worker could not start (the app is broken; no use retrying)."""
+        handlers = {sig: signal.signal(sig, self._on_signal) for sig in _STOP_SIGNALS}
+        try:
+            self.processes = [self._start(sockets) for sockets in self.socket_sets]
+            while not self.signals and not self.failed:
+                time.sleep(0.5)
+                self._replace_dead()
+        finally:
+            for process in self.processes:
+                process.terminate()  # SIGTERM: each shuts down gracefully
+            for process in self.processes:
+                process.join()
+            for sig, handler in handlers.items():
+                signal.signal(sig, handler)
+        return not self.failed
+
+    def _on_signal(self, signum: int, frame: object) -> None:
+        self.signals.append(signum)
+
+    def _replace_dead(self) -> None:
+        from uvicorn.config import STARTUP_FAILURE
+
+        for index, process in enumerate(self.processes):
+            if self.signals or process.is_alive(timeout=_HEALTHCHECK_SECONDS):
+                continue
+            process.kill()
+            process.join()
+            if process.exitcode == STARTUP_FAILURE:
+                self.failed = True
+                return
+            print(f"worker {process.pid} stopped; starting another", file=sys.stderr, flush=True)
+            self.processes[index] = self._start(self.socket_sets[index])
 
 
 def serve(args: argparse.Namespace) -> int:
     """Bind, say where, then run uvicorn on those sockets until Ctrl-C or SIGTERM.
 
-    With --workers N > 1 the app runs in N processes under uvicorn's supervisor; this
-    process binds, announces and prepares what they share (environment variables, which
-    each worker reads as it starts), once, and cleans up after them.
+    With --workers N > 1 the app runs in N processes (WorkerPool); this process binds,
+    announces and prepares what they share — environment variables, which each worker
+    reads as it starts, and the export job directory — once, and cleans up after them.
     """
     import uvicorn
 
     parser: argparse.ArgumentParser = args.serve_parser
+    copies = args.workers if SHARE_PORT else 1
     try:
-        sockets = listen(args.host, args.port)
+        socket_sets = listen(args.host, args.port, copies)
     except OSError as error:
         parser.error(bind_problem(error, args.host, args.port))
     ok = False  # served, or stopped as asked before serving
     on_term = signal.signal(signal.SIGTERM, _raise_stopped)
     try:
-        port = sockets[0].getsockname()[1]  # the real one when --port 0
+        port = socket_sets[0][0].getsockname()[1]  # the real one when --port 0
         url = _page_url(args.host, port)
         print(f"Gradscape on {url}  (Ctrl-C to stop)", flush=True)
         _announce_lan(args.host, port, url)
@@ -429,6 +500,12 @@ def serve(args: argparse.Namespace) -> int:
         # The app reads the bound address from here (so do worker processes): its share
         # panel warns when students cannot open links, or shows the room's address.
         os.environ[config.BIND_HOST_ENV] = args.host
+        if args.workers > 1:
+            from app.export.jobs import EXPORT_DIR_ENV, prepare_export_root
+
+            # Export jobs live in files there, so a job started through one worker is polled
+            # and downloaded through any; removed when this process exits (atexit).
+            os.environ[EXPORT_DIR_ENV] = str(prepare_export_root())
         if args.open:
             threading.Thread(target=_open_when_ready, args=(url,), daemon=True).start()
         server_config = uvicorn.Config(
@@ -445,19 +522,19 @@ def serve(args: argparse.Namespace) -> int:
             timeout_worker_healthcheck=_HEALTHCHECK_SECONDS,
         )
         if args.workers > 1:
-            ok = run_workers(server_config, sockets)
+            ok = WorkerPool(server_config, socket_sets).run()
         else:
             server = uvicorn.Server(server_config)
             # uvicorn shuts down gracefully on Ctrl-C or SIGTERM, then raises the signal
             # again: a KeyboardInterrupt, or _Stopped from the handler above.
             with contextlib.suppress(KeyboardInterrupt, _Stopped):
-                server.run(sockets=sockets)
+                server.run(sockets=socket_sets[0])
             ok = server.started
     except _Stopped:  # SIGTERM before any server started
         ok = True
     finally:
         signal.signal(signal.SIGTERM, on_term)
-        for sock in sockets:
+        for sock in (sock for sockets in socket_sets for sock in sockets):
             sock.close()
     return 0 if ok else 1
 

@@ -11,13 +11,13 @@ import socket
 import subprocess
 import sys
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import pytest
 
 import landscapes
 import optimizers
-from app import cli
+from app import cli, config
 from app.config import (
     EXPORT_OPTIONS,
     MAX_STEPS,
@@ -26,6 +26,7 @@ from app.config import (
     WS_MAX_MESSAGE_BYTES,
 )
 from app.schemas import ExportRequest
+from tests.app.clients import LocalClient
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -205,46 +206,93 @@ def test_allow_origin_rejects_anything_but_scheme_host_port(
     assert words in err and repr(given) in err
 
 
-def test_serve_with_workers_hands_the_bound_sockets_to_the_supervisor(
+@pytest.fixture
+def serve_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    """`serve` hands settings to its workers in os.environ: restore it after the test."""
+    from app.export.jobs import EXPORT_DIR_ENV
+
+    for name in (config.BIND_HOST_ENV, EXPORT_DIR_ENV):
+        monkeypatch.delenv(name, raising=False)
+
+
+class FakePool:
+    """What `serve` hands its worker processes, checked when they would start."""
+
+    seen: ClassVar[dict[str, Any]] = {}
+    started = True
+
+    def __init__(self, server_config: Any, socket_sets: list[list[socket.socket]]) -> None:
+        from app.export.jobs import EXPORT_DIR_ENV
+
+        self.seen["config"] = server_config
+        self.seen["socket_sets"] = socket_sets
+        self.seen["export_dir"] = Path(os.environ[EXPORT_DIR_ENV])
+        self.seen["env"] = dict(os.environ)
+
+    def run(self) -> bool:
+        self.seen["printed"] = self.seen["capsys"].readouterr()
+        for sockets in self.seen["socket_sets"]:
+            (sock,) = sockets
+            with socket.create_connection(sock.getsockname()[:2], timeout=5):  # listening
+                self.seen.setdefault("ports", set()).add(sock.getsockname()[1])
+        return self.started
+
+
+@pytest.mark.usefixtures("serve_env")
+def test_serve_with_workers_gives_each_its_own_socket_on_one_port(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     import uvicorn
 
-    seen: dict[str, Any] = {}
-
-    def fake_run_workers(config: uvicorn.Config, sockets: list[socket.socket]) -> bool:
-        seen["printed"] = capsys.readouterr()
-        seen["config"] = config
-        (sock,) = sockets
-        with socket.create_connection(sock.getsockname()[:2], timeout=5):  # listening already
-            seen["port"] = sock.getsockname()[1]
-        return True
-
     def no_single_server(config: uvicorn.Config) -> None:
         raise AssertionError("--workers 3 runs no server in the parent process")
 
-    monkeypatch.setattr(cli, "run_workers", fake_run_workers)
+    monkeypatch.setattr(FakePool, "seen", {"capsys": capsys})
+    monkeypatch.setattr(cli, "WorkerPool", FakePool)
     monkeypatch.setattr(uvicorn, "Server", no_single_server)
     monkeypatch.setattr(cli.os, "cpu_count", lambda: 2)
     assert cli.main(["serve", "--port", "0", "--workers", "3"]) == 0
-    port, config = seen["port"], seen["config"]
+    seen = FakePool.seen
+    (port,) = seen["ports"]  # three sockets (SO_REUSEPORT), one port
+    assert len(seen["socket_sets"]) == (3 if cli.SHARE_PORT else 1)
     out, err = seen["printed"]
     assert out == f"Gradscape on http://127.0.0.1:{port}/  (Ctrl-C to stop)\n"  # said once
     assert err == (
         "note: 3 workers on 2 CPU cores: more workers than cores cost memory and bring no speed\n"
     )
-    assert config.workers == 3
-    assert config.app == "app.main:create_app" and config.factory is True
-    assert config.ws_per_message_deflate is False
-    assert config.timeout_worker_healthcheck >= 30  # a busy worker is not a hung one
-    with pytest.raises(OSError):  # closed once the workers are gone
+    server_config = seen["config"]
+    assert server_config.workers == 3
+    assert server_config.app == "app.main:create_app" and server_config.factory is True
+    assert server_config.ws_per_message_deflate is False
+    assert server_config.timeout_worker_healthcheck >= 30  # a busy worker is not a hung one
+    # the workers share one export job directory, made before they start
+    assert seen["export_dir"].is_dir() and seen["env"][config.BIND_HOST_ENV] == "127.0.0.1"
+    with pytest.raises(OSError):  # every socket closed once the workers are gone
         socket.create_connection(("127.0.0.1", port), timeout=5).close()
 
 
+def test_a_second_server_with_workers_on_a_taken_port_is_refused() -> None:
+    # SO_REUSEPORT would let two servers of one user split a port (and a class) silently
+    first = [sock for sockets in cli.listen("127.0.0.1", 0, copies=2) for sock in sockets]
+    port = first[0].getsockname()[1]
+    try:
+        with pytest.raises(OSError) as error:
+            cli.listen("127.0.0.1", port, copies=2)
+        assert error.value.errno == errno.EADDRINUSE
+        with pytest.raises(OSError):
+            cli.listen("127.0.0.1", port)
+    finally:
+        for sock in first:
+            sock.close()
+
+
+@pytest.mark.usefixtures("serve_env")
 def test_serve_exits_1_when_the_workers_cannot_start(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    monkeypatch.setattr(cli, "run_workers", lambda config, sockets: False)
+    monkeypatch.setattr(FakePool, "seen", {"capsys": capsys})
+    monkeypatch.setattr(FakePool, "started", False)
+    monkeypatch.setattr(cli, "WorkerPool", FakePool)
     assert cli.main(["serve", "--port", "0", "--workers", "2"]) == 1
 
 
@@ -544,12 +592,11 @@ def test_every_landscape_range_listed_bounds_the_start() -> None:
 
 
 def test_list_shows_the_ranges_the_page_gets() -> None:
-    from fastapi.testclient import TestClient
 
     from app.main import create_app
 
     text = _section(_listed(), "Learning-rate schedules")
-    with TestClient(create_app()) as client:
+    with LocalClient(create_app()) as client:
         reply = client.get("/api/optimizers").json()
     for schedule in reply["schedules"]:
         row = next(r for r in text.splitlines() if r.split()[:1] == [schedule["kind"]])
