@@ -1,13 +1,111 @@
-"""POST /api/trajectories: a whole scene in one reply (the WebSocket streams the same thing)."""
+"""POST /api/trajectories: a whole scene in one reply (the WebSocket streams the same thing).
+
+The scene is computed in a worker thread under the server's compute limiter
+(`app.work.run_cancellable`), block by block in lockstep, and the reply's JSON is built
+there too, run by run: the event loop only reads the body and sends the bytes. Between
+blocks the worker checks whether the client has gone, so a request abandoned mid-way
+stops within one block instead of computing 120,000 points nobody reads.
+"""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+import threading
+from collections.abc import Callable
 
+import numpy as np
+from fastapi import APIRouter, Request, Response
+from pydantic import TypeAdapter
+
+import optimizers
 from app import scene
-from app.schemas import ErrorReply, TrajectoryReply, TrajectoryRequest
+from app.schemas import ErrorReply, RunResult, TrajectoryReply, TrajectoryRequest
+from app.work import ClientDisconnectedError, run_cancellable
 
 router = APIRouter(prefix="/api", tags=["trajectories"])
+
+# Steps per block between two cancellation checks: 12 runs × 500 steps take ~0.1 s.
+BLOCK_STEPS = 500
+
+# Called in the worker thread after each computed block, with the request's cancel event
+# and the block's offset. Tests use it to prove that a disconnect stops the computation;
+# None in production.
+block_hook: Callable[[threading.Event, int], None] | None = None
+
+_RUN = TypeAdapter(RunResult)
+_FACTORS = TypeAdapter(list[float] | None)
+
+
+def compute_outcomes(
+    cancel: threading.Event, request: TrajectoryRequest
+) -> tuple[scene.Scene, list[scene.RunOutcome]] | None:
+    """The scene and `scene.compute`'s outcomes, bit for bit, computed `BLOCK_STEPS` at a
+    time; None as soon as `cancel` is set (checked before every block)."""
+    prepared = scene.prepare(request)
+    blocks = optimizers.stream_many(
+        prepared.landscape,
+        [run.optimizer for run in prepared.runs],
+        prepared.start,
+        prepared.steps,
+        noise=prepared.noise,
+        seed=prepared.seed,
+        schedule=prepared.schedule,
+        chunk=BLOCK_STEPS,
+    )
+    try:
+        while True:
+            if cancel.is_set():
+                return None
+            group = next(blocks, None)
+            if group is None:
+                break
+            for run, (_, points, losses) in zip(prepared.runs, group, strict=True):
+                run.tracker.feed(points[:, 0, :], losses[:, 0])
+            if block_hook is not None:
+                block_hook(cancel, int(group[0].offset))
+            if all(run.tracker.diverged_at is not None for run in prepared.runs):
+                break  # nothing more to keep: every run is truncated here
+    finally:
+        blocks.close()
+    outcomes = []
+    for run in prepared.runs:
+        tracker = run.tracker
+        if tracker.blocks:
+            points = np.concatenate([b[0] for b in tracker.blocks])
+            losses = np.concatenate([b[1] for b in tracker.blocks])
+        else:
+            points, losses = np.empty((0, 2)), np.empty(0)
+        outcomes.append(
+            scene.RunOutcome(
+                optimizer=run.name,
+                params=run.params,
+                color=run.color,
+                symbol=run.symbol,
+                points=points,
+                losses=losses,
+                diverged_at=tracker.diverged_at,
+                final_loss=tracker.final_loss,
+                status=optimizers.classify(
+                    prepared.landscape, points, losses, tracker.diverged_at, prepared.noise
+                ),
+            )
+        )
+    return prepared, outcomes
+
+
+def reply_json(cancel: threading.Event, request: TrajectoryRequest) -> bytes | None:
+    """The reply's JSON bytes, as FastAPI would serialize the TrajectoryReply, built one
+    run at a time so that no single call holds the GIL for the whole reply."""
+    computed = compute_outcomes(cancel, request)
+    if computed is None:
+        return None
+    prepared, outcomes = computed
+    parts = []
+    for outcome in outcomes:
+        if cancel.is_set():
+            return None
+        parts.append(_RUN.dump_json(outcome.to_result()))
+    factors = _FACTORS.dump_json(prepared.lr_factors())
+    return b'{"runs":[' + b",".join(parts) + b'],"lr_factors":' + factors + b"}"
 
 
 @router.post(
@@ -16,13 +114,22 @@ router = APIRouter(prefix="/api", tags=["trajectories"])
     responses={
         400: {"model": ErrorReply, "description": "The body is not readable JSON text."},
         422: {"model": ErrorReply, "description": "A field out of its allowed range."},
+        503: {
+            "model": ErrorReply,
+            "description": "Too many computations waiting; retry after `Retry-After` seconds.",
+        },
     },
     summary="Race the scene's optimizers and return every trajectory",
 )
-def trajectories(request: TrajectoryRequest) -> TrajectoryReply:
+async def trajectories(request: TrajectoryRequest, http: Request) -> Response:
     """Diverged runs are truncated before the first non-finite point and carry `diverged_at`.
 
-    A plain `def`: FastAPI runs it in its thread pool, off the event loop.
+    Computed off the event loop under the server's compute cap; a client that hangs up
+    stops the computation within one block.
     """
-    runs = [outcome.to_result() for outcome in scene.compute(request)]
-    return TrajectoryReply(runs=runs, lr_factors=scene.prepare(request).lr_factors())
+    try:
+        body = await run_cancellable(http, reply_json, request)
+    except ClientDisconnectedError:
+        return Response(status_code=499)  # nobody reads it; uvicorn drops it
+    assert body is not None  # None only when cancelled, which raised above
+    return Response(body, media_type="application/json")
