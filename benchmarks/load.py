@@ -12,7 +12,10 @@ For each worker count (default 1 and 2) a real server is started
     with two workers the probes reach both).
 
 Printed per worker count and level: `done` p50/p95, /healthz p95, their ratios to the
-baseline of the 1-worker server, and the CPU the load generator and the server used.
+baseline of the 1-worker server, the CPU the load generator and the server used, the
+server's CPU time per run (the cost of one stream, which other programs on a shared
+machine hardly change, unlike the wall-clock figures) and how the kernel spread the
+connections over the workers.
 Target (issue 11): 50 clients' `done` p95 ≤ 1 s with 2 workers; /healthz p95 ≤ 50 ms at
 every level.
 
@@ -283,6 +286,7 @@ class Level:
     healthz: list[float]
     client_cpu: float  # share of one core the load generator used
     server_cpu: float  # cores the server used
+    cpu_per_run: float  # server CPU seconds per run: the cost, whatever else runs
     spread: list[int]  # connections each worker held once all clients had connected
 
 
@@ -311,9 +315,19 @@ def measure(target: Target, clients: int, rounds: int) -> Level:
     done = crowd(url, target.body, clients, rounds, count)
     wall = time.perf_counter() - started
     client_cpu = (time.process_time() - client_started) / wall
-    server_cpu = (cpu_seconds(target.pids) - server_started) / wall
+    server_seconds = cpu_seconds(target.pids) - server_started
+    server_cpu = server_seconds / wall
     spread = sorted((n for n in held.values() if n), reverse=True)
-    return Level(target.workers, clients, done, prober.stop(), client_cpu, server_cpu, spread)
+    return Level(
+        target.workers,
+        clients,
+        done,
+        prober.stop(),
+        client_cpu,
+        server_cpu,
+        server_seconds / len(done),
+        spread,
+    )
 
 
 def ms(seconds: float) -> str:
@@ -371,7 +385,7 @@ def main() -> None:
     print(f"ratios (×) against the {worker_counts[0]}-worker baseline")
     print(
         "workers  clients  done p50 ms  done p95 ms  ×solo p50  /healthz p95 ms  ×idle p95"
-        "  client CPU  server CPU  connections per worker"
+        "  client CPU  server CPU  CPU ms/run  connections per worker"
     )
     for level in results:
         done_p95 = percentile(level.done, 95)
@@ -381,6 +395,7 @@ def main() -> None:
             f"{ms(done_p95):>11}  {statistics.median(level.done) / solo_p50:9.1f}  "
             f"{ms(health_p95):>15}  {health_p95 / idle_p95:9.1f}  "
             f"{level.client_cpu:9.0%}   {level.server_cpu:6.2f} cores  "
+            f"{ms(level.cpu_per_run):>10}  "
             f"{'/'.join(map(str, level.spread))}"
         )
     two = [r for r in results if r.workers == 2 and r.clients == 50]
