@@ -36,6 +36,21 @@ MAX_WORKERS = 16
 MAX_QR_TEXT = 1024
 # A `run` message is a few hundred bytes; 64 KiB leaves room and refuses floods.
 WS_MAX_MESSAGE_BYTES = 64 * 1024
+# Who may talk to the server (app.gate): extra Host names (a reverse proxy's) and page
+# origins, comma-separated. `gradscape serve --allow-host/--allow-origin` set them, so they
+# reach every worker process.
+ALLOW_HOSTS_ENV = "GRADSCAPE_ALLOW_HOSTS"
+ALLOW_ORIGINS_ENV = "GRADSCAPE_ALLOW_ORIGINS"
+# The largest legitimate body, an export of 12 runs with every option and a 120-character
+# Japanese title, is 4.1 kB as JSON (about 7 kB pretty-printed): 64 KiB is ample, and a
+# body above it is refused (413) before it is read.
+MAX_BODY_BYTES = 64 * 1024
+# Request bodies and WebSocket messages nest 3 levels (body, runs, params); deeper JSON is
+# refused (422) before a parser recurses through it (app.jsonguard).
+MAX_JSON_DEPTH = 32
+# A float64 needs at most 24 characters ("-2.2250738585072014e-308"); longer literals are
+# refused before int() or float() converts thousands of digits.
+MAX_NUMBER_CHARS = 100
 
 # --- scene limits and constants ---------------------------------------------------------
 
