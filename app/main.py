@@ -2,20 +2,31 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
 from app.config import STATIC_DIR
+from app.gate import Gate, Policy
 from app.http_cache import CompressionMiddleware, RevalidatedStaticFiles
-from app.schemas import validation_issues
+from app.schemas import message_text, validation_issues
 
 
-def create_app(*, bind_host: str | None = None) -> FastAPI:
+def create_app(
+    *,
+    bind_host: str | None = None,
+    allow_hosts: Sequence[str] | None = None,
+    allow_origins: Sequence[str] | None = None,
+) -> FastAPI:
     """A fresh application; tests build their own, `gradscape serve` builds one.
 
     `bind_host` is the address the server listens on (default: what `gradscape serve`
-    put in the environment), so the share panel can tell whether students can reach it.
+    put in the environment), so the share panel can tell whether students can reach it,
+    and the gate (app.gate) which Host names to answer. `allow_hosts` and `allow_origins`
+    add Host names and page origins (default: GRADSCAPE_ALLOW_HOSTS and
+    GRADSCAPE_ALLOW_ORIGINS, which `gradscape serve --allow-host/--allow-origin` set).
     """
     from app import __version__
     from app.routes import docs, export, landscapes, optimizers, pages, share, trajectories, ws
@@ -34,8 +45,9 @@ def create_app(*, bind_host: str | None = None) -> FastAPI:
 
     @app.exception_handler(ValueError)
     async def _value_error(_: Request, exc: ValueError) -> JSONResponse:
-        # Core ValueErrors name the field and its allowed range: a 422, never a 500.
-        return JSONResponse(status_code=422, content={"detail": str(exc)})
+        # Core ValueErrors name the field and its allowed range: a 422, never a 500. The
+        # message may quote the client's text: cut to size, lone surrogates made encodable.
+        return JSONResponse(status_code=422, content={"detail": message_text(str(exc))})
 
     @app.exception_handler(RequestValidationError)
     async def _invalid_request(_: Request, exc: RequestValidationError) -> JSONResponse:
@@ -51,6 +63,9 @@ def create_app(*, bind_host: str | None = None) -> FastAPI:
     app.add_middleware(CompressionMiddleware)
 
     app.state.bind_host = bind_host if bind_host is not None else bind_host_from_env()
+    # Added last, so it runs first: Host, Origin and body checks before anything else.
+    policy = Policy.for_server(app.state.bind_host, allow_hosts, allow_origins)
+    app.add_middleware(Gate, policy=policy)
     for module in (pages, docs, landscapes, optimizers, trajectories, ws, export, share):
         app.include_router(module.router)
     from app.routes import settings  # limits, colours and colorscale the page reads

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import re
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 
@@ -306,19 +307,27 @@ def validation_issues(errors: Sequence[Any]) -> list[dict[str, Any]]:
 
     A core ValueError keeps its own words, without pydantic's "Value error, " prefix.
     pydantic echoes the rejected input; a NaN or Infinity sent in would make the reply
-    itself unencodable (a 500), so non-finite numbers are echoed as null, and the echo is
-    bounded (`_echo`): a 600-deep list sent as `start` would otherwise overflow the
-    encoder's recursion (a 500) and a 50 MB body would come back as a 50 MB 422.
+    itself unencodable (a 500), so non-finite numbers are echoed as null, and a lone
+    surrogate (U+D800 to U+DFFF unpaired, in a name, a key or a message) as U+FFFD.
+    The echo is bounded (`_echo`): a 600-deep list sent as `start` would otherwise overflow
+    the encoder's recursion (a 500) and a 50 MB body would come back as a 50 MB 422.
     """
     bounded = [{**issue, "input": _echo(issue.get("input"))} for issue in errors]
-    issues: list[dict[str, Any]] = _finite(jsonable_encoder(bounded))
+    issues: list[dict[str, Any]] = _encodable(jsonable_encoder(bounded))
     for issue in issues:
-        msg = str(issue.get("msg", "")).removeprefix("Value error, ")
-        # A core message quotes the bad value ("unknown landscape 'xxxx…'"); keep its start
-        # and its end (where the valid choices are listed), not a megabyte in between.
-        half = ECHO_CHARS * 2
-        issue["msg"] = msg if len(msg) <= 2 * half else f"{msg[:half]}…{msg[-half:]}"
+        issue["msg"] = message_text(str(issue.get("msg", "")).removeprefix("Value error, "))
     return issues
+
+
+def message_text(msg: str) -> str:
+    """An error message as a reply may carry it: UTF-8-encodable and of a readable size.
+
+    A core message quotes the bad value ("unknown landscape 'xxxx…'"); keep its start and
+    its end (where the valid choices are listed), not a megabyte in between.
+    """
+    half = ECHO_CHARS * 2
+    msg = _LONE_SURROGATE.sub("\ufffd", msg)
+    return msg if len(msg) <= 2 * half else f"{msg[:half]}…{msg[-half:]}"
 
 
 def describe(error: ValidationError | Sequence[Any]) -> str:
@@ -352,13 +361,19 @@ def _echo(value: Any, depth: int = 0) -> Any:
     return value
 
 
-def _finite(value: Any) -> Any:
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")  # Python strings hold pairs as one character
+
+
+def _encodable(value: Any) -> Any:
+    """JSON a reply can carry: no NaN or Infinity (null), no lone surrogate (U+FFFD)."""
     if isinstance(value, float) and not math.isfinite(value):
         return None
+    if isinstance(value, str):
+        return _LONE_SURROGATE.sub("\ufffd", value)
     if isinstance(value, list):
-        return [_finite(v) for v in value]
+        return [_encodable(v) for v in value]
     if isinstance(value, dict):
-        return {k: _finite(v) for k, v in value.items()}
+        return {_encodable(k): _encodable(v) for k, v in value.items()}
     return value
 
 

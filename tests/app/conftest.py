@@ -9,6 +9,7 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from app.main import create_app
+from tests.app.clients import LocalClient
 
 
 @pytest.fixture(scope="module")
@@ -18,5 +19,5 @@ def app() -> FastAPI:
 
 @pytest.fixture
 def client(app: FastAPI) -> Iterator[TestClient]:
-    with TestClient(app) as test_client:
+    with LocalClient(app) as test_client:
         yield test_client

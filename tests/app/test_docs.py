@@ -8,6 +8,7 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from app.config import DOCS_ASSETS_DIR
+from tests.app.clients import LocalClient
 
 # Every URL a page loads by itself: <script src>, <link href>, <img src>.
 LOADED = re.compile(r"""<(?:script|link|img)\b[^>]*?\b(?:src|href)=["']([^"']+)["']""")
@@ -51,7 +52,7 @@ def test_redoc_is_not_served(client: TestClient) -> None:
 
 def test_docs_urls_follow_the_root_path(app: FastAPI) -> None:
     # Behind a proxy that serves the app under /gradscape, the page must ask for that prefix.
-    with TestClient(app, root_path="/gradscape") as client:
+    with LocalClient(app, root_path="/gradscape") as client:
         urls = LOADED.findall(client.get("/docs").text)
         assert urls and all(url.startswith("/gradscape/") for url in urls)
         assert "url: '/gradscape/openapi.json'" in client.get("/docs").text

@@ -17,6 +17,7 @@ import app.export.jobs as jobs_module
 from app.export.jobs import ExportJobs, Job, TooManyJobsError
 from app.main import create_app
 from app.schemas import ExportRequest
+from tests.app.clients import LocalClient
 from tests.app.scenes import SMALL_EXPORT
 
 BODY = SMALL_EXPORT
@@ -34,7 +35,7 @@ POLL_SECONDS = 120
 
 @pytest.fixture
 def client() -> Iterator[TestClient]:
-    with TestClient(create_app()) as test_client:
+    with LocalClient(create_app()) as test_client:
         yield test_client
 
 
@@ -114,7 +115,7 @@ def test_file_stays_for_another_download_until_deleted(client: TestClient) -> No
 
 
 def test_files_are_removed_at_shutdown() -> None:
-    with TestClient(create_app()) as client:
+    with LocalClient(create_app()) as client:
         job = client.post("/api/exports", json={**BODY, "format": "json"}).json()
         wait(client, job["id"])
         directory: Path = client.app.state.export_jobs.directory

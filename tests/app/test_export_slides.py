@@ -44,6 +44,7 @@ from app.export.video import gif_delays
 from app.main import create_app
 from app.palette import OKABE_ITO, OPTIMIZER_SYMBOLS, SYMBOL_CYCLE
 from app.schemas import ExportRequest
+from tests.app.clients import LocalClient
 
 
 def preset_request(preset: str, **extra: Any) -> ExportRequest:
@@ -511,7 +512,7 @@ def test_file_names_name_the_scene() -> None:
 
 @pytest.fixture(scope="module")
 def client() -> Any:
-    with TestClient(create_app()) as test_client:
+    with LocalClient(create_app()) as test_client:
         yield test_client
 
 

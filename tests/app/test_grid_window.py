@@ -13,11 +13,12 @@ from fastapi.testclient import TestClient
 import landscapes
 from app import scene
 from app.main import create_app
+from tests.app.clients import LocalClient
 
 
 @pytest.fixture(scope="module")
 def client() -> TestClient:
-    return TestClient(create_app())
+    return LocalClient(create_app())
 
 
 def test_window_grid_samples_the_window_with_the_landscapes_colour_scale(

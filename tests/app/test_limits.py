@@ -24,8 +24,9 @@ exec(compile(source.replace("MAX_STEPS = 10_000\n", "MAX_STEPS = 500\n"), spec.o
 from fastapi.testclient import TestClient
 from app import cli
 from app.main import create_app
+from tests.app.clients import LocalClient
 
-client = TestClient(create_app())
+client = LocalClient(create_app())
 body = {"landscape": "booth", "runs": [{"optimizer": "sgd"}]}
 schedules = client.get("/api/optimizers").json()["schedules"]
 cosine = {o["name"]: o for o in next(s for s in schedules if s["kind"] == "cosine")["options"]}

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from fastapi.testclient import TestClient
 
 from app import presets, scene
 from app.main import create_app
 from app.schemas import TrajectoryRequest
+from tests.app.clients import LocalClient
 
 
 def outcomes(preset_id: str, **changes: object) -> dict[str, scene.RunOutcome]:
@@ -41,7 +41,7 @@ def test_every_preset_has_both_languages_and_a_valid_request() -> None:
 
 
 def test_presets_endpoint_serves_scenes() -> None:
-    reply = TestClient(create_app()).get("/api/presets")
+    reply = LocalClient(create_app()).get("/api/presets")
     assert reply.status_code == 200
     ids = [p["id"] for p in reply.json()["presets"]]
     assert ids == [p.id for p in presets.PRESETS]
@@ -60,7 +60,7 @@ def test_preset_words_come_from_the_pages_i18n_tables() -> None:
         for p in I18N_DIR.glob("*.json")
         if p.stem != "glossary"
     }
-    reply = TestClient(create_app()).get("/api/presets").json()["presets"]
+    reply = LocalClient(create_app()).get("/api/presets").json()["presets"]
     for served in reply:
         for lang, table in tables.items():
             assert served["title"][lang] == table[f"preset.{served['id']}.title"]

@@ -33,8 +33,9 @@ from pydantic import ValidationError
 from app.cli import build_parser, build_request
 from app.main import create_app
 from app.schemas import ScheduleSpec
+from tests.app.clients import LocalClient
 
-page = TestClient(create_app()).get("/api/optimizers").json()["schedules"]
+page = LocalClient(create_app()).get("/api/optimizers").json()["schedules"]
 step_options = {o["name"]: o for o in next(s for s in page if s["kind"] == "step")["options"]}
 args = build_parser().parse_args(["export", "-o", "x.gif", "--schedule", "step", "--floor", "0.2"])
 try:

@@ -13,6 +13,7 @@ from PIL import Image
 from app import config, palette
 from app.cli import main
 from app.main import create_app
+from tests.app.clients import LocalClient
 
 
 def test_settings_serve_every_scene_and_export_option_as_validation_has_it(
@@ -79,7 +80,7 @@ def test_a_limit_or_colour_changed_in_its_home_reaches_the_reply(
         tuple(steps if o.name == "steps" else o for o in config.SCENE_OPTIONS),
     )
     monkeypatch.setattr(palette, "LANDSCAPE_COLORSCALE", "Cividis")
-    with TestClient(create_app()) as client:
+    with LocalClient(create_app()) as client:
         reply = client.get("/api/settings").json()
     assert reply["scene"]["steps"]["max"] == 500
     assert reply["colors"]["colorscale"] == "Cividis"
@@ -90,7 +91,7 @@ def test_an_optimizer_colour_changed_in_the_palette_reaches_the_page_and_the_cli
 ) -> None:
     # The one-line edit: SGD's entry in palette.OPTIMIZER_COLORS.
     monkeypatch.setitem(palette.OPTIMIZER_COLORS, "sgd", "#FF00FF")
-    with TestClient(create_app()) as client:
+    with LocalClient(create_app()) as client:
         assert client.get("/api/settings").json()["colors"]["optimizers"]["sgd"] == "#FF00FF"
     still = tmp_path / "sgd.png"
     argv = ["export", "--optimizers", "sgd", "--lr", "0.002", "--steps", "60", "-q", "-o"]

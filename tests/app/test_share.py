@@ -21,11 +21,12 @@ from fastapi.testclient import TestClient
 from app import cli, share
 from app.config import BIND_HOST_ENV, MAX_QR_TEXT
 from app.main import create_app
+from tests.app.clients import LocalClient
 
 
 def _client(bind_host: str) -> TestClient:
     # base_url with a port, as a browser's Host header has one
-    return TestClient(create_app(bind_host=bind_host), base_url="http://127.0.0.1:8123")
+    return LocalClient(create_app(bind_host=bind_host), base_url="http://127.0.0.1:8123")
 
 
 def test_a_loopback_server_says_students_cannot_open_its_links() -> None:
@@ -42,7 +43,7 @@ def test_a_loopback_server_says_students_cannot_open_its_links() -> None:
 
 def test_the_default_app_is_loopback_only(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv(BIND_HOST_ENV, raising=False)
-    with TestClient(create_app()) as client:
+    with LocalClient(create_app()) as client:
         assert client.get("/api/share").json()["loopback_only"] is True
 
 
@@ -135,7 +136,7 @@ def _rasterize(svg: str, pixels: int = 8) -> np.ndarray:
     ],
 )
 def test_qr_svg_decodes_back_to_its_text(text: str) -> None:
-    reply = TestClient(create_app()).get("/api/qr", params={"text": text})
+    reply = LocalClient(create_app()).get("/api/qr", params={"text": text})
     assert reply.status_code == 200
     assert reply.headers["content-type"] == "image/svg+xml"
     svg = reply.text
@@ -159,7 +160,7 @@ def test_the_rasterizer_is_not_fooled_by_a_blank_code() -> None:
     ],
 )
 def test_qr_refuses_empty_or_unscannably_long_text_with_a_422(text: str, words: str) -> None:
-    reply = TestClient(create_app()).get("/api/qr", params={"text": text})
+    reply = LocalClient(create_app()).get("/api/qr", params={"text": text})
     assert reply.status_code == 422
     assert "text" in reply.text and words in reply.text
 
@@ -179,7 +180,7 @@ def _serve_printing(
         def run(self, sockets: list[socket.socket]) -> None:
             seen["printed"] = capsys.readouterr().out
             seen["port"] = sockets[0].getsockname()[1]
-            seen["share"] = TestClient(create_app()).get("/api/share").json()
+            seen["share"] = LocalClient(create_app()).get("/api/share").json()
 
     monkeypatch.setenv(BIND_HOST_ENV, "unset")  # restored after the test
     monkeypatch.setattr(uvicorn, "Server", FakeServer)

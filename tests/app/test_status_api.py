@@ -20,13 +20,14 @@ from app.cli import main
 from app.config import I18N_DIR
 from app.main import create_app
 from optimizers.status import CODES
+from tests.app.clients import LocalClient
 
 WORDS = {lang: json.loads((I18N_DIR / f"{lang}.json").read_text("utf-8")) for lang in ("en", "ja")}
 
 
 @pytest.fixture(scope="module")
 def client() -> TestClient:
-    return TestClient(create_app())
+    return LocalClient(create_app())
 
 
 def post(client: TestClient, preset: str) -> list[dict[str, Any]]:

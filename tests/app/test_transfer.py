@@ -25,6 +25,7 @@ from app.http_cache import accepts_gzip, etag_matches
 from app.main import create_app
 from app.routes import pages
 from app.routes.landscapes import round_significant
+from tests.app.clients import LocalClient
 from tests.app.scenes import SMALL_EXPORT
 
 GRID = "/api/landscapes/rosenbrock/grid?resolution=60"
@@ -44,7 +45,7 @@ VALIDATED = [pages.PLOTLY_URL, GRID, *CATALOGUES, *STATIC, "/static/favicon.svg"
 
 @pytest.fixture(scope="module")
 def client() -> Iterator[TestClient]:
-    with TestClient(create_app()) as test_client:
+    with LocalClient(create_app()) as test_client:
         yield test_client
 
 
