@@ -33,6 +33,7 @@ from app.config import DEFAULT_CHUNK, LOG_COLOR_DECADES
 from app.palette import run_colors, run_symbols
 from app.schemas import RunResult, RunStatus, TrajectoryRequest
 from app.words import say, short_number, words
+from app.work import ByteLRU
 
 Reached = Literal["global", "local"]  # the kinds of minimum a run can settle in
 
@@ -378,6 +379,9 @@ _LINEAR_LEVELS = 26
 def _color_scale(name: str) -> _ColorScale:
     """Decided once per landscape on the reference grid (see the module docstring).
 
+    Cache budget: one entry (three numbers, under 200 bytes) per registered landscape —
+    an unknown name raises before anything is kept — so at most 64 × 200 B.
+
     Log colours when the values above the minimum span more than LOG_COLOR_DECADES decades
     between their 1st percentile and their maximum, or when their lowest tenth would fit in
     one of `_LINEAR_LEVELS` linear levels (the basin would be one colour).
@@ -397,18 +401,35 @@ def _color_scale(name: str) -> _ColorScale:
     return _ColorScale(log=wide, floor=floor, eps=max(spread * _LOG_EPS_FRACTION, 1e-300))
 
 
-# An 800×800 grid holds 10 MB of arrays: enough entries for every landscape at the page's
-# resolution plus a few export sizes, not an unbounded pile.
-@lru_cache(maxsize=32)
+# Grids kept, by bytes of their arrays: an 800×800 grid is 10.3 MB, the page's 150×150 one
+# 0.36 MB, so every landscape at the page's resolution plus a few export sizes fit.
+GRID_BUDGET = 48 * 2**20
+GRID_MAX_ENTRY = 12 * 2**20
+
+
+def _grid_bytes(g: Grid) -> int:
+    return g.x.nbytes + g.y.nbytes + g.z.nbytes + g.color.nbytes
+
+
+grid_cache: ByteLRU[tuple[str, int], Grid] = ByteLRU(GRID_BUDGET, GRID_MAX_ENTRY, _grid_bytes)
+
+
 def grid(landscape_name: str, resolution: int) -> Grid:
     """The landscape on a resolution × resolution grid over its bounds, with contour colours.
 
-    Cached per (name, resolution): landscapes are pure, and the page asks for the same grid
-    every time a scene is redrawn. ValueError for an unknown name (lists the valid ones).
+    Cached per (name, resolution) in `grid_cache` (GRID_BUDGET bytes): landscapes are pure,
+    and the page asks for the same grid every time a scene is redrawn. ValueError for an
+    unknown name (lists the valid ones).
     """
+    key = (landscape_name, resolution)
+    cached = grid_cache.get(key)
+    if cached is not None:
+        return cached
     f = landscapes.get(landscape_name)
     x, y, z = _values(f, resolution)
-    return _colored(landscape_name, x, y, z)
+    g = _colored(landscape_name, x, y, z)
+    grid_cache.put(key, g)
+    return g
 
 
 def window_grid(

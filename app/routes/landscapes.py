@@ -7,7 +7,10 @@ digits, which no plot can tell from float64 but which halves the compressed byte
 
 from __future__ import annotations
 
+import asyncio
 import json
+import threading
+import weakref
 from functools import lru_cache
 
 import numpy as np
@@ -31,6 +34,7 @@ from app.schemas import (
     GridReply,
     LandscapeInfo,
 )
+from app.work import ByteLRU, ClientDisconnectedError, run_cancellable
 
 router = APIRouter(prefix="/api/landscapes", tags=["landscapes"])
 
@@ -70,25 +74,86 @@ Window = tuple[tuple[float, float], tuple[float, float]]
 WINDOW_LIMIT = 1e6
 
 
-@lru_cache(maxsize=16)
+# Grid replies kept, by bytes of JSON plus its gzip: the page's grids (150×150 at 7 digits:
+# 0.6 MB) for every landscape many times over, or a few 800×800 ones (7 digits: 17 MB;
+# full float64: 35 MB). A reply above GRID_REPLY_MAX_ENTRY is sent but not kept.
+GRID_REPLY_BUDGET = 96 * 2**20
+GRID_REPLY_MAX_ENTRY = 40 * 2**20
+
+
+def _payload_bytes(payload: Payload) -> int:
+    return len(payload.body) + len(payload.gzipped)
+
+
+grid_replies: ByteLRU[tuple[str, int, int | None], Payload] = ByteLRU(
+    GRID_REPLY_BUDGET, GRID_REPLY_MAX_ENTRY, _payload_bytes
+)
+
+
 def _grid_json(name: str, resolution: int, digits: int | None) -> Payload:
-    # An 800×800 grid is 640,000 numbers: serialize once, not on every redraw.
-    return _serialize(scene.grid(name, resolution), digits)
+    """The grid reply over the landscape's bounds, from `grid_replies` or computed (in a
+    worker thread: an 800×800 grid is 640,000 numbers, serialized once, not per redraw)."""
+    return grid_replies.get_or_compute(
+        (name, resolution, digits), lambda: _ready(_serialize(scene.grid(name, resolution), digits))
+    )
+
+
+def _ready(payload: Payload) -> Payload:
+    """`payload` with its ETag and gzip computed now, in the worker thread: on the event
+    loop the gzip of an 800×800 grid would stall every other request for seconds."""
+    _ = payload.etag, payload.gzipped
+    return payload
+
+
+def _json_rows(array: np.ndarray) -> str:
+    """`json.dumps(finite_lists(array))` for a 2-D array, built row by row: each row is a
+    short call, so the worker thread gives the GIL back to the event loop between rows."""
+    return "[" + ",".join(_dumps(scene.finite_lists(row)) for row in array) + "]"
+
+
+def _dumps(value: object) -> str:
+    return json.dumps(value, allow_nan=False, separators=(",", ":"))
 
 
 def _serialize(g: scene.Grid, digits: int | None) -> Payload:
     z, color = g.z, g.color
     if digits is not None:
         z, color = round_significant(z, digits), round_significant(color, digits)
-    reply = {
-        "x": g.x.tolist(),
-        "y": g.y.tolist(),
-        "z": scene.finite_lists(z),
-        "color": scene.finite_lists(color),
-        "log_color": g.log_color,
-    }
-    body = json.dumps(reply, allow_nan=False, separators=(",", ":")).encode()
-    return Payload(body, "application/json")
+    # The same bytes as json.dumps of {"x", "y", "z", "color", "log_color"} in one call.
+    body = (
+        f'{{"x":{_dumps(g.x.tolist())},"y":{_dumps(g.y.tolist())},'
+        f'"z":{_json_rows(z)},"color":{_json_rows(color)},"log_color":{_dumps(g.log_color)}}}'
+    )
+    return Payload(body.encode(), "application/json")
+
+
+# Identical uncached grid requests in flight, per event loop: they share one computation.
+_computing: weakref.WeakKeyDictionary[
+    asyncio.AbstractEventLoop, dict[tuple[str, int, int | None], asyncio.Future[Payload]]
+] = weakref.WeakKeyDictionary()
+
+
+async def _shared_grid(name: str, resolution: int, digits: int | None) -> Payload:
+    """The grid reply; a miss is computed once in a worker thread (under the compute
+    limiter) however many requests ask for it meanwhile. Runs to the end even if every
+    asker leaves: the result is cached for the next one."""
+    key = (name, resolution, digits)
+    loop = asyncio.get_running_loop()
+    computing = _computing.setdefault(loop, {})
+    future = computing.get(key)
+    if future is None:
+        future = asyncio.ensure_future(
+            run_cancellable(None, lambda _cancel: _grid_json(name, resolution, digits))
+        )
+        computing[key] = future
+
+        def forget(done: asyncio.Future[Payload]) -> None:
+            computing.pop(key, None)
+            if not done.cancelled():
+                done.exception()  # retrieved: nobody may be left to await it
+
+        future.add_done_callback(forget)
+    return await asyncio.shield(future)
 
 
 _WINDOW = (
@@ -110,7 +175,7 @@ def list_landscapes(request: Request) -> Response:
     },
     summary="Landscape values on a grid, for contour and surface plots",
 )
-def landscape_grid(
+async def landscape_grid(
     name: str,
     request: Request,
     resolution: int = Query(
@@ -137,9 +202,22 @@ def landscape_grid(
         raise HTTPException(status_code=404, detail=str(exc)) from exc
     window = _window(x_min, x_max, y_min, y_max)
     if window is None:
-        return respond(request, _grid_json(name, resolution, digits))
-    # A zoom window: computed afresh (each zoom is a new one), not cached.
-    return respond(request, _serialize(scene.window_grid(name, resolution, window), digits))
+        cached = grid_replies.get((name, resolution, digits))
+        payload = cached if cached is not None else await _shared_grid(name, resolution, digits)
+        return respond(request, payload)
+    # A zoom window: computed afresh (each zoom is a new one), not cached; given up if the
+    # client leaves before a compute thread is free.
+    try:
+        payload = await run_cancellable(request, _window_payload, name, resolution, window, digits)
+    except ClientDisconnectedError:
+        return Response(status_code=499)  # nobody reads it
+    return respond(request, payload)
+
+
+def _window_payload(
+    _cancel: threading.Event, name: str, resolution: int, window: Window, digits: int | None
+) -> Payload:
+    return _ready(_serialize(scene.window_grid(name, resolution, window), digits))
 
 
 def _window(
