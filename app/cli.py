@@ -153,10 +153,16 @@ def _host_name(host: str) -> bool:
 def allowed_host(text: str) -> str:
     """`--allow-host`: a name or address, optionally `:port`, as a Host header carries it.
 
-    Lower-cased (names are case-blind); an IPv6 address with a port is written in
-    brackets, `[2001:db8::1]:8000`, as in a URL.
+    Checked here as a DNS name (RFC 1123 labels) or an IP address, so a typo or a URL is
+    refused before the server starts, then as app.gate reads it. Lower-cased (names are
+    case-blind); an IPv6 address in brackets, as a Host header writes it. `*` lets any
+    Host in (the gate's escape hatch: no protection against DNS rebinding).
     """
-    host = text.strip().lower()
+    from app.gate import parse_hosts
+
+    host = value = text.strip().lower()
+    if value == "*":
+        return value
     port = None
     if host.startswith("["):  # [IPv6] or [IPv6]:port
         inside, bracket, rest = host[1:].partition("]")
@@ -171,7 +177,13 @@ def allowed_host(text: str) -> str:
             f"expected a host name or IP address, optionally with :port (e.g. "
             f"gradscape.example.edu or 192.168.1.20:8000), got {text!r}"
         )
-    return text.strip().lower()
+    if ":" in host and not value.startswith("["):
+        value = f"[{host}]"
+    try:
+        parse_hosts([value])
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
+    return value
 
 
 def _port_number(text: str) -> bool:
@@ -182,8 +194,8 @@ def allowed_origin(text: str) -> str:
     """`--allow-origin`: scheme://host[:port] as a browser's Origin header carries it.
 
     A trailing slash is dropped and a default port (http :80, https :443) left out, since
-    browsers never send them; anything else after the host (a path, query or user) is an
-    error, because an Origin never has one.
+    browsers never send them (app.gate.normalize_origin); anything else after the host (a
+    path, query or user) is an error, because an Origin never has one.
     """
     example = "e.g. https://gradscape.example.edu"
     try:
@@ -201,15 +213,19 @@ def allowed_origin(text: str) -> str:
             f"an origin is only scheme://host[:port], without a path, query or user "
             f"({example}), got {text!r}"
         )
-    scheme, netloc = url.scheme.lower(), url.netloc.lower()
+    from app.gate import normalize_origin
+
+    netloc = url.netloc.lower()
     try:
-        allowed_host(netloc)  # the host part follows --allow-host's rules
+        allowed_host("" if netloc == "*" else netloc)  # the host follows --allow-host's rules
     except argparse.ArgumentTypeError:
         raise argparse.ArgumentTypeError(
             f"expected a host name or IP address in the origin ({example}), got {text!r}"
         ) from None
-    default = {"http": ":80", "https": ":443"}[scheme]
-    return f"{scheme}://{netloc.removesuffix(default)}"
+    origin = normalize_origin(text)  # as app.gate compares it: no default port
+    if origin is None:
+        raise argparse.ArgumentTypeError(f"{text!r} is not an origin ({example})")
+    return origin
 
 
 def add_serve_parser(subparsers: Any) -> None:
@@ -246,8 +262,8 @@ def add_serve_parser(subparsers: Any) -> None:
         default=[],
         metavar="NAME",
         help=(
-            "also answer requests addressed to this name[:port], e.g. a reverse proxy's "
-            "gradscape.example.edu (repeatable)"
+            "also answer requests addressed to this host name, e.g. a reverse proxy's "
+            "gradscape.example.edu (repeatable; * for any name)"
         ),
     )
     parser.add_argument(
@@ -385,6 +401,14 @@ def _announce_lan(host: str, port: int, url: str) -> None:
         )
 
 
+def _add_to_env_list(name: str, values: list[str]) -> None:
+    """Append `values` to the comma-separated list in environment variable `name`."""
+    from app.gate import env_list
+
+    if values:
+        os.environ[name] = ",".join(dict.fromkeys([*env_list(name), *values]))
+
+
 class _Stopped(Exception):  # noqa: N818 — a request to stop, not a failure
     """SIGTERM in the parent, raised where it lands so `serve` cleans up and exits 0."""
 
@@ -500,6 +524,9 @@ def serve(args: argparse.Namespace) -> int:
         # The app reads the bound address from here (so do worker processes): its share
         # panel warns when students cannot open links, or shows the room's address.
         os.environ[config.BIND_HOST_ENV] = args.host
+        # Likewise the names and origins app.gate lets in, added to any already set there.
+        _add_to_env_list(config.ALLOW_HOSTS_ENV, args.allow_host)
+        _add_to_env_list(config.ALLOW_ORIGINS_ENV, args.allow_origin)
         if args.workers > 1:
             from app.export.jobs import EXPORT_DIR_ENV, prepare_export_root
 

@@ -131,8 +131,9 @@ def test_serve_rejects_workers_out_of_range_naming_the_flag_and_range(
         ("localhost", "localhost"),
         ("192.168.1.20", "192.168.1.20"),
         ("192.168.1.20:8000", "192.168.1.20:8000"),
-        ("2001:db8::1", "2001:db8::1"),
+        ("2001:db8::1", "[2001:db8::1]"),  # as a Host header writes it
         ("[2001:db8::1]:8000", "[2001:db8::1]:8000"),
+        ("*", "*"),  # any Host: the gate's escape hatch
     ],
 )
 def test_allow_host_takes_names_and_addresses(
@@ -211,8 +212,9 @@ def serve_env(monkeypatch: pytest.MonkeyPatch) -> None:
     """`serve` hands settings to its workers in os.environ: restore it after the test."""
     from app.export.jobs import EXPORT_DIR_ENV
 
-    for name in (config.BIND_HOST_ENV, EXPORT_DIR_ENV):
+    for name in (config.BIND_HOST_ENV, config.ALLOW_HOSTS_ENV, config.ALLOW_ORIGINS_ENV):
         monkeypatch.delenv(name, raising=False)
+    monkeypatch.delenv(EXPORT_DIR_ENV, raising=False)
 
 
 class FakePool:
@@ -284,6 +286,29 @@ def test_a_second_server_with_workers_on_a_taken_port_is_refused() -> None:
     finally:
         for sock in first:
             sock.close()
+
+
+@pytest.mark.usefixtures("serve_env")
+def test_serve_hands_allowed_hosts_and_origins_to_the_workers_environment(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from app.gate import Policy
+
+    monkeypatch.setattr(FakePool, "seen", {"capsys": capsys})
+    monkeypatch.setattr(cli, "WorkerPool", FakePool)
+    monkeypatch.setenv(config.ALLOW_HOSTS_ENV, "set.before.example")
+    argv = ["serve", "--port", "0", "--workers", "2", "--host", "127.0.0.1"]
+    argv += ["--allow-host", "Proxy.Example.EDU", "--allow-host", "other.example.edu"]
+    argv += ["--allow-origin", "https://proxy.example.edu/"]
+    assert cli.main(argv) == 0
+    env = FakePool.seen["env"]
+    assert env[config.ALLOW_HOSTS_ENV] == "set.before.example,proxy.example.edu,other.example.edu"
+    assert env[config.ALLOW_ORIGINS_ENV] == "https://proxy.example.edu"
+    # what each worker's gate makes of them
+    monkeypatch.setattr(os, "environ", env)
+    policy = Policy.for_server("127.0.0.1")
+    assert policy.allows_host("proxy.example.edu") and not policy.allows_host("evil.example")
+    assert policy.origins == {"https://proxy.example.edu"}
 
 
 @pytest.mark.usefixtures("serve_env")

@@ -4,6 +4,7 @@ stops on SIGTERM or Ctrl-C (Linux: the processes are found in /proc)."""
 from __future__ import annotations
 
 import contextlib
+import http.client
 import json
 import os
 import re
@@ -136,9 +137,13 @@ def gone(pid: int) -> bool:
     return stat.rsplit(")", 1)[1].split()[0] == "Z"
 
 
+PROXY = "gradscape.example.edu"  # a reverse proxy's name, let in with --allow-host
+COURSE_SITE = "https://course.example.edu"  # a page elsewhere, let in with --allow-origin
+
+
 @pytest.fixture(scope="module")
 def server() -> Iterator[Server]:
-    running = start()
+    running = start("--allow-host", PROXY, "--allow-origin", COURSE_SITE)
     try:
         wait_for_workers(running, 2)
         yield running
@@ -171,6 +176,49 @@ def test_plain_requests_are_served_whichever_worker_answers(server: Server) -> N
     for _ in range(20):  # a new connection each time
         reply = httpx.get(server.url + "/api/settings", headers={"Connection": "close"})
         assert reply.status_code == 200 and "steps" in reply.json()["scene"]
+
+
+def ask(server: Server, headers: dict[str, str]) -> tuple[int, int, str]:
+    """GET /api/settings on a new connection: (the worker that answered, status, body)."""
+    connection = http.client.HTTPConnection("127.0.0.1", server.port, timeout=30)
+    try:
+        connection.connect()
+        assert connection.sock is not None
+        client_port = connection.sock.getsockname()[1]
+        deadline = time.monotonic() + 10
+        while True:  # accepted by a worker: its socket is in that process
+            listed = [i for state, remote, i in tcp_sockets(server.port) if remote == client_port]
+            owners = [pid for pid in workers(server) if set(listed) & socket_inodes(pid)]
+            if owners:
+                break
+            assert time.monotonic() < deadline, "no worker accepted the connection"
+            time.sleep(0.05)
+        connection.request("GET", "/api/settings", headers=headers)
+        response = connection.getresponse()
+        return owners[0], response.status, response.read().decode()
+    finally:
+        connection.close()
+
+
+CASES = {  # request headers → the status every worker must answer
+    "the proxy's name": ({"Host": PROXY}, 200),
+    "the course site's page": ({"Host": PROXY, "Origin": COURSE_SITE}, 200),
+    "a foreign name (DNS rebinding)": ({"Host": "evil.example.com"}, 400),
+    "a foreign page": ({"Host": PROXY, "Origin": "https://evil.example.com"}, 403),
+}
+
+
+def test_allowed_host_and_origin_reach_every_worker(server: Server) -> None:
+    pids = wait_for_workers(server, 2)
+    answered: dict[int, set[str]] = {pid: set() for pid in pids}
+    for _ in range(40):  # until each worker has answered each case
+        for case, (headers, expected) in CASES.items():
+            worker, status, body = ask(server, headers)
+            assert status == expected, (case, worker, body)
+            answered[worker].add(case)
+        if all(cases == set(CASES) for cases in answered.values()):
+            break
+    assert all(cases == set(CASES) for cases in answered.values()), answered
 
 
 def test_a_worker_that_dies_is_replaced_on_the_same_port(server: Server) -> None:
