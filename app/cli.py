@@ -435,7 +435,9 @@ class WorkerPool:
     interpreter running `Server.run` on sockets passed to it, answering health pings).
     What `uvicorn --workers N`'s supervisor adds is kept — a worker that dies or stops
     answering is replaced, on its own sockets, and a worker that fails to start ends the
-    pool — and what would not fit a class is left out: SIGHUP stops rather than restarts.
+    pool (uvicorn's ends it only for exit code 3, and restarts forever a worker whose app
+    raises on import) — and what would not fit a class is left out: SIGHUP stops rather
+    than restarts.
     """
 
     def __init__(self, server_config: Any, socket_sets: list[list[socket.socket]]) -> None:
@@ -446,6 +448,7 @@ class WorkerPool:
         )
         self.processes: list[Any] = []
         self.signals: list[int] = []  # appended by the handler, read by the loop
+        self.serving: set[int] = set()  # workers that have said they serve
         self.failed = False
 
     def _start(self, sockets: list[socket.socket]) -> Any:
@@ -477,14 +480,27 @@ class WorkerPool:
         self.signals.append(signum)
 
     def _replace_dead(self) -> None:
-        from uvicorn.config import STARTUP_FAILURE
-
         for index, process in enumerate(self.processes):
-            if self.signals or process.is_alive(timeout=_HEALTHCHECK_SECONDS):
+            if self.signals:
+                return
+            if process.pid in self.serving:
+                if process.is_alive(timeout=_HEALTHCHECK_SECONDS):
+                    continue
+            elif process.is_ready(timeout=1):
+                self.serving.add(process.pid)
+                continue
+            elif process.process.is_alive():  # still importing the app
                 continue
             process.kill()
             process.join()
-            if process.exitcode == STARTUP_FAILURE:
+            if process.pid not in self.serving and (process.exitcode or 0) > 0:
+                # It failed before serving (not killed): the app cannot start (its error is
+                # printed above), and every replacement would fail the same way.
+                print(
+                    "gradscape serve: error: a worker could not start the app; stopping",
+                    file=sys.stderr,
+                    flush=True,
+                )
                 self.failed = True
                 return
             print(f"worker {process.pid} stopped; starting another", file=sys.stderr, flush=True)

@@ -20,6 +20,7 @@ import httpx
 import pytest
 from websockets.sync.client import ClientConnection, connect
 
+from app.config import ALLOW_HOSTS_ENV
 from tests.serving import stop, wait_until_healthy
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -270,3 +271,16 @@ def test_stopping_ends_every_process_cleanly(how: str) -> None:
         time.sleep(0.1)
     with pytest.raises(httpx.TransportError):
         httpx.get(running.url + "/healthz", timeout=5)
+
+
+def test_workers_that_cannot_start_the_app_stop_the_server() -> None:
+    # A setting every worker rejects on import: replacing them would fail forever.
+    env = {**os.environ, ALLOW_HOSTS_ENV: "http://not-a-host"}
+    argv = [sys.executable, "-m", "app.cli", "serve", "--port", "0", "--workers", "2"]
+    proc = subprocess.run(argv, cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 1, proc.stderr
+    assert "allowed host 'http://not-a-host' is not a host name" in proc.stderr
+    assert proc.stderr.endswith(
+        "gradscape serve: error: a worker could not start the app; stopping\n"
+    )
+    assert "starting another" not in proc.stderr
