@@ -16,17 +16,28 @@ for it to stop before anything else is sent, so no message of the cancelled run 
 new run's `meta` (or its `error`). Each block is computed in a worker thread, off the event
 loop; between blocks the stream checks whether it was cancelled or the client left, so a
 disconnect stops the computation within one block.
+
+Memory per client is bounded: chunks are built from the arrays one hop at a time (at most
+SEND_AHEAD_BYTES of messages computed ahead of what the transport has taken), and the
+stream computes nothing while a send waits — uvicorn's send waits while the socket's write
+buffer is above its high-water mark, i.e. while the client does not read. A client that
+takes no message for STALL_SECONDS (env GRADSCAPE_WS_STALL_SECONDS) has its run dropped and
+its socket closed with code 1008 and a reason; the close frame follows the data the client
+has not read yet, so it sees it once it reads again.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import ctypes
+import ctypes.util
 import json
 import logging
+import os
+import sys
 import threading
 import time
-import weakref
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -38,14 +49,36 @@ from pydantic import ValidationError
 
 from app import scene
 from app.schemas import TrajectoryRequest, describe
+from app.work import compute_limiter
 
 router = APIRouter()
 
-# A worker-thread hop computes blocks for at most this long before handing them over.
+# A worker-thread hop computes blocks for at most this long before handing them over ...
 BATCH_SECONDS = 0.005
+# ... or until its messages reach this size: what a stream holds ahead of the transport.
+SEND_AHEAD_BYTES = 256 * 1024
 MAX_ID_CHARS = 200  # a run's id, as JSON text: it is echoed in every message of the run
-COMPUTE_THREADS = 2
+STALL_SECONDS_ENV = "GRADSCAPE_WS_STALL_SECONDS"
+STALL_CLOSE_CODE = 1008  # policy violation: the client stopped reading
+# A run at least this big (steps × runs) gives its freed heap back to the OS when it ends.
+TRIM_CELLS = 20_000
 log = logging.getLogger(__name__)
+
+
+def _stall_seconds() -> float:
+    """STALL_SECONDS: 30 s, or GRADSCAPE_WS_STALL_SECONDS (tests lower it)."""
+    text = os.environ.get(STALL_SECONDS_ENV, "30")
+    try:
+        seconds = float(text)
+    except ValueError:
+        seconds = float("nan")
+    if not 0 < seconds <= 3600:
+        raise ValueError(f"{STALL_SECONDS_ENV} must be seconds in (0, 3600], got {text!r}")
+    return seconds
+
+
+# A send that waits this long (the client took nothing) closes the socket: see the docstring.
+STALL_SECONDS = _stall_seconds()
 
 
 @dataclass
@@ -65,6 +98,10 @@ class StreamState:
 # Called in the worker thread after each computed block. Tests use it to prove that a
 # disconnect stops the computation; None in production.
 block_hook: Callable[[StreamState], None] | None = None
+
+
+class ClientStalledError(Exception):
+    """A send waited STALL_SECONDS: the client stopped reading."""
 
 
 class BadMessageError(Exception):
@@ -161,41 +198,64 @@ def parse_run(text: str) -> tuple[Any, TrajectoryRequest]:
         raise BadMessageError(str(exc), message_id, supersedes=True) from exc
 
 
-def _next_batch(chunks: scene.ChunkStream, state: StreamState) -> tuple[list[str], bool]:
-    """Blocks computed in one worker-thread hop: (chunk messages, whether the run is over).
+def _next_batch(
+    chunks: scene.ChunkStream, state: StreamState, prepared: scene.Scene
+) -> tuple[list[str], bool]:
+    """Messages computed in one worker-thread hop: (texts, whether the run is over).
 
     The first hop returns after one block so the first chunk leaves at once; later hops
-    keep going for BATCH_SECONDS, which saves thread round trips without delaying the
-    stream noticeably. Cancellation is checked before every block.
+    keep going for BATCH_SECONDS or SEND_AHEAD_BYTES, which saves thread round trips
+    without delaying the stream noticeably or holding much ahead of the socket. The hop
+    that finds the run over also builds its `done` (classifying the runs), saving a hop.
+    Cancellation is checked before every block.
     """
     texts: list[str] = []
+    size = 0
     started = time.perf_counter()
     while not state.cancelled.is_set():
         chunk = chunks.next()
         if chunk is None:
+            texts.append(done_message(state.id, prepared))
             return texts, True
-        texts.append(chunk_message(state.id, chunk))
+        text = chunk_message(state.id, chunk)
+        texts.append(text)
+        size += len(text)
         state.blocks += 1
         if block_hook is not None:
             block_hook(state)
-        if state.blocks == 1 or time.perf_counter() - started >= BATCH_SECONDS:
+        if (
+            state.blocks == 1
+            or size >= SEND_AHEAD_BYTES
+            or time.perf_counter() - started >= BATCH_SECONDS
+        ):
             break
     return texts, False
 
 
-_limiters: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, anyio.CapacityLimiter] = (
-    weakref.WeakKeyDictionary()
-)
+def _load_malloc_trim() -> Callable[[int], int] | None:
+    """glibc's malloc_trim, or None elsewhere (macOS, musl): then freeing is all we do."""
+    if not sys.platform.startswith("linux"):
+        return None
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
+        trim: Callable[[int], int] = libc.malloc_trim
+    except (OSError, AttributeError):
+        return None
+    return trim
 
 
-def _compute_limiter() -> anyio.CapacityLimiter:
-    """Threads computing blocks at once, per event loop. The work holds the GIL, so more
-    threads would not finish sooner; they would only keep the event loop (and /healthz)
-    waiting for the GIL longer."""
-    loop = asyncio.get_running_loop()
-    if loop not in _limiters:
-        _limiters[loop] = anyio.CapacityLimiter(COMPUTE_THREADS)
-    return _limiters[loop]
+_malloc_trim = _load_malloc_trim()
+
+
+def release_heap() -> None:
+    """Hand the heap pages freed by a finished big run back to the OS.
+
+    A 12 × 10,000-step stream holds a few MB of arrays; glibc keeps freed blocks of that
+    size in its arenas, so without this the server's RSS stays at its high-water mark after
+    a crowd of stalled clients is dropped. ctypes releases the GIL during the call.
+    """
+    if _malloc_trim is not None:
+        _malloc_trim(0)
 
 
 class _Connection:
@@ -206,16 +266,42 @@ class _Connection:
         self.send_lock = asyncio.Lock()
         self.task: asyncio.Task[None] | None = None
         self.state: StreamState | None = None
+        self.closing = False  # closed for stalling: later messages are ignored
 
     async def send(self, text: str, state: StreamState | None = None) -> None:
+        """Send one message; ClientStalledError if the client took nothing for
+        STALL_SECONDS (the wait is cancelled before anything was written), and
+        WebSocketDisconnect once the socket is gone or closed."""
         async with self.send_lock:
             if state is not None:
                 state.sending = True
             try:
-                await self.websocket.send_text(text)
+                async with asyncio.timeout(STALL_SECONDS):
+                    await self.websocket.send_text(text)
+            except TimeoutError as exc:
+                raise ClientStalledError from exc
+            except RuntimeError as exc:  # the server closed it (e.g. its keepalive timed out)
+                raise WebSocketDisconnect(1006) from exc
             finally:
                 if state is not None:
                     state.sending = False
+
+    async def close_stalled(self) -> None:
+        """Close the socket of a client that stopped reading, saying why (code 1008).
+
+        Whatever the run held is gone before this is called. The close frame is queued
+        behind the data the client has not read; this waits until it is (or the client
+        leaves), holding nothing but the connection.
+        """
+        if self.closing:
+            return
+        self.closing = True
+        reason = f"client stopped reading: no message taken for {STALL_SECONDS:g} s"
+        log.info("closing a WebSocket: %s", reason)
+        await anyio.to_thread.run_sync(release_heap)
+        with contextlib.suppress(WebSocketDisconnect, RuntimeError, OSError):
+            async with self.send_lock:
+                await self.websocket.close(code=STALL_CLOSE_CODE, reason=reason)
 
     async def cancel(self) -> None:
         """Stop the streaming run and wait until it can send nothing more."""
@@ -234,42 +320,52 @@ class _Connection:
 
     async def _stream(self, request: TrajectoryRequest, state: StreamState) -> None:
         try:
+            stalled = big = False
+            try:
+                big = await self._run(request, state)
+            except ClientStalledError:
+                stalled = True
+            # The run's arrays went with _run's frame: give a big run's heap back.
+            if stalled or big:
+                await anyio.to_thread.run_sync(release_heap)
+            if stalled:
+                await self.close_stalled()
+        finally:
+            state.finished.set()
+
+    async def _run(self, request: TrajectoryRequest, state: StreamState) -> bool:
+        """Stream one run: meta, chunks, done (or an error); True if it was a big run."""
+        prepared: scene.Scene | None = None
+        try:
             prepared = scene.prepare(request)
             await self.send(meta_message(state.id, prepared), state)
             chunks = scene.ChunkStream(prepared)
             try:
-                limiter = _compute_limiter()
+                limiter = compute_limiter()
                 over = False
                 while not over:
                     texts, over = await anyio.to_thread.run_sync(
-                        _next_batch, chunks, state, limiter=limiter
+                        _next_batch, chunks, state, prepared, limiter=limiter
                     )
-                    if state.cancelled.is_set():
-                        break
                     for text in texts:
                         if state.cancelled.is_set():
                             break
                         await self.send(text, state)
+                    if state.cancelled.is_set():
+                        break
             finally:
                 chunks.close()  # never under a running worker: see StreamState.sending
-            if not state.cancelled.is_set():
-                done = await anyio.to_thread.run_sync(
-                    done_message, state.id, prepared, limiter=_compute_limiter()
-                )
-                if not state.cancelled.is_set():  # cancelled while it was classified
-                    await self.send(done, state)
         except ValueError as exc:  # the core rejected a value: name it, keep the socket
             if not state.cancelled.is_set():
                 await self.send(error_message(state.id, str(exc)), state)
-        except (asyncio.CancelledError, WebSocketDisconnect):
+        except (asyncio.CancelledError, WebSocketDisconnect, ClientStalledError):
             raise
         except Exception:
             log.exception("streaming run %r failed", state.id)
             if not state.cancelled.is_set():
                 detail = "internal error while computing the run"
                 await self.send(error_message(state.id, detail), state)
-        finally:
-            state.finished.set()
+        return prepared is not None and prepared.steps * len(prepared.runs) >= TRIM_CELLS
 
 
 async def _receive_text(websocket: WebSocket) -> str:
@@ -289,6 +385,8 @@ async def trajectories_ws(websocket: WebSocket) -> None:
     try:
         while True:
             text = await _receive_text(websocket)
+            if connection.closing:
+                continue  # closed for stalling: nothing more runs on this socket
             try:
                 message_id, request = parse_run(text)
             except BadMessageError as bad:
@@ -298,6 +396,9 @@ async def trajectories_ws(websocket: WebSocket) -> None:
                 continue
             await connection.cancel()
             connection.start(message_id, request)
+    except ClientStalledError:  # an error message the client did not take
+        await connection.cancel()
+        await connection.close_stalled()
     except WebSocketDisconnect:
         pass
     finally:
