@@ -92,7 +92,10 @@ class ExportScene:
 @lru_cache(maxsize=4)
 def ui_words(lang: str) -> dict[str, str]:
     """The page's own words in `lang` (static/i18n/<lang>.json), English for a missing key,
-    so the handout says what the page says."""
+    so the handout says what the page says.
+
+    Cache budget: 4 languages' words, each a dict of ~25 KB of text (under 1 MB in all).
+    """
     english = json.loads((I18N_DIR / "en.json").read_text(encoding="utf-8"))
     if lang == "en":
         return english

@@ -84,7 +84,10 @@ def needs_cjk_font(text: str) -> bool:
 Font = ImageFont.FreeTypeFont | ImageFont.ImageFont
 
 
-@lru_cache(maxsize=64)
+# Cache budget: a loaded Noto CJK face holds ~1.9 MB, a DejaVu one ~0.2 MB; one export uses
+# about eight sizes (title, labels, the legend shrinking to fit), so 24 faces (≤ 46 MB)
+# keep a few export heights warm without holding every size from 6 to 44 pt twice.
+@lru_cache(maxsize=24)
 def load_font(size: int, cjk: bool = False) -> Font:
     """A local font file (DejaVu, Noto CJK for CJK text; either for Latin text), else
     Pillow's bundled one (which has no Japanese: .ci/run installs fonts-noto-cjk)."""
@@ -100,7 +103,10 @@ def font_for(text: str, size: int) -> Font:
 
 @lru_cache(maxsize=8)
 def colorscale_lut(levels: int, name: str = LANDSCAPE_COLORSCALE) -> np.ndarray:
-    """(levels, 3) uint8: the Plotly colour scale sampled at the centre of each band."""
+    """(levels, 3) uint8: the Plotly colour scale sampled at the centre of each band.
+
+    Cache budget: 8 tables of `levels` × 3 bytes (a few hundred bytes each).
+    """
     from plotly.colors import get_colorscale
 
     scale = get_colorscale(name)
