@@ -184,7 +184,12 @@ def valid_id(job_id: str) -> bool:
     return _ID.fullmatch(job_id) is not None
 
 
-def _megabytes(size: int) -> str:
+def _size(size: int) -> str:
+    """A byte count as people read it: 512 bytes, 40.2 KB, 1843.2 MB."""
+    if size < 1024:
+        return f"{size} bytes"
+    if size < 1024**2:
+        return f"{size / 1024:.1f} KB"
     return f"{size / 1024**2:.1f} MB"
 
 
@@ -334,9 +339,9 @@ class ExportJobs:
             used = self.disk_usage(jobs)
             if used + self.reserve > self.budget:
                 raise DiskBudgetError(
-                    f"the export files use {_megabytes(used)} of the "
-                    f"{_megabytes(self.budget)} set aside for them (a new export needs "
-                    f"{_megabytes(self.reserve)}); download or delete finished exports, "
+                    f"the export files use {_size(used)} of the "
+                    f"{_size(self.budget)} set aside for them (a new export needs "
+                    f"{_size(self.reserve)}); download or delete finished exports, "
                     "or wait for them to expire"
                 )
             now = time.time()
@@ -554,7 +559,7 @@ class ExportJobs:
         if used > self.budget:
             raise _OverBudgetError(
                 f"the export would pass the disk space set aside for exports "
-                f"({_megabytes(used)} of {_megabytes(self.budget)}); download or delete "
+                f"({_size(used)} of {_size(self.budget)}); download or delete "
                 "finished exports, or export fewer frames or a smaller size"
             )
 
