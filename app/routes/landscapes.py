@@ -3,6 +3,11 @@
 Each is served as fixed bytes with a strong ETag from its content: a warm page load gets
 a 304 instead of the 1.5 MB grid again. The page asks for grids rounded to 7 significant
 digits, which no plot can tell from float64 but which halves the compressed bytes.
+
+Grid replies are kept in `grid_replies`, bounded by bytes (GRID_REPLY_BUDGET). A miss is
+computed, serialized and gzipped in a worker thread under the server's compute limiter
+(app.work), never on the event loop; identical requests in flight share that computation,
+and a full queue answers 503 with Retry-After.
 """
 
 from __future__ import annotations
@@ -171,7 +176,11 @@ def list_landscapes(request: Request) -> Response:
     "/{name}/grid",
     response_model=GridReply,
     responses={
-        404: {"model": ErrorReply, "description": "Unknown landscape; lists the valid names."}
+        404: {"model": ErrorReply, "description": "Unknown landscape; lists the valid names."},
+        503: {
+            "model": ErrorReply,
+            "description": "Too many computations waiting; retry after `Retry-After` seconds.",
+        },
     },
     summary="Landscape values on a grid, for contour and surface plots",
 )

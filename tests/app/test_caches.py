@@ -12,7 +12,7 @@ import httpx
 import numpy as np
 import pytest
 
-from app import scene
+from app import scene, work
 from app.main import create_app
 from app.routes import landscapes as grid_route
 from app.work import ByteLRU
@@ -192,3 +192,20 @@ def test_unknown_landscape_is_still_a_404(client: Any) -> None:
     reply = client.get("/api/landscapes/nope/grid")
     assert reply.status_code == 404
     assert "rosenbrock" in reply.json()["detail"]
+
+
+def test_uncached_grid_gets_503_when_the_queue_is_full(monkeypatch: pytest.MonkeyPatch) -> None:
+    async def scenario() -> tuple[httpx.Response, httpx.Response]:
+        transport = httpx.ASGITransport(app=create_app())
+        async with httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1") as c:
+            cached = await c.get("/api/landscapes/saddle/grid", params={"resolution": 9})
+            monkeypatch.setattr(work, "MAX_WAITING", 0)
+            refused = await c.get("/api/landscapes/saddle/grid", params={"resolution": 10})
+            return cached, refused
+
+    grid_route.grid_replies.clear()
+    cached, refused = asyncio.run(scenario())
+    assert cached.status_code == 200
+    assert refused.status_code == 503
+    assert refused.headers["retry-after"] == str(work.RETRY_AFTER_SECONDS)
+    assert "busy" in refused.json()["detail"]
