@@ -30,6 +30,7 @@ import re
 import secrets
 import shutil
 import stat
+import sys
 import tempfile
 import threading
 import time
@@ -76,6 +77,7 @@ _WRITE_SECONDS = 0.1
 STOPPED = "the server process rendering it stopped"
 _ID = re.compile(r"^[0-9a-f]{32}$")
 _ACTIVE = ("queued", "running")
+_STATUSES = (*_ACTIVE, "done", "error")
 
 # `gradscape serve --workers N` puts the job directory shared by its workers here.
 EXPORT_DIR_ENV = "GRADSCAPE_EXPORT_DIR"
@@ -103,7 +105,13 @@ def export_parent() -> Path:
 
 
 def pid_alive(pid: int) -> bool:
-    """Whether a process with this id exists (signal 0 checks without sending anything)."""
+    """Whether a process with this id exists (signal 0 checks without sending anything).
+
+    On Windows os.kill would stop the process instead: every pid counts as alive there,
+    and a job whose process died is caught by its silence (STALE_SECONDS) alone.
+    """
+    if sys.platform == "win32":  # pragma: no cover
+        return True
     if pid <= 0:
         return False
     try:
@@ -245,16 +253,7 @@ class Job:
             job = cls(**data)
         except (ValueError, TypeError):
             return None
-        if (
-            not valid_id(job.id)
-            or job.format not in FORMATS
-            or job.status
-            not in (
-                *_ACTIVE,
-                "done",
-                "error",
-            )
-        ):
+        if not valid_id(job.id) or job.format not in FORMATS or job.status not in _STATUSES:
             return None
         return job
 
@@ -564,6 +563,16 @@ class ExportJobs:
             )
 
     def _work(self, run: _Run) -> None:
+        try:
+            self._render(run)
+        except OSError:  # its state could not be written (the disk is full, say)
+            log.exception("export %s: its state could not be recorded", run.job.id)
+        finally:
+            # Never heartbeat a job nobody renders: silent, it is reported as stopped.
+            with self._lock:
+                self._runs.pop(run.job.id, None)
+
+    def _render(self, run: _Run) -> None:
         job = run.job
         if self._cancelled(run):
             self._forget(run)
@@ -602,8 +611,6 @@ class ExportJobs:
             progress=1.0 if status == "done" else job.progress,
             finished=time.time(),
         )
-        with self._lock:
-            self._runs.pop(job.id, None)
         if self._cancelled(run):
             self._forget(run)  # DELETEd while it finished
 
@@ -612,14 +619,14 @@ class ExportJobs:
         wait = min(HEARTBEAT_SECONDS, self._sweep_every)
         last_sweep = time.monotonic()
         while not self._stop.wait(wait):
-            with self._lock:
-                runs = list(self._runs.values())
-            for run in runs:
-                if run.job.active and time.monotonic() - run.written >= HEARTBEAT_SECONDS:
-                    self._update(run)
-            if time.monotonic() - last_sweep >= self._sweep_every:
-                last_sweep = time.monotonic()
-                try:
+            try:  # a full disk or a removed directory must never stop the timer
+                with self._lock:
+                    runs = list(self._runs.values())
+                for run in runs:
+                    if run.job.active and time.monotonic() - run.written >= HEARTBEAT_SECONDS:
+                        self._update(run)
+                if time.monotonic() - last_sweep >= self._sweep_every:
+                    last_sweep = time.monotonic()
                     self.sweep()
-                except OSError:  # a sweep must never stop the timer
-                    log.exception("export sweep failed")
+            except OSError:
+                log.exception("export timer: heartbeat or sweep failed")
