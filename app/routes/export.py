@@ -11,6 +11,12 @@ DELETE /api/exports/{id}     → cancel / forget a job and delete its file
 A finished file can be downloaded again until it expires (app.export.jobs.DEFAULT_TTL_SECONDS
 after finishing) or is DELETEd; then, like unknown ids, it is a 404. Job state lives in
 files (app.export.jobs), so with several worker processes any of them answers.
+
+Ranges are Starlette's FileResponse: one range is a 206 with Content-Range (If-Range with
+the ETag or Last-Modified resumes, anything else gets the whole file); several ranges are
+one multipart/byteranges 206 (overlapping ones merged; over 100 get the whole file, 200);
+a start past the end is a 416; a malformed header is a plain-text 400. A 206 is never
+gzipped.
 """
 
 from __future__ import annotations
