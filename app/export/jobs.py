@@ -78,6 +78,11 @@ STOPPED = "the server process rendering it stopped"
 _ID = re.compile(r"^[0-9a-f]{32}$")
 _ACTIVE = ("queued", "running")
 _STATUSES = (*_ACTIVE, "done", "error")
+# The files of a job: its state, a cancel marker, its output, a state being written.
+_JOB_FILE = re.compile(
+    r"(?P<id>[0-9a-f]{32})\.(?P<kind>job\.json|cancel|" + "|".join(FORMATS) + ")"
+    r"|\.(?P<tmp>[0-9a-f]{32})\.[0-9a-f]{8}\.tmp"
+)
 
 # `gradscape serve --workers N` puts the job directory shared by its workers here.
 EXPORT_DIR_ENV = "GRADSCAPE_EXPORT_DIR"
@@ -417,16 +422,22 @@ class ExportJobs:
 
     def sweep(self) -> None:
         """Delete expired jobs' files, mark jobs of stopped processes as failed, and
-        remove leftovers (cancel markers, half-written state) nobody will read."""
+        remove leftovers (cancel markers, half-written state) nobody will read.
+
+        Only names this module writes are touched (`<id>.job.json`, `<id>.<format>`,
+        `<id>.cancel`, `.<id>.<random>.tmp`): anything else in the directory is left.
+        """
         now = time.time()
         for entry in self._entries():
-            name = entry.name
-            stem, _, suffix = name.partition(".")
+            match = _JOB_FILE.fullmatch(entry.name)
+            if match is None:
+                continue
+            job_id, kind = match["id"] or match["tmp"], match["kind"] or "tmp"
             try:
                 age = now - entry.stat().st_mtime
             except FileNotFoundError:
                 continue
-            if suffix == "job.json":
+            if kind == "job.json":
                 job = self._read(entry)
                 if job is None:
                     if age > self.stale_after:
@@ -435,13 +446,10 @@ class ExportJobs:
                     self._remove(job)
                 elif job.active and job.status != self._read_status(job):
                     self._fail(job)
-            elif name.startswith(".") or suffix == "cancel" or suffix in FORMATS:
-                # temp files, markers and outputs whose job is gone
-                if name == ".lock" or age <= self.stale_after:
-                    continue
-                if suffix in FORMATS and self._state(stem).exists():
-                    continue
-                entry.unlink(missing_ok=True)
+            elif age > self.stale_after and (
+                kind in ("cancel", "tmp") or not self._state(job_id).exists()
+            ):
+                entry.unlink(missing_ok=True)  # a marker, temp file or output of no job
 
     def shutdown(self) -> None:
         """Cancel this process's jobs, wait for its workers, remove a private directory."""

@@ -407,3 +407,20 @@ def test_a_405_lists_every_method_of_the_path(
     assert reply.status_code == 405
     assert reply.headers["allow"] == allowed
     assert reply.json() == {"detail": "Method Not Allowed"}
+
+
+def test_the_sweep_removes_leftovers_and_nothing_else(tmp_path: Path) -> None:
+    # A directory someone pointed GRADSCAPE_EXPORT_DIR at: only our names are ours.
+    jobs = ExportJobs(directory=tmp_path, stale_after=0.0)
+    try:
+        orphan = os.urandom(16).hex()
+        leftovers = [f"{orphan}.gif", f"{orphan}.cancel", f".{orphan}.0badcafe.tmp"]
+        foreign = [".bashrc", "notes.txt", "gif", f"{orphan}.bmp", "filler.json"]
+        for name in leftovers + foreign:
+            (tmp_path / name).write_text("x")
+        time.sleep(0.01)
+        jobs.sweep()
+        assert sorted(p.name for p in tmp_path.iterdir()) == sorted(foreign)
+    finally:
+        jobs.shutdown()
+    assert tmp_path.is_dir()  # not ours to remove
