@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from app.config import MAX_JSON_DEPTH, MAX_NUMBER_CHARS
-from app.jsonguard import JSONGuardError, check_json
+from app.jsonguard import JSONGuardError, check_json, check_json_reference
 
 
 def _nested(depth: int, leaf: str = "1") -> str:
@@ -119,3 +122,97 @@ def test_refusals_are_value_errors_the_websocket_can_catch() -> None:
 def test_invalid_syntax_is_left_to_the_parser() -> None:
     for text in ('{"a": ', '{"a": "unterminated', "[1, 2,, ]", "{'a': 1}", "", "nul"):
         check_json(text)
+
+
+def test_depth_counts_each_level_whatever_the_bracket() -> None:
+    # Alternating objects and arrays: every level counts, however they are mixed.
+    text = '{"a": [' * 17 + "1" + "]}" * 17  # 34 levels
+    assert _refusal(text).loc == ["a", 0, "a", 0, "a", 0, "a", 0, "…"]
+    check_json('{"a": [' * 16 + "1" + "]}" * 16)  # 32 levels
+    # Brackets inside strings are text, however many.
+    check_json(json.dumps({"title": "[" * 5_000, "landscape": "{" * 5_000}))
+
+
+# --- check_json against its definition --------------------------------------------------
+
+
+class Raw(str):
+    """JSON text placed as is (a fault, or an escape json.dumps would not write)."""
+
+
+FAULTY_STRINGS = [
+    '"\\ud800"',
+    '"a\\udc00b"',
+    '"\\ud83d\\ude00"',  # a pair: fine
+    '"\\\\ud800"',  # an escaped backslash, then text: fine
+    '"\\ud83d\\ud83d\\ude00"',
+    '"x\\ud800\\n"',
+    '"\\\\\\ud800"',
+    '"[{\\"]}"',  # brackets and an escaped quote inside a string
+]
+LEAVES = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(),
+    st.floats(allow_nan=False, allow_infinity=False),
+    st.text(max_size=6),
+    st.integers(MAX_NUMBER_CHARS - 5, MAX_NUMBER_CHARS + 5).map(lambda n: Raw("7" * n)),
+    st.integers(1, 20).map(lambda n: Raw('"' + "9" * 120 + "[" * n + '"')),
+    st.sampled_from(FAULTY_STRINGS).map(Raw),
+    st.integers(MAX_JSON_DEPTH - 8, MAX_JSON_DEPTH + 4).map(lambda d: Raw("[" * d + "0" + "]" * d)),
+)
+KEYS = st.one_of(st.text(max_size=4), st.sampled_from(FAULTY_STRINGS).map(Raw))
+TREES = st.recursive(
+    LEAVES,
+    lambda children: st.lists(children, max_size=4) | st.dictionaries(KEYS, children, max_size=4),
+    max_leaves=24,
+)
+
+
+def _dumps(value: object, ascii_only: bool, spaced: bool) -> str:
+    """json.dumps, with Raw pieces placed as they are."""
+    comma, colon = (", ", ": ") if spaced else (",", ":")
+    if isinstance(value, Raw):
+        return str(value)
+    if isinstance(value, list):
+        return "[" + comma.join(_dumps(v, ascii_only, spaced) for v in value) + "]"
+    if isinstance(value, dict):
+        members = (
+            _dumps(k, ascii_only, spaced) + colon + _dumps(v, ascii_only, spaced)
+            for k, v in value.items()
+        )
+        return "{" + comma.join(members) + "}"
+    return json.dumps(value, ensure_ascii=ascii_only)
+
+
+def _outcome(check: Callable[[str], None], text: str) -> tuple[str, str, list[object]] | None:
+    try:
+        check(text)
+    except JSONGuardError as refused:
+        return refused.kind, refused.msg, refused.loc
+    return None
+
+
+@settings(max_examples=400, derandomize=True, deadline=None, database=None)
+@given(tree=TREES, ascii_only=st.booleans(), spaced=st.booleans(), depth=st.integers(0, 30))
+def test_check_json_agrees_with_its_definition(
+    tree: object, ascii_only: bool, spaced: bool, depth: int
+) -> None:
+    text = "[" * depth + _dumps(tree, ascii_only, spaced) + "]" * depth
+    expected = _outcome(check_json_reference, text)
+    assert _outcome(check_json, text) == expected
+    assert _outcome(lambda t: check_json(t.encode("utf-8", "surrogatepass")), text) == expected
+
+
+def test_generated_texts_reach_every_refusal() -> None:
+    # The property above would be weak if the generator never produced a refusal.
+    kinds = set()
+    for text in (
+        "[" + _dumps(Raw("7" * 200), True, True) + "]",
+        '{"a": [' + FAULTY_STRINGS[0] + "]}",
+        "[" * 40 + "]" * 40,
+    ):
+        outcome = _outcome(check_json_reference, text)
+        assert outcome is not None and outcome == _outcome(check_json, text)
+        kinds.add(outcome[0])
+    assert kinds == {"json_number_too_long", "json_lone_surrogate", "json_too_deep"}
