@@ -36,6 +36,12 @@ MAX_WORKERS = 16
 MAX_QR_TEXT = 1024
 # A `run` message is a few hundred bytes; 64 KiB leaves room and refuses floods.
 WS_MAX_MESSAGE_BYTES = 64 * 1024
+# SO_SNDBUF of the listening sockets (accepted ones inherit it; Linux doubles it). Left to
+# autotuning, a client that never reads lets the kernel take ~4 MB before a send waits, so
+# the server computes ~55 % of a 12 × 10,000 run for nobody before it notices the stall
+# (app.routes.ws); at 256 KiB it notices after ~0.5 MB, still far above a LAN's
+# bandwidth-delay product (1 Gbit/s × 1 ms = 125 kB).
+SOCKET_SEND_BUFFER_BYTES = 256 * 1024
 # Who may talk to the server (app.gate): extra Host names (a reverse proxy's) and page
 # origins, comma-separated. `gradscape serve --allow-host/--allow-origin` set them, so they
 # reach every worker process.
