@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 
 import pytest
@@ -10,6 +11,18 @@ from fastapi.testclient import TestClient
 
 from app.main import create_app
 from tests.app.clients import LocalClient
+
+
+@pytest.fixture(autouse=True)
+def _restore_environment() -> Iterator[None]:
+    """`gradscape serve` run in-process sets variables for its workers (the export job
+    directory, the bound host, allowed names); monkeypatch.delenv of an unset variable
+    does not undo that, and later tests would share a server's export directory."""
+    saved = dict(os.environ)
+    yield
+    if os.environ != saved:
+        os.environ.clear()
+        os.environ.update(saved)
 
 
 @pytest.fixture(scope="module")
