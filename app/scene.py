@@ -186,7 +186,8 @@ class Scene:
         """
         if self.schedule is None:
             return None
-        return [float(v) for v in self.schedule.factors(self.steps)]
+        factors: list[float] = np.asarray(self.schedule.factors(self.steps), dtype=float).tolist()
+        return factors  # one C call: 10,000 factors of a long scene
 
     def summary(self) -> list[dict[str, Any]]:
         """How each run ended (the WebSocket's `done`): classified here, once per run."""

@@ -118,9 +118,12 @@ class BadMessageError(Exception):
 # --- the protocol's messages (server → client) -------------------------------------------
 
 
-def dumps(message: dict[str, Any]) -> str:
+_ENCODER = json.JSONEncoder(allow_nan=False, separators=(",", ":"))  # made once, not per call
+
+
+def dumps(message: Any) -> str:
     """Compact JSON; refuses NaN/Infinity, which JSON does not have."""
-    return json.dumps(message, allow_nan=False, separators=(",", ":"))
+    return _ENCODER.encode(message)
 
 
 def meta_message(message_id: Any, prepared: scene.Scene) -> str:
