@@ -7,7 +7,12 @@ Baselines from this same run: the scene computed directly in this process
 (app.scene.compute, no server) and /healthz latency with no load; the ratios against
 them are printed. Targets with one client: first chunk ≤ 20 ms, done ≤ 60 ms (p50).
 
+The server replays a scene it has streamed before (app.routes.ws.replays), as it does for
+a class opening one preset; --distinct gives every run its own seed, so each is computed
+(noise 0: the same work and points, a different cache key).
+
     python benchmarks/ws_latency.py [--repeats 40] [--clients 50] [--runs-per-client 3]
+                                    [--distinct]
 """
 
 from __future__ import annotations
@@ -71,10 +76,15 @@ def start_server(port: int) -> subprocess.Popen[bytes]:
     raise SystemExit("server did not start")
 
 
+DISTINCT = False  # --distinct: a seed per run (see the docstring)
+_seeds = iter(range(1, 1 << 62))
+
+
 async def one_run(ws: Any, run_id: str) -> tuple[float, float]:
     """(seconds to the first chunk, seconds to done) for one `run` on an open socket."""
+    body = {**SCENE, "seed": next(_seeds)} if DISTINCT else SCENE
     started = time.perf_counter()
-    await ws.send(json.dumps({"type": "run", "id": run_id, **SCENE}))
+    await ws.send(json.dumps({"type": "run", "id": run_id, **body}))
     first = None
     while True:
         message = json.loads(await ws.recv())
@@ -132,7 +142,10 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=40)
     parser.add_argument("--clients", type=int, default=50)
     parser.add_argument("--runs-per-client", type=int, default=3)
+    parser.add_argument("--distinct", action="store_true", help="a seed per run: no replays")
     args = parser.parse_args()
+    global DISTINCT
+    DISTINCT = args.distinct
 
     from app import scene
     from app.schemas import TrajectoryRequest
@@ -159,7 +172,10 @@ def main() -> None:
 
     direct_p50 = statistics.median(direct)
     idle_p95 = percentile(idle, 95)
-    print(f"scene: 6 optimizers × {SCENE['steps']} steps on {SCENE['landscape']}, loopback")
+    print(
+        f"scene: 6 optimizers × {SCENE['steps']} steps on {SCENE['landscape']}, loopback, "
+        + ("a seed per run (each computed)" if DISTINCT else "the same scene (replayed)")
+    )
     print(
         f"baseline  direct compute (no server)  p50 {ms(direct_p50)}  "
         f"(CPU time p50 {ms(statistics.median(direct_cpu))}; wall ≫ CPU means a busy machine)"

@@ -49,7 +49,7 @@ from pydantic import ValidationError
 
 from app import scene
 from app.schemas import TrajectoryRequest, describe
-from app.work import compute_limiter
+from app.work import ByteLRU, compute_limiter
 
 router = APIRouter()
 
@@ -62,6 +62,10 @@ STALL_SECONDS_ENV = "GRADSCAPE_WS_STALL_SECONDS"
 STALL_CLOSE_CODE = 1008  # policy violation: the client stopped reading
 # A run at least this big (steps × runs) gives its freed heap back to the OS when it ends.
 TRIM_CELLS = 20_000
+# Finished streams kept for replay (see `replays`): at most this many bytes of messages in
+# all, and none bigger than REPLAY_MAX_ENTRY (the page's 6 × 500 scene is ~180 kB).
+REPLAY_BUDGET = 16 * 1024 * 1024
+REPLAY_MAX_ENTRY = 1024 * 1024
 log = logging.getLogger(__name__)
 
 
@@ -98,6 +102,44 @@ class StreamState:
 # Called in the worker thread after each computed block. Tests use it to prove that a
 # disconnect stops the computation; None in production.
 block_hook: Callable[[StreamState], None] | None = None
+
+
+@dataclass(frozen=True)
+class Replay:
+    """A finished stream's messages minus their id: each is `head + id JSON + tail`."""
+
+    parts: tuple[tuple[str, str], ...]
+    nbytes: int
+
+
+class _Recorder:
+    """Collects a stream's messages for `replays`, until they outgrow REPLAY_MAX_ENTRY."""
+
+    def __init__(self, message_id: Any) -> None:
+        self.id_json = dumps(message_id)
+        self.parts: list[tuple[str, str]] | None = []
+        self.nbytes = 0
+
+    def add(self, text: str) -> None:
+        if self.parts is None:
+            return
+        self.nbytes += len(text) - len(self.id_json)
+        if self.nbytes > REPLAY_MAX_ENTRY:
+            self.parts = None  # too big to keep: record nothing more
+            return
+        # every message starts {"type":"<kind>","id":<id JSON> (the *_message functions)
+        head = text.index(',"id":') + len(',"id":')
+        self.parts.append((text[:head], text[head + len(self.id_json) :]))
+
+    def replay(self) -> Replay | None:
+        return None if self.parts is None else Replay(tuple(self.parts), self.nbytes)
+
+
+# Finished streams by request (its canonical JSON, without the id), replayed rather than
+# recomputed when the same scene is asked for again: a class opening one preset sends the
+# same scene from every laptop. Runs are deterministic (the noise is seeded), so a replay
+# is the very messages a new computation would send.
+replays: ByteLRU[str, Replay] = ByteLRU(REPLAY_BUDGET, REPLAY_MAX_ENTRY, lambda r: r.nbytes)
 
 
 class ClientStalledError(Exception):
@@ -336,12 +378,30 @@ class _Connection:
         finally:
             state.finished.set()
 
+    async def _replay(self, replay: Replay, state: StreamState) -> None:
+        """Send a finished stream's messages again, with this run's id."""
+        id_json = dumps(state.id)
+        for n, (head, tail) in enumerate(replay.parts, 1):
+            if state.cancelled.is_set():
+                return
+            await self.send(head + id_json + tail, state)
+            if n % 8 == 0:
+                await asyncio.sleep(0)  # a send to a reading client need not yield
+
     async def _run(self, request: TrajectoryRequest, state: StreamState) -> bool:
         """Stream one run: meta, chunks, done (or an error); True if it was a big run."""
+        key = request.model_dump_json()
+        replay = replays.get(key)
+        if replay is not None:
+            await self._replay(replay, state)
+            return False
         prepared: scene.Scene | None = None
+        recorder = _Recorder(state.id)
         try:
             prepared = scene.prepare(request)
-            await self.send(meta_message(state.id, prepared), state)
+            meta = meta_message(state.id, prepared)
+            recorder.add(meta)
+            await self.send(meta, state)
             chunks = scene.ChunkStream(prepared)
             try:
                 limiter = compute_limiter()
@@ -353,11 +413,14 @@ class _Connection:
                     for text in texts:
                         if state.cancelled.is_set():
                             break
+                        recorder.add(text)
                         await self.send(text, state)
                     if state.cancelled.is_set():
                         break
             finally:
                 chunks.close()  # never under a running worker: see StreamState.sending
+            if not state.cancelled.is_set() and (finished := recorder.replay()) is not None:
+                replays.put(key, finished)  # its done is out: the stream is whole
         except ValueError as exc:  # the core rejected a value: name it, keep the socket
             if not state.cancelled.is_set():
                 await self.send(error_message(state.id, str(exc)), state)

@@ -29,6 +29,12 @@ SCENE: dict[str, Any] = {
 BIG: dict[str, Any] = {**SCENE, "steps": MAX_STEPS, "runs": [{"optimizer": "adam"}] * 12}
 
 
+@pytest.fixture(autouse=True)
+def _no_replays() -> None:
+    """Each test computes its scenes: none is replayed from an earlier test's stream."""
+    ws_route.replays.clear()
+
+
 def _run(socket: WebSocketTestSession, message_id: Any, scene: dict[str, Any]) -> None:
     socket.send_json({"type": "run", "id": message_id, **scene})
 
@@ -269,3 +275,44 @@ def test_a_hostile_id_gets_an_error_and_the_socket_stays_usable(client: TestClie
         assert len(error["detail"]) < 300
         _run(socket, "ok", {**SCENE, "steps": 5})
         assert _until_done(socket, "ok")[-1]["type"] == "done"
+
+
+def test_the_same_scene_again_is_replayed_not_recomputed(
+    client: TestClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    computed: list[Any] = []
+    monkeypatch.setattr(ws_route, "block_hook", lambda state: computed.append(state.id))
+    with client.websocket_connect("/ws/trajectories") as socket:
+        _run(socket, "first", SCENE)
+        first = _until_done(socket, "first")
+        assert set(computed) == {"first"}
+        _run(socket, {"a": [1, "two"]}, SCENE)  # any id: it is spliced into every message
+        again = _until_done(socket, {"a": [1, "two"]})
+        _run(socket, "other seed", {**SCENE, "seed": 12})
+        other = _until_done(socket, "other seed")
+    assert set(computed) == {"first", "other seed"}  # the second stream computed nothing
+    assert all(m["id"] == {"a": [1, "two"]} for m in again)
+    assert [{**m, "id": None} for m in again] == [{**m, "id": None} for m in first]
+    assert len(other) == len(first) and other[-1]["type"] == "done"
+
+
+def test_only_whole_streams_are_kept_for_replay(
+    client: TestClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def hold_first(state: ws_route.StreamState) -> None:
+        if state.id == "old":
+            state.cancelled.wait(timeout=30)
+
+    monkeypatch.setattr(ws_route, "block_hook", hold_first)
+    with client.websocket_connect("/ws/trajectories") as socket:
+        _run(socket, "old", SCENE)
+        assert socket.receive_json()["id"] == "old"
+        _run(socket, "new", {**SCENE, "steps": 10})  # cancels "old" mid-stream
+        _until_done(socket, "new")
+        assert len(ws_route.replays) == 1  # "new" only
+        monkeypatch.setattr(ws_route, "block_hook", None)
+        _run(socket, "old again", SCENE)
+        messages = _until_done(socket, "old again")
+    chunks = [m for m in messages if m["type"] == "chunk"]
+    assert sum(len(c["points"]) for c in chunks) == 3 * (SCENE["steps"] + 1)
+    assert len(ws_route.replays) == 2
