@@ -212,9 +212,11 @@ def serve_env(monkeypatch: pytest.MonkeyPatch) -> None:
     """`serve` hands settings to its workers in os.environ: restore it after the test."""
     from app.export.jobs import EXPORT_DIR_ENV
 
-    for name in (config.BIND_HOST_ENV, config.ALLOW_HOSTS_ENV, config.ALLOW_ORIGINS_ENV):
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.delenv(EXPORT_DIR_ENV, raising=False)
+    names = (config.BIND_HOST_ENV, config.ALLOW_HOSTS_ENV, config.ALLOW_ORIGINS_ENV)
+    for name in (*names, EXPORT_DIR_ENV):
+        # setenv first: monkeypatch restores only what it has seen, and unset is a value
+        monkeypatch.setenv(name, "")
+        monkeypatch.delenv(name)
 
 
 class FakePool:
@@ -321,6 +323,7 @@ def test_serve_exits_1_when_the_workers_cannot_start(
     assert cli.main(["serve", "--port", "0", "--workers", "2"]) == 1
 
 
+@pytest.mark.usefixtures("serve_env")
 def test_serve_binds_then_announces_then_runs_uvicorn_on_that_socket(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
