@@ -24,6 +24,11 @@ buffer is above its high-water mark, i.e. while the client does not read. A clie
 takes no message for STALL_SECONDS (env GRADSCAPE_WS_STALL_SECONDS) has its run dropped and
 its socket closed with code 1008 and a reason; the close frame follows the data the client
 has not read yet, so it sees it once it reads again.
+
+The same scene is computed once: a small scene (SHARED_MAX_POINTS) asked for by several
+sockets at once is computed by one task and sent to each with its own id (`_Shared`), and
+a finished one is kept for replay (`replays`) — a class opening one preset, or pressing Run
+together, costs one computation. Runs are deterministic, so the messages are the same.
 """
 
 from __future__ import annotations
@@ -38,6 +43,7 @@ import os
 import sys
 import threading
 import time
+import weakref
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -66,6 +72,10 @@ TRIM_CELLS = 20_000
 # all, and none bigger than REPLAY_MAX_ENTRY (the page's 6 × 500 scene is ~180 kB).
 REPLAY_BUDGET = 16 * 1024 * 1024
 REPLAY_MAX_ENTRY = 1024 * 1024
+# Scenes of at most this many points (runs × (steps + 1)) are computed once for all the
+# sockets asking for them at once (`_Shared`); 12 × 1,000 steps is ~700 kB of messages.
+# Bigger ones stream to one socket each, computed only as fast as that socket reads.
+SHARED_MAX_POINTS = 15_000
 log = logging.getLogger(__name__)
 
 
@@ -112,34 +122,93 @@ class Replay:
     nbytes: int
 
 
-class _Recorder:
-    """Collects a stream's messages for `replays`, until they outgrow REPLAY_MAX_ENTRY."""
-
-    def __init__(self, message_id: Any) -> None:
-        self.id_json = dumps(message_id)
-        self.parts: list[tuple[str, str]] | None = []
-        self.nbytes = 0
-
-    def add(self, text: str) -> None:
-        if self.parts is None:
-            return
-        self.nbytes += len(text) - len(self.id_json)
-        if self.nbytes > REPLAY_MAX_ENTRY:
-            self.parts = None  # too big to keep: record nothing more
-            return
-        # every message starts {"type":"<kind>","id":<id JSON> (the *_message functions)
-        head = text.index(',"id":') + len(',"id":')
-        self.parts.append((text[:head], text[head + len(self.id_json) :]))
-
-    def replay(self) -> Replay | None:
-        return None if self.parts is None else Replay(tuple(self.parts), self.nbytes)
-
-
 # Finished streams by request (its canonical JSON, without the id), replayed rather than
 # recomputed when the same scene is asked for again: a class opening one preset sends the
 # same scene from every laptop. Runs are deterministic (the noise is seeded), so a replay
 # is the very messages a new computation would send.
 replays: ByteLRU[str, Replay] = ByteLRU(REPLAY_BUDGET, REPLAY_MAX_ENTRY, lambda r: r.nbytes)
+
+
+def _split(text: str, id_json: str) -> tuple[str, str]:
+    """(head, tail) of a message around its id: every message starts
+    {"type":"<kind>","id":<id JSON> (the *_message functions build them so)."""
+    head = text.index(',"id":') + len(',"id":')
+    return text[:head], text[head + len(id_json) :]
+
+
+class _Shared:
+    """One computation of a small scene, streamed to every socket that asks for it while it
+    runs (the class pressing Run together): 50 sockets, one computation.
+
+    Its task computes ahead of the sockets — a small scene's messages are under
+    REPLAY_MAX_ENTRY — keeping each message as (head, tail); each socket sends them with
+    its own id at its own pace (`_Connection._watch`). When the last socket stops
+    watching, the computation stops; when it completes, it becomes a replay.
+    """
+
+    def __init__(self, key: str, request: TrajectoryRequest, first_id: Any) -> None:
+        self.key = key
+        self.parts: list[tuple[str, str]] = []
+        self.nbytes = 0
+        self.over = False  # the parts end with the run's done
+        self.error: str | None = None  # the parts end where the run failed
+        self.grew = asyncio.Event()
+        self.watchers = 0
+        # the id of the run that started it: tests' block_hook tells runs apart by it
+        self.state = StreamState(id=first_id)
+        self.task = asyncio.create_task(self._produce(request))
+
+    def _add(self, texts: list[str]) -> None:
+        id_json = dumps(self.state.id)
+        for text in texts:
+            self.parts.append(_split(text, id_json))
+            self.nbytes += len(text) - len(id_json)
+        self.grew.set()
+        self.grew = asyncio.Event()
+
+    async def _produce(self, request: TrajectoryRequest) -> None:
+        state = self.state
+        try:
+            prepared = scene.prepare(request)
+            self._add([meta_message(state.id, prepared)])
+            chunks = scene.ChunkStream(prepared)
+            try:
+                over = False
+                while not over and not state.cancelled.is_set():
+                    texts, over = await anyio.to_thread.run_sync(
+                        _next_batch, chunks, state, prepared, limiter=compute_limiter()
+                    )
+                    self._add(texts)
+            finally:
+                chunks.close()  # the thread is done with it: this task is never cancelled
+            self.over = over and not state.cancelled.is_set()
+            if self.over:
+                replays.put(self.key, Replay(tuple(self.parts), self.nbytes))
+        except ValueError as exc:  # the core rejected a value: each socket says so
+            self.error = str(exc)
+        except Exception:
+            log.exception("streaming run %r failed", state.id)
+            self.error = "internal error while computing the run"
+        finally:
+            self.stop_sharing()
+            self.grew.set()
+
+    def stop_sharing(self) -> None:
+        """New requests for this scene start a computation (or replay) of their own."""
+        running = _running()
+        if running.get(self.key) is self:
+            del running[self.key]
+
+
+_shared: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[str, _Shared]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def _running() -> dict[str, _Shared]:
+    """This event loop's shared computations by request (asyncio objects belong to one loop,
+    and tests run several apps on several loops)."""
+    return _shared.setdefault(asyncio.get_running_loop(), {})
 
 
 class ClientStalledError(Exception):
@@ -388,6 +457,37 @@ class _Connection:
             if n % 8 == 0:
                 await asyncio.sleep(0)  # a send to a reading client need not yield
 
+    async def _watch(self, shared: _Shared, state: StreamState) -> None:
+        """Send a shared computation's messages with this run's id, as they come."""
+        shared.watchers += 1
+        id_json = dumps(state.id)
+        sent = 0
+        try:
+            while not state.cancelled.is_set():
+                if sent < len(shared.parts):
+                    head, tail = shared.parts[sent]
+                    sent += 1
+                    await self.send(head + id_json + tail, state)
+                    if sent % 8 == 0:
+                        await asyncio.sleep(0)  # a send to a reading client need not yield
+                elif shared.over:
+                    return
+                elif shared.error is not None:
+                    await self.send(error_message(state.id, shared.error), state)
+                    return
+                else:
+                    grew = shared.grew
+                    state.sending = True  # no thread works for this socket: cancellable
+                    try:
+                        await grew.wait()
+                    finally:
+                        state.sending = False
+        finally:
+            shared.watchers -= 1
+            if shared.watchers == 0 and not shared.over:
+                shared.state.cancelled.set()  # nobody watches: stop computing
+                shared.stop_sharing()
+
     async def _run(self, request: TrajectoryRequest, state: StreamState) -> bool:
         """Stream one run: meta, chunks, done (or an error); True if it was a big run."""
         key = request.model_dump_json()
@@ -395,13 +495,16 @@ class _Connection:
         if replay is not None:
             await self._replay(replay, state)
             return False
+        if len(request.runs) * (request.steps + 1) <= SHARED_MAX_POINTS:
+            shared = _running().get(key)
+            if shared is None:
+                shared = _running()[key] = _Shared(key, request, state.id)
+            await self._watch(shared, state)
+            return False
         prepared: scene.Scene | None = None
-        recorder = _Recorder(state.id)
         try:
             prepared = scene.prepare(request)
-            meta = meta_message(state.id, prepared)
-            recorder.add(meta)
-            await self.send(meta, state)
+            await self.send(meta_message(state.id, prepared), state)
             chunks = scene.ChunkStream(prepared)
             try:
                 limiter = compute_limiter()
@@ -413,14 +516,11 @@ class _Connection:
                     for text in texts:
                         if state.cancelled.is_set():
                             break
-                        recorder.add(text)
                         await self.send(text, state)
                     if state.cancelled.is_set():
                         break
             finally:
                 chunks.close()  # never under a running worker: see StreamState.sending
-            if not state.cancelled.is_set() and (finished := recorder.replay()) is not None:
-                replays.put(key, finished)  # its done is out: the stream is whole
         except ValueError as exc:  # the core rejected a value: name it, keep the socket
             if not state.cancelled.is_set():
                 await self.send(error_message(state.id, str(exc)), state)

@@ -316,3 +316,41 @@ def test_only_whole_streams_are_kept_for_replay(
     chunks = [m for m in messages if m["type"] == "chunk"]
     assert sum(len(c["points"]) for c in chunks) == 3 * (SCENE["steps"] + 1)
     assert len(ws_route.replays) == 2
+
+
+def test_sockets_asking_for_the_same_scene_at_once_share_one_computation(
+    client: TestClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The first socket's computation is held after its first block until the second
+    # socket asked for the same scene, so the two requests overlap whatever the timing.
+    computed: list[Any] = []
+    second_asked = threading.Event()
+
+    def hold(state: ws_route.StreamState) -> None:
+        computed.append(state.id)
+        second_asked.wait(timeout=30)
+
+    monkeypatch.setattr(ws_route, "block_hook", hold)
+    with (
+        client.websocket_connect("/ws/trajectories") as first,
+        client.websocket_connect("/ws/trajectories") as second,
+        client.websocket_connect("/ws/trajectories") as third,
+    ):
+        _run(first, "a", SCENE)
+        meta_a = first.receive_json()
+        assert meta_a["type"] == "meta"
+        _run(second, "b", SCENE)
+        _run(third, "c", SCENE)
+        meta_b = second.receive_json()
+        assert meta_b == {**meta_a, "id": "b"}
+        assert third.receive_json()["id"] == "c"
+        _run(third, "c2", {**SCENE, "steps": 10})  # the third leaves: the others go on
+        second_asked.set()
+        one = [meta_a, *_until_done(first, "a")]
+        two = [meta_b, *_until_done(second, "b")]
+        assert _until_done(third, "c2")[-1]["type"] == "done"
+    assert set(computed) == {"a", "c2"}  # "b" computed nothing
+    assert [{**m, "id": None} for m in two] == [{**m, "id": None} for m in one]
+    reply = client.post("/api/trajectories", json=SCENE).json()["runs"]
+    points = [p for m in two if m["type"] == "chunk" and m["run"] == 1 for p in m["points"]]
+    assert points == reply[1]["points"]
