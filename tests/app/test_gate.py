@@ -244,6 +244,15 @@ def test_a_post_from_another_origin_is_refused(client: TestClient) -> None:
     assert same.status_code == 200
 
 
+def test_behind_a_proxys_path_prefix_the_api_is_still_guarded(app: FastAPI) -> None:
+    # uvicorn --root-path /gradscape: the paths the app sees carry the prefix.
+    with LocalClient(app, root_path="/gradscape") as prefixed:
+        for path in ("/gradscape/api/landscapes", "/api/landscapes"):
+            refused = prefixed.get(path, headers={"sec-fetch-site": "cross-site"})
+            assert refused.status_code == 403, path
+        assert prefixed.get("/gradscape/", headers={"sec-fetch-site": "cross-site"}).is_success
+
+
 @pytest.mark.parametrize("path", ["/", "/healthz", "/static/css/app.css"])
 def test_the_page_opens_from_a_link_on_another_site(client: TestClient, path: str) -> None:
     headers = {"sec-fetch-site": "cross-site", "origin": "https://lms.example.org"}
