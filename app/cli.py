@@ -328,6 +328,9 @@ def _listening_socket(family: int, kind: int, proto: int, share: bool) -> socket
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
     if family == socket.AF_INET6:  # "::" serves IPv6 only, as asyncio binds it
         sock.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
+    # Accepted connections inherit it: a client that stops reading is noticed after about
+    # this much, not after the megabytes autotuning would let the kernel take.
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, config.SOCKET_SEND_BUFFER_BYTES)
     return sock
 
 
