@@ -273,8 +273,8 @@ def add_serve_parser(subparsers: Any) -> None:
         default=[],
         metavar="URL",
         help=(
-            "also accept pages served from this origin, scheme://host[:port], e.g. "
-            "https://gradscape.example.edu (repeatable)"
+            "also let pages of this origin, scheme://host[:port] (e.g. a course site's "
+            "https://course.example.edu), use the API and the live channel (repeatable)"
         ),
     )
     parser.set_defaults(handler=serve, serve_parser=parser)
