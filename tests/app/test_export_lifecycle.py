@@ -7,6 +7,7 @@ a server killed with SIGKILL).
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import signal
@@ -424,3 +425,26 @@ def test_the_sweep_removes_leftovers_and_nothing_else(tmp_path: Path) -> None:
     finally:
         jobs.shutdown()
     assert tmp_path.is_dir()  # not ours to remove
+
+
+def test_a_job_silent_too_long_is_reported_failed() -> None:
+    # Its process exists (this one) but has not rewritten the job's state for an hour:
+    # hung, or a recycled pid.
+    jobs = ExportJobs(stale_after=60)
+    try:
+        job = Job(
+            id=os.urandom(16).hex(),
+            format="mp4",
+            filename="gradscape-x.mp4",
+            status="queued",
+            owner=os.getpid(),
+        )
+        jobs._write(job)
+        assert (seen := jobs.get(job.id)) is not None and seen.status == "queued"
+        state = jobs.directory / f"{job.id}.job.json"
+        stored = json.loads(state.read_text())
+        state.write_text(json.dumps({**stored, "updated": time.time() - 3600}))
+        seen = jobs.get(job.id)
+        assert seen is not None and (seen.status, seen.detail) == ("error", STOPPED)
+    finally:
+        jobs.shutdown()

@@ -28,6 +28,7 @@ import app.export.jobs as jobs_module
 from app.export.jobs import (
     EXPORT_DIR_ENV,
     STOPPED,
+    DiskBudgetError,
     ExportJobs,
     Job,
     TooManyJobsError,
@@ -150,6 +151,21 @@ def test_the_active_cap_counts_the_jobs_of_every_table(
             second.submit(CSV)
     finally:
         endless.set()
+        first.shutdown()
+        second.shutdown()
+
+
+def test_the_disk_budget_counts_the_files_of_every_table(shared: Path) -> None:
+    first = ExportJobs(directory=shared, budget=50_000, reserve=1_000)
+    second = ExportJobs(directory=shared, budget=50_000, reserve=1_000)
+    try:
+        job = finished(second, first.submit(CSV).id)
+        first.path(job).write_bytes(b"x" * 49_500)  # as if that export were large
+        with pytest.raises(DiskBudgetError, match=r"use 48\.\d KB of the 48\.8 KB"):
+            second.submit(CSV)
+        assert second.discard(job.id)
+        assert finished(first, second.submit(CSV).id).status == "done"
+    finally:
         first.shutdown()
         second.shutdown()
 
