@@ -298,7 +298,8 @@ class Gate:
             response = JSONResponse({"detail": detail}, status_code=status)
         extensions = scope.get("extensions") or {}
         if scope["type"] == "websocket" and "websocket.http.response" not in extensions:
-            await WebSocketClose(code=1008, reason=detail[:120])(scope, receive, send)
+            reason = detail.encode()[:120].decode(errors="ignore")  # a close reason: ≤ 123 bytes
+            await WebSocketClose(code=1008, reason=reason)(scope, receive, send)
             return
         await response(scope, receive, send)
 

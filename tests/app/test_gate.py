@@ -175,6 +175,25 @@ def test_a_request_without_host_is_refused() -> None:
     assert status == 400 and b"Host header is required" in body
 
 
+def test_without_denial_responses_a_handshake_is_closed_before_it_is_accepted() -> None:
+    # A server without the websocket.http.response extension: close (uvicorn answers 403).
+    sent: list[dict[str, Any]] = []
+
+    async def receive() -> dict[str, Any]:
+        return {"type": "websocket.connect"}
+
+    async def send(message: dict[str, Any]) -> None:
+        sent.append(message)
+
+    host = "évil.example".encode("latin-1") * 20  # a close reason is at most 123 bytes
+    scope = {"type": "websocket", "path": "/ws/trajectories", "headers": [(b"host", host)]}
+    gate = Gate(_never_called, policy=Policy.for_server("127.0.0.1", [], []))
+    anyio.run(gate, scope, receive, send)
+    (closed,) = sent
+    assert closed["type"] == "websocket.close" and closed["code"] == 1008
+    assert closed["reason"].startswith("Host '") and len(closed["reason"].encode()) <= 123
+
+
 # --- Origin and cross-site requests ----------------------------------------------------
 
 
