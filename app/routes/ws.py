@@ -54,6 +54,7 @@ from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 from pydantic import ValidationError
 
 from app import scene
+from app.jsonguard import check_json
 from app.schemas import TrajectoryRequest, describe
 from app.work import ByteLRU, compute_limiter
 
@@ -286,9 +287,13 @@ def _reject_constant(name: str) -> None:
 def parse_run(text: str) -> tuple[Any, TrajectoryRequest]:
     """(id, request) from a client message, or BadMessageError saying what is wrong."""
     try:
+        # Depth, number size and lone surrogates, named by field, before json.loads
+        # (which would recurse, or build a 5,000-digit int) sees the text.
+        check_json(text)
+    except ValueError as exc:
+        raise BadMessageError(str(exc)) from exc
+    try:
         message = json.loads(text, parse_constant=_reject_constant)
-    except RecursionError as exc:
-        raise BadMessageError("invalid JSON: nested too deeply") from exc
     except ValueError as exc:
         raise BadMessageError(f"invalid JSON: {exc}") from exc
     if not isinstance(message, dict):

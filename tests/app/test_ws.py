@@ -267,7 +267,15 @@ def test_a_hostile_id_gets_an_error_and_the_socket_stays_usable(client: TestClie
         # nested 5,000 deep: json.loads overflows its recursion (used to close the socket)
         socket.send_text('{"type": "run", "id": ' + deep + ', "landscape": "booth"}')
         error = socket.receive_json()
-        assert error["type"] == "error" and "nested too deeply" in error["detail"]
+        assert error["type"] == "error" and error["detail"].startswith("id: nested more than")
+        # a 5,000-digit number and a lone surrogate: named by field, the socket stays open
+        socket.send_text('{"type": "run", "landscape": "booth", "seed": ' + "9" * 5000 + "}")
+        error = socket.receive_json()
+        assert error["type"] == "error" and error["detail"].startswith("seed:")
+        assert len(error["detail"]) < 300
+        socket.send_text('{"type": "run", "landscape": "\\ud800"}')
+        error = socket.receive_json()
+        assert error["type"] == "error" and error["detail"].startswith("landscape:")
         # a 60 KB id would be echoed in every chunk: refused, naming the field
         _run(socket, "x" * 60_000, {**SCENE, "steps": 5})
         error = socket.receive_json()
