@@ -4,12 +4,17 @@ For each worker count (default 1 and 2) a real server is started
 (`python -m app.cli serve --port 0 --workers W`) and measured:
 
   - baseline, in the same run: /healthz with no load (p95 of 100 probes) and one client
-    alone (`done` p50 of 10 runs);
+    alone (`done` p50 of 10 runs, each a different scene, so each is computed);
   - at 20, 50 and 200 concurrent clients: every client connects, then all send `run` at
     the same moment (the class pressing Run together) and each repeats it as soon as its
     `done` arrives, `--rounds` times. Per run: seconds from sending `run` to receiving
     `done`. Meanwhile /healthz is probed every 20 ms on a new connection each time (so
     with two workers the probes reach both).
+
+Twice per level: every run a different scene (Adam's learning rate differs in the sixth
+digit, as when students move sliders: the server computes every one — the issue's case),
+and every client the same scene (a class opening one lesson: the server shares one
+computation between the sockets asking for it and replays a finished one).
 
 Printed per worker count and level: `done` p50/p95, /healthz p95, their ratios to the
 baseline of the 1-worker server, the CPU the load generator and the server used, the
@@ -31,6 +36,7 @@ process with a blocking socket, so a busy client loop cannot delay it and inflat
 figure: what it measures is the server's answer time.
 
     python benchmarks/load.py [--workers 1,2] [--levels 20,50,200] [--rounds 3]
+                              [--scenes distinct,same]
 """
 
 from __future__ import annotations
@@ -39,6 +45,8 @@ import argparse
 import asyncio
 import contextlib
 import http.client
+import itertools
+import json
 import multiprocessing
 import os
 import re
@@ -236,15 +244,15 @@ class Crowd:
     """`size` clients that connect, wait until all have, then start together."""
 
     def __init__(
-        self, url: str, body: str, size: int, rounds: int, on_connected: Callable[[], None]
+        self, url: str, messages: list[list[str]], on_connected: Callable[[], None]
     ) -> None:
-        self.url, self.body, self.size, self.rounds = url, body, size, rounds
+        self.url, self.messages, self.size = url, messages, len(messages)
         self.on_connected = on_connected
         self.connected = 0
         self.all_connected = asyncio.Event()
         self.go = asyncio.Event()
 
-    async def client(self, name: str) -> list[float]:
+    async def client(self, runs: list[str]) -> list[float]:
         async with connect(
             self.url,
             max_size=None,
@@ -257,12 +265,11 @@ class Crowd:
             if self.connected == self.size:
                 self.all_connected.set()
             await self.go.wait()
-            runs = [f'{{"type":"run","id":"{name}-{n}",{self.body}}}' for n in range(self.rounds)]
             return [await one_run(ws, message) for message in runs]
 
     async def run(self) -> list[float]:
         """Every run's seconds to `done`."""
-        tasks = [asyncio.create_task(self.client(f"c{i}")) for i in range(self.size)]
+        tasks = [asyncio.create_task(self.client(runs)) for runs in self.messages]
         await asyncio.wait(
             [asyncio.create_task(self.all_connected.wait()), *tasks],
             return_when=asyncio.FIRST_COMPLETED,  # a client that failed to connect ends it
@@ -272,14 +279,40 @@ class Crowd:
         return [seconds for result in await asyncio.gather(*tasks) for seconds in result]
 
 
+_unique = itertools.count(1)
+
+
+def run_messages(clients: int, rounds: int, distinct: bool) -> list[list[str]]:
+    """Each client's `run` messages, made before the clock starts.
+
+    distinct: every run its own scene (Adam's learning rate differs in the sixth digit, as
+    when students move sliders), so the server computes each; otherwise all runs ask for
+    the same scene (a class opening one lesson), which the server may share or replay.
+    """
+    scene = scene_body()
+    messages = []
+    for client in range(clients):
+        runs = []
+        for n in range(rounds):
+            if distinct:
+                scene["runs"][-1]["params"]["lr"] = LEARNING_RATES["adam"] * (
+                    1 + next(_unique) * 1e-6
+                )
+            body = json.dumps(scene, separators=(",", ":"))[1:]
+            runs.append(f'{{"type":"run","id":"c{client}-{n}",{body}')
+        messages.append(runs)
+    return messages
+
+
 def crowd(
-    url: str, body: str, clients: int, rounds: int, on_connected: Callable[[], None] = lambda: None
+    url: str, messages: list[list[str]], on_connected: Callable[[], None] = lambda: None
 ) -> list[float]:
-    return asyncio.run(Crowd(url, body, clients, rounds, on_connected).run())
+    return asyncio.run(Crowd(url, messages, on_connected).run())
 
 
 @dataclass
 class Level:
+    distinct: bool
     workers: int
     clients: int
     done: list[float]
@@ -297,28 +330,29 @@ class Target:
     workers: int
     port: int
     pids: list[int]
-    body: str
     period: float
 
 
-def measure(target: Target, clients: int, rounds: int) -> Level:
+def measure(target: Target, clients: int, rounds: int, distinct: bool) -> Level:
     """One level: `clients` clients × `rounds` runs, with /healthz probed meanwhile."""
     url = f"ws://127.0.0.1:{target.port}/ws/trajectories"
-    prober = Prober(target.port, target.period)
-    started, client_started = time.perf_counter(), time.process_time()
-    server_started = cpu_seconds(target.pids)
     held: dict[int, int] = {}
 
     def count() -> None:
         held.update(connections_by_process(target.port, target.pids))
 
-    done = crowd(url, target.body, clients, rounds, count)
+    messages = run_messages(clients, rounds, distinct)
+    prober = Prober(target.port, target.period)
+    started, client_started = time.perf_counter(), time.process_time()
+    server_started = cpu_seconds(target.pids)
+    done = crowd(url, messages, count)
     wall = time.perf_counter() - started
     client_cpu = (time.process_time() - client_started) / wall
     server_seconds = cpu_seconds(target.pids) - server_started
     server_cpu = server_seconds / wall
     spread = sorted((n for n in held.values() if n), reverse=True)
     return Level(
+        distinct,
         target.workers,
         clients,
         done,
@@ -334,60 +368,18 @@ def ms(seconds: float) -> str:
     return f"{seconds * 1e3:8.1f}"
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--workers", default="1,2", help="worker counts, comma-separated")
-    parser.add_argument("--levels", default="20,50,200", help="client counts, comma-separated")
-    parser.add_argument("--rounds", type=int, default=3, help="runs per client per level")
-    parser.add_argument("--period", type=float, default=0.02, help="seconds between probes")
-    args = parser.parse_args()
-    load_average = os.getloadavg()[0]  # other work on the machine, before this run
-    worker_counts = [int(w) for w in args.workers.split(",")]
-    levels = [int(n) for n in args.levels.split(",")]
+MODES = {"distinct": True, "same": False}
 
-    import json
 
-    body = json.dumps(scene_body(), separators=(",", ":"))[1:-1]  # spliced after type and id
-    results: list[Level] = []
-    baselines: dict[int, tuple[float, float]] = {}
-    for workers in worker_counts:
-        server, port = start_server(workers)
-        try:
-            target = Target(workers, port, server_pids(server.pid), body, args.period)
-            for _ in range(5):  # warm up
-                healthz(port)
-            idle = []
-            for _ in range(100):
-                idle.append(healthz(port))
-                time.sleep(args.period)
-            url = f"ws://127.0.0.1:{port}/ws/trajectories"
-            crowd(url, body, 2 * workers, 2)  # warm up the workers' imports and caches
-            solo = measure(target, 1, 10)
-            baselines[workers] = (statistics.median(solo.done), percentile(idle, 95))
-            results.append(solo)
-            for clients in levels:
-                results.append(measure(target, clients, args.rounds))
-        finally:
-            server.terminate()
-            server.wait(timeout=60)
-
-    solo_p50, idle_p95 = baselines[worker_counts[0]]
-    print(
-        f"scene: {len(scene_body()['runs'])} optimizers × 500 steps on Rosenbrock, loopback, "
-        f"{os.cpu_count()} CPU cores (1-min load average {load_average:.1f} before the run); "
-        f"{args.rounds} runs per client"
-    )
-    for workers, (done_p50, healthz_p95) in baselines.items():
-        print(
-            f"baseline, {workers} worker(s): one client alone done p50 {ms(done_p50)} ms; "
-            f"/healthz idle p95 {ms(healthz_p95)} ms"
-        )
-    print(f"ratios (×) against the {worker_counts[0]}-worker baseline")
+def report(results: list[Level], baseline: tuple[float, float], distinct: bool) -> None:
+    solo_p50, idle_p95 = baseline
     print(
         "workers  clients  done p50 ms  done p95 ms  ×solo p50  /healthz p95 ms  ×idle p95"
         "  client CPU  server CPU  CPU ms/run  connections per worker"
     )
     for level in results:
+        if level.distinct != distinct and level.clients > 1:
+            continue
         done_p95 = percentile(level.done, 95)
         health_p95 = percentile(level.healthz, 95)
         print(
@@ -398,14 +390,74 @@ def main() -> None:
             f"{ms(level.cpu_per_run):>10}  "
             f"{'/'.join(map(str, level.spread))}"
         )
-    two = [r for r in results if r.workers == 2 and r.clients == 50]
+    two = [r for r in results if r.distinct == distinct and r.workers == 2 and r.clients == 50]
     if two:
         p95 = percentile(two[0].done, 95)
         verdict = "ok" if p95 <= 1.0 else "MISSED"
         print(f"target: 50 clients, 2 workers, done p95 ≤ 1000 ms: {ms(p95).strip()} ms {verdict}")
-    worst = max(percentile(r.healthz, 95) for r in results)
+    worst = max(percentile(r.healthz, 95) for r in results if r.distinct == distinct)
     verdict = "ok" if worst <= 0.05 else "MISSED"
     print(f"target: /healthz p95 ≤ 50 ms at every level: worst {ms(worst).strip()} ms {verdict}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--workers", default="1,2", help="worker counts, comma-separated")
+    parser.add_argument("--levels", default="20,50,200", help="client counts, comma-separated")
+    parser.add_argument("--rounds", type=int, default=3, help="runs per client per level")
+    parser.add_argument("--period", type=float, default=0.02, help="seconds between probes")
+    parser.add_argument(
+        "--scenes", default="distinct,same", help="distinct (every run computed), same, or both"
+    )
+    args = parser.parse_args()
+    load_average = os.getloadavg()[0]  # other work on the machine, before this run
+    worker_counts = [int(w) for w in args.workers.split(",")]
+    levels = [int(n) for n in args.levels.split(",")]
+    modes = [MODES[name] for name in args.scenes.split(",")]
+
+    results: list[Level] = []
+    baselines: dict[int, tuple[float, float]] = {}
+    for workers in worker_counts:
+        server, port = start_server(workers)
+        try:
+            target = Target(workers, port, server_pids(server.pid), args.period)
+            for _ in range(5):  # warm up
+                healthz(port)
+            idle = []
+            for _ in range(100):
+                idle.append(healthz(port))
+                time.sleep(args.period)
+            url = f"ws://127.0.0.1:{port}/ws/trajectories"
+            crowd(url, run_messages(2 * workers, 2, True))  # warm up imports and caches
+            solo = measure(target, 1, 10, distinct=True)
+            baselines[workers] = (statistics.median(solo.done), percentile(idle, 95))
+            results.append(solo)
+            for distinct in modes:
+                for clients in levels:
+                    results.append(measure(target, clients, args.rounds, distinct))
+        finally:
+            server.terminate()
+            server.wait(timeout=60)
+
+    print(
+        f"scene: {len(scene_body()['runs'])} optimizers × 500 steps on Rosenbrock, loopback, "
+        f"{os.cpu_count()} CPU cores (1-min load average {load_average:.1f} before the run); "
+        f"{args.rounds} runs per client"
+    )
+    for workers, (done_p50, healthz_p95) in baselines.items():
+        print(
+            f"baseline, {workers} worker(s): one client alone done p50 {ms(done_p50)} ms "
+            f"(every run computed); /healthz idle p95 {ms(healthz_p95)} ms"
+        )
+    print(f"ratios (×) against the {worker_counts[0]}-worker baseline")
+    for distinct in modes:
+        print()
+        print(
+            "every run a different scene (students moving sliders): computed"
+            if distinct
+            else "every client the same scene (a class opening one lesson): shared or replayed"
+        )
+        report(results, baselines[worker_counts[0]], distinct)
 
 
 if __name__ == "__main__":
