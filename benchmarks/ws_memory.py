@@ -8,7 +8,7 @@
    (VmRSS) idle — the baseline — then with the N stalled clients (growth above idle, per
    client, against the budget), /healthz latency meanwhile, and RSS after the server has
    closed them (it closes a socket that took nothing for the stall time, code 1008).
-3. CPU of one 6 × 500-step stream (the ws_latency scene) built in this process: meta,
+3. CPU of one 6 × 500-step stream (ws_latency's scene) built in this process: meta,
    chunks and done, as the server builds them.
 
     python benchmarks/ws_memory.py [--clients 40] [--stall 8] [--root DIR]
@@ -48,6 +48,19 @@ BIG: dict[str, Any] = {
     "noise": 0.05,
     "seed": 11,
     "schedule": {"kind": "cosine"},
+}
+# The scene of benchmarks/ws_latency.py: the six classic optimizers × 500 steps.
+PAGE_SCENE: dict[str, Any] = {
+    "landscape": "rosenbrock",
+    "steps": 500,
+    "runs": [
+        {"optimizer": "sgd", "params": {"lr": 0.001}},
+        {"optimizer": "momentum", "params": {"lr": 0.001}},
+        {"optimizer": "nag", "params": {"lr": 0.001}},
+        {"optimizer": "adagrad", "params": {"lr": 0.1}},
+        {"optimizer": "rmsprop", "params": {"lr": 0.01}},
+        {"optimizer": "adam", "params": {"lr": 0.05}},
+    ],
 }
 BUDGET_MB = 150  # RSS growth allowed with 40 stalled clients
 
@@ -221,10 +234,9 @@ def per_stream_cpu(repeats: int = 40) -> float:
     from app import scene
     from app.routes import ws
     from app.schemas import TrajectoryRequest
-    from benchmarks.ws_latency import SCENE
 
     def one() -> None:
-        prepared = scene.prepare(TrajectoryRequest.model_validate(SCENE))
+        prepared = scene.prepare(TrajectoryRequest.model_validate(PAGE_SCENE))
         ws.meta_message(1, prepared)
         chunks = scene.ChunkStream(prepared)
         while (chunk := chunks.next()) is not None:

@@ -445,10 +445,10 @@ class _Connection:
             except ClientStalledError:
                 stalled = True
             # The run's arrays went with _run's frame: give a big run's heap back.
-            if stalled or big:
-                await anyio.to_thread.run_sync(release_heap)
             if stalled:
-                await self.close_stalled()
+                await self.close_stalled()  # releases the heap too
+            elif big:
+                await anyio.to_thread.run_sync(release_heap)
         finally:
             state.finished.set()
 
