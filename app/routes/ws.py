@@ -455,12 +455,11 @@ class _Connection:
     async def _replay(self, replay: Replay, state: StreamState) -> None:
         """Send a finished stream's messages again, with this run's id."""
         id_json = dumps(state.id)
-        for n, (head, tail) in enumerate(replay.parts, 1):
+        for head, tail in replay.parts:
             if state.cancelled.is_set():
                 return
             await self.send(head + id_json + tail, state)
-            if n % 8 == 0:
-                await asyncio.sleep(0)  # a send to a reading client need not yield
+            await asyncio.sleep(0)  # see _watch
 
     async def _watch(self, shared: _Shared, state: StreamState) -> None:
         """Send a shared computation's messages with this run's id, as they come."""
@@ -473,8 +472,9 @@ class _Connection:
                     head, tail = shared.parts[sent]
                     sent += 1
                     await self.send(head + id_json + tail, state)
-                    if sent % 8 == 0:
-                        await asyncio.sleep(0)  # a send to a reading client need not yield
+                    # A send to a reading client does not yield: without this, 50 sockets
+                    # replaying at once would hold /healthz for a whole round of sends.
+                    await asyncio.sleep(0)
                 elif shared.over:
                     return
                 elif shared.error is not None:
