@@ -424,6 +424,9 @@ def _raise_stopped(signum: int, frame: object) -> None:
 # replaced. uvicorn's 5 s could kill a worker that is merely busy on a loaded machine
 # (and with it every WebSocket it serves); a hung one is rare and can wait.
 _HEALTHCHECK_SECONDS = 30
+# Workers still shutting down this long after SIGTERM (a connection that never closes) are
+# killed, so `kill` or a service manager always gets the server stopped.
+_SHUTDOWN_SECONDS = 30
 # Signals that stop the workers: Ctrl-C, `kill`, and the terminal closing (SIGHUP), which
 # would otherwise end this process alone and leave its workers serving.
 _STOP_SIGNALS = tuple(
@@ -452,6 +455,7 @@ class WorkerPool:
         self.processes: list[Any] = []
         self.signals: list[int] = []  # appended by the handler, read by the loop
         self.serving: set[int] = set()  # workers that have said they serve
+        self.silent_since: dict[int, float] = {}  # serving workers not answering pings
         self.failed = False
 
     def _start(self, sockets: list[socket.socket]) -> Any:
@@ -473,8 +477,12 @@ class WorkerPool:
         finally:
             for process in self.processes:
                 process.terminate()  # SIGTERM: each shuts down gracefully
+            deadline = time.monotonic() + _SHUTDOWN_SECONDS
             for process in self.processes:
-                process.join()
+                process.process.join(max(0.0, deadline - time.monotonic()))
+                if process.process.is_alive():  # held by a connection that never closes
+                    process.kill()
+                    process.join()
             for sig, handler in handlers.items():
                 signal.signal(sig, handler)
         return not self.failed
@@ -487,7 +495,13 @@ class WorkerPool:
             if self.signals:
                 return
             if process.pid in self.serving:
-                if process.is_alive(timeout=_HEALTHCHECK_SECONDS):
+                # Pinged briefly, so a stop signal is never kept waiting; killed only once
+                # silent for the whole health-check time.
+                if process.is_alive(timeout=1):
+                    self.silent_since.pop(process.pid, None)
+                    continue
+                silent = self.silent_since.setdefault(process.pid, time.monotonic())
+                if process.process.is_alive() and time.monotonic() - silent < _HEALTHCHECK_SECONDS:
                     continue
             elif process.is_ready(timeout=1):
                 self.serving.add(process.pid)

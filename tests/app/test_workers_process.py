@@ -284,3 +284,25 @@ def test_workers_that_cannot_start_the_app_stop_the_server() -> None:
         "gradscape serve: error: a worker could not start the app; stopping\n"
     )
     assert "starting another" not in proc.stderr
+
+
+def test_a_worker_that_cannot_shut_down_is_killed_and_the_server_still_stops() -> None:
+    running = start()
+    try:
+        frozen = min(wait_for_workers(running, 2))
+        spawned = children(running.process.pid)
+        os.kill(frozen, signal.SIGSTOP)  # a stopped process never handles its SIGTERM
+        running.process.send_signal(signal.SIGTERM)
+        code = running.process.wait(timeout=120)  # the shutdown grace, then SIGKILL
+        output = running.output()
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(frozen, signal.SIGCONT)
+        stop(running.process)
+        if running.process.stdout is not None:
+            running.process.stdout.close()
+    assert code == 0 and "Traceback" not in output, output
+    deadline = time.monotonic() + 30
+    while not all(gone(pid) for pid in spawned):
+        assert time.monotonic() < deadline, [pid for pid in spawned if not gone(pid)]
+        time.sleep(0.1)
