@@ -579,7 +579,6 @@ def serve(args: argparse.Namespace) -> int:
             # sent over loopback or a classroom LAN (measured with benchmarks/ws_latency.py).
             ws_per_message_deflate=False,
             workers=args.workers,
-            timeout_worker_healthcheck=_HEALTHCHECK_SECONDS,
         )
         if args.workers > 1:
             ok = WorkerPool(server_config, socket_sets).run()

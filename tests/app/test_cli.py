@@ -268,7 +268,6 @@ def test_serve_with_workers_gives_each_its_own_socket_on_one_port(
     assert server_config.workers == 3
     assert server_config.app == "app.main:create_app" and server_config.factory is True
     assert server_config.ws_per_message_deflate is False
-    assert server_config.timeout_worker_healthcheck >= 30  # a busy worker is not a hung one
     # the workers share one export job directory, made before they start
     assert seen["export_dir"].is_dir() and seen["env"][config.BIND_HOST_ENV] == "127.0.0.1"
     with pytest.raises(OSError):  # every socket closed once the workers are gone
