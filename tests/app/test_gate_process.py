@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import select
 import socket
 import subprocess
 import sys
@@ -141,25 +140,23 @@ def test_a_52_mb_body_is_refused_before_a_byte_of_it_is_sent(server: str) -> Non
     assert f"at most {MAX_BODY_BYTES:,} bytes".encode() in body and b"52,000,000" in body
 
 
-def test_a_chunked_52_mb_body_is_cut_off_and_healthz_stays_prompt(server: str) -> None:
-    piece = b" " * 65536
-    chunk = b"%x\r\n%s\r\n" % (len(piece), piece)
-    sent = 0
+def test_a_chunked_body_is_cut_off_once_over_the_limit(server: str) -> None:
+    # The body's size is announced nowhere: the gate counts it while it arrives. We send
+    # just past the limit and never the terminating chunk; a server that wanted the whole
+    # body would wait here until the timeout. (Sending on and on until the server hangs
+    # up races its reset against our reading of the 413, so the test stops sending.)
+    pieces = [b" " * MAX_BODY_BYTES, b" " * 1024]
     with socket.create_connection(("127.0.0.1", _port(server)), timeout=10) as sock:
         sock.sendall(
             b"POST /api/trajectories HTTP/1.1\r\nHost: 127.0.0.1\r\n"
             b"Content-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n"
+            + b"".join(b"%x\r\n%s\r\n" % (len(piece), piece) for piece in pieces)
         )
-        try:
-            while sent < BIG and not select.select([sock], [], [], 0)[0]:
-                sock.sendall(chunk)
-                sent += len(piece)
-        except (BrokenPipeError, ConnectionResetError):
-            pass  # closed under us: the refusal is already in our receive buffer
-        reply = _read_reply(sock)
+        reply = _read_reply(sock)  # the server closes the connection after its 413
         assert httpx.get(server + "/healthz", timeout=5).json() == {"status": "ok"}
-    assert reply.startswith(b"HTTP/1.1 413") and b"passed the limit" in reply
-    assert sent < BIG // 4  # the rest was never sent: the server had stopped reading
+    head, _, body = reply.partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 413") and b"connection: close" in head.lower()
+    assert b"passed the limit" in body
 
 
 # --- JSON the parsers would choke on ---------------------------------------------------
