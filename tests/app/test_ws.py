@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import json
 import threading
 from typing import Any
 
+import numpy as np
 import pytest
 from fastapi.testclient import TestClient
 from starlette.testclient import WebSocketTestSession
@@ -362,3 +364,21 @@ def test_sockets_asking_for_the_same_scene_at_once_share_one_computation(
     reply = client.post("/api/trajectories", json=SCENE).json()["runs"]
     points = [p for m in two if m["type"] == "chunk" and m["run"] == 1 for p in m["points"]]
     assert points == reply[1]["points"]
+
+
+def test_chunk_text_carries_every_double_exactly_and_any_id() -> None:
+    rng = np.random.default_rng(5)
+    points = rng.normal(size=(200, 2)) * 10.0 ** rng.uniform(-300, 300, size=(200, 2))
+    losses = np.abs(rng.normal(size=200)) * 10.0 ** rng.uniform(-300, 300, size=200)
+    losses[:4] = [0.0, 5e-324, 1.7976931348623157e308, 1e-05]
+    chunk = scene.Chunk(run=3, offset=700, points=points[:, ::-1], losses=losses)  # a view
+    big_id = {"n": 10**40, "s": "ü"}  # beyond 64-bit integers, non-ASCII text
+    message = json.loads(ws_route.chunk_message(big_id, chunk))
+    assert list(message) == ["type", "id", "run", "offset", "points", "losses"]
+    assert message["id"] == big_id and (message["run"], message["offset"]) == (3, 700)
+    assert np.array_equal(np.array(message["points"]), points[:, ::-1])
+    assert np.array_equal(np.array(message["losses"]), losses)
+    with pytest.raises(ValueError, match="NaN or an infinity"):
+        ws_route.chunk_message(
+            1, scene.Chunk(run=0, offset=0, points=points, losses=np.full(200, np.inf))
+        )
