@@ -32,9 +32,11 @@ What it stops (issue 11, items 1–3):
 from __future__ import annotations
 
 import ipaddress
+import logging
 import os
 import socket
 from collections.abc import Iterable
+from contextvars import ContextVar
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
@@ -52,6 +54,29 @@ SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 _WILDCARDS = frozenset({"0.0.0.0", "::", ""})
 _DEFAULT_PORTS = {"http": 80, "https": 443}
 SHOWN_CHARS = 200  # of a refused Host or Origin, quoted back in the refusal
+
+
+# uvicorn's websockets-sansio protocol (its default) logs "ASGI callable returned without
+# completing handshake." at ERROR after every handshake refused with an HTTP response, though
+# the response went out (Kludex/uvicorn#3138, open). A refused page in the room would print
+# that on the lecturer's console each time it retries: the filter drops exactly those
+# records, for handshakes this gate refused (a context variable of the connection's task).
+_denied_handshake: ContextVar[bool] = ContextVar("gradscape_denied_handshake", default=False)
+_INCOMPLETE_HANDSHAKE = "ASGI callable returned without completing handshake."
+
+
+class QuietDenials(logging.Filter):
+    """Drops uvicorn's spurious error for a handshake the gate refused on purpose."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not (record.getMessage() == _INCOMPLETE_HANDSHAKE and _denied_handshake.get())
+
+
+def quiet_denials(logger_name: str = "uvicorn.error") -> None:
+    """Install QuietDenials on uvicorn's logger once (create_app runs in every worker)."""
+    logger = logging.getLogger(logger_name)
+    if not any(isinstance(f, QuietDenials) for f in logger.filters):
+        logger.addFilter(QuietDenials())
 
 
 # --- parsing ---------------------------------------------------------------------------
@@ -301,6 +326,8 @@ class Gate:
             reason = detail.encode()[:120].decode(errors="ignore")  # a close reason: ≤ 123 bytes
             await WebSocketClose(code=1008, reason=reason)(scope, receive, send)
             return
+        if scope["type"] == "websocket":
+            _denied_handshake.set(True)  # read by QuietDenials below, in this same task
         await response(scope, receive, send)
 
     # --- how much --------------------------------------------------------------------

@@ -9,7 +9,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
 from app.config import STATIC_DIR
-from app.gate import Gate, Policy
+from app.gate import Gate, Policy, quiet_denials
 from app.http_cache import CompressionMiddleware, RevalidatedStaticFiles
 from app.schemas import message_text, validation_issues
 
@@ -66,6 +66,7 @@ def create_app(
     # Added last, so it runs first: Host, Origin and body checks before anything else.
     policy = Policy.for_server(app.state.bind_host, allow_hosts, allow_origins)
     app.add_middleware(Gate, policy=policy)
+    quiet_denials()  # uvicorn's spurious ERROR line after each refused handshake
     for module in (pages, docs, landscapes, optimizers, trajectories, ws, export, share):
         app.include_router(module.router)
     from app.routes import settings  # limits, colours and colorscale the page reads

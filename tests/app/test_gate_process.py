@@ -106,6 +106,35 @@ def test_a_websocket_from_another_origin_is_refused_and_the_pages_own_accepted(
     assert _stream(ws_url)[-1] == "done"  # no Origin: a script, the CLI, a benchmark
 
 
+def test_refused_handshakes_leave_the_lecturers_console_quiet() -> None:
+    # uvicorn logs "ASGI callable returned without completing handshake." at ERROR after a
+    # handshake refused with an HTTP response (Kludex/uvicorn#3138): a page in the room
+    # retrying would fill the console with errors. Refusals are routine, not errors.
+    process = subprocess.Popen(
+        [sys.executable, "-m", "app.cli", "serve", "--port", "0"],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        assert process.stdout is not None
+        match = re.search(r"(http://127\.0\.0\.1:\d+)/", process.stdout.readline())
+        assert match
+        url = match.group(1)
+        wait_until_healthy(process, url, process.stdout.read)
+        for origin in ("http://evil.com", "null"):
+            with pytest.raises(InvalidStatus):
+                _stream(url.replace("http", "ws") + "/ws/trajectories", origin=origin)
+        assert _stream(url.replace("http", "ws") + "/ws/trajectories")[-1] == "done"
+    finally:
+        stop(process)
+    assert process.stdout is not None
+    output = process.stdout.read()
+    process.stdout.close()
+    assert "ERROR" not in output and "Traceback" not in output, output
+
+
 def test_an_img_get_of_a_grid_from_another_site_is_refused(server: str) -> None:
     img = {"sec-fetch-site": "cross-site", "sec-fetch-mode": "no-cors", "sec-fetch-dest": "image"}
     reply = httpx.get(server + GRID, headers=img)
