@@ -459,9 +459,9 @@ class WorkerPool:
         self.failed = False
 
     def _start(self, sockets: list[socket.socket]) -> Any:
-        from uvicorn.supervisors.multiprocess import Process
+        from app.worker import Worker
 
-        process = Process(self.config, sockets)
+        process = Worker(self.config, sockets, parent=os.getpid())
         process.start()
         return process
 

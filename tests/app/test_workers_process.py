@@ -273,6 +273,25 @@ def test_stopping_ends_every_process_cleanly(how: str) -> None:
         httpx.get(running.url + "/healthz", timeout=5)
 
 
+def test_workers_of_a_killed_server_stop_too() -> None:
+    # SIGKILL: the server cannot stop its workers; they must not go on serving the port.
+    running = start()
+    try:
+        spawned = wait_for_workers(running, 2)
+        running.process.kill()
+        running.process.wait(timeout=30)
+        deadline = time.monotonic() + 30
+        while not all(gone(pid) for pid in spawned):
+            assert time.monotonic() < deadline, [pid for pid in spawned if not gone(pid)]
+            time.sleep(0.1)
+        with pytest.raises(httpx.TransportError):
+            httpx.get(running.url + "/healthz", timeout=5)
+    finally:
+        stop(running.process)
+        if running.process.stdout is not None:
+            running.process.stdout.close()
+
+
 def test_workers_that_cannot_start_the_app_stop_the_server() -> None:
     # A setting every worker rejects on import: replacing them would fail forever.
     env = {**os.environ, ALLOW_HOSTS_ENV: "http://not-a-host"}
