@@ -5,13 +5,14 @@ Three pieces, each for a different kind of response:
 - `Payload` + `respond`: bytes that never change while the server runs (Plotly.js, grids,
   catalogues). Their strong ETag is a hash of the bytes and their gzip is made once, on
   first use, so the 4.8 MB Plotly.js is not recompressed on every request.
-- `CompressionMiddleware`: everything else (the page, static files, trajectory replies,
-  export downloads) is gzipped per response by Starlette's GZipMiddleware (1.x). It skips
-  bodies under 500 bytes, already-compressed media (GIF, PNG, MP4, ...), 206 ranges,
-  responses that carry a Content-Encoding (the payloads above) and WebSockets; a streamed
-  body (a file download) is compressed and flushed chunk by chunk, chunks of 128 KiB and
-  more in a worker thread. (A server offering ASGI `pathsend`, which uvicorn does not,
-  would make StaticFiles bypass it.)
+- `CompressionMiddleware`: everything else (the page, static files, export downloads) is
+  gzipped per response by Starlette's GZipMiddleware (1.x). It skips bodies under 500
+  bytes, already-compressed media (GIF, PNG, MP4, ...), 206 ranges, responses that carry a
+  Content-Encoding (the payloads above, and trajectory replies of up to ~8 MB, which come
+  compressed from the worker thread that computed them) and WebSockets; a streamed body
+  (a file download) is compressed and flushed chunk by chunk, chunks of 128 KiB and more
+  in a worker thread. (A server offering ASGI `pathsend`, which uvicorn does not, would
+  make StaticFiles bypass it.)
 - `RevalidatedStaticFiles`: the page's ES modules, CSS and i18n JSON have unversioned
   URLs, so they are `no-cache`: the browser revalidates (a ~150-byte 304) and an edited
   file shows up on the next load instead of after a heuristic freshness period.
