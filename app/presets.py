@@ -12,6 +12,7 @@ GET /api/presets serves them with each scene, as {"title": {lang: …}, "text": 
 
 from __future__ import annotations
 
+import reprlib
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -161,4 +162,4 @@ def get(preset_id: str) -> Preset:
         if preset.id == preset_id:
             return preset
     valid = ", ".join(p.id for p in PRESETS)
-    raise ValueError(f"unknown preset {preset_id!r}; valid presets: {valid}")
+    raise ValueError(f"unknown preset {reprlib.repr(preset_id)}; valid presets: {valid}")

@@ -11,6 +11,8 @@ Definitions and minima follow Surjanovic & Bingham, Virtual Library of
 Simulation Experiments (https://www.sfu.ca/~ssurjano/optimization.html).
 """
 
+import reprlib
+
 from . import (
     ackley,
     beale,
@@ -55,5 +57,5 @@ def get(name: str) -> Landscape:
         return _REGISTRY[name]
     except (KeyError, TypeError):
         raise ValueError(
-            f"unknown landscape {name!r}; valid names: {', '.join(_REGISTRY)}"
+            f"unknown landscape {reprlib.repr(name)}; valid names: {', '.join(_REGISTRY)}"
         ) from None

@@ -11,6 +11,7 @@ file with its equations. Adding an optimizer is one new file (a subclass of
 
 from __future__ import annotations
 
+import reprlib
 from typing import Any
 
 from optimizers.adagrad import Adagrad
@@ -64,7 +65,7 @@ def names() -> tuple[str, ...]:
 def get(name: str) -> type[Optimizer]:
     """The optimizer class for ``name`` (ValueError listing the valid names)."""
     if not isinstance(name, str) or name not in _REGISTRY:
-        raise ValueError(f"unknown optimizer {name!r}; valid: {', '.join(_REGISTRY)}")
+        raise ValueError(f"unknown optimizer {reprlib.repr(name)}; valid: {', '.join(_REGISTRY)}")
     return _REGISTRY[name]
 
 

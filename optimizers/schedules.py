@@ -22,6 +22,7 @@ the end of warmup, factor(t) = schedule(t − W) — torch's
 
 from __future__ import annotations
 
+import reprlib
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -93,7 +94,7 @@ def options(kind: str) -> tuple[HyperParam, ...]:
 
 def _check_kind(kind: Any) -> None:
     if not isinstance(kind, str) or kind not in KINDS:
-        raise ValueError(f"unknown schedule {kind!r}; valid: {', '.join(KINDS)}")
+        raise ValueError(f"unknown schedule {reprlib.repr(kind)}; valid: {', '.join(KINDS)}")
 
 
 @dataclass(frozen=True)

@@ -40,6 +40,7 @@ import ctypes.util
 import json
 import logging
 import os
+import reprlib
 import sys
 import threading
 import time
@@ -320,7 +321,9 @@ def parse_run(text: str) -> tuple[Any, TrajectoryRequest]:
         raise BadMessageError(f"id: at most {MAX_ID_CHARS} characters of JSON, got {id_size}")
     kind = message.pop("type", None)
     if kind != "run":
-        raise BadMessageError(f'unknown message type {kind!r}; the only type is "run"', message_id)
+        raise BadMessageError(
+            f'unknown message type {reprlib.repr(kind)}; the only type is "run"', message_id
+        )
     try:
         return message_id, TrajectoryRequest.model_validate(message)
     except ValidationError as exc:

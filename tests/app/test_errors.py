@@ -99,3 +99,20 @@ def test_a_huge_rejected_input_is_not_echoed_whole(client: TestClient) -> None:
     response = client.post("/api/trajectories", json=body)
     assert response.status_code in (404, 422)
     assert len(response.content) < 5_000
+
+
+def test_an_unknown_name_is_quoted_short_wherever_it_is_refused(client: TestClient) -> None:
+    # A 60,000-character name came back whole in a 404 and a WebSocket error.
+    name = "a" * 60_000
+    reply = client.get(f"/api/landscapes/{name}/grid")
+    assert reply.status_code == 404 and len(reply.text) < 400
+    assert reply.json()["detail"].startswith("unknown landscape 'aaaaaaaaaaaa...aaaaaaaaaaaaa'")
+    with client.websocket_connect("/ws/trajectories") as socket:
+        socket.send_json({"type": name})
+        error = socket.receive_json()
+        assert error["type"] == "error" and len(error["detail"]) < 200
+        socket.send_json({"type": "run", "landscape": "booth", "runs": [{"optimizer": name}]})
+        error = socket.receive_json()
+        assert error["type"] == "error" and len(error["detail"]) < 400
+    short = client.get("/api/landscapes/booth2/grid").json()["detail"]
+    assert short.startswith("unknown landscape 'booth2'; valid names: rosenbrock")
