@@ -1,8 +1,14 @@
-"""405 replies whose `Allow` header lists every method the path supports.
+"""Methods: 405 replies whose `Allow` header lists every method the path supports, and
+HEAD wherever GET works.
 
 Starlette answers a method a path does not take with the methods of the first route
 whose path matched: `OPTIONS /api/exports/{id}` said `Allow: GET` although DELETE works
 there too. The handler below collects the methods of every route matching the path.
+
+FastAPI's routes answer only the methods they name, so HEAD was a 405 everywhere: an
+uptime monitor's `HEAD /healthz`, `curl -I`, a download manager probing an export's size
+before a ranged download. HTTP says HEAD is GET without the body (RFC 9110 §9.3.2);
+`HeadAsGet` runs the GET and sends its status and headers only.
 """
 
 from __future__ import annotations
@@ -11,6 +17,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 from starlette.routing import Match, Mount
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 # The methods asked about; a 405 lists those some route of the path answers.
 _METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
@@ -37,7 +44,36 @@ def allowed_methods(app: FastAPI, request: Request) -> list[str]:
             if not isinstance(route, Mount) and route.matches(scope)[0] is Match.FULL:
                 allowed.append(method)
                 break
+    if "GET" in allowed and "HEAD" not in allowed:  # HeadAsGet answers it
+        allowed.insert(allowed.index("GET") + 1, "HEAD")
     return allowed
+
+
+class HeadAsGet:
+    """HEAD is answered as GET with the body left out (headers, Content-Length included,
+    are the GET's)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] != "HEAD":
+            await self.app(scope, receive, send)
+            return
+        ended = False
+
+        async def headers_only(message: Message) -> None:
+            nonlocal ended
+            if message["type"] == "http.response.start":
+                await send(message)
+            elif message["type"] == "http.response.body" and not ended:
+                if not message.get("more_body", False):
+                    ended = True
+                    await send({"type": "http.response.body", "body": b"", "more_body": False})
+            else:
+                await send(message)
+
+        await self.app({**scope, "method": "GET"}, receive, headers_only)
 
 
 def install_allow_handler(app: FastAPI) -> None:

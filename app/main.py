@@ -61,6 +61,9 @@ def create_app(
 
     # gzip where the client accepts it (a cold page load: 6.4 MB -> under 2 MB).
     app.add_middleware(CompressionMiddleware)
+    from app.allow import HeadAsGet, install_allow_handler  # HEAD; 405s list every method
+
+    app.add_middleware(HeadAsGet)
 
     app.state.bind_host = bind_host if bind_host is not None else bind_host_from_env()
     # Added last, so it runs first: Host, Origin and body checks before anything else.
@@ -73,8 +76,6 @@ def create_app(
 
     app.include_router(settings.router)
     app.mount("/static", RevalidatedStaticFiles(directory=STATIC_DIR), name="static")
-    from app.allow import install_allow_handler  # a 405 lists every method of its path
-
     install_allow_handler(app)
     return app
 

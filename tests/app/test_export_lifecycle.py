@@ -394,8 +394,9 @@ def test_a_job_whose_process_died_is_reported_failed() -> None:
 @pytest.mark.parametrize(
     ("path", "allowed"),
     [
-        ("/api/exports/0123456789abcdef0123456789abcdef", "GET, DELETE"),
-        ("/api/exports/0123456789abcdef0123456789abcdef/file", "GET"),
+        ("/api/exports/0123456789abcdef0123456789abcdef", "GET, HEAD, DELETE"),
+        ("/api/exports/0123456789abcdef0123456789abcdef/file", "GET, HEAD"),
+        ("/healthz", "GET, HEAD"),
         ("/api/exports", "POST"),
         ("/api/trajectories", "POST"),
     ],
@@ -408,6 +409,19 @@ def test_a_405_lists_every_method_of_the_path(
     assert reply.status_code == 405
     assert reply.headers["allow"] == allowed
     assert reply.json() == {"detail": "Method Not Allowed"}
+
+
+def test_head_is_answered_wherever_get_is(client: TestClient) -> None:
+    # An uptime monitor's HEAD /healthz, curl -I, a download manager sizing a file: all
+    # were 405s. HEAD gets the GET's status and headers and no body.
+    for path in ("/healthz", "/", "/api/landscapes", "/api/landscapes/booth/grid", "/docs"):
+        get, head = client.get(path), client.head(path)
+        assert head.status_code == get.status_code == 200, path
+        assert head.content == b"" and head.headers["content-type"] == get.headers["content-type"]
+        assert head.headers.get("content-length") == get.headers.get("content-length"), path
+    assert client.head("/api/landscapes/nowhere/grid").status_code == 404
+    missing = client.head("/api/trajectories")  # POST only: HEAD is refused as GET is
+    assert missing.status_code == 405 and missing.headers["allow"] == "POST"
 
 
 def test_the_sweep_removes_leftovers_and_nothing_else(tmp_path: Path) -> None:
