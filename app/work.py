@@ -17,6 +17,9 @@ budget where it is used (see `app.routes.landscapes` and `app.scene`).
 from __future__ import annotations
 
 import asyncio
+import ctypes
+import ctypes.util
+import sys
 import threading
 import weakref
 from collections import OrderedDict
@@ -208,3 +211,31 @@ class ByteLRU(Generic[K, V]):
         with self._lock:
             self._entries.clear()
             self._bytes = 0
+
+
+def _load_malloc_trim() -> Callable[[int], int] | None:
+    """glibc's malloc_trim, or None elsewhere (macOS, musl): then freeing is all we do."""
+    if not sys.platform.startswith("linux"):
+        return None
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
+        trim: Callable[[int], int] = libc.malloc_trim
+    except (OSError, AttributeError):
+        return None
+    return trim
+
+
+_malloc_trim = _load_malloc_trim()
+
+
+def release_heap() -> None:
+    """Hand the heap pages freed by a finished big computation back to the OS.
+
+    A 12 × 10,000-step stream holds a few MB of arrays, an 800×800 grid's reply is built
+    from tens of MB; glibc keeps freed blocks of that size in its arenas, so without this
+    the server's RSS stays at its high-water mark: after a crowd of stalled clients is
+    dropped, or after 30 distinct grids (297 MB where the caches hold 144 MB; 215 MB after
+    the trim). About 3 ms; ctypes releases the GIL during the call.
+    """
+    if _malloc_trim is not None:
+        _malloc_trim(0)

@@ -39,7 +39,7 @@ from app.schemas import (
     GridReply,
     LandscapeInfo,
 )
-from app.work import ByteLRU, ClientDisconnectedError, run_cancellable
+from app.work import ByteLRU, ClientDisconnectedError, release_heap, run_cancellable
 
 router = APIRouter(prefix="/api/landscapes", tags=["landscapes"])
 
@@ -147,9 +147,7 @@ async def _shared_grid(name: str, resolution: int, digits: int | None) -> Payloa
     computing = _computing.setdefault(loop, {})
     future = computing.get(key)
     if future is None:
-        future = asyncio.ensure_future(
-            run_cancellable(None, lambda _cancel: _grid_json(name, resolution, digits))
-        )
+        future = asyncio.ensure_future(run_cancellable(None, _fresh_grid, name, resolution, digits))
         computing[key] = future
 
         def forget(done: asyncio.Future[Payload]) -> None:
@@ -223,10 +221,22 @@ async def landscape_grid(
     return respond(request, payload)
 
 
+def _fresh_grid(
+    _cancel: threading.Event, name: str, resolution: int, digits: int | None
+) -> Payload:
+    """An uncached grid reply (then kept in the cache), in a worker thread; the heap its
+    temporaries used goes back to the OS once they are freed."""
+    payload = _grid_json(name, resolution, digits)
+    release_heap()
+    return payload
+
+
 def _window_payload(
     _cancel: threading.Event, name: str, resolution: int, window: Window, digits: int | None
 ) -> Payload:
-    return _ready(_serialize(scene.window_grid(name, resolution, window), digits))
+    payload = _ready(_serialize(scene.window_grid(name, resolution, window), digits))
+    release_heap()
+    return payload
 
 
 def _window(

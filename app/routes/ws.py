@@ -35,13 +35,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import ctypes
-import ctypes.util
 import json
 import logging
 import os
 import reprlib
-import sys
 import threading
 import time
 import weakref
@@ -59,7 +56,7 @@ from pydantic import ValidationError
 from app import scene
 from app.jsonguard import check_json
 from app.schemas import TrajectoryRequest, describe
-from app.work import ByteLRU, compute_limiter
+from app.work import ByteLRU, compute_limiter, release_heap
 
 router = APIRouter()
 
@@ -364,32 +361,6 @@ def _next_batch(
         ):
             break
     return texts, False
-
-
-def _load_malloc_trim() -> Callable[[int], int] | None:
-    """glibc's malloc_trim, or None elsewhere (macOS, musl): then freeing is all we do."""
-    if not sys.platform.startswith("linux"):
-        return None
-    try:
-        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
-        trim: Callable[[int], int] = libc.malloc_trim
-    except (OSError, AttributeError):
-        return None
-    return trim
-
-
-_malloc_trim = _load_malloc_trim()
-
-
-def release_heap() -> None:
-    """Hand the heap pages freed by a finished big run back to the OS.
-
-    A 12 × 10,000-step stream holds a few MB of arrays; glibc keeps freed blocks of that
-    size in its arenas, so without this the server's RSS stays at its high-water mark after
-    a crowd of stalled clients is dropped. ctypes releases the GIL during the call.
-    """
-    if _malloc_trim is not None:
-        _malloc_trim(0)
 
 
 class _Connection:

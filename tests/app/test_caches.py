@@ -137,6 +137,27 @@ def test_many_distinct_grid_requests_stay_within_the_budget(
     assert replies.get(("booth", *combos[0])) is None
 
 
+def test_each_fresh_grid_hands_its_freed_heap_back(
+    client: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # glibc keeps the freed temporaries of a big grid: 30 distinct 500-540² grids left
+    # the process at 297 MB with 144 MB of caches (236 MB with the trim after each).
+    trims: list[str] = []
+    monkeypatch.setattr(grid_route, "release_heap", lambda: trims.append("trim"))
+    monkeypatch.setattr(
+        grid_route, "grid_replies", ByteLRU(2**20, 2**19, grid_route._payload_bytes)
+    )
+    for resolution in (31, 32):
+        assert client.get(
+            "/api/landscapes/booth/grid", params={"resolution": resolution}
+        ).is_success
+    assert client.get("/api/landscapes/booth/grid", params={"resolution": 32}).is_success  # cached
+    window = {"x_min": 0, "x_max": 1, "y_min": 0, "y_max": 1, "resolution": 20}
+    assert client.get("/api/landscapes/booth/grid", params=window).is_success
+    assert trims == ["trim"] * 3
+    assert work.release_heap() is None  # the real one runs (a no-op off glibc)
+
+
 def test_the_real_budgets_are_set_and_documented() -> None:
     assert grid_route.GRID_REPLY_BUDGET == grid_route.grid_replies.budget == 96 * 2**20
     assert scene.GRID_BUDGET == scene.grid_cache.budget == 48 * 2**20
