@@ -258,6 +258,9 @@ class Gate:
             await self.app(scope, receive, send)
             return
         headers = Headers(scope=scope)
+        if len(headers.getlist("host")) > 1:  # which one a proxy and we read could differ
+            await self._refuse(scope, receive, send, 400, "A request names one Host, not several.")
+            return
         host_header = headers.get("host")
         host = split_host(host_header) if host_header is not None else None
         if host is None or not self.policy.allows_host(host[0]):

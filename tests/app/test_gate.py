@@ -175,6 +175,14 @@ def test_a_request_without_host_is_refused() -> None:
     assert status == 400 and b"Host header is required" in body
 
 
+def test_a_request_with_two_hosts_is_refused() -> None:
+    # The first of two Host headers won: a proxy reading the other could route it elsewhere.
+    gate = Gate(_never_called, policy=Policy.for_server("127.0.0.1", [], []))
+    hosts = [(b"host", b"127.0.0.1"), (b"host", b"evil.com")]
+    status, body, _ = _call(gate, hosts, [b""], method="GET")
+    assert status == 400 and b"one Host, not several" in body
+
+
 def test_without_denial_responses_a_handshake_is_closed_before_it_is_accepted() -> None:
     # A server without the websocket.http.response extension: close (uvicorn answers 403).
     sent: list[dict[str, Any]] = []
