@@ -15,8 +15,9 @@ files (app.export.jobs), so with several worker processes any of them answers.
 Ranges are Starlette's FileResponse: one range is a 206 with Content-Range (If-Range with
 the ETag or Last-Modified resumes, anything else gets the whole file); several ranges are
 one multipart/byteranges 206 (overlapping ones merged; over 100 get the whole file, 200);
-a start past the end is a 416; a malformed header is a plain-text 400. A 206 is never
-gzipped.
+a start past the end is a 416. A Range in another unit (`items=0-5`) or one that is not
+a range (`bytes=5-2`) is ignored and the whole file sent, as RFC 9110 §14.2 has it
+(Starlette answers those with a 400). A 206 is never gzipped.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from typing import Any
 
 from fastapi import APIRouter, FastAPI, HTTPException, Request, Response
 from fastapi.responses import FileResponse
+from starlette.responses import MalformedRangeHeader
 
 from app.export.jobs import DiskBudgetError, ExportJobs, Job, TooManyJobsError
 from app.export.pipeline import MEDIA_TYPES
@@ -164,13 +166,24 @@ def export_file(job_id: str, request: Request) -> FileResponse:
         stat_result = os.stat(path)
     except FileNotFoundError:
         raise _not_found(job_id) from None
-    return FileResponse(
+    return _Download(
         path,
         media_type=MEDIA_TYPES[job.format],
         filename=job.filename,
         content_disposition_type="attachment",
         stat_result=stat_result,
     )
+
+
+class _Download(FileResponse):
+    """A FileResponse that ignores a Range it cannot read instead of answering 400."""
+
+    @classmethod
+    def _parse_range_header(cls, http_range: str, file_size: int) -> list[tuple[int, int]]:
+        try:
+            return super()._parse_range_header(http_range, file_size)
+        except MalformedRangeHeader:
+            return []  # Starlette sends the whole file for no ranges
 
 
 @router.delete("/{job_id}", status_code=204, responses=_UNKNOWN, operation_id="cancel_export")
