@@ -2,11 +2,19 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
+import sys
+import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
 
 import httpx
+
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def wait_until_healthy(
@@ -34,3 +42,44 @@ def stop(process: subprocess.Popen) -> None:
     except subprocess.TimeoutExpired:
         process.kill()
         process.wait()
+
+
+@dataclass
+class Served:
+    """A running `gradscape serve` process: its first line of output, URL and port."""
+
+    process: subprocess.Popen[str]
+    first_line: str
+    url: str
+    port: int
+
+
+@contextmanager
+def serving(
+    *args: str, env: Mapping[str, str] | None = None, drain: bool = False
+) -> Iterator[Served]:
+    """`python -m app.cli serve --port 0 *args` from the project root, once /healthz answers;
+    stopped (and its output closed) on exit. The kernel picks the port and the server's
+    first line names it. `drain` reads the log in a thread, for servers that print a lot."""
+    process = subprocess.Popen(
+        [sys.executable, "-m", "app.cli", "serve", "--port", "0", *args],
+        cwd=ROOT,
+        env=None if env is None else dict(env),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        assert process.stdout is not None
+        line = process.stdout.readline()
+        match = re.search(r"(http://127\.0\.0\.1:(\d+))/", line)
+        assert match, line + process.stdout.read()
+        served = Served(process, line, match.group(1), int(match.group(2)))
+        wait_until_healthy(process, served.url, process.stdout.read)
+        if drain:
+            threading.Thread(target=process.stdout.read, daemon=True).start()
+        yield served
+    finally:
+        stop(process)
+        if process.stdout is not None:
+            process.stdout.close()

@@ -39,7 +39,7 @@ from app.main import create_app
 from app.schemas import ExportRequest
 from tests.app.clients import LocalClient
 from tests.app.scenes import SMALL_EXPORT
-from tests.serving import stop, wait_until_healthy
+from tests.serving import serving, stop, wait_until_healthy
 
 ROOT = Path(__file__).resolve().parents[2]
 # A guard against a hang, not a speed assertion.
@@ -136,24 +136,8 @@ def test_a_206_is_never_compressed(client: TestClient) -> None:
 @pytest.fixture
 def server() -> Iterator[str]:
     """A real `gradscape serve` on a free loopback port."""
-    process = subprocess.Popen(
-        [sys.executable, "-m", "app.cli", "serve", "--port", "0"],
-        cwd=ROOT,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    try:
-        assert process.stdout is not None
-        match = re.search(r"(http://127\.0\.0\.1:\d+)/", process.stdout.readline())
-        assert match, process.stdout.read()
-        url = match.group(1)
-        wait_until_healthy(process, url, process.stdout.read)
-        yield url
-    finally:
-        stop(process)
-        if process.stdout is not None:
-            process.stdout.close()
+    with serving() as served:
+        yield served.url
 
 
 def test_a_cut_download_can_be_retried(server: str) -> None:

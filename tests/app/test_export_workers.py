@@ -39,7 +39,7 @@ from app.main import create_app
 from app.schemas import ExportRequest
 from tests.app.clients import LocalClient
 from tests.app.scenes import SMALL_EXPORT
-from tests.serving import stop, wait_until_healthy
+from tests.serving import serving, stop, wait_until_healthy
 
 ROOT = Path(__file__).resolve().parents[2]
 POLL_SECONDS = 120  # a guard against a hang, not a speed assertion
@@ -284,19 +284,8 @@ def test_a_job_of_a_killed_server_is_reported_failed_by_the_other(
 
 
 def test_serve_with_two_workers_answers_any_job_from_either() -> None:
-    process = subprocess.Popen(
-        [sys.executable, "-m", "app.cli", "serve", "--port", "0", "--workers", "2"],
-        cwd=ROOT,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    try:
-        assert process.stdout is not None
-        match = re.search(r"(http://127\.0\.0\.1:\d+)/", process.stdout.readline())
-        assert match, process.stdout.read()
-        url = match.group(1)
-        wait_until_healthy(process, url, process.stdout.read)
+    with serving("--workers", "2") as served:
+        process, url = served.process, served.url
         (directory,) = export_parent().glob(f"{process.pid}-*")  # made by the parent
 
         def fresh(method: str, path: str, **kwargs: Any) -> httpx.Response:
@@ -325,8 +314,4 @@ def test_serve_with_two_workers_answers_any_job_from_either() -> None:
             assert download.text.startswith("step,optimizer,x,y,loss")
             assert fresh("DELETE", f"/api/exports/{job_id}").status_code == 204
             assert fresh("GET", f"/api/exports/{job_id}").status_code == 404
-    finally:
-        stop(process)
-        if process.stdout is not None:
-            process.stdout.close()
     assert not directory.exists()  # the parent removed it at exit

@@ -5,10 +5,7 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import socket
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -19,7 +16,7 @@ from websockets.sync.client import connect
 from websockets.typing import Origin
 
 from app.config import ALLOW_HOSTS_ENV, ALLOW_ORIGINS_ENV, BIND_HOST_ENV, MAX_BODY_BYTES
-from tests.serving import stop, wait_until_healthy
+from tests.serving import serving, stop
 
 ROOT = Path(__file__).resolve().parents[2]
 SCENE = {"landscape": "booth", "steps": 20, "runs": [{"optimizer": "sgd"}]}
@@ -35,26 +32,8 @@ def server() -> Iterator[str]:
         for k, v in os.environ.items()
         if k not in (ALLOW_HOSTS_ENV, ALLOW_ORIGINS_ENV, BIND_HOST_ENV)
     }
-    process = subprocess.Popen(
-        [sys.executable, "-m", "app.cli", "serve", "--port", "0"],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    try:
-        assert process.stdout is not None
-        line = process.stdout.readline()
-        match = re.search(r"(http://127\.0\.0\.1:\d+)/", line)
-        assert match, line + process.stdout.read()
-        url = match.group(1)
-        wait_until_healthy(process, url, process.stdout.read)
-        yield url
-    finally:
-        stop(process)
-        if process.stdout is not None:
-            process.stdout.close()
+    with serving(env=env) as served:
+        yield served.url
 
 
 def _port(url: str) -> int:
@@ -110,28 +89,15 @@ def test_refused_handshakes_leave_the_lecturers_console_quiet() -> None:
     # uvicorn logs "ASGI callable returned without completing handshake." at ERROR after a
     # handshake refused with an HTTP response (Kludex/uvicorn#3138): a page in the room
     # retrying would fill the console with errors. Refusals are routine, not errors.
-    process = subprocess.Popen(
-        [sys.executable, "-m", "app.cli", "serve", "--port", "0"],
-        cwd=ROOT,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    try:
-        assert process.stdout is not None
-        match = re.search(r"(http://127\.0\.0\.1:\d+)/", process.stdout.readline())
-        assert match
-        url = match.group(1)
-        wait_until_healthy(process, url, process.stdout.read)
+    with serving() as served:
+        ws_url = served.url.replace("http", "ws") + "/ws/trajectories"
         for origin in ("http://evil.com", "null"):
             with pytest.raises(InvalidStatus):
-                _stream(url.replace("http", "ws") + "/ws/trajectories", origin=origin)
-        assert _stream(url.replace("http", "ws") + "/ws/trajectories")[-1] == "done"
-    finally:
-        stop(process)
-    assert process.stdout is not None
-    output = process.stdout.read()
-    process.stdout.close()
+                _stream(ws_url, origin=origin)
+        assert _stream(ws_url)[-1] == "done"
+        stop(served.process)  # then its whole console, up to its exit
+        assert served.process.stdout is not None
+        output = served.process.stdout.read()
     assert "ERROR" not in output and "Traceback" not in output, output
 
 

@@ -9,11 +9,8 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import socket
 import statistics
-import subprocess
-import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -22,7 +19,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.serving import stop, wait_until_healthy
+from tests.serving import serving
 
 ROOT = Path(__file__).resolve().parents[2]
 BIG = {
@@ -36,26 +33,8 @@ pytestmark = pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="ne
 
 @pytest.fixture(scope="module")
 def server() -> Iterator[tuple[str, int]]:
-    process = subprocess.Popen(
-        [sys.executable, "-m", "app.cli", "serve", "--port", "0"],
-        cwd=ROOT,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    try:
-        assert process.stdout is not None
-        line = process.stdout.readline()
-        match = re.search(r"(http://127\.0\.0\.1:\d+)/", line)
-        assert match, line + process.stdout.read()
-        url = match.group(1)
-        wait_until_healthy(process, url, process.stdout.read)
-        threading.Thread(target=process.stdout.read, daemon=True).start()  # drain the log
-        yield url, process.pid
-    finally:
-        stop(process)
-        if process.stdout is not None:
-            process.stdout.close()
+    with serving(drain=True) as served:
+        yield served.url, served.process.pid
 
 
 def _cpu_seconds(pid: int) -> float:

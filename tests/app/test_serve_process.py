@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import json
 import re
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -14,7 +12,7 @@ import pytest
 from websockets.sync.client import connect
 
 from app import cli
-from tests.serving import stop, wait_until_healthy
+from tests.serving import serving
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -23,28 +21,14 @@ ROOT = Path(__file__).resolve().parents[2]
 def server() -> Iterator[str]:
     # --port 0: the kernel picks a free port, and the server's first line says which —
     # printed only once the socket is bound, so the URL it names is already taken.
-    process = subprocess.Popen(
-        [sys.executable, "-m", "app.cli", "serve", "--port", "0"],
-        cwd=ROOT,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    try:
-        assert process.stdout is not None
-        line = process.stdout.readline()
+    with serving() as served:
         match = re.fullmatch(
-            r"Gradscape on (http://127\.0\.0\.1:(\d+))/  \(Ctrl-C to stop\)\n", line
+            r"Gradscape on (http://127\.0\.0\.1:(\d+))/  \(Ctrl-C to stop\)\n", served.first_line
         )
-        assert match, line + process.stdout.read()
-        url, port = match.group(1), int(match.group(2))
-        assert port != 0 and "0100007F" in _listening_addresses(port)  # bound before it said so
-        wait_until_healthy(process, url, process.stdout.read)
-        yield url
-    finally:
-        stop(process)
-        if process.stdout is not None:
-            process.stdout.close()
+        assert match, served.first_line
+        assert served.port != 0 and "0100007F" in _listening_addresses(served.port)
+        yield served.url
+        process = served.process
     assert process.returncode is not None
 
 

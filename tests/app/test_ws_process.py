@@ -7,10 +7,8 @@ from __future__ import annotations
 import base64
 import json
 import os
-import re
 import socket
 import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -21,7 +19,7 @@ import pytest
 from websockets.sync.client import connect
 
 from app.config import MAX_RUNS, MAX_STEPS
-from tests.serving import stop, wait_until_healthy
+from tests.serving import serving
 
 ROOT = Path(__file__).resolve().parents[2]
 STALL_SECONDS = 3
@@ -40,26 +38,9 @@ BIG: dict[str, Any] = {
 
 @pytest.fixture(scope="module")
 def server() -> Iterator[tuple[subprocess.Popen[str], int]]:
-    process = subprocess.Popen(
-        [sys.executable, "-m", "app.cli", "serve", "--port", "0"],
-        cwd=ROOT,
-        env={**os.environ, "GRADSCAPE_WS_STALL_SECONDS": str(STALL_SECONDS)},
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    try:
-        assert process.stdout is not None
-        line = process.stdout.readline()
-        match = re.search(r"http://127\.0\.0\.1:(\d+)/", line)
-        assert match, line
-        port = int(match.group(1))
-        wait_until_healthy(process, f"http://127.0.0.1:{port}", lambda: "")
-        yield process, port
-    finally:
-        stop(process)
-        if process.stdout is not None:
-            process.stdout.close()
+    env = {**os.environ, "GRADSCAPE_WS_STALL_SECONDS": str(STALL_SECONDS)}
+    with serving(env=env) as served:
+        yield served.process, served.port
 
 
 def _rss_mb(pid: int) -> float:
