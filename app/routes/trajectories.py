@@ -13,11 +13,9 @@ import gzip
 import threading
 from collections.abc import Callable
 
-import numpy as np
 from fastapi import APIRouter, Request, Response
 from pydantic import TypeAdapter
 
-import optimizers
 from app import scene
 from app.http_cache import MIN_COMPRESS_BYTES, RESPONSE_LEVEL, accepts_gzip
 from app.schemas import ErrorReply, RunResult, TrajectoryReply, TrajectoryRequest
@@ -25,8 +23,7 @@ from app.work import ClientDisconnectedError, run_cancellable
 
 router = APIRouter(prefix="/api", tags=["trajectories"])
 
-# Steps per block between two cancellation checks: 12 runs × 500 steps take ~0.1 s.
-BLOCK_STEPS = 500
+BLOCK_STEPS = scene.COMPUTE_BLOCK  # steps between two cancellation checks
 
 # Called in the worker thread after each computed block, with the request's cancel event
 # and the block's offset. Tests use it to prove that a disconnect stops the computation;
@@ -43,55 +40,13 @@ def compute_outcomes(
     """The scene and `scene.compute`'s outcomes, bit for bit, computed `BLOCK_STEPS` at a
     time; None as soon as `cancel` is set (checked before every block)."""
     prepared = scene.prepare(request)
-    blocks = optimizers.stream_many(
-        prepared.landscape,
-        [run.optimizer for run in prepared.runs],
-        prepared.start,
-        prepared.steps,
-        noise=prepared.noise,
-        seed=prepared.seed,
-        schedule=prepared.schedule,
-        chunk=BLOCK_STEPS,
-    )
-    try:
-        while True:
-            if cancel.is_set():
-                return None
-            group = next(blocks, None)
-            if group is None:
-                break
-            for run, (_, points, losses) in zip(prepared.runs, group, strict=True):
-                run.tracker.feed(points[:, 0, :], losses[:, 0])
-            if block_hook is not None:
-                block_hook(cancel, int(group[0].offset))
-            if all(run.tracker.diverged_at is not None for run in prepared.runs):
-                break  # nothing more to keep: every run is truncated here
-    finally:
-        blocks.close()
-    outcomes = []
-    for run in prepared.runs:
-        tracker = run.tracker
-        if tracker.blocks:
-            points = np.concatenate([b[0] for b in tracker.blocks])
-            losses = np.concatenate([b[1] for b in tracker.blocks])
-        else:
-            points, losses = np.empty((0, 2)), np.empty(0)
-        outcomes.append(
-            scene.RunOutcome(
-                optimizer=run.name,
-                params=run.params,
-                color=run.color,
-                symbol=run.symbol,
-                points=points,
-                losses=losses,
-                diverged_at=tracker.diverged_at,
-                final_loss=tracker.final_loss,
-                status=optimizers.classify(
-                    prepared.landscape, points, losses, tracker.diverged_at, prepared.noise
-                ),
-            )
-        )
-    return prepared, outcomes
+
+    def after_block(offset: int) -> None:
+        if block_hook is not None:
+            block_hook(cancel, offset)
+
+    outcomes = scene.compute_prepared(prepared, cancel, after_block, BLOCK_STEPS)
+    return None if outcomes is None else (prepared, outcomes)
 
 
 def reply_bytes(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+
 import numpy as np
 import pytest
 
@@ -254,3 +256,42 @@ def test_stream_chunks_stop_computing_once_every_run_diverged(
     summary = prepared.summary()
     assert all(s["diverged_at"] is not None for s in summary)
     assert pulled[-1] == max(s["diverged_at"] for s in summary) // 10 * 10 < 5000
+
+
+@pytest.mark.parametrize("block", [1, 7, 500, 10_000])
+def test_compute_block_by_block_equals_one_whole_run(block: int) -> None:
+    # compute goes COMPUTE_BLOCK steps at a time (a REST request can stop between blocks);
+    # its paths are run_many's, bit for bit, cut before the first non-finite point.
+    request = _request(runs=_SIX, steps=1_234, noise=0.2, seed=8, schedule=_SCHEDULED)
+    prepared = scene.prepare(request)
+    outcomes = scene.compute_prepared(prepared, chunk=block)
+    assert outcomes is not None
+    whole = optimizers.run_many(
+        prepared.landscape,
+        [run.optimizer for run in prepared.runs],
+        prepared.start,
+        prepared.steps,
+        noise=prepared.noise,
+        seed=prepared.seed,
+        schedule=prepared.schedule,
+    )
+    assert outcomes[0].diverged_at is not None  # the cut is exercised
+    for outcome, trajectory in zip(outcomes, whole, strict=True):
+        n = len(outcome.points)
+        assert n == (outcome.diverged_at if outcome.diverged_at is not None else 1_235)
+        np.testing.assert_array_equal(outcome.points, trajectory.points[:n, 0])
+        np.testing.assert_array_equal(outcome.losses, trajectory.losses[:n, 0])
+
+
+def test_a_cancelled_computation_stops_before_its_next_block() -> None:
+    cancel = threading.Event()
+    offsets: list[int] = []
+
+    def after_block(offset: int) -> None:
+        offsets.append(offset)
+        if len(offsets) == 2:
+            cancel.set()
+
+    prepared = scene.prepare(_request(runs=_SIX[1:], steps=5_000))
+    assert scene.compute_prepared(prepared, cancel, after_block, chunk=500) is None
+    assert offsets == [0, 500]
