@@ -186,10 +186,20 @@ else:
     ScheduleSpec.__doc__ = _Schedule.__doc__
 
 
+# The body /docs's "Try it out" starts from: Swagger UI cannot draw an example for a
+# fixed-length [x, y] (JSON Schema's prefixItems) and sent `"start": [null, null]`, a 422.
+SCENE_EXAMPLE: dict[str, Any] = {
+    "landscape": "rosenbrock",
+    "start": [-1.5, 2.0],
+    "steps": 300,
+    "runs": [{"optimizer": "sgd", "params": {"lr": 0.001}}, {"optimizer": "adam"}],
+}
+
+
 class TrajectoryRequest(BaseModel):
     """A scene: one landscape, one start, several optimizers raced for `steps` updates."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [SCENE_EXAMPLE]})
 
     landscape: str = Field(
         description="Landscape name, one of GET /api/landscapes.",
@@ -477,6 +487,10 @@ def _bounds(option: Option) -> JsonDict:
 
 class ExportRequest(TrajectoryRequest):
     """A scene plus how to export it; the same model validates the API body and the CLI."""
+
+    model_config = ConfigDict(
+        extra="forbid", json_schema_extra={"examples": [{**SCENE_EXAMPLE, "format": "gif"}]}
+    )
 
     format: ExportFormat = Field(description="gif, mp4, html, png, csv or json.")
     width: Whole = Field(

@@ -56,3 +56,17 @@ def test_docs_urls_follow_the_root_path(app: FastAPI) -> None:
         urls = LOADED.findall(client.get("/docs").text)
         assert urls and all(url.startswith("/gradscape/") for url in urls)
         assert "url: '/gradscape/openapi.json'" in client.get("/docs").text
+
+
+def test_the_docs_examples_are_bodies_the_api_accepts(client: TestClient) -> None:
+    # "Try it out" starts from the schema's example: Swagger UI drew `start: [null, null]`
+    # for the fixed-length [x, y] and the first request a student sent was a 422.
+    schemas = client.get("/openapi.json").json()["components"]["schemas"]
+    (scene,) = schemas["TrajectoryRequest"]["examples"]
+    reply = client.post("/api/trajectories", json=scene)
+    assert reply.status_code == 200 and len(reply.json()["runs"][1]["points"]) == 301
+    (export,) = schemas["ExportRequest"]["examples"]
+    assert export["format"] == "gif" and export["start"] == scene["start"]
+    job = client.post("/api/exports", json={**export, "format": "csv"})
+    assert job.status_code == 202
+    assert client.delete(f"/api/exports/{job.json()['id']}").status_code == 204
