@@ -40,6 +40,8 @@ import httpx
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from ws_latency import SCENE  # noqa: E402  (this script's folder is on sys.path)
+
 BIG: dict[str, Any] = {
     "landscape": "rosenbrock",
     "start": [-1.5, 2.0],
@@ -49,19 +51,7 @@ BIG: dict[str, Any] = {
     "seed": 11,
     "schedule": {"kind": "cosine"},
 }
-# The scene of benchmarks/ws_latency.py: the six classic optimizers × 500 steps.
-PAGE_SCENE: dict[str, Any] = {
-    "landscape": "rosenbrock",
-    "steps": 500,
-    "runs": [
-        {"optimizer": "sgd", "params": {"lr": 0.001}},
-        {"optimizer": "momentum", "params": {"lr": 0.001}},
-        {"optimizer": "nag", "params": {"lr": 0.001}},
-        {"optimizer": "adagrad", "params": {"lr": 0.1}},
-        {"optimizer": "rmsprop", "params": {"lr": 0.01}},
-        {"optimizer": "adam", "params": {"lr": 0.05}},
-    ],
-}
+PAGE_SCENE = SCENE  # benchmarks/ws_latency.py's: the six classic optimizers × 500 steps
 BUDGET_MB = 150  # RSS growth allowed with 40 stalled clients
 
 
