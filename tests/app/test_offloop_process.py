@@ -28,8 +28,6 @@ BIG = {
     "runs": [{"optimizer": name} for name in ["sgd", "momentum", "nag", "adam"] * 3],
 }
 
-pytestmark = pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="needs Linux /proc")
-
 
 @pytest.fixture(scope="module")
 def server() -> Iterator[tuple[str, int]]:
