@@ -126,8 +126,37 @@ class Replay:
 # Finished streams by request (its canonical JSON, without the id), replayed rather than
 # recomputed when the same scene is asked for again: a class opening one preset sends the
 # same scene from every laptop. Runs are deterministic (the noise is seeded), so a replay
-# is the very messages a new computation would send.
+# carries the very numbers a new computation would send, each run's chunks joined into one
+# message (`_joined`).
 replays: ByteLRU[str, Replay] = ByteLRU(REPLAY_BUDGET, REPLAY_MAX_ENTRY, lambda r: r.nbytes)
+
+
+def _joined(parts: list[tuple[str, str]]) -> Replay:
+    """A finished stream for replay: meta, one chunk per run (its chunks joined, runs in
+    the order their first chunk came), then the rest (done) — 8 messages instead of 38
+    for the page's 6 × 500 scene. Sending is the event loop's work: 200 sockets replaying
+    at once held /healthz behind 7,600 sends."""
+    paths: dict[int, tuple[int, list[Any], list[Any]]] = {}
+    kept: list[tuple[str, str]] = []
+    for head, tail in parts:
+        if not head.startswith('{"type":"chunk"'):
+            kept.append((head, tail))
+            continue
+        message = json.loads(head + "null" + tail)
+        _, points, losses = paths.setdefault(message["run"], (message["offset"], [], []))
+        points.extend(message["points"])
+        losses.extend(message["losses"])
+    chunks = [
+        _split(
+            chunk_message(
+                None, scene.Chunk(run, offset, np.array(points).reshape(-1, 2), np.array(losses))
+            ),
+            "null",
+        )
+        for run, (offset, points, losses) in paths.items()
+    ]
+    joined = kept[:1] + chunks + kept[1:]  # meta first; done (or nothing) last
+    return Replay(tuple(joined), sum(len(head) + len(tail) for head, tail in joined))
 
 
 def _split(text: str, id_json: str) -> tuple[str, str]:
@@ -184,7 +213,7 @@ class _Shared:
                 chunks.close()  # the thread is done with it: this task is never cancelled
             self.over = over and not state.cancelled.is_set()
             if self.over:
-                replays.put(self.key, Replay(tuple(self.parts), self.nbytes))
+                replays.put(self.key, _joined(self.parts))
         except ValueError as exc:  # the core rejected a value: each socket says so
             self.error = str(exc)
         except Exception:

@@ -302,8 +302,25 @@ def test_the_same_scene_again_is_replayed_not_recomputed(
         other = _until_done(socket, "other seed")
     assert set(computed) == {"first", "other seed"}  # the second stream computed nothing
     assert all(m["id"] == {"a": [1, "two"]} for m in again)
-    assert [{**m, "id": None} for m in again] == [{**m, "id": None} for m in first]
+    # the same meta, paths and done; each run's chunks joined into one message
+    assert {**again[0], "id": None} == {**first[0], "id": None}
+    assert {**again[-1], "id": None} == {**first[-1], "id": None}
+    assert _paths(again) == _paths(first)
+    chunks = [m for m in again if m["type"] == "chunk"]
+    assert [(c["run"], c["offset"]) for c in chunks] == [(0, 0), (1, 0), (2, 0)]
     assert len(other) == len(first) and other[-1]["type"] == "done"
+
+
+def _paths(messages: list[dict[str, Any]]) -> dict[int, tuple[list[Any], list[Any]]]:
+    """Each run's points and losses, from its chunks in order."""
+    paths: dict[int, tuple[list[Any], list[Any]]] = {}
+    for message in messages:
+        if message["type"] == "chunk":
+            points, losses = paths.setdefault(message["run"], ([], []))
+            assert message["offset"] == len(points)
+            points.extend(message["points"])
+            losses.extend(message["losses"])
+    return paths
 
 
 def test_only_whole_streams_are_kept_for_replay(
