@@ -54,13 +54,10 @@ class Served:
     port: int
 
 
-@contextmanager
-def serving(
-    *args: str, env: Mapping[str, str] | None = None, drain: bool = False
-) -> Iterator[Served]:
-    """`python -m app.cli serve --port 0 *args` from the project root, once /healthz answers;
-    stopped (and its output closed) on exit. The kernel picks the port and the server's
-    first line names it. `drain` reads the log in a thread, for servers that print a lot."""
+def launch(*args: str, env: Mapping[str, str] | None = None) -> Served:
+    """`python -m app.cli serve --port 0 *args` from the project root, once /healthz answers.
+    The caller stops it (`stop`): tests that kill a server use this, the others `serving`.
+    The kernel picks the port and the server's first line names it."""
     process = subprocess.Popen(
         [sys.executable, "-m", "app.cli", "serve", "--port", "0", *args],
         cwd=ROOT,
@@ -69,14 +66,28 @@ def serving(
         stderr=subprocess.STDOUT,
         text=True,
     )
+    assert process.stdout is not None
+    line = process.stdout.readline()
+    match = re.search(r"(http://127\.0\.0\.1:(\d+))/", line)
+    if not match:
+        stop(process)
+        raise AssertionError(line + process.stdout.read())
+    served = Served(process, line, match.group(1), int(match.group(2)))
+    wait_until_healthy(process, served.url, process.stdout.read)
+    return served
+
+
+@contextmanager
+def serving(
+    *args: str, env: Mapping[str, str] | None = None, drain: bool = False
+) -> Iterator[Served]:
+    """`launch`, stopped (and its output closed) on exit. `drain` reads the log in a
+    thread, for servers that print a lot."""
+    served = launch(*args, env=env)
+    process = served.process
     try:
-        assert process.stdout is not None
-        line = process.stdout.readline()
-        match = re.search(r"(http://127\.0\.0\.1:(\d+))/", line)
-        assert match, line + process.stdout.read()
-        served = Served(process, line, match.group(1), int(match.group(2)))
-        wait_until_healthy(process, served.url, process.stdout.read)
         if drain:
+            assert process.stdout is not None
             threading.Thread(target=process.stdout.read, daemon=True).start()
         yield served
     finally:

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import signal
 import socket
 import subprocess
@@ -39,7 +38,7 @@ from app.main import create_app
 from app.schemas import ExportRequest
 from tests.app.clients import LocalClient
 from tests.app.scenes import SMALL_EXPORT
-from tests.serving import serving, stop, wait_until_healthy
+from tests.serving import launch, serving, stop
 
 ROOT = Path(__file__).resolve().parents[2]
 # A guard against a hang, not a speed assertion.
@@ -309,18 +308,8 @@ def test_a_killed_servers_directory_goes_when_the_next_one_starts() -> None:
     parent = export_parent()
 
     def start() -> tuple[subprocess.Popen, str]:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "app.cli", "serve", "--port", "0"],
-            cwd=ROOT,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            text=True,
-        )
-        assert process.stdout is not None
-        match = re.search(r"(http://127\.0\.0\.1:\d+)/", process.stdout.readline())
-        assert match, process.stdout.read()
-        wait_until_healthy(process, match.group(1), process.stdout.read)
-        return process, match.group(1)
+        served = launch()
+        return served.process, served.url
 
     first, url = start()
     try:

@@ -10,11 +10,9 @@ the other, and a job whose process was killed is reported as failed, not running
 from __future__ import annotations
 
 import os
-import re
 import shutil
 import signal
 import subprocess
-import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -39,7 +37,7 @@ from app.main import create_app
 from app.schemas import ExportRequest
 from tests.app.clients import LocalClient
 from tests.app.scenes import SMALL_EXPORT
-from tests.serving import serving, stop, wait_until_healthy
+from tests.serving import launch, serving, stop
 
 ROOT = Path(__file__).resolve().parents[2]
 POLL_SECONDS = 120  # a guard against a hang, not a speed assertion
@@ -189,19 +187,8 @@ def test_two_apps_on_one_directory_over_http(shared: Path) -> None:
 
 
 def serve(directory: Path) -> tuple[subprocess.Popen, str]:
-    process = subprocess.Popen(
-        [sys.executable, "-m", "app.cli", "serve", "--port", "0"],
-        cwd=ROOT,
-        env={**os.environ, EXPORT_DIR_ENV: str(directory)},
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    assert process.stdout is not None
-    match = re.search(r"(http://127\.0\.0\.1:\d+)/", process.stdout.readline())
-    assert match, process.stdout.read()
-    wait_until_healthy(process, match.group(1), process.stdout.read)
-    return process, match.group(1)
+    served = launch(env={**os.environ, EXPORT_DIR_ENV: str(directory)})
+    return served.process, served.url
 
 
 @pytest.fixture
