@@ -7,7 +7,9 @@ every point and loss kept. Case B — a 256×256 basin map: the 6 optimizers × 
 65,536 starts, every point and loss kept. Landscape: rosenbrock, default hyperparameters,
 no noise. Case A and the WebSocket budget are also timed through ``optimizers.run_many``
 (the six optimizers in lockstep, as the app runs one request), and case A through
-``optimizers.reference.run``, the plain loop the runner equals bit for bit.
+``optimizers.reference.run``, the plain loop the runner equals bit for bit, and on
+arrays only (``runner.FLOAT_ROWS = 0``: the runner before its float path for one-row
+runs, runner note 5).
 
 Baselines (when torch is installed), each keeping every point and loss as well:
 ``torch-autograd`` — the natural PyTorch loop (loss = f(θ); loss.backward(); step());
@@ -124,6 +126,17 @@ def median_time(
     return statistics.median(times)
 
 
+def arrays_case(starts: np.ndarray, steps: int) -> None:
+    """``lockstep_case`` with the float path off: every update a few NumPy calls."""
+    from optimizers import runner
+
+    saved, runner.FLOAT_ROWS = runner.FLOAT_ROWS, 0
+    try:
+        lockstep_case(starts, steps)
+    finally:
+        runner.FLOAT_ROWS = saved
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=5)
@@ -170,6 +183,11 @@ def main() -> None:
             print(
                 f"  numpy run_many (lockstep)  {many * 1e3:9.1f} ms   "
                 f"run_many/run {many / ours:5.2f}"
+            )
+            arrays = median_time(partial(arrays_case, starts, steps), repeats)
+            print(
+                f"  numpy run_many, arrays only {arrays * 1e3:8.1f} ms   "
+                f"run_many/arrays {many / arrays:5.2f}"
             )
             plain = median_time(partial(reference_case, starts, steps), repeats)
             print(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -10,12 +12,14 @@ from optimizers.base import (
     WEIGHT_DECAY,
     HyperParam,
     Optimizer,
+    ScalarUpdate,
     Scratch,
     Value,
     add_weight_decay,
     addcdiv,
     addcmul_,
     eps_param,
+    fma,
     lr_param,
     sqrt_plus,
 )
@@ -94,3 +98,23 @@ class Adagrad(Optimizer):
         std = sqrt_plus(state.sum, self.hyper["eps"], s.denom)  # √h + ε
         # θ ← θ − η_t g / (√h + ε)     torch: param.addcdiv_(grad, std, value=-clr)
         return addcdiv(theta, g, std, -clr, out), state
+
+    def scalar(self, state: AdagradState) -> tuple[ScalarUpdate, Callable[[], None]]:
+        lr_decay, eps, decay = self.number("lr_decay"), self.number("eps"), self.scalar_decay()
+        t = state.step
+        hx, hy = state.sum[0].tolist()
+
+        def step(gx: float, gy: float, x: float, y: float, lr: float) -> tuple[float, float]:
+            nonlocal t, hx, hy
+            if decay is not None:
+                gx, gy = fma(x, decay, gx), fma(y, decay, gy)
+            t += 1
+            rate = -(lr / (1 + (t - 1) * lr_decay))  # −η_t
+            hx, hy = hx + gx * gx, hy + gy * gy
+            return x + gx * rate / (math.sqrt(hx) + eps), y + gy * rate / (math.sqrt(hy) + eps)
+
+        def save() -> None:
+            state.step = t
+            state.sum[0] = hx, hy
+
+        return step, save

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -10,6 +12,7 @@ from optimizers.base import (
     WEIGHT_DECAY,
     HyperParam,
     Optimizer,
+    ScalarUpdate,
     Scratch,
     Value,
     add_weight_decay,
@@ -17,6 +20,7 @@ from optimizers.base import (
     addcmul_,
     eps_param,
     float_pow,
+    fma,
     lr_param,
 )
 
@@ -101,6 +105,39 @@ class Adam(Optimizer):
         denom += self.hyper["eps"]
         # θ ← θ − step_size · m / denom   torch: param.addcdiv_(exp_avg, denom, value=-step_size)
         return addcdiv(theta, state.exp_avg, denom, -step_size, out), state
+
+    def scalar(self, state: AdamState) -> tuple[ScalarUpdate, Callable[[], None]]:
+        beta1, beta2, eps = self.number("beta1"), self.number("beta2"), self.number("eps")
+        decay, weight, share = self.scalar_decay(), 1 - beta1, 1 - beta2
+        near, keep = abs(weight) < 0.5, 1 - weight  # _lerp's two formulas
+        t = state.step
+        mx, my = state.exp_avg[0].tolist()
+        vx, vy = state.exp_avg_sq[0].tolist()
+
+        def axis(g: float, m: float, v: float) -> tuple[float, float]:
+            m = m + (g - m) * weight if near else g - (g - m) * keep
+            return m, v * beta2 + g * share * g
+
+        def step(gx: float, gy: float, x: float, y: float, lr: float) -> tuple[float, float]:
+            nonlocal t, mx, my, vx, vy
+            if decay is not None:
+                gx, gy = fma(x, decay, gx), fma(y, decay, gy)
+            t += 1
+            mx, vx = axis(gx, mx, vx)
+            my, vy = axis(gy, my, vy)
+            rate = -(lr / (1 - beta1**t))  # −step_size
+            bias = (1 - beta2**t) ** 0.5
+            return (
+                x + mx * rate / (math.sqrt(vx) / bias + eps),
+                y + my * rate / (math.sqrt(vy) / bias + eps),
+            )
+
+        def save() -> None:
+            state.step = t
+            state.exp_avg[0] = mx, my
+            state.exp_avg_sq[0] = vx, vy
+
+        return step, save
 
 
 def _lerp(start: np.ndarray, end: np.ndarray, weight: Value, scratch: np.ndarray) -> None:

@@ -16,12 +16,16 @@ fresh (K, 2) temporaries every update are several times slower once K is large.
 from __future__ import annotations
 
 import numbers
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
 import numpy as np
 
 Value = float | np.ndarray
+
+#: ``Optimizer.scalar``'s update of one row: (g_x, g_y, x, y, lr) -> (x', y').
+ScalarUpdate = Callable[[float, float, float, float, float], tuple[float, float]]
 
 
 @dataclass(frozen=True)
@@ -222,6 +226,38 @@ class Optimizer:
         ``grad`` and ``theta`` are not modified.
         """
         raise NotImplementedError
+
+    def scalar(self, state: Any) -> tuple[ScalarUpdate, Callable[[], None]]:
+        """``update`` for one row (K = 1) on Python floats: ``(step, save)``.
+
+        ``step(g_x, g_y, x, y, lr)`` returns the new point and keeps the state in floats;
+        ``save()`` writes it back into ``state``. A NumPy call on a 2-element array costs
+        what twenty float operations do, so the page's runs (one row per optimizer) take
+        this path in the runner, about five times faster. The same operations in the same
+        order as ``update``, so the same bits (tests/optimizers/test_scalar.py).
+        Optimizers without it (this default) run on arrays.
+        """
+        raise NotImplementedError
+
+    @property
+    def has_scalar(self) -> bool:
+        return type(self).scalar is not Optimizer.scalar
+
+    def number(self, name: str) -> float:
+        """Hyperparameter ``name`` of a one-row optimizer as a float (for ``scalar``)."""
+        value = self.params[name]
+        return float(value[0]) if isinstance(value, np.ndarray) else value
+
+    def per_row(self, name: str) -> bool:
+        """Whether ``name`` was given per row: ``update`` then takes array branches
+        (e.g. a μ = 0 row keeps a momentum buffer), which ``scalar`` mirrors."""
+        return isinstance(self.params[name], np.ndarray)
+
+    def scalar_decay(self) -> float | None:
+        """λ as ``add_weight_decay`` applies it (None: g is left alone)."""
+        if not self.per_row("weight_decay") and self.params["weight_decay"] == 0.0:
+            return None
+        return self.number("weight_decay")
 
     def __repr__(self) -> str:
         shown = ", ".join(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -11,9 +12,11 @@ from optimizers.base import (
     WEIGHT_DECAY,
     HyperParam,
     Optimizer,
+    ScalarUpdate,
     Scratch,
     Value,
     add_weight_decay,
+    fma,
     lr_param,
 )
 
@@ -42,6 +45,43 @@ def accumulate(state: MomentumState, g: np.ndarray, mu: Value, dampening: Value)
     else:
         buf += g  # g·1 is g: the same bits without a temporary
     return buf
+
+
+def scalar_buffer(
+    opt: Optimizer, state: MomentumState, dampening: float, always: bool
+) -> tuple[ScalarUpdate, Callable[[], None]]:
+    """``scalar`` for Momentum (``always``: keep b even at μ = 0, as per-row μ does) and
+    NAG (``always``, τ = 0): b ← g, then b ← μb + (1 − τ)g, as ``accumulate``.
+
+    (1 − τ)g is computed even at τ = 0, where ``accumulate`` adds g itself: g·1 is g.
+    """
+    mu, decay, nesterov = opt.number("momentum"), opt.scalar_decay(), opt.name == "nag"
+    keep = 1 - dampening
+    buffer = state.momentum_buffer
+    bx, by = (0.0, 0.0) if buffer is None else buffer[0].tolist()
+    started = buffer is not None
+    with_buffer = always or mu != 0.0
+
+    def step(gx: float, gy: float, x: float, y: float, lr: float) -> tuple[float, float]:
+        nonlocal bx, by, started
+        if decay is not None:
+            gx, gy = fma(x, decay, gx), fma(y, decay, gy)
+        if with_buffer:
+            if started:
+                bx, by = bx * mu + gx * keep, by * mu + gy * keep
+            else:
+                bx, by, started = gx, gy, True
+        if nesterov:  # θ ← θ − η(g + μb)
+            return x + (bx * mu + gx) * -lr, y + (by * mu + gy) * -lr
+        if mu == 0.0:  # plain SGD
+            return x + gx * -lr, y + gy * -lr
+        return x + bx * -lr, y + by * -lr
+
+    def save() -> None:
+        if started:
+            state.momentum_buffer = np.array([[bx, by]])
+
+    return step, save
 
 
 class Momentum(Optimizer):
@@ -104,3 +144,6 @@ class Momentum(Optimizer):
         # θ ← θ − ηb          torch: param.add_(buf, alpha=-lr)
         step = np.multiply(direction, -lr, out=s.term)
         return np.add(theta, step, out=out), state
+
+    def scalar(self, state: MomentumState) -> tuple[ScalarUpdate, Callable[[], None]]:
+        return scalar_buffer(self, state, self.number("dampening"), always=self.per_row("momentum"))

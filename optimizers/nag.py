@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 
 from optimizers.base import (
     MOMENTUM,
     WEIGHT_DECAY,
     Optimizer,
+    ScalarUpdate,
     Scratch,
     Value,
     add_weight_decay,
     lr_param,
 )
-from optimizers.momentum import MomentumState, accumulate
+from optimizers.momentum import MomentumState, accumulate, scalar_buffer
 
 
 class NAG(Optimizer):
@@ -70,3 +73,6 @@ class NAG(Optimizer):
         step += g
         step *= -lr
         return np.add(theta, step, out=out), state
+
+    def scalar(self, state: MomentumState) -> tuple[ScalarUpdate, Callable[[], None]]:
+        return scalar_buffer(self, state, 0.0, always=True)

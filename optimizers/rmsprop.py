@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -10,12 +12,14 @@ from optimizers.base import (
     WEIGHT_DECAY,
     HyperParam,
     Optimizer,
+    ScalarUpdate,
     Scratch,
     Value,
     add_weight_decay,
     addcdiv,
     addcmul_,
     eps_param,
+    fma,
     lr_param,
     sqrt_plus,
 )
@@ -106,3 +110,34 @@ class RMSprop(Optimizer):
         if isinstance(mu, np.ndarray):  # rows with μ = 0 step as a scalar μ = 0 run does
             np.copyto(step, -lr * g / avg, where=mu == 0.0)
         return np.add(theta, step, out=out), state
+
+    def scalar(self, state: RMSpropState) -> tuple[ScalarUpdate, Callable[[], None]]:
+        alpha, mu, eps = self.number("alpha"), self.number("momentum"), self.number("eps")
+        decay, share = self.scalar_decay(), 1 - alpha
+        t = state.step
+        hx, hy = state.square_avg[0].tolist()
+        buffer = state.momentum_buffer
+        bx, by = (0.0, 0.0) if buffer is None else buffer[0].tolist()
+        sgd_rows = self.per_row("momentum") and mu == 0.0  # see update's np.copyto
+
+        def step(gx: float, gy: float, x: float, y: float, lr: float) -> tuple[float, float]:
+            nonlocal t, hx, hy, bx, by
+            if decay is not None:
+                gx, gy = fma(x, decay, gx), fma(y, decay, gy)
+            t += 1
+            hx, hy = hx * alpha + gx * share * gx, hy * alpha + gy * share * gy
+            ax, ay = math.sqrt(hx) + eps, math.sqrt(hy) + eps
+            if buffer is None:
+                return x + gx * -lr / ax, y + gy * -lr / ay
+            bx, by = bx * mu + gx / ax, by * mu + gy / ay
+            if sgd_rows:
+                return x + -lr * gx / ax, y + -lr * gy / ay
+            return x + bx * -lr, y + by * -lr
+
+        def save() -> None:
+            state.step = t
+            state.square_avg[0] = hx, hy
+            if buffer is not None:
+                buffer[0] = bx, by
+
+        return step, save

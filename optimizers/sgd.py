@@ -2,11 +2,21 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
 
-from optimizers.base import WEIGHT_DECAY, Optimizer, Scratch, Value, add_weight_decay, lr_param
+from optimizers.base import (
+    WEIGHT_DECAY,
+    Optimizer,
+    ScalarUpdate,
+    Scratch,
+    Value,
+    add_weight_decay,
+    fma,
+    lr_param,
+)
 
 
 @dataclass(slots=True)
@@ -51,3 +61,13 @@ class SGD(Optimizer):
         # θ ← θ − ηg          torch: param.add_(grad, alpha=-lr)
         step = np.multiply(g, -lr, out=s.term)
         return np.add(theta, step, out=out), state
+
+    def scalar(self, state: SGDState) -> tuple[ScalarUpdate, Callable[[], None]]:
+        decay = self.scalar_decay()
+
+        def step(gx: float, gy: float, x: float, y: float, lr: float) -> tuple[float, float]:
+            if decay is not None:
+                gx, gy = fma(x, decay, gx), fma(y, decay, gy)
+            return x + gx * -lr, y + gy * -lr
+
+        return step, lambda: None
