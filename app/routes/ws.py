@@ -77,6 +77,10 @@ REPLAY_MAX_ENTRY = 1024 * 1024
 # sockets asking for them at once (`_Shared`); 12 × 1,000 steps is ~700 kB of messages.
 # Bigger ones stream to one socket each, computed only as fast as that socket reads.
 SHARED_MAX_POINTS = 15_000
+# Sockets that do event-loop work (parse a message, send one) in one loop iteration; the
+# others wait their turn (`wait_turn`). 200 sockets replaying at once otherwise made every
+# iteration 200 sends long, and a /healthz request needs several iterations.
+LOOP_TURNS = 8
 log = logging.getLogger(__name__)
 
 
@@ -230,6 +234,26 @@ def _running() -> dict[str, _Shared]:
     """This event loop's shared computations by request (asyncio objects belong to one loop,
     and tests run several apps on several loops)."""
     return _shared.setdefault(asyncio.get_running_loop(), {})
+
+
+_turns: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Semaphore] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+async def wait_turn() -> None:
+    """Return in a later loop iteration as one of at most LOOP_TURNS sockets let through
+    in it (first come, first served), to do one piece of event-loop work right after.
+
+    The turn is held across one iteration and released before the work, so a send that
+    waits for a client that stopped reading holds no turn. Each iteration then runs at
+    most LOOP_TURNS pieces of socket work, and other requests get through in between.
+    """
+    turns = _turns.get(loop := asyncio.get_running_loop())
+    if turns is None:
+        turns = _turns[loop] = asyncio.Semaphore(LOOP_TURNS)
+    async with turns:
+        await asyncio.sleep(0)
 
 
 class ClientStalledError(Exception):
@@ -396,7 +420,11 @@ class _Connection:
     async def send(self, text: str, state: StreamState | None = None) -> None:
         """Send one message; ClientStalledError if the client took nothing for
         STALL_SECONDS (the wait is cancelled before anything was written), and
-        WebSocketDisconnect once the socket is gone or closed."""
+        WebSocketDisconnect once the socket is gone or closed. Waits its turn first
+        (`wait_turn`); a message of a run cancelled meanwhile is dropped."""
+        await wait_turn()
+        if state is not None and state.cancelled.is_set():
+            return
         async with self.send_lock:
             if state is not None:
                 state.sending = True
@@ -465,7 +493,6 @@ class _Connection:
             if state.cancelled.is_set():
                 return
             await self.send(head + id_json + tail, state)
-            await asyncio.sleep(0)  # see _watch
 
     async def _watch(self, shared: _Shared, state: StreamState) -> None:
         """Send a shared computation's messages with this run's id, as they come."""
@@ -478,9 +505,6 @@ class _Connection:
                     head, tail = shared.parts[sent]
                     sent += 1
                     await self.send(head + id_json + tail, state)
-                    # A send to a reading client does not yield: without this, 50 sockets
-                    # replaying at once would hold /healthz for a whole round of sends.
-                    await asyncio.sleep(0)
                 elif shared.over:
                     return
                 elif shared.error is not None:
@@ -564,6 +588,7 @@ async def trajectories_ws(websocket: WebSocket) -> None:
             text = await _receive_text(websocket)
             if connection.closing:
                 continue  # closed for stalling: nothing more runs on this socket
+            await wait_turn()  # parsing and validating is the loop's work too
             try:
                 message_id, request = parse_run(text)
             except BadMessageError as bad:
