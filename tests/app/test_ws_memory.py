@@ -6,11 +6,13 @@ from __future__ import annotations
 
 import asyncio
 import gc
+import json
 import tracemalloc
 import weakref
 from collections.abc import Callable
 from typing import Any
 
+import numpy as np
 import pytest
 
 from app import scene
@@ -55,16 +57,25 @@ def test_a_paused_stream_holds_its_arrays_not_objects_per_step() -> None:
 
 def test_a_hop_computes_at_most_send_ahead_bytes(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(ws_route, "BATCH_SECONDS", 3600.0)  # only the byte bound stops it
-    monkeypatch.setattr(ws_route, "SEND_AHEAD_BYTES", 50_000)
+    monkeypatch.setattr(ws_route, "SEND_AHEAD_BYTES", 200_000)
     prepared = scene.prepare(TrajectoryRequest.model_validate(BIG))
     chunks = scene.ChunkStream(prepared)
     state = ws_route.StreamState(id="x")
     first, over = ws_route._next_batch(chunks, state, prepared)
     assert len(first) == 1 and not over  # the first chunk leaves at once
+    blocks = state.blocks
     texts, over = ws_route._next_batch(chunks, state, prepared)
-    sizes = [len(text) for text in texts]
-    assert not over and len(texts) > 1
-    assert sum(sizes[:-1]) < 50_000 <= sum(sizes)  # stopped by the first message past it
+    messages = [json.loads(text) for text in texts]
+    assert not over
+    # each run's chunks of the hop joined into one message, its steps following on
+    assert len({m["run"] for m in messages}) == len(messages) == 12
+    assert max(len(m["losses"]) for m in messages) > scene.DEFAULT_CHUNK
+    numbers = [ws_route._numbers(np.array(m["points"])) for m in messages]
+    numbers += [ws_route._numbers(np.array(m["losses"])) for m in messages]
+    one_chunk = 64 * scene.DEFAULT_CHUNK  # a point and its loss: < 64 characters
+    # stopped by the first chunk past the bound
+    assert 200_000 <= sum(map(len, numbers)) < 200_000 + one_chunk
+    assert state.blocks - blocks > 12
     chunks.close()
 
 
