@@ -4,7 +4,8 @@ Protocol (client → server): {"type": "run", "id": <any JSON value, optional>, 
 TrajectoryRequest fields...}. Server → client, every message echoing the run's id:
 {"type": "meta", "runs": [{optimizer, params, color, symbol}], "steps", "lr_factors"}, then
 {"type": "chunk", "run": i, "offset": k, "points": [[x, y], ...], "losses": [...]} as the
-points are computed (runs interleaved block by block), then {"type": "done", "runs":
+points are computed (a run's points in order; the first chunk of every run before any
+second; a chunk holds one block or, later, all of a hop's blocks), then {"type": "done", "runs":
 [{optimizer, diverged_at, final_loss, converged_at, converged_to, status}]}, where status
 is {code, step, floor, text: {en, ja}} (app.scene.status_json), classified once per run
 when its last chunk is out, in the worker thread. Bad input gets
@@ -29,6 +30,10 @@ The same scene is computed once: a small scene (SHARED_MAX_POINTS) asked for by 
 sockets at once is computed by one task and sent to each with its own id (`_Shared`), and
 a finished one is kept for replay (`replays`) — a class opening one preset, or pressing Run
 together, costs one computation. Runs are deterministic, so the messages are the same.
+
+Sockets take turns at the event loop (`wait_turn`): parsing a message and sending one are
+the loop's own work, and at most LOOP_TURNS sockets do a piece of it per loop iteration,
+so 200 sockets replaying at once leave room for /healthz and the page's other requests.
 """
 
 from __future__ import annotations
