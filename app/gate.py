@@ -196,6 +196,9 @@ class Policy:
         return cls(loopback_only=loopback_only, names=hosts, origins=origins)
 
     def allows_host(self, name: str) -> bool:
+        name = name.removesuffix(".")  # "localhost." is localhost, fully qualified
+        if not name:
+            return False
         if "*" in self.names or name in self.names or is_loopback(name):
             return True
         return not self.loopback_only and _is_ip_address(name)

@@ -65,13 +65,24 @@ def test_a_foreign_host_gets_a_400_naming_it_and_the_flag(client: TestClient, pa
 
 
 @pytest.mark.parametrize(
-    "host", ["localhost:8000", "127.0.0.1", "127.0.0.2:9", "[::1]:8000", "LOCALHOST", "a.localhost"]
+    "host",
+    [
+        "localhost:8000",
+        "127.0.0.1",
+        "127.0.0.2:9",
+        "[::1]:8000",
+        "LOCALHOST",
+        "a.localhost",
+        "localhost.:8000",  # a fully qualified name: the same host
+    ],
 )
 def test_loopback_names_with_any_port_are_accepted(client: TestClient, host: str) -> None:
     assert client.get("/healthz", headers={"host": host}).status_code == 200
 
 
-@pytest.mark.parametrize("host", ["192.168.1.20:8000", socket.gethostname(), "evil.com", "::1"])
+@pytest.mark.parametrize(
+    "host", ["192.168.1.20:8000", socket.gethostname(), "evil.com", "::1", ".", "evil.com."]
+)
 def test_bound_to_loopback_only_loopback_names_pass(client: TestClient, host: str) -> None:
     assert client.get("/healthz", headers={"host": host}).status_code == 400
 
