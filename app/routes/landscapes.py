@@ -198,10 +198,18 @@ async def landscape_grid(
         description="Round z and color to this many significant digits (default: exact "
         "float64). No plot shows the difference at 7, and the reply compresses to half.",
     ),
-    x_min: float | None = Query(None, ge=-WINDOW_LIMIT, le=WINDOW_LIMIT, description=_WINDOW),
-    x_max: float | None = Query(None, ge=-WINDOW_LIMIT, le=WINDOW_LIMIT, description=_WINDOW),
-    y_min: float | None = Query(None, ge=-WINDOW_LIMIT, le=WINDOW_LIMIT, description=_WINDOW),
-    y_max: float | None = Query(None, ge=-WINDOW_LIMIT, le=WINDOW_LIMIT, description=_WINDOW),
+    x_min: float | None = Query(
+        None, ge=-WINDOW_LIMIT, le=WINDOW_LIMIT, allow_inf_nan=False, description=_WINDOW
+    ),
+    x_max: float | None = Query(
+        None, ge=-WINDOW_LIMIT, le=WINDOW_LIMIT, allow_inf_nan=False, description=_WINDOW
+    ),
+    y_min: float | None = Query(
+        None, ge=-WINDOW_LIMIT, le=WINDOW_LIMIT, allow_inf_nan=False, description=_WINDOW
+    ),
+    y_max: float | None = Query(
+        None, ge=-WINDOW_LIMIT, le=WINDOW_LIMIT, allow_inf_nan=False, description=_WINDOW
+    ),
 ) -> Response:
     try:
         landscapes.get(name)

@@ -67,3 +67,14 @@ def test_booth_is_log_coloured_so_its_basin_is_not_one_colour() -> None:
     # Narrow ranges stay linear: the ill-conditioned bowl, Rastrigin, the saddle.
     for name in ("ill_conditioned", "rastrigin", "saddle", "six_hump_camel"):
         assert not scene.grid(name, 64).log_color, name
+
+
+@pytest.mark.parametrize("text", ["NaN", "inf", "-Infinity"])
+def test_a_window_edge_must_be_a_finite_number(client: TestClient, text: str) -> None:
+    reply = client.get(
+        "/api/landscapes/booth/grid",
+        params={"x_min": text, "x_max": 1, "y_min": 0, "y_max": 1},
+    )
+    assert reply.status_code == 422
+    (error,) = reply.json()["detail"]
+    assert error["loc"] == ["query", "x_min"] and "finite" in error["msg"]
