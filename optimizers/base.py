@@ -18,7 +18,7 @@ from __future__ import annotations
 import numbers
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, ClassVar
+from typing import Any, ClassVar, overload
 
 import numpy as np
 
@@ -246,7 +246,7 @@ class Optimizer:
     def number(self, name: str) -> float:
         """Hyperparameter ``name`` of a one-row optimizer as a float (for ``scalar``)."""
         value = self.params[name]
-        return float(value[0]) if isinstance(value, np.ndarray) else value
+        return float(value[0]) if isinstance(value, np.ndarray) else float(value)
 
     def per_row(self, name: str) -> bool:
         """Whether ``name`` was given per row: ``update`` then takes array branches
@@ -330,6 +330,10 @@ def _split(a: Value) -> tuple[Value, Value]:
     return high, a - high
 
 
+@overload
+def fma(a: float, b: float, c: float) -> float: ...
+@overload
+def fma(a: Value, b: Value, c: Value) -> Value: ...
 def fma(a: Value, b: Value, c: Value) -> Value:
     """``a·b + c`` rounded once, as a fused multiply-add (FMA) instruction computes it.
 

@@ -371,7 +371,7 @@ class _Tile:
         g = self.grad if noise is None else self.noisy
         # what the inner loop needs per optimizer, unpacked once per block
         if self.floats:
-            steps = [part.float_block(first, end) for part in self.parts]
+            float_steps = [part.float_block(first, end) for part in self.parts]
             current = points[first - 1].T.tolist() if end > first else [[], []]
             noise_rows = None if noise is None else noise.tolist()
         else:
@@ -381,7 +381,7 @@ class _Tile:
             for low in range(first, end, self.span):
                 high = min(low + self.span, end)
                 if self.floats:
-                    self._float_updates(first, low, high, current, noise_rows, steps)
+                    self._float_updates(first, low, high, current, noise_rows, float_steps)
                     start = offset if low == first else low
                     losses[start:high], xy = self._value(points[start:high])
                     continue
@@ -427,6 +427,7 @@ class _Tile:
         puts its row at NaN, which the divergence check then handles as NumPy's result.
         """
         xs, ys = current
+        assert self.landscape is not None  # the float path needs grad_fn (see __init__)
         grad_fn, columns = self.landscape.grad_fn, self.grad.T
         made = []
         for i in range(low, high):
