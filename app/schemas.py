@@ -448,6 +448,16 @@ class OptimizerInfo(BaseModel):
     title: str
     color: str = Field(description="The optimizer's colour in the shared palette.")
     params: list[HyperParamInfo]
+    lecture: list[str] = Field(
+        default_factory=list,
+        description="The docstring's lecture-form update rule, one MathML <math> per line "
+        "(empty for an optimizer not typeset yet).",
+    )
+    terms: dict[str, str] = Field(
+        default_factory=dict,
+        description="One update's arithmetic, term by term: MathML with {slot} placeholders "
+        "for the numbers of a recorded step (the page's equation panel).",
+    )
 
 
 class ScheduleInfo(BaseModel):

@@ -1,0 +1,471 @@
+"""Each optimizer's update rule typeset as MathML, for the page's equation panel.
+
+Two parts per optimizer. ``lecture``: one ``<math>`` per line of the docstring's
+``Lecture notes::`` block, the same symbols in the same order (tests/app/test_equations.py
+holds them to the docstrings). ``terms``: the arithmetic of one update, term by term, as
+MathML with ``{slot}`` placeholders the page fills with the recorded numbers of the step
+under the cursor (static/js/inside.js): ``{g}`` a vector, ``{lr}`` a number, and so on.
+The terms follow PyTorch's form, because those are the buffers the API records
+(``momentum_buffer``, ``exp_avg``, …); where the lecture's form differs (the velocity v of
+Momentum) a term says how the two meet.
+
+MathML Core only (mi, mn, mo, mrow, msub, msup, mfrac, msqrt, mover, mspace): Chromium
+draws it natively, so the page needs no script, font or CDN for it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+MATHML_NS = "http://www.w3.org/1998/Math/MathML"
+
+
+# ------------------------------------------------------------------ a few builders
+def mi(symbol: str) -> str:
+    return f"<mi>{symbol}</mi>"
+
+
+def mo(symbol: str) -> str:
+    return f"<mo>{symbol}</mo>"
+
+
+def mn(number: str) -> str:
+    return f"<mn>{number}</mn>"
+
+
+def row(*parts: str) -> str:
+    return f"<mrow>{''.join(parts)}</mrow>"
+
+
+def sub(base: str, index: str) -> str:
+    return f"<msub>{base}{index}</msub>"
+
+
+def sup(base: str, power: str) -> str:
+    return f"<msup>{base}{power}</msup>"
+
+
+def frac(top: str, bottom: str) -> str:
+    return f"<mfrac>{row(top)}{row(bottom)}</mfrac>"
+
+
+def sqrt(inner: str) -> str:
+    return f"<msqrt>{inner}</msqrt>"
+
+
+def hat(base: str) -> str:
+    return f'<mover accent="true">{base}<mo>^</mo></mover>'
+
+
+def paren(*parts: str) -> str:
+    return row(mo("("), *parts, mo(")"))
+
+
+def math(*parts: str) -> str:
+    return f'<math xmlns="{MATHML_NS}" display="block">{"".join(parts)}</math>'
+
+
+GAP = '<mspace width="1.2em"></mspace>'
+THETA, ETA, MU, EPS, G = mi("θ"), mi("η"), mi("μ"), mi("ε"), mi("g")
+ALPHA, TAU, LAMBDA = mi("α"), mi("τ"), mi("λ")
+B1, B2 = sub(mi("β"), mn("1")), sub(mi("β"), mn("2"))
+ONE, ARROW, EQ, MINUS, PLUS = mn("1"), mo("←"), mo("="), mo("−"), mo("+")
+DOT, HAD, TIMES = mo("·"), mo("⊙"), mo("·")
+SQ = row(G, HAD, G)  # g ⊙ g
+
+
+def slot(name: str) -> str:
+    """Where the page puts a number of the step (a scalar or an (x, y) vector)."""
+    return "{" + name + "}"
+
+
+@dataclass(frozen=True)
+class Term:
+    """One line of an update's arithmetic: ``key`` names it (the page picks the terms that
+    apply, say the first update's b ← g), ``mathml`` is a ``<math>`` with ``{slot}``s."""
+
+    key: str
+    mathml: str
+
+
+@dataclass(frozen=True)
+class Equations:
+    lecture: tuple[str, ...]
+    terms: tuple[Term, ...]
+
+
+def _grad_term() -> Term:
+    # The gradient as the optimizer saw it: noise and weight decay (λθ) included.
+    return Term("g", math(sub(G, mi("t")), EQ, slot("g")))
+
+
+def _theta_next(*update: str) -> Term:
+    """θₜ₊₁ = θₜ … = value: the step actually taken, from the recorded points."""
+    return Term(
+        "theta",
+        math(
+            sub(THETA, row(mi("t"), PLUS, ONE)),
+            EQ,
+            slot("theta"),
+            *update,
+            EQ,
+            slot("theta_next"),
+        ),
+    )
+
+
+def _step_term() -> Term:
+    return Term("step", math(mi("Δ"), THETA, EQ, slot("step")))
+
+
+_SGD = Equations(
+    lecture=(math(THETA, ARROW, THETA, MINUS, ETA, mi("∇"), mi("f"), paren(THETA)),),
+    terms=(
+        _grad_term(),
+        Term("lr", math(sub(ETA, mi("t")), EQ, slot("lr"))),
+        _theta_next(MINUS, slot("lr"), DOT, slot("g")),
+        _step_term(),
+    ),
+)
+
+_BUFFER_FIRST = Term("b_first", math(mi("b"), ARROW, G, EQ, slot("b")))
+
+_MOMENTUM = Equations(
+    lecture=(
+        math(mi("v"), ARROW, MU, mi("v"), MINUS, ETA, G),
+        math(THETA, ARROW, THETA, PLUS, mi("v")),
+    ),
+    terms=(
+        _grad_term(),
+        Term("lr", math(sub(ETA, mi("t")), EQ, slot("lr"))),
+        _BUFFER_FIRST,
+        Term(
+            "b",
+            math(
+                mi("b"),
+                ARROW,
+                MU,
+                mi("b"),
+                PLUS,
+                paren(ONE, MINUS, TAU),
+                G,
+                EQ,
+                slot("mu"),
+                DOT,
+                slot("b_prev"),
+                PLUS,
+                slot("keep"),
+                DOT,
+                slot("g"),
+                EQ,
+                slot("b"),
+            ),
+        ),
+        Term("v", math(mi("v"), EQ, MINUS, ETA, mi("b"), EQ, MINUS, slot("lr"), DOT, slot("b"))),
+        _theta_next(PLUS, slot("v")),
+        Term(
+            "sgd",
+            math(
+                sub(THETA, row(mi("t"), PLUS, ONE)),
+                EQ,
+                slot("theta"),
+                MINUS,
+                slot("lr"),
+                DOT,
+                slot("g"),
+                EQ,
+                slot("theta_next"),
+            ),
+        ),
+        _step_term(),
+    ),
+)
+
+_NAG = Equations(
+    lecture=(
+        math(
+            mi("v"),
+            ARROW,
+            MU,
+            mi("v"),
+            MINUS,
+            ETA,
+            mi("∇"),
+            mi("f"),
+            paren(THETA, PLUS, MU, mi("v")),
+        ),
+        math(THETA, ARROW, THETA, PLUS, mi("v")),
+    ),
+    terms=(
+        _grad_term(),
+        Term("lr", math(sub(ETA, mi("t")), EQ, slot("lr"))),
+        _BUFFER_FIRST,
+        Term(
+            "b",
+            math(
+                mi("b"),
+                ARROW,
+                MU,
+                mi("b"),
+                PLUS,
+                G,
+                EQ,
+                slot("mu"),
+                DOT,
+                slot("b_prev"),
+                PLUS,
+                slot("g"),
+                EQ,
+                slot("b"),
+            ),
+        ),
+        _theta_next(MINUS, slot("lr"), DOT, paren(slot("g"), PLUS, slot("mu"), DOT, slot("b"))),
+        _step_term(),
+    ),
+)
+
+_ADAGRAD = Equations(
+    lecture=(
+        math(mi("h"), ARROW, mi("h"), PLUS, SQ),
+        math(THETA, ARROW, THETA, MINUS, ETA, frac(G, row(sqrt(mi("h")), PLUS, EPS))),
+    ),
+    terms=(
+        _grad_term(),
+        Term(
+            "h",
+            math(
+                mi("h"),
+                ARROW,
+                mi("h"),
+                PLUS,
+                SQ,
+                EQ,
+                slot("h_prev"),
+                PLUS,
+                slot("g2"),
+                EQ,
+                slot("h"),
+            ),
+        ),
+        Term(
+            "lr",
+            math(
+                sub(ETA, mi("t")),
+                EQ,
+                frac(ETA, row(ONE, PLUS, paren(mi("t"), MINUS, ONE), DOT, mi("lr_decay"))),
+                EQ,
+                slot("lr"),
+                GAP,
+                mi("t"),
+                EQ,
+                slot("t"),
+            ),
+        ),
+        Term(
+            "eff",
+            math(
+                frac(sub(ETA, mi("t")), row(sqrt(mi("h")), PLUS, EPS)),
+                EQ,
+                slot("eff"),
+            ),
+        ),
+        _theta_next(MINUS, slot("eff"), HAD, slot("g")),
+        _step_term(),
+    ),
+)
+
+_RMSPROP = Equations(
+    lecture=(
+        math(mi("h"), ARROW, ALPHA, mi("h"), PLUS, paren(ONE, MINUS, ALPHA), SQ),
+        math(THETA, ARROW, THETA, MINUS, ETA, frac(G, row(sqrt(mi("h")), PLUS, EPS))),
+    ),
+    terms=(
+        _grad_term(),
+        Term(
+            "h",
+            math(
+                mi("h"),
+                ARROW,
+                ALPHA,
+                mi("h"),
+                PLUS,
+                paren(ONE, MINUS, ALPHA),
+                SQ,
+                EQ,
+                slot("alpha"),
+                DOT,
+                slot("h_prev"),
+                PLUS,
+                slot("keep"),
+                DOT,
+                slot("g2"),
+                EQ,
+                slot("h"),
+            ),
+        ),
+        Term(
+            "eff",
+            math(frac(sub(ETA, mi("t")), row(sqrt(mi("h")), PLUS, EPS)), EQ, slot("eff")),
+        ),
+        _theta_next(MINUS, slot("eff"), HAD, slot("g")),
+        Term(
+            "b",
+            math(
+                mi("b"),
+                ARROW,
+                MU,
+                mi("b"),
+                PLUS,
+                frac(G, row(sqrt(mi("h")), PLUS, EPS)),
+                EQ,
+                slot("mu"),
+                DOT,
+                slot("b_prev"),
+                PLUS,
+                slot("scaled"),
+                EQ,
+                slot("b"),
+            ),
+        ),
+        Term(
+            "theta_b",
+            math(
+                sub(THETA, row(mi("t"), PLUS, ONE)),
+                EQ,
+                slot("theta"),
+                MINUS,
+                slot("lr"),
+                DOT,
+                slot("b"),
+                EQ,
+                slot("theta_next"),
+            ),
+        ),
+        _step_term(),
+    ),
+)
+
+_ADAM = Equations(
+    lecture=(
+        math(mi("m"), ARROW, B1, mi("m"), PLUS, paren(ONE, MINUS, B1), G),
+        math(mi("v"), ARROW, B2, mi("v"), PLUS, paren(ONE, MINUS, B2), SQ),
+        math(
+            hat(mi("m")),
+            EQ,
+            frac(mi("m"), row(ONE, MINUS, sup(B1, mi("t")))),
+            mo(","),
+            GAP,
+            hat(mi("v")),
+            EQ,
+            frac(mi("v"), row(ONE, MINUS, sup(B2, mi("t")))),
+        ),
+        math(
+            THETA, ARROW, THETA, MINUS, ETA, frac(hat(mi("m")), row(sqrt(hat(mi("v"))), PLUS, EPS))
+        ),
+    ),
+    terms=(
+        _grad_term(),
+        Term(
+            "m",
+            math(
+                mi("m"),
+                ARROW,
+                B1,
+                mi("m"),
+                PLUS,
+                paren(ONE, MINUS, B1),
+                G,
+                EQ,
+                slot("beta1"),
+                DOT,
+                slot("m_prev"),
+                PLUS,
+                slot("keep1"),
+                DOT,
+                slot("g"),
+                EQ,
+                slot("m"),
+            ),
+        ),
+        Term(
+            "v",
+            math(
+                mi("v"),
+                ARROW,
+                B2,
+                mi("v"),
+                PLUS,
+                paren(ONE, MINUS, B2),
+                SQ,
+                EQ,
+                slot("beta2"),
+                DOT,
+                slot("v_prev"),
+                PLUS,
+                slot("keep2"),
+                DOT,
+                slot("g2"),
+                EQ,
+                slot("v"),
+            ),
+        ),
+        Term(
+            "bias",
+            math(
+                ONE,
+                MINUS,
+                sup(B1, mi("t")),
+                EQ,
+                slot("bc1"),
+                mo(","),
+                GAP,
+                ONE,
+                MINUS,
+                sup(B2, mi("t")),
+                EQ,
+                slot("bc2"),
+                GAP,
+                mi("t"),
+                EQ,
+                slot("t"),
+            ),
+        ),
+        Term(
+            "hat",
+            math(
+                hat(mi("m")),
+                EQ,
+                slot("mhat"),
+                mo(","),
+                GAP,
+                hat(mi("v")),
+                EQ,
+                slot("vhat"),
+            ),
+        ),
+        Term(
+            "eff",
+            math(
+                frac(sub(ETA, mi("t")), row(sqrt(hat(mi("v"))), PLUS, EPS)),
+                EQ,
+                slot("eff_hat"),
+            ),
+        ),
+        _theta_next(MINUS, slot("eff_hat"), HAD, slot("mhat")),
+        _step_term(),
+    ),
+)
+
+EQUATIONS: dict[str, Equations] = {
+    "sgd": _SGD,
+    "momentum": _MOMENTUM,
+    "nag": _NAG,
+    "adagrad": _ADAGRAD,
+    "rmsprop": _RMSPROP,
+    "adam": _ADAM,
+}
+
+
+def equations(name: str) -> Equations | None:
+    """The optimizer's MathML, or None for an optimizer not typeset yet."""
+    return EQUATIONS.get(name)

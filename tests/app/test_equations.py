@@ -1,0 +1,115 @@
+"""The equation panel's MathML (app/equations.py) says what each optimizer's docstring says.
+
+Each ``Lecture notes::`` line of the docstring and its ``<math>`` read the same once both
+are written out linearly (a fraction a/b as "a b", √ for a square root, ^ for a hat) and
+what only layout decides (spaces, brackets, slashes, the multiplication dot) is dropped: the
+same symbols in the same order. The terms' slots are the ones the page fills.
+"""
+
+from __future__ import annotations
+
+import inspect
+import re
+import xml.etree.ElementTree as ET
+
+import pytest
+from fastapi.testclient import TestClient
+
+import optimizers
+from app.equations import EQUATIONS, MATHML_NS, equations
+
+REQUIRED = ("sgd", "momentum", "nag", "adagrad", "rmsprop", "adam")
+# Only layout: spaces, brackets, the division slash and the multiplication dot.
+LAYOUT = re.compile(r"[\s()/·⋅]")
+SCRIPTS = str.maketrans({"₁": "1", "₂": "2", "ᵗ": "t", "\u0302": "^"})
+# The slots static/js/inside.js fills (values()), by term.
+SLOTS = {
+    "g",
+    "lr",
+    "theta",
+    "theta_next",
+    "step",
+    "b",
+    "b_prev",
+    "mu",
+    "keep",
+    "v",
+    "h",
+    "h_prev",
+    "g2",
+    "t",
+    "eff",
+    "alpha",
+    "scaled",
+    "m",
+    "m_prev",
+    "beta1",
+    "beta2",
+    "keep1",
+    "keep2",
+    "v_prev",
+    "bc1",
+    "bc2",
+    "mhat",
+    "vhat",
+    "eff_hat",
+}
+
+
+def lecture_lines(name: str) -> list[str]:
+    doc = inspect.getdoc(type(optimizers.create(name))) or ""
+    match = re.search(r"Lecture notes[^\n]*::\n\n((?:    .+\n?)+)", doc)
+    assert match, f"{name}: no 'Lecture notes::' block in the docstring"
+    return [line.strip() for line in match.group(1).splitlines() if line.strip()]
+
+
+def linear(element: ET.Element) -> str:
+    """A MathML element written out as text: fractions and roots spelled with symbols."""
+    tag = element.tag.split("}")[-1]
+    children = list(element)
+    if tag == "msqrt":
+        return "√" + "".join(linear(c) for c in children)
+    if tag == "mover":
+        return linear(children[0]) + "".join(linear(c) for c in children[1:])
+    if children:
+        return "".join(linear(c) for c in children)
+    return element.text or ""
+
+
+def normal(text: str) -> str:
+    return LAYOUT.sub("", text.translate(SCRIPTS))
+
+
+@pytest.mark.parametrize("name", REQUIRED)
+def test_every_lecture_line_is_typeset_with_its_symbols_in_order(name: str) -> None:
+    typeset = equations(name)
+    assert typeset is not None, f"{name} has no MathML"
+    lines = lecture_lines(name)
+    assert len(typeset.lecture) == len(lines), (name, lines)
+    for line, mathml in zip(lines, typeset.lecture, strict=True):
+        root = ET.fromstring(mathml)
+        assert root.tag == f"{{{MATHML_NS}}}math"
+        assert normal(linear(root)) == normal(line), (name, line, linear(root))
+
+
+def test_the_check_itself_catches_a_missing_symbol() -> None:
+    line = lecture_lines("adam")[3]  # θ ← θ − η m̂ / (√v̂ + ε)
+    wrong = ET.fromstring(equations("adam").lecture[3].replace("<mi>ε</mi>", ""))  # type: ignore[union-attr]
+    assert normal(linear(wrong)) != normal(line)
+
+
+@pytest.mark.parametrize("name", sorted(EQUATIONS))
+def test_terms_parse_and_use_only_slots_the_page_fills(name: str) -> None:
+    typeset = EQUATIONS[name]
+    for term in typeset.terms:
+        slots = set(re.findall(r"\{(\w+)\}", term.mathml))
+        assert slots <= SLOTS, (name, term.key, slots - SLOTS)
+        ET.fromstring(re.sub(r"\{\w+\}", "<mn>0</mn>", term.mathml))  # well-formed
+
+
+def test_the_catalogue_serves_the_mathml(client: TestClient) -> None:
+    reply = client.get("/api/optimizers").json()
+    served = {o["name"]: o for o in reply["optimizers"]}
+    for name in REQUIRED:
+        assert served[name]["lecture"] == list(EQUATIONS[name].lecture)
+        assert served[name]["terms"] == {t.key: t.mathml for t in EQUATIONS[name].terms}
