@@ -99,6 +99,9 @@ class Adagrad(Optimizer):
         # θ ← θ − η_t g / (√h + ε)     torch: param.addcdiv_(grad, std, value=-clr)
         return addcdiv(theta, g, std, -clr, out), state
 
+    def buffers(self) -> tuple[str, ...]:
+        return ("sum",)
+
     def scalar(self, state: AdagradState) -> tuple[ScalarUpdate, Callable[[], None]]:
         lr_decay, eps, decay = self.number("lr_decay"), self.number("eps"), self.scalar_decay()
         t = state.step

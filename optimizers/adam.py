@@ -106,6 +106,9 @@ class Adam(Optimizer):
         # θ ← θ − step_size · m / denom   torch: param.addcdiv_(exp_avg, denom, value=-step_size)
         return addcdiv(theta, state.exp_avg, denom, -step_size, out), state
 
+    def buffers(self) -> tuple[str, ...]:
+        return ("exp_avg", "exp_avg_sq")
+
     def scalar(self, state: AdamState) -> tuple[ScalarUpdate, Callable[[], None]]:
         beta1, beta2, eps = self.number("beta1"), self.number("beta2"), self.number("eps")
         decay, weight, share = self.scalar_decay(), 1 - beta1, 1 - beta2

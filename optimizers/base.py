@@ -227,6 +227,17 @@ class Optimizer:
         """
         raise NotImplementedError
 
+    def buffers(self) -> tuple[str, ...]:
+        """The state buffers this optimizer keeps with these options, by torch's names in
+        ``optimizer.state[p]`` (``step`` aside: it is the update count). What
+        ``run(..., record=True)`` records."""
+        return ()
+
+    def seen_gradient(self, grad: np.ndarray, theta: np.ndarray) -> np.ndarray:
+        """The gradient ``update`` works with at ``theta``: g, or g + λθ under weight decay
+        (a new array; the same operation as ``update``'s, so the same bits)."""
+        return add_weight_decay(grad, theta, self.hyper["weight_decay"], np.empty_like(grad))
+
     def scalar(self, state: Any) -> tuple[ScalarUpdate, Callable[[], None]]:
         """``update`` for one row (K = 1) on Python floats: ``(step, save)``.
 

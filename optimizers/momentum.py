@@ -145,5 +145,9 @@ class Momentum(Optimizer):
         step = np.multiply(direction, -lr, out=s.term)
         return np.add(theta, step, out=out), state
 
+    def buffers(self) -> tuple[str, ...]:
+        keeps = self.per_row("momentum") or self.params["momentum"] != 0.0
+        return ("momentum_buffer",) if keeps else ()  # torch: none at μ = 0
+
     def scalar(self, state: MomentumState) -> tuple[ScalarUpdate, Callable[[], None]]:
         return scalar_buffer(self, state, self.number("dampening"), always=self.per_row("momentum"))

@@ -74,5 +74,8 @@ class NAG(Optimizer):
         step *= -lr
         return np.add(theta, step, out=out), state
 
+    def buffers(self) -> tuple[str, ...]:
+        return ("momentum_buffer",)
+
     def scalar(self, state: MomentumState) -> tuple[ScalarUpdate, Callable[[], None]]:
         return scalar_buffer(self, state, 0.0, always=True)

@@ -12,6 +12,11 @@ Every update t = 0 … steps − 1 moves all K points at once:
    LIMIT in magnitude, has diverged; ``diverged_at`` is the index of that first bad
    point, which and all later points are NaN.
 
+With ``record=True`` the run also keeps what each update t (the one leaving point t)
+saw and held: ``grads[t]`` the gradient it used (g + λθ under weight decay), ``lrs[t]``
+its η, and ``state[name][t]`` each buffer after it (``Optimizer.buffers`` names them as
+torch does). An update's entries are NaN where the point it made is (divergence).
+
 ``optimizers.run``/``run_many``/``stream`` (``optimizers.runner``) compute exactly this,
 bit for bit (tests/optimizers/test_reference.py), only faster: several optimizers in
 lockstep, losses and the divergence check per block of updates, reused buffers.
@@ -33,11 +38,16 @@ LIMIT = 1e6
 
 @dataclass(frozen=True)
 class Trajectory:
-    """points (steps + 1, K, 2), losses (steps + 1, K), diverged_at (K,) (-1 = never)."""
+    """points (steps + 1, K, 2), losses (steps + 1, K), diverged_at (K,) (-1 = never);
+    recorded (else None): grads (steps, K, 2), lrs (steps, K), state {name: (steps, K, 2)}.
+    """
 
     points: np.ndarray
     losses: np.ndarray
     diverged_at: np.ndarray
+    grads: np.ndarray | None = None
+    lrs: np.ndarray | None = None
+    state: dict[str, np.ndarray] | None = None
 
 
 def run(
@@ -48,6 +58,7 @@ def run(
     noise: float = 0.0,
     seed: int = 0,
     schedule: Schedule | None = None,
+    record: bool = False,
 ) -> Trajectory:
     """Move the K points ``starts`` (K, 2) for ``steps`` updates of ``optimizer``.
 
@@ -61,6 +72,10 @@ def run(
     losses = np.full((steps + 1, len(theta)), np.nan)
     diverged_at = np.full(len(theta), -1)
     state = optimizer.init(theta)
+    if record:
+        grads = np.full((steps, *theta.shape), np.nan)
+        lrs = np.full((steps, len(theta)), np.nan)
+        buffers = {name: np.full((steps, *theta.shape), np.nan) for name in optimizer.buffers()}
     with np.errstate(all="ignore"):  # a diverging row overflows; step 4 catches it
         for t in range(steps + 1):
             if t > 0:
@@ -68,11 +83,22 @@ def run(
                 if noise > 0:
                     grad = grad + noise * rng.standard_normal(theta.shape)
                 lr = optimizer.hyper["lr"] * factors[t - 1]
+                if record:
+                    grads[t - 1] = optimizer.seen_gradient(grad, theta)
+                    lrs[t - 1] = np.ravel(lr)
                 theta, state = optimizer.update(grad, state, theta, lr)
+                if record:
+                    for name, values in buffers.items():
+                        values[t - 1] = getattr(state, name)
             loss = landscape.value(theta)
             bad = ~np.isfinite(loss) | ~(np.abs(theta) <= LIMIT).all(axis=1)  # NaN is bad
             diverged_at[bad & (diverged_at < 0)] = t
             alive = diverged_at < 0  # a diverged row goes on, but is never shown again
             points[t, alive] = theta[alive]
             losses[t, alive] = loss[alive]
+            if record and t > 0:  # the update that made point t goes as that point does
+                for values in (grads, lrs, *buffers.values()):
+                    values[t - 1, ~alive] = np.nan
+    if record:
+        return Trajectory(points, losses, diverged_at, grads, lrs, buffers)
     return Trajectory(points, losses, diverged_at)

@@ -111,6 +111,10 @@ class RMSprop(Optimizer):
             np.copyto(step, -lr * g / avg, where=mu == 0.0)
         return np.add(theta, step, out=out), state
 
+    def buffers(self) -> tuple[str, ...]:
+        keeps = self.per_row("momentum") or self.params["momentum"] > 0.0
+        return ("square_avg", "momentum_buffer") if keeps else ("square_avg",)
+
     def scalar(self, state: RMSpropState) -> tuple[ScalarUpdate, Callable[[], None]]:
         alpha, mu, eps = self.number("alpha"), self.number("momentum"), self.number("eps")
         decay, share = self.scalar_decay(), 1 - alpha

@@ -73,13 +73,17 @@ def stream(
     seed: int = 0,
     schedule: Any = None,
     chunk: int = 100,
+    record: bool = False,
 ) -> Iterator[Block]:
     """Yield the trajectory in blocks of ``chunk`` points (the first block starts at point 0).
 
     Arguments are checked before this returns (ValueError at the call, not at the first
-    ``next()``). Blocks concatenated along axis 0 equal ``run(...)``'s points and losses.
+    ``next()``). Blocks concatenated along axis 0 equal ``run(...)``'s points and losses
+    (and, recorded, their ``record`` the Trajectory's grads, lrs and state).
     """
-    return _only(stream_many(landscape, [optimizer], starts, steps, noise, seed, schedule, chunk))
+    return _only(
+        stream_many(landscape, [optimizer], starts, steps, noise, seed, schedule, chunk, record)
+    )
 
 
 def _only(groups: Generator[list[Block]]) -> Iterator[Block]:
@@ -97,12 +101,14 @@ def stream_many(
     seed: int = 0,
     schedule: Any = None,
     chunk: int = 100,
+    record: bool = False,
 ) -> Generator[list[Block]]:
     """``stream`` for several optimizers in lockstep: per block, a list of one Block per
     optimizer (in the order given). Equal, bit for bit, to one ``stream`` per optimizer.
     """
     chunk = _check_int("chunk", chunk, 1)
-    return _prepare(landscape, optimizers, starts, steps, noise, seed, schedule).blocks(chunk)
+    stacked = _prepare(landscape, optimizers, starts, steps, noise, seed, schedule, record)
+    return stacked.blocks(chunk)
 
 
 def run(
@@ -113,14 +119,19 @@ def run(
     noise: float = 0.0,
     seed: int = 0,
     schedule: Any = None,
+    record: bool = False,
 ) -> Trajectory:
     """Run ``optimizer`` from ``starts`` for ``steps`` updates: ``reference.run``'s numbers.
 
     ``landscape`` is a landscape object (or name), ``optimizer`` an ``optimizers.create``
     result (or a name, for defaults). ``starts`` is (2,) or (K, 2); one start with
-    per-row hyperparameters of length K runs K rows from that start.
+    per-row hyperparameters of length K runs K rows from that start. ``record=True``
+    also keeps each update's gradient, learning rate and buffers (``reference.run``
+    says how; it costs (3 + 2 × buffers) × 8 bytes per update and row).
     """
-    (trajectory,) = run_many(landscape, [optimizer], starts, steps, noise, seed, schedule)
+    (trajectory,) = run_many(
+        landscape, [optimizer], starts, steps, noise, seed, schedule, record=record
+    )
     return trajectory
 
 
@@ -132,6 +143,7 @@ def run_many(
     noise: float = 0.0,
     seed: int = 0,
     schedule: Any = None,
+    record: bool = False,
 ) -> list[Trajectory]:
     """``run`` for several optimizers in lockstep (one request's runs): one Trajectory per
     optimizer, equal bit for bit to separate ``run`` calls with the same arguments.
@@ -140,7 +152,7 @@ def run_many(
     values) and sees the same noise draws. The trajectories' arrays are views into one
     stacked array.
     """
-    stacked = _prepare(landscape, optimizers, starts, steps, noise, seed, schedule)
+    stacked = _prepare(landscape, optimizers, starts, steps, noise, seed, schedule, record)
     # one block, unless the noise drawn per block would need more than _NOISE_CELLS
     chunk = steps + 1 if stacked.sigma == 0 else max(1, _NOISE_CELLS // stacked.rows)
     for _ in stacked.blocks(chunk):
@@ -149,17 +161,30 @@ def run_many(
 
 
 @dataclass(frozen=True)
+class Record:
+    """What updates ``first … first + n − 1`` saw and held (``record=True``): grads
+    (n, K, 2), lrs (n, K), state {torch name: (n, K, 2)}; update t leaves point t."""
+
+    first: int
+    grads: np.ndarray
+    lrs: np.ndarray
+    state: dict[str, np.ndarray]
+
+
+@dataclass(frozen=True)
 class Block:
     """Points ``offset … offset + n − 1`` of every row, as ``stream`` yields them.
 
     Unpacks as ``offset, points, losses``. ``diverged_at`` is the (K,) state after this
-    block (-1 = not diverged so far). The arrays are read-only views.
+    block (-1 = not diverged so far). ``record`` (when recording) covers the updates that
+    made this block's points. The arrays are read-only views.
     """
 
     offset: int
     points: np.ndarray
     losses: np.ndarray
     diverged_at: np.ndarray
+    record: Record | None = None
 
     def __iter__(self) -> Iterator[Any]:
         return iter((self.offset, self.points, self.losses))
@@ -233,6 +258,7 @@ def _prepare(
     noise: Any,
     seed: Any,
     schedule: Any,
+    record: bool = False,
 ) -> _Run:
     """Check everything and lay out the run: optimizer m owns rows ``bounds[m]``."""
     if isinstance(optimizers, str | Optimizer) or not isinstance(optimizers, Sequence):
@@ -246,7 +272,7 @@ def _prepare(
     seed = _check_int("seed", seed, 0)
     sigma = _check_noise(noise)
     rows = [_check_starts(starts, opt.rows) for opt in opts]
-    return _Run(f, opts, rows, steps, sigma, seed, sched)
+    return _Run(f, opts, rows, steps, sigma, seed, sched, record)
 
 
 class _Run:
@@ -265,6 +291,7 @@ class _Run:
         sigma: float,
         seed: int,
         sched: Schedule,
+        record: bool = False,
     ) -> None:
         self.f, self.opts, self.steps, self.sigma, self.seed = f, opts, steps, sigma, seed
         self.sizes = [start.shape[0] for start in starts]
@@ -276,6 +303,10 @@ class _Run:
         self.points[0] = np.concatenate(starts)
         self.diverged_at = np.full(self.rows, -1, dtype=np.int64)
         self.factors = sched.factors(steps)
+        self.records = [
+            _Recording(opt, steps, size) if record else None
+            for opt, size in zip(opts, self.sizes, strict=True)
+        ]
 
     def blocks(self, chunk: int) -> Generator[list[Block]]:
         """Per block of ``chunk`` points, one Block per optimizer."""
@@ -303,8 +334,9 @@ class _Run:
                     _readonly(self.points[offset:end, rows]),
                     _readonly(self.losses[offset:end, rows]),
                     self.diverged_at[rows].copy(),
+                    None if recording is None else recording.updates(first - 1, end - 1),
                 )
-                for rows in self.bounds
+                for rows, recording in zip(self.bounds, self.records, strict=True)
             ]
 
     def _noise(self, rngs: dict[int, np.random.Generator], count: int) -> np.ndarray:
@@ -322,9 +354,44 @@ class _Run:
 
     def trajectories(self) -> list[Trajectory]:
         return [
-            Trajectory(self.points[:, rows], self.losses[:, rows], self.diverged_at[rows])
-            for rows in self.bounds
+            Trajectory(
+                self.points[:, rows],
+                self.losses[:, rows],
+                self.diverged_at[rows],
+                *(() if recording is None else (recording.grads, recording.lrs, recording.state)),
+            )
+            for rows, recording in zip(self.bounds, self.records, strict=True)
         ]
+
+
+class _Recording:
+    """One optimizer's recorded updates (``record=True``): see ``reference.run``."""
+
+    def __init__(self, opt: Optimizer, steps: int, rows: int) -> None:
+        self.grads = np.full((steps, rows, 2), np.nan)
+        self.lrs = np.full((steps, rows), np.nan)
+        self.state = {name: np.full((steps, rows, 2), np.nan) for name in opt.buffers()}
+
+    def updates(self, low: int, high: int) -> Record:
+        """Updates ``low … high − 1`` (read-only views)."""
+        low = min(low, high)
+        return Record(
+            low,
+            _readonly(self.grads[low:high]),
+            _readonly(self.lrs[low:high]),
+            {name: _readonly(values[low:high]) for name, values in self.state.items()},
+        )
+
+    def forget(self, rows: slice, diverged_at: np.ndarray, low: int, high: int) -> None:
+        """NaN the updates ``low … high − 1`` of ``rows`` whose point was dropped."""
+        for row in np.flatnonzero(diverged_at >= 0):
+            start = max(int(diverged_at[row]) - 1, low)  # update d − 1 made point d
+            if start < high:
+                at = rows.start + row
+                self.grads[start:high, at] = np.nan
+                self.lrs[start:high, at] = np.nan
+                for values in self.state.values():
+                    values[start:high, at] = np.nan
 
 
 class _Tile:
@@ -353,10 +420,11 @@ class _Tile:
             )
         )
         self.parts = [
-            _Part(self, opt, slice(low - rows.start, high - rows.start), low - own.start)
-            for opt, own in zip(run.opts, run.bounds, strict=True)
+            _Part(self, opt, slice(low - rows.start, high - rows.start), low - own.start, rec)
+            for opt, own, rec in zip(run.opts, run.bounds, run.records, strict=True)
             if (low := max(own.start, rows.start)) < (high := min(own.stop, rows.stop))
         ]
+        self.recording = any(part.recording is not None for part in self.parts)
 
     def advance(self, offset: int, first: int, end: int, drawn: np.ndarray | None) -> None:
         """Updates making points ``first … end − 1``, then losses and divergence for the
@@ -399,6 +467,11 @@ class _Tile:
                         np.add(grad, noise[i - first], self.noisy)
                     for update, g_rows, state, rows, lrs, scratch in steps:
                         update(g_rows, state, rows[j], lrs[j], rows[j + 1], scratch)
+                    if self.recording:
+                        for part, (_, g_rows, _, rows, lrs, _) in zip(
+                            self.parts, steps, strict=True
+                        ):
+                            part.capture(i - 1, g_rows, rows[j], lrs[j])
                 start = offset if low == first else low  # point 0 has no update
                 losses[start:high], xy = self._value(points[start:high])
             if first >= end:  # a block of point 0 alone (a run of 0 steps, or chunk 1)
@@ -410,6 +483,9 @@ class _Tile:
             _mark_divergence(
                 points[offset:end], losses[offset:end], offset, self.dead, self.diverged_at
             )
+            for part in self.parts:
+                if part.recording is not None and end > first:
+                    part.recording.forget(part.own, self.diverged_at[part.rows], first - 1, end - 1)
 
     def _float_updates(
         self,
@@ -418,7 +494,7 @@ class _Tile:
         high: int,
         current: list[list[float]],
         noise: list[Any] | None,
-        steps: list[tuple[ScalarUpdate, list[float]]],
+        steps: list[tuple[ScalarUpdate, list[float], _Part | None]],
     ) -> None:
         """Updates making points ``low … high − 1`` on floats (see 5. above).
 
@@ -434,15 +510,17 @@ class _Tile:
             j = i - first
             columns[0], columns[1] = grad_fn(np.array(xs), np.array(ys))
             gxs, gys = columns.tolist()
-            for k, (update, lrs) in enumerate(steps):
-                gx, gy = gxs[k], gys[k]
+            for k, (update, lrs, part) in enumerate(steps):
+                gx, gy, x, y = gxs[k], gys[k], xs[k], ys[k]
                 if noise is not None:
                     nx, ny = noise[j][k]
                     gx, gy = gx + nx, gy + ny
                 try:
-                    xs[k], ys[k] = update(gx, gy, xs[k], ys[k], lrs[j])
+                    xs[k], ys[k] = update(gx, gy, x, y, lrs[j])
                 except (ArithmeticError, ValueError):
                     xs[k] = ys[k] = math.nan
+                if part is not None:
+                    part.capture_floats(i - 1, gx, gy, x, y, lrs[j])
             made.append(xs + ys)
         block = np.array(made).reshape(high - low, 2, len(xs))
         self.points[low:high] = block.transpose(0, 2, 1)
@@ -463,8 +541,17 @@ class _Part:
     tiles cut through them), to pick its per-row values.
     """
 
-    def __init__(self, tile: _Tile, opt: Optimizer, rows: slice, skip: int) -> None:
-        opt = opt.select(slice(skip, skip + rows.stop - rows.start))
+    def __init__(
+        self,
+        tile: _Tile,
+        opt: Optimizer,
+        rows: slice,
+        skip: int,
+        recording: _Recording | None = None,
+    ) -> None:
+        self.own = slice(skip, skip + rows.stop - rows.start)  # of the optimizer's rows
+        opt = opt.select(self.own)
+        self.opt, self.recording = opt, recording
         self.rows = rows
         self.update = opt.update
         self.whole = rows.start == 0 and rows.stop == len(tile.grad)  # e.g. a plain ``run``
@@ -501,12 +588,29 @@ class _Part:
             return tile_views
         return list(self.points[first - 1 : end]) if end > first else []
 
-    def float_block(self, first: int, end: int) -> tuple[ScalarUpdate, list[float]]:
-        """``block`` for the float path: (update, learning rates as floats)."""
+    def float_block(self, first: int, end: int) -> tuple[ScalarUpdate, list[float], _Part | None]:
+        """``block`` for the float path: (update, learning rates as floats, this part if
+        it records)."""
         factors = self.factors[first - 1 : end - 1] if end > first else self.factors[:0]
         base = self.base_lr
         base = float(base.item()) if isinstance(base, np.ndarray) else base
-        return self.step, (base * factors).tolist()
+        return self.step, (base * factors).tolist(), self if self.recording else None
+
+    def capture(self, t: int, grad: np.ndarray, theta: np.ndarray, lr: Any) -> None:
+        """Record update t (array path): after ``update``, from its inputs and state."""
+        recording, rows = self.recording, self.own
+        if recording is None:
+            return
+        recording.grads[t, rows] = self.opt.seen_gradient(grad, theta)
+        recording.lrs[t, rows] = np.ravel(lr)
+        for name, values in recording.state.items():
+            values[t, rows] = getattr(self.state, name)
+
+    def capture_floats(self, t: int, gx: float, gy: float, x: float, y: float, lr: float) -> None:
+        """Record update t (float path): the state goes back to its arrays first."""
+        assert self.recording is not None
+        self.save()
+        self.capture(t, np.array([[gx, gy]]), np.array([[x, y]]), lr)
 
     def rates(self, first: int, end: int) -> Any:
         """The learning rates of the updates making points ``first … end − 1``."""

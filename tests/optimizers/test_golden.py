@@ -171,6 +171,46 @@ def test_runner_fed_torch_gradients_matches_torch(case: dict[str, Any]) -> None:
     )
 
 
+@pytest.mark.parametrize("case", CASES, ids=IDS)
+def test_recorded_state_matches_torch(case: dict[str, Any]) -> None:
+    """``record=True``, fed torch's gradients (check 2): each update's recorded buffers are
+    torch's ``optimizer.state[p]`` after that update, under the same names, within the
+    same bound; its gradient is torch's ``p.grad`` (+ λθ), its rate torch's group lr."""
+    opt = _optimizer(case)
+    traj = optimizers.run(
+        _Replay(case),
+        opt,
+        case["starts"],
+        case["steps"],
+        schedule=_schedule(case),
+        record=True,
+    )
+    assert traj.grads is not None and traj.lrs is not None and traj.state is not None
+    buffers = _buffers(case)
+    # torch keeps a buffer (golden values not all NaN) exactly when we record one
+    kept = {name for name, values in buffers.items() if not np.isnan(values).all()}
+    assert kept == set(traj.state) == set(opt.buffers())
+    live = ~np.isnan(traj.grads).any(axis=-1)  # (steps, K): updates whose point was kept
+    assert (live == ~np.isnan(traj.points[1:]).any(axis=-1)).all()
+    torch_grads = _golden(case, "grads")
+    expected = opt.seen_gradient(torch_grads, traj.points[:-1])
+    np.testing.assert_array_equal(traj.grads[live], expected[live])
+    lrs = np.broadcast_to(_golden(case, "lrs"), traj.lrs.shape)
+    np.testing.assert_allclose(traj.lrs[live], lrs[live], rtol=1e-12, atol=0)
+    steps = np.arange(1, case["steps"] + 1)[:, None, None]
+    for name, ours in traj.state.items():
+        theirs = buffers[name][1:]  # torch's buffer after update t
+        known = live[..., None] & ~np.isnan(theirs)
+        assert known.any(), f"{name}: nothing compared"
+        sizes = np.where(known, np.abs(np.nan_to_num(theirs)), 0.0)  # diverged: never inf
+        scale = np.maximum.accumulate(sizes.max(axis=(1, 2)))
+        bound = ULPS * steps * np.spacing(scale)[:, None, None]
+        error = np.abs(ours - theirs)
+        assert (error[known] <= np.broadcast_to(bound, error.shape)[known]).all(), (
+            f"{name}: max error {np.nanmax(np.where(known, error / bound, 0)):.1f}× the bound"
+        )
+
+
 def _masked(case: dict[str, Any]) -> np.ndarray:
     """torch's trajectory with NaN from each row's first bad point on (SPEC divergence)."""
     points = _golden(case, "theta").copy()
