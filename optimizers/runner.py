@@ -101,10 +101,11 @@ def stream_many(
     seed: int = 0,
     schedule: Any = None,
     chunk: int = 100,
-    record: bool = False,
+    record: bool | Sequence[bool] = False,
 ) -> Generator[list[Block]]:
     """``stream`` for several optimizers in lockstep: per block, a list of one Block per
     optimizer (in the order given). Equal, bit for bit, to one ``stream`` per optimizer.
+    ``record`` may say per optimizer whether it records.
     """
     chunk = _check_int("chunk", chunk, 1)
     stacked = _prepare(landscape, optimizers, starts, steps, noise, seed, schedule, record)
@@ -143,13 +144,14 @@ def run_many(
     noise: float = 0.0,
     seed: int = 0,
     schedule: Any = None,
-    record: bool = False,
+    record: bool | Sequence[bool] = False,
 ) -> list[Trajectory]:
     """``run`` for several optimizers in lockstep (one request's runs): one Trajectory per
     optimizer, equal bit for bit to separate ``run`` calls with the same arguments.
 
     Every optimizer starts from ``starts`` (repeated to its K when it has K per-row
-    values) and sees the same noise draws. The trajectories' arrays are views into one
+    values) and sees the same noise draws. ``record`` may say per optimizer whether it
+    records (``run``). The trajectories' arrays are views into one
     stacked array.
     """
     stacked = _prepare(landscape, optimizers, starts, steps, noise, seed, schedule, record)
@@ -258,7 +260,7 @@ def _prepare(
     noise: Any,
     seed: Any,
     schedule: Any,
-    record: bool = False,
+    record: bool | Sequence[bool] = False,
 ) -> _Run:
     """Check everything and lay out the run: optimizer m owns rows ``bounds[m]``."""
     if isinstance(optimizers, str | Optimizer) or not isinstance(optimizers, Sequence):
@@ -272,7 +274,10 @@ def _prepare(
     seed = _check_int("seed", seed, 0)
     sigma = _check_noise(noise)
     rows = [_check_starts(starts, opt.rows) for opt in opts]
-    return _Run(f, opts, rows, steps, sigma, seed, sched, record)
+    records = [bool(record)] * len(opts) if isinstance(record, bool) else list(record)
+    if len(records) != len(opts) or not all(isinstance(r, bool) for r in records):
+        raise ValueError("record must be True/False or one True/False per optimizer")
+    return _Run(f, opts, rows, steps, sigma, seed, sched, records)
 
 
 class _Run:
@@ -291,7 +296,7 @@ class _Run:
         sigma: float,
         seed: int,
         sched: Schedule,
-        record: bool = False,
+        record: list[bool],
     ) -> None:
         self.f, self.opts, self.steps, self.sigma, self.seed = f, opts, steps, sigma, seed
         self.sizes = [start.shape[0] for start in starts]
@@ -304,8 +309,8 @@ class _Run:
         self.diverged_at = np.full(self.rows, -1, dtype=np.int64)
         self.factors = sched.factors(steps)
         self.records = [
-            _Recording(opt, steps, size) if record else None
-            for opt, size in zip(opts, self.sizes, strict=True)
+            _Recording(opt, steps, size) if wanted else None
+            for opt, size, wanted in zip(opts, self.sizes, record, strict=True)
         ]
 
     def blocks(self, chunk: int) -> Generator[list[Block]]:

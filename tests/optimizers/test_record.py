@@ -130,3 +130,19 @@ def test_buffers_are_what_the_state_keeps() -> None:
                 if field != "step" and getattr(state, field) is not None
             }
             assert kept == set(opt.buffers()), (name, params)
+
+
+def test_record_can_be_asked_per_optimizer() -> None:
+    f = landscapes.get("rosenbrock")
+    opts = [optimizers.create(name) for name in NAMES]
+    wanted = [name in ("momentum", "adam") for name in NAMES]
+    some = optimizers.run_many(f, opts, [-1.2, 1.0], 80, record=wanted)
+    every = optimizers.run_many(f, opts, [-1.2, 1.0], 80, record=True)
+    for name, a, b in zip(NAMES, some, every, strict=True):
+        _same(a.points, b.points)
+        if name in ("momentum", "adam"):
+            _records_equal(a, b)
+        else:
+            assert a.grads is None and a.lrs is None and a.state is None
+    with pytest.raises(ValueError, match="record"):
+        optimizers.run_many(f, opts, [-1.2, 1.0], 80, record=[True])
