@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 
 from app.config import I18N_DIR
+from app.export.arrows import Recorded
 from app.schemas import ExportRequest
 
 Progress = Callable[[float], None]
@@ -44,6 +45,9 @@ class ExportRun:
     diverged_at: int | None = None
     result: Any = None  # the RunResult the trajectory API would send, for JSON
     symbol: str = "circle"  # the page's marker shape (a Plotly symbol name, app.palette)
+    # What the optimizer held at each update (app.scene.Record: grads, lrs, state), for runs
+    # the request records; update t leaves points[t]. Arrows and the CSV's state columns.
+    record: Recorded | None = None
 
     @property
     def name(self) -> str:
@@ -178,6 +182,7 @@ def build_scene(request: ExportRequest) -> ExportScene:
             diverged_at=o.diverged_at,
             result=o.to_result(),
             symbol=o.symbol,
+            record=getattr(o, "record", None),
         )
         for o, label in zip(outcomes, labels, strict=True)
     ]

@@ -26,10 +26,12 @@ import re
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from functools import lru_cache
+from typing import NamedTuple
 
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
+from app.export import arrows as arrow_rules
 from app.export.data import ExportScene, ui_words
 from app.export.ranges import coincident_groups, fmt_coord, superscript_power
 from app.palette import LANDSCAPE_COLORSCALE, MINIMUM_COLOR, START_COLOR
@@ -310,6 +312,15 @@ class _Panel:
     runs: list[int]
 
 
+class DrawnArrow(NamedTuple):
+    """An arrow as drawn (for tests): tail and tip in its panel's pixels, vector in data units."""
+
+    kind: str
+    tail: tuple[float, float]
+    tip: tuple[float, float]
+    vector: tuple[float, float]
+
+
 @dataclass
 class LegendEntry:
     """One legend row: a run (line + marker shape) or a marker (start, a minimum)."""
@@ -342,6 +353,7 @@ class FrameRenderer:
         layout: str = "overlay",
         mode: str = "RGB",
         supersample: int | None = None,
+        arrows: bool = False,
     ) -> None:
         if mode not in ("RGB", "P"):
             raise ValueError(f"mode must be 'RGB' or 'P', got {mode!r}")
@@ -369,6 +381,11 @@ class FrameRenderer:
             self._panels[0].w * self.scale, self._panels[0].h * self.scale
         )
         self._pixels = self._transform()
+        # Per run: the arrows of its recorded updates (app.export.arrows); [] without.
+        self._arrows = [
+            arrow_rules.arrow_sets(run.points, run.record) if arrows else [] for run in scene.runs
+        ]
+        self._arrow_corners: dict[int, str] = {}
         self._canvases: list[Image.Image] = []
         self._drawn = 0
         self._reset()
@@ -1012,6 +1029,7 @@ class FrameRenderer:
         for minimum in self.scene.minima:
             self._marker(draw, *self._point(panel, minimum.x, minimum.y), minimum.kind)
         self._marker(draw, *self._point(panel, *self.scene.start), "start")
+        self._draw_arrows(draw, panel, step)
         r = self.head_radius * s
         w, h = panel.w * s, panel.h * s
         notes: list[str] = []
@@ -1076,6 +1094,205 @@ class FrameRenderer:
                 self.heads_drawn[panel.runs[index]] = (at[0] / s, at[1] / s)
         return notes
 
+    # --- arrows (issue 12: what the optimizer did at the head; app.export.arrows) ------------
+
+    def _arrow_style(self, kind: str, run_color: str) -> tuple[str, str, int]:
+        """(fill, halo, width at 1×) of an arrow kind: the gradient white, the buffer black,
+        the step in the run's colour (it is the path's next segment), each with a halo in
+        the other of black and white so it reads on every contour band."""
+        width = self.line_width
+        if kind == "gradient":
+            return WHITE, BLACK, max(1, width - 1)
+        if kind == "buffer":
+            return BLACK, WHITE, width
+        # Wide enough to show round the buffer, which it equals in direction for momentum.
+        return run_color, BLACK, width + 3
+
+    def _arrow(
+        self,
+        draw: ImageDraw.ImageDraw,
+        tail: tuple[float, float],
+        direction: tuple[float, float],
+        length: float,
+        style: tuple[str, str, int],
+        scale: int,
+    ) -> tuple[float, float] | None:
+        """An arrow from `tail` along the unit `direction`, `length` pixels long (at the
+        drawing's `scale`), with a halo; returns its tip, or None if too short to show."""
+        fill, halo, width = style
+        w, rim = width * scale, scale
+        if length < 1.5 * scale:
+            return None
+        (x, y), (dx, dy) = tail, direction
+        tip = (x + dx * length, y + dy * length)
+        head = min(0.5 * length, max(4.0 * scale, 3.2 * w))
+        half = 0.55 * head
+        base = (tip[0] - dx * head, tip[1] - dy * head)
+        wing = (-dy * half, dx * half)
+        triangle = [
+            tip,
+            (base[0] + wing[0], base[1] + wing[1]),
+            (base[0] - wing[0], base[1] - wing[1]),
+        ]
+        draw.line([x, y, *base], fill=self.ink(halo), width=w + 2 * rim)
+        # Pillow draws a polygon's outline inside it: the head's rim is its own edge, and the
+        # shaft, drawn last, runs into the head over the rim of its base.
+        draw.polygon(triangle, fill=self.ink(fill), outline=self.ink(halo), width=rim)
+        into = [x, y, base[0] + dx * 2 * rim, base[1] + dy * 2 * rim]
+        draw.line(into, fill=self.ink(fill), width=w)
+        return tip
+
+    def arrow_unit(self, panel: _Panel) -> float:
+        """Pixels (at 1×) a reference-length arrow is drawn in `panel`: a fraction of the
+        panel's geometric-mean side, so a wide landscape's short panels keep readable arrows."""
+        return arrow_rules.REFERENCE_FRACTION * math.sqrt(panel.w * panel.h)
+
+    def _draw_arrows(self, draw: ImageDraw.ImageDraw, panel: _Panel, step: int) -> None:
+        """Each recording run's arrows at the point its shown update leaves."""
+        s = self.scale
+        w, h = panel.w * s, panel.h * s
+        unit = self.arrow_unit(panel) * s
+        for i in panel.runs:
+            sets = self._arrows[i]
+            if not sets:
+                continue
+            run = self.scene.runs[i]
+            update = arrow_rules.update_at(step, len(self._pixels[i]), len(sets[0].vectors))
+            if update is None:
+                continue
+            x, y = (float(v) for v in self._pixels[i][update])
+            if not (0 <= x <= w and 0 <= y <= h):
+                continue
+            drawn = self.arrows_drawn.setdefault(i, [])
+            for arrow in sets:
+                vx, vy = (float(v) for v in arrow.vectors[update])
+                norm = math.hypot(vx, vy)
+                if not (math.isfinite(norm) and norm > 0):
+                    continue
+                length = arrow_rules.drawn_length(norm, arrow.reference, unit)
+                # Equal-scale axes: a data vector keeps its direction; pixel y points down.
+                direction = (vx / norm, -vy / norm)
+                style = self._arrow_style(arrow.kind, run.color)
+                tip = self._arrow(draw, (x, y), direction, length, style, s)
+                if tip is not None:
+                    drawn.append(
+                        DrawnArrow(arrow.kind, (x / s, y / s), (tip[0] / s, tip[1] / s), (vx, vy))
+                    )
+
+    def _arrow_lines(
+        self, panel: _Panel, step: int
+    ) -> list[tuple[str, str, list[tuple[str, str]]]]:
+        """The legend box's lines: (kind, label, [(length text, colour), …]), one line per
+        arrow kind (per buffer name) of the panel's recording runs, lengths in run order."""
+        recording = [i for i in panel.runs if self._arrows[i]]
+        several = len(recording) > 1
+        lines: dict[tuple[str, str], list[tuple[str, str]]] = {}
+        for kind in ("gradient", "buffer", "step"):
+            for i in recording:
+                run = self.scene.runs[i]
+                update = arrow_rules.update_at(
+                    step, len(self._pixels[i]), len(self._arrows[i][0].vectors)
+                )
+                for arrow in self._arrows[i]:
+                    if arrow.kind != kind:
+                        continue
+                    value = (
+                        "—" if update is None else arrow_rules.magnitude_text(arrow.length(update))
+                    )
+                    lines.setdefault((kind, arrow.name), []).append(
+                        (value, run.color if several else TEXT)
+                    )
+        out = []
+        for (kind, name), values in lines.items():
+            label = {
+                "gradient": self.words["export.arrowGradient"],
+                "buffer": self._say("export.arrowBuffer", name=name),
+                "step": self.words["export.arrowStep"],
+            }[kind]
+            out.append((kind, label, values))
+        return out
+
+    def _arrow_box_layout(
+        self, panel: _Panel, lines: list[tuple[str, str, list[tuple[str, str]]]]
+    ) -> tuple[Font, int, float, float, float]:
+        """(font, size, swatch width, line height, box width) for the box's lines."""
+        size = max(7, round(self.small_size * 0.85))
+        room = panel.w - 2 * self.pad
+        while True:
+            font = self.font(size)
+            swatch = size * 2.0
+            gap = font.getlength("  ")
+            widest = max(
+                swatch
+                + self.pad
+                + font.getlength(label)
+                + sum(gap + font.getlength(v) for v, _ in values)
+                for _, label, values in lines
+            )
+            if widest + self.pad <= room or size <= 7:
+                return font, size, swatch, round(size * 1.45), widest + self.pad
+
+    def _arrow_corner(self, panel: _Panel, box_w: float, box_h: float) -> str:
+        """The corner of the panel the legend box covers least of the paths in (chosen once
+        per panel, so the box stays put); never the top left, where the notes go."""
+        index = self._panels.index(panel)
+        if index in self._arrow_corners:
+            return self._arrow_corners[index]
+        points = [self._pixels[i] / self.scale for i in panel.runs if len(self._pixels[i])]
+        every = np.concatenate(points) if points else np.zeros((0, 2))
+        covered = {}
+        for corner in ("bottom-left", "bottom-right", "top-right"):
+            left = 0.0 if corner.endswith("left") else panel.w - box_w
+            top = 0.0 if corner.startswith("top") else panel.h - box_h
+            inside = (
+                (every[:, 0] >= left - self.pad)
+                & (every[:, 0] <= left + box_w + self.pad)
+                & (every[:, 1] >= top - self.pad)
+                & (every[:, 1] <= top + box_h + self.pad)
+            )
+            covered[corner] = int(inside.sum())
+        corner = min(covered, key=lambda c: covered[c])  # ties: the first, bottom left
+        self._arrow_corners[index] = corner
+        return corner
+
+    def _draw_arrow_box(self, image: Image.Image, panel: _Panel, step: int) -> None:
+        """The arrows' legend in a corner of the panel: a swatch of each arrow, what it is,
+        and its true length at the shown update (in run colours when several runs record)."""
+        lines = self._arrow_lines(panel, step)
+        if not lines:
+            return
+        font, size, swatch, line_h, box_w = self._arrow_box_layout(panel, lines)
+        box_h = len(lines) * line_h + self.pad / 2
+        # The corner is chosen for the widest lengths the box will print.
+        sample = [(k, label, [("8.88e−8", c) for _, c in values]) for k, label, values in lines]
+        corner = self._arrow_corner(panel, self._arrow_box_layout(panel, sample)[4], box_h)
+        x0 = panel.x0 + (
+            self.pad / 2 if corner.endswith("left") else panel.w - box_w - self.pad / 2
+        )
+        y0 = panel.y0 + (
+            self.pad / 2 if corner.startswith("top") else panel.h - box_h - self.pad / 2
+        )
+        box = (round(x0), round(y0), round(x0 + box_w), round(y0 + box_h))
+        draw = ImageDraw.Draw(image)
+        draw.rectangle(box, fill=self.ink(WHITE), outline=self.ink(FRAME))
+        self.arrow_boxes.append(box)
+        recording = [i for i in panel.runs if self._arrows[i]]
+        step_color = self.scene.runs[recording[0]].color if len(recording) == 1 else FRAME
+        for k, (kind, label, values) in enumerate(lines):
+            y = y0 + self.pad / 4 + k * line_h + line_h / 2
+            sx = x0 + self.pad / 2
+            style = self._arrow_style(kind, step_color)
+            thin = (style[0], style[1], max(2, round(size / 5)) + (kind == "step"))
+            self._arrow(draw, (sx, y), (1.0, 0.0), swatch - self.pad / 2, thin, 1)
+            tx = sx + swatch
+            self.arrow_texts.append("  ".join([label, *(value for value, _ in values)]))
+            draw.text((tx, y), label, fill=self.ink(TEXT), font=font, anchor="lm")
+            tx += font.getlength(label)
+            for value, color in values:
+                tx += font.getlength("  ")
+                draw.text((tx, y), value, fill=self.ink(color), font=font, anchor="lm")
+                tx += font.getlength(value)
+
     def _draw_notes(self, image: Image.Image, panel: _Panel, notes: list[str]) -> None:
         """The panel's notes in its top-left corner on a white box, one per line."""
         if not notes:
@@ -1105,6 +1322,10 @@ class FrameRenderer:
         image = self._static.copy()
         self.notes_shown: list[str] = []
         self.heads_drawn: dict[int, tuple[float, float]] = {}  # run → centre in its panel
+        # run → the arrows drawn: (kind, tail, tip) in its panel's pixels, vector (data units)
+        self.arrows_drawn: dict[int, list[DrawnArrow]] = {}
+        self.arrow_boxes: list[tuple[int, int, int, int]] = []  # the legend boxes, on the image
+        self.arrow_texts: list[str] = []  # their lines: label, then each run's length
         for panel, canvas in zip(self._panels, self._canvases, strict=True):
             tile = canvas.copy()
             notes = self._decorate(tile, panel, step)
@@ -1112,6 +1333,7 @@ class FrameRenderer:
                 tile = tile.reduce(self.scale)
             image.paste(tile, (panel.x0, panel.y0))
             self._draw_notes(image, panel, notes)
+            self._draw_arrow_box(image, panel, step)
         ImageDraw.Draw(image).text(
             (self.width - self.pad, self.band_height / 2),
             self.counter_text(step),

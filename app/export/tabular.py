@@ -5,30 +5,86 @@ that never diverged has steps + 1 rows (steps 0..steps); a run that diverged at 
 (`diverged_at`) has d rows (steps 0..d−1): the first non-finite point and everything
 after it are left out, as in the trajectory API. When one optimizer appears more than
 once (a learning-rate sweep), its `optimizer` cells read `adam#1`, `adam#2`, … in order.
+
+Recorded runs (`"record": true`, or an arrows export; issue 12) add columns after `loss`:
+`grad_x, grad_y` (the gradient the update used, noise and weight decay as the optimizer saw
+them), `lr` (its learning rate, schedule applied), then each of torch's state buffers as
+`<name>_x, <name>_y` (`momentum_buffer_x`, `exp_avg_sq_y`, …: the buffer after the update),
+in the order the runs name them. A row holds the update LEAVING its point (update t takes
+point t to t + 1; torch's state["step"] after it is t + 1), so each run's last row, and
+every row of a run that does not record or lacks that buffer, leaves those cells empty.
+Without recorded runs the CSV keeps its five columns. The JSON carries the same numbers
+under each run's `record` ({"grads", "lrs", "state": {name: …}}), as the trajectory API.
 """
 
 from __future__ import annotations
 
 import csv
 import json
+import math
 from pathlib import Path
 
-from app.export.data import ExportScene, csv_names
+import numpy as np
+
+from app.export.data import ExportRun, ExportScene, csv_names
+
+
+def state_names(scene: ExportScene) -> list[str]:
+    """Torch's buffer names over the recorded runs, each once, in the order they name them."""
+    names: dict[str, None] = {}
+    for run in scene.runs:
+        if run.record is not None:
+            names.update(dict.fromkeys(run.record.state))
+    return list(names)
+
+
+def record_columns(scene: ExportScene) -> list[str]:
+    """The recorded state's columns: [] when no run records."""
+    if all(run.record is None for run in scene.runs):
+        return []
+    buffers = [f"{name}_{axis}" for name in state_names(scene) for axis in "xy"]
+    return ["grad_x", "grad_y", "lr", *buffers]
+
+
+def _cell(value: float) -> str:
+    # repr() of a float round-trips exactly; NaN (never expected: recorded updates all land
+    # on kept points) would be no number at all, so it is an empty cell too.
+    return repr(value) if math.isfinite(value) else ""
+
+
+def _record_cells(run: ExportRun, buffers: list[str]) -> list[list[str]]:
+    """Each point's recorded cells: the update leaving it, empty for the last point."""
+    width = 3 + 2 * len(buffers)
+    empty = [""] * width
+    if run.record is None:
+        return [empty] * len(run.points)
+    record = run.record
+    n = min(len(record.grads), len(run.points) - 1)
+    columns = [np.asarray(record.grads, dtype=float)[:n], np.asarray(record.lrs)[:n, None]]
+    for name in buffers:
+        values = record.state.get(name)
+        columns.append(np.full((n, 2), np.nan) if values is None else np.asarray(values)[:n])
+    table = np.concatenate([np.asarray(c, dtype=float).reshape(n, -1) for c in columns], axis=1)
+    cells = [[_cell(v) for v in row] for row in table.tolist()]
+    return cells + [empty] * (len(run.points) - n)
 
 
 def write_csv(scene: ExportScene, path: Path) -> int:
     """Write the CSV; returns the number of data rows."""
     names = csv_names([run.optimizer for run in scene.runs])
+    extra = record_columns(scene)
+    buffers = state_names(scene)
     rows = 0
     with open(path, "w", newline="", encoding="utf-8") as fp:
         writer = csv.writer(fp)
-        writer.writerow(["step", "optimizer", "x", "y", "loss"])
+        writer.writerow(["step", "optimizer", "x", "y", "loss", *extra])
         for name, run in zip(names, scene.runs, strict=True):
+            recorded = _record_cells(run, buffers) if extra else [[]] * len(run.points)
             # repr() of a float round-trips exactly; the table is data, not a picture.
-            for step, ((x, y), loss) in enumerate(
-                zip(run.points.tolist(), run.losses.tolist(), strict=True)
+            for step, ((x, y), loss, cells) in enumerate(
+                zip(run.points.tolist(), run.losses.tolist(), recorded, strict=True)
             ):
-                writer.writerow([step, name, repr(x), repr(y), repr(loss)])
+                writer.writerow([step, name, repr(x), repr(y), repr(loss), *cells])
                 rows += 1
     return rows
 

@@ -71,10 +71,11 @@ def write_gif(
     hold: int | None = None,
     layout: str = "overlay",
     progress: Progress = _noop,
+    arrows: bool = False,
 ) -> int:
     """Write an animated GIF; returns the number of frames written. `fps` at most 50:
     browsers play shorter delays as 100 ms."""
-    renderer = FrameRenderer(scene, width, height, layout, mode="P")
+    renderer = FrameRenderer(scene, width, height, layout, mode="P", arrows=arrows)
     steps = schedule(scene.steps, frames, hold)
     delays = [10 * d for d in gif_delays(len(steps), fps)]  # Pillow takes milliseconds
     if hold is None:
@@ -120,6 +121,7 @@ def write_mp4(
     hold: int | None = None,
     layout: str = "overlay",
     progress: Progress = _noop,
+    arrows: bool = False,
 ) -> int:
     """Write an H.264 MP4 by piping raw RGB frames to the bundled ffmpeg.
 
@@ -130,7 +132,7 @@ def write_mp4(
     import imageio_ffmpeg
 
     width, height = even_size(width, height)
-    renderer = FrameRenderer(scene, width, height, layout, mode="RGB")
+    renderer = FrameRenderer(scene, width, height, layout, mode="RGB", arrows=arrows)
     steps = schedule(scene.steps, frames, hold)
     command = [
         imageio_ffmpeg.get_ffmpeg_exe(),
@@ -181,8 +183,9 @@ def write_png(
     height: int,
     step: int | None = None,
     layout: str = "overlay",
+    arrows: bool = False,
 ) -> None:
     """A still of the scene at `step` (the last step if None)."""
-    renderer = FrameRenderer(scene, width, height, layout, mode="RGB")
+    renderer = FrameRenderer(scene, width, height, layout, mode="RGB", arrows=arrows)
     image: Image.Image = renderer.frame(scene.steps if step is None else step)
     image.save(path, format="PNG", optimize=False)
