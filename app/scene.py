@@ -32,7 +32,7 @@ import landscapes
 import optimizers
 from app.config import DEFAULT_CHUNK, LOG_COLOR_DECADES
 from app.palette import run_colors, run_symbols
-from app.schemas import RunResult, RunStatus, TrajectoryRequest
+from app.schemas import RunRecord, RunResult, RunStatus, TrajectoryRequest
 from app.words import say, short_number, words
 from app.work import ByteLRU
 
@@ -89,6 +89,8 @@ class RunOutcome:
     diverged_at: int | None
     final_loss: float | None
     status: optimizers.Status
+    # what each update saw and held (first 0, one entry per point but the last), if asked
+    record: optimizers.Record | None = None
 
     @property
     def converged_at(self) -> int | None:
@@ -111,7 +113,25 @@ class RunOutcome:
             converged_at=self.converged_at,
             converged_to=self.converged_to,
             status=RunStatus.model_validate(status_json(self.status)),
+            record=None if self.record is None else record_reply(self.record),
         )
+
+
+def record_reply(record: optimizers.Record) -> RunRecord:
+    """The API's RunRecord; a value that overflowed (a buffer can, where the point did not)
+    becomes null, as JSON has no infinity."""
+
+    def pairs(values: np.ndarray) -> list[Any]:
+        shown = values.astype(object)
+        shown[~np.isfinite(values)] = None
+        listed: list[Any] = shown.tolist()
+        return listed
+
+    return RunRecord(
+        grads=pairs(record.grads),
+        lrs=pairs(record.lrs),
+        state={name: pairs(values) for name, values in record.state.items()},
+    )
 
 
 @dataclass
@@ -123,6 +143,7 @@ class _Tracker:
     diverged_at: int | None = None
     final_loss: float | None = None
     blocks: list[tuple[np.ndarray, np.ndarray]] = field(default_factory=list)
+    records: list[optimizers.Record] = field(default_factory=list)
 
     def feed(self, points: np.ndarray, losses: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Take the next block; return its finite prefix (empty once the run diverged)."""
@@ -138,6 +159,41 @@ class _Tracker:
             self.blocks.append((points, losses))
         self.count += len(losses)
         return points, losses
+
+    def feed_record(self, record: optimizers.Record) -> optimizers.Record | None:
+        """Take the record of the block just fed (one row); return the updates that made
+        its kept points (None if there are none)."""
+        made = self.count - 1 - record.first  # the updates up to the last kept point
+        count = max(0, min(made, len(record.lrs)))
+        if count == 0:
+            return None
+        kept = optimizers.Record(
+            record.first,
+            record.grads[:count, 0],
+            record.lrs[:count, 0],
+            {name: values[:count, 0] for name, values in record.state.items()},
+        )
+        self.records.append(kept)
+        return kept
+
+    def record(self) -> optimizers.Record | None:
+        """Every kept update's record in one piece (first 0), or None if none was fed."""
+        if not self.records:
+            return None
+        if len(self.records) > 1:
+            parts = self.records
+            self.records = [
+                optimizers.Record(
+                    0,
+                    np.concatenate([r.grads for r in parts]),
+                    np.concatenate([r.lrs for r in parts]),
+                    {
+                        name: np.concatenate([r.state[name] for r in parts])
+                        for name in parts[0].state
+                    },
+                )
+            ]
+        return self.records[0]
 
     def path(self) -> tuple[np.ndarray, np.ndarray]:
         """Every finite point and loss fed so far, in one piece."""
@@ -166,6 +222,7 @@ class _PreparedRun:
     color: str
     symbol: str
     tracker: _Tracker
+    record: bool = False
 
 
 @dataclass
@@ -185,7 +242,14 @@ class Scene:
 
     def meta(self) -> list[dict[str, Any]]:
         return [
-            {"optimizer": r.name, "params": r.params, "color": r.color, "symbol": r.symbol}
+            {
+                "optimizer": r.name,
+                "params": r.params,
+                "color": r.color,
+                "symbol": r.symbol,
+                "record": r.record,
+                "buffers": list(r.optimizer.buffers()) if r.record else [],
+            }
             for r in self.runs
         ]
 
@@ -252,6 +316,7 @@ def prepare(request: TrajectoryRequest) -> Scene:
                 color=color,
                 symbol=symbol,
                 tracker=_Tracker(),
+                record=run.record,
             )
         )
     return scene
@@ -268,6 +333,7 @@ def _lockstep(scene: Scene, chunk: int) -> Generator[list[optimizers.Block]]:
         seed=scene.seed,
         schedule=scene.schedule,
         chunk=chunk,
+        record=[run.record for run in scene.runs],
     )
 
 
@@ -301,8 +367,10 @@ def compute_prepared(
             group = next(groups, None)
             if group is None:
                 break
-            for run, (_, points, losses) in zip(scene.runs, group, strict=True):
-                run.tracker.feed(points[:, 0, :], losses[:, 0])
+            for run, block in zip(scene.runs, group, strict=True):
+                run.tracker.feed(block.points[:, 0, :], block.losses[:, 0])
+                if block.record is not None:
+                    run.tracker.feed_record(block.record)
             if after_block is not None:
                 after_block(int(group[0].offset))
             if all(run.tracker.diverged_at is not None for run in scene.runs):
@@ -323,6 +391,7 @@ def compute_prepared(
                 diverged_at=run.tracker.diverged_at,
                 final_loss=run.tracker.final_loss,
                 status=run.tracker.status(scene.landscape, scene.noise),
+                record=run.tracker.record(),
             )
         )
     return outcomes
@@ -336,6 +405,7 @@ class Chunk:
     offset: int
     points: np.ndarray  # (n, 2)
     losses: np.ndarray  # (n,)
+    record: optimizers.Record | None = None  # the updates that made these points, if asked
 
 
 def stream_chunks(scene: Scene, chunk: int = DEFAULT_CHUNK) -> Generator[Chunk, None, None]:
@@ -355,8 +425,9 @@ def stream_chunks(scene: Scene, chunk: int = DEFAULT_CHUNK) -> Generator[Chunk, 
                     continue
                 offset, points, losses = block
                 points, losses = run.tracker.feed(points[:, 0, :], losses[:, 0])
+                record = None if block.record is None else run.tracker.feed_record(block.record)
                 if len(losses):
-                    yield Chunk(run=i, offset=int(offset), points=points, losses=losses)
+                    yield Chunk(i, int(offset), points, losses, record)
             if all(run.tracker.diverged_at is not None for run in scene.runs):
                 break
     finally:

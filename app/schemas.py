@@ -132,6 +132,14 @@ class RunSpec(BaseModel):
     params: dict[str, Finite] = Field(
         default_factory=dict, description="Hyperparameters by PyTorch name, e.g. {'lr': 0.05}."
     )
+    record: bool = Field(
+        default=False,
+        strict=True,  # true or false: "yes" or 1 is a mistake, not a wish
+        description=(
+            "Also send what each update saw and held: its gradient (g + λθ under weight "
+            "decay), learning rate and buffers under torch's state names (see RunRecord)."
+        ),
+    )
 
     @model_validator(mode="after")
     def _check_with_core(self) -> RunSpec:
@@ -257,6 +265,26 @@ class RunStatus(BaseModel):
     text: dict[str, str] = Field(description="The status in words, by language code (en, ja).")
 
 
+Number = float | None  # a recorded value; null where it overflowed (JSON has no infinity)
+
+
+class RunRecord(BaseModel):
+    """What each update t saw and held, update t leaving points[t]: one entry per update
+    0 … len(points) − 2 (the last point has none)."""
+
+    grads: list[tuple[Number, Number]] = Field(
+        description="The gradient update t used: ∇f(θₜ) + noise, + λθₜ under weight decay."
+    )
+    lrs: list[Number] = Field(description="The learning rate ηₜ of update t (schedule applied).")
+    state: dict[str, list[tuple[Number, Number]]] = Field(
+        description=(
+            "Each buffer after update t, by torch's name in optimizer.state[p] "
+            "(momentum_buffer, sum, square_avg, exp_avg, exp_avg_sq); the step count of "
+            "update t is t + 1."
+        )
+    )
+
+
 class RunResult(BaseModel):
     """One optimizer's trajectory. Diverged runs are truncated before the first bad point."""
 
@@ -279,6 +307,9 @@ class RunResult(BaseModel):
         description="Kept for older clients: global/local when the run settled, else null.",
     )
     status: RunStatus = Field(description="How the run ends, from its path and the Hessian.")
+    record: RunRecord | None = Field(
+        default=None, description="The recorded updates when the run asked for them."
+    )
 
 
 class TrajectoryReply(BaseModel):
@@ -554,6 +585,15 @@ class ExportRequest(TrajectoryRequest):
         description="The preset this scene came from: its title heads the export, its id "
         "names the file and the HTML handout carries its explanation.",
     )
+    arrows: bool = Field(
+        default=False,
+        strict=True,
+        description="GIF, MP4, PNG: at each recording run's point, the negative gradient, the "
+        "momentum buffer (torch's momentum_buffer or exp_avg, where the optimizer keeps one) "
+        "and the step the update took, scaled to stay readable, with a legend giving their "
+        "lengths. The runs marked `record` get arrows, or every run when none is marked: "
+        "those runs are recorded, so a CSV or JSON export of the request carries their state.",
+    )
 
     @field_validator("width", "height", "fps", "duration", "frames", "frame")
     @classmethod
@@ -630,10 +670,13 @@ class ExportRequest(TrajectoryRequest):
         return min(round(END_HOLD_SECONDS * self.clip_fps()), frames // 5)
 
     def trajectory_request(self) -> TrajectoryRequest:
-        """The scene alone, as the trajectory API sees it."""
-        return TrajectoryRequest.model_validate(
-            self.model_dump(include=set(TrajectoryRequest.model_fields))
-        )
+        """The scene alone, as the trajectory API sees it; with `arrows` and no run marked
+        `record`, every run records (arrows are drawn from what a run records)."""
+        scene = self.model_dump(include=set(TrajectoryRequest.model_fields))
+        if self.arrows and not any(run.get("record") for run in scene["runs"]):
+            for run in scene["runs"]:
+                run["record"] = True
+        return TrajectoryRequest.model_validate(scene)
 
 
 class ExportJob(BaseModel):

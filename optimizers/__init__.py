@@ -21,7 +21,7 @@ from optimizers.momentum import Momentum
 from optimizers.nag import NAG
 from optimizers.reference import LIMIT, Trajectory
 from optimizers.rmsprop import RMSprop
-from optimizers.runner import Block, run, run_many, stream, stream_many
+from optimizers.runner import Block, Record, run, run_many, stream, stream_many
 from optimizers.schedules import Schedule, schedule
 from optimizers.schedules import kinds as schedule_kinds
 from optimizers.schedules import options as schedule_options
@@ -37,6 +37,7 @@ __all__ = [
     "Block",
     "HyperParam",
     "Optimizer",
+    "Record",
     "Schedule",
     "Status",
     "Trajectory",

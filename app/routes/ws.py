@@ -3,7 +3,9 @@
 Protocol (client → server): {"type": "run", "id": <any JSON value, optional>, ...the
 TrajectoryRequest fields...}. Server → client, every message echoing the run's id:
 {"type": "meta", "runs": [{optimizer, params, color, symbol}], "steps", "lr_factors"}, then
-{"type": "chunk", "run": i, "offset": k, "points": [[x, y], ...], "losses": [...]} as the
+{"type": "chunk", "run": i, "offset": k, "points": [[x, y], ...], "losses": [...]} (and, for a
+run that asked to record, "record": {"first": u, "grads", "lrs", "state": {torch name: …}},
+the updates u, u + 1, … that made these points, update t leaving point t) as the
 points are computed (a run's points in order; the first chunk of every run before any
 second; a chunk holds one block or, later, all of a hop's blocks), then {"type": "done", "runs":
 [{optimizer, diverged_at, final_loss, converged_at, converged_to, status}]}, where status
@@ -149,7 +151,8 @@ def _joined(parts: list[tuple[str, str]], prepared: scene.Scene) -> Replay:
     for i, run in enumerate(prepared.runs):
         points, losses = run.tracker.path()
         if len(losses):  # a run with no finite point sent no chunk
-            text = chunk_message(None, scene.Chunk(run=i, offset=0, points=points, losses=losses))
+            whole = scene.Chunk(i, 0, points, losses, run.tracker.record())
+            text = chunk_message(None, whole)
             chunks.append(_split(text, "null"))
     others = [part for part in parts if not part[0].startswith('{"type":"chunk"')]
     joined = others[:1] + chunks + others[1:]  # meta first; done last
@@ -310,16 +313,59 @@ def chunk_message(message_id: Any, chunk: scene.Chunk) -> str:
     numbers only (the tracker cuts a run before its first non-finite point). The id goes
     through `dumps`, which takes any JSON value (orjson refuses integers beyond 64 bits).
     """
+    record = None if chunk.record is None else _RecordText(chunk.record)
     return _chunk_text(
-        message_id, chunk.run, chunk.offset, _numbers(chunk.points), _numbers(chunk.losses)
+        message_id,
+        chunk.run,
+        chunk.offset,
+        _numbers(chunk.points),
+        _numbers(chunk.losses),
+        None if record is None else record.text(),
     )
 
 
-def _chunk_text(message_id: Any, run: int, offset: int, points: str, losses: str) -> str:
+def _chunk_text(
+    message_id: Any, run: int, offset: int, points: str, losses: str, record: str | None = None
+) -> str:
+    tail = "" if record is None else f',"record":{record}'
     return (
         f'{{"type":"chunk","id":{dumps(message_id)},"run":{run},"offset":{offset},'
-        f'"points":{points},"losses":{losses}}}'
+        f'"points":{points},"losses":{losses}{tail}}}'
     )
+
+
+def _values(values: np.ndarray) -> str:
+    """A recorded array as JSON, null where a value overflowed (orjson writes NaN and
+    infinities as null; a buffer can overflow where the point did not)."""
+    array = np.ascontiguousarray(values, dtype=np.float64)
+    return orjson.dumps(array, option=orjson.OPT_SERIALIZE_NUMPY).decode()
+
+
+class _RecordText:
+    """A chunk's record as JSON pieces, joinable with the next chunk's (`_Joined`)."""
+
+    def __init__(self, record: Any) -> None:
+        self.first = record.first
+        self.grads = [_values(record.grads)]
+        self.lrs = [_values(record.lrs)]
+        self.state = {name: [_values(values)] for name, values in record.state.items()}
+
+    def extend(self, other: _RecordText) -> None:
+        self.grads += other.grads
+        self.lrs += other.lrs
+        for name, values in other.state.items():
+            self.state[name] += values
+
+    def size(self) -> int:
+        parts = [*self.grads, *self.lrs, *(v for values in self.state.values() for v in values)]
+        return sum(map(len, parts))
+
+    def text(self) -> str:
+        state = ",".join(f'"{name}":{_join(values)}' for name, values in self.state.items())
+        return (
+            f'{{"first":{self.first},"grads":{_join(self.grads)},'
+            f'"lrs":{_join(self.lrs)},"state":{{{state}}}}}'
+        )
 
 
 class _Joined:
@@ -330,6 +376,7 @@ class _Joined:
         self.run, self.offset, self.end = chunk.run, chunk.offset, chunk.offset
         self.points: list[str] = []
         self.losses: list[str] = []
+        self.record: _RecordText | None = None
 
     def add(self, chunk: scene.Chunk) -> int:
         """Append the chunk's JSON; its size."""
@@ -337,11 +384,24 @@ class _Joined:
         self.points.append(points)
         self.losses.append(losses)
         self.end = chunk.offset + len(chunk.losses)
-        return len(points) + len(losses)
+        size = len(points) + len(losses)
+        if chunk.record is not None:
+            record = _RecordText(chunk.record)
+            size += record.size()
+            if self.record is None:
+                self.record = record
+            else:
+                self.record.extend(record)
+        return size
 
     def message(self, message_id: Any) -> str:
         return _chunk_text(
-            message_id, self.run, self.offset, _join(self.points), _join(self.losses)
+            message_id,
+            self.run,
+            self.offset,
+            _join(self.points),
+            _join(self.losses),
+            None if self.record is None else self.record.text(),
         )
 
 
