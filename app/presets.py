@@ -34,6 +34,8 @@ class Preset:
     seed: int = 0
     schedule: dict[str, Any] | None = None
     mode: str = "overlay"
+    # the optimizer whose arrows, equations and recorded state the lesson shows
+    inspect: str | None = None
 
     @property
     def title(self) -> dict[str, str]:
@@ -55,6 +57,7 @@ class Preset:
             "seed": self.seed,
             "schedule": dict(self.schedule) if self.schedule else {"kind": "constant"},
             "mode": self.mode,
+            **({"inspect": self.inspect} if self.inspect else {}),
         }
 
     def request(self) -> dict[str, Any]:
@@ -64,7 +67,11 @@ class Preset:
             "start": list(self.start),
             "steps": self.steps,
             "runs": [
-                {"optimizer": name, "params": dict(self.params.get(name, {}))}
+                {
+                    "optimizer": name,
+                    "params": dict(self.params.get(name, {})),
+                    **({"record": True} if name == self.inspect else {}),
+                }
                 for name in self.optimizers
             ],
             "noise": self.noise,
@@ -125,6 +132,15 @@ PRESETS: tuple[Preset, ...] = (
             "adagrad": {"lr": 1.5},
             "adam": {"lr": 0.3},
         },
+    ),
+    Preset(
+        id="adam_axes",
+        landscape="ill_conditioned",
+        start=(-7.0, 2.0),
+        steps=100,
+        optimizers=("sgd", "adam"),
+        params={"sgd": {"lr": 0.1}, "adam": {"lr": 0.1}},
+        inspect="adam",
     ),
     Preset(
         id="divergence",

@@ -186,3 +186,46 @@ def test_noise_hovers_at_a_floor_that_halves_with_the_learning_rate() -> None:
             floors[rate].append(run.status.floor)
     ratio = np.mean(floors[lr / 2]) / np.mean(floors[lr])
     assert 0.35 < ratio < 0.7, ratio
+
+
+def test_adam_axes_every_sentence() -> None:
+    """Adam on the ill-conditioned bowl: equal steps on unequal axes (its state recorded)."""
+    preset = presets.get("adam_axes")
+    assert preset.scene()["inspect"] == "adam"
+    body = preset.request()
+    assert [run.get("record", False) for run in body["runs"]] == [False, True]
+    runs = outcomes("adam_axes")
+    sgd, adam = runs["sgd"], runs["adam"]
+    assert sgd.params["lr"] == adam.params["lr"] == 0.1
+    assert sgd.record is None and adam.record is not None
+    # the gradient at the start is (−0.7, 4), almost six times steeper in y
+    np.testing.assert_allclose(adam.record.grads[0], [-0.7, 4.0], rtol=1e-12)
+    # SGD's first step: 0.07 in x and 0.4 in y; Adam's: 0.1 on both axes
+    np.testing.assert_allclose(sgd.points[1] - sgd.points[0], [0.07, -0.4], rtol=1e-12)
+    np.testing.assert_allclose(adam.points[1] - adam.points[0], [0.1, -0.1], rtol=1e-7)
+    # the effective learning rate PyTorch multiplies m by, per axis, from the record
+    t = np.arange(1, len(adam.record.lrs) + 1)[:, None]
+    beta1, beta2, eps = (adam.params[k] for k in ("beta1", "beta2", "eps"))
+    v = adam.record.state["exp_avg_sq"]
+    rate = adam.record.lrs[:, None] / (1 - beta1**t) / (np.sqrt(v) / np.sqrt(1 - beta2**t) + eps)
+    ratio = rate[:, 0] / rate[:, 1]
+    assert round(ratio[0], 1) == 5.7
+    # the step the update took is that rate times m
+    steps = np.diff(adam.points, axis=0)
+    np.testing.assert_allclose(-rate * adam.record.state["exp_avg"], steps, rtol=1e-9)
+    # first 10 steps: the axes' steps within 6 % of each other; then x ≈ −6.0, SGD −6.3
+    sizes = np.abs(steps[:10])
+    assert (np.abs(sizes[:, 1] / sizes[:, 0] - 1) < 0.06).all()
+    assert round(adam.points[10, 0], 1) == -6.0 and round(sgd.points[10, 0], 1) == -6.3
+    # the ratio falls only to about 3 by step 100
+    assert len(ratio) == 100 and 2.9 < ratio[-1] < 3.2 and (np.diff(ratio) < 0).all()
+    # ... because v forgets slowly: with β₂ = 0.9 it falls below 2
+    quick = outcomes(
+        "adam_axes",
+        runs=[{"optimizer": "adam", "params": {"lr": 0.1, "beta2": 0.9}, "record": True}],
+    )
+    record = quick["adam"].record
+    assert record is not None
+    v = record.state["exp_avg_sq"]
+    fast = record.lrs[:, None] / (1 - beta1**t) / (np.sqrt(v) / np.sqrt(1 - 0.9**t) + eps)
+    assert fast[-1, 0] / fast[-1, 1] < 2
