@@ -42,6 +42,9 @@ def sub(base: str, index: str) -> str:
 
 
 def sup(base: str, power: str) -> str:
+    # β₁ᵗ: the power sits over the index (msubsup), not after it
+    if base.startswith("<msub>"):
+        return "<msubsup>" + base[len("<msub>") : -len("</msub>")] + power + "</msubsup>"
     return f"<msup>{base}{power}</msup>"
 
 
@@ -54,7 +57,8 @@ def sqrt(inner: str) -> str:
 
 
 def hat(base: str) -> str:
-    return f'<mover accent="true">{base}<mo>^</mo></mover>'
+    # U+02C6 (modifier circumflex): "^" is drawn as a caret floating above the letter
+    return f'<mover accent="true">{base}<mo>ˆ</mo></mover>'
 
 
 def paren(*parts: str) -> str:
@@ -63,6 +67,27 @@ def paren(*parts: str) -> str:
 
 def math(*parts: str) -> str:
     return f'<math xmlns="{MATHML_NS}" display="block">{"".join(parts)}</math>'
+
+
+def eqs(*parts: str) -> str:
+    """A chain a = b = c as inline <math> pieces ("a", "= b", "= c"), so a narrow panel
+    wraps it between pieces, like words, instead of cutting it off."""
+    pieces: list[list[str]] = [[]]
+    separate = [False]  # a piece after a GAP starts a new equation: more space before it
+    for part in parts:
+        if part == GAP:
+            pieces.append([])
+            separate.append(True)
+            continue
+        if part == EQ and pieces[-1]:
+            pieces.append([])
+            separate.append(False)
+        pieces[-1].append(part)
+    opening = f'<math xmlns="{MATHML_NS}" display="inline"'
+    return "".join(
+        opening + (' class="sep">' if sep else ">") + "".join(piece) + "</math>"
+        for piece, sep in zip(pieces, separate, strict=True)
+    )
 
 
 GAP = '<mspace width="1.2em"></mspace>'
@@ -96,14 +121,14 @@ class Equations:
 
 def _grad_term() -> Term:
     # The gradient as the optimizer saw it: noise and weight decay (λθ) included.
-    return Term("g", math(sub(G, mi("t")), EQ, slot("g")))
+    return Term("g", eqs(sub(G, mi("t")), EQ, slot("g")))
 
 
 def _theta_next(*update: str) -> Term:
     """θₜ₊₁ = θₜ … = value: the step actually taken, from the recorded points."""
     return Term(
         "theta",
-        math(
+        eqs(
             sub(THETA, row(mi("t"), PLUS, ONE)),
             EQ,
             slot("theta"),
@@ -115,20 +140,20 @@ def _theta_next(*update: str) -> Term:
 
 
 def _step_term() -> Term:
-    return Term("step", math(mi("Δ"), THETA, EQ, slot("step")))
+    return Term("step", eqs(mi("Δ"), THETA, EQ, slot("step")))
 
 
 _SGD = Equations(
     lecture=(math(THETA, ARROW, THETA, MINUS, ETA, mi("∇"), mi("f"), paren(THETA)),),
     terms=(
         _grad_term(),
-        Term("lr", math(sub(ETA, mi("t")), EQ, slot("lr"))),
+        Term("lr", eqs(sub(ETA, mi("t")), EQ, slot("lr"))),
         _theta_next(MINUS, slot("lr"), DOT, slot("g")),
         _step_term(),
     ),
 )
 
-_BUFFER_FIRST = Term("b_first", math(mi("b"), ARROW, G, EQ, slot("b")))
+_BUFFER_FIRST = Term("b_first", eqs(mi("b"), ARROW, G, EQ, slot("b")))
 
 _MOMENTUM = Equations(
     lecture=(
@@ -137,11 +162,11 @@ _MOMENTUM = Equations(
     ),
     terms=(
         _grad_term(),
-        Term("lr", math(sub(ETA, mi("t")), EQ, slot("lr"))),
+        Term("lr", eqs(sub(ETA, mi("t")), EQ, slot("lr"))),
         _BUFFER_FIRST,
         Term(
             "b",
-            math(
+            eqs(
                 mi("b"),
                 ARROW,
                 MU,
@@ -161,11 +186,11 @@ _MOMENTUM = Equations(
                 slot("b"),
             ),
         ),
-        Term("v", math(mi("v"), EQ, MINUS, ETA, mi("b"), EQ, MINUS, slot("lr"), DOT, slot("b"))),
+        Term("v", eqs(mi("v"), EQ, MINUS, ETA, mi("b"), EQ, MINUS, slot("lr"), DOT, slot("b"))),
         _theta_next(PLUS, slot("v")),
         Term(
             "sgd",
-            math(
+            eqs(
                 sub(THETA, row(mi("t"), PLUS, ONE)),
                 EQ,
                 slot("theta"),
@@ -198,11 +223,11 @@ _NAG = Equations(
     ),
     terms=(
         _grad_term(),
-        Term("lr", math(sub(ETA, mi("t")), EQ, slot("lr"))),
+        Term("lr", eqs(sub(ETA, mi("t")), EQ, slot("lr"))),
         _BUFFER_FIRST,
         Term(
             "b",
-            math(
+            eqs(
                 mi("b"),
                 ARROW,
                 MU,
@@ -233,7 +258,7 @@ _ADAGRAD = Equations(
         _grad_term(),
         Term(
             "h",
-            math(
+            eqs(
                 mi("h"),
                 ARROW,
                 mi("h"),
@@ -249,7 +274,7 @@ _ADAGRAD = Equations(
         ),
         Term(
             "lr",
-            math(
+            eqs(
                 sub(ETA, mi("t")),
                 EQ,
                 frac(ETA, row(ONE, PLUS, paren(mi("t"), MINUS, ONE), DOT, mi("lr_decay"))),
@@ -263,7 +288,7 @@ _ADAGRAD = Equations(
         ),
         Term(
             "eff",
-            math(
+            eqs(
                 frac(sub(ETA, mi("t")), row(sqrt(mi("h")), PLUS, EPS)),
                 EQ,
                 slot("eff"),
@@ -283,7 +308,7 @@ _RMSPROP = Equations(
         _grad_term(),
         Term(
             "h",
-            math(
+            eqs(
                 mi("h"),
                 ARROW,
                 ALPHA,
@@ -305,12 +330,12 @@ _RMSPROP = Equations(
         ),
         Term(
             "eff",
-            math(frac(sub(ETA, mi("t")), row(sqrt(mi("h")), PLUS, EPS)), EQ, slot("eff")),
+            eqs(frac(sub(ETA, mi("t")), row(sqrt(mi("h")), PLUS, EPS)), EQ, slot("eff")),
         ),
         _theta_next(MINUS, slot("eff"), HAD, slot("g")),
         Term(
             "b",
-            math(
+            eqs(
                 mi("b"),
                 ARROW,
                 MU,
@@ -329,7 +354,7 @@ _RMSPROP = Equations(
         ),
         Term(
             "theta_b",
-            math(
+            eqs(
                 sub(THETA, row(mi("t"), PLUS, ONE)),
                 EQ,
                 slot("theta"),
@@ -367,7 +392,7 @@ _ADAM = Equations(
         _grad_term(),
         Term(
             "m",
-            math(
+            eqs(
                 mi("m"),
                 ARROW,
                 B1,
@@ -389,7 +414,7 @@ _ADAM = Equations(
         ),
         Term(
             "v",
-            math(
+            eqs(
                 mi("v"),
                 ARROW,
                 B2,
@@ -411,7 +436,7 @@ _ADAM = Equations(
         ),
         Term(
             "bias",
-            math(
+            eqs(
                 ONE,
                 MINUS,
                 sup(B1, mi("t")),
@@ -432,7 +457,7 @@ _ADAM = Equations(
         ),
         Term(
             "hat",
-            math(
+            eqs(
                 hat(mi("m")),
                 EQ,
                 slot("mhat"),
@@ -445,7 +470,7 @@ _ADAM = Equations(
         ),
         Term(
             "eff",
-            math(
+            eqs(
                 frac(sub(ETA, mi("t")), row(sqrt(hat(mi("v"))), PLUS, EPS)),
                 EQ,
                 slot("eff_hat"),

@@ -152,18 +152,19 @@ export class LiveRunner {
         type: "meta",
         id,
         steps: body.steps,
-        runs: reply.runs,
+        runs: reply.runs.map((run) => ({
+          ...run,
+          record: Boolean(run.record),
+          buffers: Object.keys(run.record?.state ?? {}),
+        })),
         lr_factors: reply.lr_factors ?? null,
       });
       reply.runs.forEach((run, i) => {
-        this.receive({
-          type: "chunk",
-          id,
-          run: i,
-          offset: 0,
-          points: run.points,
-          losses: run.losses,
-        });
+        const chunk = { type: "chunk", id, run: i, offset: 0, points: run.points };
+        chunk.losses = run.losses;
+        // A recorded run's state: updates 0 … len(points) − 2, as the socket's chunks send it.
+        if (run.record) chunk.record = { first: 0, ...run.record };
+        this.receive(chunk);
       });
       this.receive({ type: "done", id, runs: reply.runs });
     } catch (err) {

@@ -3,6 +3,7 @@
 // /api/optimizers, schedule options from its "schedules".
 
 import { has, t } from "./i18n.js";
+import { toggleInspect } from "./inside.js";
 import { bindLayout } from "./layout.js";
 import { bindShare, refreshShare, studentLink } from "./share.js";
 import {
@@ -178,7 +179,14 @@ function buildOptimizerCards() {
     fixedTitle.className = "opt-fixed-title";
     fixedTitle.innerHTML = '<span class="swatch"></span><span class="opt-title"></span>';
     fixedTitle.querySelector(".opt-title").textContent = opt.title || opt.name;
-    headRow.append(head, fixedTitle);
+    // "Inside": this run's arrows, equations and step-by-step mode (inside.js).
+    const inspect = document.createElement("button");
+    inspect.type = "button";
+    inspect.className = "chip inspect";
+    inspect.dataset.testid = `inspect-${opt.name}`;
+    inspect.dataset.ctl = `${opt.name}.inspect`;
+    inspect.addEventListener("click", () => toggleInspect(opt.name));
+    headRow.append(head, fixedTitle, inspect);
     card.append(headRow);
 
     for (const p of opt.params) card.append(buildParamRow(opt, p));
@@ -493,6 +501,10 @@ export function syncControls(changed) {
       }
     }
     $("lang").textContent = state.lang === "ja" ? "English" : "日本語";
+    for (const button of document.querySelectorAll(".opt-card .inspect")) {
+      button.textContent = t("inside.toggle");
+      button.title = t("inside.toggleTitle");
+    }
     buildTeacherChoices();
   }
   setValue($("landscape"), state.landscape);
@@ -527,6 +539,9 @@ export function syncControls(changed) {
     const on = state.optimizers.includes(name);
     card.classList.toggle("off", !on);
     card.querySelector(`[data-testid="toggle-${name}"]`).checked = on;
+    const inspect = card.querySelector(".inspect");
+    inspect.setAttribute("aria-pressed", state.inspect.includes(name) ? "true" : "false");
+    inspect.disabled = !on;
     for (const row of card.querySelectorAll(".param")) {
       const p = optimizerSpec(name).params.find((x) => x.name === row.dataset.param);
       const value = state.params[name][p.name];

@@ -1,9 +1,11 @@
-// Keys: Space play/pause, ←/→ step, R restart, F presentation mode, Q the link's QR code
+// Keys: Space play/pause, ←/→ step, N the next update step by step (inside.js), R restart,
+// F presentation mode, Q the link's QR code
 // filling the screen (on a server the room can reach), Esc closes it or leaves presentation.
 // Text fields, number fields, sliders and selects keep their own keys — but a slider the
 // pointer moved gives its focus back when the pointer lets go, so Space and ←/→ drive
 // playback again; a slider reached with Tab keeps its arrow keys.
 
+import { stepOnce } from "./inside.js";
 import { cursor, isPlaying, play, restart, setCursor } from "./playback.js";
 import { qrShown, showQR } from "./share.js";
 import { state } from "./state.js";
@@ -50,6 +52,8 @@ export function bindKeyboard({ togglePresentation }) {
       restart();
     } else if (e.key === "f" || e.key === "F") {
       togglePresentation(!state.presentation);
+    } else if ((e.key === "n" || e.key === "N") && state.inspect.length) {
+      stepOnce(); // step-by-step: exactly one update, its terms lit and its arrows gliding
     } else if (e.key === "q" || e.key === "Q") {
       showQR(); // the link's QR code over everything, when students can open it
     } else if (e.key === "Escape" && qrShown()) {

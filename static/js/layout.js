@@ -20,6 +20,9 @@ const NARROW_STAGE = 900;
 // Room the loss chart and status need: a column's width, or a row's height when below.
 const SIDE_MIN = { normal: 320, presentation: 400 };
 const BELOW_MIN = { normal: 250, presentation: 250 };
+// …and when a run is shown from inside (inside.js): its equations need the room.
+const INSIDE_SIDE_MIN = { normal: 400, presentation: 480 };
+const INSIDE_BELOW_MIN = { normal: 330, presentation: 330 };
 const SIDE_SHARE = 0.24; // presentation: the column keeps this share of the viewport's width
 // …and the least presentation mode leaves them, to keep the plot half the viewport (in a
 // column that narrow, app.css sets the status table in smaller type).
@@ -37,6 +40,8 @@ const PANEL_MIN = 230; // side-by-side panels narrower than this wrap to more ro
 // than its axes need height for, so the loss chart moves under the plot and the status
 // table keeps a column of this width (a share of the viewport, within these bounds) …
 const SPLIT_STATUS = { share: 0.24, min: 330, max: 520 };
+// … and the column holding the optimizer's inside (inside.js) over the status table.
+const SPLIT_INSIDE = { share: 0.3, min: 400, max: 600 };
 // … when the loss chart gets at least this height, and the plot keeps this share of the
 // area it would have beside the full column (the chart replaces an empty band).
 const SPLIT_LOSS_MIN = 200;
@@ -117,12 +122,15 @@ export function applyLayout() {
   const scroll = !presentation && W < NARROW_STAGE;
   // Side: the plot takes what its axes fill, at most all but the column's minimum width.
   // A projector's wide screen gives the column (and its type, app.css) a share of its width.
+  const inspecting = state.inspect.some((name) => state.optimizers.includes(name));
+  const sides = inspecting ? INSIDE_SIDE_MIN : SIDE_MIN;
+  const belowMin = (inspecting ? INSIDE_BELOW_MIN : BELOW_MIN)[kind];
   const sideMin = presentation
-    ? Math.max(SIDE_MIN.presentation, SIDE_SHARE * window.innerWidth)
-    : SIDE_MIN.normal;
+    ? Math.max(sides.presentation, (inspecting ? 0.3 : SIDE_SHARE) * window.innerWidth)
+    : sides.normal;
   let sideW = fit(W - sideMin, H - hintH, look).w;
   // Below: the plot takes what its axes fill, at most all but the row's minimum height.
-  let belowH = fit(W, scroll ? H - hintH : H - hintH - BELOW_MIN[kind], look).h + hintH;
+  let belowH = fit(W, scroll ? H - hintH : H - hintH - belowMin, look).h + hintH;
   let sideOK = true;
   let belowOK = true;
   if (presentation) {
@@ -142,12 +150,14 @@ export function applyLayout() {
   if (sideOK !== belowOK) arrange = sideOK ? "side" : "below";
   if (scroll) arrange = "below";
   let used = fit(arrange === "side" ? sideW : W, (arrange === "side" ? H : belowH) - hintH, look);
-  if (presentation && arrange === "side" && look.kind === "contour" && $("lr-plot")?.hidden) {
+  const splits = presentation || inspecting;
+  if (splits && arrange === "side" && look.kind === "contour" && $("lr-plot")?.hidden) {
     // A wide bowl beside the column leaves an empty band under its axes: the loss chart
     // takes it, and the plot the width the loss chart gave up.
-    const statusW = Math.min(SPLIT_STATUS.max, Math.max(SPLIT_STATUS.min, SPLIT_STATUS.share * W));
+    const column = inspecting ? SPLIT_INSIDE : SPLIT_STATUS;
+    const statusW = Math.min(column.max, Math.max(column.min, column.share * W));
     const split = fit(W - statusW, H, look);
-    const fitsHalf = (W - statusW) * split.h >= half;
+    const fitsHalf = !presentation || (W - statusW) * split.h >= half;
     if (H - split.h >= SPLIT_LOSS_MIN && fitsHalf && split.area >= SPLIT_AREA * sideArea) {
       arrange = "split";
       sideW = W - statusW;
@@ -185,6 +195,7 @@ function fitTitle(toolbar) {
 /** Re-decide on every resize and on the state changes that change the plot's shape. */
 export function bindLayout() {
   const keys = new Set([
+    "inspect",
     "presentation",
     "mode",
     "view",

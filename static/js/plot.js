@@ -5,6 +5,7 @@
 // Plotly's private internals are read only through plotly_adapter.js.
 /* global Plotly */
 
+import { drawArrows } from "./arrows.js";
 import { drawDots } from "./dots.js";
 import { renderLegend, runKey } from "./legend.js";
 import { dataAt, drawnRanges, plotArea } from "./plotly_adapter.js";
@@ -657,9 +658,17 @@ class LayeredPlot {
     this.dotLayer.style.pointerEvents = "none";
     this.dotLayer.style.width = "100%";
     this.dotLayer.style.height = "100%";
+    // The arrows at the cursor (arrows.js), over the dots; clicks pass here too.
+    this.arrowLayer = document.createElement("canvas");
+    this.arrowLayer.className = "layer layer-arrows";
+    this.arrowLayer.dataset.testid = "arrows";
+    this.arrowLayer.style.pointerEvents = "none";
+    this.arrowLayer.style.width = "100%";
+    this.arrowLayer.style.height = "100%";
     // Above the paths (a dot under a thick line of its own colour is lost), clicks pass.
-    el.append(this.bg, this.fg, this.dotLayer);
+    el.append(this.bg, this.fg, this.dotLayer, this.arrowLayer);
     this.dots = null;
+    this.arrowSpec = null;
     if (!compact) {
       this.legend = document.createElement("div");
       this.legend.className = "plot-legend";
@@ -801,17 +810,29 @@ class LayeredPlot {
     return null;
   }
 
-  async paths({ traces, shapes, annotations, dots }, th) {
+  async paths({ traces, shapes, annotations, dots }, th, arrows = null) {
     const layout = baseLayout(this.range, th, this.compact, false, this.legendHeight);
     layout.shapes = shapes;
     layout.annotations = annotations;
     await Plotly.react(this.fg, traces, layout, withLocale(CONFIG_FG));
     this.dots = dots;
     drawDots(this.dotLayer, this.fg, dots, this.box);
+    this.drawArrows(arrows);
     if (!this.fgReady) {
       this.fgReady = true;
       this.fg.on("plotly_relayout", (ev) => this.relayouted(ev));
     }
+  }
+
+  /** The arrows at the cursor; `spec` null clears them (nothing shown from inside). */
+  drawArrows(spec) {
+    this.arrowSpec = spec;
+    drawArrows(this.arrowLayer, this.fg, spec, this.box ?? this.measure());
+  }
+
+  measure() {
+    this.box = { width: this.el.clientWidth, height: this.el.clientHeight };
+    return this.box;
   }
 
   relayouted(ev) {
@@ -839,6 +860,7 @@ class LayeredPlot {
       };
       await Promise.all([Plotly.relayout(this.fg, update), Plotly.relayout(this.bg, update)]);
       if (this.dots) drawDots(this.dotLayer, this.fg, this.dots, this.box);
+      if (this.arrowSpec) this.drawArrows(this.arrowSpec);
       // Contour levels follow what is visible (and a finer grid if the zoom needs one).
       await this.redrawBackground();
     } finally {
@@ -852,6 +874,13 @@ class LayeredPlot {
     Plotly.purge(this.fg);
     this.el.remove();
   }
+}
+
+/** The part of the scene's arrows (inside.js arrowSpec) that belongs to `runs`. */
+function arrowsOf(spec, runs) {
+  if (!spec) return null;
+  const names = new Set(runs.map((r) => r.optimizer));
+  return { ...spec, items: spec.items.filter((a) => names.has(a.optimizer)) };
 }
 
 /** Minima and the start: points a head marker must not cover. */
@@ -908,6 +937,15 @@ export class MainView {
     return this.renderOverlay(scene, th);
   }
 
+  /** Redraw only the arrows (no Plotly): the step-by-step animation, frame by frame. */
+  redrawArrows(spec) {
+    const plots = this.overlay ? [this.overlay] : this.panels;
+    for (const p of plots) {
+      const runs = p === this.overlay ? null : [{ optimizer: p.optimizer }];
+      p.drawArrows(runs ? arrowsOf(spec, runs) : spec);
+    }
+  }
+
   windowLoader(scene) {
     return this.loadWindow ? (range) => this.loadWindow(scene.gridKey, range) : null;
   }
@@ -937,7 +975,10 @@ export class MainView {
     paths.traces.unshift(
       ...markTraces(scene.meta, scene.start, th, this.t, this.colors, scene.runs),
     );
-    await Promise.all([p.background(scene.grid, th, this.t, scene.gridKey), p.paths(paths, th)]);
+    await Promise.all([
+      p.background(scene.grid, th, this.t, scene.gridKey),
+      p.paths(paths, th, arrowsOf(scene.arrows, scene.runs)),
+    ]);
   }
 
   async renderSide(scene, th) {
@@ -971,6 +1012,7 @@ export class MainView {
           },
         });
         panel.cell = cell;
+        panel.optimizer = run.optimizer;
         this.panels.push(panel);
       }
     }
@@ -991,7 +1033,7 @@ export class MainView {
         );
         return Promise.all([
           p.background(scene.grid, th, this.t, scene.gridKey),
-          p.paths(paths, th),
+          p.paths(paths, th, arrowsOf(scene.arrows, [run])),
         ]);
       }),
     );

@@ -3,6 +3,7 @@
 
 import { redrawn } from "./hooks.js";
 import { t } from "./i18n.js";
+import { arrowSpec, bindInside, EffView, renderInside } from "./inside.js";
 import { LrView } from "./lr_view.js";
 import { cursor, updatePlayback } from "./playback.js";
 import { LossView, MainView } from "./plot.js";
@@ -15,6 +16,7 @@ const $ = (id) => document.getElementById(id);
 let mainView = null;
 let lossView = null;
 let lrView = null;
+let effView = null;
 
 export function showMessage(text) {
   const el = $("plot-message");
@@ -32,6 +34,8 @@ export function createViews() {
   });
   lossView = new LossView($("loss-plot"), t);
   lrView = new LrView($("lr-plot"), t);
+  effView = new EffView($("eff-plot"));
+  bindInside({ mainView, redraw: () => scheduleRender("data") });
   observeResize();
 }
 
@@ -57,6 +61,7 @@ function observeResize() {
   observer.observe($("main-plot"));
   observer.observe($("loss-plot"));
   observer.observe($("lr-plot"));
+  observer.observe($("eff-plot"));
 }
 
 // Plotly.js is 4.8 MB of script that takes about a second to evaluate. It downloads from
@@ -118,8 +123,16 @@ async function render(kind) {
     mode: state.mode,
     view: state.view,
     presentation: state.presentation,
+    arrows: arrowSpec(data.runs, c, state.presentation),
   };
-  const jobs = [mainView.render(scene)];
+  // The panel's legend gives the arrows' drawn scales: it follows the main view's draw.
+  const main = mainView.render(scene).then(() => {
+    const drawn = [...document.querySelectorAll("#main-plot .layer-arrows")].flatMap(
+      (canvas) => canvas.arrows ?? [],
+    );
+    renderInside({ runs: data.runs, at: c, drawn });
+  });
+  const jobs = [main];
   if (kind === "data") {
     jobs.push(
       lossView.render({
@@ -137,10 +150,17 @@ async function render(kind) {
         factors: data.lrFactors,
         presentation: state.presentation,
       }),
+      effView.render({
+        runs: data.runs,
+        steps: data.steps,
+        at: c,
+        presentation: state.presentation,
+      }),
     );
   } else {
     lossView.moveCursor(c);
     lrView.moveCursor(c);
+    effView.moveCursor(c);
   }
   renderStatus($("status"), {
     runs: data.runs,

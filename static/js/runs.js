@@ -4,7 +4,14 @@
 
 import { getJSON, LiveRunner, loadGrid } from "./api.js";
 import { t } from "./i18n.js";
-import { colors, landscapeMeta, optimizerSpec, state, trajectoryRequest } from "./state.js";
+import {
+  colors,
+  landscapeMeta,
+  optimizerSpec,
+  recorded,
+  state,
+  trajectoryRequest,
+} from "./state.js";
 
 const GRID_RESOLUTION = 200;
 // Significant digits of grid values: no plot shows more, and the grid compresses to half.
@@ -64,7 +71,45 @@ function newRun(info, steps, fstar) {
     converged_to: null,
     status: null, // {code, step, floor, text: {en, ja}} from the done message
     final_loss: null,
+    // What the optimizer held (issue 12), for a run the page asked to record: update t
+    // (leaving point t) at index t; n updates known so far. null: not recorded.
+    record: info.record ? newRecord(steps, info.buffers || []) : null,
   };
+}
+
+function newRecord(steps, buffers) {
+  const state = {};
+  for (const name of buffers) state[name] = new Float64Array(2 * steps);
+  return {
+    n: 0,
+    buffers: [...buffers],
+    grads: new Float64Array(2 * steps),
+    lrs: new Float64Array(steps),
+    state,
+  };
+}
+
+/** Store updates first … first + m − 1 of a chunk's `record` ({first, grads, lrs, state}). */
+export function storeRecord(rec, part) {
+  if (!rec || !part) return;
+  const limit = rec.lrs.length;
+  const pairs = (target, values, i, k) => {
+    const v = values[k];
+    target[2 * i] = v === null ? Number.NaN : v[0];
+    target[2 * i + 1] = v === null ? Number.NaN : v[1];
+  };
+  const m = part.grads.length;
+  for (let k = 0; k < m && part.first + k < limit; k += 1) {
+    const i = part.first + k;
+    pairs(rec.grads, part.grads, i, k);
+    rec.lrs[i] = part.lrs[k] ?? Number.NaN;
+    for (const [name, values] of Object.entries(part.state || {})) {
+      rec.state[name] ??= new Float64Array(2 * limit);
+      if (!rec.buffers.includes(name)) rec.buffers.push(name);
+      pairs(rec.state[name], values, i, k);
+    }
+  }
+  rec.n = Math.max(rec.n, Math.min(limit, part.first + m));
 }
 
 // A short run finishes before anyone could see it grow; drawing every chunk would only
@@ -95,6 +140,9 @@ function runKey(s, name) {
   const { schedule, start, steps, noise, seed, landscape } = trajectoryRequest(s);
   return JSON.stringify([landscape, start, steps, noise, seed, schedule, name, s.params[name]]);
 }
+
+// A recorded run is cached under its own key; it serves a request without recording too.
+const RECORDED = "|record";
 
 // The schedule's factor per update (WS meta `lr_factors`), by what determines it, so a
 // scene assembled from cached runs still draws its ηₜ chart. null: no schedule.
@@ -159,6 +207,7 @@ const handlers = {
       run.gap[i] = run.fstar === null ? loss : Math.max(loss - run.fstar, 1e-16);
     }
     run.n = Math.max(run.n, Math.min(limit, offset + points.length));
+    if (msg.record) storeRecord(run.record, msg.record);
     scheduleProgressive();
   },
   done(msg) {
@@ -171,7 +220,8 @@ const handlers = {
       run.converged_to = info.converged_to ?? null;
       run.status = info.status ?? null;
       run.final_loss = info.final_loss ?? null;
-      remember(data.plan.missing[i], run);
+      const key = data.plan.missing[i];
+      remember(run.record || !key.endsWith(RECORDED) ? key : key.slice(0, -RECORDED.length), run);
     });
     data.complete = true;
     data.doneAt = performance.now();
@@ -231,7 +281,13 @@ export function scheduleRun() {
       view.draw();
       return;
     }
-    const wanted = state.optimizers.map((name) => ({ name, key: runKey(state, name) }));
+    const wanted = state.optimizers.map((name) => {
+      const base = runKey(state, name);
+      const record = recorded(name);
+      // Recorded, or the recorded run if one is cached (the same path, and more).
+      const key = record || cache.has(base + RECORDED) ? base + RECORDED : base;
+      return { name, key, record };
+    });
     const cached = new Map(
       wanted.filter((w) => cache.has(w.key)).map((w) => [w.key, cache.get(w.key)]),
     );
@@ -257,6 +313,7 @@ export function scheduleRun() {
     }
     const request = trajectoryRequest();
     request.runs = request.runs.filter((r) => missing.some((w) => w.name === r.optimizer));
+    for (const r of request.runs) if (recorded(r.optimizer)) r.record = true;
     plans.set(runner.run(request), plan);
   });
 }

@@ -25,6 +25,7 @@ export const VIEWS = ["contour", "surface"];
 
 // Keys whose change needs a new trajectory run.
 export const RUN_KEYS = new Set([
+  "inspect", // a run shown from inside needs its recorded state
   "landscape",
   "optimizers",
   "params",
@@ -264,6 +265,16 @@ function buildProps() {
       default: null,
       values: () => catalog.presets.map((p) => p.id),
     },
+    {
+      // "Inside the optimizer": the runs whose recorded state (arrows, equations) is shown
+      name: "inspect",
+      key: "inside",
+      type: Type.LIST,
+      default: [],
+      set: (s, wanted) => {
+        s.inspect = names.filter((n) => wanted.includes(n)); // catalog order
+      },
+    },
     { name: "show", key: "show", type: Type.LIST, default: [] }, // teacher mode: only these
     { name: "hide", key: "hide", type: Type.LIST, default: [] }, // teacher mode: never these
   ];
@@ -315,6 +326,7 @@ export const state = {
   loop: false,
   t: null,
   preset: null,
+  inspect: [],
   show: [],
   hide: [],
 };
@@ -394,6 +406,12 @@ export function sceneState(scene) {
     schedule: { ...defaultSchedule(kind), ...(scene.schedule || {}) },
     t: null,
   };
+}
+
+/** Whether run `name` is shown from inside (enabled and inspected): only those are
+ * recorded, so the page pays for the state it draws and nothing more. */
+export function recorded(name, s = state) {
+  return s.inspect.includes(name) && s.optimizers.includes(name);
 }
 
 /** The POST /api/trajectories (and WebSocket run) body of the current scene. */

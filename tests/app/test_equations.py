@@ -21,7 +21,7 @@ from app.equations import EQUATIONS, MATHML_NS, equations
 REQUIRED = ("sgd", "momentum", "nag", "adagrad", "rmsprop", "adam")
 # Only layout: spaces, brackets, the division slash and the multiplication dot.
 LAYOUT = re.compile(r"[\s()/·⋅]")
-SCRIPTS = str.maketrans({"₁": "1", "₂": "2", "ᵗ": "t", "\u0302": "^"})
+SCRIPTS = str.maketrans({"₁": "1", "₂": "2", "ᵗ": "t", "\u0302": "^", "ˆ": "^"})
 # The slots static/js/inside.js fills (values()), by term.
 SLOTS = {
     "g",
@@ -104,7 +104,9 @@ def test_terms_parse_and_use_only_slots_the_page_fills(name: str) -> None:
     for term in typeset.terms:
         slots = set(re.findall(r"\{(\w+)\}", term.mathml))
         assert slots <= SLOTS, (name, term.key, slots - SLOTS)
-        ET.fromstring(re.sub(r"\{\w+\}", "<mn>0</mn>", term.mathml))  # well-formed
+        filled = re.sub(r"\{\w+\}", "<mn>0</mn>", term.mathml)
+        pieces = ET.fromstring(f"<p>{filled}</p>")  # well-formed
+        assert pieces and all(p.tag == f"{{{MATHML_NS}}}math" for p in pieces), term.key
 
 
 def test_the_catalogue_serves_the_mathml(client: TestClient) -> None:

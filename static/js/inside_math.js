@@ -1,0 +1,231 @@
+// The numbers of one update of a recorded run, as the equation panel, the arrows and the
+// effective-learning-rate chart show them. Pure functions of the run (its points, resolved
+// hyperparameters and `record`: what the server recorded, update t at index t) — nothing
+// here draws. Update t (0-based) leaves point t: θₜ → θₜ₊₁; torch's step count is t + 1.
+
+/** (x, y) of pair t of a flat [x0, y0, x1, y1, …] array. */
+export const pair = (values, t) => [values[2 * t], values[2 * t + 1]];
+
+const finite = (v) => v.every(Number.isFinite);
+const scale = (k, v) => [k * v[0], k * v[1]];
+const add = (a, b) => [a[0] + b[0], a[1] + b[1]];
+const each = (v, fn) => [fn(v[0]), fn(v[1])];
+
+/** The buffer the arrows draw as momentum: Adam's first moment m, else the momentum
+ * buffer b (Momentum, NAG, RMSprop with μ > 0); null for SGD, AdaGrad, plain RMSprop. */
+export function momentumName(rec) {
+  if (!rec) return null;
+  return ["exp_avg", "momentum_buffer"].find((name) => rec.buffers.includes(name)) ?? null;
+}
+
+/** Updates known for a run: recorded and with both ends of the step kept. */
+export function updatesKnown(run) {
+  const rec = run.record;
+  if (!rec) return 0;
+  return Math.max(0, Math.min(rec.n, run.n - 1));
+}
+
+/** A buffer's value after update t (torch's state then), or its start before update 0. */
+function buffer(rec, name, t, start = [0, 0]) {
+  if (t < 0) return start;
+  return pair(rec.state[name], t);
+}
+
+/**
+ * Every number of update t of `run`, by the slot names of app/equations.py's terms:
+ * scalars (t, lr, mu, …) and (x, y) vectors (g, m, theta, step, …), plus `terms`, the keys
+ * of the terms that apply (the first update's b ← g, RMSprop's with or without momentum).
+ * null when update t is not known (past the end, not recorded, or the run diverged there).
+ */
+export function updateValues(run, t) {
+  const rec = run.record;
+  if (!rec || !Number.isInteger(t) || t < 0 || t >= updatesKnown(run)) return null;
+  const p = run.params;
+  const g = pair(rec.grads, t);
+  const theta = [run.xs[t], run.ys[t]];
+  const thetaNext = [run.xs[t + 1], run.ys[t + 1]];
+  if (!finite(g) || !finite(theta) || !finite(thetaNext)) return null;
+  const step = t + 1; // torch's state["step"] after this update
+  const v = {
+    optimizer: run.optimizer,
+    update: t,
+    t: step,
+    g,
+    g2: [g[0] * g[0], g[1] * g[1]],
+    lr: rec.lrs[t],
+    theta,
+    theta_next: thetaNext,
+    step: [thetaNext[0] - theta[0], thetaNext[1] - theta[1]],
+    terms: ["g"],
+  };
+  const momentum = momentumName(rec);
+  const eps = p.eps;
+  switch (run.optimizer) {
+    case "sgd":
+      v.terms.push("lr", "theta");
+      break;
+    case "momentum":
+    case "nag": {
+      v.terms.push("lr");
+      if (momentum) {
+        v.mu = p.momentum;
+        v.keep = 1 - (p.dampening ?? 0);
+        v.b = buffer(rec, momentum, t);
+        if (t === 0) v.terms.push("b_first");
+        else {
+          v.b_prev = buffer(rec, momentum, t - 1);
+          v.terms.push("b");
+        }
+        if (run.optimizer === "momentum") {
+          v.v = scale(-v.lr, v.b);
+          v.terms.push("v", "theta");
+        } else v.terms.push("theta");
+      } else v.terms.push("sgd");
+      break;
+    }
+    case "adagrad": {
+      const h0 = p.initial_accumulator_value ?? 0;
+      v.h = pair(rec.state.sum, t);
+      v.h_prev = buffer(rec, "sum", t - 1, [h0, h0]);
+      v.base_lr = v.lr;
+      v.lr = v.lr / (1 + (step - 1) * (p.lr_decay ?? 0));
+      v.eff = each(v.h, (h) => v.lr / (Math.sqrt(h) + eps));
+      v.terms.push("h", "lr", "eff", "theta");
+      break;
+    }
+    case "rmsprop": {
+      v.alpha = p.alpha;
+      v.keep = 1 - p.alpha;
+      v.h = pair(rec.state.square_avg, t);
+      v.h_prev = buffer(rec, "square_avg", t - 1);
+      const denom = each(v.h, (h) => Math.sqrt(h) + eps);
+      v.eff = [v.lr / denom[0], v.lr / denom[1]];
+      v.terms.push("h", "eff");
+      if (momentum) {
+        v.mu = p.momentum;
+        v.scaled = [g[0] / denom[0], g[1] / denom[1]];
+        v.b = buffer(rec, momentum, t);
+        v.b_prev = buffer(rec, momentum, t - 1);
+        v.terms.push("b", "theta_b");
+      } else v.terms.push("theta");
+      break;
+    }
+    case "adam": {
+      v.beta1 = p.beta1;
+      v.beta2 = p.beta2;
+      v.keep1 = 1 - p.beta1;
+      v.keep2 = 1 - p.beta2;
+      v.m = pair(rec.state.exp_avg, t);
+      v.m_prev = buffer(rec, "exp_avg", t - 1);
+      v.v = pair(rec.state.exp_avg_sq, t);
+      v.v_prev = buffer(rec, "exp_avg_sq", t - 1);
+      v.bc1 = 1 - p.beta1 ** step;
+      v.bc2 = 1 - p.beta2 ** step;
+      v.mhat = scale(1 / v.bc1, v.m);
+      v.vhat = scale(1 / v.bc2, v.v);
+      v.eff_hat = each(v.vhat, (x) => v.lr / (Math.sqrt(x) + eps));
+      // The number torch multiplies m by: η/(1 − β₁ᵗ) / (√v/√(1 − β₂ᵗ) + ε).
+      v.eff = each(v.v, (x) => v.lr / v.bc1 / (Math.sqrt(x) / Math.sqrt(v.bc2) + eps));
+      v.terms.push("m", "v", "bias", "hat", "eff", "theta");
+      break;
+    }
+    default:
+      v.terms.push("theta");
+  }
+  v.terms.push("step");
+  if (momentum) v.momentum = scale(-1, buffer(rec, momentum, t));
+  return v;
+}
+
+/** Whether the effective-learning-rate chart applies: the adaptive methods. */
+export const ADAPTIVE = new Set(["adagrad", "rmsprop", "adam"]);
+
+/**
+ * The per-axis effective learning rate of every known update, {x, y} Float64Arrays (NaN
+ * where unknown): Adam η/(1 − β₁ᵗ)/(√v/√(1 − β₂ᵗ) + ε), RMSprop η/(√h + ε), AdaGrad
+ * ηₜ/(√h + ε) with ηₜ = η/(1 + (t − 1)·lr_decay); t = update + 1, η the update's rate.
+ * null for a non-adaptive or unrecorded run.
+ */
+export function effectiveLr(run) {
+  const rec = run.record;
+  if (!rec || !ADAPTIVE.has(run.optimizer)) return null;
+  const n = updatesKnown(run);
+  const size = rec.lrs.length;
+  const x = new Float64Array(size).fill(Number.NaN);
+  const y = new Float64Array(size).fill(Number.NaN);
+  const p = run.params;
+  const eps = p.eps;
+  const name = { adam: "exp_avg_sq", rmsprop: "square_avg", adagrad: "sum" }[run.optimizer];
+  const acc = rec.state[name];
+  if (!acc) return null;
+  for (let t = 0; t < n; t += 1) {
+    const step = t + 1;
+    let lr = rec.lrs[t];
+    let root = 1; // √(1 − β₂ᵗ) for Adam
+    if (run.optimizer === "adam") {
+      lr /= 1 - p.beta1 ** step;
+      root = Math.sqrt(1 - p.beta2 ** step);
+    } else if (run.optimizer === "adagrad") {
+      lr /= 1 + (step - 1) * (p.lr_decay ?? 0);
+    }
+    x[t] = lr / (Math.sqrt(acc[2 * t]) / root + eps);
+    y[t] = lr / (Math.sqrt(acc[2 * t + 1]) / root + eps);
+  }
+  return { x, y, n };
+}
+
+/**
+ * The arrows of update t of a run, in data units before any scaling: the negative
+ * gradient −g, the negated momentum buffer (−b, or −m for Adam) and the step Δθ, each
+ * from θₜ. Empty when update t is not known.
+ */
+export function arrowsAt(run, t) {
+  const v = updateValues(run, t);
+  if (!v) return [];
+  const arrows = [{ kind: "grad", vec: scale(-1, v.g) }];
+  if (v.momentum) arrows.push({ kind: "momentum", vec: v.momentum });
+  arrows.push({ kind: "step", vec: v.step });
+  return arrows.map((a) => ({
+    ...a,
+    optimizer: run.optimizer,
+    update: t,
+    from: v.theta,
+    length: Math.hypot(a.vec[0], a.vec[1]),
+  }));
+}
+
+/**
+ * A typical length of each arrow kind over a run's known updates (the 90th percentile, so
+ * one huge first gradient does not shrink every later arrow to nothing); the arrows of a
+ * kind share one scale, so their lengths compare across steps and runs. Cached per run.
+ */
+export function typicalLengths(run) {
+  const n = updatesKnown(run);
+  run.views ??= {};
+  const hit = run.views.typical;
+  if (hit && hit.n === n) return hit.lengths;
+  const rec = run.record;
+  const momentum = momentumName(rec);
+  const lists = { grad: [], momentum: [], step: [] };
+  for (let t = 0; t < n; t += 1) {
+    const g = Math.hypot(rec.grads[2 * t], rec.grads[2 * t + 1]);
+    if (Number.isFinite(g)) lists.grad.push(g);
+    if (momentum) {
+      const b = Math.hypot(rec.state[momentum][2 * t], rec.state[momentum][2 * t + 1]);
+      if (Number.isFinite(b)) lists.momentum.push(b);
+    }
+    const s = Math.hypot(run.xs[t + 1] - run.xs[t], run.ys[t + 1] - run.ys[t]);
+    if (Number.isFinite(s)) lists.step.push(s);
+  }
+  const lengths = {};
+  for (const [kind, list] of Object.entries(lists)) {
+    if (!list.length) continue;
+    list.sort((a, b) => a - b);
+    lengths[kind] = list[Math.min(list.length - 1, Math.floor(0.9 * list.length))];
+  }
+  run.views.typical = { n, lengths };
+  return lengths;
+}
+
+/** Add a vector to a point (for the step animation: θₜ + f·Δθ). */
+export const along = (from, vec, f) => add(from, scale(f, vec));
