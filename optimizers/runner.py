@@ -44,7 +44,7 @@ from typing import Any
 
 import numpy as np
 
-from optimizers.base import Optimizer, ScalarUpdate, Scratch
+from optimizers.base import Optimizer, ScalarUpdate, Scratch, fma
 from optimizers.reference import LIMIT, Trajectory
 from optimizers.schedules import Schedule
 from optimizers.schedules import schedule as make_schedule
@@ -567,6 +567,7 @@ class _Part:
         self.base_lr = opt.hyper["lr"]
         if tile.floats:
             self.step, self.save = opt.scalar(self.state)
+            self.decay = opt.scalar_decay()
 
     def grad(self, tile_grad: np.ndarray) -> np.ndarray:
         """This optimizer's rows of the tile's gradient buffer (a view)."""
@@ -612,10 +613,17 @@ class _Part:
             values[t, rows] = getattr(self.state, name)
 
     def capture_floats(self, t: int, gx: float, gy: float, x: float, y: float, lr: float) -> None:
-        """Record update t (float path): the state goes back to its arrays first."""
-        assert self.recording is not None
+        """Record update t (float path): ``capture`` on floats (the same operations); the
+        state goes back to its arrays first."""
+        recording, row = self.recording, self.own.start
+        assert recording is not None
         self.save()
-        self.capture(t, np.array([[gx, gy]]), np.array([[x, y]]), lr)
+        if self.decay is not None:  # seen_gradient's g + λθ
+            gx, gy = fma(x, self.decay, gx), fma(y, self.decay, gy)
+        recording.grads[t, row] = gx, gy
+        recording.lrs[t, row] = lr
+        for name, values in recording.state.items():
+            values[t, row] = getattr(self.state, name)[0]
 
     def rates(self, first: int, end: int) -> Any:
         """The learning rates of the updates making points ``first … end − 1``."""
