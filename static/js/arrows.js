@@ -20,8 +20,10 @@ const MIN_DRAWN = 18;
 
 /** Colours and dashes per kind (colour-blind safe: vermillion, sky blue, white; and dashes). */
 export const ARROW_STYLE = {
-  grad: { color: "#D55E00", dash: [], width: 3 },
-  momentum: { color: "#56B4E9", dash: [7, 4], width: 3 },
+  // The momentum arrow is drawn first and wider: where it lies under −g (they often point
+  // alike), its edges still show.
+  grad: { color: "#D55E00", dash: [], width: 2.5 },
+  momentum: { color: "#56B4E9", dash: [8, 4], width: 5.5 },
   step: { color: "#ffffff", dash: [], width: 2.5 },
 };
 

@@ -59,6 +59,9 @@ export function exportRequest(format, cursor) {
     // and puts its lesson in the handout.
     lang: state.lang,
     preset: state.preset || null,
+    // The gradient, momentum and step arrows at each recording run's point (every run
+    // records for them when the page records none); CSV and JSON then carry the state.
+    arrows: $("export-arrows").checked,
   };
 }
 

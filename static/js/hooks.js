@@ -1,6 +1,7 @@
 // window.__gradscape: read-only hooks for the browser tests and the latency benchmark,
 // e.g. redrawAfter(n): resolves once a run newer than run number n is fully drawn.
 
+import { stepping } from "./inside.js";
 import { cursor, isPlaying } from "./playback.js";
 import { current, currentId, runCounter } from "./runs.js";
 import { state, toQuery } from "./state.js";
@@ -37,6 +38,7 @@ export const hooks = {
     })),
   cursor,
   playing: isPlaying,
+  stepping, // a step-by-step animation is running (inside.js)
   query: () => toQuery(),
 };
 window.__gradscape = hooks;

@@ -14,10 +14,11 @@ import {
   effectiveLr,
   momentumName,
   typicalLengths,
+  updateAt,
   updateValues,
 } from "./inside_math.js";
 import { cursor, play, setCursor } from "./playback.js";
-import { StepChart, stepChartFrame, theme } from "./plot.js";
+import { logAxisTicks, StepChart, stepChartFrame, theme } from "./plot.js";
 import { current } from "./runs.js";
 import { optimizerSpec, state, update } from "./state.js";
 
@@ -98,7 +99,7 @@ export function arrowSpec(runs, at, presentation, progress = 0) {
   const typical = {};
   const steps = {};
   for (const run of shown) {
-    const arrows = arrowsAt(run, at);
+    const arrows = arrowsAt(run, updateAt(run, at));
     items.push(...arrows);
     const step = arrows.find((a) => a.kind === "step");
     if (step) steps[run.optimizer] = step.vec;
@@ -275,11 +276,12 @@ export function renderInside({ runs, at, drawn }) {
       .join("");
     $("inside-lecture").dataset.optimizer = run.optimizer;
   }
+  at = updateAt(run, at);
   const values = updateValues(run, at);
   const panelEl = $("inside-terms");
   panelEl.dataset.optimizer = run.optimizer;
   if (!values) {
-    $("inside-update").textContent = at >= run.n - 1 ? t("inside.end") : t("inside.waiting");
+    $("inside-update").textContent = run.complete ? t("inside.end") : t("inside.waiting");
     panelEl.dataset.update = "";
     panelEl.innerHTML = "";
     renderLegend($("arrow-legend"), shown, at, []);
@@ -365,20 +367,42 @@ export class EffView extends StepChart {
         font: { size: th.font - 2 },
         bgcolor: "rgba(0,0,0,0)",
       },
-      yaxis: { type: "log", exponentformat: "power", gridcolor: th.grid, zeroline: false },
+      yaxis: {
+        type: "log",
+        exponentformat: "power",
+        gridcolor: th.grid,
+        zeroline: false,
+        ...ticksOf(series),
+      },
       hovermode: "x",
     };
     await this.draw(traces, layout, steps, at);
   }
 }
 
+/** Labels for the log axis: powers of ten, or 1-2-5 steps on a narrow range. */
+function ticksOf(series) {
+  let lo = Infinity;
+  let hi = -Infinity;
+  for (const { eff } of series) {
+    for (const axis of [eff.x, eff.y]) {
+      for (let i = 0; i < eff.n; i += 1) {
+        const v = axis[i];
+        if (v > 0 && v < lo) lo = v;
+        if (v > hi) hi = v;
+      }
+    }
+  }
+  return lo < hi ? logAxisTicks(lo, hi) : {};
+}
+
 // ------------------------------------------------------------------ wiring
-/** Toggle `name` in the inspected runs; turning one on at the end of a run starts at 0. */
+/** Toggle `name` in the runs shown from inside. */
 export function toggleInspect(name) {
   const on = !state.inspect.includes(name);
   const inspect = on ? [...state.inspect, name] : state.inspect.filter((n) => n !== name);
   focus = on ? name : focus;
-  update({ inspect, ...(on && state.t === null ? { t: 0 } : {}) });
+  update({ inspect });
 }
 
 export function bindInside(options) {

@@ -25,6 +25,12 @@ export function updatesKnown(run) {
   return Math.max(0, Math.min(rec.n, run.n - 1));
 }
 
+/** The update shown at cursor `c`: the one leaving point c, or at the run's last point
+ * (which no update leaves) the one that arrived there; −1 when none is known. */
+export function updateAt(run, c) {
+  return Math.min(c, updatesKnown(run) - 1);
+}
+
 /** A buffer's value after update t (torch's state then), or its start before update 0. */
 function buffer(rec, name, t, start = [0, 0]) {
   if (t < 0) return start;

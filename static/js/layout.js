@@ -42,6 +42,7 @@ const PANEL_MIN = 230; // side-by-side panels narrower than this wrap to more ro
 const SPLIT_STATUS = { share: 0.24, min: 330, max: 520 };
 // … and the column holding the optimizer's inside (inside.js) over the status table.
 const SPLIT_INSIDE = { share: 0.3, min: 400, max: 600 };
+const INSIDE_SPLIT_AREA = 0.55;
 // … when the loss chart gets at least this height, and the plot keeps this share of the
 // area it would have beside the full column (the chart replaces an empty band).
 const SPLIT_LOSS_MIN = 200;
@@ -150,15 +151,20 @@ export function applyLayout() {
   if (sideOK !== belowOK) arrange = sideOK ? "side" : "below";
   if (scroll) arrange = "below";
   let used = fit(arrange === "side" ? sideW : W, (arrange === "side" ? H : belowH) - hintH, look);
-  const splits = presentation || inspecting;
-  if (splits && arrange === "side" && look.kind === "contour" && $("lr-plot")?.hidden) {
+  // Shown from inside, the optimizer's column is worth more than a bigger plot: split is
+  // tried from "below" too, and taken at a smaller share of the plot's best area.
+  const splits = (presentation && arrange === "side") || (inspecting && !scroll);
+  if (splits && look.kind === "contour" && $("lr-plot")?.hidden) {
     // A wide bowl beside the column leaves an empty band under its axes: the loss chart
     // takes it, and the plot the width the loss chart gave up.
     const column = inspecting ? SPLIT_INSIDE : SPLIT_STATUS;
     const statusW = Math.min(column.max, Math.max(column.min, column.share * W));
     const split = fit(W - statusW, H, look);
     const fitsHalf = !presentation || (W - statusW) * split.h >= half;
-    if (H - split.h >= SPLIT_LOSS_MIN && fitsHalf && split.area >= SPLIT_AREA * sideArea) {
+    const best = inspecting
+      ? INSIDE_SPLIT_AREA * Math.max(sideArea, belowArea)
+      : SPLIT_AREA * sideArea;
+    if (H - split.h >= SPLIT_LOSS_MIN && fitsHalf && split.area >= best) {
       arrange = "split";
       sideW = W - statusW;
       belowH = split.h;

@@ -1180,7 +1180,7 @@ export class MainView {
 }
 
 /** Only powers of ten on a log axis spanning decades; Plotly's 2-5 minor labels clutter it. */
-function logAxisTicks(lo, hi) {
+export function logAxisTicks(lo, hi) {
   const decades = Math.log10(hi / lo);
   if (decades >= 3) return { dtick: Math.max(1, Math.ceil(decades / 6)) };
   // Under three decades powers of ten alone may be a single label (Rastrigin's gaps of 2

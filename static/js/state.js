@@ -404,6 +404,7 @@ export function sceneState(scene) {
     noise: scene.noise ?? fresh.noise,
     seed: scene.seed ?? fresh.seed,
     schedule: { ...defaultSchedule(kind), ...(scene.schedule || {}) },
+    inspect: scene.inspect ? [scene.inspect] : [], // the run the lesson shows from inside
     t: null,
   };
 }
