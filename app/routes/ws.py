@@ -208,15 +208,19 @@ class _Shared:
                     texts, over = await anyio.to_thread.run_sync(
                         _next_batch, chunks, state, prepared, limiter=compute_limiter()
                     )
-                    self._add(texts)
+                    # the done waits until the replay is stored: a client that has its
+                    # done and asks again gets the replay
+                    self._add(texts[:-1] if over else texts)
             finally:
                 chunks.close()  # the thread is done with it: this task is never cancelled
-            self.over = over and not state.cancelled.is_set()
-            if self.over:
+            if over and not state.cancelled.is_set():
+                done = _split(texts[-1], dumps(state.id))
                 replay = await anyio.to_thread.run_sync(
-                    _joined, self.parts, prepared, limiter=compute_limiter()
+                    _joined, [*self.parts, done], prepared, limiter=compute_limiter()
                 )
                 replays.put(self.key, replay)
+                self._add(texts[-1:])
+                self.over = True
         except ValueError as exc:  # the core rejected a value: each socket says so
             self.error = str(exc)
         except Exception:
