@@ -233,6 +233,14 @@ class Optimizer:
         ``run(..., record=True)`` records."""
         return ()
 
+    def absent_rows(self, name: str) -> np.ndarray | None:
+        """Rows (K,) for which torch keeps no buffer ``name`` although this one does, or
+        None: torch keeps no ``momentum_buffer`` for a parameter with μ = 0, and a per-row
+        μ = 0 row here runs in one state with the others (``record`` leaves it NaN)."""
+        if name == "momentum_buffer" and self.per_row("momentum"):
+            return np.asarray(self.params["momentum"]) == 0.0
+        return None
+
     def seen_gradient(self, grad: np.ndarray, theta: np.ndarray) -> np.ndarray:
         """The gradient ``update`` works with at ``theta``: g, or g + λθ under weight decay
         (a new array; the same operation as ``update``'s, so the same bits)."""

@@ -100,5 +100,9 @@ def run(
                 for values in (grads, lrs, *buffers.values()):
                     values[t - 1, ~alive] = np.nan
     if record:
+        for name, values in buffers.items():
+            absent = optimizer.absent_rows(name)
+            if absent is not None:
+                values[:, absent] = np.nan
         return Trajectory(points, losses, diverged_at, grads, lrs, buffers)
     return Trajectory(points, losses, diverged_at)

@@ -376,6 +376,8 @@ class _Recording:
         self.grads = np.full((steps, rows, 2), np.nan)
         self.lrs = np.full((steps, rows), np.nan)
         self.state = {name: np.full((steps, rows, 2), np.nan) for name in opt.buffers()}
+        absent = {name: opt.absent_rows(name) for name in self.state}
+        self.absent = {name: rows for name, rows in absent.items() if rows is not None}
 
     def updates(self, low: int, high: int) -> Record:
         """Updates ``low … high − 1`` (read-only views)."""
@@ -388,7 +390,11 @@ class _Recording:
         )
 
     def forget(self, rows: slice, diverged_at: np.ndarray, low: int, high: int) -> None:
-        """NaN the updates ``low … high − 1`` of ``rows`` whose point was dropped."""
+        """NaN the updates ``low … high − 1`` of ``rows`` whose point was dropped, and the
+        buffers torch does not keep for some rows (``Optimizer.absent_rows``)."""
+        for name, absent in self.absent.items():
+            columns = rows.start + np.flatnonzero(absent[rows])
+            self.state[name][low:high, columns] = np.nan
         for row in np.flatnonzero(diverged_at >= 0):
             start = max(int(diverged_at[row]) - 1, low)  # update d − 1 made point d
             if start < high:

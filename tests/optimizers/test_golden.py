@@ -200,6 +200,9 @@ def test_recorded_state_matches_torch(case: dict[str, Any]) -> None:
     steps = np.arange(1, case["steps"] + 1)[:, None, None]
     for name, ours in traj.state.items():
         theirs = buffers[name][1:]  # torch's buffer after update t
+        # a row for which torch keeps no such buffer (μ = 0) has none recorded either
+        kept_rows = ~np.isnan(theirs[:, live[0]]).all(axis=(0, 2))
+        np.testing.assert_array_equal(~np.isnan(ours[:, live[0]]).all(axis=(0, 2)), kept_rows)
         known = live[..., None] & ~np.isnan(theirs)
         assert known.any(), f"{name}: nothing compared"
         sizes = np.where(known, np.abs(np.nan_to_num(theirs)), 0.0)  # diverged: never inf
