@@ -1,42 +1,51 @@
 """What the arrows of an export show at a run's point: the update that leaves it (issue 12).
 
-Update t leaves point t (θₜ → θₜ₊₁), so a frame showing step t draws, at θₜ:
+The page draws the same arrows at its cursor (static/js/arrows.js, inside_math.js); an
+export follows the page's rules so a slide reads like the screen it came from.
 
-- the negative gradient −gₜ, the gradient update t used (noise and weight decay included,
-  as the optimizer saw it);
-- the negative first-moment buffer after update t, where the optimizer keeps one:
-  torch's `momentum_buffer` (SGD momentum/Nesterov, RMSprop with momentum, LARS) or
-  `exp_avg` (the Adam family, Lion, LAMB). Both hold gradients (the buffer points uphill,
-  as g does), so it is drawn negated, in the direction it pushes the point;
-- the step taken, Δθ = θₜ₊₁ − θₜ.
+Update t leaves point t (θₜ → θₜ₊₁), so a frame showing step t draws, from θₜ:
 
-The last point has no update leaving it; a frame at (or past) the end draws the run's last
-update at its own point, one step behind the head, so a still of the final step still shows
-what brought the run there. A diverged run shows no arrows once its path has ended.
+- `grad`: the negative gradient −gₜ, the gradient update t used (noise and weight decay
+  included, as the optimizer saw it);
+- `momentum`: the negative first-moment buffer after update t, where the optimizer keeps
+  one: torch's `exp_avg` (the Adam family) or `momentum_buffer` (SGD momentum/Nesterov,
+  RMSprop with momentum). Both hold gradients (they point uphill, as g does), so the
+  arrow is negated, in the direction the buffer pushes the point;
+- `step`: the step taken, Δθ = θₜ₊₁ − θₜ.
 
-The three are in different units (gradients, buffers, distances) and each spans orders of
-magnitude over a run, so each kind has its own scale per run: the 90th percentile of its
-lengths over the run is drawn REFERENCE_FRACTION of the plot's size (√(width·height)), lengths scale
-linearly from there, and an arrow longer than CAP × that is drawn at the cap. Directions are
-exact (the plot's axes have equal scale); the legend box prints each arrow's true length.
+The last point has no update leaving it: there a frame shows the update that arrived,
+drawn from where it began (as the page does at its last point). A diverged run shows no
+arrows once its path has ended.
+
+Scale (the page's): the arrows of one kind share a scale across the recorded runs, a
+round factor (1, 2, 5 × 10ᵏ) that draws the kind's typical length (the largest over the
+runs of each run's 90th-percentile length) TYPICAL of the plot's smaller side; the step is
+drawn true to scale (factor 1, ending on θₜ₊₁) when its typical length is at least
+TRUE_STEP of that side. An arrow is clamped to MAX of the side, and one shorter than
+MIN_DRAWN of it is drawn that long (a zero vector not at all). Directions are exact (the
+axes have equal scale); the legend gives every arrow's true length and its factor.
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Protocol
 
 import numpy as np
 
-# torch.optim's first-moment buffers, in the order looked for.
-FIRST_MOMENT: tuple[str, ...] = ("momentum_buffer", "exp_avg")
-# The 90th-percentile length of each arrow kind, as a fraction of the plot's size (the
-# geometric mean of its sides).
-REFERENCE_FRACTION = 0.12
-REFERENCE_PERCENTILE = 90.0
-# Longer arrows are drawn this many reference lengths long (their true length is printed).
-CAP = 1.6
-KINDS: tuple[str, ...] = ("step", "buffer", "gradient")  # drawing order: thick under thin
+# torch.optim's first-moment buffers, in the order the page looks for them.
+FIRST_MOMENT: tuple[str, ...] = ("exp_avg", "momentum_buffer")
+# Drawing order, the page's: the wide momentum arrow first, the step (the answer the other
+# two explain) last, on top.
+KINDS: tuple[str, ...] = ("momentum", "grad", "step")
+# Fractions of the plot's smaller side (static/js/arrows.js TYPICAL, MAX; MIN_DRAWN is
+# 18 px there, about this fraction of the page's plot).
+TYPICAL = 0.2
+MAX = 0.35
+MIN_DRAWN = 0.035
+TRUE_STEP = 0.05
+TYPICAL_QUANTILE = 0.9
 
 
 class Recorded(Protocol):
@@ -50,15 +59,23 @@ class Recorded(Protocol):
 
 @dataclass(frozen=True)
 class ArrowSet:
-    """One kind of arrow of one run: its vector at every update, and its scale."""
+    """One kind of arrow of one run: its vector at every update."""
 
-    kind: str  # "gradient", "buffer" or "step"
-    name: str  # the buffer's torch name for "buffer", else ""
-    vectors: np.ndarray  # (n, 2) data units; row t belongs to update t (drawn at point t)
-    reference: float  # the length drawn REFERENCE_FRACTION of the plot's size
+    kind: str  # "grad", "momentum" or "step"
+    name: str  # the buffer's torch name for "momentum", else ""
+    vectors: np.ndarray  # (n, 2) data units; row t belongs to update t (drawn from point t)
 
     def length(self, update: int) -> float:
         return float(np.hypot(*self.vectors[update]))
+
+    def typical(self) -> float:
+        """The run's typical length: the 90th percentile of its finite lengths, taken as
+        the page takes it (the sorted lengths' element ⌊0.9 n⌋); 0.0 without any."""
+        lengths = np.hypot(self.vectors[:, 0], self.vectors[:, 1])
+        lengths = np.sort(lengths[np.isfinite(lengths)])
+        if not len(lengths):
+            return 0.0
+        return float(lengths[min(len(lengths) - 1, math.floor(TYPICAL_QUANTILE * len(lengths)))])
 
 
 def buffer_name(state: dict[str, np.ndarray]) -> str | None:
@@ -66,54 +83,82 @@ def buffer_name(state: dict[str, np.ndarray]) -> str | None:
     return next((name for name in FIRST_MOMENT if name in state), None)
 
 
-def reference_length(vectors: np.ndarray) -> float:
-    """The REFERENCE_PERCENTILE of the finite, non-zero lengths (0.0 if there are none)."""
-    lengths = np.hypot(vectors[:, 0], vectors[:, 1]) if len(vectors) else np.zeros(0)
-    lengths = lengths[np.isfinite(lengths) & (lengths > 0)]
-    return float(np.percentile(lengths, REFERENCE_PERCENTILE)) if len(lengths) else 0.0
-
-
 def arrow_sets(points: np.ndarray, record: Recorded | None) -> list[ArrowSet]:
-    """The arrows of a run with kept `points` (n + 1, 2) and its record; [] if it has none."""
+    """The arrows of a run with kept `points` (n + 1, 2) and its record, in drawing order;
+    [] if it has none."""
     if record is None:
         return []
     n = min(len(points) - 1, len(record.grads))
     if n <= 0:
         return []
-    vectors = {"gradient": -np.asarray(record.grads, dtype=float)[:n]}
     name = buffer_name(record.state)
+    vectors = {"grad": ("", -np.asarray(record.grads, dtype=float)[:n])}
     if name is not None:
-        vectors["buffer"] = -np.asarray(record.state[name], dtype=float)[:n]
-    vectors["step"] = np.diff(np.asarray(points, dtype=float)[: n + 1], axis=0)
-    return [
-        ArrowSet(kind, (name or "") if kind == "buffer" else "", v, reference_length(v))
-        for kind in KINDS
-        if (v := vectors.get(kind)) is not None
-    ]
+        vectors["momentum"] = (name, -np.asarray(record.state[name], dtype=float)[:n])
+    vectors["step"] = ("", np.diff(np.asarray(points, dtype=float)[: n + 1], axis=0))
+    return [ArrowSet(kind, *vectors[kind]) for kind in KINDS if kind in vectors]
+
+
+def typical_lengths(runs: list[list[ArrowSet]]) -> dict[str, float]:
+    """Each kind's typical length over the runs: the largest of theirs (one scale a kind)."""
+    typical: dict[str, float] = {}
+    for sets in runs:
+        for arrow in sets:
+            typical[arrow.kind] = max(typical.get(arrow.kind, 0.0), arrow.typical())
+    return typical
+
+
+def nice_scale(x: float) -> float:
+    """A round factor (1, 2, 5 × 10ᵏ) at most `x`, so the legend's "×50" reads easily."""
+    if not (x > 0 and math.isfinite(x)):
+        return 1.0
+    decade = 10.0 ** math.floor(math.log10(x))
+    return next((m * decade for m in (5, 2, 1) if m * decade <= x), decade)
+
+
+def scales(typical: dict[str, float], unit: float, side: float) -> dict[str, float]:
+    """Data units drawn per unit of each kind, for `unit` pixels per data unit and a plot
+    whose smaller side is `side` pixels (static/js/arrows.js arrowScales)."""
+    out = {}
+    for kind, length in typical.items():
+        if not (length > 0 and unit > 0):
+            out[kind] = 1.0
+        elif kind == "step" and length * unit >= TRUE_STEP * side:
+            out[kind] = 1.0  # the real step, readable as it is
+        else:
+            out[kind] = nice_scale(TYPICAL * side / (length * unit))
+    return out
+
+
+def drawn_length(length: float, scale: float, unit: float, side: float) -> float:
+    """Pixels an arrow of `length` is drawn at `scale`: clamped to MAX of the side, at least
+    MIN_DRAWN of it (0 for a zero or non-finite length)."""
+    pixels = length * scale * unit
+    if not (pixels > 0 and math.isfinite(pixels)):
+        return 0.0
+    return min(max(pixels, MIN_DRAWN * side), MAX * side)
 
 
 def update_at(step: int, points: int, updates: int) -> int | None:
     """The update whose arrows a frame at `step` draws, for a run with `points` kept points
-    and `updates` recorded updates: update `step` (leaving the head), the last update at or
-    past the end, None once a diverged path has ended or without updates."""
+    and `updates` recorded updates: update `step` (leaving the head), the last update at
+    the end, None once a diverged path has ended or without updates."""
     if updates <= 0 or step >= points:
         return None
     return min(step, updates - 1)
 
 
-def drawn_length(length: float, reference: float, unit: float) -> float:
-    """Pixels an arrow of `length` is drawn, for a reference drawn `unit` pixels long."""
-    if not (reference > 0 and np.isfinite(length)):
-        return 0.0
-    return min(length / reference, CAP) * unit
-
-
 def magnitude_text(value: float) -> str:
-    """A length for the legend box, three significant digits: 0.0501, 2.31, 1.23e3."""
-    if not np.isfinite(value):
+    """A length for the legend, three significant digits: 0.0501, 2.31, 1.23e3."""
+    if not math.isfinite(value):
         return "—"
     text = f"{value:.3g}"
     if "e" in text:
         mantissa, exponent = text.split("e")
         text = f"{mantissa}e{int(exponent)}"
     return text.replace("-", "−")
+
+
+def scale_text(scale: float) -> str:
+    """The factor an arrow is drawn at, for the legend ("×50", "×0.2"); "" at true size."""
+    return "" if scale == 1 else f"×{scale:g}".replace("-", "−")

@@ -99,9 +99,12 @@ def run_export(request: ExportRequest, path: Path, progress: Progress | None = N
             hold=hold,
             layout=request.layout,
             progress=rendering,
+            arrows=request.arrows,
         )
     elif request.format == "png":
-        video.write_png(scene, path, **size, step=request.frame, layout=request.layout)
+        video.write_png(
+            scene, path, **size, step=request.frame, layout=request.layout, arrows=request.arrows
+        )
     elif request.format == "html":
         # The handout plays each sampled step once; a clip's seconds set its frame rate.
         moving = frames - (hold or 0)

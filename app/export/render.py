@@ -312,6 +312,36 @@ class _Panel:
     runs: list[int]
 
 
+# The page's arrow styles (static/js/arrows.js ARROW_STYLE): colour, dash and width in the
+# page's pixels, each drawn over a black halo. Colour-blind safe: vermillion, sky blue, white.
+ARROW_STYLE: dict[str, tuple[str, tuple[float, ...], float]] = {
+    "grad": ("#D55E00", (), 2.5),
+    "momentum": ("#56B4E9", (8, 4), 5.5),
+    "step": ("#FFFFFF", (), 2.5),
+}
+
+
+class ArrowRow(NamedTuple):
+    """A row of the arrows' legend box: the arrow, what it is, each recording run's length."""
+
+    kind: str
+    label: str
+    values: list[str]
+
+
+class ArrowBox(NamedTuple):
+    """How the arrows' legend box is set: font, swatch, label and length columns (pixels)."""
+
+    font: Font
+    size: int
+    swatch: float
+    line_height: int
+    label: float
+    columns: list[float]
+    width: float
+    height: float
+
+
 class DrawnArrow(NamedTuple):
     """An arrow as drawn (for tests): tail and tip in its panel's pixels, vector in data units."""
 
@@ -385,6 +415,7 @@ class FrameRenderer:
         self._arrows = [
             arrow_rules.arrow_sets(run.points, run.record) if arrows else [] for run in scene.runs
         ]
+        self._arrow_typical = arrow_rules.typical_lengths(self._arrows)
         self._arrow_corners: dict[int, str] = {}
         self._canvases: list[Image.Image] = []
         self._drawn = 0
@@ -407,6 +438,7 @@ class FrameRenderer:
         self._band_rgb = np.concatenate([lut, lines])  # index = band or CONTOUR_LEVELS + band
         named = [WHITE, TEXT, FRAME, START_COLOR, MINIMUM_COLOR, BLACK]
         named += [run.color for run in self.scene.runs]
+        named += [color for color, _, _ in ARROW_STYLE.values()]
         colors: list[Color] = [(int(r), int(g), int(b)) for r, g, b in self._band_rgb]
         colors += [hex_rgb(c) for c in named]
         colors += [(g, g, g) for g in range(0, 256, 17)]  # greys for anti-aliased text
@@ -1096,141 +1128,153 @@ class FrameRenderer:
 
     # --- arrows (issue 12: what the optimizer did at the head; app.export.arrows) ------------
 
-    def _arrow_style(self, kind: str, run_color: str) -> tuple[str, str, int]:
-        """(fill, halo, width at 1×) of an arrow kind: the gradient white, the buffer black,
-        the step in the run's colour (it is the path's next segment), each with a halo in
-        the other of black and white so it reads on every contour band."""
-        width = self.line_width
-        if kind == "gradient":
-            return WHITE, BLACK, max(1, width - 1)
-        if kind == "buffer":
-            return BLACK, WHITE, width
-        # Wide enough to show round the buffer, which it equals in direction for momentum.
-        return run_color, BLACK, width + 3
-
-    def _arrow(
+    def _arrow_shape(
         self,
         draw: ImageDraw.ImageDraw,
         tail: tuple[float, float],
-        direction: tuple[float, float],
-        length: float,
-        style: tuple[str, str, int],
-        scale: int,
-    ) -> tuple[float, float] | None:
-        """An arrow from `tail` along the unit `direction`, `length` pixels long (at the
-        drawing's `scale`), with a halo; returns its tip, or None if too short to show."""
-        fill, halo, width = style
-        w, rim = width * scale, scale
-        if length < 1.5 * scale:
-            return None
-        (x, y), (dx, dy) = tail, direction
-        tip = (x + dx * length, y + dy * length)
-        head = min(0.5 * length, max(4.0 * scale, 3.2 * w))
-        half = 0.55 * head
-        base = (tip[0] - dx * head, tip[1] - dy * head)
-        wing = (-dy * half, dx * half)
-        triangle = [
-            tip,
-            (base[0] + wing[0], base[1] + wing[1]),
-            (base[0] - wing[0], base[1] - wing[1]),
-        ]
-        draw.line([x, y, *base], fill=self.ink(halo), width=w + 2 * rim)
-        # Pillow draws a polygon's outline inside it: the head's rim is its own edge, and the
-        # shaft, drawn last, runs into the head over the rim of its base.
-        draw.polygon(triangle, fill=self.ink(fill), outline=self.ink(halo), width=rim)
-        into = [x, y, base[0] + dx * 2 * rim, base[1] + dy * 2 * rim]
-        draw.line(into, fill=self.ink(fill), width=w)
-        return tip
+        tip: tuple[float, float],
+        kind: str,
+        px: float,
+        passes: tuple[str, ...] = ("halo", "ink"),
+    ) -> None:
+        """One arrow in the page's style (ARROW_STYLE): a black halo, then the shaft (dashed
+        for the momentum) stopping at the head's base, then the head. `px` is the drawing's
+        pixels per page pixel. Arrows drawn together take their halos first, then their
+        inks, so a wide momentum arrow under the step still shows its colour round it."""
+        color, dash, width = ARROW_STYLE[kind]
+        (x0, y0), (x1, y1) = tail, tip
+        length = math.hypot(x1 - x0, y1 - y0)
+        if not length > 0:
+            return
+        dx, dy = (x1 - x0) / length, (y1 - y0) / length
+        head = min(length * 0.6, (11 if kind == "step" else 10) * px)
+        base = (x1 - dx * head * 0.8, y1 - dy * head * 0.8)
+        spread = math.tan(0.42) * head
 
-    def arrow_unit(self, panel: _Panel) -> float:
-        """Pixels (at 1×) a reference-length arrow is drawn in `panel`: a fraction of the
-        panel's geometric-mean side, so a wide landscape's short panels keep readable arrows."""
-        return arrow_rules.REFERENCE_FRACTION * math.sqrt(panel.w * panel.h)
+        def triangle(grow: float) -> list[tuple[float, float]]:
+            back = (x1 - dx * (head + grow), y1 - dy * (head + grow))
+            wing = spread + grow
+            return [
+                (x1 + dx * grow, y1 + dy * grow),
+                (back[0] - dy * wing, back[1] + dx * wing),
+                (back[0] + dy * wing, back[1] - dx * wing),
+            ]
+
+        ink, halo = self.ink(color), self.ink(BLACK)
+        w = max(1, round(width * px))
+        rim = max(1, round(1.25 * px))
+        if "halo" in passes:
+            draw.line([x0, y0, *base], fill=halo, width=w + 2 * rim)
+            draw.polygon(triangle(rim), fill=halo)
+        if "ink" not in passes:
+            return
+        if dash:
+            on, off = dash[0] * px, dash[1] * px
+            run = math.hypot(base[0] - x0, base[1] - y0)
+            at = 0.0
+            while at < run:
+                end = min(at + on, run)
+                draw.line(
+                    [x0 + dx * at, y0 + dy * at, x0 + dx * end, y0 + dy * end], fill=ink, width=w
+                )
+                at = end + off
+        else:
+            draw.line([x0, y0, *base], fill=ink, width=w)
+        draw.polygon(triangle(0.0), fill=ink)
+
+    def _arrow_px(self) -> float:
+        """Pixels of this export per pixel of the page's arrows (a 720p frame draws them
+        a little heavier than the page, a small one no thinner than 0.8)."""
+        return max(0.8, self.line_width / 2.5)
+
+    def _arrow_scales(self, panel: _Panel) -> tuple[dict[str, float], float, float]:
+        """(scale per kind, pixels per data unit, the panel's smaller side), at 1×."""
+        (xmin, xmax), _ = self.scene.bounds
+        unit = panel.w / (xmax - xmin)
+        side = float(min(panel.w, panel.h))
+        return arrow_rules.scales(self._arrow_typical, unit, side), unit, side
 
     def _draw_arrows(self, draw: ImageDraw.ImageDraw, panel: _Panel, step: int) -> None:
-        """Each recording run's arrows at the point its shown update leaves."""
+        """Each recording run's arrows from the point its shown update leaves."""
         s = self.scale
-        w, h = panel.w * s, panel.h * s
-        unit = self.arrow_unit(panel) * s
+        scales, unit, side = self._arrow_scales(panel)
         for i in panel.runs:
             sets = self._arrows[i]
             if not sets:
                 continue
-            run = self.scene.runs[i]
             update = arrow_rules.update_at(step, len(self._pixels[i]), len(sets[0].vectors))
             if update is None:
                 continue
-            x, y = (float(v) for v in self._pixels[i][update])
-            if not (0 <= x <= w and 0 <= y <= h):
+            x, y = (float(v) / s for v in self._pixels[i][update])
+            if not (0 <= x <= panel.w and 0 <= y <= panel.h):
                 continue
             drawn = self.arrows_drawn.setdefault(i, [])
             for arrow in sets:
                 vx, vy = (float(v) for v in arrow.vectors[update])
                 norm = math.hypot(vx, vy)
-                if not (math.isfinite(norm) and norm > 0):
-                    continue
-                length = arrow_rules.drawn_length(norm, arrow.reference, unit)
-                # Equal-scale axes: a data vector keeps its direction; pixel y points down.
-                direction = (vx / norm, -vy / norm)
-                style = self._arrow_style(arrow.kind, run.color)
-                tip = self._arrow(draw, (x, y), direction, length, style, s)
-                if tip is not None:
-                    drawn.append(
-                        DrawnArrow(arrow.kind, (x / s, y / s), (tip[0] / s, tip[1] / s), (vx, vy))
-                    )
+                length = arrow_rules.drawn_length(norm, scales[arrow.kind], unit, side)
+                if length > 0:
+                    # Equal-scale axes: a data vector keeps its direction; pixel y is down.
+                    tip = (x + vx / norm * length, y - vy / norm * length)
+                    drawn.append(DrawnArrow(arrow.kind, (x, y), tip, (vx, vy)))
+            for shade in ("halo", "ink"):
+                for shape in drawn:
+                    tail = (shape.tail[0] * s, shape.tail[1] * s)
+                    tip = (shape.tip[0] * s, shape.tip[1] * s)
+                    self._arrow_shape(draw, tail, tip, shape.kind, self._arrow_px() * s, (shade,))
 
-    def _arrow_lines(
-        self, panel: _Panel, step: int
-    ) -> list[tuple[str, str, list[tuple[str, str]]]]:
-        """The legend box's lines: (kind, label, [(length text, colour), …]), one line per
-        arrow kind (per buffer name) of the panel's recording runs, lengths in run order."""
+    def _arrow_rows(self, panel: _Panel, step: int) -> tuple[list[int], list[ArrowRow]]:
+        """The legend box's content: the panel's recording runs, and a row per arrow kind
+        with each run's arrow length at the shown update and the kind's factor ("—" for a
+        run without that arrow or whose path has ended), in the page's words."""
         recording = [i for i in panel.runs if self._arrows[i]]
-        several = len(recording) > 1
-        lines: dict[tuple[str, str], list[tuple[str, str]]] = {}
-        for kind in ("gradient", "buffer", "step"):
+        scales, _, _ = self._arrow_scales(panel)
+        rows = []
+        for kind in ("grad", "momentum", "step"):
+            name = ""
+            values: list[str] = []
             for i in recording:
-                run = self.scene.runs[i]
-                update = arrow_rules.update_at(
-                    step, len(self._pixels[i]), len(self._arrows[i][0].vectors)
+                arrow = next((a for a in self._arrows[i] if a.kind == kind), None)
+                update = (
+                    None
+                    if arrow is None
+                    else arrow_rules.update_at(step, len(self._pixels[i]), len(arrow.vectors))
                 )
-                for arrow in self._arrows[i]:
-                    if arrow.kind != kind:
-                        continue
-                    value = (
-                        "—" if update is None else arrow_rules.magnitude_text(arrow.length(update))
-                    )
-                    lines.setdefault((kind, arrow.name), []).append(
-                        (value, run.color if several else TEXT)
-                    )
-        out = []
-        for (kind, name), values in lines.items():
-            label = {
-                "gradient": self.words["export.arrowGradient"],
-                "buffer": self._say("export.arrowBuffer", name=name),
-                "step": self.words["export.arrowStep"],
-            }[kind]
-            out.append((kind, label, values))
-        return out
+                if arrow is None or update is None:
+                    values.append("—")
+                    continue
+                name = name or arrow.name
+                text = arrow_rules.magnitude_text(arrow.length(update))
+                factor = arrow_rules.scale_text(scales.get(kind, 1.0))
+                values.append(f"{text} {factor}" if factor else text)
+            if kind == "momentum" and not name:
+                continue
+            key = f"arrow.momentum.{name}" if kind == "momentum" else f"arrow.{kind}"
+            rows.append(ArrowRow(kind, self.words[key], values))
+        return recording, rows
 
-    def _arrow_box_layout(
-        self, panel: _Panel, lines: list[tuple[str, str, list[tuple[str, str]]]]
-    ) -> tuple[Font, int, float, float, float]:
-        """(font, size, swatch width, line height, box width) for the box's lines."""
+    def _arrow_box_layout(self, panel: _Panel, title: str, rows: list[ArrowRow]) -> ArrowBox:
+        """Font and columns of the legend box: swatch and label, then a column of lengths
+        per recording run under its marker; shrunk to fit the panel."""
         size = max(7, round(self.small_size * 0.85))
         room = panel.w - 2 * self.pad
         while True:
             font = self.font(size)
-            swatch = size * 2.0
+            swatch = size * 2.2
             gap = font.getlength("  ")
-            widest = max(
-                swatch
-                + self.pad
-                + font.getlength(label)
-                + sum(gap + font.getlength(v) for v, _ in values)
-                for _, label, values in lines
+            label = max(
+                font.getlength(title) - gap, *(swatch + font.getlength(row.label) for row in rows)
             )
-            if widest + self.pad <= room or size <= 7:
-                return font, size, swatch, round(size * 1.45), widest + self.pad
+            columns = [
+                max([size * 1.0] + [font.getlength(row.values[j]) for row in rows])
+                for j in range(len(rows[0].values))
+            ]
+            width = self.pad + label + sum(gap + c for c in columns)
+            line_h = round(size * 1.45)
+            if width <= room or size <= 7:
+                height = (len(rows) + 1) * line_h + self.pad / 2
+                return ArrowBox(font, size, swatch, line_h, label, columns, width, height)
+            size -= 1
 
     def _arrow_corner(self, panel: _Panel, box_w: float, box_h: float) -> str:
         """The corner of the panel the legend box covers least of the paths in (chosen once
@@ -1255,43 +1299,63 @@ class FrameRenderer:
         self._arrow_corners[index] = corner
         return corner
 
+    def _arrow_title(self, step: int) -> str:
+        """The legend's heading, the page's: "Arrows at step t" (t the update shown)."""
+        return self._say("arrow.legend", t=min(step, max(0, self.scene.steps - 1)))
+
     def _draw_arrow_box(self, image: Image.Image, panel: _Panel, step: int) -> None:
-        """The arrows' legend in a corner of the panel: a swatch of each arrow, what it is,
-        and its true length at the shown update (in run colours when several runs record)."""
-        lines = self._arrow_lines(panel, step)
-        if not lines:
+        """The arrows' legend in a corner of the panel, as the page's: what each arrow is,
+        then its true length (and the factor it is drawn at) in a column per recording run,
+        under the run's marker."""
+        recording, rows = self._arrow_rows(panel, step)
+        if not rows:
             return
-        font, size, swatch, line_h, box_w = self._arrow_box_layout(panel, lines)
-        box_h = len(lines) * line_h + self.pad / 2
-        # The corner is chosen for the widest lengths the box will print.
-        sample = [(k, label, [("8.88e−8", c) for _, c in values]) for k, label, values in lines]
-        corner = self._arrow_corner(panel, self._arrow_box_layout(panel, sample)[4], box_h)
+        title = self._arrow_title(step)
+        layout = self._arrow_box_layout(panel, title, rows)
+        # The corner is chosen once, for the widest lengths the box will print.
+        sample = [ArrowRow(r.kind, r.label, ["8.88e−8 ×500"] * len(r.values)) for r in rows]
+        widest = self._arrow_box_layout(panel, self._arrow_title(self.scene.steps), sample)
+        corner = self._arrow_corner(panel, widest.width, widest.height)
+        width, height = layout.width, layout.height
         x0 = panel.x0 + (
-            self.pad / 2 if corner.endswith("left") else panel.w - box_w - self.pad / 2
+            self.pad / 2 if corner.endswith("left") else panel.w - width - self.pad / 2
         )
         y0 = panel.y0 + (
-            self.pad / 2 if corner.startswith("top") else panel.h - box_h - self.pad / 2
+            self.pad / 2 if corner.startswith("top") else panel.h - height - self.pad / 2
         )
-        box = (round(x0), round(y0), round(x0 + box_w), round(y0 + box_h))
+        box = (round(x0), round(y0), round(x0 + width), round(y0 + height))
         draw = ImageDraw.Draw(image)
         draw.rectangle(box, fill=self.ink(WHITE), outline=self.ink(FRAME))
         self.arrow_boxes.append(box)
-        recording = [i for i in panel.runs if self._arrows[i]]
-        step_color = self.scene.runs[recording[0]].color if len(recording) == 1 else FRAME
-        for k, (kind, label, values) in enumerate(lines):
-            y = y0 + self.pad / 4 + k * line_h + line_h / 2
-            sx = x0 + self.pad / 2
-            style = self._arrow_style(kind, step_color)
-            thin = (style[0], style[1], max(2, round(size / 5)) + (kind == "step"))
-            self._arrow(draw, (sx, y), (1.0, 0.0), swatch - self.pad / 2, thin, 1)
-            tx = sx + swatch
-            self.arrow_texts.append("  ".join([label, *(value for value, _ in values)]))
-            draw.text((tx, y), label, fill=self.ink(TEXT), font=font, anchor="lm")
-            tx += font.getlength(label)
-            for value, color in values:
-                tx += font.getlength("  ")
-                draw.text((tx, y), value, fill=self.ink(color), font=font, anchor="lm")
-                tx += font.getlength(value)
+        font, size, line_h = layout.font, layout.size, layout.line_height
+        gap = font.getlength("  ")
+        left = x0 + self.pad / 2
+        # Right edges of the length columns: numbers line up on their last digit.
+        ends, x = [], left + layout.label
+        for column in layout.columns:
+            x += gap + column
+            ends.append(x)
+        y = y0 + self.pad / 4 + line_h / 2
+        draw.text((left, y), title, fill=self.ink(TEXT), font=font, anchor="lm")
+        self.arrow_texts.append(title)
+        for end, i in zip(ends, recording, strict=True):
+            run = self.scene.runs[i]
+            r = size * 0.38
+            draw_symbol(
+                draw, run.symbol, end - size / 2, y, r, self.ink(run.color), self.ink(BLACK)
+            )
+        y += line_h
+        px = max(0.6, size / 16)
+        for row in rows:
+            tail, tip = (left + px, y), (left + layout.swatch - self.pad / 2, y)
+            self._arrow_shape(draw, tail, tip, row.kind, px)
+            draw.text(
+                (left + layout.swatch, y), row.label, fill=self.ink(TEXT), font=font, anchor="lm"
+            )
+            for end, value in zip(ends, row.values, strict=True):
+                draw.text((end, y), value, fill=self.ink(TEXT), font=font, anchor="rm")
+            self.arrow_texts.append("  ".join([row.label, *row.values]))
+            y += line_h
 
     def _draw_notes(self, image: Image.Image, panel: _Panel, notes: list[str]) -> None:
         """The panel's notes in its top-left corner on a white box, one per line."""
