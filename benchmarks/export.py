@@ -9,8 +9,13 @@ PillowWriter (GIF) and FFMpegWriter with the same bundled ffmpeg, libx264 and yu
 Trajectories are computed once, outside the timings; both sides start from the same numbers.
 
     python benchmarks/export.py [--repeats 3] [--frames 150] [--width 800] [--height 600]
+                                [--no-baseline]
 
-Prints the median wall time and file size of each, and the speed-up ratio.
+Prints the median wall time and file size of each, and the speed-up ratio. Then the cost of
+the arrows (issue 12): the same GIF and MP4 with every run recorded and its gradient,
+momentum and step arrows drawn at each frame (plus the legend box with their lengths),
+against the plain export measured in the same run (the ratio is arrows ÷ plain), and the
+time to compute the scene with and without recording. --no-baseline skips matplotlib.
 """
 
 from __future__ import annotations
@@ -22,6 +27,7 @@ import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -57,7 +63,7 @@ LEARNING_RATES = {
 }
 
 
-def scene_request(frames: int, width: int, height: int) -> ExportRequest:
+def scene_request(frames: int, width: int, height: int, arrows: bool = False) -> ExportRequest:
     return ExportRequest.model_validate(
         {
             "landscape": "rosenbrock",
@@ -68,6 +74,7 @@ def scene_request(frames: int, width: int, height: int) -> ExportRequest:
             "width": width,
             "height": height,
             "fps": 20,
+            "arrows": arrows,
         }
     )
 
@@ -159,9 +166,11 @@ def main() -> int:
     parser.add_argument("--frames", type=int, default=150)
     parser.add_argument("--width", type=int, default=800)
     parser.add_argument("--height", type=int, default=600)
+    parser.add_argument("--no-baseline", action="store_true", help="skip matplotlib")
     args = parser.parse_args()
     request = scene_request(args.frames, args.width, args.height)
-    import matplotlib.pyplot  # noqa: F401  (import time is not drawing time)
+    if not args.no_baseline:
+        import matplotlib.pyplot  # noqa: F401  (import time is not drawing time)
 
     scene = build_scene(request)
     size = {"width": args.width, "height": args.height, "fps": 20, "frames": args.frames}
@@ -169,25 +178,64 @@ def main() -> int:
         f"scene: {scene.landscape}, {len(scene.runs)} paths, {scene.steps} steps, "
         f"{args.frames} frames of {args.width}x{args.height}; medians of {args.repeats} runs"
     )
-    print(f"{'':10} {'gradscape':>16} {'matplotlib':>16} {'speed-up':>9}")
     with tempfile.TemporaryDirectory(prefix="gradscape-bench-") as tmp:
         out = Path(tmp)
-        for kind, ours in (("gif", write_gif), ("mp4", write_mp4)):
-            mine = out / f"ours.{kind}"
-            theirs = out / f"matplotlib.{kind}"
-            ours_times = timed(lambda: ours(scene, mine, **size), args.repeats)  # noqa: B023
-            base_times = timed(
-                lambda: matplotlib_export(scene, theirs, **size, kind=kind),  # noqa: B023
-                args.repeats,
-            )
-            ours_median = statistics.median(ours_times)
-            base_median = statistics.median(base_times)
-            print(
-                f"{kind.upper():10} {ours_median:7.2f} s {mine.stat().st_size / 1024:5.0f} KiB"
-                f" {base_median:7.2f} s {theirs.stat().st_size / 1024:5.0f} KiB"
-                f" {base_median / ours_median:8.1f}x"
-            )
+        if not args.no_baseline:
+            against_matplotlib(scene, out, size, args.repeats)
+        arrows_cost(args, scene, out, size)
     return 0
+
+
+def arrows_cost(
+    args: argparse.Namespace, scene: ExportScene, out: Path, size: dict[str, Any]
+) -> None:
+    """The same export with every run recorded and its arrows drawn, against the plain one."""
+    plain_request = scene_request(args.frames, args.width, args.height)
+    arrows_request = scene_request(args.frames, args.width, args.height, arrows=True)
+    compute_plain = timed(lambda: build_scene(plain_request), args.repeats)
+    compute_recorded = timed(lambda: build_scene(arrows_request), args.repeats)
+    arrows_scene = build_scene(arrows_request)
+    print("\narrows: every run recorded, arrows and lengths drawn each frame")
+    print(f"{'':10} {'plain':>16} {'arrows':>16} {'ratio':>9}")
+    plain_s, recorded_s = statistics.median(compute_plain), statistics.median(compute_recorded)
+    print(
+        f"{'compute':10} {plain_s * 1000:7.1f} ms {'':6} {recorded_s * 1000:7.1f} ms {'':6}"
+        f" {recorded_s / plain_s:8.2f}x"
+    )
+    for kind, ours in (("gif", write_gif), ("mp4", write_mp4)):
+        plain_path, arrows_path = out / f"plain.{kind}", out / f"arrows.{kind}"
+        plain_times = timed(lambda: ours(scene, plain_path, **size), args.repeats)  # noqa: B023
+        arrows_times = timed(
+            lambda: ours(arrows_scene, arrows_path, **size, arrows=True),  # noqa: B023
+            args.repeats,
+        )
+        plain_median = statistics.median(plain_times)
+        arrows_median = statistics.median(arrows_times)
+        print(
+            f"{kind.upper():10} {plain_median:7.2f} s {plain_path.stat().st_size / 1024:5.0f} KiB"
+            f" {arrows_median:7.2f} s {arrows_path.stat().st_size / 1024:5.0f} KiB"
+            f" {arrows_median / plain_median:8.2f}x"
+        )
+
+
+def against_matplotlib(scene: ExportScene, out: Path, size: dict[str, Any], repeats: int) -> None:
+    """Gradscape's GIF and MP4 against the same picture drawn by matplotlib."""
+    print(f"{'':10} {'gradscape':>16} {'matplotlib':>16} {'speed-up':>9}")
+    for kind, ours in (("gif", write_gif), ("mp4", write_mp4)):
+        mine = out / f"ours.{kind}"
+        theirs = out / f"matplotlib.{kind}"
+        ours_times = timed(lambda: ours(scene, mine, **size), repeats)  # noqa: B023
+        base_times = timed(
+            lambda: matplotlib_export(scene, theirs, **size, kind=kind),  # noqa: B023
+            repeats,
+        )
+        ours_median = statistics.median(ours_times)
+        base_median = statistics.median(base_times)
+        print(
+            f"{kind.upper():10} {ours_median:7.2f} s {mine.stat().st_size / 1024:5.0f} KiB"
+            f" {base_median:7.2f} s {theirs.stat().st_size / 1024:5.0f} KiB"
+            f" {base_median / ours_median:8.1f}x"
+        )
 
 
 if __name__ == "__main__":

@@ -329,6 +329,58 @@ class ArrowRow(NamedTuple):
     values: list[str]
 
 
+class Numerals:
+    """Numbers written from pre-rendered glyphs: a legend's lengths change every frame,
+    and pasting a few glyph masks costs a fifth of laying the text out again each time.
+    Digits carry no kerning, so the result matches ImageDraw.text but for sub-pixel
+    placement; a character without a glyph here falls back to ImageDraw.text."""
+
+    CHARACTERS = "0123456789.e−—"
+
+    def __init__(self, font: Font, mode: str) -> None:
+        self.font = font
+        ascent, descent = font.getmetrics() if isinstance(font, ImageFont.FreeTypeFont) else (9, 2)
+        self.ascent, self.height = ascent, ascent + descent
+        self.glyphs: dict[str, tuple[Image.Image, float]] = {}
+        for char in self.CHARACTERS:
+            advance = font.getlength(char)
+            glyph = Image.new("L", (math.ceil(advance) + 2, self.height))
+            draw = ImageDraw.Draw(glyph)
+            # Palette frames take text unblended, as ImageDraw writes it into "P" images.
+            draw.fontmode = "1" if mode == "P" else "L"
+            draw.text((0, ascent), char, fill=255, font=font, anchor="ls")
+            self.glyphs[char] = (glyph, advance)
+
+    def write_right(
+        self, image: Image.Image, right: float, middle: float, text: str, ink: int | Color
+    ) -> None:
+        """`text` ending at x = `right`, centred on y = `middle` (ImageDraw's anchor "rm")."""
+        if any(char not in self.glyphs for char in text):
+            ImageDraw.Draw(image).text((right, middle), text, fill=ink, font=self.font, anchor="rm")
+            return
+        width = sum(self.glyphs[char][1] for char in text)
+        mask = Image.new("L", (math.ceil(width) + 2, self.height))
+        at = 0.0
+        for char in text:
+            glyph, advance = self.glyphs[char]
+            mask.paste(glyph, (round(at), 0), glyph)
+            at += advance
+        image.paste(ink, (round(right - width), round(middle - self.height / 2)), mask)
+
+
+class ArrowFrame(NamedTuple):
+    """A panel's arrow legend, set once: what every frame shares, where it goes, where the
+    lengths are written (right edges of the columns, the title line's centre)."""
+
+    image: Image.Image
+    at: tuple[int, int]
+    font: Font
+    numerals: Numerals
+    ends: list[float]
+    top: float
+    line_height: int
+
+
 class ArrowBox(NamedTuple):
     """How the arrows' legend box is set: font, swatch, label and length columns (pixels)."""
 
@@ -417,6 +469,7 @@ class FrameRenderer:
         ]
         self._arrow_typical = arrow_rules.typical_lengths(self._arrows)
         self._arrow_corners: dict[int, str] = {}
+        self._arrow_frames: dict[int, ArrowFrame | None] = {}
         self._canvases: list[Image.Image] = []
         self._drawn = 0
         self._reset()
@@ -1223,10 +1276,13 @@ class FrameRenderer:
                     tip = (shape.tip[0] * s, shape.tip[1] * s)
                     self._arrow_shape(draw, tail, tip, shape.kind, self._arrow_px() * s, (shade,))
 
-    def _arrow_rows(self, panel: _Panel, step: int) -> tuple[list[int], list[ArrowRow]]:
+    def _arrow_rows(
+        self, panel: _Panel, step: int, sample: bool = False
+    ) -> tuple[list[int], list[ArrowRow]]:
         """The legend box's content: the panel's recording runs, and a row per arrow kind
-        with each run's arrow length at the shown update and the kind's factor ("—" for a
-        run without that arrow or whose path has ended), in the page's words."""
+        (its name in the page's words and the factor it is drawn at) with each run's arrow
+        length at the shown update ("—" for a run without that arrow or whose path
+        ended). `sample` puts the widest length there is instead, to set the box once."""
         recording = [i for i in panel.runs if self._arrows[i]]
         scales, _, _ = self._arrow_scales(panel)
         rows = []
@@ -1244,13 +1300,15 @@ class FrameRenderer:
                     values.append("—")
                     continue
                 name = name or arrow.name
-                text = arrow_rules.magnitude_text(arrow.length(update))
-                factor = arrow_rules.scale_text(scales.get(kind, 1.0))
-                values.append(f"{text} {factor}" if factor else text)
+                text = "8.88e−8" if sample else arrow_rules.magnitude_text(arrow.length(update))
+                values.append(text)
             if kind == "momentum" and not name:
                 continue
             key = f"arrow.momentum.{name}" if kind == "momentum" else f"arrow.{kind}"
-            rows.append(ArrowRow(kind, self.words[key], values))
+            # One factor a kind: it goes with the arrow's name, not with every length.
+            factor = arrow_rules.scale_text(scales.get(kind, 1.0))
+            label = f"{self.words[key]} {factor}" if factor else self.words[key]
+            rows.append(ArrowRow(kind, label, values))
         return recording, rows
 
     def _arrow_box_layout(self, panel: _Panel, title: str, rows: list[ArrowRow]) -> ArrowBox:
@@ -1303,59 +1361,86 @@ class FrameRenderer:
         """The legend's heading, the page's: "Arrows at step t" (t the update shown)."""
         return self._say("arrow.legend", t=min(step, max(0, self.scene.steps - 1)))
 
-    def _draw_arrow_box(self, image: Image.Image, panel: _Panel, step: int) -> None:
-        """The arrows' legend in a corner of the panel, as the page's: what each arrow is,
-        then its true length (and the factor it is drawn at) in a column per recording run,
-        under the run's marker."""
-        recording, rows = self._arrow_rows(panel, step)
+    def _arrow_box(self, panel: _Panel) -> ArrowFrame | None:
+        """The legend box of a panel, set once: its size (for the widest lengths it can
+        print), its corner, and an image of what every frame shares (frame, swatches,
+        labels, the runs' markers); None if no run of the panel records."""
+        index = self._panels.index(panel)
+        if index in self._arrow_frames:
+            return self._arrow_frames[index]
+        recording, rows = self._arrow_rows(panel, 0, sample=True)
         if not rows:
-            return
-        title = self._arrow_title(step)
-        layout = self._arrow_box_layout(panel, title, rows)
-        # The corner is chosen once, for the widest lengths the box will print.
-        sample = [ArrowRow(r.kind, r.label, ["8.88e−8 ×500"] * len(r.values)) for r in rows]
-        widest = self._arrow_box_layout(panel, self._arrow_title(self.scene.steps), sample)
-        corner = self._arrow_corner(panel, widest.width, widest.height)
-        width, height = layout.width, layout.height
+            self._arrow_frames[index] = None
+            return None
+        layout = self._arrow_box_layout(panel, self._arrow_title(self.scene.steps), rows)
+        corner = self._arrow_corner(panel, layout.width, layout.height)
+        width, height = math.ceil(layout.width), math.ceil(layout.height)
         x0 = panel.x0 + (
-            self.pad / 2 if corner.endswith("left") else panel.w - width - self.pad / 2
+            round(self.pad / 2)
+            if corner.endswith("left")
+            else panel.w - width - round(self.pad / 2)
         )
         y0 = panel.y0 + (
-            self.pad / 2 if corner.startswith("top") else panel.h - height - self.pad / 2
+            round(self.pad / 2)
+            if corner.startswith("top")
+            else panel.h - height - round(self.pad / 2)
         )
-        box = (round(x0), round(y0), round(x0 + width), round(y0 + height))
-        draw = ImageDraw.Draw(image)
-        draw.rectangle(box, fill=self.ink(WHITE), outline=self.ink(FRAME))
-        self.arrow_boxes.append(box)
+        if self.mode == "P":
+            box = Image.new("P", (width + 1, height + 1), self._index[hex_rgb(WHITE)])
+            box.putpalette(self.palette_bytes)
+        else:
+            box = Image.new("RGB", (width + 1, height + 1), hex_rgb(WHITE))
+        draw = ImageDraw.Draw(box)
+        draw.rectangle((0, 0, width, height), outline=self.ink(FRAME))
         font, size, line_h = layout.font, layout.size, layout.line_height
         gap = font.getlength("  ")
-        left = x0 + self.pad / 2
+        left = self.pad / 2
         # Right edges of the length columns: numbers line up on their last digit.
         ends, x = [], left + layout.label
         for column in layout.columns:
             x += gap + column
             ends.append(x)
-        y = y0 + self.pad / 4 + line_h / 2
-        draw.text((left, y), title, fill=self.ink(TEXT), font=font, anchor="lm")
-        self.arrow_texts.append(title)
+        y = self.pad / 4 + line_h / 2
         for end, i in zip(ends, recording, strict=True):
             run = self.scene.runs[i]
             r = size * 0.38
             draw_symbol(
                 draw, run.symbol, end - size / 2, y, r, self.ink(run.color), self.ink(BLACK)
             )
-        y += line_h
         px = max(0.6, size / 16)
-        for row in rows:
-            tail, tip = (left + px, y), (left + layout.swatch - self.pad / 2, y)
+        for k, row in enumerate(rows):
+            ry = y + (k + 1) * line_h
+            tail, tip = (left + px, ry), (left + layout.swatch - self.pad / 2, ry)
             self._arrow_shape(draw, tail, tip, row.kind, px)
             draw.text(
-                (left + layout.swatch, y), row.label, fill=self.ink(TEXT), font=font, anchor="lm"
+                (left + layout.swatch, ry), row.label, fill=self.ink(TEXT), font=font, anchor="lm"
             )
-            for end, value in zip(ends, row.values, strict=True):
-                draw.text((end, y), value, fill=self.ink(TEXT), font=font, anchor="rm")
+        numerals = Numerals(font, self.mode)
+        frame = ArrowFrame(box, (x0, y0), font, numerals, [x0 + e for e in ends], y0 + y, line_h)
+        self._arrow_frames[index] = frame
+        return frame
+
+    def _draw_arrow_box(self, image: Image.Image, panel: _Panel, step: int) -> None:
+        """The arrows' legend in a corner of the panel, as the page's: what each arrow is,
+        then its true length (and the factor it is drawn at) in a column per recording run,
+        under the run's marker."""
+        frame = self._arrow_box(panel)
+        if frame is None:
+            return
+        _, rows = self._arrow_rows(panel, step)
+        image.paste(frame.image, frame.at)
+        x0, y0 = frame.at
+        self.arrow_boxes.append((x0, y0, x0 + frame.image.width - 1, y0 + frame.image.height - 1))
+        draw = ImageDraw.Draw(image)
+        ink, font = self.ink(TEXT), frame.font
+        title = self._arrow_title(step)
+        draw.text((x0 + self.pad / 2, frame.top), title, fill=ink, font=font, anchor="lm")
+        self.arrow_texts.append(title)
+        for k, row in enumerate(rows):
+            y = frame.top + (k + 1) * frame.line_height
+            for end, value in zip(frame.ends, row.values, strict=True):
+                frame.numerals.write_right(image, end, y, value, ink)
             self.arrow_texts.append("  ".join([row.label, *row.values]))
-            y += line_h
 
     def _draw_notes(self, image: Image.Image, panel: _Panel, notes: list[str]) -> None:
         """The panel's notes in its top-left corner on a white box, one per line."""

@@ -181,13 +181,14 @@ def test_each_arrow_is_the_recorded_update_on_the_pages_scale(scene: ExportScene
         "momentum": ["grad", "momentum", "step"],
         "sgd": ["grad", "step"],
     }
-    # The legend prints each factor after the length, as the page's legend does.
+    # The legend gives each kind's factor after its name, then every run's true length.
     factor = {kind: "" if k == 1 else f" ×{k:g}" for kind, k in scale.items()}
     grad_row = next(text for text in renderer.arrow_texts if text.startswith("−g"))
+    assert grad_row.startswith(f"−g negative gradient{factor['grad']}  ")
     lengths = [
         arrow_rules.magnitude_text(float(np.hypot(*r.record.grads[step]))) for r in scene.runs
     ]
-    assert grad_row.endswith("  ".join(f"{v}{factor['grad']}" for v in lengths))
+    assert grad_row.endswith("  ".join(lengths))
 
 
 def test_a_true_to_scale_step_ends_on_the_next_point() -> None:
@@ -278,14 +279,14 @@ def test_the_legend_names_each_arrow_in_the_pages_words_with_its_length(
         "momentum": np.hypot(*run.record.state["exp_avg"][3]),
         "step": np.hypot(*(run.points[4] - run.points[3])),
     }
-    cells = [
-        arrow_rules.magnitude_text(float(lengths[kind]))
-        + ("" if scales[kind] == 1 else f" ×{scales[kind]:g}")
-        for kind in ("grad", "momentum", "step")
-    ]
+    factors = ["" if scales[k] == 1 else f" ×{scales[k]:g}" for k in ("grad", "momentum", "step")]
+    cells = [arrow_rules.magnitude_text(float(lengths[k])) for k in ("grad", "momentum", "step")]
     assert renderer.arrow_texts == [
         words[0],
-        *(f"{word}  {cell}" for word, cell in zip(words[1:], cells, strict=True)),
+        *(
+            f"{word}{factor}  {cell}"
+            for word, factor, cell in zip(words[1:], factors, cells, strict=True)
+        ),
     ]
 
 
