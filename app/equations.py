@@ -74,14 +74,19 @@ def eqs(*parts: str) -> str:
     wraps it between pieces, like words, instead of cutting it off."""
     pieces: list[list[str]] = [[]]
     separate = [False]  # a piece after a GAP starts a new equation: more space before it
+    numbers = False  # past the symbolic form: sums of numbers may break before + and −
     for part in parts:
         if part == GAP:
             pieces.append([])
             separate.append(True)
+            numbers = False
             continue
-        if part == EQ and pieces[-1]:
+        binary = numbers and part in (PLUS, MINUS) and len(pieces[-1]) > 1
+        if (part == EQ and pieces[-1]) or binary:
             pieces.append([])
             separate.append(False)
+        if part == EQ and any(p.startswith("{") for p in parts):
+            numbers = numbers or len(pieces) > 1
         pieces[-1].append(part)
     opening = f'<math xmlns="{MATHML_NS}" display="inline"'
     return "".join(

@@ -43,6 +43,8 @@ const SPLIT_STATUS = { share: 0.24, min: 330, max: 520 };
 // … and the column holding the optimizer's inside (inside.js) over the status table.
 const SPLIT_INSIDE = { share: 0.3, min: 400, max: 600 };
 const INSIDE_SPLIT_AREA = 0.55;
+const INSIDE_LOSS_MIN = 150;
+const INSIDE_SCROLL_MIN = 200;
 // … when the loss chart gets at least this height, and the plot keeps this share of the
 // area it would have beside the full column (the chart replaces an empty band).
 const SPLIT_LOSS_MIN = 200;
@@ -131,7 +133,9 @@ export function applyLayout() {
     : sides.normal;
   let sideW = fit(W - sideMin, H - hintH, look).w;
   // Below: the plot takes what its axes fill, at most all but the row's minimum height.
-  let belowH = fit(W, scroll ? H - hintH : H - hintH - belowMin, look).h + hintH;
+  // A narrow page scrolls, but the inside's Next button stays on the first screen.
+  const scrollMin = inspecting ? INSIDE_SCROLL_MIN : 0;
+  let belowH = fit(W, scroll ? H - hintH - scrollMin : H - hintH - belowMin, look).h + hintH;
   let sideOK = true;
   let belowOK = true;
   if (presentation) {
@@ -160,11 +164,13 @@ export function applyLayout() {
     const column = inspecting ? SPLIT_INSIDE : SPLIT_STATUS;
     const statusW = Math.min(column.max, Math.max(column.min, column.share * W));
     const split = fit(W - statusW, H, look);
-    const fitsHalf = !presentation || (W - statusW) * split.h >= half;
+    // (Shown from inside, presentation too gives the plot's half to the optimizer's column.)
+    const fitsHalf = !presentation || inspecting || (W - statusW) * split.h >= half;
     const best = inspecting
       ? INSIDE_SPLIT_AREA * Math.max(sideArea, belowArea)
       : SPLIT_AREA * sideArea;
-    if (H - split.h >= SPLIT_LOSS_MIN && fitsHalf && split.area >= best) {
+    const lossMin = inspecting ? INSIDE_LOSS_MIN : SPLIT_LOSS_MIN;
+    if (H - split.h >= lossMin && fitsHalf && split.area >= best) {
       arrange = "split";
       sideW = W - statusW;
       belowH = split.h;
