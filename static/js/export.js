@@ -6,7 +6,7 @@
 
 import { ApiError, getJSON, postJSON } from "./api.js";
 import { t } from "./i18n.js";
-import { getCatalog, state, trajectoryRequest } from "./state.js";
+import { getCatalog, recorded, state, trajectoryRequest } from "./state.js";
 
 const $ = (id) => document.getElementById(id);
 const POLL_MS = 250;
@@ -46,8 +46,12 @@ function clipOption(name) {
 }
 
 export function exportRequest(format, cursor) {
+  const scene = trajectoryRequest();
+  // The runs shown from inside are recorded, as on the page: their arrows are drawn and
+  // a CSV or JSON carries their state (torch's names).
+  for (const run of scene.runs) if (recorded(run.optimizer)) run.record = true;
   return {
-    ...trajectoryRequest(),
+    ...scene,
     format,
     width: within("width", SLIDE.width),
     height: within("height", SLIDE.height),
@@ -59,8 +63,8 @@ export function exportRequest(format, cursor) {
     // and puts its lesson in the handout.
     lang: state.lang,
     preset: state.preset || null,
-    // The gradient, momentum and step arrows at each recording run's point (every run
-    // records for them when the page records none); CSV and JSON then carry the state.
+    // The gradient, momentum and step arrows at each recorded run's point (every run
+    // records for them when none is shown from inside).
     arrows: $("export-arrows").checked,
   };
 }
