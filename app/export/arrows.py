@@ -22,8 +22,9 @@ round factor (1, 2, 5 × 10ᵏ) that draws the kind's typical length (the larges
 runs of each run's 90th-percentile length) TYPICAL of the plot's smaller side; the step is
 drawn true to scale (factor 1, ending on θₜ₊₁) when its typical length is at least
 TRUE_STEP of that side. An arrow is clamped to MAX of the side, and one shorter than
-MIN_DRAWN of it is drawn that long (a zero vector not at all). Directions are exact (the
-axes have equal scale); the legend gives every arrow's true length and its factor.
+MIN_DRAWN of it is drawn that long (a zero vector not at all); in an export also no shorter
+than about three head markers' radii, as a head covers every arrow's start. Directions are
+exact (the axes have equal scale); the legend gives every arrow's true length and factor.
 """
 
 from __future__ import annotations
@@ -130,13 +131,15 @@ def scales(typical: dict[str, float], unit: float, side: float) -> dict[str, flo
     return out
 
 
-def drawn_length(length: float, scale: float, unit: float, side: float) -> float:
+def drawn_length(
+    length: float, scale: float, unit: float, side: float, shortest: float = 0.0
+) -> float:
     """Pixels an arrow of `length` is drawn at `scale`: clamped to MAX of the side, at least
-    MIN_DRAWN of it (0 for a zero or non-finite length)."""
+    MIN_DRAWN of it or `shortest` pixels (0 for a zero or non-finite length)."""
     pixels = length * scale * unit
     if not (pixels > 0 and math.isfinite(pixels)):
         return 0.0
-    return min(max(pixels, MIN_DRAWN * side), MAX * side)
+    return min(max(pixels, MIN_DRAWN * side, shortest), MAX * side)
 
 
 def update_at(step: int, points: int, updates: int) -> int | None:

@@ -1265,7 +1265,11 @@ class FrameRenderer:
             for arrow in sets:
                 vx, vy = (float(v) for v in arrow.vectors[update])
                 norm = math.hypot(vx, vy)
-                length = arrow_rules.drawn_length(norm, scales[arrow.kind], unit, side)
+                # A head marker hides the first ~head radius of every arrow: the shortest
+                # shows as much again past it, however small the plot.
+                length = arrow_rules.drawn_length(
+                    norm, scales[arrow.kind], unit, side, shortest=3.2 * self.head_radius
+                )
                 if length > 0:
                     # Equal-scale axes: a data vector keeps its direction; pixel y is down.
                     tip = (x + vx / norm * length, y - vy / norm * length)
@@ -1311,10 +1315,12 @@ class FrameRenderer:
             rows.append(ArrowRow(kind, label, values))
         return recording, rows
 
-    def _arrow_box_layout(self, panel: _Panel, title: str, rows: list[ArrowRow]) -> ArrowBox:
+    def _arrow_box_layout(
+        self, panel: _Panel, title: str, rows: list[ArrowRow], largest: int | None = None
+    ) -> ArrowBox:
         """Font and columns of the legend box: swatch and label, then a column of lengths
-        per recording run under its marker; shrunk to fit the panel."""
-        size = max(7, round(self.small_size * 0.85))
+        per recording run under its marker; shrunk (from `largest`) to fit the panel."""
+        size = largest or max(7, round(self.small_size * 0.85))
         room = panel.w - 2 * self.pad
         while True:
             font = self.font(size)
@@ -1372,7 +1378,14 @@ class FrameRenderer:
         if not rows:
             self._arrow_frames[index] = None
             return None
-        layout = self._arrow_box_layout(panel, self._arrow_title(self.scene.steps), rows)
+        title = self._arrow_title(self.scene.steps)
+        # Side by side, every panel's box takes the size the most crowded one fits.
+        size = min(
+            self._arrow_box_layout(other, title, other_rows).size
+            for other in self._panels
+            if (other_rows := self._arrow_rows(other, 0, sample=True)[1])
+        )
+        layout = self._arrow_box_layout(panel, title, rows, largest=size)
         corner = self._arrow_corner(panel, layout.width, layout.height)
         width, height = math.ceil(layout.width), math.ceil(layout.height)
         x0 = panel.x0 + (

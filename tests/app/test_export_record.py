@@ -173,8 +173,10 @@ def test_each_arrow_is_the_recorded_update_on_the_pages_scale(scene: ExportScene
             length = float(np.hypot(*offset))
             direction = np.array([vector[0], -vector[1]]) / np.hypot(*vector)
             assert offset / length == pytest.approx(direction, abs=1e-9)
-            # The length: |v| × the kind's round factor, kept within 3.5 % … 35 % of the side.
-            want = np.clip(np.hypot(*vector) * scale[kind] * unit, 0.035 * side, 0.35 * side)
+            # The length: |v| × the kind's round factor, kept within 35 % of the side and
+            # at least 3.5 % of it, or 3.2 head radii (it starts under the head marker).
+            shortest = max(0.035 * side, 3.2 * renderer.head_radius)
+            want = np.clip(np.hypot(*vector) * scale[kind] * unit, shortest, 0.35 * side)
             assert length == pytest.approx(want, rel=1e-9)
     assert kinds == {
         "adam": ["grad", "momentum", "step"],
@@ -202,7 +204,8 @@ def test_a_true_to_scale_step_ends_on_the_next_point() -> None:
     for step in (0, 5, 20):
         renderer.frame(step)
         arrow = next(a for a in renderer.arrows_drawn[0] if a.kind == "step")
-        if arrow_rules.MIN_DRAWN * side < np.hypot(*arrow.vector) * unit < arrow_rules.MAX * side:
+        shortest = max(arrow_rules.MIN_DRAWN * side, 3.2 * renderer.head_radius)
+        if shortest < np.hypot(*arrow.vector) * unit < arrow_rules.MAX * side:
             end = tuple(renderer._pixels[0][step + 1] / renderer.scale)
             assert arrow.tip == pytest.approx(end, abs=1e-6)
 
