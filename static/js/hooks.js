@@ -13,6 +13,7 @@ export const hooks = {
   ready: false,
   redraws: 0,
   lastRedraw: null, // {id, seq, at (performance.now()), complete, sentAt, doneAt}
+  lastEffDraw: null, // {seq, at}: the effective-learning-rate chart, drawn after the paths
   runCounter,
   currentId,
   /** Resolves with the redraw record once a run sent after counter `n` is fully drawn. */
@@ -42,6 +43,11 @@ export const hooks = {
   query: () => toQuery(),
 };
 window.__gradscape = hooks;
+
+/** The effective-learning-rate chart (inside.js) drawn for run number `seq`. */
+export function effDrawn(seq) {
+  hooks.lastEffDraw = { seq, at: performance.now() };
+}
 
 /** Record a redraw of the current data; a complete one releases the waiting hooks. */
 export function redrawn(complete) {

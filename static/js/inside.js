@@ -40,21 +40,50 @@ export function numberParts(v) {
   return { mantissa: String(Number(m)).replace("-", MINUS), exponent: Number(e) };
 }
 
-function mnOf(v) {
+// Every number has the same MathML, "m × 10^e" with the power part empty and hidden when
+// it has none, so moving the cursor rewrites a few texts instead of re-parsing the terms.
+const NUMBER =
+  '<mrow class="n" data-v=""><mn></mn><mo class="e">×</mo><msup class="e"><mn>10</mn><mn></mn></msup></mrow>';
+
+function mnOf() {
+  return NUMBER;
+}
+
+/** Write `v` into a number's MathML (NUMBER): its mantissa, and its power of ten if any. */
+function setNumber(el, v) {
   const { mantissa, exponent } = numberParts(v);
-  const data = `data-v="${v}"`;
-  if (exponent === null) return `<mn ${data}>${mantissa}</mn>`;
-  const power = String(exponent).replace("-", MINUS);
-  return `<mrow ${data}><mn>${mantissa}</mn><mo>×</mo><msup><mn>10</mn><mn>${power}</mn></msup></mrow>`;
+  el.dataset.v = String(v);
+  const [mn, times, power] = el.children;
+  mn.textContent = mantissa;
+  const plain = exponent === null;
+  times.textContent = plain ? "" : "×";
+  times.style.display = plain ? "none" : "";
+  power.style.display = plain ? "none" : "";
+  power.children[0].textContent = plain ? "" : "10";
+  power.children[1].textContent = plain ? "" : String(exponent).replace("-", MINUS);
+}
+
+/** Fill every slot of the terms in `root` with the numbers of `values`. */
+function setSlots(root, values) {
+  for (const slot of root.querySelectorAll("[data-slot]")) {
+    const value = values[slot.dataset.slot];
+    const numbers = slot.querySelectorAll(".n");
+    if (Array.isArray(value)) {
+      slot.dataset.v = value.join(",");
+      value.forEach((x, i) => {
+        setNumber(numbers[i], x);
+      });
+    } else setNumber(numbers[0], value);
+  }
 }
 
 /** A value as MathML: a scalar, or an (x, y) vector as a column. `name` marks the slot. */
 function valueML(name, value) {
   if (Array.isArray(value)) {
-    const cells = value.map((x) => `<mtr><mtd>${mnOf(x)}</mtd></mtr>`).join("");
+    const cells = value.map(() => `<mtr><mtd>${mnOf()}</mtd></mtr>`).join("");
     return `<mrow class="vec" data-slot="${name}" data-v="${value.join(",")}"><mo>(</mo><mtable>${cells}</mtable><mo>)</mo></mrow>`;
   }
-  return `<mrow data-slot="${name}">${mnOf(value)}</mrow>`;
+  return `<mrow data-slot="${name}">${mnOf()}</mrow>`;
 }
 
 /** A term's MathML template with its {slots} filled from `values`. */
@@ -264,6 +293,7 @@ export function renderInside({ runs, at, drawn }) {
     $("arrow-legend").innerHTML = "";
     $("inside-lecture").innerHTML = "";
     $("inside-terms").innerHTML = "";
+    $("inside-terms").dataset.key = "";
     lectureKey = null;
     return;
   }
@@ -283,6 +313,7 @@ export function renderInside({ runs, at, drawn }) {
   if (!values) {
     $("inside-update").textContent = run.complete ? t("inside.end") : t("inside.waiting");
     panelEl.dataset.update = "";
+    panelEl.dataset.key = "";
     panelEl.innerHTML = "";
     renderLegend($("arrow-legend"), shown, at, []);
     return;
@@ -296,10 +327,17 @@ export function renderInside({ runs, at, drawn }) {
   });
   panelEl.dataset.update = String(at);
   const terms = spec?.terms ?? {};
-  panelEl.innerHTML = values.terms
-    .filter((k) => terms[k])
-    .map((k) => `<div class="term" data-term="${k}">${fillTerm(terms[k], values)}</div>`)
-    .join("");
+  const shownTerms = values.terms.filter((k) => terms[k]);
+  const termsKey = `${run.optimizer}|${shownTerms.join(",")}`;
+  if (panelEl.dataset.key !== termsKey) {
+    // New terms (another optimizer, the first update's b ← g): build them; else only
+    // their numbers change.
+    panelEl.dataset.key = termsKey;
+    panelEl.innerHTML = shownTerms
+      .map((k) => `<div class="term" data-term="${k}">${fillTerm(terms[k], values)}</div>`)
+      .join("");
+  }
+  setSlots(panelEl, values);
   renderLegend($("arrow-legend"), shown, at, drawn);
 }
 
@@ -309,6 +347,7 @@ export class EffView extends StepChart {
     super(el, "eff-cursor");
     this.shown = false;
     this.key = null;
+    this.runs = [];
   }
 
   /** Per-axis effective learning rate of the adaptive runs shown from inside, log axis. */
@@ -323,13 +362,16 @@ export class EffView extends StepChart {
       this.key = null;
       return;
     }
-    const key = JSON.stringify([
-      series.map((s) => [s.run.optimizer, s.eff.n, s.run.n]),
-      steps,
-      presentation,
-      state.lang,
-    ]);
-    if (this.shown && key === this.key) {
+    // The runs themselves (a slider move brings a new run of the same length), their
+    // progress while streaming, and the look.
+    const key = JSON.stringify([series.map((s) => s.eff.n), steps, presentation, state.lang]);
+    const same =
+      this.shown &&
+      key === this.key &&
+      series.length === this.runs.length &&
+      series.every((s, i) => s.run === this.runs[i]);
+    this.runs = series.map((s) => s.run);
+    if (same) {
       this.moveCursor(at);
       return;
     }

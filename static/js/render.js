@@ -1,7 +1,7 @@
 // The render loop: draws the current runs (runs.js) into the views (plot.js) at most once
 // per task, loads Plotly.js, follows resizes, and shows messages over the plot.
 
-import { redrawn } from "./hooks.js";
+import { effDrawn, redrawn } from "./hooks.js";
 import { t } from "./i18n.js";
 import { arrowSpec, bindInside, EffView, renderInside } from "./inside.js";
 import { LrView } from "./lr_view.js";
@@ -150,12 +150,6 @@ async function render(kind) {
         factors: data.lrFactors,
         presentation: state.presentation,
       }),
-      effView.render({
-        runs: data.runs,
-        steps: data.steps,
-        at: c,
-        presentation: state.presentation,
-      }),
     );
   } else {
     lossView.moveCursor(c);
@@ -171,5 +165,16 @@ async function render(kind) {
   });
   updatePlayback();
   await Promise.all(jobs);
-  if (kind === "data") redrawn(current().complete);
+  if (kind === "data") {
+    redrawn(current().complete);
+    // The effective-learning-rate chart follows the paths, not before them: a slider move
+    // shows its new paths first (hooks.effDrawn records when this chart caught up).
+    await effView.render({
+      runs: data.runs,
+      steps: data.steps,
+      at: c,
+      presentation: state.presentation,
+    });
+    effDrawn(data.seq);
+  }
 }

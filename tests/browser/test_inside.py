@@ -272,6 +272,11 @@ def test_the_effective_learning_rate_chart_is_adams_per_axis(app_page: Any) -> N
     gs = app_page.open(f"{SCENE}&inside=adam")
     api = api_run(gs, "adam", {"lr": 0.1})
     p = api["params"]
+    # The chart follows the paths (render.js): wait for it to catch up with this run.
+    gs.page.wait_for_function(
+        """() => { const g = window.__gradscape;
+                   return g.lastEffDraw && g.lastEffDraw.seq >= g.lastRedraw.seq; }"""
+    )
     traces = gs.page.evaluate(
         """() => document.querySelector('#eff-plot .loss-chart').data.map((tr) =>
              ({axis: tr.meta.axis, optimizer: tr.meta.optimizer, y: Array.from(tr.y)}))"""
@@ -293,6 +298,19 @@ def test_the_effective_learning_rate_chart_is_adams_per_axis(app_page: Any) -> N
     # The lesson of the preset: on this bowl Adam's x rate starts several times its y rate.
     x0, y0 = traces[0]["y"][0], traces[1]["y"][0]
     assert x0 > 4 * y0
+    # A new learning rate redraws the chart with the new run's rates.
+    gs.change(lambda: gs.testid("param-adam-lr").fill("0.05"))
+    gs.page.wait_for_function(
+        """() => { const g = window.__gradscape;
+                   return g.lastEffDraw && g.lastEffDraw.seq >= g.lastRedraw.seq; }"""
+    )
+    again = api_run(gs, "adam", {"lr": 0.05})
+    ys = gs.page.evaluate(
+        "() => Array.from(document.querySelector('#eff-plot .loss-chart').data[0].y)"
+    )
+    v = again["record"]["state"]["exp_avg_sq"][10][0]
+    want = 0.05 / (1 - p["beta1"] ** 11) / (math.sqrt(v) / math.sqrt(1 - p["beta2"] ** 11) + 1e-8)
+    assert close(ys[10], want, 1e-13), (ys[10], want)
     gs.assert_clean()
 
 
