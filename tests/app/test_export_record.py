@@ -12,6 +12,7 @@ import csv
 import json
 import math
 import subprocess
+import time
 from pathlib import Path
 from typing import Any
 
@@ -454,6 +455,22 @@ def test_json_runs_carry_the_apis_record(client: TestClient, tmp_path: Path) -> 
     assert [run["record"] for run in document["runs"]] == [run["record"] for run in replies]
     assert set(document["runs"][0]["record"]["state"]) == {"exp_avg", "exp_avg_sq"}
     assert [run["record"] for run in document["scene"]["runs"]] == [True, False, True]
+
+
+def test_the_export_api_takes_arrows_and_serves_the_state(client: TestClient) -> None:
+    """POST /api/exports end to end: an arrows CSV carries every run's recorded columns."""
+    created = client.post("/api/exports", json={**SCENE, "format": "csv", "arrows": True})
+    assert created.status_code == 202, created.text
+    job = created.json()
+    deadline = time.monotonic() + 120  # a guard against a hang, not a speed assertion
+    while job["status"] not in ("done", "error") and time.monotonic() < deadline:
+        time.sleep(0.02)
+        job = client.get(f"/api/exports/{job['id']}").json()
+    assert job["status"] == "done", job
+    text = client.get(f"/api/exports/{job['id']}/file").text
+    header = text.splitlines()[0].split(",")
+    assert header[5:8] == ["grad_x", "grad_y", "lr"]
+    assert {"exp_avg_x", "momentum_buffer_y", "exp_avg_sq_y"} <= set(header)
 
 
 def test_the_html_handout_leaves_the_recorded_state_out(tmp_path: Path) -> None:
