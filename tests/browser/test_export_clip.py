@@ -30,7 +30,11 @@ def test_page_exports_a_clip_of_the_chosen_length_named_after_its_preset(
     assert float(fps.get_attribute("max")) == FPS.max
     # The labels speak the page's language and fit their boxes.
     labels = gs.page.locator("[data-ctl='export'] label")
-    assert labels.all_inner_texts() == ["クリップの長さ（秒）", "フレームレート（fps）"]
+    assert labels.all_inner_texts() == [
+        "クリップの長さ（秒）",
+        "フレームレート（fps）",
+        "矢印：勾配・モーメンタム・一歩",
+    ]
     for box in (*labels.all(), duration, fps):
         assert box.evaluate("e => e.scrollWidth <= e.clientWidth + 1"), box.inner_text()
 
