@@ -769,6 +769,13 @@ def add_export_parser(subparsers: Any) -> argparse.ArgumentParser:
         help="start point 'x,y' or 'x y' within the landscape's bounds (gradscape list); "
         "the landscape's default start if left out",
     )
+    scene.add_argument(
+        "--record",
+        metavar="OPTS",
+        help="comma-separated optimizers whose updates are recorded: their gradient, "
+        "learning rate and buffers become CSV columns (grad_x, …, exp_avg_sq_y) and JSON, "
+        "and --arrows draws them (default the preset's inspected one)",
+    )
     scene.add_argument("--steps", type=int, help=_help(STEPS))
     scene.add_argument("--noise", type=float, help=_help(NOISE))
     scene.add_argument("--seed", type=int, help=_help(SEED))
@@ -813,6 +820,13 @@ def add_export_parser(subparsers: Any) -> argparse.ArgumentParser:
         help="one plot, or one panel per optimizer (default the preset's, or overlay)",
     )
     output.add_argument("--frame", type=int, help=_help(FRAME))
+    output.add_argument(
+        "--arrows",
+        action="store_true",
+        help="GIF, MP4, PNG: at each recorded run's point draw −g, the momentum buffer and "
+        "the step taken, with a legend of their lengths (every run records unless --record "
+        "names some)",
+    )
     output.add_argument(
         "--title", default="", help="the title line (default the preset's, or the landscape's)"
     )
@@ -873,6 +887,7 @@ def _scene_defaults(args: argparse.Namespace) -> dict[str, Any]:
             "start": None,
             "schedule": {},
             "layout": "overlay",
+            "record": "",
         }
     preset = presets.get(args.preset.strip())
     return {
@@ -886,6 +901,7 @@ def _scene_defaults(args: argparse.Namespace) -> dict[str, Any]:
         "schedule": dict(preset.schedule or {}),
         "layout": preset.mode,
         "preset": preset.id,
+        "record": preset.inspect or "",
     }
 
 
@@ -926,10 +942,17 @@ def build_request(args: argparse.Namespace) -> dict[str, Any]:
         for i in runs:
             params[i][name] = _parse_number(value, f"--param {item}")
 
+    recorded = {n.strip() for n in given("record").split(",") if n.strip()}
+    if recorded - set(names):
+        unknown = ", ".join(sorted(recorded - set(names)))
+        raise ValueError(f"--record {unknown}: not among the optimizers ({', '.join(names)})")
     body: dict[str, Any] = {
         "landscape": given("landscape"),
         "steps": given("steps"),
-        "runs": [{"optimizer": n, "params": p} for n, p in zip(names, params, strict=True)],
+        "runs": [
+            {"optimizer": n, "params": p, **({"record": True} if n in recorded else {})}
+            for n, p in zip(names, params, strict=True)
+        ],
         "noise": given("noise"),
         "seed": given("seed"),
         "width": args.width,
@@ -938,6 +961,7 @@ def build_request(args: argparse.Namespace) -> dict[str, Any]:
         "layout": given("layout").replace("-", "_"),
         "title": args.title,
         "lang": args.lang,
+        "arrows": args.arrows,
     }
     if "preset" in base:
         body["preset"] = base["preset"]

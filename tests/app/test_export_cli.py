@@ -12,6 +12,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 from PIL import Image
 
@@ -150,6 +151,7 @@ def test_start_as_two_numbers(tmp_path: Path) -> None:
         ),
         (["--landscape", "saddle", "--start=-2.5,0", "-o", "x.csv"], ["saddle's bounds"]),
         (["--steps", "many", "-o", "x.gif"], ["--steps", "many"]),
+        (["--optimizers", "sgd", "--record", "adam", "-o", "x.csv"], ["--record adam", "sgd"]),
     ],
 )
 def test_bad_options_exit_2_with_a_clear_message(
@@ -350,3 +352,28 @@ def test_lang_gives_the_handout_the_pages_japanese_words(tmp_path: Path) -> None
     assert main([*argv, "-o", str(tmp_path / "en.html")]) == 0
     english = (tmp_path / "en.html").read_text(encoding="utf-8")
     assert '<html lang="en">' in english and "ステップ" not in english
+
+
+def test_record_adds_the_recorded_state_to_csv_and_json(tmp_path: Path) -> None:
+    out = export(tmp_path, "s.csv", "--optimizers", "sgd,adam", "--record", "adam", "-q")
+    rows = list(csv.DictReader(io.StringIO(out.read_text())))
+    assert {"grad_x", "grad_y", "lr", "exp_avg_x", "exp_avg_sq_y"} <= set(rows[0])
+    adam = [r for r in rows if r["optimizer"] == "adam"]
+    sgd = [r for r in rows if r["optimizer"] == "sgd"]
+    assert all(r["grad_x"] and r["exp_avg_sq_y"] for r in adam[:-1]) and not adam[-1]["grad_x"]
+    assert not any(r["grad_x"] for r in sgd)
+    # a preset records the run it inspects, as the page does
+    document = json.loads(export(tmp_path, "p.json", "--preset", "adam_axes", "-q").read_text())
+    records = {run["optimizer"]: run["record"] for run in document["runs"]}
+    assert records["sgd"] is None and set(records["adam"]["state"]) == {"exp_avg", "exp_avg_sq"}
+
+
+def test_arrows_draw_on_the_frame(tmp_path: Path) -> None:
+    options = ("--optimizers", "adam", "--frame", "10", "-q")
+    plain = export(tmp_path, "plain.png", *options)
+    arrows = export(tmp_path, "arrows.png", *options, "--arrows")
+    with Image.open(plain) as a, Image.open(arrows) as b:
+        before, after = np.asarray(a.convert("RGB")), np.asarray(b.convert("RGB"))
+    assert before.shape == after.shape
+    different = int((before != after).any(axis=-1).sum())
+    assert 0 < different < 0.2 * before.shape[0] * before.shape[1]  # arrows and legend only
