@@ -43,7 +43,7 @@ const SPLIT_STATUS = { share: 0.24, min: 330, max: 520 };
 // … and the column holding the optimizer's inside (inside.js) over the status table.
 const SPLIT_INSIDE = { share: 0.3, min: 400, max: 600 };
 const INSIDE_SPLIT_AREA = 0.55;
-const INSIDE_LOSS_MIN = 150;
+const INSIDE_LOSS_MIN = { normal: 170, presentation: 210 };
 const INSIDE_SCROLL_MIN = 200;
 // … when the loss chart gets at least this height, and the plot keeps this share of the
 // area it would have beside the full column (the chart replaces an empty band).
@@ -163,13 +163,14 @@ export function applyLayout() {
     // takes it, and the plot the width the loss chart gave up.
     const column = inspecting ? SPLIT_INSIDE : SPLIT_STATUS;
     const statusW = Math.min(column.max, Math.max(column.min, column.share * W));
-    const split = fit(W - statusW, H, look);
+    // Shown from inside, the plot leaves the loss chart its least height under it.
+    const lossMin = inspecting ? INSIDE_LOSS_MIN[kind] : SPLIT_LOSS_MIN;
+    const split = fit(W - statusW, H - (inspecting ? lossMin : 0), look);
     // (Shown from inside, presentation too gives the plot's half to the optimizer's column.)
     const fitsHalf = !presentation || inspecting || (W - statusW) * split.h >= half;
     const best = inspecting
       ? INSIDE_SPLIT_AREA * Math.max(sideArea, belowArea)
       : SPLIT_AREA * sideArea;
-    const lossMin = inspecting ? INSIDE_LOSS_MIN : SPLIT_LOSS_MIN;
     if (H - split.h >= lossMin && fitsHalf && split.area >= best) {
       arrange = "split";
       sideW = W - statusW;

@@ -1180,18 +1180,24 @@ export class MainView {
 }
 
 /** Only powers of ten on a log axis spanning decades; Plotly's 2-5 minor labels clutter it. */
-export function logAxisTicks(lo, hi) {
+export function logAxisTicks(lo, hi, room = Infinity) {
   const decades = Math.log10(hi / lo);
-  if (decades >= 3) return { dtick: Math.max(1, Math.ceil(decades / 6)) };
+  if (decades >= 3) return { dtick: Math.max(1, Math.ceil(decades / Math.min(6, room))) };
   // Under three decades powers of ten alone may be a single label (Rastrigin's gaps of 2
-  // and 25 under one "10"): label 1-3 or 1-2-5 steps, finer ones on a narrower range.
-  const mantissas = decades >= 1.5 ? [1, 3] : decades >= 0.7 ? [1, 2, 5] : [1, 1.5, 2, 3, 5, 7];
-  const tickvals = [];
-  for (let k = Math.floor(Math.log10(lo)); k <= Math.ceil(Math.log10(hi)); k += 1) {
-    for (const m of mantissas) {
-      const v = m * 10 ** k;
-      if (v >= lo && v <= hi) tickvals.push(v);
+  // and 25 under one "10"): label 1-3 or 1-2-5 steps, finer ones on a narrower range —
+  // and coarser ones where a short chart has `room` for fewer labels.
+  const choices = [[1, 1.5, 2, 3, 5, 7], [1, 2, 5], [1, 3], [1]];
+  let start = decades >= 1.5 ? 2 : decades >= 0.7 ? 1 : 0;
+  let tickvals = [];
+  for (; start < choices.length; start += 1) {
+    tickvals = [];
+    for (let k = Math.floor(Math.log10(lo)); k <= Math.ceil(Math.log10(hi)); k += 1) {
+      for (const m of choices[start]) {
+        const v = m * 10 ** k;
+        if (v >= lo && v <= hi) tickvals.push(v);
+      }
     }
+    if (tickvals.length <= room) break;
   }
   if (tickvals.length < 2) return {};
   return { tickvals, ticktext: tickvals.map((v) => shortNumber(Number(v.toPrecision(2)))) };
@@ -1396,13 +1402,19 @@ export class LossView extends StepChart {
     const left = th.presentation ? 70 : 58;
     const noteSize = fittingSize(notes, Math.max(10, th.font - 2), this.chart.clientWidth - 12);
     const notesHeight = notes.length * Math.round(noteSize * 1.35);
+    const margin = {
+      l: left,
+      r: 12,
+      t: (th.presentation ? 36 : 28) + notesHeight,
+      b: th.presentation ? 44 : 34,
+    };
+    // Labels a short chart has room for, at about two lines of type apart.
+    const room = Math.max(
+      2,
+      Math.floor((this.chart.clientHeight - margin.t - margin.b) / (th.font * 2)),
+    );
     const layout = {
-      margin: {
-        l: left,
-        r: 12,
-        t: (th.presentation ? 36 : 28) + notesHeight,
-        b: th.presentation ? 44 : 34,
-      },
+      margin,
       ...stepChartFrame(
         th,
         logScale ? this.t("loss.titleLog") : this.t("loss.title"),
@@ -1416,7 +1428,7 @@ export class LossView extends StepChart {
         zeroline: !logScale,
         zerolinecolor: th.grid,
         ...(yRange ? { range: yRange, autorange: false } : {}),
-        ...(logScale && yRange ? logAxisTicks(10 ** yRange[0], 10 ** yRange[1]) : {}),
+        ...(logScale && yRange ? logAxisTicks(10 ** yRange[0], 10 ** yRange[1], room) : {}),
       },
       annotations: notes.length
         ? [

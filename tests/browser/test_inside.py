@@ -360,3 +360,54 @@ def test_japanese_panel(app_page: Any) -> None:
     assert "更新 t = 2" in gs.page.locator("#inside-update").inner_text()
     assert gs.testid("inspect-adam").inner_text() == JA["inside.toggle"]
     gs.assert_clean()
+
+
+@pytest.mark.parametrize(
+    ("optimizer", "params"),
+    [
+        ("momentum", {"lr": 0.02, "momentum": 0.9, "dampening": 0.2}),
+        ("nag", {"lr": 0.02, "momentum": 0.8}),
+        ("adagrad", {"lr": 0.5, "lr_decay": 0.1, "initial_accumulator_value": 0.3}),
+        ("rmsprop", {"lr": 0.01, "alpha": 0.9, "momentum": 0.5}),
+    ],
+)
+def test_every_optimizers_panel_shows_the_apis_buffers(
+    app_page: Any, optimizer: str, params: dict[str, float]
+) -> None:
+    query = "&".join(f"{optimizer}.{k}={v}" for k, v in params.items())
+    t = 7
+    gs = app_page.open(
+        f"landscape=ill_conditioned&opt={optimizer}&{query}&steps=40&start=-7,2"
+        f"&inside={optimizer}&t={t}"
+    )
+    api = api_run(gs, optimizer, params)
+    record, p = api["record"], api["params"]
+    g, lr = record["grads"][t], record["lrs"][t]
+    values = panel_values(gs)
+    assert values["g"]["value"] == g
+    expected: dict[str, list[float]] = {}
+    if optimizer in ("momentum", "nag"):
+        expected["b"] = record["state"]["momentum_buffer"][t]
+        expected["b_prev"] = record["state"]["momentum_buffer"][t - 1]
+        if optimizer == "momentum":
+            expected["keep"] = [1 - p["dampening"]]
+            expected["v"] = [-lr * x for x in expected["b"]]
+    elif optimizer == "adagrad":
+        h = record["state"]["sum"][t]
+        eta = lr / (1 + t * p["lr_decay"])  # torch: step t + 1, so (step − 1) = t
+        expected["h"] = h
+        expected["h_prev"] = record["state"]["sum"][t - 1]
+        expected["lr"] = [eta]
+        expected["eff"] = [eta / (math.sqrt(x) + p["eps"]) for x in h]
+    else:
+        h = record["state"]["square_avg"][t]
+        expected["h"] = h
+        expected["b"] = record["state"]["momentum_buffer"][t]
+        expected["scaled"] = [gi / (math.sqrt(x) + p["eps"]) for gi, x in zip(g, h, strict=True)]
+    for slot, numbers in expected.items():
+        got = values[slot]["value"]
+        assert len(got) == len(numbers), slot
+        for a, b in zip(got, numbers, strict=True):
+            assert close(a, b, 1e-14), (optimizer, slot, a, b)
+    assert values["theta_next"]["value"] == api["points"][t + 1]
+    gs.assert_clean()

@@ -51,6 +51,14 @@ INSIDE = """() => {
       if (r.right > t.right + 2) clipped.push(`${name(term)}: math ends ${r.right} > ${t.right}`);
     }
   }
+  // A table wider than its box is cut at the box's edge, though no cell overflows itself.
+  for (const [table, box] of [['#arrow-legend', '#inside'], ['#status table', '#status']]) {
+    const t = document.querySelector(table), b = document.querySelector(box);
+    if (!shown(t) || !shown(b)) continue;
+    const right = b.getBoundingClientRect().left + b.clientWidth;
+    if (t.getBoundingClientRect().right > right + 1)
+      clipped.push(`${table} ends at ${t.getBoundingClientRect().right} > ${right}`);
+  }
   const panel = document.getElementById('inside');
   const step = document.getElementById('inside-step');
   const plots = [...document.querySelectorAll('#main-plot .layer-fg')].map((gd) => {
@@ -131,6 +139,10 @@ def test_the_check_sees_a_cut_equation(app_page: Gradscape) -> None:
     gs.page.set_viewport_size({"width": 1280, "height": 720})
     gs.open(f"{AXES}&inside=adam&t=5")
     gs.page.evaluate(SETTLE, -1)
-    gs.page.add_style_tag(content=".terms .term { flex-wrap: nowrap !important; }")
+    gs.page.add_style_tag(
+        content=".terms .term { flex-wrap: nowrap !important; }"
+        " .arrow-legend { width: 900px !important; }"
+    )
     i: dict[str, Any] = gs.page.evaluate(INSIDE)
     assert any("term" in c for c in i["clipped"]), i["clipped"]
+    assert any("#arrow-legend ends" in c for c in i["clipped"]), i["clipped"]
