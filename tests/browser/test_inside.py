@@ -411,3 +411,38 @@ def test_every_optimizers_panel_shows_the_apis_buffers(
             assert close(a, b, 1e-14), (optimizer, slot, a, b)
     assert values["theta_next"]["value"] == api["points"][t + 1]
     gs.assert_clean()
+
+
+def test_two_runs_from_inside_each_get_arrows_and_the_panel_switches(app_page: Any) -> None:
+    gs = app_page.open(
+        "landscape=ill_conditioned&opt=momentum,adam&momentum.lr=0.02&adam.lr=0.1"
+        "&steps=40&start=-7,2&inside=momentum,adam&t=3"
+    )
+    drawn = arrows(gs)
+    assert {a["optimizer"] for a in drawn} == {"momentum", "adam"}
+    assert len(drawn) == 6
+    # One scale per kind across both runs.
+    for kind in ("grad", "momentum", "step"):
+        assert len({a["scale"] for a in drawn if a["kind"] == kind}) == 1
+    tabs = gs.page.locator("#inside-tabs button")
+    assert tabs.count() == 2
+    assert gs.page.locator("#inside-terms").get_attribute("data-optimizer") == "momentum"
+    tabs.nth(1).click()
+    gs.page.wait_for_function(
+        "() => document.querySelector('#inside-terms').dataset.optimizer === 'adam'"
+    )
+    assert "Adam" in gs.page.locator("#inside-title").inner_text()
+    # The legend has a column per run.
+    heads = gs.page.evaluate(
+        "() => [...document.querySelectorAll('#arrow-legend thead th')].map((th) => "
+        "th.textContent.trim())"
+    )
+    assert heads[1:] == ["Momentum", "Adam"]
+    gs.assert_clean()
+
+
+def test_the_surface_view_keeps_the_panel_without_arrows(app_page: Any) -> None:
+    gs = app_page.open(f"{SCENE}&inside=adam&t=3&view=surface")
+    assert arrows(gs) == []
+    assert gs.page.locator("#inside-terms").get_attribute("data-update") == "3"
+    gs.assert_clean()
