@@ -12,7 +12,7 @@
 
 import { dataToPixels } from "./plotly_adapter.js";
 
-const TYPICAL = 0.2;
+const TYPICAL = 0.18;
 const MAX = 0.35;
 // px: a shorter arrow (near a minimum the gradient fades) is drawn this long, its
 // direction kept, so it stays readable; the legend gives its true length.
@@ -30,7 +30,7 @@ export const ARROW_STYLE = {
 /** Data units drawn per unit of each kind, for a plot area of `map` (dataToPixels). */
 export function arrowScales(map, typical) {
   const unit = Math.abs(map.x(1) - map.x(0)); // px per data unit (equal-scale axes)
-  const side = Math.min(map.width, map.height);
+  const side = Math.sqrt(map.width * map.height); // a wide plot has room along its length
   const scales = {};
   for (const [kind, length] of Object.entries(typical)) {
     if (!(length > 0) || !(unit > 0)) {
@@ -44,12 +44,18 @@ export function arrowScales(map, typical) {
   return scales;
 }
 
-/** A round factor (1, 2, 5 × 10ᵏ) at most `x`, so the legend's "×50" reads easily. */
+/** The round factor (1, 2, 5 × 10ᵏ) nearest `x` (in ratio), so the legend's "×50" reads
+ * easily. */
 export function niceScale(x) {
   if (!(x > 0) || !Number.isFinite(x)) return 1;
   const decade = 10 ** Math.floor(Math.log10(x));
-  for (const m of [5, 2, 1]) if (m * decade <= x) return m * decade;
-  return decade;
+  let best = decade;
+  for (const m of [1, 2, 5, 10]) {
+    if (Math.abs(Math.log(m * decade) - Math.log(x)) < Math.abs(Math.log(best) - Math.log(x))) {
+      best = m * decade;
+    }
+  }
+  return Number(best.toPrecision(1));
 }
 
 function arrowHead(ctx, x0, y0, x1, y1, size) {
@@ -80,7 +86,7 @@ export function drawArrows(canvas, gd, spec, box) {
   canvas.arrows = [];
   if (!map || !spec?.items.length) return;
   const scales = arrowScales(map, spec.typical);
-  const side = Math.min(map.width, map.height);
+  const side = Math.sqrt(map.width * map.height); // a wide plot has room along its length
   const unit = Math.abs(map.x(1) - map.x(0));
   const big = spec.presentation ? 1.5 : 1;
   ctx.setTransform(ratio, 0, 0, ratio, 0, 0);
