@@ -173,6 +173,14 @@ export function stepOnce() {
     animation = { from, frame: 0, resolve };
     const tick = (now) => {
       if (!animation || animation.from !== from) return;
+      if (cursor() !== from) {
+        // The cursor moved elsewhere (a scrub, a key): that wins, the step is dropped.
+        animation = null;
+        highlight(null);
+        view?.redraw();
+        resolve();
+        return;
+      }
       const elapsed = now - start;
       highlight(Math.min(terms.length - 1, Math.floor(elapsed / TERM_MS)));
       const progress = Math.max(0, Math.min(1, (elapsed - walk) / GLIDE_MS));
