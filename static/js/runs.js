@@ -93,16 +93,18 @@ function newRecord(steps, buffers) {
 export function storeRecord(rec, part) {
   if (!rec || !part) return;
   const limit = rec.lrs.length;
+  // A value that overflowed is null in JSON (the API has no infinity): NaN here, not 0.
+  const number = (x) => (x === null || x === undefined ? Number.NaN : x);
   const pairs = (target, values, i, k) => {
     const v = values[k];
-    target[2 * i] = v === null ? Number.NaN : v[0];
-    target[2 * i + 1] = v === null ? Number.NaN : v[1];
+    target[2 * i] = v === null ? Number.NaN : number(v[0]);
+    target[2 * i + 1] = v === null ? Number.NaN : number(v[1]);
   };
   const m = part.grads.length;
   for (let k = 0; k < m && part.first + k < limit; k += 1) {
     const i = part.first + k;
     pairs(rec.grads, part.grads, i, k);
-    rec.lrs[i] = part.lrs[k] ?? Number.NaN;
+    rec.lrs[i] = number(part.lrs[k]);
     for (const [name, values] of Object.entries(part.state || {})) {
       rec.state[name] ??= new Float64Array(2 * limit);
       if (!rec.buffers.includes(name)) rec.buffers.push(name);
