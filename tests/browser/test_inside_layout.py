@@ -23,9 +23,10 @@ if TYPE_CHECKING:  # the fixture's class; conftest is not importable as a module
 pytestmark = pytest.mark.browser
 
 SIZES = [(1024, 768), (1280, 720), (1366, 768), (1920, 1080)]
-# The adam_axes lesson's scene (without its preset: the select would show its long title)
+# The adam_axes lesson as a lecturer opens it (the preset shows Adam from inside), and
+# Rosenbrock with Adam marked Inside by hand
 AXES = "landscape=ill_conditioned&opt=sgd,adam&sgd.lr=0.1&adam.lr=0.1&steps=100&start=-7,2"
-SCENES = [f"{AXES}&inside=adam&t=5", "preset=rosenbrock&inside=adam&t=40"]
+SCENES = ["preset=adam_axes&t=5", "preset=rosenbrock&inside=adam&t=40"]
 MIN_ARROW = 17.5  # px (arrows.js MIN_DRAWN, less rounding)
 
 INSIDE = """() => {
