@@ -234,10 +234,14 @@ def report_loads(results: dict[str, list[dict[str, float]]]) -> None:
     )
 
 
-def measure_slider(browser: Any, base: str, changes: int, steps: int) -> None:
-    """Slider change -> finished redraw, against /healthz and POST round trips; prints."""
+def measure_slider(
+    browser: Any, base: str, changes: int, steps: int, inside: str = ""
+) -> list[float]:
+    """Slider change -> finished redraw, against /healthz and POST round trips; prints.
+    ``inside``: optimizers shown from inside (recorded, arrows and equation panel drawn).
+    Returns the redraw times."""
     page = browser.new_page(viewport={"width": 1440, "height": 900})
-    page.goto(f"{base}/?steps={steps}")
+    page.goto(f"{base}/?steps={steps}" + (f"&inside={inside}" if inside else ""))
     page.wait_for_function("() => window.__gradscape && window.__gradscape.ready")
     page.evaluate("() => window.__gradscape.redrawAfter(0)")
     runs = page.evaluate("() => window.__gradscape.runs()")
@@ -252,7 +256,14 @@ def measure_slider(browser: Any, base: str, changes: int, steps: int) -> None:
     body = {
         "landscape": "rosenbrock",
         "steps": steps,
-        "runs": [{"optimizer": r["optimizer"], "params": r["params"]} for r in runs],
+        "runs": [
+            {
+                "optimizer": r["optimizer"],
+                "params": r["params"],
+                "record": r["optimizer"] in inside.split(","),
+            }
+            for r in runs
+        ],
     }
 
     # Warm-up (JIT, caches), then alternate the two measurements.
@@ -271,7 +282,8 @@ def measure_slider(browser: Any, base: str, changes: int, steps: int) -> None:
     done = [c["done"] for c in results]
     draw = [c["draw"] for c in results]
     base_p50 = statistics.median(healthz)
-    print(f"page latency: 6 optimizers x {steps} steps, {changes} slider changes")
+    shown = f", {inside} shown from inside (recorded)" if inside else ""
+    print(f"page latency: 6 optimizers x {steps} steps, {changes} slider changes{shown}")
     print(
         f"  slider -> redraw done   p50 {statistics.median(total):7.1f} ms   "
         f"p95 {percentile(total, 0.95):7.1f} ms   max {max(total):7.1f} ms"
@@ -287,6 +299,7 @@ def measure_slider(browser: Any, base: str, changes: int, steps: int) -> None:
         f"  ratio redraw/healthz p50 {statistics.median(total) / base_p50:.1f}x; "
         f"target p95 <= 100 ms: {'met' if percentile(total, 0.95) <= 100 else 'NOT met'}"
     )
+    return total
 
 
 def main() -> int:
@@ -294,6 +307,13 @@ def main() -> int:
     parser.add_argument("--loads", type=int, default=7, help="cold+warm pairs; 0 skips")
     parser.add_argument("--changes", type=int, default=30, help="slider changes; 0 skips")
     parser.add_argument("--steps", type=int, default=500)
+    parser.add_argument(
+        "--inside",
+        default="",
+        metavar="OPTS",
+        help="also measure with these optimizers shown from inside (e.g. adam), against "
+        "the plain page in the same run",
+    )
     parser.add_argument(
         "--url",
         help="measure a running server (e.g. http://127.0.0.1:8000) instead of "
@@ -310,7 +330,12 @@ def main() -> int:
             if args.loads > 0:
                 report_loads(measure_loads(browser, base, args.loads))
             if args.changes > 0:
-                measure_slider(browser, base, args.changes, args.steps)
+                plain = measure_slider(browser, base, args.changes, args.steps)
+                if args.inside:
+                    inside = measure_slider(browser, base, args.changes, args.steps, args.inside)
+                    p50 = statistics.median(inside) / statistics.median(plain)
+                    p95 = percentile(inside, 0.95) / percentile(plain, 0.95)
+                    print(f"  inside/plain: p50 x{p50:.2f}, p95 x{p95:.2f}")
             browser.close()
     finally:
         if server is not None:
