@@ -7,6 +7,8 @@ optimizer owns a fixed colour so a slide exported today matches the page tomorro
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 # Okabe–Ito, minus black (kept for text and markers) and the pale yellow, which
 # vanishes on a white projector screen; added last for a seventh run.
 OKABE_ITO: tuple[str, ...] = (
@@ -47,6 +49,25 @@ LANDSCAPE_COLORSCALE = "Viridis"
 # Start point, minima and text: black/white stay readable on every colour above.
 START_COLOR = "#000000"
 MINIMUM_COLOR = "#FFFFFF"
+
+
+class ArrowStyle(NamedTuple):
+    """How one kind of arrow at the cursor is drawn (issue 12), on the page and in exports:
+    its colour, dash pattern and width in the page's pixels, over a black halo."""
+
+    color: str
+    dash: tuple[float, ...]
+    width: float
+
+
+# −g vermillion, the momentum buffer sky blue and dashed, the step white: colour-blind
+# safe and told apart by dash too. The momentum arrow is drawn first and wider: where it
+# lies under −g (they often point alike), its edges still show.
+ARROW_STYLES: dict[str, ArrowStyle] = {
+    "grad": ArrowStyle("#D55E00", (), 2.5),
+    "momentum": ArrowStyle("#56B4E9", (8, 4), 5.5),
+    "step": ArrowStyle("#FFFFFF", (), 2.5),
+}
 
 
 def color_for(optimizer: str, index: int = 0) -> str:

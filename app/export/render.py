@@ -34,7 +34,7 @@ from PIL import Image, ImageDraw, ImageFont
 from app.export import arrows as arrow_rules
 from app.export.data import ExportScene, ui_words
 from app.export.ranges import coincident_groups, fmt_coord, superscript_power
-from app.palette import LANDSCAPE_COLORSCALE, MINIMUM_COLOR, START_COLOR
+from app.palette import ARROW_STYLES, LANDSCAPE_COLORSCALE, MINIMUM_COLOR, START_COLOR
 from app.words import say
 
 # Plotly's filled contour shows about this many bands; the page and the export look alike.
@@ -312,13 +312,8 @@ class _Panel:
     runs: list[int]
 
 
-# The page's arrow styles (static/js/arrows.js ARROW_STYLE): colour, dash and width in the
-# page's pixels, each drawn over a black halo. Colour-blind safe: vermillion, sky blue, white.
-ARROW_STYLE: dict[str, tuple[str, tuple[float, ...], float]] = {
-    "grad": ("#D55E00", (), 2.5),
-    "momentum": ("#56B4E9", (8, 4), 5.5),
-    "step": ("#FFFFFF", (), 2.5),
-}
+# The page's arrow styles (one home: app.palette, served to the page in /api/settings).
+ARROW_STYLE = ARROW_STYLES
 
 
 class ArrowRow(NamedTuple):

@@ -31,6 +31,12 @@ class OptionInfo(BaseModel):
     help: str
 
 
+class ArrowStyleInfo(BaseModel):
+    color: str
+    dash: list[float] = Field(description="Canvas line dash pattern (px); [] is solid.")
+    width: float = Field(description="Line width in CSS pixels, over a black halo.")
+
+
 class Colors(BaseModel):
     """The one palette (Okabe–Ito, colour-blind safe), shared with the exporters."""
 
@@ -41,6 +47,9 @@ class Colors(BaseModel):
     start: str = Field(description="The start point's marker.")
     minimum: str = Field(description="The minima's markers.")
     colorscale: str = Field(description="Plotly colorscale name of the contour and surface.")
+    arrows: dict[str, ArrowStyleInfo] = Field(
+        description="The arrows at the cursor by kind (grad, momentum, step)."
+    )
 
 
 class SettingsReply(BaseModel):
@@ -73,6 +82,10 @@ def settings() -> SettingsReply:
             start=palette.START_COLOR,
             minimum=palette.MINIMUM_COLOR,
             colorscale=palette.LANDSCAPE_COLORSCALE,
+            arrows={
+                kind: ArrowStyleInfo(color=s.color, dash=list(s.dash), width=s.width)
+                for kind, s in palette.ARROW_STYLES.items()
+            },
         ),
     )
 

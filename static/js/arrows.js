@@ -11,6 +11,7 @@
 // gives every arrow's true length and the scale it is drawn at.
 
 import { dataToPixels } from "./plotly_adapter.js";
+import { getCatalog } from "./state.js";
 
 const TYPICAL = 0.18;
 const MAX = 0.35;
@@ -18,14 +19,11 @@ const MAX = 0.35;
 // direction kept, so it stays readable; the legend gives its true length.
 const MIN_DRAWN = 18;
 
-/** Colours and dashes per kind (colour-blind safe: vermillion, sky blue, white; and dashes). */
-export const ARROW_STYLE = {
-  // The momentum arrow is drawn first and wider: where it lies under −g (they often point
-  // alike), its edges still show.
-  grad: { color: "#D55E00", dash: [], width: 2.5 },
-  momentum: { color: "#56B4E9", dash: [8, 4], width: 5.5 },
-  step: { color: "#ffffff", dash: [], width: 2.5 },
-};
+/** {color, dash, width} of an arrow kind: app/palette.py's, served in /api/settings, so the
+ * page and the exports draw alike. */
+export function arrowStyle(kind) {
+  return getCatalog().settings.colors.arrows[kind];
+}
 
 /** Data units drawn per unit of each kind, for a plot area of `map` (dataToPixels). */
 export function arrowScales(map, typical) {
@@ -101,7 +99,7 @@ export function drawArrows(canvas, gd, spec, box) {
   const order = { momentum: 0, grad: 1, step: 2 };
   const items = [...spec.items].sort((a, b) => order[a.kind] - order[b.kind]);
   for (const a of items) {
-    const style = ARROW_STYLE[a.kind];
+    const style = arrowStyle(a.kind);
     const shift = spec.steps?.[a.optimizer] ?? [0, 0];
     const from = [a.from[0] + f * shift[0], a.from[1] + f * shift[1]];
     const k = scales[a.kind] ?? 1;

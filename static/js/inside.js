@@ -6,7 +6,7 @@
 // lighting its terms in turn while the arrows glide from θₜ to θₜ₊₁.
 /* global Plotly */
 
-import { ARROW_STYLE } from "./arrows.js";
+import { arrowStyle } from "./arrows.js";
 import { t } from "./i18n.js";
 import {
   ADAPTIVE,
@@ -217,7 +217,7 @@ const html = (text) =>
 
 /** A small arrow in a kind's style, for the legend. */
 function arrowIcon(kind, size) {
-  const s = ARROW_STYLE[kind];
+  const s = arrowStyle(kind);
   const w = Math.round(size * 2.6);
   const h = Math.round(size * 1.1);
   const dash = s.dash.length ? `stroke-dasharray="${s.dash.join(" ")}"` : "";

@@ -47,6 +47,10 @@ def test_settings_serve_the_one_palette_and_colorscale(client: TestClient) -> No
         "start": palette.START_COLOR,
         "minimum": palette.MINIMUM_COLOR,
         "colorscale": palette.LANDSCAPE_COLORSCALE,
+        "arrows": {
+            kind: {"color": style.color, "dash": list(style.dash), "width": style.width}
+            for kind, style in palette.ARROW_STYLES.items()
+        },
     }
 
 
