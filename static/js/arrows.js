@@ -10,7 +10,7 @@
 // than MIN_DRAWN is drawn that long (a zero vector not at all). The legend (inside.js)
 // gives every arrow's true length and the scale it is drawn at.
 
-import { dataToPixels } from "./plotly_adapter.js";
+import { clearOverlay } from "./dots.js";
 import { getCatalog } from "./state.js";
 
 const TYPICAL = 0.18;
@@ -72,15 +72,7 @@ function arrowHead(ctx, x0, y0, x1, y1, size) {
  * kept as `canvas.arrows` (pixels, true lengths and scales), for the legend and the tests.
  */
 export function drawArrows(canvas, gd, spec, box) {
-  const map = dataToPixels(gd);
-  const ratio = window.devicePixelRatio || 1;
-  const width = Math.round(box.width * ratio);
-  const height = Math.round(box.height * ratio);
-  if (canvas.width !== width) canvas.width = width;
-  if (canvas.height !== height) canvas.height = height;
-  const ctx = canvas.getContext("2d");
-  ctx.setTransform(1, 0, 0, 1, 0, 0);
-  ctx.clearRect(0, 0, width, height);
+  const { map, ctx, ratio } = clearOverlay(canvas, gd, box);
   canvas.arrows = [];
   if (!map || !spec?.items.length) return;
   const scales = arrowScales(map, spec.typical);

@@ -76,8 +76,12 @@ function symbolPath(ctx, symbol, x, y, r) {
  * layout of the whole page) at the data positions of chart `gd`, clipped to its plot area.
  * The canvas keeps the dots as `canvas.dots` (the browser tests read them).
  */
-export function drawDots(canvas, gd, dots, box) {
-  canvas.dots = dots;
+/**
+ * A canvas over chart `gd` (`box` its CSS size) sized for the screen's pixel ratio and
+ * cleared: {map (dataToPixels, null before the first draw), ctx, ratio}. The step dots and
+ * the arrows at the cursor (arrows.js) are drawn on such canvases.
+ */
+export function clearOverlay(canvas, gd, box) {
   const map = dataToPixels(gd);
   const ratio = window.devicePixelRatio || 1;
   const width = Math.round(box.width * ratio);
@@ -87,6 +91,12 @@ export function drawDots(canvas, gd, dots, box) {
   const ctx = canvas.getContext("2d");
   ctx.setTransform(1, 0, 0, 1, 0, 0);
   ctx.clearRect(0, 0, width, height);
+  return { map, ctx, ratio };
+}
+
+export function drawDots(canvas, gd, dots, box) {
+  canvas.dots = dots;
+  const { map, ctx, ratio } = clearOverlay(canvas, gd, box);
   if (!map || !dots?.points.length) return;
   ctx.setTransform(ratio, 0, 0, ratio, 0, 0);
   ctx.save();

@@ -18,7 +18,7 @@ import {
   updateValues,
 } from "./inside_math.js";
 import { cursor, play, setCursor } from "./playback.js";
-import { logAxisTicks, StepChart, stepChartFrame, theme } from "./plot.js";
+import { logAxisTicks, StepChart, stepChartFrame, stepChartMargin, theme } from "./plot.js";
 import { current } from "./runs.js";
 import { optimizerSpec, state, update } from "./state.js";
 
@@ -400,12 +400,7 @@ export class EffView extends StepChart {
       })),
     );
     const layout = {
-      margin: {
-        l: th.presentation ? 70 : 58,
-        r: 12,
-        t: th.presentation ? 32 : 24,
-        b: th.presentation ? 40 : 30,
-      },
+      margin: stepChartMargin(th),
       ...stepChartFrame(th, t("eff.title"), steps, t),
       showlegend: true,
       legend: {

@@ -3,7 +3,7 @@
 // what warmup and decay do to the step size, next to the step dots that show its effect.
 /* global Plotly */
 
-import { StepChart, stepChartFrame, stepTrace, theme } from "./plot.js";
+import { StepChart, stepChartFrame, stepChartMargin, stepTrace, theme } from "./plot.js";
 
 export class LrView extends StepChart {
   constructor(el, t) {
@@ -39,12 +39,7 @@ export class LrView extends StepChart {
       return stepTrace(run, y, th, this.t, "η = %{y:.4g}");
     });
     const layout = {
-      margin: {
-        l: th.presentation ? 70 : 58,
-        r: 12,
-        t: th.presentation ? 32 : 24,
-        b: th.presentation ? 40 : 30,
-      },
+      margin: stepChartMargin(th),
       ...stepChartFrame(th, this.t("lr.title"), steps, this.t),
       yaxis: {
         type: log ? "log" : "linear",

@@ -1249,6 +1249,16 @@ export function stepTrace(run, y, th, t, value) {
   };
 }
 
+/** The margins of the small step charts (ηₜ, the effective learning rates). */
+export function stepChartMargin(th) {
+  return {
+    l: th.presentation ? 70 : 58,
+    r: 12,
+    t: th.presentation ? 32 : 24,
+    b: th.presentation ? 40 : 30,
+  };
+}
+
 /** What the loss chart and the ηₜ chart share: colours, type, the title at the top left and
  * the step axis. */
 export function stepChartFrame(th, title, steps, t) {
