@@ -395,14 +395,16 @@ class _Recording:
         for name, absent in self.absent.items():
             columns = rows.start + np.flatnonzero(absent[rows])
             self.state[name][low:high, columns] = np.nan
-        for row in np.flatnonzero(diverged_at >= 0):
-            start = max(int(diverged_at[row]) - 1, low)  # update d − 1 made point d
-            if start < high:
-                at = rows.start + row
-                self.grads[start:high, at] = np.nan
-                self.lrs[start:high, at] = np.nan
-                for values in self.state.values():
-                    values[start:high, at] = np.nan
+        gone = np.flatnonzero(diverged_at >= 0)
+        if gone.size == 0 or high <= low:
+            return
+        # update u made point u + 1: dropped from update d − 1 on, d the first bad point
+        dropped = np.arange(low, high)[:, None] >= diverged_at[gone][None, :] - 1
+        columns = rows.start + gone
+        for values in (self.grads, self.lrs, *self.state.values()):
+            block = values[low:high, columns]
+            block[dropped] = np.nan
+            values[low:high, columns] = block
 
 
 class _Tile:
