@@ -160,37 +160,31 @@ _SGD = Equations(
 
 _BUFFER_FIRST = Term("b_first", eqs(mi("b"), ARROW, G, EQ, slot("b")))
 
+
+def _buffer_terms(dampened: bool) -> tuple[Term, ...]:
+    """gₜ, ηₜ and the buffer: b ← g first, then b ← μb + (1 − τ)g (Momentum) or
+    b ← μb + g (NAG, whose τ is 0)."""
+    factor = (paren(ONE, MINUS, TAU),) if dampened else ()
+    keep = (slot("keep"), DOT) if dampened else ()
+    buffer = eqs(
+        *(mi("b"), ARROW, MU, mi("b"), PLUS, *factor, G),
+        *(EQ, slot("mu"), DOT, slot("b_prev"), PLUS, *keep, slot("g"), EQ, slot("b")),
+    )
+    return (
+        _grad_term(),
+        Term("lr", eqs(sub(ETA, mi("t")), EQ, slot("lr"))),
+        _BUFFER_FIRST,
+        Term("b", buffer),
+    )
+
+
 _MOMENTUM = Equations(
     lecture=(
         math(mi("v"), ARROW, MU, mi("v"), MINUS, ETA, G),
         math(THETA, ARROW, THETA, PLUS, mi("v")),
     ),
     terms=(
-        _grad_term(),
-        Term("lr", eqs(sub(ETA, mi("t")), EQ, slot("lr"))),
-        _BUFFER_FIRST,
-        Term(
-            "b",
-            eqs(
-                mi("b"),
-                ARROW,
-                MU,
-                mi("b"),
-                PLUS,
-                paren(ONE, MINUS, TAU),
-                G,
-                EQ,
-                slot("mu"),
-                DOT,
-                slot("b_prev"),
-                PLUS,
-                slot("keep"),
-                DOT,
-                slot("g"),
-                EQ,
-                slot("b"),
-            ),
-        ),
+        *_buffer_terms(dampened=True),
         Term(
             "v",
             eqs(
@@ -243,28 +237,7 @@ _NAG = Equations(
         math(THETA, ARROW, THETA, PLUS, mi("v")),
     ),
     terms=(
-        _grad_term(),
-        Term("lr", eqs(sub(ETA, mi("t")), EQ, slot("lr"))),
-        _BUFFER_FIRST,
-        Term(
-            "b",
-            eqs(
-                mi("b"),
-                ARROW,
-                MU,
-                mi("b"),
-                PLUS,
-                G,
-                EQ,
-                slot("mu"),
-                DOT,
-                slot("b_prev"),
-                PLUS,
-                slot("g"),
-                EQ,
-                slot("b"),
-            ),
-        ),
+        *_buffer_terms(dampened=False),
         _theta_next(MINUS, slot("lr"), DOT, paren(slot("g"), PLUS, slot("mu"), DOT, slot("b"))),
         _step_term(),
     ),
