@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import re
 import socket
 import statistics
 import subprocess
@@ -34,6 +33,7 @@ sys.path.insert(0, str(ROOT))
 
 from app.config import MAX_BODY_BYTES, MAX_JSON_DEPTH  # noqa: E402
 from app.jsonguard import check_json, check_json_reference  # noqa: E402
+from tests.serving import launch  # noqa: E402
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -137,24 +137,8 @@ def scan_costs(repeats: int) -> None:
 
 
 def start_server() -> tuple[subprocess.Popen[str], str]:
-    process = subprocess.Popen(
-        [sys.executable, "-m", "app.cli", "serve", "--port", "0"],
-        cwd=ROOT,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    assert process.stdout is not None
-    match = re.search(r"(http://127\.0\.0\.1:\d+)/", process.stdout.readline())
-    assert match, "the server did not announce its address"
-    url = match.group(1)
-    for _ in range(600):
-        try:
-            if httpx.get(url + "/healthz", timeout=1).status_code == 200:
-                return process, url
-        except httpx.TransportError:
-            time.sleep(0.1)
-    raise RuntimeError("the server did not answer /healthz")
+    served = launch(drain=True)
+    return served.process, served.url
 
 
 def healthz_latencies(url: str, seconds: float) -> list[float]:

@@ -65,6 +65,8 @@ from websockets.asyncio.client import ClientConnection, connect
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from tests.serving import launch  # noqa: E402
+
 LEARNING_RATES = {
     "sgd": 0.001,
     "momentum": 0.001,
@@ -108,28 +110,8 @@ def percentile(values: list[float], q: float) -> float:
 
 def start_server(workers: int) -> tuple[subprocess.Popen[str], int]:
     """A real `gradscape serve` on a free port, answering /healthz."""
-    process = subprocess.Popen(
-        [sys.executable, "-m", "app.cli", "serve", "--port", "0", "--workers", str(workers)],
-        cwd=ROOT,
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    assert process.stdout is not None
-    line = process.stdout.readline()
-    match = re.match(r"Gradscape on http://127\.0\.0\.1:(\d+)/", line)
-    if not match:
-        process.kill()
-        raise SystemExit(f"server did not start: {line!r}")
-    port = int(match.group(1))
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            healthz(port)
-            return process, port
-        except OSError:
-            time.sleep(0.1)
-    process.kill()
-    raise SystemExit("server did not answer /healthz")
+    served = launch("--workers", str(workers), drain=True)
+    return served.process, served.port
 
 
 def server_pids(pid: int) -> list[int]:

@@ -18,7 +18,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import re
 import socket
 import statistics
 import subprocess
@@ -31,6 +30,10 @@ from typing import Any
 import httpx
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from tests.serving import launch  # noqa: E402
+
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 
 BIG_SCENE: dict[str, Any] = {
@@ -46,26 +49,8 @@ def percentile(values: list[float], q: float) -> float:
 
 
 def start_server(tree: Path) -> tuple[subprocess.Popen[str], str]:
-    process = subprocess.Popen(
-        [sys.executable, "-m", "app.cli", "serve", "--port", "0"],
-        cwd=tree,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    assert process.stdout is not None
-    line = process.stdout.readline()
-    match = re.search(r"(http://127\.0\.0\.1:\d+)/", line)
-    assert match, line
-    url = match.group(1)
-    threading.Thread(target=process.stdout.read, daemon=True).start()  # drain the log
-    for _ in range(600):
-        try:
-            if httpx.get(url + "/healthz", timeout=1).status_code == 200:
-                break
-        except httpx.TransportError:
-            time.sleep(0.1)
-    return process, url
+    served = launch(cwd=tree, drain=True)
+    return served.process, served.url
 
 
 def cpu_seconds(pid: int) -> float:

@@ -54,13 +54,20 @@ class Served:
     port: int
 
 
-def launch(*args: str, env: Mapping[str, str] | None = None) -> Served:
-    """`python -m app.cli serve --port 0 *args` from the project root, once /healthz answers.
-    The caller stops it (`stop`): tests that kill a server use this, the others `serving`.
-    The kernel picks the port and the server's first line names it."""
+def launch(
+    *args: str,
+    env: Mapping[str, str] | None = None,
+    cwd: Path = ROOT,
+    drain: bool = False,
+) -> Served:
+    """`python -m app.cli serve --port 0 *args` from `cwd` (the project root, or another
+    checkout a benchmark compares with), once /healthz answers. The caller stops it
+    (`stop`): tests that kill a server use this, the others `serving`; so do benchmarks.
+    The kernel picks the port and the server's first line names it. `drain` reads the
+    rest of its log in a thread, for servers that print a lot or run long."""
     process = subprocess.Popen(
         [sys.executable, "-m", "app.cli", "serve", "--port", "0", *args],
-        cwd=ROOT,
+        cwd=cwd,
         env=None if env is None else dict(env),
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
@@ -74,6 +81,8 @@ def launch(*args: str, env: Mapping[str, str] | None = None) -> Served:
         raise AssertionError(line + process.stdout.read())
     served = Served(process, line, match.group(1), int(match.group(2)))
     wait_until_healthy(process, served.url, process.stdout.read)
+    if drain:
+        threading.Thread(target=process.stdout.read, daemon=True).start()
     return served
 
 
@@ -81,14 +90,10 @@ def launch(*args: str, env: Mapping[str, str] | None = None) -> Served:
 def serving(
     *args: str, env: Mapping[str, str] | None = None, drain: bool = False
 ) -> Iterator[Served]:
-    """`launch`, stopped (and its output closed) on exit. `drain` reads the log in a
-    thread, for servers that print a lot."""
-    served = launch(*args, env=env)
+    """`launch`, stopped (and its output closed) on exit."""
+    served = launch(*args, env=env, drain=drain)
     process = served.process
     try:
-        if drain:
-            assert process.stdout is not None
-            threading.Thread(target=process.stdout.read, daemon=True).start()
         yield served
     finally:
         stop(process)
