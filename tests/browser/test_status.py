@@ -73,20 +73,49 @@ def test_rastrigin_and_noise_tables_in_english_and_japanese(app_page: Any) -> No
 
 
 def test_a_streaming_run_says_running(app_page: Any) -> None:
+    # The table says Running… until the done message arrives. A whole stream can arrive
+    # within one frame, so the test holds the server's `done` back until it has looked.
+    holding: list[Any] = []  # [page side of the socket, held messages...] while holding
+    sockets: list[Any] = []
+
+    def route(socket: Any) -> None:
+        server = socket.connect_to_server()
+        socket.on_message(server.send)
+
+        def down(message: str | bytes) -> None:
+            text = message if isinstance(message, str) else message.decode()
+            if holding and text.startswith('{"type":"done"'):
+                holding.append(text)
+            else:
+                socket.send(message)
+
+        server.on_message(down)
+        sockets.append(socket)
+
+    app_page.page.route_web_socket(re.compile(r"/ws/trajectories$"), route)
     gs = app_page.open("preset=saddle")
-    # a long scene: the table says Running… until the done message arrives
     before = gs.counter()
+    holding.append(None)
     gs.page.evaluate(
         """() => { const s = document.querySelector('[data-testid=steps]');
                    s.value = '5000'; s.dispatchEvent(new Event('change', {bubbles: true})); }"""
     )
-    # the table's text is read in the same task that sees the running state (a fast
-    # machine may finish the stream before a second round trip to the page)
     running = gs.page.wait_for_function(
         """() => document.querySelector('#status tr.outcome')?.dataset.status === 'running'
                  && document.querySelector('#status').innerText"""
     ).json_value()
     assert WORDS["en"]["status.running"] in running
+    for _ in range(500):  # the socket's handlers run while Playwright waits
+        if len(holding) > 1:
+            break
+        gs.page.wait_for_timeout(20)
+    held = holding[1:]
+    holding.clear()
+    assert len(held) == 1  # the run's done, held until now; the table still says so
+    status = "() => document.querySelector('#status tr.outcome').dataset.status"
+    assert gs.page.evaluate(status) == "running"
+    assert WORDS["en"]["status.running"] in gs.page.inner_text("#status")
+    sockets[-1].send(held[0])
     gs.wait_drawn(before)
     rows = table(gs)
     # 5000 steps: SGD's y grows 2 % a step and passes 1e6; Adam's steps stay ≈ lr
