@@ -242,12 +242,13 @@ def test_the_budget_counts_a_reservation_per_job_in_progress(
         return path
 
     monkeypatch.setattr(jobs_module, "run_export", held)
-    jobs = ExportJobs(budget=2_500, reserve=1_000)
+    # two reservations and their state files (a few hundred bytes each) fit; a third not
+    jobs = ExportJobs(budget=3_200, reserve=1_000)
     try:
         request = ExportRequest.model_validate({**SMALL_EXPORT, "format": "csv"})
         jobs.submit(request)
-        jobs.submit(request)  # two reservations and their state files: over 2,000 bytes
-        with pytest.raises(jobs_module.DiskBudgetError, match=r"use 2\.\d KB of the 2\.4 KB"):
+        jobs.submit(request)
+        with pytest.raises(jobs_module.DiskBudgetError, match=r"use \d\.\d KB of the 3\.1 KB"):
             jobs.submit(request)
     finally:
         gate.set()
