@@ -1,0 +1,1133 @@
+"""Maps (issue 13) as files: a map reply → a PNG picture (Pillow) or a CSV table.
+
+Every renderer here reads the dict POST /api/maps/<kind> returns (`app.maps.*_reply`), so
+the page, the CLI and the export routes show one serialization of one computation. The
+request body is optional and only lends words: the landscape's name for the title and the
+runs' hyperparameters for their labels.
+
+    sweep    two charts over the learning rate (log x): the final loss gap f − f* (log y)
+             and the steps to settle; each run's measured boundary dashed, the theoretical
+             limit (2/λmax, …) dotted, diverged values as × on the top edge
+    heatmap  lr × a second hyperparameter, each cell coloured by its steps to settle (the
+             final gap on a log scale if no cell settled), with a colour bar
+    basins   one map per optimizer, side by side: each start coloured by the minimum it
+             ends at (the colours shared by all maps), darker the later it settles;
+             diverged and not settled starts in greys, in a legend with the minima
+    tune     per optimizer, the trials of each search method (grid, random, Bayesian) as
+             loss against lr, the best one ringed; under Bayesian the GP surrogate's mean
+             and its ±2σ band
+
+Pictures are drawn at twice the size and box-filtered down (anti-aliased lines and text);
+areas of one colour (a marker's inside, a cell, a basin) keep their exact colour. Words
+come from static/i18n (`maps.export.*`, and the page's own parameter and minimum words)
+in the request's language.
+"""
+
+from __future__ import annotations
+
+import base64
+import colorsys
+import csv
+import io
+import itertools
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+from PIL import Image, ImageDraw
+
+import optimizers
+from app.export.data import csv_names, ui_words
+from app.export.ranges import superscript_power
+from app.export.render import (
+    Color,
+    Font,
+    colorscale_lut,
+    draw_symbol,
+    hex_rgb,
+    load_font,
+    nice_ticks,
+    power_number,
+    tick_text,
+)
+from app.palette import OKABE_ITO, run_colors, run_symbols
+from app.words import say, short_number
+
+KINDS: tuple[str, ...] = ("sweep", "heatmap", "basins", "tune")
+FORMATS: tuple[str, ...] = ("png", "csv")
+MEDIA_TYPES = {"png": "image/png", "csv": "text/csv; charset=utf-8"}
+
+WHITE: Color = (255, 255, 255)
+TEXT: Color = (34, 34, 34)
+FRAME: Color = (136, 136, 136)
+GRID: Color = (230, 230, 230)
+# Basin and heatmap cells that end nowhere: diverged (dark) and not settled (light), greys
+# no minimum colour comes near, so the legend's two swatches read apart from every basin.
+DIVERGED: Color = (64, 64, 64)
+NOT_SETTLED: Color = (205, 205, 205)
+# How dark the slowest-settling start is drawn (its colour times this); the fastest: 1.
+SLOWEST_SHADE = 0.5
+# Supersampling: drawn at this multiple of the asked size, then reduced.
+SCALE = 2
+# One flat colour per minimum: Okabe–Ito first (yellow too: basins lie on white), then
+# hues spread by the golden angle for landscapes with many minima (Rastrigin).
+_EXTRA_MINIMA = 64
+
+
+def minimum_colors(count: int) -> list[Color]:
+    """The colour of each minimum index, shared by every map (and every export of it)."""
+    colors = [hex_rgb(c) for c in OKABE_ITO]
+    hue = 0.11
+    while len(colors) < count:
+        hue = (hue + 0.381966) % 1.0
+        r, g, b = colorsys.hsv_to_rgb(hue, 0.75, 0.85)
+        colors.append((round(r * 255), round(g * 255), round(b * 255)))
+    return colors[:count]
+
+
+# --- reply fields -------------------------------------------------------------------------
+
+
+def decode_array(field_value: dict[str, Any]) -> np.ndarray:
+    """A `{dtype, shape, data: base64 little-endian}` field of the basins reply as an array."""
+    dtype = np.dtype(str(field_value["dtype"])).newbyteorder("<")
+    raw = base64.b64decode(field_value["data"])
+    return np.frombuffer(raw, dtype=dtype).reshape(tuple(field_value["shape"]))
+
+
+def _floats(values: Sequence[Any]) -> np.ndarray:
+    """A reply's list of numbers (null = not finite) as float64 with NaN for null."""
+    return np.array([np.nan if v is None else float(v) for v in values], dtype=float)
+
+
+def _is_log(values: np.ndarray) -> bool:
+    """Whether axis values were spaced on a log scale (positive, constant ratio)."""
+    if len(values) < 3 or np.any(values <= 0):
+        return False
+    ratios = values[1:] / values[:-1]
+    return bool(np.allclose(ratios, ratios[0], rtol=1e-6) and abs(ratios[0] - 1) > 1e-9)
+
+
+def _words(lang: str) -> dict[str, str]:
+    return ui_words(lang)
+
+
+def param_symbol(name: str, lang: str) -> str:
+    """A hyperparameter as a label writes it: its symbol where the page's word ends in one
+    ("momentum μ" → μ, "lr η" → η), else the word ("weight decay")."""
+    word = _words(lang).get(f"param.{name}", name)
+    last = word.split()[-1] if word.split() else word
+    return word if last.isascii() else last
+
+
+def run_labels(
+    runs: Sequence[dict[str, Any]],
+    body: dict[str, Any] | None,
+    lang: str,
+    swept: Sequence[str] = (),
+) -> list[str]:
+    """Each run's label: the optimizer's title (`#k` for a repeat) and the hyperparameters
+    the request set but for the `swept` ones, by their symbols ("Momentum, μ = 0.5")."""
+    names = [str(run["optimizer"]) for run in runs]
+    request_runs = list((body or {}).get("runs") or [])
+    labels = []
+    for i, (name, unique) in enumerate(zip(names, csv_names(names), strict=True)):
+        try:
+            label = optimizers.title(name)
+        except ValueError:
+            label = name
+        label += unique[len(name) :].replace("#", " #")
+        params = request_runs[i].get("params") or {} if i < len(request_runs) else {}
+        shown = [
+            f"{param_symbol(key, lang)} = {short_number(float(value))}"
+            for key, value in params.items()
+            if key not in swept and isinstance(value, (int, float))
+        ]
+        labels.append(", ".join([label, *shown]))
+    return labels
+
+
+def landscape_title(body: dict[str, Any] | None, lang: str) -> str:
+    name = str((body or {}).get("landscape") or "")
+    return _words(lang).get(f"landscape.{name}", name)
+
+
+# --- drawing ------------------------------------------------------------------------------
+
+
+class Canvas:
+    """An RGB picture addressed in final pixels, drawn at SCALE× and reduced at the end."""
+
+    def __init__(self, width: int, height: int, lang: str) -> None:
+        self.width, self.height = int(width), int(height)
+        self.lang = lang
+        self.words = _words(lang)
+        self.cjk = lang != "en"
+        self.image = Image.new("RGB", (self.width * SCALE, self.height * SCALE), WHITE)
+        self.draw = ImageDraw.Draw(self.image)
+        short = min(self.width, self.height)
+        self.pad = max(4, round(short * 0.02))
+        self.title_size = int(np.clip(round(self.height * 0.042), 10, 36))
+        self.small_size = int(np.clip(round(self.height * 0.027), 8, 22))
+        self.line_width = max(1.5, short / 360)
+        self.marker = max(3.0, short / 160)
+
+    def say(self, key: str, **values: object) -> str:
+        return say(self.words[key], **values)
+
+    def font(self, size: float, numbers: bool = False) -> Font:
+        # Numbers in DejaVu: its superscripts (10⁻²) are missing from Noto CJK.
+        return load_font(max(6, round(size * SCALE)), self.cjk and not numbers)
+
+    def length(self, text: str, size: float, numbers: bool = False) -> float:
+        return self.font(size, numbers).getlength(text) / SCALE
+
+    def text(
+        self,
+        xy: tuple[float, float],
+        text: str,
+        size: float,
+        fill: Color = TEXT,
+        anchor: str = "la",
+        numbers: bool = False,
+    ) -> None:
+        x, y = xy
+        font = self.font(size, numbers)
+        self.draw.text((x * SCALE, y * SCALE), text, fill=fill, font=font, anchor=anchor)
+
+    def fit_text(self, text: str, size: float, width: float) -> tuple[str, float]:
+        """The text at `size`, smaller (down to 70 %) or cut with … to fit `width`."""
+        for scaled in np.linspace(size, size * 0.7, 5):
+            if self.length(text, scaled) <= width:
+                return text, float(scaled)
+        small = size * 0.7
+        while text and self.length(text + "…", small) > width:
+            text = text[:-1]
+        return text + "…", small
+
+    def line(
+        self,
+        points: Sequence[tuple[float, float]],
+        fill: Color,
+        width: float,
+        dash: tuple[float, float] | None = None,
+    ) -> None:
+        scaled = [(x * SCALE, y * SCALE) for x, y in points]
+        w = max(1, round(width * SCALE))
+        if dash is None:
+            self.draw.line(scaled, fill=fill, width=w, joint="curve")
+            return
+        on, off = dash[0] * SCALE, dash[1] * SCALE
+        for (x0, y0), (x1, y1) in itertools.pairwise(scaled):
+            length = math.hypot(x1 - x0, y1 - y0)
+            at = 0.0
+            while at < length:
+                end = min(at + on, length)
+                a, b = at / length, end / length
+                self.draw.line(
+                    [
+                        (x0 + (x1 - x0) * a, y0 + (y1 - y0) * a),
+                        (x0 + (x1 - x0) * b, y0 + (y1 - y0) * b),
+                    ],
+                    fill=fill,
+                    width=w,
+                )
+                at = end + off
+
+    def rect(
+        self,
+        box: tuple[float, float, float, float],
+        fill: Color | None = None,
+        outline: Color | None = None,
+        width: float = 1,
+    ) -> None:
+        x0, y0, x1, y1 = (v * SCALE for v in box)
+        self.draw.rectangle(
+            (x0, y0, x1, y1), fill=fill, outline=outline, width=max(1, round(width * SCALE))
+        )
+
+    def symbol(
+        self,
+        symbol: str,
+        x: float,
+        y: float,
+        r: float,
+        fill: Color | None,
+        outline: Color | None = None,
+        width: float = 1,
+    ) -> None:
+        draw_symbol(
+            self.draw,
+            symbol,
+            x * SCALE,
+            y * SCALE,
+            r * SCALE,
+            fill,
+            outline,
+            max(1, round(width * SCALE)),
+        )
+
+    def paste(self, picture: Image.Image, box: tuple[float, float, float, float]) -> None:
+        """`picture` stretched over `box` pixel by pixel (NEAREST: cells keep their colour)."""
+        x0, y0, x1, y1 = (round(v * SCALE) for v in box)
+        self.image.paste(picture.resize((x1 - x0, y1 - y0), Image.Resampling.NEAREST), (x0, y0))
+
+    def title(self, text: str) -> float:
+        """The title line at the top; returns the y where the content starts."""
+        shown, size = self.fit_text(text, self.title_size, self.width - 2 * self.pad)
+        self.text((self.width / 2, self.pad), shown, size, anchor="ma")
+        return self.pad + self.title_size * 1.5
+
+    def png(self) -> bytes:
+        out = io.BytesIO()
+        self.image.reduce(SCALE).save(out, format="PNG", optimize=False)
+        return out.getvalue()
+
+
+@dataclass
+class Axis:
+    """One axis of a chart: its range, log or linear, and its pixel span."""
+
+    low: float
+    high: float
+    log: bool
+    start: float = 0.0  # pixel at `low`
+    end: float = 1.0  # pixel at `high`
+
+    def fraction(self, value: float) -> float:
+        if self.log:
+            lo, hi = math.log10(self.low), math.log10(self.high)
+            return (math.log10(value) - lo) / (hi - lo) if hi > lo else 0.5
+        return (value - self.low) / (self.high - self.low) if self.high > self.low else 0.5
+
+    def pixel(self, value: float) -> float:
+        return self.start + (self.end - self.start) * self.fraction(value)
+
+    def ticks(self, target: int = 6) -> list[tuple[float, str]]:
+        if not self.log:
+            return [(v, tick_text(v)) for v in nice_ticks(self.low, self.high, target)]
+        lo, hi = math.log10(self.low), math.log10(self.high)
+        decades = range(math.ceil(lo - 1e-9), math.floor(hi + 1e-9) + 1)
+        every = max(1, math.ceil(len(decades) / target))
+        ticks = [(10.0**k, superscript_power(k)) for k in decades if k % every == 0]
+        if len(ticks) < 2:  # less than a decade shown: 2 and 5 as well
+            values = [
+                m * 10.0**k for k in range(math.floor(lo), math.ceil(hi) + 1) for m in (1, 2, 5)
+            ]
+            ticks = [(v, power_number(v)) for v in values if self.low <= v <= self.high]
+        return ticks
+
+
+def padded_range(values: np.ndarray, log: bool, margin: float = 0.04) -> tuple[float, float]:
+    """A range holding the finite values (positive ones on a log axis), a little wider."""
+    finite = values[np.isfinite(values)]
+    if log:
+        finite = finite[finite > 0]
+    if finite.size == 0:
+        return (1e-3, 1.0) if log else (0.0, 1.0)
+    lo, hi = float(finite.min()), float(finite.max())
+    if log:
+        a, b = math.log10(lo), math.log10(hi)
+        if b - a < 1e-9:
+            a, b = a - 0.5, b + 0.5
+        d = (b - a) * margin
+        return 10 ** (a - d), 10 ** (b + d)
+    if hi - lo < 1e-12:
+        lo, hi = lo - 0.5, hi + 0.5
+    d = (hi - lo) * margin
+    return lo - d, hi + d
+
+
+@dataclass
+class Chart:
+    """A plot box with two axes; where its parts were drawn is kept for tests."""
+
+    box: tuple[float, float, float, float]  # left, top, right, bottom of the plot area
+    x: Axis
+    y: Axis
+
+    def point(self, x: float, y: float) -> tuple[float, float]:
+        return self.x.pixel(x), self.y.pixel(y)
+
+
+def chart_in(
+    canvas: Canvas,
+    area: tuple[float, float, float, float],
+    x: Axis,
+    y: Axis,
+    x_label: str,
+    y_label: str,
+) -> Chart:
+    """Place a chart in `area` (room for tick labels, the y label above, the x label below),
+    draw its frame, grid and labels; returns it with its axes' pixels set."""
+    left, top, right, bottom = area
+    size = canvas.small_size
+    y_ticks = y.ticks(5)
+    widest = max((canvas.length(t, size, True) for _, t in y_ticks), default=0.0)
+    box = (
+        left + widest + canvas.pad,
+        top + size * 1.6,
+        right - canvas.pad,
+        bottom - size * 2.9,
+    )
+    x.start, x.end = box[0], box[2]
+    y.start, y.end = box[3], box[1]
+    chart = Chart(box, x, y)
+    label, label_size = canvas.fit_text(y_label, size, right - left)
+    canvas.text((left, top), label, label_size)
+    for value, text in y_ticks:
+        py = y.pixel(value)
+        canvas.line([(box[0], py), (box[2], py)], GRID, 1)
+        canvas.text((box[0] - canvas.pad / 2, py), text, size, anchor="rm", numbers=True)
+    for value, text in x.ticks(7):
+        px = x.pixel(value)
+        canvas.line([(px, box[1]), (px, box[3])], GRID, 1)
+        canvas.text((px, box[3] + canvas.pad / 2), text, size, anchor="ma", numbers=True)
+    label, label_size = canvas.fit_text(x_label, size, box[2] - box[0])
+    canvas.text(((box[0] + box[2]) / 2, bottom), label, label_size, anchor="md")
+    canvas.rect(box, outline=FRAME, width=1)
+    return chart
+
+
+@dataclass
+class Entry:
+    """A legend entry: a label and how its swatch is drawn."""
+
+    label: str
+    color: Color
+    kind: str = "run"  # run (line + marker), marker, patch, dashed, dotted
+    symbol: str = "circle"
+
+
+def legend_height(canvas: Canvas, entries: list[Entry], width: float) -> float:
+    return _legend_rows(canvas, entries, width)[1]
+
+
+def _legend_rows(
+    canvas: Canvas, entries: list[Entry], width: float
+) -> tuple[list[list[tuple[Entry, float]]], float]:
+    size = canvas.small_size
+    swatch = size * 2.4
+    rows: list[list[tuple[Entry, float]]] = [[]]
+    used = 0.0
+    for entry in entries:
+        w = swatch + canvas.length(entry.label, size) + size * 1.2
+        if rows[-1] and used + w > width:
+            rows.append([])
+            used = 0.0
+        rows[-1].append((entry, w))
+        used += w
+    return rows, len(rows) * size * 1.6 if entries else 0.0
+
+
+def draw_legend(
+    canvas: Canvas, entries: list[Entry], left: float, top: float, width: float
+) -> None:
+    """Entries in rows, left to right, from (left, top)."""
+    size = canvas.small_size
+    rows, _ = _legend_rows(canvas, entries, width)
+    for n, row in enumerate(rows):
+        y = top + n * size * 1.6 + size * 0.8
+        x = left
+        for entry, w in row:
+            _swatch(canvas, entry, x, y, size * 2.0)
+            canvas.text((x + size * 2.4, y), entry.label, size, anchor="lm")
+            x += w
+
+
+def _swatch(canvas: Canvas, entry: Entry, x: float, y: float, w: float) -> None:
+    r = canvas.marker
+    if entry.kind == "run":
+        canvas.line([(x, y), (x + w, y)], entry.color, canvas.line_width)
+        canvas.symbol(entry.symbol, x + w / 2, y, r, entry.color, WHITE, 1)
+    elif entry.kind == "marker":
+        canvas.symbol(entry.symbol, x + w / 2, y, r * 1.2, entry.color, TEXT, 1)
+    elif entry.kind == "ramp":  # the colour from fast (full) to slow (SLOWEST_SHADE)
+        h = canvas.small_size * 0.45
+        steps = 6
+        for k in range(steps):
+            shade = 1.0 - (1.0 - SLOWEST_SHADE) * k / (steps - 1)
+            color = tuple(round(c * shade) for c in entry.color)
+            x0 = x + w * (0.15 + 0.7 * k / steps)
+            canvas.rect((x0, y - h, x0 + w * 0.7 / steps, y + h), fill=color)  # type: ignore[arg-type]
+        canvas.rect((x + w * 0.15, y - h, x + w * 0.85, y + h), outline=FRAME)
+    elif entry.kind == "patch":
+        h = canvas.small_size * 0.45
+        canvas.rect((x + w * 0.15, y - h, x + w * 0.85, y + h), fill=entry.color, outline=FRAME)
+    else:
+        dash = (5.0, 3.0) if entry.kind == "dashed" else (1.5, 2.5)
+        canvas.line([(x, y), (x + w, y)], entry.color, canvas.line_width, dash)
+
+
+# --- sweep --------------------------------------------------------------------------------
+
+
+@dataclass
+class Drawn:
+    """A rendered map: the PNG and where things went (final pixels), for tests."""
+
+    png: bytes
+    panels: list[tuple[float, float, float, float]] = field(default_factory=list)
+
+
+def _two_areas(
+    canvas: Canvas, top: float, bottom: float
+) -> list[tuple[float, float, float, float]]:
+    """Two chart areas, side by side on a wide picture, else one above the other."""
+    left, right = canvas.pad, canvas.width - canvas.pad
+    if canvas.width >= canvas.height * 1.2:
+        middle = (left + right) / 2
+        return [(left, top, middle - canvas.pad, bottom), (middle + canvas.pad, top, right, bottom)]
+    middle = (top + bottom) / 2
+    return [(left, top, right, middle - canvas.pad), (left, middle + canvas.pad, right, bottom)]
+
+
+def draw_sweep(
+    reply: dict[str, Any], body: dict[str, Any] | None, width: int, height: int, lang: str
+) -> Drawn:
+    canvas = Canvas(width, height, lang)
+    runs = list(reply["runs"])
+    names = [str(r["optimizer"]) for r in runs]
+    colors = [hex_rgb(c) for c in run_colors(names)]
+    symbols = run_symbols(names)
+    labels = run_labels(runs, body, lang, swept=("lr",))
+    lrs = _floats(reply["lrs"])
+    top = canvas.title(canvas.say("maps.export.sweep.title", landscape=landscape_title(body, lang)))
+    entries = [
+        Entry(label, color, "run", symbol)
+        for label, color, symbol in zip(labels, colors, symbols, strict=True)
+    ]
+    entries += [
+        Entry(canvas.say("maps.export.boundary"), TEXT, "dashed"),
+        Entry(canvas.say("maps.export.limit"), TEXT, "dotted"),
+        Entry(canvas.say("maps.export.diverged"), TEXT, "marker", "x"),
+    ]
+    legend_w = canvas.width - 2 * canvas.pad
+    bottom = canvas.height - canvas.pad - legend_height(canvas, entries, legend_w)
+    gap_area, settle_area = _two_areas(canvas, top, bottom - canvas.pad)
+
+    gaps = [_floats(r["gap"]) for r in runs]
+    settled = [_floats(r["settled_at"]) for r in runs]
+    diverged = [np.asarray(r["diverged_at"], dtype=float) >= 0 for r in runs]
+    x = Axis(*padded_range(lrs, True, 0.02), log=True)
+    all_gaps = np.concatenate(gaps) if gaps else np.array([])
+    positive = all_gaps[np.isfinite(all_gaps) & (all_gaps > 0)]
+    floor = float(positive.min()) if positive.size else 1e-12
+    gap_chart = chart_in(
+        canvas,
+        gap_area,
+        x,
+        Axis(*padded_range(np.append(positive, floor), True), log=True),
+        canvas.say("maps.export.lr"),
+        canvas.say("maps.export.gap"),
+    )
+    x2 = Axis(x.low, x.high, log=True)
+    settle_values = np.concatenate(settled) if settled else np.array([])
+    settle_values = settle_values[settle_values >= 0]
+    low, high = padded_range(np.append(settle_values, 0.0), False)
+    settle_chart = chart_in(
+        canvas,
+        settle_area,
+        x2,
+        Axis(0.0 if low < 0 else low, high, log=False),
+        canvas.say("maps.export.lr"),
+        canvas.say("maps.export.settle"),
+    )
+    for i, run in enumerate(runs):
+        color, symbol = colors[i], symbols[i]
+        gap = np.where(gaps[i] > 0, gaps[i], floor)  # 0 (exact) sits on the floor
+        shown_gap = np.where(diverged[i], np.nan, gap)
+        shown_settle = np.where(settled[i] >= 0, settled[i], np.nan)
+        for chart, values in ((gap_chart, shown_gap), (settle_chart, shown_settle)):
+            _series(canvas, chart, lrs, values, color, symbol)
+            edge = chart.box[1]
+            for lr in lrs[diverged[i]]:
+                canvas.symbol("x", chart.x.pixel(lr), edge, canvas.marker * 0.9, color)
+            _vertical_lines(canvas, chart, run, color, i)
+    draw_legend(canvas, entries, canvas.pad, bottom, legend_w)
+    return Drawn(canvas.png(), [gap_chart.box, settle_chart.box])
+
+
+def _series(
+    canvas: Canvas, chart: Chart, xs: np.ndarray, ys: np.ndarray, color: Color, symbol: str
+) -> None:
+    """Lines through consecutive finite values, a marker on each."""
+    points: list[tuple[float, float]] = []
+    for x, y in zip(xs.tolist(), ys.tolist(), strict=True):
+        if math.isfinite(y):
+            points.append(chart.point(x, y))
+        else:
+            if len(points) > 1:
+                canvas.line(points, color, canvas.line_width)
+            points = []
+    if len(points) > 1:
+        canvas.line(points, color, canvas.line_width)
+    for x, y in zip(xs.tolist(), ys.tolist(), strict=True):
+        if math.isfinite(y):
+            px, py = chart.point(x, y)
+            canvas.symbol(symbol, px, py, canvas.marker, color, WHITE, 1)
+
+
+def _vertical_lines(
+    canvas: Canvas, chart: Chart, run: dict[str, Any], color: Color, index: int
+) -> None:
+    """The measured boundary (dashed, between the last stable and the first diverged lr)
+    and the theoretical limit (dotted, with its formula on the run's own line of text)."""
+    left, top, right, bottom = chart.box
+    boundary = run.get("boundary") or {}
+    stable, first = boundary.get("stable"), boundary.get("diverged")
+    at = None
+    if stable is not None and first is not None:
+        at = math.sqrt(float(stable) * float(first))  # the cell edge on the log axis
+    elif first is not None:
+        at = float(first)
+    if at is not None and chart.x.low <= at <= chart.x.high:
+        px = chart.x.pixel(at)
+        canvas.line([(px, top), (px, bottom)], color, canvas.line_width, (5.0, 3.0))
+    limit = run.get("limit")
+    if limit is not None and chart.x.low <= float(limit) <= chart.x.high:
+        px = chart.x.pixel(float(limit))
+        canvas.line([(px, top), (px, bottom)], color, canvas.line_width, (1.5, 2.5))
+        formula = run.get("limit_formula") or ""
+        if formula:
+            size = canvas.small_size * 0.85
+            anchor = "ra" if px > (left + right) / 2 else "la"
+            shift = -canvas.pad / 2 if anchor == "ra" else canvas.pad / 2
+            y = top + canvas.pad + index * size * 1.3
+            canvas.text((px + shift, y), formula, size, color, anchor)
+
+
+# --- heatmap ------------------------------------------------------------------------------
+
+
+def _edges_axis(values: np.ndarray, log: bool) -> Axis:
+    """An axis spanning whole cells: half a cell beyond the first and last value."""
+    v = np.log10(values) if log else values
+    half = (v[-1] - v[0]) / (len(v) - 1) / 2 if len(v) > 1 else 0.5
+    lo, hi = v[0] - half, v[-1] + half
+    return Axis(10**lo, 10**hi, True) if log else Axis(float(lo), float(hi), False)
+
+
+def param_words(name: str, lang: str) -> str:
+    words = _words(lang)
+    return words["maps.export.lr"] if name == "lr" else words.get(f"param.{name}", name)
+
+
+def heatmap_colors(reply: dict[str, Any]) -> tuple[np.ndarray, str, float, float, bool]:
+    """(ny, nx, 3) cell colours (row 0 = the largest y), what they show, its range, log.
+
+    Steps to settle on the Viridis scale; if no cell settled, the final gap (log) instead.
+    Diverged cells and cells that never settle are the legend's greys.
+    """
+    settled = np.array(reply["settled_at"], dtype=float)
+    diverged = np.array(reply["diverged_at"], dtype=float) >= 0
+    gap = np.array([[np.nan if v is None else float(v) for v in row] for row in reply["gap"]])
+    ok = (settled >= 0) & ~diverged
+    lut = colorscale_lut(256)
+    if ok.any():
+        shown, what, log = settled, "maps.export.settle", False
+        mask = ok
+    else:
+        shown, what, log = np.log10(np.where(gap > 0, gap, np.nan)), "maps.export.gapLog", True
+        mask = np.isfinite(shown) & ~diverged
+    lo = float(shown[mask].min()) if mask.any() else 0.0
+    hi = float(shown[mask].max()) if mask.any() else 1.0
+    t = np.clip((np.nan_to_num(shown) - lo) / (hi - lo if hi > lo else 1.0), 0, 1)
+    rgb = lut[np.rint(t * 255).astype(int)]
+    rgb[~mask] = NOT_SETTLED
+    rgb[diverged] = DIVERGED
+    return rgb[::-1].astype(np.uint8), what, lo, hi, log
+
+
+def draw_heatmap(
+    reply: dict[str, Any], body: dict[str, Any] | None, width: int, height: int, lang: str
+) -> Drawn:
+    canvas = Canvas(width, height, lang)
+    name = str((body or {}).get("optimizer") or "")
+    try:
+        title_name = optimizers.title(name)
+    except ValueError:
+        title_name = name
+    x_values, y_values = _floats(reply["x"]["values"]), _floats(reply["y"]["values"])
+    x_name, y_name = str(reply["x"]["name"]), str(reply["y"]["name"])
+    top = canvas.title(
+        canvas.say(
+            "maps.export.heatmap.title",
+            name=title_name,
+            landscape=landscape_title(body, lang),
+            param=param_words(y_name, lang),
+        )
+    )
+    rgb, what, lo, hi, log = heatmap_colors(reply)
+    entries = [
+        Entry(canvas.say("maps.export.diverged"), DIVERGED, "patch"),
+        Entry(canvas.say("maps.export.notSettled"), NOT_SETTLED, "patch"),
+    ]
+    size = canvas.small_size
+    bar_room = size * 6.5
+    legend_w = canvas.width - 2 * canvas.pad
+    bottom = canvas.height - canvas.pad - legend_height(canvas, entries, legend_w)
+    chart = chart_in(
+        canvas,
+        (canvas.pad, top, canvas.width - canvas.pad - bar_room, bottom - canvas.pad),
+        _edges_axis(x_values, _is_log(x_values)),
+        _edges_axis(y_values, _is_log(y_values)),
+        param_words(x_name, lang),
+        param_words(y_name, lang),
+    )
+    left, ctop, right, cbottom = chart.box
+    canvas.paste(Image.fromarray(rgb, "RGB"), (left + 1, ctop + 1, right, cbottom))
+    canvas.rect(chart.box, outline=FRAME, width=1)
+    _colorbar(
+        canvas,
+        (right + canvas.pad * 1.5, ctop, right + canvas.pad * 1.5 + size * 0.9, cbottom),
+        lo,
+        hi,
+        log,
+        canvas.say(what),
+    )
+    draw_legend(canvas, entries, canvas.pad, bottom, legend_w)
+    return Drawn(canvas.png(), [chart.box])
+
+
+def _colorbar(
+    canvas: Canvas,
+    box: tuple[float, float, float, float],
+    lo: float,
+    hi: float,
+    log: bool,
+    label: str,
+) -> None:
+    left, top, right, bottom = box
+    steps = max(2, round((bottom - top) * SCALE))
+    lut = colorscale_lut(256)
+    ramp = lut[np.linspace(255, 0, steps).round().astype(int)][:, None, :]
+    canvas.paste(Image.fromarray(np.repeat(ramp, 2, axis=1), "RGB"), box)
+    canvas.rect(box, outline=FRAME, width=1)
+    axis = Axis(lo, hi if hi > lo else lo + 1, False, bottom, top)
+    size = canvas.small_size
+    for value, _ in axis.ticks(5):
+        py = axis.pixel(value)
+        text = (
+            superscript_power(round(value))
+            if log and float(value).is_integer()
+            else (power_number(10**value) if log else tick_text(value))
+        )
+        canvas.line([(right, py), (right + canvas.pad / 2, py)], FRAME, 1)
+        canvas.text((right + canvas.pad * 0.7, py), text, size * 0.9, anchor="lm", numbers=True)
+    shown, shown_size = canvas.fit_text(label, size * 0.9, canvas.width - left)
+    canvas.text(
+        (min(left, canvas.width - canvas.pad - canvas.length(shown, shown_size)), top - size * 0.4),
+        shown,
+        shown_size,
+        anchor="ld",
+    )
+
+
+# --- basins -------------------------------------------------------------------------------
+
+
+def basin_picture(
+    label: np.ndarray, settled: np.ndarray, colors: list[Color], slow: float, fast: float
+) -> np.ndarray:
+    """(n, n, 3) colours, row 0 = the largest y: each start its minimum's colour, darker the
+    later it settled (fast → 1, slow → SLOWEST_SHADE), diverged and not settled in grey."""
+    palette = np.array(colors or [WHITE], dtype=float)
+    index = np.clip(label, 0, len(palette) - 1)
+    span = slow - fast if slow > fast else 1.0
+    shade = 1.0 - (1.0 - SLOWEST_SHADE) * np.clip((settled - fast) / span, 0.0, 1.0)
+    rgb = palette[index] * shade[..., None]
+    rgb[label == -1] = DIVERGED
+    rgb[label <= -2] = NOT_SETTLED
+    return np.rint(rgb[::-1]).astype(np.uint8)
+
+
+def _grid_shape(count: int, width: float, height: float, aspect: float) -> tuple[int, int]:
+    """Columns and rows of `count` panels of aspect w/h filling width × height best."""
+    best, shape = -1.0, (count, 1)
+    for cols in range(1, count + 1):
+        rows = math.ceil(count / cols)
+        w, h = width / cols, height / rows
+        side = min(w, h * aspect)
+        if side * side / aspect > best:
+            best, shape = side * side / aspect, (cols, rows)
+    return shape
+
+
+def draw_basins(
+    reply: dict[str, Any], body: dict[str, Any] | None, width: int, height: int, lang: str
+) -> Drawn:
+    canvas = Canvas(width, height, lang)
+    runs = list(reply["runs"])
+    labels = run_labels(runs, body, lang)
+    xs, ys = _floats(reply["xs"]), _floats(reply["ys"])
+    minima = list(reply["minima"])
+    colors = minimum_colors(len(minima))
+    maps = [decode_array(r["label"]).astype(int) for r in runs]
+    times = [decode_array(r["settled_at"]).astype(float) for r in runs]
+    reached = sorted({int(k) for m in maps for k in np.unique(m) if k >= 0})
+    settled_times = np.concatenate([t[m >= 0].ravel() for t, m in zip(times, maps, strict=True)])
+    fast = float(settled_times.min()) if settled_times.size else 0.0
+    slow = float(settled_times.max()) if settled_times.size else 1.0
+
+    top = canvas.title(
+        canvas.say("maps.export.basins.title", landscape=landscape_title(body, lang))
+    )
+    words = canvas.words
+    entries = []
+    for k in reached[:12]:
+        m = minima[k]
+        kind = words["minimum.global" if m.get("global") else "minimum.local"]
+        where = f"({short_number(float(m['x']))}, {short_number(float(m['y']))})"
+        entries.append(Entry(f"{kind} {where}", colors[k], "patch"))
+    if len(reached) > 12:
+        entries.append(
+            Entry(canvas.say("maps.export.moreMinima", count=len(reached) - 12), WHITE, "patch")
+        )
+    entries += [
+        Entry(canvas.say("maps.export.diverged"), DIVERGED, "patch"),
+        Entry(canvas.say("maps.export.notSettled"), NOT_SETTLED, "patch"),
+        Entry(canvas.say("maps.export.shade"), colors[0] if colors else FRAME, "ramp"),
+    ]
+    legend_w = canvas.width - 2 * canvas.pad
+    bottom = canvas.height - canvas.pad - legend_height(canvas, entries, legend_w)
+    size = canvas.small_size
+    x_span = float(xs[-1] - xs[0]) if len(xs) > 1 else 1.0
+    y_span = float(ys[-1] - ys[0]) if len(ys) > 1 else 1.0
+    aspect = x_span / y_span if y_span > 0 else 1.0
+    tick_w = max(canvas.length(t, size, True) for t in ("−10", "−5.12", "0")) + canvas.pad
+    room_w = canvas.width - 2 * canvas.pad - tick_w
+    room_h = bottom - top - canvas.pad
+    cols, rows = _grid_shape(len(runs), room_w, room_h, aspect)
+    cell_w, cell_h = room_w / cols, room_h / rows
+    label_h, ticks_h = size * 1.5, size * 1.6
+    plot_w = min(cell_w - canvas.pad, (cell_h - label_h - ticks_h) * aspect)
+    plot_h = plot_w / aspect
+    panels = []
+    half_x = x_span / max(1, len(xs) - 1) / 2
+    half_y = y_span / max(1, len(ys) - 1) / 2
+    for i in range(len(runs)):
+        col, row = i % cols, i // cols
+        left = canvas.pad + tick_w + col * cell_w + (cell_w - plot_w) / 2
+        ptop = top + row * cell_h + label_h
+        box = (left, ptop, left + plot_w, ptop + plot_h)
+        panels.append(box)
+        text, text_size = canvas.fit_text(labels[i], size, cell_w - canvas.pad)
+        canvas.text(((box[0] + box[2]) / 2, ptop - size * 0.3), text, text_size, anchor="md")
+        picture = basin_picture(maps[i], times[i], colors, slow, fast)
+        canvas.paste(Image.fromarray(picture, "RGB"), box)
+        x = Axis(float(xs[0] - half_x), float(xs[-1] + half_x), False, box[0], box[2])
+        y = Axis(float(ys[0] - half_y), float(ys[-1] + half_y), False, box[3], box[1])
+        for value, tick in x.ticks(4):
+            canvas.text(
+                (x.pixel(value), box[3] + canvas.pad / 3),
+                tick,
+                size * 0.9,
+                anchor="ma",
+                numbers=True,
+            )
+        if col == 0:
+            for value, tick in y.ticks(4):
+                canvas.text(
+                    (box[0] - canvas.pad / 3, y.pixel(value)),
+                    tick,
+                    size * 0.9,
+                    anchor="rm",
+                    numbers=True,
+                )
+        for m in minima:
+            mx, my = float(m["x"]), float(m["y"])
+            if x.low <= mx <= x.high and y.low <= my <= y.high:
+                symbol = "star" if m.get("global") else "circle-open"
+                canvas.symbol(symbol, x.pixel(mx), y.pixel(my), canvas.marker, WHITE, TEXT, 1)
+        canvas.rect(box, outline=FRAME, width=1)
+    draw_legend(canvas, entries, canvas.pad, bottom, legend_w)
+    return Drawn(canvas.png(), panels)
+
+
+def basin_shares(reply: dict[str, Any]) -> list[dict[int, float]]:
+    """Per run, the share of starts ending at each minimum index (−1 diverged, −2 not
+    settled), largest first."""
+    shares = []
+    for run in reply["runs"]:
+        label = decode_array(run["label"])
+        values, counts = np.unique(label, return_counts=True)
+        order = np.argsort(-counts, kind="stable")
+        shares.append({int(values[j]): float(counts[j] / label.size) for j in order})
+    return shares
+
+
+# --- tune ---------------------------------------------------------------------------------
+
+TUNE_METHODS = ("grid", "random", "bayes")
+
+
+def _tune_runs(reply: dict[str, Any]) -> list[dict[str, Any]]:
+    return list(reply.get("runs") or [])
+
+
+def draw_tune(
+    reply: dict[str, Any], body: dict[str, Any] | None, width: int, height: int, lang: str
+) -> Drawn:
+    """One row of charts per optimizer, one column per method: final loss against lr."""
+    canvas = Canvas(width, height, lang)
+    runs = _tune_runs(reply)
+    names = [str(r["optimizer"]) for r in runs]
+    colors = [hex_rgb(c) for c in run_colors(names)]
+    symbols = run_symbols(names)
+    labels = run_labels(runs, body, lang, swept=("lr",))
+    top = canvas.title(canvas.say("maps.export.tune.title", landscape=landscape_title(body, lang)))
+    methods = [m for m in TUNE_METHODS if any(m in (r.get("methods") or {}) for r in runs)]
+    entries = [
+        Entry(canvas.say("maps.export.tune.trial"), TEXT, "marker", "circle"),
+        Entry(canvas.say("maps.export.tune.best"), TEXT, "marker", "star"),
+        Entry(canvas.say("maps.export.tune.mean"), TEXT, "dashed"),
+        Entry(canvas.say("maps.export.tune.band"), (200, 200, 200), "patch"),
+    ]
+    legend_w = canvas.width - 2 * canvas.pad
+    bottom = canvas.height - canvas.pad - legend_height(canvas, entries, legend_w)
+    rows, cols = max(1, len(runs)), max(1, len(methods))
+    cell_w = (canvas.width - 2 * canvas.pad) / cols
+    cell_h = (bottom - top) / rows
+    all_lr = np.array([t["lr"] for r in runs for m in methods for t in _trials(r, m)], dtype=float)
+    all_loss = np.array(
+        [_loss(t) for r in runs for m in methods for t in _trials(r, m)], dtype=float
+    )
+    x_range = padded_range(all_lr, True)
+    panels = []
+    for i, run in enumerate(runs):
+        losses = np.array([_loss(t) for m in methods for t in _trials(run, m)], dtype=float)
+        y_log = bool(np.all(losses[np.isfinite(losses)] > 0)) if np.isfinite(losses).any() else True
+        y_range = padded_range(losses if losses.size else all_loss, y_log)
+        for j, method in enumerate(methods):
+            area = (
+                canvas.pad + j * cell_w,
+                top + i * cell_h,
+                canvas.pad + (j + 1) * cell_w - canvas.pad,
+                top + (i + 1) * cell_h - canvas.pad / 2,
+            )
+            chart = chart_in(
+                canvas,
+                area,
+                Axis(*x_range, log=True),
+                Axis(*y_range, log=y_log),
+                canvas.say("maps.export.lr"),
+                f"{labels[i]} · {canvas.say(f'maps.export.tune.{method}')}",
+            )
+            panels.append(chart.box)
+            result = (run.get("methods") or {}).get(method) or {}
+            _surrogate(canvas, chart, result.get("surrogate"), colors[i])
+            trials = _trials(run, method)
+            for t in trials:
+                loss = _loss(t)
+                lr = float(t["lr"])
+                if math.isfinite(loss) and (loss > 0 or not y_log):
+                    px, py = chart.point(lr, loss)
+                    canvas.symbol(symbols[i], px, py, canvas.marker, colors[i], WHITE, 1)
+                else:
+                    canvas.symbol(
+                        "x", chart.x.pixel(lr), chart.box[1], canvas.marker * 0.9, colors[i]
+                    )
+            best = result.get("best")
+            if best is not None and best.get("lr") is not None:
+                loss = _loss(best)
+                if math.isfinite(loss) and (loss > 0 or not y_log):
+                    px, py = chart.point(float(best["lr"]), loss)
+                    canvas.symbol("star", px, py, canvas.marker * 1.6, colors[i], TEXT, 1)
+    draw_legend(canvas, entries, canvas.pad, bottom, legend_w)
+    return Drawn(canvas.png(), panels)
+
+
+def _trials(run: dict[str, Any], method: str) -> list[dict[str, Any]]:
+    return list(((run.get("methods") or {}).get(method) or {}).get("trials") or [])
+
+
+def _loss(trial: dict[str, Any]) -> float:
+    value = trial.get("loss")
+    return math.nan if value is None else float(value)
+
+
+def _surrogate(
+    canvas: Canvas, chart: Chart, surrogate: dict[str, Any] | None, color: Color
+) -> None:
+    """The GP's mean (dashed) and ±2σ band (light), where the method has one."""
+    if not surrogate:
+        return
+    lrs = _floats(surrogate.get("lr") or [])
+    mean = _floats(surrogate.get("mean") or [])
+    std = _floats(surrogate.get("std") or [])
+    if lrs.size < 2 or mean.size != lrs.size:
+        return
+    log_y = surrogate.get("log_loss", chart.y.log)
+    to_loss: Callable[[np.ndarray], np.ndarray] = (lambda v: 10**v) if log_y else (lambda v: v)
+    lo, hi = to_loss(mean - 2 * std), to_loss(mean + 2 * std)
+    band_color = tuple(round(255 - (255 - c) * 0.25) for c in color)
+    polygon = []
+    for x, y in zip(lrs.tolist(), hi.tolist(), strict=True):
+        polygon.append(_clamped(chart, x, y))
+    for x, y in zip(lrs.tolist()[::-1], lo.tolist()[::-1], strict=True):
+        polygon.append(_clamped(chart, x, y))
+    canvas.draw.polygon([(px * SCALE, py * SCALE) for px, py in polygon], fill=band_color)
+    canvas.line(
+        [_clamped(chart, x, y) for x, y in zip(lrs.tolist(), to_loss(mean).tolist(), strict=True)],
+        color,
+        canvas.line_width,
+        (5.0, 3.0),
+    )
+
+
+def _clamped(chart: Chart, x: float, y: float) -> tuple[float, float]:
+    _, top, _, bottom = chart.box
+    if not math.isfinite(y) or (chart.y.log and y <= 0):
+        return chart.x.pixel(x), bottom
+    return chart.x.pixel(x), float(np.clip(chart.y.pixel(y), top, bottom))
+
+
+# --- entry points -------------------------------------------------------------------------
+
+_DRAW = {"sweep": draw_sweep, "heatmap": draw_heatmap, "basins": draw_basins, "tune": draw_tune}
+
+
+def draw_map(
+    kind: str,
+    reply: dict[str, Any],
+    body: dict[str, Any] | None = None,
+    width: int = 1280,
+    height: int = 720,
+    lang: str = "en",
+) -> Drawn:
+    """Render a map reply; ValueError names an unknown kind."""
+    if kind not in _DRAW:
+        raise ValueError(f"kind must be one of {', '.join(KINDS)}, got {kind!r}")
+    return _DRAW[kind](reply, body, width, height, lang)
+
+
+def render_png(
+    kind: str,
+    reply: dict[str, Any],
+    body: dict[str, Any] | None = None,
+    width: int = 1280,
+    height: int = 720,
+    lang: str = "en",
+) -> bytes:
+    return draw_map(kind, reply, body, width, height, lang).png
+
+
+def _cell(value: Any) -> str:
+    """A number as a CSV cell: exact (repr), empty for null or non-finite."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return str(int(value))
+    if isinstance(value, int):
+        return str(value)
+    number = float(value)
+    return repr(number) if math.isfinite(number) else ""
+
+
+def csv_rows(kind: str, reply: dict[str, Any]) -> list[list[str]]:
+    """The table of a map: a header, then one row per value / cell / start / trial."""
+    if kind == "sweep":
+        rows = [
+            [
+                "optimizer",
+                "lr",
+                "final_loss",
+                "gap",
+                "settled_at",
+                "diverged_at",
+                "boundary_stable_lr",
+                "boundary_diverged_lr",
+                "limit_lr",
+                "limit_formula",
+            ]
+        ]
+        names = csv_names([str(r["optimizer"]) for r in reply["runs"]])
+        for name, run in zip(names, reply["runs"], strict=True):
+            boundary = run.get("boundary") or {}
+            tail = [
+                _cell(boundary.get("stable")),
+                _cell(boundary.get("diverged")),
+                _cell(run.get("limit")),
+                run.get("limit_formula") or "",
+            ]
+            for j, lr in enumerate(reply["lrs"]):
+                rows.append(
+                    [
+                        name,
+                        _cell(lr),
+                        _cell(run["final_loss"][j]),
+                        _cell(run["gap"][j]),
+                        _cell(run["settled_at"][j]),
+                        _cell(run["diverged_at"][j]),
+                        *tail,
+                    ]
+                )
+        return rows
+    if kind == "heatmap":
+        x_name, y_name = str(reply["x"]["name"]), str(reply["y"]["name"])
+        rows = [[x_name, y_name, "settled_at", "gap", "diverged_at"]]
+        for j, y in enumerate(reply["y"]["values"]):
+            for i, x in enumerate(reply["x"]["values"]):
+                rows.append(
+                    [
+                        _cell(x),
+                        _cell(y),
+                        _cell(reply["settled_at"][j][i]),
+                        _cell(reply["gap"][j][i]),
+                        _cell(reply["diverged_at"][j][i]),
+                    ]
+                )
+        return rows
+    if kind == "basins":
+        rows = [
+            ["optimizer", "x", "y", "outcome", "minimum", "minimum_x", "minimum_y", "settled_at"]
+        ]
+        names = csv_names([str(r["optimizer"]) for r in reply["runs"]])
+        xs, ys, minima = reply["xs"], reply["ys"], reply["minima"]
+        x_cells, y_cells = [_cell(v) for v in xs], [_cell(v) for v in ys]
+        where = [(_cell(m["x"]), _cell(m["y"])) for m in minima]
+        for name, run in zip(names, reply["runs"], strict=True):
+            label = decode_array(run["label"]).tolist()
+            settled = decode_array(run["settled_at"]).tolist()
+            for j, y in enumerate(y_cells):
+                for i, x in enumerate(x_cells):
+                    k = label[j][i]
+                    if k >= 0:
+                        ends = ["minimum", str(k), *where[k]]
+                    else:
+                        ends = ["diverged" if k == -1 else "not_settled", str(k), "", ""]
+                    rows.append([name, x, y, *ends, str(settled[j][i])])
+        return rows
+    if kind == "tune":
+        rows = [["optimizer", "method", "trial", "lr", "loss", "best"]]
+        runs = _tune_runs(reply)
+        names = csv_names([str(r["optimizer"]) for r in runs])
+        for name, run in zip(names, runs, strict=True):
+            for method in TUNE_METHODS:
+                result = (run.get("methods") or {}).get(method)
+                if not result:
+                    continue
+                best = result.get("best") or {}
+                for n, t in enumerate(result.get("trials") or []):
+                    is_best = best.get("lr") is not None and float(t["lr"]) == float(best["lr"])
+                    rows.append(
+                        [
+                            name,
+                            method,
+                            str(n),
+                            _cell(t["lr"]),
+                            _cell(t.get("loss")),
+                            "1" if is_best else "0",
+                        ]
+                    )
+        return rows
+    raise ValueError(f"kind must be one of {', '.join(KINDS)}, got {kind!r}")
+
+
+def render_csv(kind: str, reply: dict[str, Any]) -> str:
+    out = io.StringIO()
+    csv.writer(out, lineterminator="\n").writerows(csv_rows(kind, reply))
+    return out.getvalue()

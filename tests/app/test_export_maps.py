@@ -1,0 +1,268 @@
+"""Maps as files (app.export.maps): PNG pictures and CSV tables of map replies."""
+
+from __future__ import annotations
+
+import csv
+import io
+from typing import Any
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from app.export import maps
+from app.palette import run_colors
+from tests.app import map_replies
+
+Reply = tuple[dict[str, Any], dict[str, Any]]
+
+
+@pytest.fixture(scope="module")
+def sweep() -> Reply:
+    return map_replies.sweep(count=16, steps=300)
+
+
+@pytest.fixture(scope="module")
+def heatmap() -> Reply:
+    return map_replies.heatmap(nx=8, ny=6, steps=300)
+
+
+@pytest.fixture(scope="module")
+def basins() -> Reply:
+    return map_replies.basins(resolution=32, steps=200)
+
+
+def pixels(drawn: maps.Drawn, size: tuple[int, int]) -> np.ndarray:
+    with Image.open(io.BytesIO(drawn.png)) as image:
+        assert image.format == "PNG" and image.size == size and image.mode == "RGB"
+        return np.asarray(image)
+
+
+def inside(array: np.ndarray, box: tuple[float, float, float, float]) -> np.ndarray:
+    left, top, right, bottom = (round(v) for v in box)
+    return array[top + 2 : bottom - 1, left + 2 : right - 1]
+
+
+def count(array: np.ndarray, color: tuple[int, int, int]) -> int:
+    return int(np.all(array == np.array(color), axis=-1).sum())
+
+
+def table(text: str) -> list[dict[str, str]]:
+    return list(csv.DictReader(io.StringIO(text)))
+
+
+def number(cell: str) -> float | None:
+    return None if cell == "" else float(cell)
+
+
+# --- sweep --------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("lang", ["en", "ja"])
+def test_sweep_png_has_each_optimizers_colour_in_both_charts(sweep: Reply, lang: str) -> None:
+    body, reply = sweep
+    drawn = maps.draw_map("sweep", reply, body, width=640, height=360, lang=lang)
+    array = pixels(drawn, (640, 360))
+    assert len(drawn.panels) == 2
+    for color in run_colors([run["optimizer"] for run in reply["runs"]]):
+        rgb = maps.hex_rgb(color)
+        for box in drawn.panels:  # the gap chart and the steps-to-settle chart
+            assert count(inside(array, box), rgb) >= 20, (color, box)
+
+
+def test_sweep_marks_diverged_values_on_the_top_edge(sweep: Reply) -> None:
+    body, reply = sweep
+    drawn = maps.draw_map("sweep", reply, body, width=640, height=360)
+    array = pixels(drawn, (640, 360))
+    left, top, right, _ = (round(v) for v in drawn.panels[0])
+    sgd = reply["runs"][0]
+    first = sgd["boundary"]["diverged"]
+    assert first is not None and any(d >= 0 for d in sgd["diverged_at"])
+    # The × of SGD's first diverged lr sits on the chart's top edge at that lr.
+    lrs = np.array(reply["lrs"])
+    x = maps.Axis(*maps.padded_range(lrs, True, 0.02), log=True, start=left, end=right)
+    px = round(x.pixel(first))
+    strip = array[top - 4 : top + 5, px - 4 : px + 5]
+    assert count(strip, maps.hex_rgb(run_colors(["sgd"])[0])) > 0
+
+
+def test_sweep_csv_has_one_row_per_value_equal_to_the_reply(sweep: Reply) -> None:
+    _, reply = sweep
+    rows = table(maps.render_csv("sweep", reply))
+    lrs = reply["lrs"]
+    assert len(rows) == len(reply["runs"]) * len(lrs)
+    assert list(rows[0]) == [
+        "optimizer",
+        "lr",
+        "final_loss",
+        "gap",
+        "settled_at",
+        "diverged_at",
+        "boundary_stable_lr",
+        "boundary_diverged_lr",
+        "limit_lr",
+        "limit_formula",
+    ]
+    for r, run in enumerate(reply["runs"]):
+        for j, row in enumerate(rows[r * len(lrs) : (r + 1) * len(lrs)]):
+            assert row["optimizer"] == run["optimizer"]
+            assert float(row["lr"]) == lrs[j]
+            assert number(row["final_loss"]) == run["final_loss"][j]
+            assert number(row["gap"]) == run["gap"][j]
+            assert int(row["settled_at"]) == run["settled_at"][j]
+            assert int(row["diverged_at"]) == run["diverged_at"][j]
+            assert number(row["boundary_diverged_lr"]) == run["boundary"]["diverged"]
+            assert number(row["limit_lr"]) == run["limit"]
+            assert row["limit_formula"] == run["limit_formula"]
+    # a diverged value has no gap: an empty cell, never "nan"
+    assert any(row["gap"] == "" for row in rows) and "nan" not in maps.render_csv("sweep", reply)
+
+
+# --- heatmap ------------------------------------------------------------------------------
+
+
+def test_heatmap_cells_are_drawn_in_their_colour(heatmap: Reply) -> None:
+    body, reply = heatmap
+    drawn = maps.draw_map("heatmap", reply, body, width=640, height=400)
+    array = pixels(drawn, (640, 400))
+    colors, what, *_ = maps.heatmap_colors(reply)
+    assert what == "maps.export.settle"  # some cells settle: steps to settle are shown
+    left, top, right, bottom = drawn.panels[0]
+    ny, nx, _ = colors.shape
+    for j in range(ny):  # row 0 of `colors` is the top row of cells
+        for i in range(nx):
+            x = round(left + (i + 0.5) * (right - left) / nx)
+            y = round(top + (j + 0.5) * (bottom - top) / ny)
+            assert tuple(array[y, x]) == tuple(colors[j, i]), (i, j)
+    diverged = np.array(reply["diverged_at"]) >= 0
+    never = (np.array(reply["settled_at"]) < 0) & ~diverged
+    assert diverged.any() and never.any()  # the fixture shows all three kinds of cell
+    assert np.all(colors[::-1][diverged] == maps.DIVERGED)
+    assert np.all(colors[::-1][never] == maps.NOT_SETTLED)
+
+
+def test_heatmap_with_no_settled_cell_shows_the_gap() -> None:
+    reply = {
+        "f_star": 0.0,
+        "x": {"name": "lr", "values": [0.01, 0.1, 1.0, 10.0]},
+        "y": {"name": "beta1", "values": [0.0, 0.3, 0.6, 0.9]},
+        "settled_at": [[-1] * 4] * 4,
+        "gap": [[1.0, 0.1, 0.01, None]] * 4,
+        "diverged_at": [[-1, -1, -1, 7]] * 4,
+    }
+    colors, what, low, high, log = maps.heatmap_colors(reply)
+    assert (what, low, high, log) == ("maps.export.gapLog", -2.0, 0.0, True)
+    assert np.all(colors[:, 3] == maps.DIVERGED)
+    assert len({tuple(c) for c in colors[0, :3]}) == 3
+    png = maps.render_png("heatmap", reply, None, width=320, height=240, lang="ja")
+    with Image.open(io.BytesIO(png)) as image:
+        assert image.size == (320, 240)
+
+
+def test_heatmap_csv_has_one_row_per_cell(heatmap: Reply) -> None:
+    _, reply = heatmap
+    rows = table(maps.render_csv("heatmap", reply))
+    xs, ys = reply["x"]["values"], reply["y"]["values"]
+    assert list(rows[0]) == ["lr", "momentum", "settled_at", "gap", "diverged_at"]
+    assert len(rows) == len(xs) * len(ys)
+    for row in rows:
+        i, j = xs.index(float(row["lr"])), ys.index(float(row["momentum"]))
+        assert int(row["settled_at"]) == reply["settled_at"][j][i]
+        assert number(row["gap"]) == reply["gap"][j][i]
+        assert int(row["diverged_at"]) == reply["diverged_at"][j][i]
+
+
+# --- basins -------------------------------------------------------------------------------
+
+
+def chromaticity(array: np.ndarray) -> np.ndarray:
+    """Colour over its brightest channel: a shaded basin keeps its minimum's value."""
+    rgb = array.reshape(-1, 3).astype(float)
+    return rgb / np.maximum(rgb.max(axis=1, keepdims=True), 1.0)
+
+
+@pytest.mark.parametrize("lang", ["en", "ja"])
+def test_basins_png_shows_every_minimum_of_himmelblau_in_its_own_colour(
+    basins: Reply, lang: str
+) -> None:
+    body, reply = basins
+    drawn = maps.draw_map("basins", reply, body, width=640, height=360, lang=lang)
+    array = pixels(drawn, (640, 360))
+    assert len(drawn.panels) == len(reply["runs"]) == 2
+    colors = maps.minimum_colors(len(reply["minima"]))
+    assert len(reply["minima"]) == 4 and len(set(colors)) == 4
+    for box in drawn.panels:
+        seen = chromaticity(inside(array, box))
+        total = len(seen)
+        for color in colors:
+            share = np.all(np.abs(seen - chromaticity(np.array(color))) < 0.03, axis=1).mean()
+            # each of the four basins covers a good part of the map, in its own colour
+            assert share > 0.1 * (total > 0), (color, share)
+
+
+def test_basins_are_darker_where_starts_settle_later(basins: Reply) -> None:
+    _, reply = basins
+    label = maps.decode_array(reply["runs"][1]["label"])
+    settled = maps.decode_array(reply["runs"][1]["settled_at"]).astype(float)
+    colors = maps.minimum_colors(4)
+    picture = maps.basin_picture(label, settled, colors, slow=settled.max(), fast=0.0)[::-1]
+    k = int(label[label >= 0][0])
+    rows = label == k
+    fast, slow = np.argmin(np.where(rows, settled, np.inf)), np.argmax(np.where(rows, settled, -1))
+    bright = picture.reshape(-1, 3).astype(int).sum(axis=1)
+    assert settled.ravel()[fast] < settled.ravel()[slow]
+    assert bright[fast] > bright[slow]
+    assert np.all(picture[label == -2] == maps.NOT_SETTLED)
+
+
+def test_basins_csv_has_one_row_per_start(basins: Reply) -> None:
+    _, reply = basins
+    rows = table(maps.render_csv("basins", reply))
+    n = len(reply["xs"])
+    assert len(rows) == len(reply["runs"]) * n * n
+    assert list(rows[0]) == [
+        "optimizer",
+        "x",
+        "y",
+        "outcome",
+        "minimum",
+        "minimum_x",
+        "minimum_y",
+        "settled_at",
+    ]
+    for r, run in enumerate(reply["runs"]):
+        label = maps.decode_array(run["label"])
+        settled = maps.decode_array(run["settled_at"])
+        for row in rows[r * n * n : (r + 1) * n * n : 37]:
+            i, j = reply["xs"].index(float(row["x"])), reply["ys"].index(float(row["y"]))
+            k = label[j, i]
+            assert int(row["minimum"]) == k and int(row["settled_at"]) == settled[j, i]
+            if k >= 0:
+                assert row["outcome"] == "minimum"
+                assert float(row["minimum_x"]) == reply["minima"][k]["x"]
+            else:
+                assert row["outcome"] == ("diverged" if k == -1 else "not_settled")
+                assert row["minimum_x"] == ""
+
+
+def test_basin_shares_add_up_to_one(basins: Reply) -> None:
+    _, reply = basins
+    for shares in maps.basin_shares(reply):
+        assert sum(shares.values()) == pytest.approx(1.0)
+        assert list(shares.values()) == sorted(shares.values(), reverse=True)
+
+
+# --- helpers ------------------------------------------------------------------------------
+
+
+def test_minimum_colours_stay_distinct_for_many_minima() -> None:
+    colors = maps.minimum_colors(100)
+    assert len(set(colors)) == 100
+    assert maps.DIVERGED not in colors and maps.NOT_SETTLED not in colors
+
+
+def test_unknown_kind_is_a_value_error_naming_the_kinds(sweep: Reply) -> None:
+    with pytest.raises(ValueError, match="sweep, heatmap, basins, tune"):
+        maps.render_png("contour", sweep[1])
+    with pytest.raises(ValueError, match="sweep, heatmap, basins, tune"):
+        maps.render_csv("contour", sweep[1])
