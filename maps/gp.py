@@ -169,6 +169,33 @@ def expected_improvement(
     return result
 
 
+def log_expected_improvement(
+    mean: np.ndarray, std: np.ndarray, best: float, xi: float = 0.0
+) -> np.ndarray:
+    """log EI, finite wherever EI > 0 even when EI itself underflows to 0.
+
+    Once the surrogate is sure of itself, EI far from the best trial is 1e-80 or less and
+    rounds to 0 everywhere, leaving nothing to choose by; its logarithm still ranks the
+    candidates (Ament et al. 2023, "Unexpected improvements to expected improvement").
+    EI = σ h(z) with h(z) = z Φ(z) + φ(z); for z < −20, where h underflows, the Mills-ratio
+    series h(z) = φ(z) (1/z² − 3/z⁴ + 15/z⁶ − …), whose next term is below 1e-8 there.
+    −inf where σ = 0 and nothing is gained.
+    """
+    mean = np.asarray(mean, dtype=np.float64)
+    std = np.asarray(std, dtype=np.float64)
+    gain = best - xi - mean
+    positive = std > 0
+    z = np.divide(gain, std, out=np.zeros_like(gain), where=positive)
+    far = positive & (z < -20)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        direct = np.log(expected_improvement(mean, std, best, xi))
+        zf = np.where(far, z, -20.0)
+        series = 1 / zf**2 - 3 / zf**4 + 15 / zf**6
+        tail = np.log(std) - 0.5 * zf * zf - 0.5 * math.log(2 * math.pi) + np.log(series)
+    result: np.ndarray = np.where(far, tail, direct)
+    return result
+
+
 def _as_inputs(X: np.ndarray, d: int | None = None) -> np.ndarray:
     X = np.asarray(X, dtype=np.float64)
     if X.ndim == 1:

@@ -7,7 +7,13 @@ import math
 import numpy as np
 import pytest
 
-from maps.gp import LENGTH_SCALES, GaussianProcess, expected_improvement, matern52
+from maps.gp import (
+    LENGTH_SCALES,
+    GaussianProcess,
+    expected_improvement,
+    log_expected_improvement,
+    matern52,
+)
 
 
 def _data() -> tuple[np.ndarray, np.ndarray]:
@@ -132,6 +138,23 @@ def test_expected_improvement() -> None:
     # ξ asks for more than the best: less improvement expected
     assert expected_improvement(mean, std, 1.0, xi=0.1)[3] < ei[3]
     assert np.all(expected_improvement(np.linspace(-50, 50, 101), np.ones(101), 0.0) >= 0)
+
+
+def test_log_expected_improvement_ranks_where_ei_underflows() -> None:
+    mean = np.linspace(0.0, 60.0, 121)
+    std = np.ones_like(mean)
+    ei = expected_improvement(mean, std, best=0.0)
+    log_ei = log_expected_improvement(mean, std, best=0.0)
+    moderate = ei > 1e-200
+    # the direct formula cancels as z grows: 1e-6 of log EI at z = −20
+    np.testing.assert_allclose(log_ei[moderate], np.log(ei[moderate]), rtol=0, atol=1e-5)
+    assert (ei == 0).any()  # EI underflows far from the best ...
+    assert np.all(np.isfinite(log_ei)) and np.all(np.diff(log_ei) < 0)  # ... log EI ranks
+    # the series and the direct formula meet at z = −20
+    pair = log_expected_improvement(np.array([20.0 - 1e-9, 20.0 + 1e-9]), np.ones(2), 0.0)
+    assert pair[0] == pytest.approx(pair[1], abs=1e-5)
+    zero = log_expected_improvement(np.array([1.0]), np.array([0.0]), best=0.5)
+    assert zero[0] == -np.inf
 
 
 def test_rejects_bad_inputs() -> None:
