@@ -779,24 +779,7 @@ def add_export_parser(subparsers: Any) -> argparse.ArgumentParser:
     scene.add_argument("--steps", type=int, help=_help(STEPS))
     scene.add_argument("--noise", type=float, help=_help(NOISE))
     scene.add_argument("--seed", type=int, help=_help(SEED))
-    schedule = parser.add_argument_group("learning-rate schedule")
-    schedule.add_argument("--schedule", metavar="KIND", help=", ".join(SCHEDULE_KINDS))
-    # One flag per option of optimizers.schedules, with the core's words and range.
-    for name, (spec, kinds) in SCHEDULE_OPTIONS.items():
-        where = "" if len(kinds) == len(SCHEDULE_KINDS) else f"{'/'.join(kinds)}: "
-        range_text = f"{show_number(spec.min)}–{show_number(spec.max)}"
-        schedule.add_argument(
-            f"--{name.replace('_', '-')}",
-            type=int if spec.integer else float,
-            help=f"{where}{spec.help.rstrip('.')}; {range_text}".replace("%", "%%"),
-        )
-    schedule.add_argument(
-        "--schedule-option",
-        action="append",
-        default=[],
-        metavar="NAME=VALUE",
-        help=f"any schedule option ({', '.join(_SCHEDULE_OPTIONS)}); repeatable",
-    )
+    add_schedule_options(parser)
     output = parser.add_argument_group("output")
     output.add_argument(
         "-o",
@@ -839,6 +822,27 @@ def add_export_parser(subparsers: Any) -> argparse.ArgumentParser:
     output.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     parser.set_defaults(handler=export_command, export_parser=parser)
     return parser
+
+
+def add_schedule_options(parser: argparse.ArgumentParser) -> None:
+    """--schedule KIND and one flag per schedule option, with the core's words and range."""
+    schedule = parser.add_argument_group("learning-rate schedule")
+    schedule.add_argument("--schedule", metavar="KIND", help=", ".join(SCHEDULE_KINDS))
+    for name, (spec, kinds) in SCHEDULE_OPTIONS.items():
+        where = "" if len(kinds) == len(SCHEDULE_KINDS) else f"{'/'.join(kinds)}: "
+        range_text = f"{show_number(spec.min)}–{show_number(spec.max)}"
+        schedule.add_argument(
+            f"--{name.replace('_', '-')}",
+            type=int if spec.integer else float,
+            help=f"{where}{spec.help.rstrip('.')}; {range_text}".replace("%", "%%"),
+        )
+    schedule.add_argument(
+        "--schedule-option",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help=f"any schedule option ({', '.join(_SCHEDULE_OPTIONS)}); repeatable",
+    )
 
 
 def _help(option: Option) -> str:
@@ -905,23 +909,18 @@ def _scene_defaults(args: argparse.Namespace) -> dict[str, Any]:
     }
 
 
-def build_request(args: argparse.Namespace) -> dict[str, Any]:
-    """The ExportRequest body the options describe (validation is the model's job)."""
-    base = _scene_defaults(args)
-
-    def given(name: str) -> Any:
-        value = getattr(args, name, None)
-        return base[name] if value is None else value
-
-    names = [n.strip() for n in given("optimizers").split(",") if n.strip()]
-    # A preset's hyperparameters stay with its optimizers; --lr/--param override them.
-    params: list[dict[str, float]] = [dict(base["params"].get(n, {})) for n in names]
-    for item in _split_assignments(args.lr):
+def run_params(
+    names: list[str], base: dict[str, dict[str, float]], lr: list[str], param: list[str]
+) -> list[dict[str, float]]:
+    """Each run's hyperparameters: `base`'s for its optimizer, then `--lr` and `--param`
+    (ValueError naming the flag for an assignment that addresses no listed run)."""
+    params: list[dict[str, float]] = [dict(base.get(n, {})) for n in names]
+    for item in _split_assignments(lr):
         target, sep, value = item.rpartition("=")
         runs = _target_runs(target, names, "--lr") if sep else range(len(names))
         for i in runs:
             params[i]["lr"] = _parse_number(value, f"--lr {item}")
-    for item in _split_assignments(args.param):
+    for item in _split_assignments(param):
         key, sep, value = item.partition("=")
         if not sep:
             raise ValueError(f"--param {item!r}: expected [OPTIMIZER.]NAME=VALUE")
@@ -941,6 +940,28 @@ def build_request(args: argparse.Namespace) -> dict[str, Any]:
                 raise ValueError(f"--param {item!r}: no listed optimizer has a parameter {name!r}")
         for i in runs:
             params[i][name] = _parse_number(value, f"--param {item}")
+    return params
+
+
+def start_point(values: list[str]) -> list[float]:
+    """`--start x,y` or `--start x y` as [x, y] (ValueError naming the flag)."""
+    parts = [p for value in values for p in value.split(",") if p.strip()]
+    if len(parts) != 2:
+        raise ValueError(f"--start: expected x,y, got {' '.join(values)!r}")
+    return [_parse_number(p, "--start") for p in parts]
+
+
+def build_request(args: argparse.Namespace) -> dict[str, Any]:
+    """The ExportRequest body the options describe (validation is the model's job)."""
+    base = _scene_defaults(args)
+
+    def given(name: str) -> Any:
+        value = getattr(args, name, None)
+        return base[name] if value is None else value
+
+    names = [n.strip() for n in given("optimizers").split(",") if n.strip()]
+    # A preset's hyperparameters stay with its optimizers; --lr/--param override them.
+    params = run_params(names, base["params"], args.lr, args.param)
 
     recorded = {n.strip() for n in given("record").split(",") if n.strip()}
     if recorded - set(names):
@@ -968,10 +989,7 @@ def build_request(args: argparse.Namespace) -> dict[str, Any]:
     if base["start"] is not None:
         body["start"] = base["start"]
     if args.start:
-        parts = [p for value in args.start for p in value.split(",") if p.strip()]
-        if len(parts) != 2:
-            raise ValueError(f"--start: expected x,y, got {' '.join(args.start)!r}")
-        body["start"] = [_parse_number(p, "--start") for p in parts]
+        body["start"] = start_point(args.start)
     for key in ("duration", "frames", "frame"):
         if getattr(args, key) is not None:
             body[key] = getattr(args, key)
@@ -988,9 +1006,18 @@ def build_request(args: argparse.Namespace) -> dict[str, Any]:
             f"cannot tell the format from {args.output.name!r}; pass --format "
             f"(gif, mp4, html, png, csv or json) or use one of {', '.join(_EXTENSIONS)}"
         )
+    schedule = schedule_body(args, base["schedule"])
+    if schedule is not None:
+        body["schedule"] = schedule
+    return body
+
+
+def schedule_body(args: argparse.Namespace, base: dict[str, Any]) -> dict[str, Any] | None:
+    """The request's `schedule` from --schedule and its option flags over `base` (a
+    preset's), or None for no schedule."""
     # --schedule names a new schedule (the preset's options were for its own); option flags
     # alone adjust the preset's.
-    schedule: dict[str, Any] = {} if args.schedule is not None else dict(base["schedule"])
+    schedule: dict[str, Any] = {} if args.schedule is not None else dict(base)
     schedule.pop("kind", None)
     for option in _SCHEDULE_OPTIONS:
         if getattr(args, option, None) is not None:
@@ -1006,10 +1033,10 @@ def build_request(args: argparse.Namespace) -> dict[str, Any]:
         number = _parse_number(value, f"--schedule-option {item}")
         integer = SCHEDULE_OPTIONS[key][0].integer
         schedule[key] = int(number) if integer and number.is_integer() else number
-    kind = args.schedule or base["schedule"].get("kind", "constant")
+    kind = args.schedule or base.get("kind", "constant")
     if args.schedule is not None or schedule:
-        body["schedule"] = {"kind": kind, **schedule}
-    return body
+        return {"kind": kind, **schedule}
+    return None
 
 
 class ProgressBar:
