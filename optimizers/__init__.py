@@ -27,6 +27,7 @@ from optimizers.schedules import kinds as schedule_kinds
 from optimizers.schedules import options as schedule_options
 from optimizers.sgd import SGD
 from optimizers.status import Status, classify, classify_rows
+from optimizers.summary import Summary, summary, summary_many
 
 _REGISTRY: dict[str, type[Optimizer]] = {
     cls.name: cls for cls in (SGD, Momentum, NAG, Adagrad, RMSprop, Adam)
@@ -40,6 +41,7 @@ __all__ = [
     "Record",
     "Schedule",
     "Status",
+    "Summary",
     "Trajectory",
     "classify",
     "classify_rows",
@@ -54,6 +56,8 @@ __all__ = [
     "spec",
     "stream",
     "stream_many",
+    "summary",
+    "summary_many",
     "title",
 ]
 

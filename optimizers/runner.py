@@ -261,8 +261,10 @@ def _prepare(
     seed: Any,
     schedule: Any,
     record: bool | Sequence[bool] = False,
+    window: int | None = None,
 ) -> _Run:
-    """Check everything and lay out the run: optimizer m owns rows ``bounds[m]``."""
+    """Check everything and lay out the run: optimizer m owns rows ``bounds[m]``; with
+    ``window``, only that many points × rows are kept (``summary``)."""
     if isinstance(optimizers, str | Optimizer) or not isinstance(optimizers, Sequence):
         raise ValueError("optimizers must be a list of optimizers (optimizers.create results)")
     if not optimizers:
@@ -277,7 +279,7 @@ def _prepare(
     records = [bool(record)] * len(opts) if isinstance(record, bool) else list(record)
     if len(records) != len(opts) or not all(isinstance(r, bool) for r in records):
         raise ValueError("record must be True/False or one True/False per optimizer")
-    return _Run(f, opts, rows, steps, sigma, seed, sched, records)
+    return _Run(f, opts, rows, steps, sigma, seed, sched, records, window)
 
 
 class _Run:
@@ -297,15 +299,24 @@ class _Run:
         seed: int,
         sched: Schedule,
         record: list[bool],
+        window: int | None = None,
     ) -> None:
         self.f, self.opts, self.steps, self.sigma, self.seed = f, opts, steps, sigma, seed
+        self.schedule = sched
         self.sizes = [start.shape[0] for start in starts]
         ends = np.cumsum(self.sizes).tolist()
         self.bounds = [slice(end - size, end) for end, size in zip(ends, self.sizes, strict=True)]
         self.rows = ends[-1]
-        self.points = np.empty((steps + 1, self.rows, 2))
-        self.losses = np.empty((steps + 1, self.rows))
-        self.points[0] = np.concatenate(starts)
+        # With a ``window`` of (points × rows), only ``keep`` points per row: a window that
+        # slides along the run (``summary``); row 0 of the arrays is point ``base``, the one
+        # before the block being computed, and blocks are at most ``keep`` points long.
+        self.keep = None if window is None else max(1, min(steps + 1, window // self.rows))
+        self.base = 0
+        length = steps + 1 if self.keep is None else self.keep + 1
+        self.points = np.empty((length, self.rows, 2))
+        self.losses = np.empty((length, self.rows))
+        self.starts = np.concatenate(starts)
+        self.points[0] = self.starts
         self.diverged_at = np.full(self.rows, -1, dtype=np.int64)
         self.factors = sched.factors(steps)
         self.records = [
@@ -323,9 +334,16 @@ class _Run:
             for low in range(0, self.rows, TILE_ROWS)
         ]
         noise = None
+        if self.keep is not None and chunk > self.keep:
+            raise ValueError(f"chunk must be <= {self.keep} for this run, got {chunk}")
         for offset in range(0, self.steps + 1, chunk):
             end = min(offset + chunk, self.steps + 1)
             first = max(offset, 1)  # index of the point the block's first update makes
+            if self.keep is not None and offset > 0:  # slide: point offset − 1 to row 0
+                self.points[0] = self.points[offset - 1 - self.base]
+                self.losses[0] = self.losses[offset - 1 - self.base]
+                self.base = offset - 1
+            b = self.base
             if rngs and end > first:
                 noise = self._noise(rngs, end - first)
             if len(tiles) == 1:
@@ -336,8 +354,8 @@ class _Run:
             yield [
                 Block(
                     offset,
-                    _readonly(self.points[offset:end, rows]),
-                    _readonly(self.losses[offset:end, rows]),
+                    _readonly(self.points[offset - b : end - b, rows]),
+                    _readonly(self.losses[offset - b : end - b, rows]),
                     self.diverged_at[rows].copy(),
                     None if recording is None else recording.updates(first - 1, end - 1),
                 )
@@ -443,8 +461,9 @@ class _Tile:
         """Updates making points ``first … end − 1``, then losses and divergence for the
         block ``offset … end − 1``."""
         grad, losses, points = self.grad, self.losses, self.points
+        b = self.run.base  # points[i − b] is point i (b > 0 only in a sliding window)
         # views[j] is point first − 1 + j of these rows: made per block (see 3. above)
-        views = list(points[first - 1 : end]) if end > first and not self.floats else []
+        views = list(points[first - 1 - b : end - b]) if end > first and not self.floats else []
         columns = grad.T
         grad_fn = self.landscape.grad_fn if self.landscape is not None else None
         one = len(grad) == 1  # a one-element column is contiguous already: no copy
@@ -453,7 +472,7 @@ class _Tile:
         # what the inner loop needs per optimizer, unpacked once per block
         if self.floats:
             float_steps = [part.float_block(first, end) for part in self.parts]
-            current = points[first - 1].T.tolist() if end > first else [[], []]
+            current = points[first - 1 - b].T.tolist() if end > first else [[], []]
             noise_rows = None if noise is None else noise.tolist()
         else:
             steps = [part.block(g, views, first, end) for part in self.parts]
@@ -464,7 +483,7 @@ class _Tile:
                 if self.floats:
                     self._float_updates(first, low, high, current, noise_rows, float_steps)
                     start = offset if low == first else low
-                    losses[start:high], xy = self._value(points[start:high])
+                    losses[start - b : high - b], xy = self._value(points[start - b : high - b])
                     continue
                 for i in range(low, high):  # reference.run's steps 1–3; step 4 per block
                     j = i - first  # views[j] is point i − 1, lrs[j] the rate of its update
@@ -486,15 +505,19 @@ class _Tile:
                         ):
                             part.capture(i - 1, g_rows, rows[j], lrs[j])
                 start = offset if low == first else low  # point 0 has no update
-                losses[start:high], xy = self._value(points[start:high])
+                losses[start - b : high - b], xy = self._value(points[start - b : high - b])
             if first >= end:  # a block of point 0 alone (a run of 0 steps, or chunk 1)
-                losses[offset:end], xy = self._value(points[offset:end])
+                losses[offset - b : end - b], xy = self._value(points[offset - b : end - b])
             self.xy = xy
             if self.floats:
                 for part in self.parts:
                     part.save()
             _mark_divergence(
-                points[offset:end], losses[offset:end], offset, self.dead, self.diverged_at
+                points[offset - b : end - b],
+                losses[offset - b : end - b],
+                offset,
+                self.dead,
+                self.diverged_at,
             )
             for part in self.parts:
                 if part.recording is not None and end > first:
@@ -536,7 +559,8 @@ class _Tile:
                     part.capture_floats(i - 1, gx, gy, x, y, lrs[j])
             made.append(xs + ys)
         block = np.array(made).reshape(high - low, 2, len(xs))
-        self.points[low:high] = block.transpose(0, 2, 1)
+        b = self.run.base
+        self.points[low - b : high - b] = block.transpose(0, 2, 1)
 
     def _value(self, points: np.ndarray) -> tuple[np.ndarray, Any]:
         """f at ``points`` (n, rows, 2), as ``value`` computes it minus its checks; and the
@@ -563,6 +587,7 @@ class _Part:
         recording: _Recording | None = None,
     ) -> None:
         self.own = slice(skip, skip + rows.stop - rows.start)  # of the optimizer's rows
+        self.run = tile.run
         opt = opt.select(self.own)
         self.opt, self.recording = opt, recording
         self.rows = rows
@@ -600,7 +625,8 @@ class _Part:
         """Points ``first − 1 … end − 1`` of this optimizer's rows, one view each."""
         if self.whole:
             return tile_views
-        return list(self.points[first - 1 : end]) if end > first else []
+        b = self.run.base
+        return list(self.points[first - 1 - b : end - b]) if end > first else []
 
     def float_block(self, first: int, end: int) -> tuple[ScalarUpdate, list[float], _Part | None]:
         """``block`` for the float path: (update, learning rates as floats, this part if

@@ -71,6 +71,7 @@ the centre. Halving SGD's learning rate there takes the floor (mean over seeds 0
 
 from __future__ import annotations
 
+import contextlib
 import math
 from dataclasses import dataclass
 from functools import lru_cache
@@ -124,38 +125,68 @@ def span(landscape: Any) -> float:
 def stationary(landscape: Any, start: np.ndarray, reach: float) -> np.ndarray | None:
     """The stationary point Newton's method reaches from ``start`` without leaving a disc
     of radius ``reach`` around it, or None (no such point, or a singular Hessian)."""
-    point = np.asarray(start, dtype=float).copy()
+    point = stationary_rows(landscape, np.asarray(start, dtype=float).reshape(1, 2), reach)[0]
+    return None if np.isnan(point[0]) else point
+
+
+def stationary_rows(landscape: Any, starts: np.ndarray, reach: float) -> np.ndarray:
+    """`stationary` for each row of ``starts`` (K, 2) at once: (K, 2), NaN where none.
+
+    Each row takes the same Newton steps as it would alone (a batched solve is one 2 × 2
+    solve per row), so a basin map's rows are judged exactly as a single run is.
+    """
+    starts = np.asarray(starts, dtype=float).reshape(-1, 2)
+    points = starts.copy()
+    active = np.arange(len(points))
+    failed = np.zeros(len(points), dtype=bool)
     for _ in range(NEWTON_ITERATIONS):
-        g = landscape.grad(point)
-        h = landscape.hessian(point)
-        with np.errstate(all="ignore"):
-            try:
-                step = np.linalg.solve(h, g)
-            except np.linalg.LinAlgError:
-                return None
-        if not np.isfinite(step).all():
-            return None
-        point = point - step
-        if math.hypot(*(point - start)) > reach:
-            return None
-        if math.hypot(*step) <= 1e-12 * (1.0 + math.hypot(*point)):
+        if active.size == 0:
             break
-    return point
+        here = points[active]
+        steps = _solve_rows(landscape.hessian(here), landscape.grad(here))
+        bad = ~np.isfinite(steps).all(axis=1)
+        moved = here - steps
+        away = np.hypot(*(moved - starts[active]).T) > reach
+        gone = bad | away
+        failed[active[gone]] = True
+        points[active[~bad]] = moved[~bad]
+        done = np.hypot(*steps.T) <= 1e-12 * (1.0 + np.hypot(*moved.T))
+        active = active[~gone & ~done]
+    points[failed] = np.nan
+    return points
+
+
+def _solve_rows(hessians: np.ndarray, grads: np.ndarray) -> np.ndarray:
+    """H⁻¹g per row; NaN for a row whose Hessian LAPACK finds singular."""
+    with np.errstate(all="ignore"):
+        try:
+            return np.linalg.solve(hessians, grads[..., None])[..., 0]
+        except np.linalg.LinAlgError:  # one singular row fails the batch: go row by row
+            out = np.full_like(grads, np.nan)
+            for k in range(len(grads)):
+                with contextlib.suppress(np.linalg.LinAlgError):
+                    out[k] = np.linalg.solve(hessians[k], grads[k])
+            return out
 
 
 def curvature(landscape: Any, point: np.ndarray) -> Literal["minimum", "saddle", "other"]:
     """What kind of stationary point the Hessian's eigenvalues say ``point`` is."""
-    low, high = np.linalg.eigvalsh(landscape.hessian(point))
+    kind = curvature_rows(landscape, np.asarray(point, dtype=float).reshape(1, 2))[0]
+    return "minimum" if kind == 1 else "saddle" if kind == -1 else "other"
+
+
+def curvature_rows(landscape: Any, points: np.ndarray) -> np.ndarray:
+    """`curvature` per row of ``points`` (K, 2): 1 minimum, −1 saddle, 0 other."""
+    with np.errstate(all="ignore"):
+        eigenvalues = np.linalg.eigvalsh(landscape.hessian(points))
+    low, high = eigenvalues[:, 0], eigenvalues[:, 1]
     # Relative to the larger curvature, so a flat direction (Rosenbrock's valley) still
     # counts as curved while rounding noise on a truly flat one does not.
-    scale = max(abs(low), abs(high))
-    if scale == 0 or not math.isfinite(scale):
-        return "other"
-    if low > 1e-9 * scale:
-        return "minimum"
-    if low < -1e-9 * scale < 0 < high:
-        return "saddle"
-    return "other"
+    scale = np.maximum(np.abs(low), np.abs(high))
+    curved = (scale != 0) & np.isfinite(scale)
+    minimum = curved & (low > 1e-9 * scale)
+    saddle = curved & (low < -1e-9 * scale) & (high > 0)
+    return np.where(minimum, 1, np.where(saddle, -1, 0))
 
 
 @lru_cache(maxsize=64)

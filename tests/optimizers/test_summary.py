@@ -1,0 +1,116 @@
+"""``optimizers.summary``: a run's end without its path, equal to ``run`` and ``classify``."""
+
+from __future__ import annotations
+
+import sys
+import tracemalloc
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import landscapes
+import optimizers
+from optimizers import status
+from tests.optimizers.test_reference import _optimizer, schedules
+
+summary_module = sys.modules["optimizers.summary"]
+
+
+def _settled_steps(f, trajectory, noise: float) -> np.ndarray:
+    statuses = status.classify_rows(
+        f, trajectory.points, trajectory.losses, trajectory.diverged_at, noise
+    )
+    return np.array([s.step if s.code.startswith("settled") else -1 for s in statuses])
+
+
+def _check(f, opt, starts, steps, noise=0.0, seed=0, schedule=None) -> optimizers.Summary:
+    s = optimizers.summary(f, opt, starts, steps, noise, seed, schedule)
+    t = optimizers.run(f, opt, starts, steps, noise, seed, schedule)
+    assert np.array_equal(s.final, t.points[-1], equal_nan=True)
+    assert np.array_equal(s.final_loss, t.losses[-1], equal_nan=True)
+    assert np.array_equal(s.diverged_at, t.diverged_at)
+    assert np.array_equal(s.settled_at, _settled_steps(f, t, noise))
+    return s
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(data=st.data())
+def test_summary_is_the_runs_last_point_and_the_status_step(data: st.DataObject) -> None:
+    """Bit for bit on every landscape and optimizer, per-row values, schedules and noise;
+    settled_at is classify's step wherever classify says settled, −1 elsewhere."""
+    f = landscapes.get(data.draw(st.sampled_from(landscapes.names())))
+    rows = data.draw(st.sampled_from([1, 3, 17]))
+    (x0, x1), (y0, y1) = f.bounds
+    coordinates = st.tuples(st.floats(x0, x1), st.floats(y0, y1))
+    starts = np.array(data.draw(st.lists(coordinates, min_size=rows, max_size=rows)))
+    opt = _optimizer(data.draw(st.sampled_from(optimizers.names())), rows, data)
+    steps = data.draw(st.sampled_from([0, 1, 5, 37, 200]))
+    noise = data.draw(st.sampled_from([0.0, 0.0, 0.5]))
+    _check(f, opt, starts, steps, noise, data.draw(st.integers(0, 9)), data.draw(schedules()))
+
+
+@pytest.mark.parametrize("window", [3, 64])
+def test_a_narrow_window_and_both_passes_agree_with_classify(monkeypatch, window) -> None:
+    """A grid of starts that settle at all sorts of steps, with a window of a few points
+    (many blocks, rows re-run in groups): the same steps as classify on the whole path."""
+    monkeypatch.setattr(summary_module, "WINDOW_POINTS", window * 400)
+    f = landscapes.get("himmelblau")
+    xs = np.linspace(-5, 5, 20)
+    starts = np.stack(np.meshgrid(xs, xs), axis=-1).reshape(-1, 2)
+    s = _check(f, optimizers.create("adam", lr=0.1), starts, 300)
+    assert (s.settled_at > 0).mean() > 0.9
+    assert len(np.unique(s.settled_at)) > 20  # settling steps spread: a real test of pass 2
+
+
+def test_lockstep_summaries_equal_single_ones() -> None:
+    f = landscapes.get("rastrigin")
+    starts = np.array([[2.2, -1.3], [0.4, 0.3], [-4.0, 4.0]])
+    opts = [optimizers.create("sgd", lr=0.01), optimizers.create("momentum", lr=0.01)]
+    together = optimizers.summary_many(f, opts, starts, 150)
+    for opt, joint in zip(opts, together, strict=True):
+        alone = _check(f, opt, starts, 150)
+        for field in ("final", "final_loss", "diverged_at", "settled_at", "minimum"):
+            assert np.array_equal(getattr(joint, field), getattr(alone, field), equal_nan=True)
+
+
+def test_minimum_is_where_a_settled_row_ends() -> None:
+    """Himmelblau from four corners: each settles at the nearest of the four minima."""
+    f = landscapes.get("himmelblau")
+    starts = np.array([[4.0, 4.0], [-4.0, 4.0], [-4.0, -4.0], [4.0, -4.0]])
+    s = _check(f, optimizers.create("adam", lr=0.1), starts, 400)
+    assert (s.settled_at > 0).all()
+    known = np.array([(m.x, m.y) for m in f.minima if m.kind == "global"])
+    for found in s.minimum:
+        assert np.min(np.hypot(*(known - found).T)) < 1e-9
+    assert len({tuple(np.round(p, 6)) for p in s.minimum}) == 4
+
+
+def test_diverged_and_noisy_rows_never_settle() -> None:
+    f = landscapes.get("ill_conditioned")
+    lrs = np.array([0.1, 0.9, 1.2, 3.0])
+    s = _check(f, optimizers.create("sgd", lr=lrs), np.array([2.0, 1.0]), 400)
+    assert list(s.diverged_at >= 0) == [False, False, True, True]
+    assert s.settled_at[2:].tolist() == [-1, -1]
+    assert np.isnan(s.minimum[2:]).all()
+    noisy = _check(f, optimizers.create("sgd", lr=lrs), np.array([2.0, 1.0]), 400, noise=0.1)
+    assert (noisy.settled_at == -1).all()
+
+
+def test_memory_does_not_grow_with_steps() -> None:
+    """O(K): 4,096 rows × 2,000 steps would be 131 MB of path; the summary's peak is a
+    small multiple of its per-row state whatever the number of steps."""
+    f = landscapes.get("himmelblau")
+    xs = np.linspace(-5, 5, 64)
+    starts = np.stack(np.meshgrid(xs, xs), axis=-1).reshape(-1, 2)
+    opt = optimizers.create("adam", lr=0.05)
+    peaks = []
+    for steps in (200, 2000):
+        tracemalloc.start()
+        optimizers.summary(f, opt, starts, steps)
+        peaks.append(tracemalloc.get_traced_memory()[1])
+        tracemalloc.stop()
+    assert peaks[1] < 1.5 * peaks[0]
+    path = 2001 * len(starts) * 16  # the path alone: 131 MB
+    assert peaks[1] < path / 5
