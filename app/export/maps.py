@@ -31,7 +31,7 @@ import csv
 import io
 import itertools
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -67,6 +67,11 @@ GRID: Color = (230, 230, 230)
 # no minimum colour comes near, so the legend's two swatches read apart from every basin.
 DIVERGED: Color = (64, 64, 64)
 NOT_SETTLED: Color = (205, 205, 205)
+# The GP's ±2σ band and its expected improvement under Bayesian search.
+BAND: Color = (215, 225, 240)
+EI: Color = (240, 200, 150)
+# A run that ends at (or below) f*: its gap is drawn here on a log axis (maps.tune's floor).
+GAP_FLOOR = 1e-16
 # How dark the slowest-settling start is drawn (its colour times this); the fastest: 1.
 SLOWEST_SHADE = 0.5
 # Supersampling: drawn at this multiple of the asked size, then reduced.
@@ -452,6 +457,13 @@ def _swatch(canvas: Canvas, entry: Entry, x: float, y: float, w: float) -> None:
             color = tuple(round(c * shade) for c in entry.color)
             x0 = x + w * (0.15 + 0.7 * k / steps)
             canvas.rect((x0, y - h, x0 + w * 0.7 / steps, y + h), fill=color)  # type: ignore[arg-type]
+        canvas.rect((x + w * 0.15, y - h, x + w * 0.85, y + h), outline=FRAME)
+    elif entry.kind == "viridis":  # the colour scale, low to high
+        h = canvas.small_size * 0.45
+        lut = colorscale_lut(8)
+        for k, (r, g, b) in enumerate(lut.tolist()):
+            x0 = x + w * (0.15 + 0.7 * k / len(lut))
+            canvas.rect((x0, y - h, x0 + w * 0.7 / len(lut), y + h), fill=(r, g, b))
         canvas.rect((x + w * 0.15, y - h, x + w * 0.85, y + h), outline=FRAME)
     elif entry.kind == "patch":
         h = canvas.small_size * 0.45
@@ -864,125 +876,222 @@ def basin_shares(reply: dict[str, Any]) -> list[dict[int, float]]:
 TUNE_METHODS = ("grid", "random", "bayes")
 
 
-def _tune_runs(reply: dict[str, Any]) -> list[dict[str, Any]]:
-    return list(reply.get("runs") or [])
+def tune_methods(run: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """A tuned run's results by method name, in the reply's order."""
+    return {str(m["method"]): m for m in run.get("methods") or []}
+
+
+def _score_gap(trial: dict[str, Any] | None) -> float:
+    """A trial's final gap f − f* (the score is log₁₀ of it, floored); NaN if diverged."""
+    if trial is None or trial.get("gap") is None:
+        return math.nan
+    return float(trial["gap"])
 
 
 def draw_tune(
     reply: dict[str, Any], body: dict[str, Any] | None, width: int, height: int, lang: str
 ) -> Drawn:
-    """One row of charts per optimizer, one column per method: final loss against lr."""
+    """A chart per optimizer (rows) and method (columns). Searching lr alone: each trial's
+    final gap against its lr, the best one starred, and under Bayesian search the GP
+    surrogate's mean (dashed), its ±2σ band and, along the bottom, the expected improvement
+    of the last fit. Searching lr and one more hyperparameter: the trials in that plane,
+    coloured by their gap (log), with the last surrogate mean behind Bayesian's."""
     canvas = Canvas(width, height, lang)
-    runs = _tune_runs(reply)
+    runs = list(reply["runs"])
     names = [str(r["optimizer"]) for r in runs]
     colors = [hex_rgb(c) for c in run_colors(names)]
     symbols = run_symbols(names)
     labels = run_labels(runs, body, lang, swept=("lr",))
     top = canvas.title(canvas.say("maps.export.tune.title", landscape=landscape_title(body, lang)))
-    methods = [m for m in TUNE_METHODS if any(m in (r.get("methods") or {}) for r in runs)]
+    methods = [m for m in TUNE_METHODS if any(m in tune_methods(r) for r in runs)]
     entries = [
         Entry(canvas.say("maps.export.tune.trial"), TEXT, "marker", "circle"),
         Entry(canvas.say("maps.export.tune.best"), TEXT, "marker", "star"),
-        Entry(canvas.say("maps.export.tune.mean"), TEXT, "dashed"),
-        Entry(canvas.say("maps.export.tune.band"), (200, 200, 200), "patch"),
+        Entry(canvas.say("maps.export.diverged"), TEXT, "marker", "x"),
     ]
+    planes = any(len(r.get("space") or []) > 1 for r in runs)
+    if planes:  # trials in the (lr, extra) plane are coloured by their gap
+        entries.append(Entry(canvas.say("maps.export.gapLog"), TEXT, "viridis"))
+    if "bayes" in methods and not all(len(r.get("space") or []) > 1 for r in runs):
+        entries += [
+            Entry(canvas.say("maps.export.tune.mean"), TEXT, "dashed"),
+            Entry(canvas.say("maps.export.tune.band"), BAND, "patch"),
+            Entry(canvas.say("maps.export.tune.ei"), EI, "patch"),
+        ]
     legend_w = canvas.width - 2 * canvas.pad
     bottom = canvas.height - canvas.pad - legend_height(canvas, entries, legend_w)
     rows, cols = max(1, len(runs)), max(1, len(methods))
-    cell_w = (canvas.width - 2 * canvas.pad) / cols
+    cell_w = (canvas.width - canvas.pad) / cols
     cell_h = (bottom - top) / rows
-    all_lr = np.array([t["lr"] for r in runs for m in methods for t in _trials(r, m)], dtype=float)
-    all_loss = np.array(
-        [_loss(t) for r in runs for m in methods for t in _trials(r, m)], dtype=float
-    )
-    x_range = padded_range(all_lr, True)
     panels = []
     for i, run in enumerate(runs):
-        losses = np.array([_loss(t) for m in methods for t in _trials(run, m)], dtype=float)
-        y_log = bool(np.all(losses[np.isfinite(losses)] > 0)) if np.isfinite(losses).any() else True
-        y_range = padded_range(losses if losses.size else all_loss, y_log)
+        results = tune_methods(run)
+        space = list(run.get("space") or [{"name": "lr", "log": True}])
+        trials = [t for m in methods for t in (results.get(m) or {}).get("trials") or []]
         for j, method in enumerate(methods):
             area = (
                 canvas.pad + j * cell_w,
                 top + i * cell_h,
-                canvas.pad + (j + 1) * cell_w - canvas.pad,
+                (j + 1) * cell_w,
                 top + (i + 1) * cell_h - canvas.pad / 2,
             )
-            chart = chart_in(
-                canvas,
-                area,
-                Axis(*x_range, log=True),
-                Axis(*y_range, log=y_log),
-                canvas.say("maps.export.lr"),
-                f"{labels[i]} · {canvas.say(f'maps.export.tune.{method}')}",
-            )
+            title = f"{labels[i]} · {canvas.say(f'maps.export.tune.{method}')}"
+            result = results.get(method) or {}
+            if len(space) == 1:
+                chart = _tune_line(canvas, area, run, result, trials, title, colors[i], symbols[i])
+            else:
+                chart = _tune_plane(canvas, area, run, result, trials, title, lang)
             panels.append(chart.box)
-            result = (run.get("methods") or {}).get(method) or {}
-            _surrogate(canvas, chart, result.get("surrogate"), colors[i])
-            trials = _trials(run, method)
-            for t in trials:
-                loss = _loss(t)
-                lr = float(t["lr"])
-                if math.isfinite(loss) and (loss > 0 or not y_log):
-                    px, py = chart.point(lr, loss)
-                    canvas.symbol(symbols[i], px, py, canvas.marker, colors[i], WHITE, 1)
-                else:
-                    canvas.symbol(
-                        "x", chart.x.pixel(lr), chart.box[1], canvas.marker * 0.9, colors[i]
-                    )
-            best = result.get("best")
-            if best is not None and best.get("lr") is not None:
-                loss = _loss(best)
-                if math.isfinite(loss) and (loss > 0 or not y_log):
-                    px, py = chart.point(float(best["lr"]), loss)
-                    canvas.symbol("star", px, py, canvas.marker * 1.6, colors[i], TEXT, 1)
     draw_legend(canvas, entries, canvas.pad, bottom, legend_w)
     return Drawn(canvas.png(), panels)
 
 
-def _trials(run: dict[str, Any], method: str) -> list[dict[str, Any]]:
-    return list(((run.get("methods") or {}).get(method) or {}).get("trials") or [])
+def _values(trials: list[dict[str, Any]], k: int) -> np.ndarray:
+    return np.array([float(t["values"][k]) for t in trials], dtype=float)
 
 
-def _loss(trial: dict[str, Any]) -> float:
-    value = trial.get("loss")
-    return math.nan if value is None else float(value)
+def _dimension_range(dim: dict[str, Any]) -> tuple[float, float]:
+    """A searched range, 2 % wider each side so trials on its ends show whole."""
+    ends = np.array([float(dim["min"]), float(dim["max"])])
+    return padded_range(ends, bool(dim.get("log", False)), 0.02)
+
+
+def _tune_line(
+    canvas: Canvas,
+    area: tuple[float, float, float, float],
+    run: dict[str, Any],
+    result: dict[str, Any],
+    every: list[dict[str, Any]],
+    title: str,
+    color: Color,
+    symbol: str,
+) -> Chart:
+    dim = run["space"][0]
+    gaps = np.array([_score_gap(t) for t in every], dtype=float)
+    floor = max(GAP_FLOOR, float(np.nanmin(gaps[gaps > 0])) if np.any(gaps > 0) else GAP_FLOOR)
+    snapshot = (result.get("snapshots") or [None])[-1]
+    band: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray] | None = None
+    if snapshot is not None and run.get("grid"):
+        mean = decode_array(snapshot["mean"]).astype(float)
+        std = decode_array(snapshot["std"]).astype(float)
+        band = (np.array(run["grid"][0], dtype=float), mean, std, decode_array(snapshot["ei"]))
+    # Every method's trials of the run set its range, so the three charts of a row compare;
+    # the surrogate's band is clipped to it.
+    y_values = np.append(gaps, floor)
+    x = Axis(*_dimension_range(dim), log=bool(dim.get("log", True)))
+    chart = chart_in(
+        canvas,
+        area,
+        x,
+        Axis(*padded_range(y_values, True), log=True),
+        param_words(str(dim["name"]), canvas.lang),
+        title,
+    )
+    if band is not None:
+        lrs, mean, std, ei = band
+        _surrogate(canvas, chart, lrs, mean, std, ei)
+    for trial in result.get("trials") or []:
+        lr, gap = float(trial["values"][0]), _score_gap(trial)
+        if math.isfinite(gap):
+            px, py = chart.point(lr, max(gap, floor))
+            canvas.symbol(symbol, px, py, canvas.marker, color, WHITE, 1)
+        else:
+            canvas.symbol("x", chart.x.pixel(lr), chart.box[1], canvas.marker * 0.9, color)
+    best = result.get("best")
+    if best is not None and math.isfinite(_score_gap(best)):
+        px, py = chart.point(float(best["values"][0]), max(_score_gap(best), floor))
+        canvas.symbol("star", px, py, canvas.marker * 1.7, color, TEXT, 1)
+    return chart
 
 
 def _surrogate(
-    canvas: Canvas, chart: Chart, surrogate: dict[str, Any] | None, color: Color
+    canvas: Canvas,
+    chart: Chart,
+    lrs: np.ndarray,
+    mean: np.ndarray,
+    std: np.ndarray,
+    ei: np.ndarray,
 ) -> None:
-    """The GP's mean (dashed) and ±2σ band (light), where the method has one."""
-    if not surrogate:
-        return
-    lrs = _floats(surrogate.get("lr") or [])
-    mean = _floats(surrogate.get("mean") or [])
-    std = _floats(surrogate.get("std") or [])
-    if lrs.size < 2 or mean.size != lrs.size:
-        return
-    log_y = surrogate.get("log_loss", chart.y.log)
-    to_loss: Callable[[np.ndarray], np.ndarray] = (lambda v: 10**v) if log_y else (lambda v: v)
-    lo, hi = to_loss(mean - 2 * std), to_loss(mean + 2 * std)
-    band_color = tuple(round(255 - (255 - c) * 0.25) for c in color)
-    polygon = []
-    for x, y in zip(lrs.tolist(), hi.tolist(), strict=True):
-        polygon.append(_clamped(chart, x, y))
-    for x, y in zip(lrs.tolist()[::-1], lo.tolist()[::-1], strict=True):
-        polygon.append(_clamped(chart, x, y))
-    canvas.draw.polygon([(px * SCALE, py * SCALE) for px, py in polygon], fill=band_color)
-    canvas.line(
-        [_clamped(chart, x, y) for x, y in zip(lrs.tolist(), to_loss(mean).tolist(), strict=True)],
-        color,
-        canvas.line_width,
-        (5.0, 3.0),
-    )
-
-
-def _clamped(chart: Chart, x: float, y: float) -> tuple[float, float]:
+    """The GP over lr: its mean (dashed) and ±2σ band, in gap units (the GP models the
+    score log₁₀ gap), and its expected improvement as a strip along the bottom."""
     _, top, _, bottom = chart.box
-    if not math.isfinite(y) or (chart.y.log and y <= 0):
-        return chart.x.pixel(x), bottom
-    return chart.x.pixel(x), float(np.clip(chart.y.pixel(y), top, bottom))
+
+    def point(lr: float, score: float) -> tuple[float, float]:
+        y = chart.y.pixel(10**score) if math.isfinite(score) else bottom
+        return chart.x.pixel(lr), float(np.clip(y, top, bottom))
+
+    upper = [point(lr, s) for lr, s in zip(lrs.tolist(), (mean + 2 * std).tolist(), strict=True)]
+    lower = [point(lr, s) for lr, s in zip(lrs.tolist(), (mean - 2 * std).tolist(), strict=True)]
+    canvas.draw.polygon([(px * SCALE, py * SCALE) for px, py in upper + lower[::-1]], fill=BAND)
+    peak = float(np.max(ei)) if ei.size and np.isfinite(ei).all() else 0.0
+    if peak > 0:
+        height = (bottom - top) * 0.2
+        strip = [
+            (chart.x.pixel(lr), bottom - height * v / peak)
+            for lr, v in zip(lrs.tolist(), ei.tolist(), strict=True)
+        ]
+        canvas.draw.polygon(
+            [
+                (px * SCALE, py * SCALE)
+                for px, py in [(strip[0][0], bottom), *strip, (strip[-1][0], bottom)]
+            ],
+            fill=EI,
+        )
+    middle = [point(lr, s) for lr, s in zip(lrs.tolist(), mean.tolist(), strict=True)]
+    canvas.line(middle, TEXT, canvas.line_width, (5.0, 3.0))
+    canvas.rect(chart.box, outline=FRAME, width=1)
+
+
+def _tune_plane(
+    canvas: Canvas,
+    area: tuple[float, float, float, float],
+    run: dict[str, Any],
+    result: dict[str, Any],
+    every: list[dict[str, Any]],
+    title: str,
+    lang: str,
+) -> Chart:
+    """lr × the extra hyperparameter: trials coloured by log₁₀ gap (one range per run)."""
+    dx, dy = run["space"][0], run["space"][1]
+    chart = chart_in(
+        canvas,
+        area,
+        Axis(*_dimension_range(dx), log=bool(dx.get("log", True))),
+        Axis(*_dimension_range(dy), log=bool(dy.get("log", False))),
+        param_words(str(dx["name"]), lang),
+        f"{title} · ↕ {param_words(str(dy['name']), lang)}",
+    )
+    scores = np.log10(np.maximum([_score_gap(t) for t in every], GAP_FLOOR))
+    finite = scores[np.isfinite(scores)]
+    lo, hi = (float(finite.min()), float(finite.max())) if finite.size else (0.0, 1.0)
+    lut = colorscale_lut(256)
+
+    def shade(score: float) -> Color:
+        t = (score - lo) / (hi - lo) if hi > lo else 0.5
+        r, g, b = lut[int(np.clip(round(t * 255), 0, 255))]
+        return int(r), int(g), int(b)
+
+    snapshot = (result.get("snapshots") or [None])[-1]
+    if snapshot is not None and len(run.get("grid") or []) == 2:
+        mean = decode_array(snapshot["mean"]).astype(float)  # (ny, nx), row j = grid[1][j]
+        t = np.clip((mean - lo) / (hi - lo if hi > lo else 1.0), 0, 1)
+        pale = 255 - (255 - lut[np.rint(t * 255).astype(int)].astype(float)) * 0.45
+        canvas.paste(Image.fromarray(np.rint(pale[::-1]).astype(np.uint8), "RGB"), chart.box)
+        canvas.rect(chart.box, outline=FRAME, width=1)
+    for trial in result.get("trials") or []:
+        px, py = chart.point(float(trial["values"][0]), float(trial["values"][1]))
+        gap = _score_gap(trial)
+        if math.isfinite(gap):
+            canvas.symbol(
+                "circle", px, py, canvas.marker, shade(math.log10(max(gap, GAP_FLOOR))), WHITE, 1
+            )
+        else:
+            canvas.symbol("x", px, py, canvas.marker * 0.9, DIVERGED)
+    best = result.get("best")
+    if best is not None:
+        px, py = chart.point(float(best["values"][0]), float(best["values"][1]))
+        canvas.symbol("star", px, py, canvas.marker * 1.7, WHITE, TEXT, 1)
+    return chart
 
 
 # --- entry points -------------------------------------------------------------------------
@@ -1102,29 +1211,35 @@ def csv_rows(kind: str, reply: dict[str, Any]) -> list[list[str]]:
                     rows.append([name, x, y, *ends, str(settled[j][i])])
         return rows
     if kind == "tune":
-        rows = [["optimizer", "method", "trial", "lr", "loss", "best"]]
-        runs = _tune_runs(reply)
-        names = csv_names([str(r["optimizer"]) for r in runs])
-        for name, run in zip(names, runs, strict=True):
-            for method in TUNE_METHODS:
-                result = (run.get("methods") or {}).get(method)
-                if not result:
-                    continue
-                best = result.get("best") or {}
-                for n, t in enumerate(result.get("trials") or []):
-                    is_best = best.get("lr") is not None and float(t["lr"]) == float(best["lr"])
-                    rows.append(
-                        [
-                            name,
-                            method,
-                            str(n),
-                            _cell(t["lr"]),
-                            _cell(t.get("loss")),
-                            "1" if is_best else "0",
-                        ]
-                    )
-        return rows
+        return _tune_rows(reply)
     raise ValueError(f"kind must be one of {', '.join(KINDS)}, got {kind!r}")
+
+
+def _tune_rows(reply: dict[str, Any]) -> list[list[str]]:
+    """One row per trial: the values tried (a column per hyperparameter any run searched),
+    its score log₁₀(gap), its gap, and whether it is its method's best."""
+    runs = list(reply["runs"])
+    dims = list(dict.fromkeys(str(d["name"]) for r in runs for d in r.get("space") or []))
+    rows = [["optimizer", "method", "trial", *dims, "score", "gap", "best"]]
+    names = csv_names([str(r["optimizer"]) for r in runs])
+    for name, run in zip(names, runs, strict=True):
+        own = [str(d["name"]) for d in run.get("space") or []]
+        for method, result in tune_methods(run).items():
+            best = (result.get("best") or {}).get("index")
+            for t in result.get("trials") or []:
+                values = dict(zip(own, t["values"], strict=True))
+                rows.append(
+                    [
+                        name,
+                        method,
+                        str(t["index"]),
+                        *(_cell(values.get(d)) for d in dims),
+                        _cell(t.get("score")),
+                        _cell(t.get("gap")),
+                        "1" if t["index"] == best else "0",
+                    ]
+                )
+    return rows
 
 
 def render_csv(kind: str, reply: dict[str, Any]) -> str:

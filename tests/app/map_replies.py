@@ -159,3 +159,98 @@ def basins(resolution: int = 32, steps: int = 200) -> tuple[dict[str, Any], dict
         "runs": runs,
     }
     return body, reply
+
+
+def _floats32(array: np.ndarray) -> dict[str, Any]:
+    return _packed(np.asarray(array, dtype=np.float32), "float32")
+
+
+def tune(
+    budget: int = 6, steps: int = 100, extra: bool = False
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """(body, reply): SGD and Adam's lr (and Momentum's μ with `extra`) on Rosenbrock, by
+    grid, random and "Bayesian" search — the last with a stand-in surrogate (the trials'
+    scores interpolated, a std growing away from them), enough to draw."""
+    body: dict[str, Any] = {
+        "landscape": "rosenbrock",
+        "start": [-1.2, 1.0],
+        "steps": steps,
+        "budget": budget,
+        "runs": [{"optimizer": "momentum"}]
+        if extra
+        else [{"optimizer": "sgd"}, {"optimizer": "adam"}],
+    }
+    f = landscapes.get("rosenbrock")
+    rng = np.random.default_rng(0)
+    runs = []
+    for spec in body["runs"]:
+        name = spec["optimizer"]
+        space = [{"name": "lr", "min": 1e-4, "max": 10.0, "log": True}]
+        if extra:
+            space.append({"name": "momentum", "min": 0.0, "max": 0.99, "log": False})
+        unit = {
+            "grid": np.linspace(0, 1, budget)[:, None].repeat(len(space), axis=1),
+            "random": rng.random((budget, len(space))),
+            "bayes": rng.random((budget, len(space))),
+        }
+        grid = [np.logspace(-4, 1, 32)] + ([np.linspace(0, 0.99, 16)] if extra else [])
+        methods = []
+        for method, points in unit.items():
+            lrs = 10 ** (-4 + 5 * points[:, 0])
+            params: dict[str, Any] = {"lr": lrs}
+            if extra:
+                params["momentum"] = 0.99 * points[:, 1]
+            traj = optimizers.run(
+                f, optimizers.create(name, **params), np.tile(body["start"], (budget, 1)), steps
+            )
+            gap = np.where(traj.diverged_at >= 0, np.nan, traj.losses[-1] - 0.0)
+            score = np.log10(np.maximum(gap, 1e-16))
+            values = np.stack([lrs, *([params["momentum"]] if extra else [])], axis=1)
+            trials = [
+                {
+                    "index": k,
+                    "values": values[k].tolist(),
+                    "score": float(score[k]) if np.isfinite(score[k]) else None,
+                    "gap": float(gap[k]) if np.isfinite(gap[k]) else None,
+                }
+                for k in range(budget)
+            ]
+            finite = [t for t in trials if t["score"] is not None]
+            best = min(finite, key=lambda t: t["score"]) if finite else None
+            snapshots = []
+            if method == "bayes":
+                shape = (len(grid[1]), len(grid[0])) if extra else (len(grid[0]),)
+                known = np.log10(values[:, 0])
+                order = np.argsort(known)
+                filled = np.where(np.isfinite(score), score, np.nanmax(score) + 1)
+                mean = np.interp(np.log10(grid[0]), known[order], filled[order])
+                std = 0.2 + np.min(np.abs(np.log10(grid[0])[:, None] - known[None]), axis=1)
+                ei = np.maximum(0, np.nanmin(score) - mean + std)
+                if extra:
+                    mean, std, ei = (np.broadcast_to(a, shape) for a in (mean, std, ei))
+                snapshots.append(
+                    {
+                        "after": budget - 1,
+                        "mean": _floats32(mean),
+                        "std": _floats32(std),
+                        "ei": _floats32(ei),
+                        "best": float(np.nanmin(score)),
+                        "next": None,
+                        "length_scale": 0.2,
+                        "variance": 1.0,
+                    }
+                )
+            methods.append(
+                {"method": method, "trials": trials, "best": best, "snapshots": snapshots}
+            )
+        runs.append(
+            {
+                "optimizer": name,
+                "params": {},
+                "space": space,
+                "grid": [g.tolist() for g in grid],
+                "methods": methods,
+                "best": None,
+            }
+        )
+    return body, {"f_star": 0.0, "budget": budget, "runs": runs}

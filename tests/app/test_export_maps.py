@@ -252,6 +252,62 @@ def test_basin_shares_add_up_to_one(basins: Reply) -> None:
         assert list(shares.values()) == sorted(shares.values(), reverse=True)
 
 
+# --- tune ---------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def tune() -> Reply:
+    return map_replies.tune(budget=6, steps=100)
+
+
+def test_tune_png_has_a_chart_per_optimizer_and_method_in_its_colour(tune: Reply) -> None:
+    body, reply = tune
+    drawn = maps.draw_map("tune", reply, body, width=640, height=400, lang="ja")
+    array = pixels(drawn, (640, 400))
+    assert len(drawn.panels) == 2 * 3
+    colors = run_colors([run["optimizer"] for run in reply["runs"]])
+    for i, color in enumerate(colors):
+        for box in drawn.panels[3 * i : 3 * i + 3]:  # a row per optimizer
+            assert count(inside(array, box), maps.hex_rgb(color)) >= 10, (color, box)
+    bayes = drawn.panels[2]  # the surrogate's band and expected improvement are drawn
+    assert count(inside(array, bayes), maps.BAND) > 100
+    assert count(inside(array, bayes), maps.EI) > 10
+
+
+def test_tune_in_two_dimensions_draws_the_plane() -> None:
+    body, reply = map_replies.tune(budget=6, steps=100, extra=True)
+    drawn = maps.draw_map("tune", reply, body, width=480, height=300)
+    pixels(drawn, (480, 300))
+    assert len(drawn.panels) == 3
+    header, *rows = list(csv.reader(io.StringIO(maps.render_csv("tune", reply))))
+    assert header == ["optimizer", "method", "trial", "lr", "momentum", "score", "gap", "best"]
+    trials = [t for m in reply["runs"][0]["methods"] for t in m["trials"]]
+    assert [[float(r[3]), float(r[4])] for r in rows] == [t["values"] for t in trials]
+
+
+def test_tune_csv_has_one_row_per_trial_and_marks_each_best(tune: Reply) -> None:
+    _, reply = tune
+    rows = table(maps.render_csv("tune", reply))
+    assert list(rows[0]) == ["optimizer", "method", "trial", "lr", "score", "gap", "best"]
+    expected = [
+        (run["optimizer"], m["method"], t, m["best"])
+        for run in reply["runs"]
+        for m in run["methods"]
+        for t in m["trials"]
+    ]
+    assert len(rows) == len(expected) == 2 * 3 * 6
+    for row, (name, method, trial, best) in zip(rows, expected, strict=True):
+        assert (row["optimizer"], row["method"], int(row["trial"])) == (
+            name,
+            method,
+            trial["index"],
+        )
+        assert float(row["lr"]) == trial["values"][0]
+        assert number(row["score"]) == trial["score"] and number(row["gap"]) == trial["gap"]
+        assert row["best"] == ("1" if best is not None and trial["index"] == best["index"] else "0")
+    assert sum(row["best"] == "1" for row in rows) == 6
+
+
 # --- helpers ------------------------------------------------------------------------------
 
 
