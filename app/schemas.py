@@ -687,3 +687,165 @@ class ExportJob(BaseModel):
     progress: float = Field(ge=0.0, le=1.0)
     detail: str | None = Field(default=None, description="Error message when status is error.")
     filename: str | None = Field(default=None, description="Download name once done.")
+
+
+# --- tune (issue 13) ---
+# POST /api/maps/tune and WS /ws/tune (app/routes/tune.py): each optimizer's learning rate
+# (and optionally one more hyperparameter) searched by grid, random and Bayesian search
+# with the same budget of trials (maps.tune).
+
+TUNE_STEPS = Option("steps", 500, 1, 2000, "optimizer updates of each trial")
+TUNE_BUDGET = Option("budget", 20, 4, 64, "trials per method and optimizer")
+TuneMethod = Literal["grid", "random", "bayes"]
+TUNE_METHODS: tuple[TuneMethod, ...] = ("grid", "random", "bayes")  # maps.tune.METHODS
+
+
+class TuneRange(BaseModel):
+    """A searched range; a bound left out takes the default (lr: the spec's range clipped
+    to [1e-4, 10]; another hyperparameter: its spec's range)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    min: Finite | None = None
+    max: Finite | None = None
+
+
+class TuneExtra(TuneRange):
+    """The one hyperparameter searched together with lr, e.g. momentum or beta1."""
+
+    name: str = Field(description="A hyperparameter of the run's optimizer, not lr.")
+    log: bool | None = Field(
+        default=None, strict=True, description="Log scale; default: the spec's flag."
+    )
+
+
+class TuneRunSpec(BaseModel):
+    """One optimizer to tune: fixed `params`, the lr range, optionally one more parameter."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    optimizer: str = Field(
+        description="Optimizer name, one of GET /api/optimizers.",
+        json_schema_extra=_optimizer_names,
+    )
+    params: dict[str, Finite] = Field(
+        default_factory=dict,
+        description="Fixed hyperparameters by PyTorch name; the tuned ones are overridden.",
+    )
+    lr: TuneRange | None = None
+    extra: TuneExtra | None = None
+
+    @model_validator(mode="after")
+    def _check_with_core(self) -> TuneRunSpec:
+        tuned = {dim.name for dim in self.space()}  # ValueError names the parameter or range
+        fixed = {k: v for k, v in self.params.items() if k not in tuned}
+        optimizers.create(self.optimizer, **fixed)
+        return self
+
+    def space(self) -> tuple[Any, ...]:
+        """The maps.tune space of this run (lr first)."""
+        from maps.tune import race_space
+
+        lr = None
+        if self.lr is not None:
+            (default,) = race_space(self.optimizer)
+            low = default.low if self.lr.min is None else self.lr.min
+            high = default.high if self.lr.max is None else self.lr.max
+            lr = (low, high)
+        extra = None
+        if self.extra is not None:
+            extra = (self.extra.name, self.extra.min, self.extra.max, self.extra.log)
+        return race_space(self.optimizer, lr, extra)
+
+
+class TuneRequest(TrajectoryRequest):
+    """A scene whose optimizers are tuned before they race: every run × method gets
+    `budget` trials, each a run of `steps` updates from `start`."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [{**SCENE_EXAMPLE, "budget": 20, "methods": ["grid", "random", "bayes"]}]
+        },
+    )
+
+    runs: list[TuneRunSpec] = Field(  # type: ignore[assignment]
+        min_length=int(RUNS.min), max_length=int(RUNS.max)
+    )
+    steps: Whole = Field(default=TUNE_STEPS.default, ge=TUNE_STEPS.min, le=TUNE_STEPS.max)
+    budget: Whole = Field(
+        default=TUNE_BUDGET.default,
+        ge=TUNE_BUDGET.min,
+        le=TUNE_BUDGET.max,
+        description="Trials of each method for each optimizer: the same for all three.",
+    )
+    methods: list[TuneMethod] = Field(
+        default_factory=lambda: list(TUNE_METHODS), min_length=1, max_length=3
+    )
+
+    @field_validator("methods")
+    @classmethod
+    def _distinct(cls, methods: list[str]) -> list[str]:
+        if len(set(methods)) < len(methods):
+            raise ValueError(f"each method at most once, got {methods}")
+        return methods
+
+
+class EncodedArray(BaseModel):
+    """A float32 array: `data` is its little-endian bytes in base64, row-major."""
+
+    dtype: Literal["float32"] = "float32"
+    shape: list[int]
+    data: str
+
+
+class TuneDimensionInfo(BaseModel):
+    name: str
+    min: float
+    max: float
+    log: bool
+
+
+class TuneTrialInfo(BaseModel):
+    index: int = Field(description="Place in the method's search, 0 … budget − 1.")
+    values: list[float] = Field(description="The hyperparameters tried, in `space` order.")
+    score: float | None = Field(description="log10(max(gap, 1e-16)); null: the run diverged.")
+    gap: float | None = Field(description="Final loss − f*; null: the run diverged.")
+
+
+class TuneSnapshotInfo(BaseModel):
+    """The Bayesian search's Gaussian process after trial `after`, on the run's grid:
+    arrays of shape [n] (lr alone) or [ny, nx] (row j = extra's grid[1][j])."""
+
+    after: int
+    mean: EncodedArray
+    std: EncodedArray
+    ei: EncodedArray = Field(description="Expected improvement over `best`.")
+    best: float = Field(description="The best score so far (failed trials at their penalty).")
+    next: list[float] | None = Field(description="The values chosen for trial after + 1.")
+    length_scale: float = Field(description="The kernel's length-scale, in the unit box.")
+    variance: float = Field(description="The kernel's signal variance.")
+
+
+class TuneMethodResult(BaseModel):
+    method: TuneMethod
+    trials: list[TuneTrialInfo]
+    best: TuneTrialInfo | None = Field(description="The lowest score; null if all diverged.")
+    snapshots: list[TuneSnapshotInfo] = Field(description="bayes: one per fit; else empty.")
+
+
+class TuneRunResult(BaseModel):
+    optimizer: str
+    params: dict[str, float] = Field(description="The fixed hyperparameters as given.")
+    space: list[TuneDimensionInfo]
+    grid: list[list[float]] = Field(description="The snapshot grid's values per dimension.")
+    methods: list[TuneMethodResult]
+    best: dict[str, float] | None = Field(
+        description="The best values over all methods, by name: race at these."
+    )
+
+
+class TuneReply(BaseModel):
+    f_star: float = Field(description="The landscape's global minimum value f*.")
+    budget: int
+    runs: list[TuneRunResult]

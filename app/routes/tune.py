@@ -1,0 +1,429 @@
+"""POST /api/maps/tune and WS /ws/tune: a fair race, tuned by grid, random and Bayesian search.
+
+The request is a scene (landscape, start, steps ≤ 2,000, noise, seed, schedule) whose
+runs each name the optimizer, its fixed params, the lr range and optionally one more
+hyperparameter to search (`app.schemas.TuneRequest`); every run × method gets `budget`
+trials (4 … 64). `maps.tune` does the searching; this module parses, computes off the
+event loop and serializes.
+
+REST replies with everything at once (`TuneReply`). The WebSocket shows the trials
+arriving. Client → server: {"type": "tune", "id": <any JSON value, optional>, ...the
+TuneRequest fields...}. Server → client, every message echoing the id:
+
+    {"type": "meta", "f_star", "budget", "methods", "runs": [{optimizer, params, space, grid}]}
+    {"type": "trial", "run": i, "method", "index", "values", "score", "gap", "snapshot"?}
+    ...one per trial, each (run, method)'s in index order...
+    {"type": "done", "runs": [{optimizer, "methods": {method: best trial | null},
+                               "best": {name: value} | null}]}
+
+or {"type": "error", "id", "detail"} naming the field and its range; the socket stays
+open. A bayes trial after which the Gaussian process was fitted carries its `snapshot`
+(TuneSnapshotInfo: mean, std and expected improvement on the run's grid as base64
+float32, the point chosen next). No number is NaN or infinite: a diverged trial's score
+and gap are null.
+
+Latest wins, as on /ws/trajectories: a new `tune` message (even an invalid one) stops the
+one computing before anything of the new one is sent. The search runs round by round in a
+worker thread under the server's compute limiter (app.work); between rounds (and between
+lockstep calls within one) it checks whether it was superseded or the client left. A
+client that takes no message for STALL_SECONDS has its socket closed with code 1008.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import contextlib
+import json
+import logging
+import reprlib
+import threading
+from typing import Any
+
+import anyio
+import anyio.to_thread
+import numpy as np
+from fastapi import APIRouter, Request, Response, WebSocket, WebSocketDisconnect
+from pydantic import ValidationError
+
+import landscapes
+import optimizers
+from app.jsonguard import check_json
+from app.routes.ws import (
+    MAX_ID_CHARS,
+    STALL_CLOSE_CODE,
+    STALL_SECONDS,
+    BadMessageError,
+    wait_turn,
+)
+from app.schemas import ErrorReply, TuneReply, TuneRequest, describe
+from app.work import ClientDisconnectedError, compute_limiter, run_cancellable
+from maps.tune import Race, RaceEvent, RaceRun, Snapshot, Space, Trial
+
+router = APIRouter(tags=["maps"])
+log = logging.getLogger(__name__)
+
+_ENCODER = json.JSONEncoder(allow_nan=False, separators=(",", ":"))
+
+
+def dumps(message: Any) -> str:
+    """Compact JSON; refuses NaN/Infinity (every number here goes through `_number`)."""
+    return _ENCODER.encode(message)
+
+
+def _number(value: float) -> float | None:
+    return value if np.isfinite(value) else None
+
+
+# --- the core, from a request ----------------------------------------------------------------
+
+
+def build_race(request: TuneRequest, cancel: threading.Event | None = None) -> Race:
+    """The request as a `maps.tune.Race` (ValueError → 422 for what the core rejects)."""
+    schedule = None
+    if request.schedule is not None:  # a cosine t_max left out: the core takes the steps
+        schedule = optimizers.schedule(request.schedule.kind, **request.schedule.options())
+    runs = [RaceRun(run.optimizer, dict(run.params), run.space()) for run in request.runs]
+    return Race(
+        landscapes.get(request.landscape),
+        runs,
+        request.start,
+        request.steps,
+        request.noise,
+        request.seed,
+        schedule,
+        request.budget,
+        request.methods,
+        cancel,
+    )
+
+
+# --- one home for each piece of the format (REST and WebSocket alike) ------------------------
+
+
+def _array(values: np.ndarray) -> dict[str, Any]:
+    data = np.ascontiguousarray(values, dtype="<f4")
+    return {
+        "dtype": "float32",
+        "shape": list(data.shape),
+        "data": base64.b64encode(data.tobytes()).decode("ascii"),
+    }
+
+
+def snapshot_info(snapshot: Snapshot) -> dict[str, Any]:
+    """A TuneSnapshotInfo."""
+    return {
+        "after": snapshot.after,
+        "mean": _array(snapshot.mean),
+        "std": _array(snapshot.std),
+        "ei": _array(snapshot.ei),
+        "best": snapshot.best,
+        "next": None if snapshot.next is None else list(snapshot.next),
+        "length_scale": snapshot.length_scale,
+        "variance": snapshot.variance,
+    }
+
+
+def trial_info(trial: Trial, gap: float) -> dict[str, Any]:
+    """A TuneTrialInfo."""
+    return {
+        "index": trial.index,
+        "values": list(trial.values),
+        "score": _number(trial.score),
+        "gap": _number(gap),
+    }
+
+
+def _space_info(space: Space) -> list[dict[str, Any]]:
+    return [{"name": d.name, "min": d.low, "max": d.high, "log": d.log} for d in space]
+
+
+def _run_head(race: Race, i: int) -> dict[str, Any]:
+    """What a run is before any trial: optimizer, fixed params, space, snapshot grid."""
+    run = race.runs[i]
+    grid = next(iter(race.searches[i].values())).grid
+    return {
+        "optimizer": run.optimizer,
+        "params": dict(run.params),
+        "space": _space_info(race.spaces[i]),
+        "grid": [axis.tolist() for axis in grid],
+    }
+
+
+def _best(race: Race, i: int) -> tuple[dict[str, Any], dict[str, float] | None]:
+    """Run i's best trial per method, and the best values over all methods by name."""
+    per_method: dict[str, Any] = {}
+    overall: Trial | None = None
+    for method, search in race.searches[i].items():
+        best = search.result().best
+        gap = race.gaps[i][method][best.index] if best is not None else np.inf
+        per_method[method] = None if best is None else trial_info(best, gap)
+        if best is not None and (overall is None or best.score < overall.score):
+            overall = best
+    values = None
+    if overall is not None:
+        names = [d.name for d in race.spaces[i]]
+        values = dict(zip(names, overall.values, strict=True))
+    return per_method, values
+
+
+def reply_json(cancel: threading.Event, request: TuneRequest) -> bytes | None:
+    """The TuneReply's JSON, computed in the worker; None once `cancel` is set."""
+    race = build_race(request, cancel)
+    while not race.done:
+        race.step()
+        if cancel.is_set():
+            return None
+    runs = []
+    for i, searches in enumerate(race.searches):
+        methods = []
+        for method, search in searches.items():
+            result = search.result()
+            gaps = race.gaps[i][method]
+            best = result.best
+            methods.append(
+                {
+                    "method": method,
+                    "trials": [trial_info(t, gaps[t.index]) for t in result.trials],
+                    "best": None if best is None else trial_info(best, gaps[best.index]),
+                    "snapshots": [snapshot_info(s) for s in result.snapshots],
+                }
+            )
+        _, best_values = _best(race, i)
+        runs.append({**_run_head(race, i), "methods": methods, "best": best_values})
+    reply = {"f_star": race.f_star, "budget": request.budget, "runs": runs}
+    return dumps(reply).encode()
+
+
+@router.post(
+    "/api/maps/tune",
+    response_model=TuneReply,
+    responses={
+        400: {"model": ErrorReply, "description": "The body is not readable JSON text."},
+        422: {"model": ErrorReply, "description": "A field out of its allowed range."},
+        503: {
+            "model": ErrorReply,
+            "description": "Too many computations waiting; retry after `Retry-After` seconds.",
+        },
+    },
+    summary="Tune each optimizer by grid, random and Bayesian search with one budget",
+)
+async def tune(request: TuneRequest, http: Request) -> Response:
+    """Every run × method gets `budget` trials; each trial is the race itself at those
+    values (one row, the request's start, steps, noise and seed), scored by
+    log10(final loss − f*). Computed off the event loop; a client that hangs up stops it."""
+    try:
+        body = await run_cancellable(http, reply_json, request)
+    except ClientDisconnectedError:
+        return Response(status_code=499)
+    assert body is not None  # None only when cancelled, which raised above
+    return Response(body, media_type="application/json")
+
+
+# --- the WebSocket -----------------------------------------------------------------------------
+
+
+def meta_message(message_id: Any, race: Race) -> str:
+    return dumps(
+        {
+            "type": "meta",
+            "id": message_id,
+            "f_star": race.f_star,
+            "budget": next(iter(race.searches[0].values())).budget,
+            "methods": list(race.methods),
+            "runs": [_run_head(race, i) for i in range(len(race.runs))],
+        }
+    )
+
+
+def trial_message(message_id: Any, event: RaceEvent) -> str:
+    message = {
+        "type": "trial",
+        "id": message_id,
+        "run": event.run,
+        "method": event.method,
+        **trial_info(event.trial, event.gap),
+    }
+    if event.snapshot is not None:
+        message["snapshot"] = snapshot_info(event.snapshot)
+    return dumps(message)
+
+
+def done_message(message_id: Any, race: Race) -> str:
+    runs = []
+    for i, run in enumerate(race.runs):
+        per_method, values = _best(race, i)
+        runs.append({"optimizer": run.optimizer, "methods": per_method, "best": values})
+    return dumps({"type": "done", "id": message_id, "runs": runs})
+
+
+def error_message(message_id: Any, detail: str) -> str:
+    return dumps({"type": "error", "id": message_id, "detail": detail})
+
+
+def _reject_constant(name: str) -> None:
+    raise ValueError(f"{name} is not a number JSON allows")
+
+
+def parse_tune(text: str) -> tuple[Any, TuneRequest]:
+    """(id, request) from a client message, or BadMessageError saying what is wrong."""
+    try:
+        check_json(text)
+    except ValueError as exc:
+        raise BadMessageError(str(exc)) from exc
+    try:
+        message = json.loads(text, parse_constant=_reject_constant)
+    except ValueError as exc:
+        raise BadMessageError(f"invalid JSON: {exc}") from exc
+    if not isinstance(message, dict):
+        raise BadMessageError('a message must be a JSON object with "type": "tune"')
+    message_id = message.pop("id", None)
+    try:
+        id_size = len(dumps(message_id))
+    except (RecursionError, ValueError) as exc:
+        raise BadMessageError("id: must be a small JSON value (a string or a number)") from exc
+    if id_size > MAX_ID_CHARS:
+        raise BadMessageError(f"id: at most {MAX_ID_CHARS} characters of JSON, got {id_size}")
+    kind = message.pop("type", None)
+    if kind != "tune":
+        raise BadMessageError(
+            f'unknown message type {reprlib.repr(kind)}; the only type is "tune"', message_id
+        )
+    try:
+        return message_id, TuneRequest.model_validate(message)
+    except ValidationError as exc:
+        raise BadMessageError(describe(exc), message_id, supersedes=True) from exc
+    except ValueError as exc:
+        raise BadMessageError(str(exc), message_id, supersedes=True) from exc
+
+
+def _next_round(race: Race, message_id: Any) -> tuple[list[str], bool]:
+    """One round's trial messages (and the done after the last), built in the worker."""
+    texts = [trial_message(message_id, event) for event in race.step()]
+    if race.done:
+        texts.append(done_message(message_id, race))
+    return texts, race.done
+
+
+class _StalledError(Exception):
+    """A send waited STALL_SECONDS: the client stopped reading."""
+
+
+class _Session:
+    """One socket: a receive loop and at most one tune computing."""
+
+    def __init__(self, websocket: WebSocket) -> None:
+        self.websocket = websocket
+        self.lock = asyncio.Lock()
+        self.task: asyncio.Task[None] | None = None
+        self.cancel_event = threading.Event()
+        self.closing = False
+        # True while the tune waits for a worker hop: then it is stopped by its event, not
+        # task.cancel() (the hop would go on without its compute token, as in app.routes.ws).
+        self.in_thread = False
+
+    async def send(self, text: str, cancel: threading.Event | None = None) -> None:
+        await wait_turn()
+        if cancel is not None and cancel.is_set():
+            return
+        async with self.lock:
+            try:
+                async with asyncio.timeout(STALL_SECONDS):
+                    await self.websocket.send_text(text)
+            except TimeoutError as exc:
+                raise _StalledError from exc
+            except RuntimeError as exc:  # closed by the server (keepalive timeout)
+                raise WebSocketDisconnect(1006) from exc
+
+    async def close_stalled(self) -> None:
+        if self.closing:
+            return
+        self.closing = True
+        reason = f"client stopped reading: no message taken for {STALL_SECONDS:g} s"
+        with contextlib.suppress(WebSocketDisconnect, RuntimeError, OSError):
+            await self.websocket.close(code=STALL_CLOSE_CODE, reason=reason)
+
+    async def stop(self) -> None:
+        """Stop the tune computing and wait until it can send nothing more."""
+        self.cancel_event.set()
+        if self.task is not None:
+            # During a worker hop the race checks the event between lockstep calls, so the
+            # wait is one call at most; a send (e.g. to a client not reading) is cancelled.
+            if not self.in_thread:
+                self.task.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await self.task
+        self.task = None
+
+    def start(self, message_id: Any, request: TuneRequest) -> None:
+        self.cancel_event = threading.Event()
+        self.task = asyncio.create_task(self._stream(message_id, request, self.cancel_event))
+
+    async def _stream(self, message_id: Any, request: TuneRequest, cancel: threading.Event) -> None:
+        limiter = compute_limiter()
+        try:
+            self.in_thread = True
+            try:
+                race = await anyio.to_thread.run_sync(build_race, request, cancel, limiter=limiter)
+            finally:
+                self.in_thread = False
+            await self.send(meta_message(message_id, race), cancel)
+            over = False
+            while not over and not cancel.is_set():
+                self.in_thread = True
+                try:
+                    texts, over = await anyio.to_thread.run_sync(
+                        _next_round, race, message_id, limiter=limiter
+                    )
+                finally:
+                    self.in_thread = False
+                for text in texts:
+                    await self.send(text, cancel)
+        except _StalledError:
+            await self.close_stalled()
+        except ValueError as exc:  # the core rejected a value: name it, keep the socket
+            if not cancel.is_set():
+                await self.send(error_message(message_id, str(exc)), cancel)
+        except (asyncio.CancelledError, WebSocketDisconnect):
+            raise
+        except Exception:
+            log.exception("tune %r failed", message_id)
+            if not cancel.is_set():
+                await self.send(error_message(message_id, "internal error while tuning"), cancel)
+
+
+async def _receive_text(websocket: WebSocket) -> str:
+    message = await websocket.receive()
+    if message["type"] == "websocket.disconnect":
+        raise WebSocketDisconnect(message.get("code", 1000))
+    if message.get("text") is not None:
+        return str(message["text"])
+    return bytes(message.get("bytes") or b"").decode("utf-8", errors="replace")
+
+
+@router.websocket("/ws/tune")
+async def tune_ws(websocket: WebSocket) -> None:
+    await websocket.accept()
+    session = _Session(websocket)
+    try:
+        while True:
+            text = await _receive_text(websocket)
+            if session.closing:
+                continue
+            await wait_turn()
+            try:
+                message_id, request = parse_tune(text)
+            except BadMessageError as bad:
+                if bad.supersedes:
+                    await session.stop()
+                await session.send(error_message(bad.id, bad.detail))
+                continue
+            await session.stop()
+            session.start(message_id, request)
+    except _StalledError:
+        await session.stop()
+        await session.close_stalled()
+    except WebSocketDisconnect:
+        pass
+    finally:
+        await session.stop()
