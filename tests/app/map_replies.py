@@ -32,12 +32,13 @@ def _settled(traj: optimizers.Trajectory, tolerance: float = 1e-6) -> np.ndarray
 
 def _packed(array: np.ndarray, dtype: str) -> dict[str, Any]:
     data = np.ascontiguousarray(array, dtype=np.dtype(dtype).newbyteorder("<"))
-    return {"dtype": dtype, "shape": list(array.shape), "data": base64.b64encode(data).decode()}
+    text = base64.b64encode(data.tobytes()).decode()
+    return {"dtype": dtype, "shape": list(array.shape), "data": text}
 
 
 def sweep(count: int = 16, steps: int = 200) -> tuple[dict[str, Any], dict[str, Any]]:
     """(body, reply): SGD and heavy-ball momentum on the ill-conditioned bowl."""
-    body = {
+    body: dict[str, Any] = {
         "landscape": "ill_conditioned",
         "start": [-7.0, 2.0],
         "steps": steps,
@@ -88,7 +89,7 @@ def sweep(count: int = 16, steps: int = 200) -> tuple[dict[str, Any], dict[str, 
 
 def heatmap(nx: int = 8, ny: int = 6, steps: int = 150) -> tuple[dict[str, Any], dict[str, Any]]:
     """(body, reply): momentum's lr × μ on the ill-conditioned bowl."""
-    body = {
+    body: dict[str, Any] = {
         "landscape": "ill_conditioned",
         "start": [-7.0, 2.0],
         "steps": steps,
@@ -117,7 +118,7 @@ def heatmap(nx: int = 8, ny: int = 6, steps: int = 150) -> tuple[dict[str, Any],
 
 def basins(resolution: int = 32, steps: int = 200) -> tuple[dict[str, Any], dict[str, Any]]:
     """(body, reply): SGD and Adam on Himmelblau from a symmetric grid of starts."""
-    body = {
+    body: dict[str, Any] = {
         "landscape": "himmelblau",
         "steps": steps,
         "runs": [
