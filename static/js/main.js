@@ -8,6 +8,7 @@ import { bindExports } from "./export.js";
 import { hooks, redrawn } from "./hooks.js";
 import { applyTranslations, has, loadLanguages, setLang, t } from "./i18n.js";
 import { bindKeyboard } from "./keyboard.js";
+import { bindMaps } from "./maps.js";
 import { bindPlayback, cursor, isPlaying } from "./playback.js";
 import { createViews, loadPlotly, scheduleRender, showMessage } from "./render.js";
 import { ensureGrid, scheduleRun, startRuns } from "./runs.js";
@@ -98,6 +99,7 @@ async function init() {
   bindKeyboard({ togglePresentation });
   bindExports(() => cursor());
   subscribe(onChange);
+  bindMaps(); // the Race/Maps switch and the Maps stage (after onChange: controls sync first)
   startRuns({
     draw: () => scheduleRender("data"),
     message: showMessage,

@@ -19,9 +19,13 @@ export const SPEEDS = [0.25, 0.5, 1, 2, 4];
 export const OPENING_PRESET = "rosenbrock";
 // Keys an address typed by hand may carry and still open that lesson: how to show it, not
 // which scene. Every link the page writes names its scene (landscape= and opt= always).
-const OPENING_KEYS = new Set(["lang", "present"]);
+const OPENING_KEYS = new Set(["lang", "present", "stage"]);
 export const MODES = ["overlay", "side_by_side"];
 export const VIEWS = ["contour", "surface"];
+// What the stage shows: the race (the main plot) or the Maps (maps.js).
+export const STAGES = ["race", "maps"];
+// The heatmap's colour (maps_heatmap.js): steps to settle, or the final loss gap.
+export const HEATMAP_COLORS = ["settle", "gap"];
 
 // Keys whose change needs a new trajectory run.
 export const RUN_KEYS = new Set([
@@ -86,6 +90,7 @@ export function defaultSchedule(kind = "constant") {
 // ?landscape=rosenbrock&opt=sgd,adam&adam.lr=0.05&steps=300&start=-1.5,2&noise=0.1&seed=3
 // &schedule=cosine&schedule.warmup=20&mode=side_by_side&view=surface&lang=ja&present=1&speed=2
 // &loop=1&t=120&preset=saddle&show=adam.lr,steps&hide=export
+// &stage=maps&heatmap=nag&heatmap.color=gap
 // A value equal to the one the link is read over (fresh defaults, or the preset's scene) is
 // left out to keep links short; `always` ones are written anyway.
 
@@ -187,6 +192,22 @@ function buildProps() {
     },
     { name: "mode", key: "mode", type: Type.TEXT, default: "overlay", values: () => MODES },
     { name: "view", key: "view", type: Type.TEXT, default: "contour", values: () => VIEWS },
+    { name: "stage", key: "stage", type: Type.TEXT, default: "race", values: () => STAGES },
+    {
+      // the heatmap's optimizer; null: Momentum, or the first enabled one with a second knob
+      name: "heatmap",
+      key: "heatmap",
+      type: Type.TEXT,
+      default: null,
+      values: () => names,
+    },
+    {
+      name: "heatmapColor",
+      key: "heatmap.color",
+      type: Type.TEXT,
+      default: "settle",
+      values: () => HEATMAP_COLORS,
+    },
     {
       name: "optimizers",
       key: "opt",
@@ -313,6 +334,9 @@ export const state = {
   landscape: null,
   mode: null,
   view: null,
+  stage: "race",
+  heatmap: null,
+  heatmapColor: "settle",
   optimizers: [],
   params: {},
   steps: null,
