@@ -72,6 +72,10 @@ def create_app(
     quiet_denials()  # uvicorn's spurious ERROR line after each refused handshake
     for module in (pages, docs, landscapes, optimizers, trajectories, ws, export, share):
         app.include_router(module.router)
+    from app.routes import maps, tune  # issue 13: sweeps, heatmaps, basins, tuning
+
+    for module in (maps, tune):
+        app.include_router(module.router)
     from app.routes import settings  # limits, colours and colorscale the page reads
 
     app.include_router(settings.router)

@@ -18,6 +18,7 @@ import re
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 
+import numpy as np
 from fastapi.encoders import jsonable_encoder
 from pydantic import (
     BaseModel,
@@ -687,6 +688,227 @@ class ExportJob(BaseModel):
     progress: float = Field(ge=0.0, le=1.0)
     detail: str | None = Field(default=None, description="Error message when status is error.")
     filename: str | None = Field(default=None, description="Download name once done.")
+
+
+# --- maps (issue 13) ---
+# POST /api/maps/sweep, /api/maps/heatmap, /api/maps/basins (app/routes/maps.py): many
+# runs at once, each ending summarised (optimizers.summary), no path kept.
+
+MAP_STEPS = Option("steps", 500, 1, 2000, "optimizer updates of each run of a map")
+SWEEP_COUNT = Option("count", 64, 16, 256, "learning rates swept, log-spaced")
+HEATMAP_COUNT = Option("count", 32, 4, 64, "values per heatmap axis")
+BASIN_RESOLUTION = Option("resolution", 128, 8, 256, "starts per side of a basin map")
+BASIN_RUNS = Option("runs", None, 1, 6, "optimizers mapped side by side")
+MAX_BASIN_WORK = 6 * 256**2 * 500  # optimizer updates of one basins request: a few seconds
+LR_LOW, LR_HIGH = 1e-5, 10.0  # every optimizer's lr range (optimizers.base.lr_param)
+
+
+class SweepRange(BaseModel):
+    """The swept learning rates: `count` values log-spaced from `min` to `max`."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    min: Finite = Field(default=1e-4, ge=LR_LOW, le=LR_HIGH)
+    max: Finite = Field(default=10.0, ge=LR_LOW, le=LR_HIGH)
+    count: Whole = Field(default=SWEEP_COUNT.default, ge=SWEEP_COUNT.min, le=SWEEP_COUNT.max)
+
+    @model_validator(mode="after")
+    def _ordered(self) -> SweepRange:
+        if not self.min < self.max:
+            raise ValueError(f"lr.min must be below lr.max, got {self.min:g} and {self.max:g}")
+        return self
+
+
+class SweepRequest(TrajectoryRequest):
+    """Each run's optimizer at every swept learning rate (its `params` lr is ignored)."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={"examples": [{**SCENE_EXAMPLE, "lr": {"min": 1e-4, "max": 10}}]},
+    )
+
+    steps: Whole = Field(default=MAP_STEPS.default, ge=MAP_STEPS.min, le=MAP_STEPS.max)
+    lr: SweepRange = Field(default_factory=SweepRange)
+
+
+class SweepBoundary(BaseModel):
+    stable: float | None = Field(description="The last stable rate below `diverged`.")
+    diverged: float | None = Field(
+        description="The first rate from which every larger swept rate diverged."
+    )
+
+
+class SweepRun(BaseModel):
+    optimizer: str
+    final_loss: list[float | None] = Field(description="Per rate; null: diverged.")
+    gap: list[float | None] = Field(description="final_loss − f_star; null: diverged.")
+    settled_at: list[int] = Field(description="The step it settled (status); −1 never.")
+    diverged_at: list[int] = Field(description="−1 never.")
+    boundary: SweepBoundary
+    limit: float | None = Field(description="Theory's largest stable rate on a quadratic.")
+    limit_formula: str | None
+
+
+class HessianInfo(BaseModel):
+    constant: bool = Field(description="The same Hessian all over the bounds: a quadratic.")
+    eigenvalues: list[float] | None = Field(description="[λmin, λmax] when constant.")
+
+
+class SweepReply(BaseModel):
+    f_star: float
+    lrs: list[float]
+    hessian: HessianInfo
+    runs: list[SweepRun]
+
+
+class HeatmapAxis(BaseModel):
+    """One axis of the heatmap: a hyperparameter of the optimizer and its values; a bound
+    left out takes the spec's range (lr: 1e-4 … 10), `log` the spec's flag."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str
+    min: Finite | None = None
+    max: Finite | None = None
+    count: Whole = Field(default=HEATMAP_COUNT.default, ge=HEATMAP_COUNT.min, le=HEATMAP_COUNT.max)
+    log: bool | None = Field(default=None, strict=True)
+
+
+class HeatmapRequest(TrajectoryRequest):
+    """One optimizer (`runs` holds exactly one) over a plane of two hyperparameters."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    steps: Whole = Field(default=MAP_STEPS.default, ge=MAP_STEPS.min, le=MAP_STEPS.max)
+    runs: list[RunSpec] = Field(min_length=1, max_length=1)
+    x: HeatmapAxis = Field(default_factory=lambda: HeatmapAxis(name="lr"))
+    y: HeatmapAxis | None = Field(
+        default=None, description="Default: the optimizer's momentum-like knob (GET axes)."
+    )
+
+    @model_validator(mode="after")
+    def _axes(self) -> HeatmapRequest:
+        self.axis_values("x")
+        self.axis_values("y")
+        return self
+
+    def y_axis(self) -> HeatmapAxis:
+        import maps
+
+        return self.y or HeatmapAxis(name=maps.default_y(self.runs[0].optimizer))
+
+    def axis_values(self, which: Literal["x", "y"]) -> list[float]:
+        """The axis's values; ValueError naming the axis, its parameter and range."""
+        axis = self.x if which == "x" else self.y_axis()
+        name = self.runs[0].optimizer
+        specs = {p.name: p for p in optimizers.spec(name)}
+        if axis.name not in specs:
+            raise ValueError(
+                f"{which}.name: {name} has no hyperparameter {axis.name!r}; "
+                f"valid: {', '.join(specs)}"
+            )
+        if which == "y" and axis.name == self.x.name:
+            raise ValueError(f"y.name must differ from x.name ({axis.name!r})")
+        spec = specs[axis.name]
+        low = axis.min if axis.min is not None else max(spec.min, 1e-4 if spec.log else spec.min)
+        high = axis.max if axis.max is not None else spec.max
+        for end, value in (("min", low), ("max", high)):
+            if not spec.min <= value <= spec.max:
+                raise ValueError(
+                    f"{which}.{end}: {axis.name} must be in [{spec.min:g}, {spec.max:g}], "
+                    f"got {value:g}"
+                )
+        if not low < high:
+            raise ValueError(f"{which}.min must be below {which}.max, got {low:g}, {high:g}")
+        log = spec.log if axis.log is None else axis.log
+        if log and low <= 0:
+            raise ValueError(f"{which}.min must be > 0 on a log axis, got {low:g}")
+        values = np.geomspace(low, high, axis.count) if log else np.linspace(low, high, axis.count)
+        return [float(v) for v in values]
+
+
+class HeatmapAxisInfo(BaseModel):
+    name: str
+    values: list[float]
+    log: bool
+
+
+class HeatmapReply(BaseModel):
+    f_star: float
+    optimizer: str
+    x: HeatmapAxisInfo
+    y: HeatmapAxisInfo
+    settled_at: list[list[int]] = Field(description="[ny][nx]; −1 never.")
+    gap: list[list[float | None]] = Field(description="[ny][nx]; null: diverged.")
+    diverged_at: list[list[int]] = Field(description="[ny][nx]; −1 never.")
+
+
+class BasinsRequest(TrajectoryRequest):
+    """Starts on a `resolution` × `resolution` grid over `bounds`, per run (start unused)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    steps: Whole = Field(default=MAP_STEPS.default, ge=MAP_STEPS.min, le=MAP_STEPS.max)
+    runs: list[RunSpec] = Field(min_length=int(BASIN_RUNS.min), max_length=int(BASIN_RUNS.max))
+    resolution: Whole = Field(
+        default=BASIN_RESOLUTION.default, ge=BASIN_RESOLUTION.min, le=BASIN_RESOLUTION.max
+    )
+    bounds: tuple[tuple[Finite, Finite], tuple[Finite, Finite]] | None = Field(
+        default=None, description="[[xmin, xmax], [ymin, ymax]]; the landscape's if left out."
+    )
+
+    @model_validator(mode="after")
+    def _work(self) -> BasinsRequest:
+        work = len(self.runs) * self.resolution**2 * self.steps
+        if work > MAX_BASIN_WORK:
+            raise ValueError(
+                f"runs × resolution² × steps must be <= {MAX_BASIN_WORK:,} "
+                f"(6 maps of 256² starts × 500 steps), got {work:,}: "
+                "fewer steps, a lower resolution or fewer runs"
+            )
+        return self
+
+    @field_validator("bounds")
+    @classmethod
+    def _bounds(cls, bounds: Any) -> Any:
+        if bounds is None:
+            return bounds
+        for axis, (low, high) in zip("xy", bounds, strict=True):
+            if not -1e6 <= low < high <= 1e6:
+                raise ValueError(
+                    f"{axis} bounds must satisfy -1e6 <= min < max <= 1e6, got [{low:g}, {high:g}]"
+                )
+        return bounds
+
+
+class IntArray(BaseModel):
+    """An integer array: `data` is its little-endian bytes in base64, row-major."""
+
+    dtype: Literal["int16", "int32"]
+    shape: list[int]
+    data: str
+
+
+class BasinMinimum(BaseModel):
+    x: float
+    y: float
+    value: float
+    best: bool = Field(description="Its value is the landscape's global minimum value f*.")
+
+
+class BasinRun(BaseModel):
+    optimizer: str
+    label: IntArray = Field(
+        description="[n][n] int16: index into `minima`; −1 diverged; −2 not settled."
+    )
+    settled_at: IntArray = Field(description="[n][n] int32: steps to settle; −1 never.")
+
+
+class BasinsReply(BaseModel):
+    xs: list[float]
+    ys: list[float]
+    minima: list[BasinMinimum]
+    runs: list[BasinRun]
 
 
 # --- tune (issue 13) ---
