@@ -136,8 +136,7 @@ export class HeatmapPanel {
       noise: scene.noise,
       seed: scene.seed,
       schedule: scene.schedule,
-      optimizer: name,
-      params,
+      runs: [{ optimizer: name, params }],
       x: { name: "lr", ...X, log: true },
       y: {
         name: yName,
