@@ -48,6 +48,7 @@ one lockstep call (the grid's and random search's whole budget in the first roun
 
 from __future__ import annotations
 
+import collections
 import math
 import threading
 from collections.abc import Callable, Sequence
@@ -82,6 +83,9 @@ LR_RANGE = (1e-4, 10.0)
 #: Rows per lockstep call when every trial needs its own noise draws (noise > 0): the
 #: runner moves up to this many one-row optimizers on Python floats (runner.FLOAT_ROWS).
 NOISY_ROWS = 32
+
+#: Points per block of the stream that scores trials: a few MB for the API's largest round.
+FINAL_CHUNK = 256
 
 
 @dataclass(frozen=True)
@@ -493,7 +497,9 @@ class Race:
         schedule: Any = None,
         budget: int = 20,
         methods: Sequence[str] = METHODS,
+        cancel: threading.Event | None = None,
     ) -> None:
+        self.cancel = cancel  # checked between lockstep calls: a round stops early
         self.landscape = landscapes.get(landscape) if isinstance(landscape, str) else landscape
         if not runs:
             raise ValueError("runs: at least one optimizer to tune")
@@ -533,6 +539,8 @@ class Race:
             if not search.done
         ]
         finals = self.final_losses([(i, values) for i, _, _, values in asked])
+        if finals is None:
+            return []  # cancelled: the searches wait for scores that never come
         events = []
         for (i, method, search, _), final in zip(asked, finals, strict=True):
             gaps = np.where(np.isfinite(final), final - self.f_star, np.inf)
@@ -542,7 +550,7 @@ class Race:
                 events.append(RaceEvent(i, method, trial, float(gap), snapshot))
         return events
 
-    def final_losses(self, batches: list[tuple[int, np.ndarray]]) -> list[np.ndarray]:
+    def final_losses(self, batches: list[tuple[int, np.ndarray]]) -> list[np.ndarray] | None:
         """Final losses (NaN where a run diverged) of run i at each row of values.
 
         Each row is what a race with that one optimizer at those values computes: without
@@ -550,6 +558,7 @@ class Race:
         interact), so a run's rows go in one optimizer; with noise each row needs the
         noise a one-row run draws, so each row is an optimizer of its own (the runner
         gives each optimizer of a lockstep call that noise: common random numbers).
+        None if ``cancel`` was set between two lockstep calls.
         """
         made = []  # (batch, optimizer)
         for b, (i, values) in enumerate(batches):
@@ -565,19 +574,21 @@ class Race:
         per_batch: list[list[np.ndarray]] = [[] for _ in batches]
         group = len(made) if self.noise == 0 else NOISY_ROWS
         for first in range(0, len(made), group):
+            if self.cancel is not None and self.cancel.is_set():
+                return None
             part = made[first : first + group]
             for (b, _), final in zip(part, self._finals([opt for _, opt in part]), strict=True):
                 per_batch[b].append(final)
         return [np.concatenate(parts) for parts in per_batch]
 
     def _finals(self, opts: list[Any]) -> list[np.ndarray]:
+        """Each optimizer's final losses, NaN where it diverged: the last block of a stream
+        (equal bit for bit to ``run``'s last point, holding FINAL_CHUNK points per row, and
+        without ``summary``'s settling pass, which a score does not need)."""
         args = (self.landscape, opts, self.start, self.steps, self.noise, self.seed)
-        summary_many = getattr(optimizers, "summary_many", None)
-        if summary_many is not None:
-            summaries = summary_many(*args, self.schedule)
-            return [np.where(s.diverged_at >= 0, np.nan, s.final_loss) for s in summaries]
-        trajectories = optimizers.run_many(*args, self.schedule)
-        return [np.where(t.diverged_at >= 0, np.nan, t.losses[-1]) for t in trajectories]
+        stream = optimizers.stream_many(*args, self.schedule, chunk=FINAL_CHUNK)
+        last = collections.deque(stream, maxlen=1)  # a stream yields at least its first point
+        return [np.where(b.diverged_at >= 0, np.nan, b.losses[-1]) for b in last[0]]
 
     def result(self) -> RaceResult:
         return RaceResult(
@@ -612,11 +623,12 @@ def tune_race(
 ) -> RaceResult | None:
     """Tune every run's space by every method with ``budget`` trials each (see the module
     docstring); None if ``cancel`` was set (checked between rounds)."""
-    race = Race(landscape, runs, start, steps, noise, seed, schedule, budget, methods)
+    race = Race(landscape, runs, start, steps, noise, seed, schedule, budget, methods, cancel)
     while not race.done:
+        events = race.step()
         if cancel is not None and cancel.is_set():
             return None
-        for event in race.step():
+        for event in events:
             if on_trial is not None:
                 on_trial(event)
     return race.result()

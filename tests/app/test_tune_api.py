@@ -5,21 +5,16 @@ from __future__ import annotations
 import base64
 import json
 import math
-from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
 import pytest
-from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 import landscapes
 import optimizers
-from app.main import create_app
-from app.routes import tune as tune_routes
 from app.schemas import TuneReply
 from optimizers.status import global_minimum_value
-from tests.app.clients import LocalClient
 
 BODY: dict[str, Any] = {
     "landscape": "ill_conditioned",
@@ -31,20 +26,6 @@ BODY: dict[str, Any] = {
         {"optimizer": "momentum", "extra": {"name": "momentum", "min": 0.0, "max": 0.95}},
     ],
 }
-
-
-@pytest.fixture(scope="module")
-def app() -> FastAPI:
-    app = create_app()
-    if not any(getattr(route, "path", None) == "/api/maps/tune" for route in app.routes):
-        app.include_router(tune_routes.router)  # until app.main registers it
-    return app
-
-
-@pytest.fixture
-def client(app: FastAPI) -> Iterator[TestClient]:
-    with LocalClient(app) as test_client:
-        yield test_client
 
 
 def _decode(array: dict[str, Any]) -> np.ndarray:
