@@ -35,7 +35,12 @@ const DIVERGED_COLOR = "#101010";
 
 /** A base64 little-endian array of the API ({dtype, shape, data}) as a typed array. */
 export function decodeArray({ dtype, shape, data }) {
-  const Type = { int16: Int16Array, int32: Int32Array, float64: Float64Array }[dtype];
+  const Type = {
+    int16: Int16Array,
+    int32: Int32Array,
+    float32: Float32Array,
+    float64: Float64Array,
+  }[dtype];
   if (!Type) throw new Error(`unknown dtype ${dtype}`);
   const binary = atob(data);
   const bytes = new Uint8Array(binary.length);
@@ -47,7 +52,7 @@ export function decodeArray({ dtype, shape, data }) {
   if (LITTLE_ENDIAN) return new Type(bytes.buffer);
   const view = new DataView(bytes.buffer);
   const out = new Type(count);
-  const getter = { int16: "getInt16", int32: "getInt32", float64: "getFloat64" }[dtype];
+  const getter = `get${Type.name.replace("Array", "")}`; // getInt16, getFloat32, …
   for (let k = 0; k < count; k += 1) out[k] = view[getter](k * Type.BYTES_PER_ELEMENT, true);
   return out;
 }
@@ -318,7 +323,8 @@ export class BasinsPanel {
     const index = response.minima.map((m) => {
       let k = this.minima.findIndex((o) => Math.hypot(o.x - m.x, o.y - m.y) <= 1e-4 * span + 1e-9);
       if (k < 0) {
-        this.minima.push({ ...m, reached: 0 });
+        // `best`: its value is the landscape's f* (the API's name; `global` in early drafts)
+        this.minima.push({ ...m, global: Boolean(m.best ?? m.global), reached: 0 });
         k = this.minima.length - 1;
       }
       return k;
@@ -329,7 +335,7 @@ export class BasinsPanel {
       const l = label[p];
       if (l >= 0) {
         merged[p] = index[l];
-        if (response.minima[l].global) counts.global += 1;
+        if (this.minima[index[l]].global) counts.global += 1;
         else counts.local += 1;
       } else {
         merged[p] = l;
@@ -423,7 +429,7 @@ export class BasinsPanel {
         ["local", counts.local],
         ["notSettled", counts.notSettled],
         ["diverged", counts.diverged],
-      ].filter(([kind, c]) => c > 0 || kind === "global");
+      ].filter(([, c]) => c > 0);
       map.caption.textContent = parts
         .map(([kind, c]) => t(`maps.basins.share.${kind}`, { p: percent(c) }))
         .join(" · ");
