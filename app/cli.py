@@ -86,6 +86,9 @@ def build_parser() -> argparse.ArgumentParser:
     add_serve_parser(sub)
     add_list_parser(sub)
     add_export_parser(sub)
+    add_sweep_parser(sub)
+    add_basins_parser(sub)
+    add_tune_parser(sub)
     return parser
 
 
@@ -1180,6 +1183,399 @@ def export_command(args: argparse.Namespace) -> int:
             line = f"{label}: {text.get(request.lang, text['en'])}"
             if run.status.step is not None:
                 line += say(at_step.get(request.lang, at_step["en"]), step=run.status.step)
+            print(line)
+    return 0
+
+
+# --- gradscape sweep, basins, tune: the maps (issue 13) -----------------------------------
+
+# Each command builds the body of its POST /api/maps/<kind> request, gets the reply the API
+# would send (app.maps; the same models validate it) and writes that reply as a picture,
+# a table or the JSON itself (app.export.maps renders both of the former).
+
+MAP_DESCRIPTIONS = {
+    "sweep": """\
+    gradscape sweep --landscape ill_conditioned --optimizers sgd,momentum -o sweep.png
+    gradscape sweep --optimizers momentum --y momentum --lr-count 32 -o heatmap.png
+
+Each optimizer from one start at --lr-count learning rates, log-spaced from --lr-min to
+--lr-max: the final loss gap and the steps to settle against lr, the measured divergence
+boundary and, where the Hessian is constant, the theoretical limit (2/λmax for SGD,
+2(1+μ)/λmax for heavy-ball momentum). Prints each optimizer's boundary and limit.
+With --y NAME: the heatmap of one optimizer's steps to settle over lr × NAME
+(e.g. momentum, beta1, alpha). The output's suffix picks the format: .png, .csv, .json.
+""",
+    "basins": """\
+    gradscape basins --landscape himmelblau --optimizers sgd,adam --lr adam=0.1 -o basins.png
+
+A --resolution × --resolution grid of starts over the landscape's bounds (or --bounds),
+each coloured by the minimum it ends at, darker the later it settles; diverged and not
+settled starts in greys; one map per optimizer. Prints each optimizer's share of starts
+per minimum. The output's suffix picks the format: .png, .csv, .json.
+""",
+    "tune": """\
+    gradscape tune --landscape rosenbrock --optimizers sgd,momentum,adam --budget 20 -o tune.png
+    gradscape tune --optimizers momentum --extra momentum --methods bayes -o bayes.csv
+
+Each optimizer's learning rate (and with --extra one more hyperparameter) searched by grid
+search, random search and Bayesian optimization (a Gaussian-process surrogate), each with
+the same --budget of trials from the same start. Prints each method's best values. The
+output's suffix picks the format: .png, .csv, .json.
+""",
+}
+_MAP_FORMATS = {".png": "png", ".csv": "csv", ".json": "json"}
+_MAP_DEFAULTS = {
+    "sweep": ("ill_conditioned", "sgd,momentum"),
+    "basins": ("himmelblau", "sgd,adam"),
+    "tune": ("rosenbrock", "sgd,adam"),
+}
+
+
+def add_map_parser(subparsers: Any, command: str, help_text: str) -> argparse.ArgumentParser:
+    """A map command's parser with the scene and output options every map shares."""
+    landscape, optimizer_names = _MAP_DEFAULTS[command]
+    parser = subparsers.add_parser(
+        command,
+        help=help_text,
+        description=MAP_DESCRIPTIONS[command],
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    scene = parser.add_argument_group("scene (as on the page)")
+    scene.add_argument(
+        "--landscape",
+        default=landscape,
+        help=f"landscape name (gradscape list; default {landscape})",
+    )
+    scene.add_argument(
+        "--optimizers",
+        default=optimizer_names,
+        help=f"comma-separated optimizer names (default {optimizer_names})",
+    )
+    if command == "basins":
+        scene.add_argument(
+            "--lr",
+            action="append",
+            default=[],
+            metavar="[OPT=]VALUE",
+            help="learning rate: adam=0.05 for one optimizer, 0.05 for all; repeatable, or a,b",
+        )
+    scene.add_argument(
+        "--param",
+        action="append",
+        default=[],
+        metavar="[OPT.]NAME=VALUE",
+        help="any fixed hyperparameter: momentum.momentum=0.5, or beta1=0.8 for every "
+        "optimizer that has it",
+    )
+    if command != "basins":
+        scene.add_argument(
+            "--start",
+            nargs="+",
+            metavar="X,Y",
+            help="start point 'x,y' or 'x y' within the landscape's bounds; the landscape's "
+            "default start if left out",
+        )
+    scene.add_argument("--steps", type=int, help="optimizer updates (default the API's)")
+    scene.add_argument("--noise", type=float, help=_help(NOISE))
+    scene.add_argument("--seed", type=int, help=_help(SEED))
+    add_schedule_options(parser)
+    output = parser.add_argument_group("output")
+    output.add_argument(
+        "-o",
+        "--out",
+        "--output",
+        dest="output",
+        type=Path,
+        help=f"file to write: .png, .csv or .json (default gradscape-{command}-<landscape>.png)",
+    )
+    output.add_argument(
+        "--format", choices=("png", "csv", "json"), help="file format (default: from the suffix)"
+    )
+    output.add_argument("--width", type=int, default=1280, help=f"PNG pixels, {_size_help(WIDTH)}")
+    output.add_argument("--height", type=int, default=720, help=f"PNG pixels, {_size_help(HEIGHT)}")
+    output.add_argument(
+        "--lang", choices=("en", "ja"), default="en", help="words of the picture and the summary"
+    )
+    output.add_argument("-q", "--quiet", action="store_true", help="no summary lines")
+    parser.set_defaults(handler=map_command, map_parser=parser, map_command=command)
+    return parser
+
+
+def _size_help(option: Option) -> str:
+    return f"{show_number(option.min)}–{show_number(option.max)} (default the charts' 1280×720)"
+
+
+def _lr_range_options(parser: argparse.ArgumentParser, what: str) -> argparse._ArgumentGroup:
+    group = parser.add_argument_group(what)
+    group.add_argument("--lr-min", type=float, metavar="LR", help="smallest learning rate")
+    group.add_argument("--lr-max", type=float, metavar="LR", help="largest learning rate")
+    return group
+
+
+def add_sweep_parser(subparsers: Any) -> None:
+    parser = add_map_parser(subparsers, "sweep", "learning-rate sweep (or lr × NAME heatmap)")
+    group = _lr_range_options(parser, "learning rates swept (log-spaced)")
+    group.add_argument("--lr-count", type=int, metavar="N", help="how many learning rates")
+    heatmap = parser.add_argument_group("heatmap: lr × a second hyperparameter (one optimizer)")
+    heatmap.add_argument("--y", metavar="NAME", help="the hyperparameter of the y axis")
+    heatmap.add_argument("--y-min", type=float, help="its smallest value")
+    heatmap.add_argument("--y-max", type=float, help="its largest value")
+    heatmap.add_argument("--y-count", type=int, metavar="N", help="how many values")
+
+
+def add_basins_parser(subparsers: Any) -> None:
+    parser = add_map_parser(subparsers, "basins", "basins of attraction, one map per optimizer")
+    grid = parser.add_argument_group("starts")
+    grid.add_argument("--resolution", type=int, metavar="N", help="N × N starts")
+    grid.add_argument(
+        "--bounds",
+        metavar="XMIN,XMAX,YMIN,YMAX",
+        help="the region of starts (default the landscape's bounds)",
+    )
+
+
+def add_tune_parser(subparsers: Any) -> None:
+    parser = add_map_parser(subparsers, "tune", "a fair race: tune each optimizer's lr")
+    search = _lr_range_options(parser, "search")
+    search.add_argument("--budget", type=int, metavar="N", help="trials per method and optimizer")
+    search.add_argument("--methods", help="comma-separated: grid, random, bayes (default all)")
+    search.add_argument(
+        "--extra",
+        metavar="NAME[=MIN:MAX]",
+        help="one more hyperparameter searched with lr, for each optimizer that has it",
+    )
+
+
+def _numbers(text: str, count: int, flag: str) -> list[float]:
+    parts = [p for p in text.replace(":", ",").split(",") if p.strip()]
+    if len(parts) != count:
+        raise ValueError(f"{flag}: expected {count} numbers, got {text!r}")
+    return [_parse_number(p, flag) for p in parts]
+
+
+def _given(args: argparse.Namespace, pairs: dict[str, str]) -> dict[str, Any]:
+    """{field: value} of the flags the user gave (the models' defaults fill the rest)."""
+    return {
+        field: getattr(args, dest)
+        for field, dest in pairs.items()
+        if getattr(args, dest) is not None
+    }
+
+
+def map_body(args: argparse.Namespace) -> tuple[str, dict[str, Any]]:
+    """(kind, body of POST /api/maps/<kind>) the options describe; ValueError names a flag."""
+    command = args.map_command
+    names = [n.strip() for n in args.optimizers.split(",") if n.strip()]
+    params = run_params(names, {}, getattr(args, "lr", []), args.param)
+    body: dict[str, Any] = {"landscape": args.landscape}
+    body.update(_given(args, {"steps": "steps", "noise": "noise", "seed": "seed"}))
+    if getattr(args, "start", None):
+        body["start"] = start_point(args.start)
+    schedule = schedule_body(args, {})
+    if schedule is not None:
+        body["schedule"] = schedule
+    runs = [{"optimizer": n, "params": p} for n, p in zip(names, params, strict=True)]
+    if command == "sweep" and args.y is not None:
+        if len(names) != 1:
+            raise ValueError(
+                f"--y: a heatmap sweeps one optimizer; --optimizers lists {len(names)} "
+                f"({','.join(names)})"
+            )
+        x = {"name": "lr", **_given(args, {"min": "lr_min", "max": "lr_max", "count": "lr_count"})}
+        y = {"name": args.y.strip()}
+        y.update(_given(args, {"min": "y_min", "max": "y_max", "count": "y_count"}))
+        body.update({"runs": runs, "x": x, "y": y})
+        return "heatmap", body
+    if command == "sweep":
+        given = [f for f in ("y_min", "y_max", "y_count") if getattr(args, f) is not None]
+        if given:
+            raise ValueError(f"--{given[0].replace('_', '-')}: only with --y NAME (a heatmap)")
+        lr = _given(args, {"min": "lr_min", "max": "lr_max", "count": "lr_count"})
+        body.update({"runs": runs, **({"lr": lr} if lr else {})})
+    elif command == "basins":
+        body["runs"] = runs
+        body.update(_given(args, {"resolution": "resolution"}))
+        if args.bounds is not None:
+            xmin, xmax, ymin, ymax = _numbers(args.bounds, 4, "--bounds")
+            body["bounds"] = [[xmin, xmax], [ymin, ymax]]
+    else:  # tune
+        lr = _given(args, {"min": "lr_min", "max": "lr_max"})
+        extra: dict[str, Any] | None = None
+        if args.extra is not None:
+            name, sep, span = args.extra.partition("=")
+            extra = {"name": name.strip()}
+            if sep:
+                extra["min"], extra["max"] = _numbers(span, 2, "--extra")
+        for run in runs:
+            if lr:
+                run["lr"] = lr
+            if extra is not None:
+                known = (
+                    {p.name for p in optimizers.spec(run["optimizer"])}
+                    if run["optimizer"] in optimizers.names()
+                    else set()
+                )
+                if extra["name"] in known or len(runs) == 1:
+                    run["extra"] = dict(extra)
+        if extra is not None and not any("extra" in run for run in runs):
+            raise ValueError(f"--extra {extra['name']}: no listed optimizer has this parameter")
+        body["runs"] = runs
+        body.update(_given(args, {"budget": "budget"}))
+        if args.methods is not None:
+            body["methods"] = [m.strip() for m in args.methods.split(",") if m.strip()]
+    return command, body
+
+
+# Fields of a map request → the flag that sets them, for error messages.
+_MAP_FLAGS = {
+    ("lr", "min"): "--lr-min",
+    ("lr", "max"): "--lr-max",
+    ("lr", "count"): "--lr-count",
+    ("x", "min"): "--lr-min",
+    ("x", "max"): "--lr-max",
+    ("x", "count"): "--lr-count",
+    ("y", "name"): "--y",
+    ("y", "min"): "--y-min",
+    ("y", "max"): "--y-max",
+    ("y", "count"): "--y-count",
+}
+
+
+def map_flag(loc: Sequence[Any]) -> str:
+    """The flag behind a request field: runs.0.params.beta1 → --param, lr.count → --lr-count."""
+    parts = [str(p) for p in loc]
+    if not parts:
+        return "--optimizers"
+    head = parts[0]
+    if head == "runs":
+        rest = [p for p in parts[1:] if not p.isdigit()]
+        if rest[:1] == ["params"]:
+            return "--lr" if rest[1:2] == ["lr"] else "--param"
+        if rest[:1] == ["lr"]:
+            return _MAP_FLAGS.get(("lr", rest[1] if len(rest) > 1 else "min"), "--lr-min")
+        if rest[:1] == ["extra"]:
+            return "--extra"
+        return "--optimizers"
+    if head in ("optimizer",):
+        return "--optimizers"
+    if head == "params":
+        return "--lr" if parts[1:2] == ["lr"] else "--param"
+    if head == "schedule" and len(parts) > 1 and parts[1] in SCHEDULE_OPTIONS:
+        return f"--{parts[1].replace('_', '-')}"
+    if head in ("lr", "x", "y"):
+        return _MAP_FLAGS.get((head, parts[1] if len(parts) > 1 else "min"), f"--{head}")
+    return f"--{head.replace('_', '-')}"
+
+
+def _run_flag(msg: str, command: str) -> str:
+    """The flag behind the core's complaint about one run ("adam: lr=50.0 is out of range
+    …", "sgd has no hyperparameter 'momentum'…")."""
+    if msg.startswith("unknown optimizer"):
+        return "--optimizers"
+    if "to tune" in msg:
+        return "--extra"
+    if re.match(r"(\w+: )?lr[=:]", msg):
+        return "--lr" if command == "basins" else "--lr-min/--lr-max"
+    return "--param"
+
+
+def describe_map_error(error: ValidationError, command: str = "") -> str:
+    """pydantic's issues as `--flag (field): message; …`, the API's words behind the flag."""
+    from app.schemas import validation_issues
+
+    lines = []
+    for issue in validation_issues(error.errors()):
+        loc, msg = [str(p) for p in issue["loc"]], str(issue["msg"])
+        named = _FIELD_IN_MESSAGE.match(msg)
+        if named and named.group(1).startswith(".".join(loc)):
+            # a check over several fields names the one it blames: lr → lr.min
+            loc = named.group(1).split(".")
+        field = ".".join(loc)
+        if not loc:
+            lines.append(msg)
+        elif loc[0] == "runs" and len(loc) == 2:  # the core's check of one run
+            lines.append(f"{_run_flag(msg, command)} ({field}): {msg}")
+        elif msg.startswith(field):
+            lines.append(f"{map_flag(loc)}: {msg}")
+        else:
+            lines.append(f"{map_flag(loc)} ({field}): {msg}")
+    return "; ".join(lines)
+
+
+# "lr.min must be below lr.max", "y.name: momentum has no …": the field a message blames.
+_FIELD_IN_MESSAGE = re.compile(r"([A-Za-z_]\w*(?:\.\w+)*)(?::| must)")
+
+
+def map_reply(kind: str, body: dict[str, Any]) -> dict[str, Any]:
+    """The reply POST /api/maps/<kind> sends for `body`, as JSON data (ValidationError or
+    ValueError for a body the models or the core reject)."""
+    from app.routes.maps_export import REQUESTS, map_data
+
+    reply: dict[str, Any] = map_data(kind, REQUESTS[kind].model_validate(body))
+    return reply
+
+
+def map_command(args: argparse.Namespace) -> int:
+    """Handler of `gradscape sweep|basins|tune`: validate, compute, write, summarize."""
+    import json
+
+    from app.export import maps as map_export
+
+    parser: argparse.ArgumentParser = args.map_parser
+    try:
+        if args.output is not None:
+            check_output(args.output)
+        kind, body = map_body(args)
+        implied = _MAP_FORMATS.get(args.output.suffix.lower()) if args.output else None
+        if args.output is not None and implied is None and args.format is None:
+            raise ValueError(
+                f"cannot tell the format from {args.output.name!r}; use a .png, .csv or .json "
+                "file name, or pass --format"
+            )
+        if args.format and implied and args.format != implied:
+            raise ValueError(
+                f"--format {args.format} contradicts the file name {args.output.name!r}"
+            )
+        fmt = args.format or implied or "png"
+        for option in (WIDTH, HEIGHT):
+            value = getattr(args, option.name)
+            if not option.min <= value <= option.max:
+                raise ValueError(
+                    f"--{option.name}: must be between {show_number(option.min)} and "
+                    f"{show_number(option.max)}, got {value}"
+                )
+        output: Path = args.output or Path(f"gradscape-{kind}-{args.landscape}.{fmt}")
+        target = check_output(output)
+        temporary = temporary_beside(target, output, fmt)
+    except ValidationError as error:
+        _fail(parser, describe_map_error(error, args.map_command))
+    except ValueError as error:
+        _fail(parser, str(error))
+    try:
+        try:
+            reply = map_reply(kind, body)
+        except ValidationError as error:
+            _fail(parser, describe_map_error(error, args.map_command))
+        except ValueError as error:
+            _fail(parser, str(error))
+        if fmt == "png":
+            data = map_export.render_png(kind, reply, body, args.width, args.height, args.lang)
+        elif fmt == "csv":
+            data = map_export.render_csv(kind, reply).encode()
+        else:
+            text = json.dumps(reply, allow_nan=False, ensure_ascii=False, separators=(",", ":"))
+            data = (text + "\n").encode()
+        temporary.write_bytes(data)
+        os.replace(temporary, target)
+    except OSError as error:
+        if error.errno not in _STORAGE_ERRORS:
+            raise
+        _fail(parser, f"writing {str(output)!r} failed: {error.strerror}", code=1)
+    finally:
+        temporary.unlink(missing_ok=True)
+    if not args.quiet:
+        print(f"wrote {output} ({len(data) / 1024:.0f} KiB)", file=sys.stderr)
+        for line in map_export.summary_lines(kind, reply, body, args.lang):
             print(line)
     return 0
 

@@ -139,11 +139,7 @@ def run_labels(
     request_runs = list((body or {}).get("runs") or [])
     labels = []
     for i, (name, unique) in enumerate(zip(names, csv_names(names), strict=True)):
-        try:
-            label = optimizers.title(name)
-        except ValueError:
-            label = name
-        label += unique[len(name) :].replace("#", " #")
+        label = optimizer_title(name) + unique[len(name) :].replace("#", " #")
         params = request_runs[i].get("params") or {} if i < len(request_runs) else {}
         shown = [
             f"{param_symbol(key, lang)} = {short_number(float(value))}"
@@ -622,6 +618,29 @@ def _edges_axis(values: np.ndarray, log: bool) -> Axis:
     return Axis(10**lo, 10**hi, True) if log else Axis(float(lo), float(hi), False)
 
 
+def axis_log(axis: dict[str, Any], values: np.ndarray) -> bool:
+    """Whether a heatmap axis is log-scaled: the reply says so, or its spacing does."""
+    log = axis.get("log")
+    return _is_log(values) if log is None else bool(log)
+
+
+def heatmap_optimizer(reply: dict[str, Any], body: dict[str, Any] | None) -> str:
+    """The heatmap's optimizer: the reply's, else the request's one run."""
+    if reply.get("optimizer"):
+        return str(reply["optimizer"])
+    runs = (body or {}).get("runs") or [{}]
+    return str(runs[0].get("optimizer") or "")
+
+
+def optimizer_title(name: str) -> str:
+    return optimizers.title(name) if name in optimizers.names() else name
+
+
+def is_global(minimum: dict[str, Any]) -> bool:
+    """A basin map's minimum at the landscape's global minimum value (`best`)."""
+    return bool(minimum.get("best", minimum.get("global", False)))
+
+
 def param_words(name: str, lang: str) -> str:
     words = _words(lang)
     return words["maps.export.lr"] if name == "lr" else words.get(f"param.{name}", name)
@@ -657,11 +676,7 @@ def draw_heatmap(
     reply: dict[str, Any], body: dict[str, Any] | None, width: int, height: int, lang: str
 ) -> Drawn:
     canvas = Canvas(width, height, lang)
-    name = str((body or {}).get("optimizer") or "")
-    try:
-        title_name = optimizers.title(name)
-    except ValueError:
-        title_name = name
+    title_name = optimizer_title(heatmap_optimizer(reply, body))
     x_values, y_values = _floats(reply["x"]["values"]), _floats(reply["y"]["values"])
     x_name, y_name = str(reply["x"]["name"]), str(reply["y"]["name"])
     top = canvas.title(
@@ -684,8 +699,8 @@ def draw_heatmap(
     chart = chart_in(
         canvas,
         (canvas.pad, top, canvas.width - canvas.pad - bar_room, bottom - canvas.pad),
-        _edges_axis(x_values, _is_log(x_values)),
-        _edges_axis(y_values, _is_log(y_values)),
+        _edges_axis(x_values, axis_log(reply["x"], x_values)),
+        _edges_axis(y_values, axis_log(reply["y"], y_values)),
         param_words(x_name, lang),
         param_words(y_name, lang),
     )
@@ -791,7 +806,7 @@ def draw_basins(
     entries = []
     for k in reached[:12]:
         m = minima[k]
-        kind = words["minimum.global" if m.get("global") else "minimum.local"]
+        kind = words["minimum.global" if is_global(m) else "minimum.local"]
         where = f"({short_number(float(m['x']))}, {short_number(float(m['y']))})"
         entries.append(Entry(f"{kind} {where}", colors[k], "patch"))
     if len(reached) > 12:
@@ -852,7 +867,7 @@ def draw_basins(
         for m in minima:
             mx, my = float(m["x"]), float(m["y"])
             if x.low <= mx <= x.high and y.low <= my <= y.high:
-                symbol = "star" if m.get("global") else "circle-open"
+                symbol = "star" if is_global(m) else "circle-open"
                 canvas.symbol(symbol, x.pixel(mx), y.pixel(my), canvas.marker, WHITE, TEXT, 1)
         canvas.rect(box, outline=FRAME, width=1)
     draw_legend(canvas, entries, canvas.pad, bottom, legend_w)
@@ -1122,6 +1137,105 @@ def render_png(
     lang: str = "en",
 ) -> bytes:
     return draw_map(kind, reply, body, width, height, lang).png
+
+
+def summary_lines(
+    kind: str, reply: dict[str, Any], body: dict[str, Any] | None = None, lang: str = "en"
+) -> list[str]:
+    """What the map found, a line per run in `lang` (the CLI prints them): a sweep's
+    measured boundary and theoretical limit, a heatmap's fastest cell, a basin map's share
+    of starts per minimum, each tuning method's best values."""
+    words = _words(lang)
+
+    def line(key: str, **values: object) -> str:
+        return say(words[f"maps.export.summary.{key}"], **values)
+
+    if kind == "sweep":
+        lines = []
+        lrs = reply["lrs"]
+        for label, run in zip(
+            run_labels(reply["runs"], body, lang, ("lr",)), reply["runs"], strict=True
+        ):
+            boundary = run.get("boundary") or {}
+            stable, first = boundary.get("stable"), boundary.get("diverged")
+            if first is None:
+                text = line("noDivergence", name=label, max=short_number(lrs[-1]))
+            elif stable is None:
+                text = line("allDiverge", name=label, min=short_number(first))
+            else:
+                text = line(
+                    "boundary",
+                    name=label,
+                    stable=short_number(stable),
+                    diverged=short_number(first),
+                )
+            if run.get("limit") is not None:
+                formula = run.get("limit_formula") or ""
+                text += line("limit", formula=formula, limit=short_number(run["limit"]))
+            lines.append(text)
+        return lines
+    if kind == "heatmap":
+        label = optimizer_title(heatmap_optimizer(reply, body))
+        settled = np.array(reply["settled_at"], dtype=float)
+        settled[(settled < 0) | (np.array(reply["diverged_at"]) >= 0)] = np.inf
+        if not np.isfinite(settled).any():
+            return [line("heatmapNone", name=label)]
+        j, i = np.unravel_index(int(np.argmin(settled)), settled.shape)
+        return [
+            line(
+                "heatmap",
+                name=label,
+                x=short_number(reply["x"]["values"][i]),
+                param=param_symbol(str(reply["y"]["name"]), lang),
+                y=short_number(reply["y"]["values"][j]),
+                steps=int(settled[j, i]),
+            )
+        ]
+    if kind == "basins":
+        lines = []
+        minima = reply["minima"]
+        for label, shares in zip(
+            run_labels(reply["runs"], body, lang), basin_shares(reply), strict=True
+        ):
+            parts = []
+            for k, share in shares.items():
+                if k >= 0:
+                    m = minima[k]
+                    where = f"({short_number(float(m['x']))}, {short_number(float(m['y']))})"
+                else:
+                    where = words["maps.export.diverged" if k == -1 else "maps.export.notSettled"]
+                parts.append(f"{where} {100 * share:.1f}%")
+            shown = parts[:8] + (["…"] if len(parts) > 8 else [])
+            lines.append(f"{label}: {', '.join(shown)}")
+        return lines
+    if kind == "tune":
+        lines = []
+        for label, run in zip(
+            run_labels(reply["runs"], body, lang, ("lr",)), reply["runs"], strict=True
+        ):
+            names = [str(d["name"]) for d in run.get("space") or []]
+            for method, result in tune_methods(run).items():
+                best = result.get("best")
+                method_words = words[f"maps.export.tune.{method}"]
+                if best is None:
+                    lines.append(f"{label}, {method_words}: {words['maps.export.diverged']}")
+                    continue
+                values = ", ".join(
+                    f"{param_symbol(n, lang)} = {short_number(float(v))}"
+                    for n, v in zip(names, best["values"], strict=True)
+                )
+                lines.append(
+                    line(
+                        "tune",
+                        name=label,
+                        method=method_words,
+                        values=values,
+                        gap=short_number(best.get("gap")),
+                        trials=len(result.get("trials") or []),
+                    )
+                )
+        return lines
+    raise ValueError(f"kind must be one of {', '.join(KINDS)}, got {kind!r}")
 
 
 def _cell(value: Any) -> str:

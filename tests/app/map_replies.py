@@ -93,10 +93,9 @@ def heatmap(nx: int = 8, ny: int = 6, steps: int = 150) -> tuple[dict[str, Any],
         "landscape": "ill_conditioned",
         "start": [-7.0, 2.0],
         "steps": steps,
-        "optimizer": "momentum",
-        "params": {},
-        "x": {"name": "lr", "min": 1e-2, "max": 3.0, "count": nx, "log": True},
-        "y": {"name": "momentum", "min": 0.0, "max": 0.95, "count": ny, "log": False},
+        "runs": [{"optimizer": "momentum", "params": {}}],
+        "x": {"name": "lr", "min": 1e-2, "max": 3.0, "count": nx},
+        "y": {"name": "momentum", "min": 0.0, "max": 0.95, "count": ny},
     }
     f = landscapes.get("ill_conditioned")
     xs, ys = np.logspace(-2, np.log10(3.0), nx), np.linspace(0.0, 0.95, ny)
@@ -107,8 +106,9 @@ def heatmap(nx: int = 8, ny: int = 6, steps: int = 150) -> tuple[dict[str, Any],
     gap = np.where(bad, np.nan, traj.losses[-1])
     reply = {
         "f_star": 0.0,
-        "x": {"name": "lr", "values": xs.tolist()},
-        "y": {"name": "momentum", "values": ys.tolist()},
+        "optimizer": "momentum",
+        "x": {"name": "lr", "values": xs.tolist(), "log": True},
+        "y": {"name": "momentum", "values": ys.tolist(), "log": False},
         "settled_at": _settled(traj).reshape(ny, nx).tolist(),
         "gap": [_none(row) for row in gap.reshape(ny, nx)],
         "diverged_at": traj.diverged_at.reshape(ny, nx).tolist(),
@@ -155,7 +155,7 @@ def basins(resolution: int = 32, steps: int = 200) -> tuple[dict[str, Any], dict
         "xs": xs.tolist(),
         "ys": ys.tolist(),
         "minima": [
-            {"x": m.x, "y": m.y, "value": m.value, "global": m.kind == "global"} for m in minima
+            {"x": m.x, "y": m.y, "value": m.value, "best": m.kind == "global"} for m in minima
         ],
         "runs": runs,
     }

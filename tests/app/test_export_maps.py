@@ -8,10 +8,14 @@ from typing import Any
 
 import numpy as np
 import pytest
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
 from PIL import Image
 
 from app.export import maps
+from app.main import create_app
 from app.palette import run_colors
+from app.routes import maps_export
 from tests.app import map_replies
 
 Reply = tuple[dict[str, Any], dict[str, Any]]
@@ -322,3 +326,78 @@ def test_unknown_kind_is_a_value_error_naming_the_kinds(sweep: Reply) -> None:
         maps.render_png("contour", sweep[1])
     with pytest.raises(ValueError, match="sweep, heatmap, basins, tune"):
         maps.render_csv("contour", sweep[1])
+
+
+# --- POST /api/maps/<kind>/export ---------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def app() -> FastAPI:
+    app = create_app()
+    if not any(getattr(r, "path", None) == "/api/maps/sweep/export" for r in app.routes):
+        app.include_router(maps_export.router)  # until app.main registers it
+    return app
+
+
+EXPORT_BODIES: dict[str, dict[str, Any]] = {
+    "sweep": {
+        "landscape": "ill_conditioned",
+        "steps": 80,
+        "runs": [{"optimizer": "sgd"}, {"optimizer": "adam"}],
+        "lr": {"count": 16},
+    },
+    "heatmap": {
+        "landscape": "ill_conditioned",
+        "steps": 80,
+        "runs": [{"optimizer": "momentum"}],
+        "x": {"name": "lr", "count": 5},
+        "y": {"name": "momentum", "count": 4},
+    },
+    "basins": {
+        "landscape": "himmelblau",
+        "steps": 100,
+        "resolution": 16,
+        "runs": [{"optimizer": "sgd", "params": {"lr": 0.01}}],
+    },
+    "tune": {"landscape": "rosenbrock", "steps": 40, "budget": 4, "runs": [{"optimizer": "adam"}]},
+}
+
+
+@pytest.mark.parametrize("kind", maps.KINDS)
+def test_export_route_sends_the_png_and_csv_of_the_map(client: TestClient, kind: str) -> None:
+    body = EXPORT_BODIES[kind]
+    response = client.post(
+        f"/api/maps/{kind}/export?format=png&width=400&height=300&lang=ja", json=body
+    )
+    assert response.status_code == 200, response.text
+    assert response.headers["content-type"] == "image/png"
+    landscape = body["landscape"]
+    disposition = response.headers["content-disposition"]
+    assert disposition == f'attachment; filename="gradscape-{kind}-{landscape}.png"'
+    with Image.open(io.BytesIO(response.content)) as image:
+        assert image.size == (400, 300)
+
+    response = client.post(f"/api/maps/{kind}/export?format=csv", json=body)
+    assert response.status_code == 200 and response.headers["content-type"].startswith("text/csv")
+    reply = maps_export.map_data(kind, maps_export.REQUESTS[kind].model_validate(body))
+    assert response.text == maps.render_csv(kind, reply)  # the map the API computes
+
+
+@pytest.mark.parametrize(
+    ("kind", "query", "body", "field"),
+    [
+        ("sweep", "format=gif", EXPORT_BODIES["sweep"], "format"),
+        ("sweep", "width=10", EXPORT_BODIES["sweep"], "width"),
+        ("basins", "lang=fr", EXPORT_BODIES["basins"], "lang"),
+        ("sweep", "", {**EXPORT_BODIES["sweep"], "lr": {"count": 4}}, "count"),
+        ("basins", "", {**EXPORT_BODIES["basins"], "runs": [{"optimizer": "nope"}]}, "runs"),
+        ("tune", "", {**EXPORT_BODIES["tune"], "budget": 1000}, "budget"),
+    ],
+)
+def test_export_route_names_the_bad_field(
+    client: TestClient, kind: str, query: str, body: dict[str, Any], field: str
+) -> None:
+    response = client.post(f"/api/maps/{kind}/export?{query}", json=body)
+    assert response.status_code == 422
+    detail = response.json()["detail"]
+    assert any(field in [str(p) for p in issue["loc"]] for issue in detail), detail
