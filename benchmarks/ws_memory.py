@@ -40,7 +40,7 @@ import httpx
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from ws_latency import SCENE  # noqa: E402  (this script's folder is on sys.path)
+from benchmarks.ws_latency import SCENE  # noqa: E402
 
 BIG: dict[str, Any] = {
     "landscape": "rosenbrock",
