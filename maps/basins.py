@@ -94,11 +94,14 @@ def basins(
     found = np.concatenate([s.minimum[rows] for s, rows in zip(ends, settled, strict=True)])
     centres, which = _group(found, SAME * status.span(landscape))
     values = landscape.value(centres)
-    order = np.lexsort((centres[:, 1], centres[:, 0], values))
-    rank = np.empty(len(order), dtype=np.int64)
-    rank[order] = np.arange(len(order))  # minima listed by value, then x, then y
     f_star = status.global_minimum_value(landscape)
     tolerance = status.VALUE_TOLERANCE * max(1.0, abs(f_star))
+    # by value (equal within the tolerance: Himmelblau's four are 0 up to rounding, which
+    # differs by CPU), then x, then y: the same colours on every machine
+    level = np.round((values - f_star) / tolerance)
+    order = np.lexsort((np.round(centres[:, 1], 6), np.round(centres[:, 0], 6), level))
+    rank = np.empty(len(order), dtype=np.int64)
+    rank[order] = np.arange(len(order))
     minima = [
         Minimum(float(x), float(y), float(v), bool(v - f_star <= tolerance))
         for (x, y), v in zip(centres[order], values[order], strict=True)

@@ -42,7 +42,8 @@ def test_labels_agree_with_each_starts_own_summary() -> None:
         assert np.hypot(*(centres[label[k]] - s.minimum[k])) < 1e-6
     assert (label[s.settled_at < 0] < 0).all()
     values = [m.value for m in b.minima]
-    assert values == sorted(values) and b.minima[0].best
+    assert all(a <= b + 1e-6 for a, b in zip(values, values[1:], strict=False))  # by value
+    assert b.minima[0].best
 
 
 def test_diverged_and_unsettled_starts_have_their_own_labels() -> None:
