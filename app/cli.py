@@ -751,20 +751,7 @@ def add_export_parser(subparsers: Any) -> argparse.ArgumentParser:
         help="comma-separated optimizer names, raced in order "
         f"(default the preset's, or {_DEFAULT_OPTIMIZERS})",
     )
-    scene.add_argument(
-        "--lr",
-        action="append",
-        default=[],
-        metavar="[OPT=]VALUE",
-        help="learning rate: adam=0.05 for one optimizer, 0.05 for all; repeatable, or a,b",
-    )
-    scene.add_argument(
-        "--param",
-        action="append",
-        default=[],
-        metavar="[OPT.]NAME=VALUE",
-        help="any hyperparameter: adam.beta1=0.8, or beta1=0.8 for every optimizer that has it",
-    )
+    add_run_options(scene, lr=True)
     scene.add_argument(
         "--start",
         nargs="+",
@@ -825,6 +812,25 @@ def add_export_parser(subparsers: Any) -> argparse.ArgumentParser:
     output.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     parser.set_defaults(handler=export_command, export_parser=parser)
     return parser
+
+
+def add_run_options(group: Any, lr: bool) -> None:
+    """--lr (when `lr`) and --param: each run's hyperparameters, read by `run_params`."""
+    if lr:
+        group.add_argument(
+            "--lr",
+            action="append",
+            default=[],
+            metavar="[OPT=]VALUE",
+            help="learning rate: adam=0.05 for one optimizer, 0.05 for all; repeatable, or a,b",
+        )
+    group.add_argument(
+        "--param",
+        action="append",
+        default=[],
+        metavar="[OPT.]NAME=VALUE",
+        help="any hyperparameter: adam.beta1=0.8, or beta1=0.8 for every optimizer that has it",
+    )
 
 
 def add_schedule_options(parser: argparse.ArgumentParser) -> None:
@@ -1251,22 +1257,8 @@ def add_map_parser(subparsers: Any, command: str, help_text: str) -> argparse.Ar
         default=optimizer_names,
         help=f"comma-separated optimizer names (default {optimizer_names})",
     )
-    if command == "basins":
-        scene.add_argument(
-            "--lr",
-            action="append",
-            default=[],
-            metavar="[OPT=]VALUE",
-            help="learning rate: adam=0.05 for one optimizer, 0.05 for all; repeatable, or a,b",
-        )
-    scene.add_argument(
-        "--param",
-        action="append",
-        default=[],
-        metavar="[OPT.]NAME=VALUE",
-        help="any fixed hyperparameter: momentum.momentum=0.5, or beta1=0.8 for every "
-        "optimizer that has it",
-    )
+    # A sweep sweeps lr and a tuning searches it: only a basin map takes it fixed.
+    add_run_options(scene, lr=command == "basins")
     if command != "basins":
         scene.add_argument(
             "--start",
@@ -1559,7 +1551,7 @@ def map_command(args: argparse.Namespace) -> int:
         except ValueError as error:
             _fail(parser, str(error))
         if fmt == "png":
-            data = map_export.render_png(kind, reply, body, args.width, args.height, args.lang)
+            data = map_export.draw_map(kind, reply, body, args.width, args.height, args.lang).png
         elif fmt == "csv":
             data = map_export.render_csv(kind, reply).encode()
         else:

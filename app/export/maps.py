@@ -33,7 +33,7 @@ import itertools
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 from PIL import Image, ImageDraw
@@ -952,17 +952,24 @@ def draw_tune(
             )
             title = f"{labels[i]} · {canvas.say(f'maps.export.tune.{method}')}"
             result = results.get(method) or {}
+            cell = TuneCell(area, run, result, trials, title)
             if len(space) == 1:
-                chart = _tune_line(canvas, area, run, result, trials, title, colors[i], symbols[i])
+                chart = _tune_line(canvas, cell, colors[i], symbols[i])
             else:
-                chart = _tune_plane(canvas, area, run, result, trials, title, lang)
+                chart = _tune_plane(canvas, cell)
             panels.append(chart.box)
     draw_legend(canvas, entries, canvas.pad, bottom, legend_w)
     return Drawn(canvas.png(), panels)
 
 
-def _values(trials: list[dict[str, Any]], k: int) -> np.ndarray:
-    return np.array([float(t["values"][k]) for t in trials], dtype=float)
+class TuneCell(NamedTuple):
+    """One chart of the tune picture: a run's search by one method."""
+
+    area: tuple[float, float, float, float]
+    run: dict[str, Any]
+    result: dict[str, Any]  # the method's trials, best and snapshots
+    every: list[dict[str, Any]]  # every method's trials of the run: one range for the row
+    title: str
 
 
 def _dimension_range(dim: dict[str, Any]) -> tuple[float, float]:
@@ -971,16 +978,9 @@ def _dimension_range(dim: dict[str, Any]) -> tuple[float, float]:
     return padded_range(ends, bool(dim.get("log", False)), 0.02)
 
 
-def _tune_line(
-    canvas: Canvas,
-    area: tuple[float, float, float, float],
-    run: dict[str, Any],
-    result: dict[str, Any],
-    every: list[dict[str, Any]],
-    title: str,
-    color: Color,
-    symbol: str,
-) -> Chart:
+def _tune_line(canvas: Canvas, cell: TuneCell, color: Color, symbol: str) -> Chart:
+    """lr alone: each trial's final gap against its lr (log–log)."""
+    area, run, result, every, title = cell
     dim = run["space"][0]
     gaps = np.array([_score_gap(t) for t in every], dtype=float)
     floor = max(GAP_FLOOR, float(np.nanmin(gaps[gaps > 0])) if np.any(gaps > 0) else GAP_FLOOR)
@@ -1057,16 +1057,10 @@ def _surrogate(
     canvas.rect(chart.box, outline=FRAME, width=1)
 
 
-def _tune_plane(
-    canvas: Canvas,
-    area: tuple[float, float, float, float],
-    run: dict[str, Any],
-    result: dict[str, Any],
-    every: list[dict[str, Any]],
-    title: str,
-    lang: str,
-) -> Chart:
+def _tune_plane(canvas: Canvas, cell: TuneCell) -> Chart:
     """lr × the extra hyperparameter: trials coloured by log₁₀ gap (one range per run)."""
+    area, run, result, every, title = cell
+    lang = canvas.lang
     dx, dy = run["space"][0], run["space"][1]
     chart = chart_in(
         canvas,
@@ -1126,17 +1120,6 @@ def draw_map(
     if kind not in _DRAW:
         raise ValueError(f"kind must be one of {', '.join(KINDS)}, got {kind!r}")
     return _DRAW[kind](reply, body, width, height, lang)
-
-
-def render_png(
-    kind: str,
-    reply: dict[str, Any],
-    body: dict[str, Any] | None = None,
-    width: int = 1280,
-    height: int = 720,
-    lang: str = "en",
-) -> bytes:
-    return draw_map(kind, reply, body, width, height, lang).png
 
 
 def summary_lines(

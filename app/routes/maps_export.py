@@ -78,7 +78,7 @@ def render(cancel: threading.Event, kind: str, request: Any, options: ExportOpti
     if options.format == "csv":
         return drawing.render_csv(kind, reply).encode()
     body = request.model_dump(mode="json")
-    return drawing.render_png(kind, reply, body, options.width, options.height, options.lang)
+    return drawing.draw_map(kind, reply, body, options.width, options.height, options.lang).png
 
 
 _RESPONSES: dict[int | str, dict[str, Any]] = {

@@ -158,7 +158,7 @@ def test_heatmap_with_no_settled_cell_shows_the_gap() -> None:
     assert (what, low, high, log) == ("maps.export.gapLog", -2.0, 0.0, True)
     assert np.all(colors[:, 3] == maps.DIVERGED)
     assert len({tuple(c) for c in colors[0, :3]}) == 3
-    png = maps.render_png("heatmap", reply, None, width=320, height=240, lang="ja")
+    png = maps.draw_map("heatmap", reply, None, width=320, height=240, lang="ja").png
     with Image.open(io.BytesIO(png)) as image:
         assert image.size == (320, 240)
 
@@ -323,7 +323,7 @@ def test_minimum_colours_stay_distinct_for_many_minima() -> None:
 
 def test_unknown_kind_is_a_value_error_naming_the_kinds(sweep: Reply) -> None:
     with pytest.raises(ValueError, match="sweep, heatmap, basins, tune"):
-        maps.render_png("contour", sweep[1])
+        maps.draw_map("contour", sweep[1])
     with pytest.raises(ValueError, match="sweep, heatmap, basins, tune"):
         maps.render_csv("contour", sweep[1])
 
