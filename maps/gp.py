@@ -55,8 +55,17 @@ def matern52(a: np.ndarray, b: np.ndarray, length_scale: float) -> np.ndarray:
 
     k(r) = (1 + √5 r/ℓ + 5 r²/(3ℓ²)) exp(−√5 r/ℓ); k(0) = 1.
     """
+    return _matern52_of(_distances(a, b), length_scale)
+
+
+def _distances(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     diff = a[:, None, :] - b[None, :, :]
-    s = _SQRT5 * np.sqrt(np.sum(diff * diff, axis=-1)) / length_scale
+    result: np.ndarray = np.sqrt(np.einsum("ijk,ijk->ij", diff, diff))
+    return result
+
+
+def _matern52_of(r: np.ndarray, length_scale: float) -> np.ndarray:
+    s = (_SQRT5 / length_scale) * r
     result: np.ndarray = (1.0 + s + s * s / 3.0) * np.exp(-s)
     return result
 
@@ -130,8 +139,9 @@ class GaussianProcess:
         r = y - mean
         best: FittedGP | None = None
         evidence = []
+        distances = _distances(X, X)  # once: only the kernel's scale changes below
         for length_scale in self.length_scales:
-            R = matern52(X, X, length_scale)
+            R = _matern52_of(distances, length_scale)
             L_unit, jitter = _cholesky(R, self.jitter)  # L_unit L_unitᵀ = R + g I
             z = np.linalg.solve(L_unit, r)
             # σ̂² maximizes the likelihood for this ℓ: d/dσ² of the LML is zero there.

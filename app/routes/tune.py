@@ -38,6 +38,7 @@ import json
 import logging
 import reprlib
 import threading
+from collections.abc import Callable
 from typing import Any
 
 import anyio
@@ -62,6 +63,11 @@ from maps.tune import Race, RaceEvent, RaceRun, Snapshot, Space, Trial
 
 router = APIRouter(tags=["maps"])
 log = logging.getLogger(__name__)
+
+# Called in the worker thread after each round of a WebSocket tune, with the tune's cancel
+# event. Tests use it to prove that a disconnect or a newer tune stops the computation;
+# None in production.
+round_hook: Callable[[threading.Event], None] | None = None
 
 _ENCODER = json.JSONEncoder(allow_nan=False, separators=(",", ":"))
 
@@ -300,6 +306,8 @@ def parse_tune(text: str) -> tuple[Any, TuneRequest]:
 def _next_round(race: Race, message_id: Any) -> tuple[list[str], bool]:
     """One round's trial messages (and the done after the last), built in the worker."""
     texts = [trial_message(message_id, event) for event in race.step()]
+    if round_hook is not None and race.cancel is not None:
+        round_hook(race.cancel)
     if race.done:
         texts.append(done_message(message_id, race))
     return texts, race.done

@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import json
 import math
+import time
 from typing import Any
 
 import numpy as np
@@ -13,6 +14,7 @@ from fastapi.testclient import TestClient
 
 import landscapes
 import optimizers
+from app.routes import tune as tune_routes
 from app.schemas import TuneReply
 from optimizers.status import global_minimum_value
 
@@ -202,3 +204,42 @@ def test_no_nan_when_everything_diverges(client: TestClient) -> None:
         assert all(t["score"] is None and t["gap"] is None for t in method["trials"])
         for snap in method["snapshots"]:
             assert math.isfinite(snap["best"])
+
+
+def test_ws_disconnect_stops_the_computation(
+    client: TestClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    rounds: list[bool] = []  # per round: was the tune cancelled when it ended
+    monkeypatch.setattr(tune_routes, "round_hook", lambda cancel: rounds.append(cancel.is_set()))
+    body = {**BODY, "steps": 2000, "budget": 64, "runs": [{"optimizer": "adam"}] * 2}
+    with client.websocket_connect("/ws/tune") as ws:
+        ws.send_text(json.dumps({"type": "tune", **body}))
+        assert ws.receive_json()["type"] == "meta"
+        while ws.receive_json()["method"] != "bayes":  # round 0 done: bayes is on its own
+            pass
+    # the socket is closed: the round computing then may end, and no other starts
+    finished = -1
+    while len(rounds) != finished:  # a full bayes round takes ~30 ms here
+        finished = len(rounds)
+        time.sleep(0.3)
+    assert rounds.count(True) <= 1
+    assert finished < 64 - 3  # far from the budget's rounds
+
+
+def test_ws_newer_tune_stops_the_older(client: TestClient, monkeypatch: pytest.MonkeyPatch) -> None:
+    seen: list[tuple[int, bool]] = []
+    monkeypatch.setattr(
+        tune_routes, "round_hook", lambda cancel: seen.append((id(cancel), cancel.is_set()))
+    )
+    long = {**BODY, "steps": 2000, "budget": 64, "runs": [{"optimizer": "adam"}] * 2}
+    with client.websocket_connect("/ws/tune") as ws:
+        ws.send_text(json.dumps({"type": "tune", "id": "long", **long}))
+        while ws.receive_json()["type"] != "trial":
+            pass
+        ws.send_text(json.dumps({"type": "tune", "id": "short", **BODY}))
+        while (message := ws.receive_json())["type"] != "done" or message["id"] != "short":
+            pass
+    first = seen[0][0]
+    older = [cancelled for key, cancelled in seen if key == first]
+    assert len(older) < 64 - 3  # it stopped far from its budget's rounds
+    assert len(seen) - len(older) == 6 - 2 + 1  # the newer one ran all of its rounds

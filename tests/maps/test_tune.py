@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import threading
 
 import numpy as np
 import pytest
@@ -246,3 +247,17 @@ def test_race_rejects_bad_fixed_params_and_methods() -> None:
         tune_race("booth", [RaceRun("adam", {"beta2": 2.0})], budget=4)
     with pytest.raises(ValueError, match="methods"):
         tune_race("booth", [RaceRun("adam")], budget=4, methods=("grid", "grid"))
+
+
+def test_race_stops_when_cancelled() -> None:
+    cancel = threading.Event()
+    events: list[int] = []
+
+    def on_trial(event: object) -> None:
+        events.append(1)
+        cancel.set()  # after round 0's first trial
+
+    runs = [RaceRun("sgd")]
+    assert tune_race("booth", runs, budget=8, on_trial=on_trial, cancel=cancel) is None
+    assert len(events) == 8 + 8 + 2  # round 0 (grid, random, bayes's first 2) and no more
+    assert tune_race("booth", runs, budget=8, cancel=cancel) is None  # set before: nothing runs
