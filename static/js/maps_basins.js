@@ -149,6 +149,9 @@ export class BasinsPanel {
     this.generation = 0;
     this.cache = new Map(); // JSON body → response (a few maps; a 256² map is ~400 kB)
     this.timer = null;
+    this.busy = false;
+    this.drawnSeq = 0; // complete sets of maps drawn (tests wait on it)
+    this.last = null; // what the last complete set shows: per run, its shares and minima
     this.build();
   }
 
@@ -247,6 +250,7 @@ export class BasinsPanel {
   async compute() {
     const { scene, runs, key, body } = this.bodies();
     this.requestKey = key;
+    this.busy = true;
     this.generation += 1;
     const generation = this.generation;
     this.scene = scene;
@@ -257,6 +261,8 @@ export class BasinsPanel {
     this.refresh();
     if (runs.length === 0) {
       this.setStatus(this.ctx.t("maps.basins.empty"), 1);
+      this.busy = false;
+      this.drawnSeq += 1;
       return;
     }
     for (const [i, map] of this.maps.entries()) {
@@ -295,6 +301,17 @@ export class BasinsPanel {
       1,
     );
     this.root.dataset.state = failed ? "error" : "done";
+    this.busy = false;
+    this.last = {
+      resolution: this.resolution,
+      minima: (this.order ?? []).map((k) => ({ ...this.minima[k], color: this.colours[k] })),
+      runs: this.maps.map((m) => ({
+        optimizer: m.run.optimizer,
+        counts: m.result?.counts ?? null,
+        error: m.error,
+      })),
+    };
+    this.drawnSeq += 1;
   }
 
   remember(key, response) {
@@ -414,6 +431,7 @@ export class BasinsPanel {
       if (!map.card) continue;
       map.swatch.style.background = map.run.color;
       map.name.textContent = map.run.label;
+      map.caption.title = "";
       if (map.error) {
         map.caption.textContent = t("maps.basins.error", { detail: map.error });
         continue;
@@ -423,16 +441,15 @@ export class BasinsPanel {
         continue;
       }
       const { counts, n } = map.result;
-      const percent = (c) => `${Math.round((100 * c) / (n * n))}%`;
-      const parts = [
-        ["global", counts.global],
-        ["local", counts.local],
-        ["notSettled", counts.notSettled],
-        ["diverged", counts.diverged],
-      ].filter(([, c]) => c > 0);
-      map.caption.textContent = parts
-        .map(([kind, c]) => t(`maps.basins.share.${kind}`, { p: percent(c) }))
-        .join(" · ");
+      // Compact, so a small map keeps one line: the legend's marks, then the share.
+      const items = SHARES.filter(([kind]) => counts[kind] > 0).map(([kind, mark]) => {
+        const p = `${Math.round((100 * counts[kind]) / (n * n))}%`;
+        const item = el("span", `basins-share ${kind}`, { "data-kind": kind });
+        item.title = t(`maps.basins.share.${kind}`, { p });
+        item.append(mark(), document.createTextNode(p));
+        return item;
+      });
+      map.caption.replaceChildren(...items);
       for (const [kind, c] of Object.entries(counts)) map.canvas.dataset[kind] = String(c);
     }
   }
@@ -448,8 +465,8 @@ export class BasinsPanel {
     const height = this.grid.clientHeight;
     const m = this.margins();
     // Title and caption heights, measured (they follow the font, the language and wrapping).
-    const first = this.maps[0];
-    const chrome = first.title.offsetHeight + first.caption.offsetHeight + 8;
+    const chrome =
+      Math.max(...this.maps.map((m) => m.title.offsetHeight + m.caption.offsetHeight)) + 8;
     let best = { plot: 0, cols: 1 };
     for (let cols = 1; cols <= count; cols += 1) {
       const rows = Math.ceil(count / cols);
@@ -498,6 +515,7 @@ export class BasinsPanel {
     if (!canvas || !map.plot) return;
     const k = ratio();
     const f = this.frame(map);
+    canvas.dataset.plot = [f.left, f.top, f.size].join(","); // the map's pixels (tests click them)
     const width = f.size + f.left + f.right;
     const height = f.size + f.top + f.bottom;
     if (canvas.width !== Math.round(width * k) || canvas.height !== Math.round(height * k)) {
@@ -672,36 +690,42 @@ export class BasinsPanel {
   renderLegend() {
     const { t } = this.ctx;
     const steps = this.scene?.steps ?? this.ctx.request().steps;
-    const items = [];
+    const list = el("ul", "basins-keys");
     const reached = (this.order ?? []).filter((k) => this.minima[k].reached > 0);
-    for (const k of reached.slice(0, LEGEND_MINIMA)) {
-      const m = this.minima[k];
-      const kind = m.global ? "global" : "local";
-      items.push([
-        this.colours[k],
-        t(`maps.basins.legend.${kind}`, { x: number(m.x), y: number(m.y) }),
-        "minimum",
-      ]);
+    const listed = reached.slice(0, LEGEND_MINIMA);
+    for (const [kind, global] of [
+      ["global", true],
+      ["local", false],
+    ]) {
+      const group = listed.filter((k) => this.minima[k].global === global);
+      if (!group.length) continue;
+      const li = el("li", "basins-key group", { "data-kind": kind });
+      li.append(document.createTextNode(t(`maps.basins.legend.${kind}`)));
+      for (const k of group) {
+        const m = this.minima[k];
+        const point = el("span", "basins-point", {
+          "data-kind": "minimum",
+          "data-color": this.colours[k],
+        });
+        point.append(
+          swatch(this.colours[k]),
+          document.createTextNode(`(${number(m.x)}, ${number(m.y)})`),
+        );
+        li.append(point);
+      }
+      list.append(li);
     }
     if (reached.length > LEGEND_MINIMA) {
-      items.push([
-        null,
-        t("maps.basins.legend.more", { n: reached.length - LEGEND_MINIMA }),
-        "more",
-      ]);
+      const li = el("li", "basins-key more", { "data-kind": "more" });
+      li.textContent = t("maps.basins.legend.more", { n: reached.length - LEGEND_MINIMA });
+      list.append(li);
     }
-    items.push([NOT_SETTLED_COLOR, t("maps.basins.legend.notSettled", { steps }), "not-settled"]);
-    items.push([DIVERGED_COLOR, t("maps.basins.legend.diverged"), "diverged"]);
-    const list = el("ul", "basins-keys");
-    for (const [colour, text, kind] of items) {
-      const li = el("li", `basins-key ${kind}`, { "data-kind": kind });
-      if (colour) {
-        const sw = el("span", "basins-swatch");
-        sw.style.background = colour;
-        li.dataset.color = colour;
-        li.append(sw);
-      }
-      li.append(document.createTextNode(text));
+    for (const [kind, colour, text] of [
+      ["notSettled", NOT_SETTLED_COLOR, t("maps.basins.legend.notSettled", { steps })],
+      ["diverged", DIVERGED_COLOR, t("maps.basins.legend.diverged")],
+    ]) {
+      const li = el("li", "basins-key", { "data-kind": kind });
+      li.append(swatch(colour), document.createTextNode(text));
       list.append(li);
     }
     const ramp = el("div", "basins-ramp");
@@ -715,6 +739,28 @@ export class BasinsPanel {
     this.legend.replaceChildren(list, ramp);
   }
 }
+
+function swatch(colour) {
+  const node = el("span", "basins-swatch");
+  node.style.background = colour;
+  return node;
+}
+
+function glyph(text) {
+  return () => {
+    const node = el("span", "basins-glyph", { "aria-hidden": "true" });
+    node.textContent = text;
+    return node;
+  };
+}
+
+// The caption's shares, each with the legend's mark: ★ a global minimum, ● another one.
+const SHARES = [
+  ["global", glyph("★")],
+  ["local", glyph("●")],
+  ["notSettled", () => swatch(NOT_SETTLED_COLOR)],
+  ["diverged", () => swatch(DIVERGED_COLOR)],
+];
 
 function star(g, cx, cy, r) {
   for (let k = 0; k < 10; k += 1) {

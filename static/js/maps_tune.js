@@ -20,7 +20,6 @@ const MAX_BUDGET = 64;
 // Trials appear one by one (per method, in step) at this pace, so the order is visible
 // even when the server answers the whole search in a blink.
 const REVEAL_MS = 45;
-const METHOD_COLORS = { grid: "#0072B2", random: "#E69F00", bayes: "#009E73" };
 // The second hyperparameter searched with lr ("momentum-like"), when the server does not say.
 const EXTRA_NAMES = ["momentum", "beta1"];
 
@@ -68,6 +67,12 @@ function decodeSnapshot(snapshot) {
     }
   }
   return out;
+}
+
+/** "#rrggbb" at opacity a, as CSS rgba(). */
+function alpha(hex, a) {
+  const v = Number.parseInt(hex.slice(1), 16);
+  return `rgba(${(v >> 16) & 255}, ${(v >> 8) & 255}, ${v & 255}, ${a})`;
 }
 
 function linspace(lo, hi, n) {
@@ -652,8 +657,24 @@ export class TunePanel {
   theme() {
     const presentation = isPresentation();
     return presentation
-      ? { font: 16, small: 14, text: "#ffffff", grid: "#444", paper: "#000000", marker: 11 }
-      : { font: 12, small: 11, text: "#1f2328", grid: "#e3e6ea", paper: "#ffffff", marker: 8 };
+      ? {
+          font: 16,
+          small: 14,
+          text: "#ffffff",
+          grid: "#444",
+          paper: "#000000",
+          marker: 11,
+          eiFill: "rgba(255, 255, 255, 0.35)",
+        }
+      : {
+          font: 12,
+          small: 11,
+          text: "#1f2328",
+          grid: "#e3e6ea",
+          paper: "#ffffff",
+          marker: 8,
+          eiFill: "rgba(31, 35, 40, 0.25)",
+        };
   }
 
   /** Three column domains (x) and, for 1-D, the top row and the EI row (y). */
@@ -725,8 +746,8 @@ export class TunePanel {
     const [lo, hi] = this.scoreRange(run);
     const dim = run.space[0];
     const xRange = [Math.log10(dim.low), Math.log10(dim.high)];
-    const topDomain = [0.36, 1];
-    const eiDomain = [0, 0.2];
+    const topDomain = [0.42, 1];
+    const eiDomain = [0, 0.25];
     const data = [];
     METHODS.forEach((method, c) => {
       const n = c === 0 ? "" : String(c + 1);
@@ -760,7 +781,7 @@ export class TunePanel {
         y: 1,
         yanchor: "bottom",
         showarrow: false,
-        font: { size: th.font, color: METHOD_COLORS[method] },
+        font: { size: th.font, color: th.text },
         yshift: 4,
       });
       if (method === "bayes") {
@@ -803,7 +824,7 @@ export class TunePanel {
       hovertemplate: "%{text}<br>η = %{x:.3g}<br>log₁₀(f − f*) = %{y:.2f}<extra></extra>",
       marker: {
         size: th.marker,
-        color: METHOD_COLORS[method],
+        color: run.color,
         line: { color: th.paper, width: 1 },
       },
       name: `${method}-trials`,
@@ -820,7 +841,7 @@ export class TunePanel {
       name: `${method}-diverged`,
     });
     // The newest trial, ringed while the search runs: the eye follows the order.
-    if ((latest && this.root.dataset.state === "running") || (latest && this.view !== null)) {
+    if (latest && (this.root.dataset.state === "running" || this.view !== null)) {
       data.push({
         type: "scatter",
         mode: "markers",
@@ -868,7 +889,7 @@ export class TunePanel {
     const upper = mean.map((m, k) => m + 2 * snapshot.std[k]);
     const lower = mean.map((m, k) => m - 2 * snapshot.std[k]);
     const axes = { xaxis: "x3", yaxis: "y3" };
-    const band = "rgba(0, 158, 115, 0.18)";
+    const band = alpha(run.color, 0.2);
     data.push(
       {
         type: "scatter",
@@ -898,7 +919,7 @@ export class TunePanel {
         ...axes,
         x: lrs,
         y: mean,
-        line: { color: METHOD_COLORS.bayes, width: 2 },
+        line: { color: run.color, width: 2.5 },
         hovertemplate: `${t("maps.tune.meanHover")}<br>η = %{x:.3g}<br>%{y:.2f}<extra></extra>`,
         name: "mean",
       },
@@ -930,8 +951,8 @@ export class TunePanel {
       x: lrs,
       y: snapshot.ei,
       fill: "tozeroy",
-      fillcolor: "rgba(0, 158, 115, 0.35)",
-      line: { color: METHOD_COLORS.bayes, width: 1.5 },
+      fillcolor: th.eiFill,
+      line: { color: th.text, width: 1.2 },
       hovertemplate: `${t("maps.tune.eiHover")}<br>η = %{x:.3g}<br>%{y:.3g}<extra></extra>`,
       name: "ei",
     });
@@ -1036,7 +1057,7 @@ export class TunePanel {
         y: 1,
         yanchor: "bottom",
         showarrow: false,
-        font: { size: th.font, color: METHOD_COLORS[method] },
+        font: { size: th.font, color: th.text },
         yshift: 4,
       });
       const axes = { xaxis: `x${n}`, yaxis: `y${n}` };
@@ -1081,7 +1102,7 @@ export class TunePanel {
             z: snapshot.ei,
             colorscale: [
               [0, th.paper],
-              [1, METHOD_COLORS.bayes],
+              [1, th.text],
             ],
             showscale: false,
             hovertemplate: `${t("maps.tune.eiHover")}<br>η = %{x:.3g}<br>%{y:.3g}<br>%{z:.3g}<extra></extra>`,
