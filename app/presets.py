@@ -36,6 +36,8 @@ class Preset:
     mode: str = "overlay"
     # the optimizer whose arrows, equations and recorded state the lesson shows
     inspect: str | None = None
+    # "maps": the lesson is told with the Maps (sweep, heatmap, basins, tune), not the race
+    stage: str = "race"
 
     @property
     def title(self) -> dict[str, str]:
@@ -58,6 +60,7 @@ class Preset:
             "schedule": dict(self.schedule) if self.schedule else {"kind": "constant"},
             "mode": self.mode,
             **({"inspect": self.inspect} if self.inspect else {}),
+            **({"stage": self.stage} if self.stage != "race" else {}),
         }
 
     def request(self) -> dict[str, Any]:
@@ -158,6 +161,33 @@ PRESETS: tuple[Preset, ...] = (
         optimizers=("sgd", "momentum", "adam"),
         params={"sgd": {"lr": 0.95}, "momentum": {"lr": 0.2}, "adam": {"lr": 0.8}},
         schedule={"kind": "cosine", "warmup": 20, "min_factor": 0.0},
+    ),
+    Preset(
+        id="stability_limit",
+        landscape="ill_conditioned",
+        start=(-7.0, 2.0),
+        steps=500,
+        optimizers=("sgd", "momentum", "nag"),
+        params={"sgd": {"lr": 0.1}, "momentum": {"lr": 0.1}, "nag": {"lr": 0.1}},
+        stage="maps",
+    ),
+    Preset(
+        id="basins_himmelblau",
+        landscape="himmelblau",
+        start=(-0.3, -0.9),
+        steps=500,
+        optimizers=("sgd", "momentum", "adam"),
+        params={"sgd": {"lr": 0.01}, "momentum": {"lr": 0.01}, "adam": {"lr": 0.1}},
+        stage="maps",
+    ),
+    Preset(
+        id="basins_rastrigin",
+        landscape="rastrigin",
+        start=(4.5, -3.5),
+        steps=500,
+        optimizers=("sgd", "momentum", "adam"),
+        params={"sgd": {"lr": 0.002}, "momentum": {"lr": 0.002}, "adam": {"lr": 0.05}},
+        stage="maps",
     ),
     Preset(
         id="noise",

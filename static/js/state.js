@@ -429,6 +429,7 @@ export function sceneState(scene) {
     seed: scene.seed ?? fresh.seed,
     schedule: { ...defaultSchedule(kind), ...(scene.schedule || {}) },
     inspect: scene.inspect ? [scene.inspect] : [], // the run the lesson shows from inside
+    ...(scene.stage ? { stage: scene.stage } : {}), // a lesson told with the Maps
     t: null,
   };
 }

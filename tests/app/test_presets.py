@@ -5,6 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+import landscapes
+import maps
 from app import presets, scene
 from app.main import create_app
 from app.schemas import TrajectoryRequest
@@ -229,3 +231,58 @@ def test_adam_axes_every_sentence() -> None:
     v = record.state["exp_avg_sq"]
     fast = record.lrs[:, None] / (1 - beta1**t) / (np.sqrt(v) / np.sqrt(1 - 0.9**t) + eps)
     assert fast[-1, 0] / fast[-1, 1] < 2
+
+
+def _runs(preset: presets.Preset) -> list[tuple[str, dict[str, float]]]:
+    return [(name, dict(preset.params.get(name, {}))) for name in preset.optimizers]
+
+
+def test_stability_limit_every_sentence() -> None:
+    """The limits and boundaries (the sweep's 64 rates), the settling ranges and steps."""
+
+    p = presets.get("stability_limit")
+    assert p.stage == "maps" and p.scene()["stage"] == "maps"
+    f = landscapes.get(p.landscape)
+    assert np.linalg.eigvalsh(maps.constant_hessian(f)) == pytest.approx([0.1, 2.0])
+    lrs = maps.lr_values(1e-4, 10, 64)
+    runs = [(name, {k: v for k, v in params.items() if k != "lr"}) for name, params in _runs(p)]
+    sgd, momentum, nag = maps.sweep(f, runs, p.start, p.steps, lrs)
+    assert (sgd.limit, momentum.limit) == (pytest.approx(1.0), pytest.approx(1.9))
+    assert nag.limit == pytest.approx(0.68, abs=0.005)
+    for sweep in (sgd, momentum, nag):
+        stable, diverged = sweep.boundary
+        assert stable < sweep.limit < diverged <= sweep.limit * lrs[1] / lrs[0]
+    settles = {s.optimizer: lrs[s.settled_at >= 0] for s in (sgd, momentum)}
+    assert (settles["sgd"].min(), settles["sgd"].max()) == (
+        pytest.approx(0.06, rel=0.01),
+        pytest.approx(0.93, rel=0.01),
+    )
+    assert settles["momentum"].min() == pytest.approx(0.0056, rel=0.01)
+    assert settles["momentum"].max() == pytest.approx(1.6, rel=0.01)
+    near = int(np.argmin(np.abs(np.log(lrs / 0.1))))
+    assert (momentum.settled_at[near], sgd.settled_at[near]) == (61, 325)
+
+
+def test_basins_himmelblau_every_sentence() -> None:
+
+    p = presets.get("basins_himmelblau")
+    b = maps.basins(p.landscape, _runs(p), 128, p.steps)  # the panel's default resolution
+    assert b is not None
+    assert len(b.minima) == 4 and all(m.best and abs(m.value) < 1e-12 for m in b.minima)
+    sgd, momentum, adam = (m.label for m in b.maps)
+    assert 0.25 <= (sgd != momentum).mean() <= 0.35  # "about 30 %"
+    assert 0.05 <= (sgd != adam).mean() <= 0.09  # "about 7 %"
+
+
+def test_basins_rastrigin_every_sentence() -> None:
+
+    p = presets.get("basins_rastrigin")
+    b = maps.basins(p.landscape, _runs(p), 128, p.steps)
+    assert b is not None
+    assert len(b.minima) == 121
+    assert b.minima[0].best and np.hypot(b.minima[0].x, b.minima[0].y) < 1e-9
+    assert sum(m.best for m in b.minima) == 1
+    for basin in b.maps:
+        reached = set(np.unique(basin.label[basin.label >= 0]).tolist())
+        assert reached == set(range(121))  # every minimum, from some start
+        assert 0 < (basin.label == 0).mean() < 0.01  # the global one from under 1 %
