@@ -72,6 +72,8 @@ BAND: Color = (215, 225, 240)
 EI: Color = (240, 200, 150)
 # A run that ends at (or below) f*: its gap is drawn here on a log axis (maps.tune's floor).
 GAP_FLOOR = 1e-16
+# Minima named in a basin map's legend (and its summary line); the others are counted.
+LEGEND_MINIMA = 6
 # How dark the slowest-settling start is drawn (its colour times this); the fastest: 1.
 SLOWEST_SHADE = 0.5
 # Supersampling: drawn at this multiple of the asked size, then reduced.
@@ -543,6 +545,10 @@ def draw_sweep(
         canvas.say("maps.export.lr"),
         canvas.say("maps.export.settle"),
     )
+    # Diverged values: a row of × per run that has any, along the top of each chart (one
+    # row each, so one run's × never hides another's); the limits' formulas below them.
+    diverging = [i for i in range(len(runs)) if diverged[i].any()]
+    row_step = canvas.marker * 2.2
     for i, run in enumerate(runs):
         color, symbol = colors[i], symbols[i]
         gap = np.where(gaps[i] > 0, gaps[i], floor)  # 0 (exact) sits on the floor
@@ -550,10 +556,12 @@ def draw_sweep(
         shown_settle = np.where(settled[i] >= 0, settled[i], np.nan)
         for chart, values in ((gap_chart, shown_gap), (settle_chart, shown_settle)):
             _series(canvas, chart, lrs, values, color, symbol)
-            edge = chart.box[1]
-            for lr in lrs[diverged[i]]:
-                canvas.symbol("x", chart.x.pixel(lr), edge, canvas.marker * 0.9, color)
-            _vertical_lines(canvas, chart, run, color, i)
+            if i in diverging:
+                row = chart.box[1] + row_step * (diverging.index(i) + 0.5)
+                for lr in lrs[diverged[i]]:
+                    canvas.symbol("x", chart.x.pixel(lr), row, canvas.marker * 0.8, color)
+            text_top = chart.box[1] + row_step * len(diverging) + canvas.pad / 2
+            _vertical_lines(canvas, chart, run, color, text_top + i * canvas.small_size * 1.1)
     draw_legend(canvas, entries, canvas.pad, bottom, legend_w)
     return Drawn(canvas.png(), [gap_chart.box, settle_chart.box])
 
@@ -579,7 +587,7 @@ def _series(
 
 
 def _vertical_lines(
-    canvas: Canvas, chart: Chart, run: dict[str, Any], color: Color, index: int
+    canvas: Canvas, chart: Chart, run: dict[str, Any], color: Color, text_y: float
 ) -> None:
     """The measured boundary (dashed, between the last stable and the first diverged lr)
     and the theoretical limit (dotted, with its formula on the run's own line of text)."""
@@ -603,8 +611,7 @@ def _vertical_lines(
             size = canvas.small_size * 0.85
             anchor = "ra" if px > (left + right) / 2 else "la"
             shift = -canvas.pad / 2 if anchor == "ra" else canvas.pad / 2
-            y = top + canvas.pad + index * size * 1.3
-            canvas.text((px + shift, y), formula, size, color, anchor)
+            canvas.text((px + shift, text_y), formula, size, color, anchor)
 
 
 # --- heatmap ------------------------------------------------------------------------------
@@ -727,7 +734,7 @@ def _colorbar(
     log: bool,
     label: str,
 ) -> None:
-    left, top, right, bottom = box
+    _, top, right, bottom = box
     steps = max(2, round((bottom - top) * SCALE))
     lut = colorscale_lut(256)
     ramp = lut[np.linspace(255, 0, steps).round().astype(int)][:, None, :]
@@ -744,13 +751,9 @@ def _colorbar(
         )
         canvas.line([(right, py), (right + canvas.pad / 2, py)], FRAME, 1)
         canvas.text((right + canvas.pad * 0.7, py), text, size * 0.9, anchor="lm", numbers=True)
-    shown, shown_size = canvas.fit_text(label, size * 0.9, canvas.width - left)
-    canvas.text(
-        (min(left, canvas.width - canvas.pad - canvas.length(shown, shown_size)), top - size * 0.4),
-        shown,
-        shown_size,
-        anchor="ld",
-    )
+    # Right-aligned above the bar, reaching left over the plot's top edge as far as needed.
+    shown, shown_size = canvas.fit_text(label, size * 0.9, canvas.width * 0.4)
+    canvas.text((canvas.width - canvas.pad, top - size * 0.4), shown, shown_size, anchor="rd")
 
 
 # --- basins -------------------------------------------------------------------------------
@@ -803,16 +806,17 @@ def draw_basins(
         canvas.say("maps.export.basins.title", landscape=landscape_title(body, lang))
     )
     words = canvas.words
+    # The legend names a few minima (global ones first, then those most starts reach); a
+    # landscape with dozens (Rastrigin) has the rest counted, each still its own colour.
+    counts = np.bincount(np.concatenate([m[m >= 0].ravel() for m in maps]), minlength=len(minima))
+    named = sorted(reached, key=lambda k: (not is_global(minima[k]), -counts[k], k))
     entries = []
-    for k in reached[:12]:
-        m = minima[k]
-        kind = words["minimum.global" if is_global(m) else "minimum.local"]
-        where = f"({short_number(float(m['x']))}, {short_number(float(m['y']))})"
-        entries.append(Entry(f"{kind} {where}", colors[k], "patch"))
-    if len(reached) > 12:
-        entries.append(
-            Entry(canvas.say("maps.export.moreMinima", count=len(reached) - 12), WHITE, "patch")
-        )
+    for k in sorted(named[:LEGEND_MINIMA]):
+        kind = words["minimum.global" if is_global(minima[k]) else "minimum.local"]
+        entries.append(Entry(f"{kind} {point_text(minima[k])}", colors[k], "patch"))
+    if len(named) > LEGEND_MINIMA:
+        more = canvas.say("maps.export.moreMinima", count=len(named) - LEGEND_MINIMA)
+        entries.append(Entry(more, WHITE, "patch"))
     entries += [
         Entry(canvas.say("maps.export.diverged"), DIVERGED, "patch"),
         Entry(canvas.say("maps.export.notSettled"), NOT_SETTLED, "patch"),
@@ -832,6 +836,10 @@ def draw_basins(
     label_h, ticks_h = size * 1.5, size * 1.6
     plot_w = min(cell_w - canvas.pad, (cell_h - label_h - ticks_h) * aspect)
     plot_h = plot_w / aspect
+    # Maps narrower than their room (three side by side) sit in the middle of its height.
+    used_h = label_h + plot_h + ticks_h
+    top += max(0.0, (room_h - rows * used_h) / 2)
+    cell_h = min(cell_h, used_h + canvas.pad)
     panels = []
     half_x = x_span / max(1, len(xs) - 1) / 2
     half_y = y_span / max(1, len(ys) - 1) / 2
@@ -864,7 +872,8 @@ def draw_basins(
                     anchor="rm",
                     numbers=True,
                 )
-        for m in minima:
+        for k in np.unique(maps[i][maps[i] >= 0]).tolist():  # the minima this run reaches
+            m = minima[k]
             mx, my = float(m["x"]), float(m["y"])
             if x.low <= mx <= x.high and y.low <= my <= y.high:
                 symbol = "star" if is_global(m) else "circle-open"
@@ -872,6 +881,13 @@ def draw_basins(
         canvas.rect(box, outline=FRAME, width=1)
     draw_legend(canvas, entries, canvas.pad, bottom, legend_w)
     return Drawn(canvas.png(), panels)
+
+
+def point_text(minimum: dict[str, Any]) -> str:
+    """A minimum's place as the legend and the summary write it: "(3, 2)", "(0, −0.995)"
+    (a coordinate within 1e-9 of zero, as Newton leaves it, is written 0)."""
+    x, y = (0.0 if abs(float(v)) < 1e-9 else float(v) for v in (minimum["x"], minimum["y"]))
+    return f"({short_number(x)}, {short_number(y)})"
 
 
 def basin_shares(reply: dict[str, Any]) -> list[dict[int, float]]:
@@ -1180,16 +1196,16 @@ def summary_lines(
         for label, shares in zip(
             run_labels(reply["runs"], body, lang), basin_shares(reply), strict=True
         ):
-            parts = []
-            for k, share in shares.items():
-                if k >= 0:
-                    m = minima[k]
-                    where = f"({short_number(float(m['x']))}, {short_number(float(m['y']))})"
-                else:
-                    where = words["maps.export.diverged" if k == -1 else "maps.export.notSettled"]
-                parts.append(f"{where} {100 * share:.1f}%")
-            shown = parts[:8] + (["…"] if len(parts) > 8 else [])
-            lines.append(f"{label}: {', '.join(shown)}")
+            found = [(k, share) for k, share in shares.items() if k >= 0]
+            parts = [f"{point_text(minima[k])} {100 * share:.1f}%" for k, share in found[:4]]
+            if len(found) > 4:
+                rest = sum(share for _, share in found[4:])
+                more = say(words["maps.export.moreMinima"], count=len(found) - 4)
+                parts.append(f"{more} {100 * rest:.1f}%")
+            for k, key in ((-1, "maps.export.diverged"), (-2, "maps.export.notSettled")):
+                if k in shares:
+                    parts.append(f"{words[key]} {100 * shares[k]:.1f}%")
+            lines.append(f"{label}: {', '.join(parts)}")
         return lines
     if kind == "tune":
         lines = []
