@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import threading
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -141,23 +142,41 @@ def encode(values: np.ndarray, dtype: str) -> IntArray:
     )
 
 
+class _CancelledError(Exception):
+    """Raised inside a map's progress callback when its request was cancelled."""
+
+
 def basins_reply(
-    request: BasinsRequest, cancel: threading.Event | None = None
+    request: BasinsRequest,
+    cancel: threading.Event | None = None,
+    progress: Callable[[float], None] | None = None,
 ) -> BasinsReply | None:
-    """POST /api/maps/basins's reply; None if ``cancel`` was set (checked before each
-    optimizer's map, one summary of resolution² rows)."""
+    """POST /api/maps/basins's reply; None if ``cancel`` was set (checked after every
+    block of updates, so a client that leaves stops a 256² map within milliseconds).
+    ``progress(fraction)`` hears how far it is."""
     f = landscapes.get(request.landscape)
-    result = maps.basins(
-        f,
-        _runs(request.runs),
-        request.resolution,
-        request.steps,
-        request.bounds,
-        request.noise,
-        request.seed,
-        _schedule(request),
-        cancel,
-    )
+
+    def told(fraction: float) -> None:
+        if cancel is not None and cancel.is_set():
+            raise _CancelledError
+        if progress is not None:
+            progress(fraction)
+
+    try:
+        result = maps.basins(
+            f,
+            _runs(request.runs),
+            request.resolution,
+            request.steps,
+            request.bounds,
+            request.noise,
+            request.seed,
+            _schedule(request),
+            cancel,
+            told,
+        )
+    except _CancelledError:
+        return None
     if result is None:
         return None
     return BasinsReply(

@@ -15,7 +15,7 @@ once would hold six times the memory for no gain).
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -69,11 +69,13 @@ def basins(
     seed: int = 0,
     schedule: Any = None,
     cancel: Any = None,
+    progress: Callable[[float], None] | None = None,
 ) -> Basins | None:
     """A ``resolution`` × ``resolution`` map of starts over ``bounds`` (the landscape's
     by default) per run (optimizer name, hyperparameters). ``cancel`` (an object with
     ``is_set()``, e.g. a threading.Event) is checked before each optimizer's run: None
-    if it was set."""
+    if it was set. ``progress(fraction)`` hears how far the whole map is, after each block
+    of updates (an exception it raises stops the map)."""
     if isinstance(landscape, str):
         import landscapes
 
@@ -85,11 +87,16 @@ def basins(
     grid_x, grid_y = np.meshgrid(xs, ys)
     starts = np.stack([grid_x.ravel(), grid_y.ravel()], axis=-1)
     ends = []
-    for name, params in runs:
+    for k, (name, params) in enumerate(runs):
         if cancel is not None and cancel.is_set():
             return None
         opt = optimizers.create(name, **params)
-        ends.append(optimizers.summary(landscape, opt, starts, steps, noise, seed, schedule))
+        told = None if progress is None else _share(progress, k, len(runs))
+        ends.append(
+            optimizers.summary_many(
+                landscape, [opt], starts, steps, noise, seed, schedule, progress=told
+            )[0]
+        )
     settled = [np.flatnonzero(s.settled_at >= 0) for s in ends]
     found = np.concatenate([s.minimum[rows] for s, rows in zip(ends, settled, strict=True)])
     centres, which = _group(found, SAME * status.span(landscape))
@@ -118,6 +125,11 @@ def basins(
             BasinMap(name, label.reshape(shape), s.settled_at.astype(np.int32).reshape(shape))
         )
     return Basins(xs, ys, minima, maps)
+
+
+def _share(progress: Callable[[float], None], k: int, n: int) -> Callable[[float], None]:
+    """Run k of n's progress as a share of the whole map's."""
+    return lambda fraction: progress((k + fraction) / n)
 
 
 def _group(points: np.ndarray, tolerance: float) -> tuple[np.ndarray, np.ndarray]:

@@ -30,7 +30,8 @@ with ``status.stationary_rows`` and ``curvature_rows``, the functions ``classify
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import contextlib
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -44,6 +45,9 @@ SEGMENTS = 8
 
 #: Points × rows kept per block (24 bytes each): a 65,536-row map keeps 4 points.
 WINDOW_POINTS = 1 << 18
+
+#: The share of the work ``progress`` gives pass 1 (the second pass is short, see above).
+PASS_ONE_SHARE = 0.85
 
 #: Rows per batch of Newton's method on the end points.
 NEWTON_ROWS = 8192
@@ -90,19 +94,31 @@ def summary_many(
     noise: float = 0.0,
     seed: int = 0,
     schedule: Any = None,
+    progress: Callable[[float], None] | None = None,
 ) -> list[Summary]:
     """``summary`` for several optimizers in lockstep, as ``run_many`` runs them (one
-    gradient call per update for all rows, common noise): one Summary per optimizer."""
+    gradient call per update for all rows, common noise): one Summary per optimizer.
+
+    ``progress(fraction)`` is called after each block of updates (a basin map takes
+    seconds): the fraction of pass 1 done, then 1.0 at the end. An exception it raises
+    (a cancelled request) stops the run there.
+    """
     run = _prepare(
         landscape, optimizers, starts, steps, noise, seed, schedule, window=WINDOW_POINTS
     )
     assert run.keep is not None
     first = _FirstPass(run)
-    for blocks in run.blocks(run.keep):
-        first.take(run, blocks[0].offset + len(blocks[0].points))
+    with contextlib.closing(run.blocks(run.keep)) as blocks:
+        for block in blocks:
+            end = block[0].offset + len(block[0].points)
+            first.take(run, end)
+            if progress is not None:
+                progress(PASS_ONE_SHARE * end / (run.steps + 1))
     final = run.points[run.steps - run.base].copy()
     final_loss = run.losses[run.steps - run.base].copy()
     settled_at, minimum = _settling(run, first, final, final_loss)
+    if progress is not None:
+        progress(1.0)
     return [
         Summary(
             final[rows], final_loss[rows], run.diverged_at[rows], settled_at[rows], minimum[rows]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 import threading
 
 import numpy as np
@@ -78,3 +79,26 @@ def test_each_heatmap_cell_is_the_run_at_its_two_values() -> None:
     assert h.diverged_at[0, 5] >= 0 and h.diverged_at[-1, 5] < 0
     assert (h.diverged_at[:, 6] >= 0).all()
     assert maps.default_y("adam") == "beta1" and maps.default_y("nag") == "momentum"
+
+
+def test_progress_is_told_per_block_and_can_stop_a_map(monkeypatch) -> None:
+    monkeypatch.setattr(sys.modules["optimizers.summary"], "WINDOW_POINTS", 256 * 10)
+    heard: list[float] = []
+    b = maps.basins("himmelblau", [("adam", {}), ("sgd", {})], 16, 50, progress=heard.append)
+    assert b is not None
+    assert heard == sorted(heard) and heard[-1] == 1.0 and len(heard) > 4
+    assert any(0.4 < f < 0.6 for f in heard)  # halfway: the first optimizer's map done
+
+    class StopError(Exception):
+        pass
+
+    def stop(fraction: float) -> None:
+        if fraction > 0.2:
+            raise StopError
+
+    try:
+        maps.basins("himmelblau", [("adam", {})], 16, 50, progress=stop)
+    except StopError:
+        pass
+    else:
+        raise AssertionError("the map went on after its progress callback raised")
