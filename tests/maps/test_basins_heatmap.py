@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import sys
 import threading
 
@@ -43,7 +44,7 @@ def test_labels_agree_with_each_starts_own_summary() -> None:
         assert np.hypot(*(centres[label[k]] - s.minimum[k])) < 1e-6
     assert (label[s.settled_at < 0] < 0).all()
     values = [m.value for m in b.minima]
-    assert all(a <= b + 1e-6 for a, b in zip(values, values[1:], strict=False))  # by value
+    assert all(a <= b + 1e-6 for a, b in itertools.pairwise(values))  # by value
     assert b.minima[0].best
 
 
