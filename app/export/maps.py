@@ -175,6 +175,8 @@ class Canvas:
         self.title_size = int(np.clip(round(self.height * 0.042), 10, 36))
         self.small_size = int(np.clip(round(self.height * 0.027), 8, 22))
         self.line_width = max(1.5, short / 360)
+        # Every text drawn and its box (final pixels), for layout tests.
+        self.texts: list[tuple[str, tuple[float, float, float, float]]] = []
         self.marker = max(3.0, short / 160)
 
     def say(self, key: str, **values: object) -> str:
@@ -195,10 +197,18 @@ class Canvas:
         fill: Color = TEXT,
         anchor: str = "la",
         numbers: bool = False,
+        halo: bool = False,
     ) -> None:
+        """Text at `xy` (final pixels); `halo` outlines it in white, to read over lines."""
         x, y = xy
         font = self.font(size, numbers)
-        self.draw.text((x * SCALE, y * SCALE), text, fill=fill, font=font, anchor=anchor)
+        at = (x * SCALE, y * SCALE)
+        stroke = round(1.5 * SCALE) if halo else 0
+        box = self.draw.textbbox(at, text, font=font, anchor=anchor, stroke_width=stroke)
+        self.texts.append((text, tuple(v / SCALE for v in box)))  # type: ignore[arg-type]
+        self.draw.text(
+            at, text, fill=fill, font=font, anchor=anchor, stroke_width=stroke, stroke_fill=WHITE
+        )
 
     def fit_text(self, text: str, size: float, width: float) -> tuple[str, float]:
         """The text at `size`, smaller (down to 70 %) or cut with … to fit `width`."""
@@ -384,7 +394,9 @@ def chart_in(
         py = y.pixel(value)
         canvas.line([(box[0], py), (box[2], py)], GRID, 1)
         canvas.text((box[0] - canvas.pad / 2, py), text, size, anchor="rm", numbers=True)
-    for value, text in x.ticks(7):
+    # As many x ticks as labels fit ("10⁻³" is about four digits wide), at most seven.
+    x_target = int(np.clip((box[2] - box[0]) / (size * 3.5), 2, 7))
+    for value, text in x.ticks(x_target):
         px = x.pixel(value)
         canvas.line([(px, box[1]), (px, box[3])], GRID, 1)
         canvas.text((px, box[3] + canvas.pad / 2), text, size, anchor="ma", numbers=True)
@@ -480,6 +492,7 @@ class Drawn:
 
     png: bytes
     panels: list[tuple[float, float, float, float]] = field(default_factory=list)
+    texts: list[tuple[str, tuple[float, float, float, float]]] = field(default_factory=list)
 
 
 def _two_areas(
@@ -561,9 +574,9 @@ def draw_sweep(
                 for lr in lrs[diverged[i]]:
                     canvas.symbol("x", chart.x.pixel(lr), row, canvas.marker * 0.8, color)
             text_top = chart.box[1] + row_step * len(diverging) + canvas.pad / 2
-            _vertical_lines(canvas, chart, run, color, text_top + i * canvas.small_size * 1.1)
+            _vertical_lines(canvas, chart, run, color, text_top + i * canvas.small_size * 1.3)
     draw_legend(canvas, entries, canvas.pad, bottom, legend_w)
-    return Drawn(canvas.png(), [gap_chart.box, settle_chart.box])
+    return Drawn(canvas.png(), texts=canvas.texts, panels=[gap_chart.box, settle_chart.box])
 
 
 def _series(
@@ -611,7 +624,7 @@ def _vertical_lines(
             size = canvas.small_size * 0.85
             anchor = "ra" if px > (left + right) / 2 else "la"
             shift = -canvas.pad / 2 if anchor == "ra" else canvas.pad / 2
-            canvas.text((px + shift, text_y), formula, size, color, anchor)
+            canvas.text((px + shift, text_y), formula, size, color, anchor, halo=True)
 
 
 # --- heatmap ------------------------------------------------------------------------------
@@ -723,7 +736,7 @@ def draw_heatmap(
         canvas.say(what),
     )
     draw_legend(canvas, entries, canvas.pad, bottom, legend_w)
-    return Drawn(canvas.png(), [chart.box])
+    return Drawn(canvas.png(), texts=canvas.texts, panels=[chart.box])
 
 
 def _colorbar(
@@ -880,7 +893,7 @@ def draw_basins(
                 canvas.symbol(symbol, x.pixel(mx), y.pixel(my), canvas.marker, WHITE, TEXT, 1)
         canvas.rect(box, outline=FRAME, width=1)
     draw_legend(canvas, entries, canvas.pad, bottom, legend_w)
-    return Drawn(canvas.png(), panels)
+    return Drawn(canvas.png(), texts=canvas.texts, panels=panels)
 
 
 def point_text(minimum: dict[str, Any]) -> str:
@@ -975,7 +988,7 @@ def draw_tune(
                 chart = _tune_plane(canvas, cell)
             panels.append(chart.box)
     draw_legend(canvas, entries, canvas.pad, bottom, legend_w)
-    return Drawn(canvas.png(), panels)
+    return Drawn(canvas.png(), texts=canvas.texts, panels=panels)
 
 
 class TuneCell(NamedTuple):

@@ -312,6 +312,46 @@ def test_tune_csv_has_one_row_per_trial_and_marks_each_best(tune: Reply) -> None
     assert sum(row["best"] == "1" for row in rows) == 6
 
 
+# --- layout -------------------------------------------------------------------------------
+
+
+def overlap(a: tuple[float, ...], b: tuple[float, ...], slack: float = 0.5) -> bool:
+    return (
+        a[0] < b[2] - slack and b[0] < a[2] - slack and a[1] < b[3] - slack and b[1] < a[3] - slack
+    )
+
+
+@pytest.mark.parametrize("size", [(1024, 768), (1280, 720), (1920, 1080), (640, 360), (320, 240)])
+@pytest.mark.parametrize("lang", ["en", "ja"])
+def test_every_map_fits_its_picture_without_overlaps(
+    size: tuple[int, int],
+    lang: str,
+    sweep: Reply,
+    heatmap: Reply,
+    basins: Reply,
+    tune: Reply,
+) -> None:
+    width, height = size
+    for kind, (body, reply) in zip(maps.KINDS, (sweep, heatmap, basins, tune), strict=True):
+        drawn = maps.draw_map(kind, reply, body, width, height, lang)
+        boxes = [box for _, box in drawn.texts]
+        for text, (left, top, right, bottom) in drawn.texts:  # no text cut by the edges
+            assert left >= 0 and top >= 0 and right <= width and bottom <= height, (kind, text)
+        for i, a in enumerate(drawn.panels):
+            assert a[0] >= 0 and a[1] >= 0 and a[2] <= width and a[3] <= height, kind
+            assert not any(overlap(a, b) for b in drawn.panels[i + 1 :]), kind
+            # words stay off the plots, but for the limits' formulas written inside them
+            inside = [t for t, box in drawn.texts if overlap(a, box, 1.0)]
+            assert all("λmax" in t for t in inside), (kind, inside)
+        clashes = [
+            (drawn.texts[i][0], drawn.texts[j][0])
+            for i in range(len(boxes))
+            for j in range(i + 1, len(boxes))
+            if overlap(boxes[i], boxes[j], 1.0)
+        ]
+        assert clashes == [], (kind, size, lang)
+
+
 # --- helpers ------------------------------------------------------------------------------
 
 
