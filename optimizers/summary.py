@@ -280,8 +280,8 @@ def _settles_from(
 def _last_true(mask: np.ndarray, offset: int, into: np.ndarray) -> None:
     """``into`` ← offset + the last index along axis 0 where ``mask`` holds, for the
     columns where it holds somewhere (later blocks overwrite earlier ones)."""
-    hit = mask.any(axis=0)
-    into[hit] = offset + len(mask) - 1 - np.argmax(mask[::-1, hit], axis=0)
+    last = len(mask) - 1 - np.argmax(mask[::-1], axis=0)
+    np.copyto(into, offset + last, where=mask.any(axis=0))
 
 
 def _second_pass(
@@ -318,16 +318,19 @@ def _second_pass(
             assert sub.keep is not None
             far_path = np.full(picked.size, -1, dtype=np.int64)
             far_loss = np.full(picked.size, -1, dtype=np.int64)
-            for (block,) in sub.blocks(min(sub.keep, int(horizon))):
-                low = block.offset
-                high = min(int(horizon), low + len(block.points))
-                points = sub.points[low - sub.base : high - sub.base]
-                losses = sub.losses[low - sub.base : high - sub.base]
-                away = np.hypot(*(points - final[picked]).transpose(2, 0, 1)) > radius
-                _last_true(away, low, far_path)
-                off = ~(np.abs(losses - final_loss[picked]) <= band[picked])
-                _last_true(off, low, far_loss)
-                if high >= horizon:
-                    break
+            end_x, end_y = final[picked, 0], final[picked, 1]
+            end_loss, spread = final_loss[picked], band[picked]
+            with contextlib.closing(sub.blocks(min(sub.keep, int(horizon)))) as blocks:
+                for (block,) in blocks:
+                    low = block.offset
+                    high = min(int(horizon), low + len(block.points))
+                    points = sub.points[low - sub.base : high - sub.base]
+                    losses = sub.losses[low - sub.base : high - sub.base]
+                    away = np.hypot(points[..., 0] - end_x, points[..., 1] - end_y) > radius
+                    _last_true(away, low, far_path)
+                    off = ~(np.abs(losses - end_loss) <= spread)
+                    _last_true(off, low, far_loss)
+                    if high >= horizon:
+                        break
             path_from[group], loss_from[group] = far_path + 1, far_loss + 1
     return path_from, loss_from
