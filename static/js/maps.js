@@ -32,13 +32,16 @@ const $ = (id) => document.getElementById(id);
 const PANELS = [
   { id: "sweep", title: "maps.sweep.title", load: async () => SweepPanel },
   { id: "heatmap", title: "maps.heatmap.title", load: async () => HeatmapPanel },
+  // Basins and tune draw several charts side by side: a row of their own on a wide stage.
   {
     id: "basins",
+    wide: true,
     title: "maps.basins.title",
     load: async () => (await import("./maps_basins.js")).BasinsPanel,
   },
   {
     id: "tune",
+    wide: true,
     title: "maps.tune.title",
     load: async () => (await import("./maps_tune.js")).TunePanel,
   },
@@ -61,7 +64,8 @@ const SCENE_KEYS = new Set([
 const OWN_KEYS = { heatmap: new Set(["heatmap", "heatmapColor"]) };
 
 // Two columns of panels from this width of the stage (a 1920 screen, a presentation at
-// 1280); one below it, each panel then a screen's height and the stage scrolling.
+// 1280; the wide panels then take a row of their own); one below it, each panel then a
+// screen's height and the stage scrolling.
 const TWO_COLUMNS = 1100;
 const MIN_ROW = 380; // a panel is never shorter than this (px)
 const PAD = 8;
@@ -125,7 +129,7 @@ export const ctx = {
 
 function panelSection(spec) {
   const section = document.createElement("section");
-  section.className = "maps-panel";
+  section.className = spec.wide ? "maps-panel wide" : "maps-panel";
   section.dataset.panel = spec.id;
   section.dataset.testid = `maps-${spec.id}`;
   const head = document.createElement("h2");

@@ -31,6 +31,7 @@ export class HeatmapPanel {
     this.axes = null; // {optimizer: y name}
     this.seq = 0;
     this.drawnSeq = 0;
+    this.draws = 0; // charts drawn, resizes included (the layout tests wait on it)
     this.last = null; // the server's answer drawn
     this.lastOptimizer = null;
     this.key = null;
@@ -98,7 +99,7 @@ export class HeatmapPanel {
   }
 
   resize() {
-    if (this.chart.classList.contains("js-plotly-plot")) Plotly.Plots.resize(this.chart);
+    if (this.last) this.draw(); // drawn at the chart's new size (draw measures it)
   }
 
   fillSelects() {
@@ -346,6 +347,9 @@ export class HeatmapPanel {
     const half = (xs[1] - xs[0]) / 2;
     const yHalf = (ys[1] - ys[0]) / 2;
     const layout = {
+      // the chart's own box, measured now: Plotly.react keeps the size of its last draw
+      width: Math.max(200, this.chart.clientWidth),
+      height: Math.max(200, this.chart.clientHeight),
       paper_bgcolor: th.paper,
       plot_bgcolor: th.paper,
       font: { family: FONT, size: th.font - 1, color: th.text },
@@ -353,7 +357,7 @@ export class HeatmapPanel {
         l: th.presentation ? 78 : 60,
         r: th.presentation ? 20 : 12,
         t: th.presentation ? 40 : 30,
-        b: th.presentation ? 58 : 44,
+        b: th.presentation ? 66 : 48,
       },
       dragmode: false,
       hovermode: "closest",
@@ -394,6 +398,7 @@ export class HeatmapPanel {
       this.bound = true;
       this.chart.on("plotly_click", (event) => this.clicked(event));
     }
+    this.draws += 1;
   }
 
   clicked(event) {

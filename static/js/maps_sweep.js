@@ -31,6 +31,18 @@ const fmt = (v) => {
   return String(Number(v.toPrecision(3)));
 };
 
+/** The gap curve's height at `lr` (log-log between the swept neighbours), or null where a
+ * neighbour diverged or `lr` is outside the sweep. */
+function gapAt(lrs, gaps, lr) {
+  const k = lrs.findIndex((v) => v >= lr);
+  if (k < 0) return null;
+  if (k === 0) return lr === lrs[0] ? gaps[0] : null;
+  const [a, b] = [gaps[k - 1], gaps[k]];
+  if (a === null || b === null) return null;
+  const u = Math.log(lr / lrs[k - 1]) / Math.log(lrs[k] / lrs[k - 1]);
+  return 10 ** ((1 - u) * Math.log10(a) + u * Math.log10(b));
+}
+
 /** 10⁻⁴ for 1e-4 (the axis's own labels), other values as fmt writes them. */
 function decade(v) {
   const k = Math.round(Math.log10(v));
@@ -43,6 +55,7 @@ export class SweepPanel {
     this.ctx = ctx;
     this.seq = 0; // requests sent
     this.drawnSeq = 0; // the request whose answer is drawn (tests wait on it)
+    this.draws = 0; // charts drawn, resizes included (the layout tests wait on it)
     this.last = null; // the answer drawn: the server's response
     this.key = null; // the request it answered
     this.timer = null;
@@ -177,12 +190,14 @@ export class SweepPanel {
 
     // Pixel plan: legend on top, the diverged strip (a row per optimizer), the gap chart,
     // the settle chart; the x axis (lr) under the settle chart.
+    // The chart's own box, measured now: Plotly.react keeps the size of its last draw.
+    const W = Math.max(200, this.chart.clientWidth);
     const H = Math.max(200, this.chart.clientHeight);
     const margin = {
       l: th.presentation ? 86 : 66,
       r: th.presentation ? 24 : 16,
       t: th.presentation ? 8 : 6,
-      b: th.presentation ? 58 : 44,
+      b: th.presentation ? 66 : 48,
     };
     const P = Math.max(100, H - margin.t - margin.b);
     const row = th.presentation ? 20 : 15;
@@ -267,6 +282,45 @@ export class SweepPanel {
           `<b>${run.label}</b><br>η = %{x:.3g}<br>` +
           `${t("maps.sweep.divergedAt", { step: "%{customdata}" })}<extra></extra>`,
       });
+      // Where the race runs now: a tick on the strip, a ring on the gap curve.
+      const now = run.current;
+      if (now > 0) {
+        const ring = gapAt(answer.lrs, gap, now);
+        traces.push({
+          type: "scatter",
+          mode: "markers",
+          x: [now],
+          y: [run.label],
+          yaxis: "y3",
+          showlegend: false,
+          meta: { optimizer: run.optimizer, kind: "current" },
+          marker: {
+            symbol: "line-ns-open",
+            size: th.presentation ? 18 : 13,
+            color: run.color,
+            line: { color: run.color, width: th.presentation ? 4 : 3 },
+          },
+          hovertemplate: `<b>${run.label}</b><br>${t("maps.sweep.current")}: η = ${fmt(now)}<extra></extra>`,
+        });
+        if (ring !== null) {
+          traces.push({
+            type: "scatter",
+            mode: "markers",
+            x: [now],
+            y: [ring],
+            yaxis: "y",
+            showlegend: false,
+            meta: { optimizer: run.optimizer, kind: "current" },
+            marker: {
+              symbol: "circle-open",
+              size: th.presentation ? 18 : 13,
+              color: run.color,
+              line: { color: run.color, width: th.presentation ? 3.5 : 2.5 },
+            },
+            hovertemplate: `<b>${run.label}</b><br>${t("maps.sweep.current")}: η = ${fmt(now)}<extra></extra>`,
+          });
+        }
+      }
       const b = run.boundary ?? {};
       if (b.diverged !== null && b.diverged !== undefined) {
         const edge = b.stable ? Math.sqrt(b.stable * b.diverged) : b.diverged;
@@ -357,6 +411,8 @@ export class SweepPanel {
       automargin: true,
     };
     const layout = {
+      width: W,
+      height: H,
       paper_bgcolor: th.paper,
       plot_bgcolor: th.paper,
       font: { family: FONT, size: th.font - 1, color: th.text },
@@ -415,6 +471,7 @@ export class SweepPanel {
       this.bound = true;
       this.chart.on("plotly_click", (event) => this.clicked(event));
     }
+    this.draws += 1;
   }
 
   /** The key over the charts: each optimizer's colour, then what the marks mean. */
@@ -430,6 +487,7 @@ export class SweepPanel {
       return span;
     };
     const items = runs.map((r) => item("line", r.label, r.color));
+    items.push(item("ring", t("maps.sweep.current")));
     items.push(item("cross", t("maps.sweep.diverged")));
     if (boundary) items.push(item("dotted", t("maps.sweep.measured")));
     if (limit) items.push(item("dashed", t("maps.sweep.limit")));
