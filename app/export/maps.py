@@ -312,7 +312,8 @@ class Axis:
     def fraction(self, value: float) -> float:
         if self.log:
             lo, hi = math.log10(self.low), math.log10(self.high)
-            return (math.log10(value) - lo) / (hi - lo) if hi > lo else 0.5
+            at = math.log10(value) if value > 0 else lo
+            return (at - lo) / (hi - lo) if hi > lo else 0.5
         return (value - self.low) / (self.high - self.low) if self.high > self.low else 0.5
 
     def pixel(self, value: float) -> float:
@@ -341,8 +342,8 @@ def padded_range(values: np.ndarray, log: bool, margin: float = 0.04) -> tuple[f
     if finite.size == 0:
         return (1e-3, 1.0) if log else (0.0, 1.0)
     lo, hi = float(finite.min()), float(finite.max())
-    if log:
-        a, b = math.log10(lo), math.log10(hi)
+    if log:  # exponents kept where float64 has them (a gap of 1e-320 would round to 0)
+        a, b = max(-300.0, math.log10(lo)), min(300.0, math.log10(hi))
         if b - a < 1e-9:
             a, b = a - 0.5, b + 0.5
         d = (b - a) * margin
@@ -535,14 +536,15 @@ def draw_sweep(
     settled = [_floats(r["settled_at"]) for r in runs]
     diverged = [np.asarray(r["diverged_at"], dtype=float) >= 0 for r in runs]
     x = Axis(*padded_range(lrs, True, 0.02), log=True)
-    all_gaps = np.concatenate(gaps) if gaps else np.array([])
-    positive = all_gaps[np.isfinite(all_gaps) & (all_gaps > 0)]
-    floor = float(positive.min()) if positive.size else 1e-12
+    # Gaps below GAP_FLOOR (rounding noise; exactly 0 too) sit on the floor, as tune scores
+    # them, so the axis spans the decades that mean something.
+    gaps = [np.maximum(g, GAP_FLOOR) for g in gaps]  # NaN (diverged) stays NaN
+    all_gaps = np.concatenate([*gaps, [GAP_FLOOR]])
     gap_chart = chart_in(
         canvas,
         gap_area,
         x,
-        Axis(*padded_range(np.append(positive, floor), True), log=True),
+        Axis(*padded_range(all_gaps, True), log=True),
         canvas.say("maps.export.lr"),
         canvas.say("maps.export.gap"),
     )
@@ -564,8 +566,7 @@ def draw_sweep(
     row_step = canvas.marker * 2.2
     for i, run in enumerate(runs):
         color, symbol = colors[i], symbols[i]
-        gap = np.where(gaps[i] > 0, gaps[i], floor)  # 0 (exact) sits on the floor
-        shown_gap = np.where(diverged[i], np.nan, gap)
+        shown_gap = np.where(diverged[i], np.nan, gaps[i])
         shown_settle = np.where(settled[i] >= 0, settled[i], np.nan)
         for chart, values in ((gap_chart, shown_gap), (settle_chart, shown_settle)):
             _series(canvas, chart, lrs, values, color, symbol)
@@ -1011,8 +1012,8 @@ def _tune_line(canvas: Canvas, cell: TuneCell, color: Color, symbol: str) -> Cha
     """lr alone: each trial's final gap against its lr (log–log)."""
     area, run, result, every, title = cell
     dim = run["space"][0]
-    gaps = np.array([_score_gap(t) for t in every], dtype=float)
-    floor = max(GAP_FLOOR, float(np.nanmin(gaps[gaps > 0])) if np.any(gaps > 0) else GAP_FLOOR)
+    gaps = np.maximum([_score_gap(t) for t in every], GAP_FLOOR)  # as the score floors them
+    floor = GAP_FLOOR
     snapshot = (result.get("snapshots") or [None])[-1]
     band: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray] | None = None
     if snapshot is not None and run.get("grid"):

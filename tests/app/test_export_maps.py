@@ -90,6 +90,18 @@ def test_sweep_marks_diverged_values_on_the_top_edge(sweep: Reply) -> None:
     assert count(strip, maps.hex_rgb(run_colors(["sgd"])[0])) > 0
 
 
+def test_sweep_gaps_below_the_floor_sit_on_it(sweep: Reply) -> None:
+    """A subnormal gap (1e-320) or an exact 0 is drawn on the 1e-16 floor, as tune scores it,
+    instead of stretching the axis over 300 decades (or failing to take its log)."""
+    body, reply = sweep
+    runs = [dict(run) for run in reply["runs"]]
+    runs[0]["gap"] = [1e-320, 0.0, *runs[0]["gap"][2:]]
+    drawn = maps.draw_map("sweep", {**reply, "runs": runs}, body, width=640, height=360)
+    ticks = [text for text, box in drawn.texts if box[2] <= drawn.panels[0][0]]
+    assert "10⁻¹⁶" in ticks or "10⁻¹⁵" in ticks, ticks
+    assert not any(t.startswith("10⁻³") or t.startswith("10⁻²⁰") for t in ticks), ticks
+
+
 def test_sweep_csv_has_one_row_per_value_equal_to_the_reply(sweep: Reply) -> None:
     _, reply = sweep
     rows = table(maps.render_csv("sweep", reply))
