@@ -416,7 +416,13 @@ def race_space(
     dims = [_within(optimizer, lr_spec, lr_low, lr_high, True)]
     if extra is not None:
         name, low, high, log = extra
-        if name == "lr" or name not in specs:
+        if name == "lr":
+            others = [n for n in specs if n != "lr"]
+            raise ValueError(
+                f"lr is always tuned; the extra hyperparameter must be another of "
+                f"{optimizer}'s: {', '.join(others)}"
+            )
+        if name not in specs:
             others = [n for n in specs if n != "lr"]
             raise ValueError(
                 f"{optimizer} has no hyperparameter {name!r} to tune with lr; "

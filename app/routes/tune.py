@@ -34,6 +34,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import contextlib
+import gzip
 import json
 import logging
 import reprlib
@@ -49,6 +50,7 @@ from pydantic import ValidationError
 
 import landscapes
 import optimizers
+from app.http_cache import MIN_COMPRESS_BYTES, RESPONSE_LEVEL, accepts_gzip
 from app.jsonguard import check_json
 from app.routes.ws import (
     MAX_ID_CHARS,
@@ -201,6 +203,22 @@ def reply_json(cancel: threading.Event, request: TuneRequest) -> bytes | None:
     return dumps(reply).encode()
 
 
+def reply_bytes(
+    cancel: threading.Event, request: TuneRequest, compress: bool
+) -> tuple[bytes, bool] | None:
+    """`reply_json`, gzipped here in the worker when the client accepts it: (body, gzipped).
+
+    The largest reply (12 runs × 64 trials of a 2-D search) carries ~12 MB of snapshots;
+    compressing that in the middleware would hold the event loop (as in trajectories.py).
+    """
+    body = reply_json(cancel, request)
+    if body is None:
+        return None
+    if compress and len(body) >= MIN_COMPRESS_BYTES:
+        return gzip.compress(body, compresslevel=RESPONSE_LEVEL, mtime=0), True
+    return body, False
+
+
 @router.post(
     "/api/maps/tune",
     response_model=TuneReply,
@@ -218,12 +236,17 @@ async def tune(request: TuneRequest, http: Request) -> Response:
     """Every run × method gets `budget` trials; each trial is the race itself at those
     values (one row, the request's start, steps, noise and seed), scored by
     log10(final loss − f*). Computed off the event loop; a client that hangs up stops it."""
+    compress = accepts_gzip(http.headers.get("accept-encoding", ""))
     try:
-        body = await run_cancellable(http, reply_json, request)
+        reply = await run_cancellable(http, reply_bytes, request, compress)
     except ClientDisconnectedError:
         return Response(status_code=499)
-    assert body is not None  # None only when cancelled, which raised above
-    return Response(body, media_type="application/json")
+    assert reply is not None  # None only when cancelled, which raised above
+    body, gzipped = reply
+    headers = {"Vary": "Accept-Encoding"}
+    if gzipped:  # the compression middleware leaves a body with a Content-Encoding alone
+        headers["Content-Encoding"] = "gzip"
+    return Response(body, media_type="application/json", headers=headers)
 
 
 # --- the WebSocket -----------------------------------------------------------------------------

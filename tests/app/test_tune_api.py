@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import base64
+import gzip
 import json
 import math
+import threading
 import time
 from typing import Any
 
@@ -15,7 +17,7 @@ from fastapi.testclient import TestClient
 import landscapes
 import optimizers
 from app.routes import tune as tune_routes
-from app.schemas import TuneReply
+from app.schemas import TuneReply, TuneRequest
 from optimizers.status import global_minimum_value
 
 BODY: dict[str, Any] = {
@@ -73,6 +75,18 @@ def test_rest_reply(client: TestClient) -> None:
     assert np.all(_decode(snap["std"]) >= 0) and np.all(_decode(snap["ei"]) >= 0)
     assert snap["next"] is None and snap["after"] == 5
     assert "NaN" not in response.text and "Infinity" not in response.text
+    assert response.headers["content-encoding"] == "gzip"  # the client accepts it
+    plain = client.post("/api/maps/tune", json=BODY, headers={"Accept-Encoding": "identity"})
+    assert "content-encoding" not in plain.headers and plain.json() == reply
+
+
+def test_the_reply_is_compressed_in_the_worker() -> None:
+    request = TuneRequest.model_validate(BODY)
+    done = tune_routes.reply_bytes(threading.Event(), request, True)
+    assert done is not None and done[1]
+    assert json.loads(gzip.decompress(done[0])) == json.loads(
+        tune_routes.reply_bytes(threading.Event(), request, False)[0]  # type: ignore[index]
+    )
 
 
 def test_rest_reproducible(client: TestClient) -> None:

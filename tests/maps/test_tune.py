@@ -184,6 +184,8 @@ def test_race_space_defaults_and_checks() -> None:
     assert (beta1.low, beta1.high, beta1.log) == (0.0, 0.99, False)
     with pytest.raises(ValueError, match="sgd has no hyperparameter 'momentum'"):
         race_space("sgd", extra=("momentum", None, None, None))
+    with pytest.raises(ValueError, match=r"lr is always tuned; .* another of adam's: beta1"):
+        race_space("adam", extra=("lr", None, None, None))
     with pytest.raises(ValueError, match=r"lr range \[1e-06, 1\] must lie within"):
         race_space("sgd", lr=(1e-6, 1.0))
 
