@@ -29,7 +29,6 @@ data give the same surrogate on every machine) and cheap for the n ≤ 64 points
 
 from __future__ import annotations
 
-import dataclasses
 import math
 from dataclasses import dataclass, field
 
@@ -137,8 +136,8 @@ class GaussianProcess:
         n = len(y)
         mean = float(np.mean(y))
         r = y - mean
-        best: FittedGP | None = None
         evidence = []
+        best: tuple[float, float, float, np.ndarray, float] | None = None  # ℓ, lml, σ², L, g
         distances = _distances(X, X)  # once: only the kernel's scale changes below
         for length_scale in self.length_scales:
             R = _matern52_of(distances, length_scale)
@@ -149,12 +148,13 @@ class GaussianProcess:
             log_det = 2.0 * float(np.sum(np.log(np.diag(L_unit)))) + n * math.log(variance)
             lml = -0.5 * float(z @ z) / variance - 0.5 * log_det - 0.5 * n * math.log(2 * math.pi)
             evidence.append((length_scale, lml))
-            if best is None or lml > best.log_marginal_likelihood:
-                L = L_unit * math.sqrt(variance)
-                alpha = np.linalg.solve(L.T, np.linalg.solve(L, r))
-                best = FittedGP(X, y, mean, length_scale, variance, jitter, lml, (), L, alpha)
+            if best is None or lml > best[1]:
+                best = (length_scale, lml, variance, L_unit, jitter)
         assert best is not None
-        return dataclasses.replace(best, evidence=tuple(evidence))
+        length_scale, lml, variance, L_unit, jitter = best
+        L = L_unit * math.sqrt(variance)
+        alpha = np.linalg.solve(L.T, np.linalg.solve(L, r))
+        return FittedGP(X, y, mean, length_scale, variance, jitter, lml, tuple(evidence), L, alpha)
 
 
 def expected_improvement(

@@ -59,7 +59,7 @@ import numpy as np
 
 import landscapes
 import optimizers
-from maps.gp import GaussianProcess, expected_improvement, log_expected_improvement
+from maps.gp import GaussianProcess, log_expected_improvement
 from optimizers.status import global_minimum_value
 
 METHODS: tuple[str, ...] = ("grid", "random", "bayes")
@@ -329,11 +329,11 @@ class Search:
             extra = self._rng.random((RANDOM_CANDIDATES, len(self.space)))
             candidates = np.concatenate([self._grid_unit, extra])
         mean, std = fitted.predict(candidates)
-        ei = expected_improvement(mean, std, best, xi)
+        # Ranked by log EI: a confident surrogate's EI underflows to 0 everywhere.
+        log_ei = log_expected_improvement(mean, std, best, xi)
+        ei = np.exp(log_ei)  # = expected_improvement(...), computed once
         chosen = None
         if not self.done:
-            # Ranked by log EI: a confident surrogate's EI underflows to 0 everywhere.
-            log_ei = log_expected_improvement(mean, std, best, xi)
             pick = int(np.argmax(log_ei)) if np.isfinite(log_ei).any() else int(np.argmax(std))
             self._next = candidates[pick]
             chosen = tuple(float(v) for v in self.values(self._next[None, :])[0])
