@@ -55,8 +55,14 @@ from app.config import (
     Option,
 )
 from app.schemas import (
+    BASIN_RESOLUTION,
+    HEATMAP_COUNT,
+    MAP_STEPS,
     SCHEDULE_KINDS,
     SCHEDULE_OPTIONS,
+    SWEEP_COUNT,
+    TUNE_BUDGET,
+    TUNE_STEPS,
     ExportRequest,
     describe,
     show_number,
@@ -1267,7 +1273,8 @@ def add_map_parser(subparsers: Any, command: str, help_text: str) -> argparse.Ar
             help="start point 'x,y' or 'x y' within the landscape's bounds; the landscape's "
             "default start if left out",
         )
-    scene.add_argument("--steps", type=int, help="optimizer updates (default the API's)")
+    steps = TUNE_STEPS if command == "tune" else MAP_STEPS
+    scene.add_argument("--steps", type=int, help=_help(steps))
     scene.add_argument("--noise", type=float, help=_help(NOISE))
     scene.add_argument("--seed", type=int, help=_help(SEED))
     add_schedule_options(parser)
@@ -1293,6 +1300,12 @@ def add_map_parser(subparsers: Any, command: str, help_text: str) -> argparse.Ar
     return parser
 
 
+def _range_text(option: Option) -> str:
+    """An option's range and default as the models hold them: "16–256 (default 64)"."""
+    low, high = show_number(option.min), show_number(option.max)
+    return f"{low}–{high} (default {show_number(float(option.default))})"
+
+
 def _size_help(option: Option) -> str:
     return f"{show_number(option.min)}–{show_number(option.max)} (default the charts' 1280×720)"
 
@@ -1307,18 +1320,28 @@ def _lr_range_options(parser: argparse.ArgumentParser, what: str) -> argparse._A
 def add_sweep_parser(subparsers: Any) -> None:
     parser = add_map_parser(subparsers, "sweep", "learning-rate sweep (or lr × NAME heatmap)")
     group = _lr_range_options(parser, "learning rates swept (log-spaced)")
-    group.add_argument("--lr-count", type=int, metavar="N", help="how many learning rates")
+    group.add_argument(
+        "--lr-count",
+        type=int,
+        metavar="N",
+        help=f"how many learning rates, {_range_text(SWEEP_COUNT)}; a heatmap's "
+        f"{_range_text(HEATMAP_COUNT)}",
+    )
     heatmap = parser.add_argument_group("heatmap: lr × a second hyperparameter (one optimizer)")
     heatmap.add_argument("--y", metavar="NAME", help="the hyperparameter of the y axis")
     heatmap.add_argument("--y-min", type=float, help="its smallest value")
     heatmap.add_argument("--y-max", type=float, help="its largest value")
-    heatmap.add_argument("--y-count", type=int, metavar="N", help="how many values")
+    heatmap.add_argument(
+        "--y-count", type=int, metavar="N", help=f"how many values, {_range_text(HEATMAP_COUNT)}"
+    )
 
 
 def add_basins_parser(subparsers: Any) -> None:
     parser = add_map_parser(subparsers, "basins", "basins of attraction, one map per optimizer")
     grid = parser.add_argument_group("starts")
-    grid.add_argument("--resolution", type=int, metavar="N", help="N × N starts")
+    grid.add_argument(
+        "--resolution", type=int, metavar="N", help=f"N × N starts, {_range_text(BASIN_RESOLUTION)}"
+    )
     grid.add_argument(
         "--bounds",
         metavar="XMIN,XMAX,YMIN,YMAX",
@@ -1329,7 +1352,7 @@ def add_basins_parser(subparsers: Any) -> None:
 def add_tune_parser(subparsers: Any) -> None:
     parser = add_map_parser(subparsers, "tune", "a fair race: tune each optimizer's lr")
     search = _lr_range_options(parser, "search")
-    search.add_argument("--budget", type=int, metavar="N", help="trials per method and optimizer")
+    search.add_argument("--budget", type=int, metavar="N", help=_help(TUNE_BUDGET))
     search.add_argument("--methods", help="comma-separated: grid, random, bayes (default all)")
     search.add_argument(
         "--extra",
