@@ -982,7 +982,8 @@ class TuneRunSpec(BaseModel):
 
 class TuneRequest(TrajectoryRequest):
     """A scene whose optimizers are tuned before they race: every run × method gets
-    `budget` trials, each a run of `steps` updates from `start`."""
+    `budget` trials, each a run of `steps` updates from `start`. `seed` seeds the noise
+    and the random and Bayesian searches: the same request gives the same trials."""
 
     model_config = ConfigDict(
         extra="forbid",

@@ -257,3 +257,22 @@ def test_ws_newer_tune_stops_the_older(client: TestClient, monkeypatch: pytest.M
     older = [cancelled for key, cancelled in seen if key == first]
     assert len(older) < 64 - 3  # it stopped far from its budget's rounds
     assert len(seen) - len(older) == 6 - 2 + 1  # the newer one ran all of its rounds
+
+
+def test_a_subset_of_methods_and_a_schedule(client: TestClient) -> None:
+    body = {
+        **BODY,
+        "methods": ["bayes"],
+        "schedule": {"kind": "cosine", "warmup": 5},
+        "runs": [{"optimizer": "adam", "params": {"beta2": 0.99}, "lr": {"max": 1.0}}],
+    }
+    reply = client.post("/api/maps/tune", json=body).json()
+    (run,) = reply["runs"]
+    assert [m["method"] for m in run["methods"]] == ["bayes"]
+    assert run["space"] == [{"name": "lr", "min": 1e-4, "max": 1.0, "log": True}]
+    f = landscapes.get(BODY["landscape"])
+    trial = run["methods"][0]["trials"][3]
+    opt = optimizers.create("adam", lr=trial["values"][0], beta2=0.99)
+    schedule = optimizers.schedule("cosine", warmup=5)
+    traj = optimizers.run(f, opt, BODY["start"], BODY["steps"], schedule=schedule)
+    assert trial["gap"] == float(traj.losses[-1, 0]) - reply["f_star"]
