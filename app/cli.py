@@ -772,9 +772,7 @@ def add_export_parser(subparsers: Any) -> argparse.ArgumentParser:
         "learning rate and buffers become CSV columns (grad_x, …, exp_avg_sq_y) and JSON, "
         "and --arrows draws them (default the preset's inspected one)",
     )
-    scene.add_argument("--steps", type=int, help=_help(STEPS))
-    scene.add_argument("--noise", type=float, help=_help(NOISE))
-    scene.add_argument("--seed", type=int, help=_help(SEED))
+    add_run_length_options(scene, STEPS)
     add_schedule_options(parser)
     output = parser.add_argument_group("output")
     output.add_argument(
@@ -837,6 +835,13 @@ def add_run_options(group: Any, lr: bool) -> None:
         metavar="[OPT.]NAME=VALUE",
         help="any hyperparameter: adam.beta1=0.8, or beta1=0.8 for every optimizer that has it",
     )
+
+
+def add_run_length_options(group: Any, steps: Option) -> None:
+    """--steps (with the command's range), --noise and --seed."""
+    group.add_argument("--steps", type=int, help=_help(steps))
+    group.add_argument("--noise", type=float, help=_help(NOISE))
+    group.add_argument("--seed", type=int, help=_help(SEED))
 
 
 def add_schedule_options(parser: argparse.ArgumentParser) -> None:
@@ -1273,10 +1278,7 @@ def add_map_parser(subparsers: Any, command: str, help_text: str) -> argparse.Ar
             help="start point 'x,y' or 'x y' within the landscape's bounds; the landscape's "
             "default start if left out",
         )
-    steps = TUNE_STEPS if command == "tune" else MAP_STEPS
-    scene.add_argument("--steps", type=int, help=_help(steps))
-    scene.add_argument("--noise", type=float, help=_help(NOISE))
-    scene.add_argument("--seed", type=int, help=_help(SEED))
+    add_run_length_options(scene, TUNE_STEPS if command == "tune" else MAP_STEPS)
     add_schedule_options(parser)
     output = parser.add_argument_group("output")
     output.add_argument(

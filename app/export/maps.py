@@ -152,6 +152,16 @@ def run_labels(
     return labels
 
 
+def run_styles(
+    runs: Sequence[dict[str, Any]], body: dict[str, Any] | None, lang: str
+) -> tuple[list[Color], list[str], list[str]]:
+    """Each run's colour and marker shape (the page's, app.palette) and its label, for maps
+    over the learning rate (a sweep, a tuning), whose labels leave lr out."""
+    names = [str(r["optimizer"]) for r in runs]
+    colors = [hex_rgb(c) for c in run_colors(names)]
+    return colors, run_symbols(names), run_labels(runs, body, lang, swept=("lr",))
+
+
 def landscape_title(body: dict[str, Any] | None, lang: str) -> str:
     name = str((body or {}).get("landscape") or "")
     return _words(lang).get(f"landscape.{name}", name)
@@ -513,10 +523,7 @@ def draw_sweep(
 ) -> Drawn:
     canvas = Canvas(width, height, lang)
     runs = list(reply["runs"])
-    names = [str(r["optimizer"]) for r in runs]
-    colors = [hex_rgb(c) for c in run_colors(names)]
-    symbols = run_symbols(names)
-    labels = run_labels(runs, body, lang, swept=("lr",))
+    colors, symbols, labels = run_styles(runs, body, lang)
     lrs = _floats(reply["lrs"])
     top = canvas.title(canvas.say("maps.export.sweep.title", landscape=landscape_title(body, lang)))
     entries = [
@@ -943,10 +950,7 @@ def draw_tune(
     coloured by their gap (log), with the last surrogate mean behind Bayesian's."""
     canvas = Canvas(width, height, lang)
     runs = list(reply["runs"])
-    names = [str(r["optimizer"]) for r in runs]
-    colors = [hex_rgb(c) for c in run_colors(names)]
-    symbols = run_symbols(names)
-    labels = run_labels(runs, body, lang, swept=("lr",))
+    colors, symbols, labels = run_styles(runs, body, lang)
     top = canvas.title(canvas.say("maps.export.tune.title", landscape=landscape_title(body, lang)))
     methods = [m for m in TUNE_METHODS if any(m in tune_methods(r) for r in runs)]
     entries = [
