@@ -1523,12 +1523,14 @@ def describe_map_error(error: ValidationError, command: str = "") -> str:
 _FIELD_IN_MESSAGE = re.compile(r"([A-Za-z_]\w*(?:\.\w+)*)(?::| must)")
 
 
-def map_reply(kind: str, body: dict[str, Any]) -> dict[str, Any]:
+def map_reply(
+    kind: str, body: dict[str, Any], progress: ProgressBar | None = None
+) -> dict[str, Any]:
     """The reply POST /api/maps/<kind> sends for `body`, as JSON data (ValidationError or
     ValueError for a body the models or the core reject)."""
     from app.routes.maps_export import REQUESTS, map_data
 
-    reply: dict[str, Any] = map_data(kind, REQUESTS[kind].model_validate(body))
+    reply: dict[str, Any] = map_data(kind, REQUESTS[kind].model_validate(body), None, progress)
     return reply
 
 
@@ -1569,12 +1571,15 @@ def map_command(args: argparse.Namespace) -> int:
     except ValueError as error:
         _fail(parser, str(error))
     try:
+        bar = ProgressBar(f"{kind} {output.name}")  # on a terminal: a basin map takes seconds
         try:
-            reply = map_reply(kind, body)
+            reply = map_reply(kind, body, None if args.quiet else bar)
         except ValidationError as error:
             _fail(parser, describe_map_error(error, args.map_command))
         except ValueError as error:
             _fail(parser, str(error))
+        finally:
+            bar.close()
         if fmt == "png":
             data = map_export.draw_map(kind, reply, body, args.width, args.height, args.lang).png
         elif fmt == "csv":

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import threading
+from collections.abc import Callable
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Request, Response
@@ -37,16 +38,21 @@ REQUESTS: dict[str, type[BaseModel]] = {
 }
 
 
-def map_data(kind: str, request: Any, cancel: threading.Event | None = None) -> Any:
+def map_data(
+    kind: str,
+    request: Any,
+    cancel: threading.Event | None = None,
+    progress: Callable[[float], None] | None = None,
+) -> Any:
     """The reply of POST /api/maps/<kind> for a validated request, as JSON data (None if
-    `cancel` was set)."""
+    `cancel` was set). A basin map, the long one, tells `progress` how far it is."""
     cancel = cancel or threading.Event()
     if kind == "tune":
         text = reply_json(cancel, request)
         return None if text is None else json.loads(text)
     reply: BaseModel | None
     if kind == "basins":
-        reply = replies.basins_reply(request, cancel)
+        reply = replies.basins_reply(request, cancel, progress)
     elif kind == "heatmap":
         reply = replies.heatmap_reply(request)
     else:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -123,6 +124,23 @@ def test_basins_of_himmelblau_png_csv_json(
     assert len(table) == 2 * 32 * 32
     label = drawing.decode_array(reply["runs"][1]["label"])
     assert [int(r["minimum"]) for r in table[32 * 32 :]] == label.ravel().tolist()
+
+
+class Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_a_basin_map_shows_its_progress_on_a_terminal(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    terminal = Terminal()
+    monkeypatch.setattr(sys, "stderr", terminal)
+    assert main([*BASINS, "-o", str(tmp_path / "b.csv")]) == 0
+    shown = terminal.getvalue()
+    assert "\rbasins b.csv [" in shown and shown.count("%") >= 3
+    assert "] 100%\n" in shown  # the bar ends full, on its own line, before "wrote"
+    assert shown.rstrip().splitlines()[-1].startswith("wrote ")
 
 
 def test_tune_writes_a_row_per_trial_and_a_line_per_method(
