@@ -7,38 +7,20 @@
 // `heatmap=`, `heatmap.color=`).
 //
 // A panel (maps.js mounts it): new HeatmapPanel(root, ctx); update(changed); resize().
-/* global Plotly */
 
+import { fmt, GAP_FLOOR, MAX_STEPS, MapPanel, round3 } from "./maps_panel.js";
 import { FONT, powerOfTen, theme } from "./plot.js";
-import { withLocale } from "./plotly_locale.js";
 
 // x: 1e-4 … 10 at 8 cells a decade; y: the knob from its minimum to 0.99 in steps of 0.03.
 const X = { min: 1e-4, max: 10, count: 41 };
 const Y_COUNT = 34;
 const Y_MAX = 0.99;
-const MAX_STEPS = 2000; // the maps endpoints' step limit (app/schemas.py)
-const DEBOUNCE_MS = 40;
-const GAP_FLOOR = 1e-16;
 const PREFERRED = "momentum"; // Distill's picture
 
-const round3 = (v) => Number(v.toPrecision(3));
-const fmt = (v) => String(Number(v.toPrecision(3)));
-
-export class HeatmapPanel {
+export class HeatmapPanel extends MapPanel {
   constructor(root, ctx) {
-    this.root = root;
-    this.ctx = ctx;
-    this.axes = null; // {optimizer: y name}
-    this.seq = 0;
-    this.drawnSeq = 0;
-    this.draws = 0; // charts drawn, resizes included (the layout tests wait on it)
-    this.last = null; // the server's answer drawn
-    this.lastOptimizer = null;
-    this.key = null;
-    this.timer = null;
-    this.busy = false;
-    this.again = false;
-    root.classList.add("heatmap");
+    super(root, ctx, "heatmap");
+    this.axes = null; // {optimizer: its y axis's hyperparameter} (GET …/heatmap/axes)
 
     const bar = document.createElement("div");
     bar.className = "maps-bar";
@@ -60,16 +42,6 @@ export class HeatmapPanel {
     this.colorSelect.addEventListener("change", () =>
       ctx.setState({ heatmapColor: this.colorSelect.value }),
     );
-    this.caption = document.createElement("p");
-    this.caption.className = "maps-caption";
-    this.caption.dataset.testid = "heatmap-caption";
-    this.chart = document.createElement("div");
-    this.chart.className = "maps-chart";
-    this.chart.dataset.testid = "heatmap-plot";
-    this.message = document.createElement("p");
-    this.message.className = "maps-message";
-    this.message.dataset.testid = "heatmap-message";
-    this.message.hidden = true;
     root.append(bar, this.caption, this.chart, this.message);
   }
 
@@ -89,17 +61,12 @@ export class HeatmapPanel {
   }
 
   update(changed = null) {
-    if (!changed || !(changed.size === 1 && changed.has("lang"))) {
-      clearTimeout(this.timer);
-      this.timer = setTimeout(() => this.fetch(), DEBOUNCE_MS);
-    } else if (this.last) {
+    if (changed?.size === 1 && changed.has("lang") && this.last) {
       this.fillSelects();
       this.draw();
+    } else {
+      this.schedule(); // an unchanged request is drawn again, not asked again
     }
-  }
-
-  resize() {
-    if (this.last) this.draw(); // drawn at the chart's new size (draw measures it)
   }
 
   fillSelects() {
@@ -124,19 +91,13 @@ export class HeatmapPanel {
   }
 
   body(name) {
-    const scene = this.ctx.request();
     const spec = this.ctx.optimizer(name);
     const yName = this.axes[name];
     const ySpec = spec.params.find((p) => p.name === yName);
     const s = this.ctx.state();
     const { lr: _lr, [yName]: _y, ...params } = s.params[name] ?? {};
     return {
-      landscape: scene.landscape,
-      start: scene.start,
-      steps: Math.min(scene.steps, MAX_STEPS),
-      noise: scene.noise,
-      seed: scene.seed,
-      schedule: scene.schedule,
+      ...this.sceneFields(),
       runs: [{ optimizer: name, params }],
       x: { name: "lr", ...X, log: true },
       y: {
@@ -149,49 +110,10 @@ export class HeatmapPanel {
     };
   }
 
-  async fetch() {
-    if (this.busy) {
-      this.again = true;
-      return;
-    }
-    this.busy = true;
-    this.root.classList.add("busy");
-    this.seq += 1;
-    const seq = this.seq;
-    try {
-      this.axes ??= await this.ctx.get("/api/maps/heatmap/axes");
-      this.fillSelects();
-      const name = this.optimizer();
-      const body = this.body(name);
-      const key = JSON.stringify(body);
-      if (key !== this.key || !this.last) {
-        const answer = await this.ctx.post("/api/maps/heatmap", body);
-        if (this.again) return;
-        this.last = answer;
-        this.lastOptimizer = name;
-        this.key = key;
-      }
-      this.show(null);
-      await this.draw();
-      this.drawnSeq = seq;
-    } catch (err) {
-      if (!this.again) {
-        this.show(this.ctx.t("maps.error", { detail: err.message }));
-        this.drawnSeq = seq;
-      }
-    } finally {
-      this.busy = false;
-      this.root.classList.remove("busy");
-      if (this.again) {
-        this.again = false;
-        this.fetch();
-      }
-    }
-  }
-
-  show(text) {
-    this.message.hidden = !text;
-    this.message.textContent = text || "";
+  async request() {
+    this.axes ??= await this.ctx.get("/api/maps/heatmap/axes");
+    this.fillSelects();
+    return { path: "/api/maps/heatmap", body: this.body(this.optimizer()) };
   }
 
   async draw() {
@@ -199,7 +121,7 @@ export class HeatmapPanel {
     if (!answer) return;
     const { t } = this.ctx;
     const th = theme(this.ctx.presentation());
-    const name = this.lastOptimizer;
+    const name = answer.optimizer;
     const spec = this.ctx.optimizer(name);
     const title = spec?.title || name;
     const mode = this.ctx.state().heatmapColor;
@@ -208,13 +130,11 @@ export class HeatmapPanel {
     const yName = answer.y.name;
     const yLabel = t(`param.${yName}`);
     const steps = this.body(name).steps;
-    this.caption.textContent = [
+    this.caption.textContent = this.sentences([
       t("maps.heatmap.caption", { name: title, steps, count: xs.length * ys.length }),
       this.ctx.state().steps > steps ? t("maps.stepsCapped", { steps: MAX_STEPS }) : "",
       t("maps.heatmap.click"),
-    ]
-      .filter(Boolean)
-      .join(this.ctx.lang() === "ja" ? "" : " ");
+    ]);
 
     // z: the chosen measure; diverged and never-settled cells get traces of their own.
     const diverged = answer.gap.map((row) => row.map((g) => (g === null ? 1 : null)));
@@ -347,9 +267,6 @@ export class HeatmapPanel {
     const half = (xs[1] - xs[0]) / 2;
     const yHalf = (ys[1] - ys[0]) / 2;
     const layout = {
-      // the chart's own box, measured now: Plotly.react keeps the size of its last draw
-      width: Math.max(200, this.chart.clientWidth),
-      height: Math.max(200, this.chart.clientHeight),
       paper_bgcolor: th.paper,
       plot_bgcolor: th.paper,
       font: { family: FONT, size: th.font - 1, color: th.text },
@@ -388,17 +305,7 @@ export class HeatmapPanel {
         linecolor: th.grid,
       },
     };
-    await Plotly.react(
-      this.chart,
-      traces,
-      layout,
-      withLocale({ displaylogo: false, responsive: false, displayModeBar: false }),
-    );
-    if (!this.bound) {
-      this.bound = true;
-      this.chart.on("plotly_click", (event) => this.clicked(event));
-    }
-    this.draws += 1;
+    await this.react(traces, layout);
   }
 
   clicked(event) {
@@ -409,7 +316,7 @@ export class HeatmapPanel {
     const lr = answer.x.values[i];
     const y = answer.y.values[j];
     if (lr === undefined || y === undefined) return;
-    this.ctx.setParams(this.lastOptimizer, {
+    this.ctx.setParams(this.last.optimizer, {
       lr: round3(lr),
       [answer.y.name]: Number(y.toPrecision(4)),
     });

@@ -10,26 +10,14 @@
 //
 // A panel (maps.js mounts it): new SweepPanel(root, ctx); update(changed) when the scene
 // changed (changed: a Set of state keys, or null for "everything"); resize().
-/* global Plotly */
 
+import { fmt, GAP_FLOOR, MAX_STEPS, MapPanel, round3 } from "./maps_panel.js";
 import { FONT, powerOfTen, theme } from "./plot.js";
-import { withLocale } from "./plotly_locale.js";
 
 const LR = { min: 1e-4, max: 10, count: 64 };
-// The sweep endpoint's step limit (app/schemas.py); a longer race is swept at this length.
-const MAX_STEPS = 2000;
-const DEBOUNCE_MS = 40;
-// A final gap of 0 (the exact minimum) has no place on a log axis: drawn at this floor.
-const GAP_FLOOR = 1e-16;
-// The keys whose change needs a new sweep; lang and presentation only redraw.
+// The keys whose change needs a new sweep; lang and presentation only redraw (and params
+// only when more than a learning rate changed: the sweep sets every lr itself).
 const FETCH_KEYS = ["landscape", "start", "steps", "noise", "seed", "schedule", "optimizers"];
-
-const round3 = (v) => Number(v.toPrecision(3));
-const fmt = (v) => {
-  const a = Math.abs(v);
-  if (a !== 0 && (a >= 1e4 || a < 1e-3)) return v.toExponential(2).replace("e+", "e");
-  return String(Number(v.toPrecision(3)));
-};
 
 /** The gap curve's height at `lr` (log-log between the swept neighbours), or null where a
  * neighbour diverged or `lr` is outside the sweep. */
@@ -49,64 +37,26 @@ function decade(v) {
   return Math.abs(10 ** k - v) <= 1e-9 * v ? powerOfTen(k) : fmt(v);
 }
 
-export class SweepPanel {
+export class SweepPanel extends MapPanel {
   constructor(root, ctx) {
-    this.root = root;
-    this.ctx = ctx;
-    this.seq = 0; // requests sent
-    this.drawnSeq = 0; // the request whose answer is drawn (tests wait on it)
-    this.draws = 0; // charts drawn, resizes included (the layout tests wait on it)
-    this.last = null; // the answer drawn: the server's response
-    this.key = null; // the request it answered
-    this.timer = null;
-    this.busy = false;
-    this.again = false;
-    root.classList.add("sweep");
-    this.caption = document.createElement("p");
-    this.caption.className = "maps-caption";
-    this.caption.dataset.testid = "sweep-caption";
+    super(root, ctx, "sweep");
     this.legend = document.createElement("div");
     this.legend.className = "maps-key";
     this.legend.dataset.testid = "sweep-key";
-    this.chart = document.createElement("div");
-    this.chart.className = "maps-chart";
-    this.chart.dataset.testid = "sweep-plot";
-    this.message = document.createElement("p");
-    this.message.className = "maps-message";
-    this.message.dataset.testid = "sweep-message";
-    this.message.hidden = true;
     root.append(this.caption, this.legend, this.chart, this.message);
   }
 
   /** The scene changed: fetch a new sweep (debounced) or only redraw. */
   update(changed = null) {
     const params = changed?.has("params") && this.key !== JSON.stringify(this.body());
-    if (!changed || params || FETCH_KEYS.some((k) => changed.has(k))) {
-      clearTimeout(this.timer);
-      this.timer = setTimeout(() => this.fetch(), DEBOUNCE_MS);
-    } else if (this.last) {
-      this.draw(); // the language, presentation mode, or only a learning rate changed
-    }
-  }
-
-  resize() {
-    if (this.chart.classList.contains("js-plotly-plot")) {
-      // a resize redraws: the strip and gaps are laid out in pixels
-      if (this.last) this.draw();
-      else Plotly.Plots.resize(this.chart);
-    }
+    if (!changed || params || FETCH_KEYS.some((k) => changed.has(k))) this.schedule();
+    else if (this.last) this.draw(); // the language, presentation mode, or only an lr
   }
 
   /** The request for the current scene; every run's lr is the sweep's, so it is left out. */
   body() {
-    const scene = this.ctx.request();
     return {
-      landscape: scene.landscape,
-      start: scene.start,
-      steps: Math.min(scene.steps, MAX_STEPS),
-      noise: scene.noise,
-      seed: scene.seed,
-      schedule: scene.schedule,
+      ...this.sceneFields(),
       runs: this.ctx.apiRuns().map(({ optimizer, params }) => {
         const { lr: _lr, ...rest } = params;
         return { optimizer, params: rest };
@@ -115,56 +65,10 @@ export class SweepPanel {
     };
   }
 
-  async fetch() {
-    if (this.busy) {
-      this.again = true; // the answer in flight is stale; ask again when it lands
-      return;
-    }
+  async request() {
     const body = this.body();
-    const key = JSON.stringify(body);
-    if (!body.runs.length) {
-      this.last = null;
-      this.key = key;
-      this.show(this.ctx.t("maps.sweep.none"));
-      if (this.chart.classList.contains("js-plotly-plot")) Plotly.purge(this.chart);
-      this.drawnSeq = ++this.seq;
-      return;
-    }
-    if (key === this.key && this.last) {
-      this.draw();
-      return;
-    }
-    this.busy = true;
-    this.seq += 1;
-    const seq = this.seq;
-    this.root.classList.add("busy");
-    try {
-      const answer = await this.ctx.post("/api/maps/sweep", body);
-      if (!this.again) {
-        this.last = answer;
-        this.key = key;
-        this.show(null);
-        await this.draw();
-        this.drawnSeq = seq;
-      }
-    } catch (err) {
-      if (!this.again) {
-        this.show(this.ctx.t("maps.error", { detail: err.message }));
-        this.drawnSeq = seq;
-      }
-    } finally {
-      this.busy = false;
-      this.root.classList.remove("busy");
-      if (this.again) {
-        this.again = false;
-        this.fetch();
-      }
-    }
-  }
-
-  show(text) {
-    this.message.hidden = !text;
-    this.message.textContent = text || "";
+    if (!body.runs.length) return { message: this.ctx.t("maps.sweep.none") };
+    return { path: "/api/maps/sweep", body };
   }
 
   async draw() {
@@ -190,8 +94,6 @@ export class SweepPanel {
 
     // Pixel plan: legend on top, the diverged strip (a row per optimizer), the gap chart,
     // the settle chart; the x axis (lr) under the settle chart.
-    // The chart's own box, measured now: Plotly.react keeps the size of its last draw.
-    const W = Math.max(200, this.chart.clientWidth);
     const H = Math.max(200, this.chart.clientHeight);
     const margin = {
       l: th.presentation ? 86 : 66,
@@ -285,41 +187,25 @@ export class SweepPanel {
       // Where the race runs now: a tick on the strip, a ring on the gap curve.
       const now = run.current;
       if (now > 0) {
-        const ring = gapAt(answer.lrs, gap, now);
-        traces.push({
+        const mark = (y, yaxis, symbol, width) => ({
           type: "scatter",
           mode: "markers",
           x: [now],
-          y: [run.label],
-          yaxis: "y3",
+          y: [y],
+          yaxis,
           showlegend: false,
           meta: { optimizer: run.optimizer, kind: "current" },
           marker: {
-            symbol: "line-ns-open",
+            symbol,
             size: th.presentation ? 18 : 13,
             color: run.color,
-            line: { color: run.color, width: th.presentation ? 4 : 3 },
+            line: { color: run.color, width },
           },
           hovertemplate: `<b>${run.label}</b><br>${t("maps.sweep.current")}: η = ${fmt(now)}<extra></extra>`,
         });
-        if (ring !== null) {
-          traces.push({
-            type: "scatter",
-            mode: "markers",
-            x: [now],
-            y: [ring],
-            yaxis: "y",
-            showlegend: false,
-            meta: { optimizer: run.optimizer, kind: "current" },
-            marker: {
-              symbol: "circle-open",
-              size: th.presentation ? 18 : 13,
-              color: run.color,
-              line: { color: run.color, width: th.presentation ? 3.5 : 2.5 },
-            },
-            hovertemplate: `<b>${run.label}</b><br>${t("maps.sweep.current")}: η = ${fmt(now)}<extra></extra>`,
-          });
-        }
+        traces.push(mark(run.label, "y3", "line-ns-open", th.presentation ? 4 : 3));
+        const ring = gapAt(answer.lrs, gap, now);
+        if (ring !== null) traces.push(mark(ring, "y", "circle-open", th.presentation ? 3.5 : 2.5));
       }
       const b = run.boundary ?? {};
       if (b.diverged !== null && b.diverged !== undefined) {
@@ -411,8 +297,6 @@ export class SweepPanel {
       automargin: true,
     };
     const layout = {
-      width: W,
-      height: H,
       paper_bgcolor: th.paper,
       plot_bgcolor: th.paper,
       font: { family: FONT, size: th.font - 1, color: th.text },
@@ -461,17 +345,7 @@ export class SweepPanel {
       shapes,
       annotations,
     };
-    await Plotly.react(
-      this.chart,
-      traces,
-      layout,
-      withLocale({ displaylogo: false, responsive: false, displayModeBar: false }),
-    );
-    if (!this.bound) {
-      this.bound = true;
-      this.chart.on("plotly_click", (event) => this.clicked(event));
-    }
-    this.draws += 1;
+    await this.react(traces, layout);
   }
 
   /** The key over the charts: each optimizer's colour, then what the marks mean. */
@@ -511,7 +385,7 @@ export class SweepPanel {
       parts.push(t("maps.sweep.hessian", { lo: fmt(h.eigenvalues[0]), hi: fmt(h.eigenvalues[1]) }));
     }
     parts.push(t("maps.sweep.click"));
-    return parts.join(this.ctx.lang() === "ja" ? "" : " "); // Japanese: no space after 。
+    return this.sentences(parts);
   }
 
   clicked(event) {

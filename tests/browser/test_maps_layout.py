@@ -13,6 +13,8 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
+from tests.browser.test_layout import inside, overlap
+
 if TYPE_CHECKING:  # the fixture's class; conftest is not importable as a module
     from tests.browser.conftest import Gradscape
 
@@ -29,7 +31,7 @@ SWEEP_MIN = {"x": 300, "gap": 100, "settle": 70}
 HEATMAP_MIN = {"x": 250, "y": 200}
 
 # Resolves once the sweep and heatmap have drawn after draw numbers `after` (and are not
-# fetching) and every box measured kept still for 300 ms (a resize redraws the charts).
+# fetching) and every box measured kept still for 200 ms (a resize redraws the charts).
 SETTLE = """async (after) => {
   const t0 = performance.now();
   const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
@@ -44,7 +46,7 @@ SETTLE = """async (after) => {
   }));
   let last = sig();
   let since = performance.now();
-  while (performance.now() - since < 300 && performance.now() - t0 < 15000) {
+  while (performance.now() - since < 200 && performance.now() - t0 < 15000) {
     await sleep(40);
     const now = sig();
     if (now !== last) { last = now; since = performance.now(); }
@@ -132,21 +134,6 @@ MEASURE = """() => {
     present: shown(document.getElementById('present')),
   };
 }"""
-
-
-def overlap(a: dict[str, float], b: dict[str, float]) -> bool:
-    w = min(a["x"] + a["w"], b["x"] + b["w"]) - max(a["x"], b["x"])
-    h = min(a["y"] + a["h"], b["y"] + b["h"]) - max(a["y"], b["y"])
-    return w > 1 and h > 1
-
-
-def inside(a: dict[str, float], b: dict[str, float]) -> bool:
-    return (
-        a["x"] >= b["x"] - 1
-        and a["y"] >= b["y"] - 1
-        and a["x"] + a["w"] <= b["x"] + b["w"] + 1
-        and a["y"] + a["h"] <= b["y"] + b["h"] + 1
-    )
 
 
 def problems(m: dict[str, Any], width: int) -> list[str]:
