@@ -8,7 +8,7 @@
 //
 // A panel (maps.js mounts it): new HeatmapPanel(root, ctx); update(changed); resize().
 
-import { fmt, GAP_FLOOR, MAX_STEPS, MapPanel, round3 } from "./maps_panel.js";
+import { fmt, GAP_FLOOR, MAX_STEPS, MapPanel, middle, round3 } from "./maps_panel.js";
 import { FONT, powerOfTen, theme } from "./plot.js";
 
 // x: 1e-4 … 10 at 8 cells a decade; y: the knob from its minimum to 0.99 in steps of 0.03.
@@ -266,7 +266,17 @@ export class HeatmapPanel extends MapPanel {
     for (let k = Math.ceil(xs[0]); k <= Math.floor(xs.at(-1)); k += 1) decades.push(k);
     const half = (xs[1] - xs[0]) / 2;
     const yHalf = (ys[1] - ys[0]) / 2;
+    const nothing = mode !== "gap" && z.every((row) => row.every((v) => v === null));
     const layout = {
+      annotations: nothing
+        ? [
+            middle(
+              `${t("maps.sweep.noneSettled", { steps })}<br>${t("maps.heatmap.tryMore")}`,
+              0.5,
+              th,
+            ),
+          ]
+        : [],
       paper_bgcolor: th.paper,
       plot_bgcolor: th.paper,
       font: { family: FONT, size: th.font - 1, color: th.text },

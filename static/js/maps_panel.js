@@ -25,6 +25,20 @@ export function fmt(v) {
   return String(Number(v.toPrecision(3)));
 }
 
+/** A note in the middle of a chart (paper coordinates) that has nothing to draw. */
+export function middle(text, y, th) {
+  return {
+    xref: "paper",
+    yref: "paper",
+    x: 0.5,
+    y,
+    showarrow: false,
+    text,
+    font: { size: th.font, color: th.text },
+    bgcolor: th.legendBg,
+  };
+}
+
 function element(tag, className, testid) {
   const el = document.createElement(tag);
   el.className = className;

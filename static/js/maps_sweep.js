@@ -11,7 +11,7 @@
 // A panel (maps.js mounts it): new SweepPanel(root, ctx); update(changed) when the scene
 // changed (changed: a Set of state keys, or null for "everything"); resize().
 
-import { fmt, GAP_FLOOR, MAX_STEPS, MapPanel, round3 } from "./maps_panel.js";
+import { fmt, GAP_FLOOR, MAX_STEPS, MapPanel, middle, round3 } from "./maps_panel.js";
 import { FONT, powerOfTen, theme } from "./plot.js";
 
 const LR = { min: 1e-4, max: 10, count: 64 };
@@ -289,6 +289,9 @@ export class SweepPanel extends MapPanel {
       ),
       title(t("maps.sweep.settle"), settleTop),
     );
+    if (runs.every((r) => r.settled_at.every((v) => v < 0))) {
+      annotations.push(middle(t("maps.sweep.noneSettled", { steps }), settleTop / 2, th));
+    }
 
     const axis = {
       gridcolor: th.grid,
