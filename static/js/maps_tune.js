@@ -21,6 +21,8 @@ const MAX_BUDGET = 64;
 // even when the server answers the whole search in a blink.
 const REVEAL_MS = 45;
 // The second hyperparameter searched with lr ("momentum-like"), when the server does not say.
+// The momentum-like hyperparameter searched with lr: Momentum's and NAG's μ (RMSprop's
+// momentum too), Adam-family β₁. Optimizers without one (SGD, AdaGrad) search lr alone.
 const EXTRA_NAMES = ["momentum", "beta1"];
 
 function el(tag, className, attrs = {}) {
@@ -73,6 +75,47 @@ function decodeSnapshot(snapshot) {
 function alpha(hex, a) {
   const v = Number.parseInt(hex.slice(1), 16);
   return `rgba(${(v >> 16) & 255}, ${(v >> 8) & 255}, ${v & 255}, ${a})`;
+}
+
+/** A log axis's range (Plotly takes log₁₀ of the ends). */
+function logRange(dim) {
+  return [Math.log10(dim.low), Math.log10(dim.high)];
+}
+
+/** A range widened by 3 % each side, so trials at its ends show whole. */
+function padded([lo, hi]) {
+  const pad = 0.03 * (hi - lo);
+  return [lo - pad, hi + pad];
+}
+
+/** The learning-rate axis of a column (log scale). */
+function lrAxis(th, domain, range, anchor, title) {
+  return {
+    type: "log",
+    domain,
+    range,
+    anchor,
+    gridcolor: th.grid,
+    exponentformat: "power",
+    title: title ? { text: title, standoff: 4 } : undefined,
+  };
+}
+
+/** A note in words under a column (what the method does; the surrogate's warm-up). */
+function note(text, domain, y, th) {
+  return {
+    text,
+    xref: "paper",
+    yref: "paper",
+    x: domain[0],
+    y,
+    xanchor: "left",
+    yanchor: "top",
+    yshift: -2,
+    align: "left",
+    showarrow: false,
+    font: { size: th.small, color: th.text },
+  };
 }
 
 function linspace(lo, hi, n) {
@@ -182,7 +225,6 @@ export class TunePanel {
     this.revealTimer = null;
     this.drawnSeq = 0;
     this.last = null; // the last finished tune: {runs: [{optimizer, best: {method: trial}}]}
-    this.extraNames = null; // optimizer → its momentum-like hyperparameter (server's heatmap axes)
     this.channel = new TuneChannel(ctx.post, {
       meta: (m) => this.onMeta(m),
       trial: (m) => this.onTrial(m),
@@ -190,15 +232,6 @@ export class TunePanel {
       error: (m) => this.onError(m.detail),
     });
     this.build();
-    this.loadExtraNames();
-  }
-
-  async loadExtraNames() {
-    try {
-      this.extraNames = await this.ctx.get("/api/maps/heatmap/axes");
-    } catch {
-      this.extraNames = null; // fall back to EXTRA_NAMES
-    }
   }
 
   build() {
@@ -250,7 +283,7 @@ export class TunePanel {
     this.raceButton.addEventListener("click", () => this.raceAtBest());
     const race = el("span", "tune-race");
     race.append(which, this.raceButton);
-    head.append(budget, extra, show, this.replay, race);
+    head.append(budget, extra, show, this.replay);
     this.status = el("span", "tune-status", {
       "data-testid": "tune-status",
       "aria-live": "polite",
@@ -276,7 +309,8 @@ export class TunePanel {
     this.back.addEventListener("click", () => this.showTrials(this.shownCount() - 1));
     this.forward.addEventListener("click", () => this.showTrials(this.shownCount() + 1));
     this.slider.addEventListener("input", () => this.showTrials(Number(this.slider.value)));
-    stepper.append(this.back, this.slider, this.forward, this.stepLabel, this.status);
+    stepper.append(this.back, this.slider, this.forward, this.stepLabel, race);
+    head.append(this.status);
 
     this.table = el("table", "tune-table", { "data-testid": "tune-table" });
     this.message = el("p", "maps-message", { "data-testid": "tune-message", role: "alert" });
@@ -310,8 +344,6 @@ export class TunePanel {
   extraFor(optimizer) {
     if (!this.extra) return null;
     const names = (this.ctx.optimizer(optimizer)?.params ?? []).map((p) => p.name);
-    const served = this.extraNames?.[optimizer];
-    if (served && names.includes(served)) return served;
     return EXTRA_NAMES.find((n) => names.includes(n)) ?? null;
   }
 
@@ -354,8 +386,8 @@ export class TunePanel {
   }
 
   resize() {
-    if (this.chart.data) Plotly.Plots.resize(this.chart);
-    else this.draw();
+    // A redraw, not Plotly.Plots.resize: the rows' split is laid out in pixels.
+    this.draw();
   }
 
   relabel() {
@@ -372,6 +404,7 @@ export class TunePanel {
     const { body, runs, key } = this.request();
     if (!replay && key === this.key) return;
     this.key = key;
+    this.seed = body.seed;
     clearTimeout(this.revealTimer);
     this.revealTimer = null;
     this.message.hidden = true;
@@ -484,7 +517,7 @@ export class TunePanel {
     const complete = this.finished && !more && shown >= this.total();
     this.setStatus(
       complete
-        ? this.ctx.t("maps.tune.done", { budget: this.budget, runs: this.runs.length })
+        ? this.ctx.t("maps.tune.done", { seed: this.seed })
         : this.ctx.t("maps.tune.running", { n: shown, total: this.total() }),
     );
     if (complete) {
@@ -648,7 +681,10 @@ export class TunePanel {
       Plotly.purge(this.chart);
       return;
     }
-    const figure = run.space.length === 1 ? this.figure1d(run, count) : this.figure2d(run, count);
+    const figure = this.figure(run, count);
+    // Drawn at the box's measured size (Plotly.react would keep the size of the last draw).
+    figure.layout.width = Math.max(200, this.chart.clientWidth);
+    figure.layout.height = Math.max(150, this.chart.clientHeight);
     const config = { displaylogo: false, responsive: false, displayModeBar: false };
     Plotly.react(this.chart, figure.data, figure.layout, config);
     this.chart.dataset.shown = String(count);
@@ -715,143 +751,160 @@ export class TunePanel {
     );
   }
 
-  baseLayout(th) {
+  /** The chart: per method a column of trials over the searched space, the surrogate
+   * (mean, ±2σ in 1-D; mean as a map in 2-D) in Bayesian optimization's column and its
+   * expected improvement under it; a line of words under grid and random search. */
+  figure(run, count) {
+    const th = this.theme();
     const { t } = this.ctx;
-    return {
+    const two = run.space.length === 2;
+    const domains = this.frame();
+    // The expected improvement's row, in pixels: a share of the chart, then the room the
+    // top row's tick labels and axis title need.
+    const plotHeight = Math.max(150, (this.chart.clientHeight || 400) - 90);
+    const eiHeight = Math.min(two ? 170 : 130, Math.max(50, (two ? 0.3 : 0.22) * plotHeight));
+    const eiDomain = [0, eiHeight / plotHeight];
+    const top = [(eiHeight + 4.4 * th.font + 12) / plotHeight, 1];
+    const [lo, hi] = this.scoreRange(run);
+    const [lrDim, extraDim] = run.space;
+    const xRange = padded(logRange(lrDim));
+    // 1-D: the score against lr; 2-D: the second hyperparameter against lr, scores as colour.
+    const y = two
+      ? {
+          type: extraDim.log ? "log" : "linear",
+          range: padded(extraDim.log ? logRange(extraDim) : [extraDim.low, extraDim.high]),
+          title: this.symbol(extraDim.name),
+        }
+      : { type: "linear", range: [lo, hi], title: t("maps.tune.scoreAxis") };
+    const layout = {
       paper_bgcolor: th.paper,
       plot_bgcolor: th.paper,
       font: { size: th.font, color: th.text },
-      margin: { l: 58, r: 14, t: 46, b: 44 },
+      margin: { l: 58, r: two ? 80 : 14, t: 46, b: 44 },
       showlegend: false,
       hovermode: "closest",
       annotations: [],
       shapes: [],
-      meta: { title: t("maps.tune.title") },
     };
-  }
-
-  columnTitle(run, method, trials, th) {
-    const { t } = this.ctx;
-    const best = bestOf(trials);
-    const head = t(`maps.tune.method.${method}`);
-    const line = best ? t("maps.tune.bestLine", { values: this.describe(run, best) }) : "";
-    return `<b>${head}</b>${line ? `<br><span style="font-size:${th.small}px">${line}</span>` : ""}`;
-  }
-
-  figure1d(run, count) {
-    const th = this.theme();
-    const { t } = this.ctx;
-    const domains = this.frame();
-    const layout = this.baseLayout(th);
-    const [lo, hi] = this.scoreRange(run);
-    const dim = run.space[0];
-    const xRange = [Math.log10(dim.low), Math.log10(dim.high)];
-    const topDomain = [0.42, 1];
-    const eiDomain = [0, 0.25];
+    if (two) {
+      layout.coloraxis = {
+        cmin: lo,
+        cmax: hi,
+        colorscale: "Viridis",
+        colorbar: {
+          title: { text: t("maps.tune.scoreAxis"), side: "right" },
+          len: 0.58,
+          y: 1,
+          yanchor: "top",
+          thickness: 12,
+          x: 1.01,
+        },
+      };
+    }
+    // Where a trial is drawn; a diverged one in 1-D at the top edge (its score is +∞).
+    const ceiling = hi - 0.04 * (hi - lo);
+    const at = (tr) =>
+      two
+        ? [tr.values[0], tr.values[1]]
+        : [tr.values[0], Number.isFinite(tr.score) ? tr.score : ceiling];
     const data = [];
     METHODS.forEach((method, c) => {
       const n = c === 0 ? "" : String(c + 1);
-      const xa = `xaxis${n}`;
-      const ya = `yaxis${n}`;
       const trials = run.methods[method].trials.slice(0, count);
-      layout[xa] = {
-        type: "log",
-        domain: domains[c],
-        range: xRange,
-        anchor: `y${n}`,
-        gridcolor: th.grid,
-        exponentformat: "power",
-        title: { text: t("maps.tune.lrAxis"), standoff: 4 },
-        automargin: false,
-      };
-      layout[ya] = {
-        domain: topDomain,
-        range: [lo, hi],
+      layout[`xaxis${n}`] = lrAxis(th, domains[c], xRange, `y${n}`, t("maps.tune.lrAxis"));
+      layout[`yaxis${n}`] = {
+        type: y.type,
+        domain: top,
+        range: y.range,
         anchor: `x${n}`,
         gridcolor: th.grid,
         zeroline: false,
-        title: c === 0 ? { text: t("maps.tune.scoreAxis"), standoff: 4 } : undefined,
-        showticklabels: true,
+        title: c === 0 ? { text: y.title, standoff: 4 } : undefined,
       };
-      layout.annotations.push({
-        text: this.columnTitle(run, method, trials, th),
-        xref: "paper",
-        yref: "paper",
-        x: (domains[c][0] + domains[c][1]) / 2,
-        y: 1,
-        yanchor: "bottom",
-        showarrow: false,
-        font: { size: th.font, color: th.text },
-        yshift: 4,
-      });
-      if (method === "bayes") {
-        const snapshot = this.snapshotFor(run, count);
-        if (snapshot)
-          this.surrogate1d(run, snapshot, data, layout, th, domains[c], eiDomain, xRange);
-        else this.noSurrogate(layout, domains[c], eiDomain, th);
+      layout.annotations.push(this.columnTitle(run, method, trials, th, domains[c]));
+      const snapshot = method === "bayes" ? this.snapshotFor(run, count) : null;
+      if (snapshot) {
+        const grid = this.gridAxes(run);
+        this.eiAxes(layout, th, domains[c], eiDomain, xRange, two ? y : null);
+        data.push(
+          ...(two ? this.surrogate2d : this.surrogate1d).call(this, run, snapshot, grid, th),
+        );
+        this.nextTrial(snapshot, two, data, layout, th);
       } else {
-        layout.annotations.push({
-          text: t(`maps.tune.about.${method}`),
-          xref: "paper",
-          yref: "paper",
-          x: domains[c][0],
-          y: eiDomain[1],
-          xanchor: "left",
-          yanchor: "top",
-          align: "left",
-          showarrow: false,
-          font: { size: th.small, color: th.text },
-        });
+        const words = method === "bayes" ? "maps.tune.warmup" : `maps.tune.about.${method}`;
+        layout.annotations.push(note(t(words), domains[c], eiDomain[1], th));
       }
-      this.trialTraces1d(run, method, trials, data, n, hi, th);
+      data.push(
+        ...this.trialTraces(run, method, trials, { xaxis: `x${n}`, yaxis: `y${n}` }, at, th, two),
+      );
     });
     return { data, layout };
   }
 
-  trialTraces1d(run, method, trials, data, n, top, th) {
+  /** Column title: the method, and the best trial it has found so far. */
+  columnTitle(run, method, trials, th, domain) {
+    const { t } = this.ctx;
+    const best = bestOf(trials);
+    const line = best ? t("maps.tune.bestLine", { values: this.describe(run, best) }) : "";
+    return {
+      text: `<b>${t(`maps.tune.method.${method}`)}</b>${line ? `<br><span style="font-size:${th.small}px">${line}</span>` : ""}`,
+      xref: "paper",
+      yref: "paper",
+      x: (domain[0] + domain[1]) / 2,
+      y: 1,
+      yanchor: "bottom",
+      yshift: 4,
+      showarrow: false,
+      font: { size: th.font, color: th.text },
+    };
+  }
+
+  /** A column's trials: finite ones (dots), diverged ones (×), the newest (ringed while the
+   * search runs or the slider steps), the best (★). */
+  trialTraces(run, method, trials, axes, at, th, two) {
     const { t } = this.ctx;
     const ok = trials.filter((tr) => Number.isFinite(tr.score));
     const failed = trials.filter((tr) => !Number.isFinite(tr.score));
-    const axes = { xaxis: `x${n}`, yaxis: `y${n}` };
-    const latest = trials[trials.length - 1];
-    data.push({
-      type: "scatter",
-      mode: "markers",
-      ...axes,
-      x: ok.map((tr) => tr.values[0]),
-      y: ok.map((tr) => tr.score),
-      text: ok.map((tr) => t("maps.tune.trialHover", { i: tr.index + 1 })),
-      hovertemplate: "%{text}<br>η = %{x:.3g}<br>log₁₀(f − f*) = %{y:.2f}<extra></extra>",
-      marker: {
-        size: th.marker,
-        color: run.color,
-        line: { color: th.paper, width: 1 },
-      },
-      name: `${method}-trials`,
-    });
-    data.push({
-      type: "scatter",
-      mode: "markers",
-      ...axes,
-      x: failed.map((tr) => tr.values[0]),
-      y: failed.map(() => top - 0.04 * (top - this.scoreRange(run)[0])),
-      text: failed.map((tr) => t("maps.tune.divergedHover", { i: tr.index + 1 })),
-      hovertemplate: "%{text}<br>η = %{x:.3g}<extra></extra>",
-      marker: { size: th.marker, symbol: "x-thin-open", color: "#b42318", line: { width: 2 } },
-      name: `${method}-diverged`,
-    });
-    // The newest trial, ringed while the search runs: the eye follows the order.
-    if (latest && (this.root.dataset.state === "running" || this.view !== null)) {
-      data.push({
+    const where = `η = %{x:.3g}${two ? `<br>${this.symbol(run.space[1].name)} = %{y:.3g}` : ""}`;
+    const score = "log₁₀(f − f*) = %{customdata:.2f}";
+    const points = (list) => ({ x: list.map((tr) => at(tr)[0]), y: list.map((tr) => at(tr)[1]) });
+    const traces = [
+      {
         type: "scatter",
         mode: "markers",
         ...axes,
-        x: [latest.values[0]],
-        y: [
-          Number.isFinite(latest.score)
-            ? latest.score
-            : top - 0.04 * (top - this.scoreRange(run)[0]),
-        ],
+        ...points(ok),
+        customdata: ok.map((tr) => tr.score),
+        text: ok.map((tr) => t("maps.tune.trialHover", { i: tr.index + 1 })),
+        hovertemplate: `%{text}<br>${where}<br>${score}<extra></extra>`,
+        marker: two
+          ? {
+              size: th.marker + 1,
+              color: ok.map((tr) => tr.score),
+              coloraxis: "coloraxis",
+              line: { color: "#ffffff", width: 1 },
+            }
+          : { size: th.marker, color: run.color, line: { color: th.paper, width: 1 } },
+        name: `${method}-trials`,
+      },
+      {
+        type: "scatter",
+        mode: "markers",
+        ...axes,
+        ...points(failed),
+        text: failed.map((tr) => t("maps.tune.divergedHover", { i: tr.index + 1 })),
+        hovertemplate: `%{text}<br>${where}<extra></extra>`,
+        marker: { size: th.marker, symbol: "x-thin-open", color: "#b42318", line: { width: 2 } },
+        name: `${method}-diverged`,
+      },
+    ];
+    const latest = trials[trials.length - 1];
+    if (latest && (this.root.dataset.state === "running" || this.view !== null)) {
+      traces.push({
+        type: "scatter",
+        mode: "markers",
+        ...axes,
+        ...points([latest]),
         hoverinfo: "skip",
         marker: {
           size: th.marker * 2.2,
@@ -864,13 +917,14 @@ export class TunePanel {
     }
     const best = bestOf(trials);
     if (best) {
-      data.push({
+      traces.push({
         type: "scatter",
         mode: "markers",
         ...axes,
         x: [best.values[0]],
-        y: [best.score],
-        hovertemplate: `${t("maps.tune.bestHover")}<br>η = %{x:.3g}<br>log₁₀(f − f*) = %{y:.2f}<extra></extra>`,
+        y: [two ? best.values[1] : best.score],
+        customdata: [best.score],
+        hovertemplate: `${t("maps.tune.bestHover")}<br>${where}<br>${score}<extra></extra>`,
         marker: {
           size: th.marker * 2.3,
           symbol: "star",
@@ -880,57 +934,13 @@ export class TunePanel {
         name: `${method}-best`,
       });
     }
+    return traces;
   }
 
-  surrogate1d(run, snapshot, data, layout, th, domain, eiDomain, xRange) {
-    const { t } = this.ctx;
-    const lrs = this.gridAxes(run)[0];
-    const mean = snapshot.mean;
-    const upper = mean.map((m, k) => m + 2 * snapshot.std[k]);
-    const lower = mean.map((m, k) => m - 2 * snapshot.std[k]);
-    const axes = { xaxis: "x3", yaxis: "y3" };
-    const band = alpha(run.color, 0.2);
-    data.push(
-      {
-        type: "scatter",
-        mode: "lines",
-        ...axes,
-        x: lrs,
-        y: lower,
-        line: { width: 0 },
-        hoverinfo: "skip",
-        name: "band-lower",
-      },
-      {
-        type: "scatter",
-        mode: "lines",
-        ...axes,
-        x: lrs,
-        y: upper,
-        fill: "tonexty",
-        fillcolor: band,
-        line: { width: 0 },
-        hoverinfo: "skip",
-        name: "band-upper",
-      },
-      {
-        type: "scatter",
-        mode: "lines",
-        ...axes,
-        x: lrs,
-        y: mean,
-        line: { color: run.color, width: 2.5 },
-        hovertemplate: `${t("maps.tune.meanHover")}<br>η = %{x:.3g}<br>%{y:.2f}<extra></extra>`,
-        name: "mean",
-      },
-    );
+  /** The axes of the expected improvement, under Bayesian optimization's column. */
+  eiAxes(layout, th, domain, eiDomain, xRange, y) {
     layout.xaxis4 = {
-      type: "log",
-      domain,
-      range: xRange,
-      anchor: "y4",
-      gridcolor: th.grid,
-      exponentformat: "power",
+      ...lrAxis(th, domain, xRange, "y4", null),
       showticklabels: false,
       matches: "x3",
     };
@@ -939,258 +949,135 @@ export class TunePanel {
       anchor: "x4",
       gridcolor: th.grid,
       zeroline: false,
-      rangemode: "tozero",
-      showticklabels: false,
-      title: { text: t("maps.tune.eiAxis"), standoff: 2, font: { size: th.small } },
+      title: { text: this.ctx.t("maps.tune.eiAxis"), standoff: 2, font: { size: th.small } },
+      ...(y ? { type: y.type, range: y.range } : { rangemode: "tozero", showticklabels: false }),
     };
-    data.push({
-      type: "scatter",
-      mode: "lines",
-      xaxis: "x4",
-      yaxis: "y4",
-      x: lrs,
-      y: snapshot.ei,
-      fill: "tozeroy",
-      fillcolor: th.eiFill,
-      line: { color: th.text, width: 1.2 },
-      hovertemplate: `${t("maps.tune.eiHover")}<br>η = %{x:.3g}<br>%{y:.3g}<extra></extra>`,
-      name: "ei",
-    });
-    const next = snapshot.next?.[0];
-    if (Number.isFinite(next)) {
-      for (const [x, y, a, b] of [
-        ["x3", "y3 domain", 0, 1],
-        ["x4", "y4 domain", 0, 1],
-      ]) {
-        layout.shapes.push({
-          type: "line",
-          xref: x,
-          yref: y,
-          x0: next,
-          x1: next,
-          y0: a,
-          y1: b,
-          line: { color: th.text, width: 1.2, dash: "dot" },
-        });
-      }
-      layout.annotations.push({
-        text: t("maps.tune.next"),
-        xref: "x4",
-        yref: "y4 domain",
-        x: Math.log10(next),
-        y: 1,
-        yanchor: "bottom",
-        showarrow: false,
-        font: { size: th.small, color: th.text },
-      });
-    }
   }
 
-  noSurrogate(layout, domain, eiDomain, th) {
+  /** 1-D: the surrogate's mean and ±2σ band over lr, the expected improvement beneath. */
+  surrogate1d(run, snapshot, [lrs], th) {
+    const { t } = this.ctx;
+    const upper = snapshot.mean.map((m, k) => m + 2 * snapshot.std[k]);
+    const lower = snapshot.mean.map((m, k) => m - 2 * snapshot.std[k]);
+    const line = (y, extra) => ({
+      type: "scatter",
+      mode: "lines",
+      xaxis: "x3",
+      yaxis: "y3",
+      x: lrs,
+      y,
+      ...extra,
+    });
+    return [
+      line(lower, { line: { width: 0 }, hoverinfo: "skip", name: "band-lower" }),
+      line(upper, {
+        fill: "tonexty",
+        fillcolor: alpha(run.color, 0.2),
+        line: { width: 0 },
+        hoverinfo: "skip",
+        name: "band-upper",
+      }),
+      line(snapshot.mean, {
+        line: { color: run.color, width: 2.5 },
+        hovertemplate: `${t("maps.tune.meanHover")}<br>η = %{x:.3g}<br>%{y:.2f}<extra></extra>`,
+        name: "mean",
+      }),
+      {
+        type: "scatter",
+        mode: "lines",
+        xaxis: "x4",
+        yaxis: "y4",
+        x: lrs,
+        y: snapshot.ei,
+        fill: "tozeroy",
+        fillcolor: th.eiFill,
+        line: { color: th.text, width: 1.2 },
+        hovertemplate: `${t("maps.tune.eiHover")}<br>η = %{x:.3g}<br>%{y:.3g}<extra></extra>`,
+        name: "ei",
+      },
+    ];
+  }
+
+  /** 2-D: the surrogate's mean as a map under the trials, the expected improvement beneath. */
+  surrogate2d(run, snapshot, [lrs, extras], th) {
+    const { t } = this.ctx;
+    const where = `η = %{x:.3g}<br>${this.symbol(run.space[1].name)} = %{y:.3g}`;
+    return [
+      {
+        type: "heatmap",
+        xaxis: "x3",
+        yaxis: "y3",
+        x: lrs,
+        y: extras,
+        z: snapshot.mean,
+        coloraxis: "coloraxis",
+        opacity: 0.85,
+        hovertemplate: `${t("maps.tune.meanHover")}<br>${where}<br>%{z:.2f}<extra></extra>`,
+        name: "mean",
+      },
+      {
+        type: "heatmap",
+        xaxis: "x4",
+        yaxis: "y4",
+        x: lrs,
+        y: extras,
+        z: snapshot.ei,
+        colorscale: [
+          [0, th.paper],
+          [1, run.color],
+        ],
+        showscale: false,
+        hovertemplate: `${t("maps.tune.eiHover")}<br>${where}<br>%{z:.3g}<extra></extra>`,
+        name: "ei",
+      },
+    ];
+  }
+
+  /** Where the expected improvement sends the next trial: a dotted line (1-D), an × (2-D). */
+  nextTrial(snapshot, two, data, layout, th) {
+    const { t } = this.ctx;
+    const next = snapshot.next;
+    if (!next) return;
+    if (two) {
+      data.push({
+        type: "scatter",
+        mode: "markers",
+        xaxis: "x4",
+        yaxis: "y4",
+        x: [next[0]],
+        y: [next[1]],
+        marker: {
+          size: th.marker * 1.6,
+          symbol: "x-thin-open",
+          color: th.text,
+          line: { width: 2 },
+        },
+        hovertemplate: `${t("maps.tune.next")}<extra></extra>`,
+        name: "next",
+      });
+      return;
+    }
+    for (const axis of ["3", "4"]) {
+      layout.shapes.push({
+        type: "line",
+        xref: `x${axis}`,
+        yref: `y${axis} domain`,
+        x0: next[0],
+        x1: next[0],
+        y0: 0,
+        y1: 1,
+        line: { color: th.text, width: 1.2, dash: "dot" },
+      });
+    }
     layout.annotations.push({
-      text: this.ctx.t("maps.tune.warmup"),
-      xref: "paper",
-      yref: "paper",
-      x: domain[0],
-      y: eiDomain[1],
-      xanchor: "left",
-      yanchor: "top",
-      align: "left",
+      text: t("maps.tune.next"),
+      xref: "x4",
+      yref: "y4 domain",
+      x: Math.log10(next[0]),
+      y: 1,
+      yanchor: "bottom",
       showarrow: false,
       font: { size: th.small, color: th.text },
     });
-  }
-
-  figure2d(run, count) {
-    const th = this.theme();
-    const { t } = this.ctx;
-    const domains = this.frame();
-    const layout = this.baseLayout(th);
-    const [lrDim, extraDim] = run.space;
-    const xRange = [Math.log10(lrDim.low), Math.log10(lrDim.high)];
-    const yRange = extraDim.log
-      ? [Math.log10(extraDim.low), Math.log10(extraDim.high)]
-      : [extraDim.low, extraDim.high];
-    const topDomain = [0.42, 1];
-    const eiDomain = [0, 0.3];
-    const [lo, hi] = this.scoreRange(run);
-    layout.coloraxis = {
-      cmin: lo,
-      cmax: hi,
-      colorscale: "Viridis",
-      colorbar: {
-        title: { text: t("maps.tune.scoreAxis"), side: "right" },
-        len: 0.58,
-        y: 1,
-        yanchor: "top",
-        thickness: 12,
-        x: 1.01,
-      },
-    };
-    layout.margin.r = 80;
-    const data = [];
-    METHODS.forEach((method, c) => {
-      const n = c === 0 ? "" : String(c + 1);
-      const trials = run.methods[method].trials.slice(0, count);
-      layout[`xaxis${n}`] = {
-        type: "log",
-        domain: domains[c],
-        range: xRange,
-        anchor: `y${n}`,
-        exponentformat: "power",
-        gridcolor: th.grid,
-        title: { text: t("maps.tune.lrAxis"), standoff: 4 },
-      };
-      layout[`yaxis${n}`] = {
-        type: extraDim.log ? "log" : "linear",
-        domain: topDomain,
-        range: yRange,
-        anchor: `x${n}`,
-        gridcolor: th.grid,
-        title: c === 0 ? { text: this.symbol(extraDim.name), standoff: 4 } : undefined,
-      };
-      layout.annotations.push({
-        text: this.columnTitle(run, method, trials, th),
-        xref: "paper",
-        yref: "paper",
-        x: (domains[c][0] + domains[c][1]) / 2,
-        y: 1,
-        yanchor: "bottom",
-        showarrow: false,
-        font: { size: th.font, color: th.text },
-        yshift: 4,
-      });
-      const axes = { xaxis: `x${n}`, yaxis: `y${n}` };
-      if (method === "bayes") {
-        const snapshot = this.snapshotFor(run, count);
-        if (snapshot) {
-          const [lrs, extras] = this.gridAxes(run);
-          data.push({
-            type: "heatmap",
-            ...axes,
-            x: lrs,
-            y: extras,
-            z: snapshot.mean,
-            coloraxis: "coloraxis",
-            opacity: 0.85,
-            hovertemplate: `${t("maps.tune.meanHover")}<br>η = %{x:.3g}<br>%{y:.3g}<br>%{z:.2f}<extra></extra>`,
-            name: "mean",
-          });
-          layout.xaxis4 = {
-            type: "log",
-            domain: domains[c],
-            range: xRange,
-            anchor: "y4",
-            exponentformat: "power",
-            showticklabels: false,
-            gridcolor: th.grid,
-          };
-          layout.yaxis4 = {
-            type: extraDim.log ? "log" : "linear",
-            domain: eiDomain,
-            range: yRange,
-            anchor: "x4",
-            gridcolor: th.grid,
-            title: { text: t("maps.tune.eiAxis"), standoff: 2, font: { size: th.small } },
-          };
-          data.push({
-            type: "heatmap",
-            xaxis: "x4",
-            yaxis: "y4",
-            x: lrs,
-            y: extras,
-            z: snapshot.ei,
-            colorscale: [
-              [0, th.paper],
-              [1, th.text],
-            ],
-            showscale: false,
-            hovertemplate: `${t("maps.tune.eiHover")}<br>η = %{x:.3g}<br>%{y:.3g}<br>%{z:.3g}<extra></extra>`,
-            name: "ei",
-          });
-          if (snapshot.next) {
-            data.push({
-              type: "scatter",
-              mode: "markers",
-              xaxis: "x4",
-              yaxis: "y4",
-              x: [snapshot.next[0]],
-              y: [snapshot.next[1]],
-              marker: {
-                size: th.marker * 1.6,
-                symbol: "x-thin-open",
-                color: th.text,
-                line: { width: 2 },
-              },
-              hovertemplate: `${t("maps.tune.next")}<extra></extra>`,
-              name: "next",
-            });
-          }
-        } else {
-          this.noSurrogate(layout, domains[c], eiDomain, th);
-        }
-      } else {
-        layout.annotations.push({
-          text: t(`maps.tune.about.${method}`),
-          xref: "paper",
-          yref: "paper",
-          x: domains[c][0],
-          y: eiDomain[1],
-          xanchor: "left",
-          yanchor: "top",
-          align: "left",
-          showarrow: false,
-          font: { size: th.small, color: th.text },
-        });
-      }
-      const ok = trials.filter((tr) => Number.isFinite(tr.score));
-      const failed = trials.filter((tr) => !Number.isFinite(tr.score));
-      data.push({
-        type: "scatter",
-        mode: "markers",
-        ...axes,
-        x: ok.map((tr) => tr.values[0]),
-        y: ok.map((tr) => tr.values[1]),
-        marker: {
-          size: th.marker + 1,
-          color: ok.map((tr) => tr.score),
-          coloraxis: "coloraxis",
-          line: { color: "#ffffff", width: 1 },
-        },
-        hovertemplate:
-          "η = %{x:.3g}<br>%{y:.3g}<br>log₁₀(f − f*) = %{marker.color:.2f}<extra></extra>",
-        name: `${method}-trials`,
-      });
-      data.push({
-        type: "scatter",
-        mode: "markers",
-        ...axes,
-        x: failed.map((tr) => tr.values[0]),
-        y: failed.map((tr) => tr.values[1]),
-        marker: { size: th.marker, symbol: "x-thin-open", color: "#b42318", line: { width: 2 } },
-        text: failed.map((tr) => t("maps.tune.divergedHover", { i: tr.index + 1 })),
-        hovertemplate: "%{text}<br>η = %{x:.3g}<br>%{y:.3g}<extra></extra>",
-        name: `${method}-diverged`,
-      });
-      const best = bestOf(trials);
-      if (best) {
-        data.push({
-          type: "scatter",
-          mode: "markers",
-          ...axes,
-          x: [best.values[0]],
-          y: [best.values[1]],
-          marker: {
-            size: th.marker * 2.3,
-            symbol: "star",
-            color: "#F0E442",
-            line: { color: "#000000", width: 1.2 },
-          },
-          hovertemplate: `${t("maps.tune.bestHover")}<br>η = %{x:.3g}<br>%{y:.3g}<extra></extra>`,
-          name: `${method}-best`,
-        });
-      }
-    });
-    return { data, layout };
   }
 }

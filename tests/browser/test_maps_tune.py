@@ -88,7 +88,7 @@ MEASURE = """() => {
   // Plotly's text: column titles, tick labels and axis titles must not overlap each other.
   const chart = section.querySelector('[data-testid="tune-plot"]');
   const words = [...chart.querySelectorAll('.annotation-text, .xtick text, .ytick text, '
-    + '.g-xtitle text, .g-ytitle text')].filter((el) => (el.textContent || '').trim());
+    + '.infolayer g[class*="title"] text')].filter((el) => (el.textContent || '').trim());
   for (let a = 0; a < words.length; a += 1) {
     for (let b = a + 1; b < words.length; b += 1) {
       const p = box(words[a]); const q = box(words[b]);
