@@ -72,9 +72,9 @@ def create_app(
     quiet_denials()  # uvicorn's spurious ERROR line after each refused handshake
     for module in (pages, docs, landscapes, optimizers, trajectories, ws, export, share):
         app.include_router(module.router)
-    from app.routes import maps, tune  # issue 13: sweeps, heatmaps, basins, tuning
+    from app.routes import maps, maps_export, tune  # issue 13: sweeps, heatmaps, basins, tuning
 
-    for module in (maps, tune):
+    for module in (maps, tune, maps_export):
         app.include_router(module.router)
     from app.routes import settings  # limits, colours and colorscale the page reads
 

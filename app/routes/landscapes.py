@@ -175,6 +175,10 @@ def list_landscapes(request: Request) -> Response:
     response_model=GridReply,
     responses={
         404: {"model": ErrorReply, "description": "Unknown landscape; lists the valid names."},
+        422: {
+            "model": ErrorReply,
+            "description": "A parameter out of range, or a window missing an edge.",
+        },
         503: {
             "model": ErrorReply,
             "description": "Too many computations waiting; retry after `Retry-After` seconds.",

@@ -125,7 +125,8 @@ def test_scene_takes_constants_from_config_not_from_the_models() -> None:
 
 
 def test_websocket_messages_are_built_in_one_module() -> None:
-    # The protocol's home is app/routes/ws.py: no other module builds a meta/chunk/done/error.
+    # Each protocol has one home: app/routes/ws.py the race's (meta/chunk/done/error),
+    # app/routes/tune.py the tuner's (meta/trial/done/error); no other module builds them.
     kinds = {"meta", "chunk", "done", "error"}
     builders = set()
     for path in sorted(PACKAGE.rglob("*.py")):
@@ -144,4 +145,5 @@ def test_websocket_messages_are_built_in_one_module() -> None:
                 for kind in kinds:
                     if f'"type":"{kind}"' in node.value.replace(" ", ""):
                         builders.add((path.relative_to(PACKAGE).as_posix(), kind))
-    assert builders == {("routes/ws.py", kind) for kind in kinds}
+    tune = {("routes/tune.py", kind) for kind in ("meta", "done", "error")}
+    assert builders == {("routes/ws.py", kind) for kind in kinds} | tune

@@ -11,13 +11,10 @@ import schemathesis
 
 from tests.app.openapi_checks import CHECKS, SETTINGS, app_schema
 
-# The export operations render files: their own schemathesis run (test_export_schema.py)
-# stubs the renderer, so they are left out here. So are basin maps: a valid request may
-# ask for seconds of work (6 × 256² starts × 500 steps); tests/app/test_maps_api.py checks
-# their replies against the schema's models and their 422s.
-schema = (
-    app_schema().exclude(path_regex="^/api/exports").exclude(path_regex="^/api/maps/basins$")
-)
+# The export operations render files, and a valid map may ask for seconds of work (6 ×
+# 256² starts × 500 steps): their own schemathesis runs (test_export_schema.py,
+# test_maps_schema.py) stub the renderer and the core, so they are left out here.
+schema = app_schema().exclude(path_regex="^/api/exports").exclude(path_regex="^/api/maps/")
 
 
 @schema.parametrize()
