@@ -19,11 +19,16 @@ from __future__ import annotations
 
 import argparse
 import statistics
+import sys
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import numpy as np
+
+# the project first: run as a script, this folder (with benchmarks/maps.py) leads sys.path
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import landscapes
 import optimizers
