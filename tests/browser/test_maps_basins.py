@@ -5,8 +5,9 @@ colour of the minimum the server says its start ends at (so the maps are decoded
 oriented right: row j is ys[j], bottom up); a click on a pixel sets that pixel's start and
 shows the race from it (one page for both: a page of the Maps stage costs seconds). At
 1024×768, 1280×720, 1366×768 and 1920×1080, English and Japanese, normal and presentation
-mode, the maps, their captions and the legend fit the panel without clipped or overlapping
-text, and the maps keep a readable size."""
+mode, the basins (maps, captions, legend) and the fair race (controls, chart, table) fit their
+panels without clipped or overlapping text, the maps and the chart keep a readable size,
+and the words are the language's."""
 
 from __future__ import annotations
 
@@ -27,6 +28,30 @@ SIZES = [(1024, 768), (1280, 720), (1366, 768), (1920, 1080)]
 SCENE = "landscape=himmelblau&opt=sgd,momentum&sgd.lr=0.01&momentum.lr=0.01&steps=200"
 # The side of a map's plot area, in CSS pixels, below which a projected map is unreadable.
 MIN_MAP = {"normal": 140, "presentation": 120}
+MIN_CHART = 220  # px: the tune chart's height, three columns of trials and the EI row
+# Words each language must show: the basins' control and legend, the tune's race button,
+# column titles and axis title.
+WORDS = {
+    "en": [
+        "Starts",
+        "global minimum",
+        "diverged",
+        "Race at the best values",
+        "Grid search",
+        "Bayesian optimization",
+        "learning rate η",
+    ],
+    "ja": [
+        "出発点の数",
+        "大域的最小値",
+        "発散",
+        "最良の値で競争",
+        "グリッドサーチ",
+        "ランダムサーチ",
+        "ベイズ最適化",
+        "学習率 η",
+    ],
+}
 
 # Resolves once the basins panel has drawn a complete set of maps newer than `after`.
 DRAWN = """(after) => new Promise((resolve, reject) => {
@@ -40,13 +65,15 @@ DRAWN = """(after) => new Promise((resolve, reject) => {
   poll();
 })"""
 
-# Resolves once every map canvas and the legend have kept their boxes for 150 ms.
+# Resolves once the boxes of both panels (maps, legend, the tune chart's drawn size) have
+# kept still for 150 ms.
 STILL = """async () => {
   const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
   const sig = () => JSON.stringify([...document.querySelectorAll(
-    '[data-testid="maps-basins"] canvas, [data-testid="basins-legend"]')].map((e) => {
+    '[data-testid="maps-basins"] canvas, [data-testid="basins-legend"], '
+    + '[data-testid="tune-plot"] .main-svg, [data-testid="tune-table"]')].map((e) => {
       const b = e.getBoundingClientRect();
-      return [b.x, b.y, b.width, b.height, e.width].map(Math.round);
+      return [b.x, b.y, b.width, b.height, e.width?.baseVal?.value ?? e.width].map(Math.round);
     }));
   const t0 = performance.now();
   let last = sig();
@@ -71,52 +98,65 @@ PIXELS = """([index, cells, n]) => {
   });
 }"""
 
-# Every text box in the panel that is cut, spills out of the panel, or overlaps another.
-MEASURE = """() => {
-  const section = document.querySelector('[data-testid="maps-basins"]');
+# In panel `section`: every text box (selector `texts`) that is cut or spills out of the
+# panel, every pair of boxes (selector `blocks`) that overlap, and every pair of Plotly
+# texts (titles, ticks, notes) that overlap or leave the panel.
+FITS = """([section, texts, blocks]) => {
+  const panel = document.querySelector(`[data-testid="${section}"]`);
   const box = (el) => el.getBoundingClientRect();
   const name = (el) => `${el.tagName.toLowerCase()}.${[...el.classList].join('.')} `
     + `"${(el.textContent || '').trim().slice(0, 40)}"`;
-  const s = box(section);
+  const overlap = (p, q) => Math.min(p.right, q.right) - Math.max(p.left, q.left) > 1
+    && Math.min(p.bottom, q.bottom) - Math.max(p.top, q.top) > 1;
+  const s = box(panel);
+  const outside = (b) => b.left < s.left - 0.5 || b.right > s.right + 0.5
+    || b.top < s.top - 0.5 || b.bottom > s.bottom + 0.5;
   const problems = [];
-  const texts = section.querySelectorAll(
-    '.basins-head label, .basins-head select, .basins-status, .basins-hint, .basins-title, '
-    + '.basins-share, .basins-key, .basins-point, .basins-ramp-text');
-  for (const el of texts) {
+  for (const el of panel.querySelectorAll(texts)) {
     if (el.offsetParent === null) continue;
-    const b = box(el);
     if (el.scrollWidth > el.clientWidth + 1 && getComputedStyle(el).overflowX !== 'visible') {
       problems.push(`cut: ${name(el)}`);
     }
-    if (b.left < s.left - 0.5 || b.right > s.right + 0.5 || b.top < s.top - 0.5
-        || b.bottom > s.bottom + 0.5) {
-      problems.push(`outside the panel: ${name(el)}`);
-    }
+    if (outside(box(el))) problems.push(`outside the panel: ${name(el)}`);
   }
-  const blocks = [...section.querySelectorAll(
-    '.basins-head, .basins-card, .basins-legend')].filter((el) => el.offsetParent !== null);
-  for (let a = 0; a < blocks.length; a += 1) {
-    for (let b = a + 1; b < blocks.length; b += 1) {
-      const p = box(blocks[a]); const q = box(blocks[b]);
-      const dx = Math.min(p.right, q.right) - Math.max(p.left, q.left);
-      const dy = Math.min(p.bottom, q.bottom) - Math.max(p.top, q.top);
-      if (dx > 1 && dy > 1) problems.push(`overlap: ${name(blocks[a])} / ${name(blocks[b])}`);
+  const pairs = (list, what) => {
+    for (let a = 0; a < list.length; a += 1) {
+      for (let b = a + 1; b < list.length; b += 1) {
+        if (overlap(box(list[a]), box(list[b]))) {
+          problems.push(`${what} overlap: ${name(list[a])} / ${name(list[b])}`);
+        }
+      }
     }
-  }
-  const maps = [...section.querySelectorAll('[data-testid="basins-maps"] canvas')];
-  for (const canvas of maps) {
-    const b = box(canvas);
-    if (b.bottom > s.bottom + 0.5 || b.right > s.right + 0.5) {
-      problems.push(`map outside the panel: ${canvas.dataset.testid}`);
-    }
-  }
-  return {
-    problems,
-    sides: maps.map((c) => Number(c.dataset.plot.split(',')[2])),
-    texts: [...section.querySelectorAll('.basins-head label, .basins-key')].map(
-      (el) => el.textContent),
   };
+  pairs([...panel.querySelectorAll(blocks)].filter((el) => el.offsetParent !== null), 'boxes');
+  const words = [...panel.querySelectorAll('.annotation-text, .xtick text, .ytick text, '
+    + '.infolayer g[class*="title"] text')].filter((el) => (el.textContent || '').trim());
+  pairs(words, 'chart texts');
+  for (const el of words) if (outside(box(el))) problems.push(`chart text outside: ${name(el)}`);
+  return problems;
 }"""
+
+BASINS_TEXTS = (
+    ".basins-head label, .basins-head select, .basins-status, .basins-hint, .basins-title, "
+    ".basins-share, .basins-key, .basins-point, .basins-ramp-text, .basins-map"
+)
+BASINS_BLOCKS = ".basins-head, .basins-card, .basins-legend"
+TUNE_TEXTS = (
+    ".tune-head label, .tune-head select, .tune-head input, .tune-head button, .tune-status, "
+    ".tune-step-label, .tune-race, .tune-caption, .tune-table th, .tune-table td, .tune-table"
+)
+TUNE_BLOCKS = ".tune-head > *, .tune-chart, .tune-stepper, .tune-table, .tune-caption"
+
+# The sizes the checks hold to: each map's plot side, the tune chart's height; some words.
+SIZES_AND_WORDS = """() => ({
+  sides: [...document.querySelectorAll('[data-testid="basins-maps"] canvas')].map(
+    (c) => Number(c.dataset.plot.split(',')[2])),
+  chart: document.querySelector('[data-testid="tune-plot"]').getBoundingClientRect().height,
+  words: [...document.querySelectorAll('[data-testid="maps-basins"] .basins-head label, '
+    + '[data-testid="basins-legend"] li, [data-testid="tune-race"], '
+    + '[data-testid="tune-plot"] .annotation-text, [data-testid="tune-plot"] .g-xtitle')]
+    .map((el) => el.textContent),
+})"""
 
 
 def wait_drawn(gs: Gradscape, after: int = 0) -> int:
@@ -230,10 +270,22 @@ def test_himmelblau_shows_four_minimum_colours_and_a_click_races_from_that_start
     gs.assert_clean()
 
 
-def test_basins_fit_every_screen(app_page: Gradscape) -> None:
+def wait_tuned(gs: Gradscape) -> None:
+    gs.page.wait_for_function(
+        """() => window.__gradscape.maps?.panels?.tune?.root.dataset.state === 'done'""",
+        timeout=30000,
+    )
+
+
+def test_basins_and_tune_fit_every_screen(app_page: Gradscape) -> None:
+    """Both of this file's panels at once (a page of the Maps stage costs seconds): all six
+    optimizers, so six maps and six rows of the tune table, at every size, language and
+    look a lecture uses."""
     gs = app_page
     gs.page.set_viewport_size({"width": 1280, "height": 720})
     show_basins(gs, "landscape=himmelblau&steps=40")  # all six optimizers, cheap to compute
+    gs.testid("maps-nav-tune").click()
+    wait_tuned(gs)
     for look in ("normal", "presentation"):
         if look == "presentation":
             gs.testid("presentation").click()
@@ -242,15 +294,21 @@ def test_basins_fit_every_screen(app_page: Gradscape) -> None:
                 gs.testid("lang").dispatch_event("click")  # hidden with the side panel
             for width, height in SIZES:
                 gs.page.set_viewport_size({"width": width, "height": height})
-                gs.testid("maps-nav-basins").click()
-                gs.page.evaluate(STILL)
-                m = gs.page.evaluate(MEASURE)
                 where = f"{lang} {look} {width}×{height}"
-                assert m["problems"] == [], where
+                # Each panel in view (the stage brings a panel up to date when it shows).
+                for panel, texts, blocks in (
+                    ("basins", BASINS_TEXTS, BASINS_BLOCKS),
+                    ("tune", TUNE_TEXTS, TUNE_BLOCKS),
+                ):
+                    gs.testid(f"maps-nav-{panel}").click()
+                    gs.page.evaluate(STILL)
+                    problems = gs.page.evaluate(FITS, [f"maps-{panel}", texts, blocks])
+                    assert problems == [], f"{panel}, {where}"
+                m = gs.page.evaluate(SIZES_AND_WORDS)
                 assert len(m["sides"]) == 6, where
                 assert min(m["sides"]) >= MIN_MAP[look], f"{where}: maps of {m['sides']} px"
-                if lang == "ja":
-                    assert "出発点の数" in m["texts"][0], where
-                    assert any("大域的最小値" in text for text in m["texts"]), where
-                    assert any("発散" in text for text in m["texts"]), where
+                assert m["chart"] >= MIN_CHART, f"{where}: the tune chart is {m['chart']} px high"
+                words = " ".join(m["words"])
+                want = WORDS[lang]
+                assert all(w in words for w in want), (where, [w for w in want if w not in words])
     gs.assert_clean()
