@@ -48,7 +48,6 @@ one lockstep call (the grid's and random search's whole budget in the first roun
 
 from __future__ import annotations
 
-import collections
 import math
 import threading
 from collections.abc import Callable, Sequence
@@ -83,9 +82,6 @@ LR_RANGE = (1e-4, 10.0)
 #: Rows per lockstep call when every trial needs its own noise draws (noise > 0): the
 #: runner moves up to this many one-row optimizers on Python floats (runner.FLOAT_ROWS).
 NOISY_ROWS = 32
-
-#: Points per block of the stream that scores trials: a few MB for the API's largest round.
-FINAL_CHUNK = 256
 
 
 @dataclass(frozen=True)
@@ -588,13 +584,12 @@ class Race:
         return [np.concatenate(parts) for parts in per_batch]
 
     def _finals(self, opts: list[Any]) -> list[np.ndarray]:
-        """Each optimizer's final losses, NaN where it diverged: the last block of a stream
-        (equal bit for bit to ``run``'s last point, holding FINAL_CHUNK points per row, and
-        without ``summary``'s settling pass, which a score does not need)."""
+        """Each optimizer's final losses, NaN where it diverged: ``summary_many`` without
+        its settling pass, which a score does not need (equal bit for bit to ``run``'s
+        last point, in O(rows) memory)."""
         args = (self.landscape, opts, self.start, self.steps, self.noise, self.seed)
-        stream = optimizers.stream_many(*args, self.schedule, chunk=FINAL_CHUNK)
-        last = collections.deque(stream, maxlen=1)  # a stream yields at least its first point
-        return [np.where(b.diverged_at >= 0, np.nan, b.losses[-1]) for b in last[0]]
+        finals = optimizers.summary_many(*args, self.schedule, settle=False)
+        return [s.final_loss for s in finals]
 
     def result(self) -> RaceResult:
         return RaceResult(

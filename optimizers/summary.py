@@ -95,9 +95,14 @@ def summary_many(
     seed: int = 0,
     schedule: Any = None,
     progress: Callable[[float], None] | None = None,
+    settle: bool = True,
 ) -> list[Summary]:
     """``summary`` for several optimizers in lockstep, as ``run_many`` runs them (one
     gradient call per update for all rows, common noise): one Summary per optimizer.
+
+    ``settle=False`` skips the settling statistics and the second pass (``settled_at`` −1
+    and ``minimum`` NaN throughout): for a caller that only needs the end, like the
+    tuner's score.
 
     ``progress(fraction)`` is called after each block of updates (a basin map takes
     seconds): the fraction of pass 1 done, then 1.0 at the end. An exception it raises
@@ -111,12 +116,16 @@ def summary_many(
     with contextlib.closing(run.blocks(run.keep)) as blocks:
         for block in blocks:
             end = block[0].offset + len(block[0].points)
-            first.take(run, end)
+            if settle:
+                first.take(run, end)
             if progress is not None:
                 progress(PASS_ONE_SHARE * end / (run.steps + 1))
     final = run.points[run.steps - run.base].copy()
     final_loss = run.losses[run.steps - run.base].copy()
-    settled_at, minimum = _settling(run, first, final, final_loss)
+    if settle:
+        settled_at, minimum = _settling(run, first, final, final_loss)
+    else:
+        settled_at, minimum = np.full(run.rows, -1, dtype=np.int64), np.full((run.rows, 2), np.nan)
     if progress is not None:
         progress(1.0)
     return [

@@ -114,3 +114,17 @@ def test_memory_does_not_grow_with_steps() -> None:
     assert peaks[1] < 1.5 * peaks[0]
     path = 2001 * len(starts) * 16  # the path alone: 131 MB
     assert peaks[1] < path / 5
+
+
+def test_without_settling_the_end_is_the_same() -> None:
+    """settle=False (the tuner's score): the same end, bit for bit, no settling steps."""
+    f = landscapes.get("rosenbrock")
+    starts = np.array([[-1.5, 2.0], [1.2, 1.1], [0.0, 0.0]])
+    opt = optimizers.create("adam", lr=np.array([0.05, 0.1, 3.0]))
+    full = optimizers.summary(f, opt, starts, 300)
+    (bare,) = optimizers.summary_many(f, [opt], starts, 300, settle=False)
+    assert np.array_equal(bare.final, full.final, equal_nan=True)
+    assert np.array_equal(bare.final_loss, full.final_loss, equal_nan=True)
+    assert np.array_equal(bare.diverged_at, full.diverged_at)
+    assert (bare.settled_at == -1).all() and np.isnan(bare.minimum).all()
+    assert (full.settled_at >= 0).any()
