@@ -1,5 +1,7 @@
 """The maps' replies, from a validated request: one serialization for the REST API, the CLI
-and the map exports (``app.export.maps``), so each prints the numbers the others send.
+and the map exports (``app.export.maps``), so each prints the numbers the others send. The
+tuner's pieces (a trial, a snapshot, a run's head and best) also make its WebSocket
+messages (app/routes/tune.py).
 
 Every function takes the request model and returns the reply model; non-finite numbers
 become null (a diverged run's final loss), integer arrays of basin maps travel as base64
@@ -9,6 +11,7 @@ become null (a diverged run's final loss), integer arrays of basin maps travel a
 from __future__ import annotations
 
 import base64
+import json
 import threading
 from collections.abc import Callable
 from typing import Any
@@ -33,8 +36,10 @@ from app.schemas import (
     SweepReply,
     SweepRequest,
     SweepRun,
+    TuneRequest,
     finite_or_none,
 )
+from maps.tune import Race, RaceRun, Snapshot, Space, Trial
 from optimizers import status
 
 
@@ -192,3 +197,128 @@ def basins_reply(
             for m in result.maps
         ],
     )
+
+
+_ENCODER = json.JSONEncoder(allow_nan=False, separators=(",", ":"))
+
+
+def dumps(message: Any) -> str:
+    """Compact JSON; refuses NaN/Infinity (every number here goes through `finite_or_none`)."""
+    return _ENCODER.encode(message)
+
+
+# --- the tuner: POST /api/maps/tune's reply, and the pieces its WebSocket messages share ----
+
+
+def build_race(request: TuneRequest, cancel: threading.Event | None = None) -> Race:
+    """The request as a `maps.tune.Race` (ValueError → 422 for what the core rejects)."""
+    schedule = None
+    if request.schedule is not None:  # a cosine t_max left out: the core takes the steps
+        schedule = optimizers.schedule(request.schedule.kind, **request.schedule.options())
+    runs = [RaceRun(run.optimizer, dict(run.params), run.space()) for run in request.runs]
+    return Race(
+        landscapes.get(request.landscape),
+        runs,
+        request.start,
+        request.steps,
+        request.noise,
+        request.seed,
+        schedule,
+        request.budget,
+        request.methods,
+        cancel,
+    )
+
+
+def _array(values: np.ndarray) -> dict[str, Any]:
+    data = np.ascontiguousarray(values, dtype="<f4")
+    return {
+        "dtype": "float32",
+        "shape": list(data.shape),
+        "data": base64.b64encode(data.tobytes()).decode("ascii"),
+    }
+
+
+def snapshot_info(snapshot: Snapshot) -> dict[str, Any]:
+    """A TuneSnapshotInfo."""
+    return {
+        "after": snapshot.after,
+        "mean": _array(snapshot.mean),
+        "std": _array(snapshot.std),
+        "ei": _array(snapshot.ei),
+        "best": snapshot.best,
+        "next": None if snapshot.next is None else list(snapshot.next),
+        "length_scale": snapshot.length_scale,
+        "variance": snapshot.variance,
+    }
+
+
+def trial_info(trial: Trial, gap: float) -> dict[str, Any]:
+    """A TuneTrialInfo."""
+    return {
+        "index": trial.index,
+        "values": list(trial.values),
+        "score": finite_or_none(trial.score),
+        "gap": finite_or_none(gap),
+    }
+
+
+def _space_info(space: Space) -> list[dict[str, Any]]:
+    return [{"name": d.name, "min": d.low, "max": d.high, "log": d.log} for d in space]
+
+
+def run_head(race: Race, i: int) -> dict[str, Any]:
+    """What a run is before any trial: optimizer, fixed params, space, snapshot grid."""
+    run = race.runs[i]
+    grid = next(iter(race.searches[i].values())).grid
+    return {
+        "optimizer": run.optimizer,
+        "params": dict(run.params),
+        "space": _space_info(race.spaces[i]),
+        "grid": [axis.tolist() for axis in grid],
+    }
+
+
+def tune_best(race: Race, i: int) -> tuple[dict[str, Any], dict[str, float] | None]:
+    """Run i's best trial per method, and the best values over all methods by name."""
+    per_method: dict[str, Any] = {}
+    overall: Trial | None = None
+    for method, search in race.searches[i].items():
+        best = search.result().best
+        gap = race.gaps[i][method][best.index] if best is not None else np.inf
+        per_method[method] = None if best is None else trial_info(best, gap)
+        if best is not None and (overall is None or best.score < overall.score):
+            overall = best
+    values = None
+    if overall is not None:
+        names = [d.name for d in race.spaces[i]]
+        values = dict(zip(names, overall.values, strict=True))
+    return per_method, values
+
+
+def tune_reply_json(cancel: threading.Event, request: TuneRequest) -> bytes | None:
+    """The TuneReply's JSON, computed in the worker; None once `cancel` is set."""
+    race = build_race(request, cancel)
+    while not race.done:
+        race.step()
+        if cancel.is_set():
+            return None
+    runs = []
+    for i, searches in enumerate(race.searches):
+        methods = []
+        for method, search in searches.items():
+            result = search.result()
+            gaps = race.gaps[i][method]
+            best = result.best
+            methods.append(
+                {
+                    "method": method,
+                    "trials": [trial_info(t, gaps[t.index]) for t in result.trials],
+                    "best": None if best is None else trial_info(best, gaps[best.index]),
+                    "snapshots": [snapshot_info(s) for s in result.snapshots],
+                }
+            )
+        _, best_values = tune_best(race, i)
+        runs.append({**run_head(race, i), "methods": methods, "best": best_values})
+    reply = {"f_star": race.f_star, "budget": request.budget, "runs": runs}
+    return dumps(reply).encode()

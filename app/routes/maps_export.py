@@ -24,7 +24,6 @@ from pydantic import BaseModel, ConfigDict, Field
 from app import maps as replies
 from app.config import HEIGHT, WIDTH
 from app.export import maps as drawing
-from app.routes.tune import reply_json
 from app.schemas import BasinsRequest, ErrorReply, HeatmapRequest, SweepRequest, TuneRequest
 from app.work import ClientDisconnectedError, run_cancellable
 
@@ -48,7 +47,7 @@ def map_data(
     `cancel` was set). A basin map, the long one, tells `progress` how far it is."""
     cancel = cancel or threading.Event()
     if kind == "tune":
-        text = reply_json(cancel, request)
+        text = replies.tune_reply_json(cancel, request)
         return None if text is None else json.loads(text)
     reply: BaseModel | None
     if kind == "basins":

@@ -32,7 +32,6 @@ client that takes no message for STALL_SECONDS has its socket closed with code 1
 from __future__ import annotations
 
 import asyncio
-import base64
 import contextlib
 import gzip
 import json
@@ -44,14 +43,20 @@ from typing import Any
 
 import anyio
 import anyio.to_thread
-import numpy as np
 from fastapi import APIRouter, Request, Response, WebSocket, WebSocketDisconnect
 from pydantic import ValidationError
 
-import landscapes
-import optimizers
 from app.http_cache import MIN_COMPRESS_BYTES, RESPONSE_LEVEL, accepts_gzip
 from app.jsonguard import check_json
+from app.maps import (
+    build_race,
+    dumps,
+    run_head,
+    snapshot_info,
+    trial_info,
+    tune_best,
+    tune_reply_json,
+)
 from app.routes.ws import (
     MAX_ID_CHARS,
     STALL_CLOSE_CODE,
@@ -61,7 +66,7 @@ from app.routes.ws import (
 )
 from app.schemas import ErrorReply, TuneReply, TuneRequest, describe
 from app.work import ClientDisconnectedError, compute_limiter, run_cancellable
-from maps.tune import Race, RaceEvent, RaceRun, Snapshot, Space, Trial
+from maps.tune import Race, RaceEvent
 
 router = APIRouter(tags=["maps"])
 log = logging.getLogger(__name__)
@@ -71,147 +76,17 @@ log = logging.getLogger(__name__)
 # None in production.
 round_hook: Callable[[threading.Event], None] | None = None
 
-_ENCODER = json.JSONEncoder(allow_nan=False, separators=(",", ":"))
-
-
-def dumps(message: Any) -> str:
-    """Compact JSON; refuses NaN/Infinity (every number here goes through `_number`)."""
-    return _ENCODER.encode(message)
-
-
-def _number(value: float) -> float | None:
-    return value if np.isfinite(value) else None
-
-
-# --- the core, from a request ----------------------------------------------------------------
-
-
-def build_race(request: TuneRequest, cancel: threading.Event | None = None) -> Race:
-    """The request as a `maps.tune.Race` (ValueError → 422 for what the core rejects)."""
-    schedule = None
-    if request.schedule is not None:  # a cosine t_max left out: the core takes the steps
-        schedule = optimizers.schedule(request.schedule.kind, **request.schedule.options())
-    runs = [RaceRun(run.optimizer, dict(run.params), run.space()) for run in request.runs]
-    return Race(
-        landscapes.get(request.landscape),
-        runs,
-        request.start,
-        request.steps,
-        request.noise,
-        request.seed,
-        schedule,
-        request.budget,
-        request.methods,
-        cancel,
-    )
-
-
-# --- one home for each piece of the format (REST and WebSocket alike) ------------------------
-
-
-def _array(values: np.ndarray) -> dict[str, Any]:
-    data = np.ascontiguousarray(values, dtype="<f4")
-    return {
-        "dtype": "float32",
-        "shape": list(data.shape),
-        "data": base64.b64encode(data.tobytes()).decode("ascii"),
-    }
-
-
-def snapshot_info(snapshot: Snapshot) -> dict[str, Any]:
-    """A TuneSnapshotInfo."""
-    return {
-        "after": snapshot.after,
-        "mean": _array(snapshot.mean),
-        "std": _array(snapshot.std),
-        "ei": _array(snapshot.ei),
-        "best": snapshot.best,
-        "next": None if snapshot.next is None else list(snapshot.next),
-        "length_scale": snapshot.length_scale,
-        "variance": snapshot.variance,
-    }
-
-
-def trial_info(trial: Trial, gap: float) -> dict[str, Any]:
-    """A TuneTrialInfo."""
-    return {
-        "index": trial.index,
-        "values": list(trial.values),
-        "score": _number(trial.score),
-        "gap": _number(gap),
-    }
-
-
-def _space_info(space: Space) -> list[dict[str, Any]]:
-    return [{"name": d.name, "min": d.low, "max": d.high, "log": d.log} for d in space]
-
-
-def _run_head(race: Race, i: int) -> dict[str, Any]:
-    """What a run is before any trial: optimizer, fixed params, space, snapshot grid."""
-    run = race.runs[i]
-    grid = next(iter(race.searches[i].values())).grid
-    return {
-        "optimizer": run.optimizer,
-        "params": dict(run.params),
-        "space": _space_info(race.spaces[i]),
-        "grid": [axis.tolist() for axis in grid],
-    }
-
-
-def _best(race: Race, i: int) -> tuple[dict[str, Any], dict[str, float] | None]:
-    """Run i's best trial per method, and the best values over all methods by name."""
-    per_method: dict[str, Any] = {}
-    overall: Trial | None = None
-    for method, search in race.searches[i].items():
-        best = search.result().best
-        gap = race.gaps[i][method][best.index] if best is not None else np.inf
-        per_method[method] = None if best is None else trial_info(best, gap)
-        if best is not None and (overall is None or best.score < overall.score):
-            overall = best
-    values = None
-    if overall is not None:
-        names = [d.name for d in race.spaces[i]]
-        values = dict(zip(names, overall.values, strict=True))
-    return per_method, values
-
-
-def reply_json(cancel: threading.Event, request: TuneRequest) -> bytes | None:
-    """The TuneReply's JSON, computed in the worker; None once `cancel` is set."""
-    race = build_race(request, cancel)
-    while not race.done:
-        race.step()
-        if cancel.is_set():
-            return None
-    runs = []
-    for i, searches in enumerate(race.searches):
-        methods = []
-        for method, search in searches.items():
-            result = search.result()
-            gaps = race.gaps[i][method]
-            best = result.best
-            methods.append(
-                {
-                    "method": method,
-                    "trials": [trial_info(t, gaps[t.index]) for t in result.trials],
-                    "best": None if best is None else trial_info(best, gaps[best.index]),
-                    "snapshots": [snapshot_info(s) for s in result.snapshots],
-                }
-            )
-        _, best_values = _best(race, i)
-        runs.append({**_run_head(race, i), "methods": methods, "best": best_values})
-    reply = {"f_star": race.f_star, "budget": request.budget, "runs": runs}
-    return dumps(reply).encode()
-
 
 def reply_bytes(
     cancel: threading.Event, request: TuneRequest, compress: bool
 ) -> tuple[bytes, bool] | None:
-    """`reply_json`, gzipped here in the worker when the client accepts it: (body, gzipped).
+    """`app.maps.tune_reply_json`, gzipped here in the worker when the client accepts it:
+    (body, gzipped).
 
     The largest reply (12 runs × 64 trials of a 2-D search) carries ~12 MB of snapshots;
     compressing that in the middleware would hold the event loop (as in trajectories.py).
     """
-    body = reply_json(cancel, request)
+    body = tune_reply_json(cancel, request)
     if body is None:
         return None
     if compress and len(body) >= MIN_COMPRESS_BYTES:
@@ -260,7 +135,7 @@ def meta_message(message_id: Any, race: Race) -> str:
             "f_star": race.f_star,
             "budget": next(iter(race.searches[0].values())).budget,
             "methods": list(race.methods),
-            "runs": [_run_head(race, i) for i in range(len(race.runs))],
+            "runs": [run_head(race, i) for i in range(len(race.runs))],
         }
     )
 
@@ -281,7 +156,7 @@ def trial_message(message_id: Any, event: RaceEvent) -> str:
 def done_message(message_id: Any, race: Race) -> str:
     runs = []
     for i, run in enumerate(race.runs):
-        per_method, values = _best(race, i)
+        per_method, values = tune_best(race, i)
         runs.append({"optimizer": run.optimizer, "methods": per_method, "best": values})
     return dumps({"type": "done", "id": message_id, "runs": runs})
 
