@@ -1,4 +1,5 @@
-"""POST /api/maps/tune and WS /ws/tune: a fair race, tuned by grid, random and Bayesian search.
+"""POST /api/maps/tune and WS /ws/tune (also /ws/maps): a fair race, tuned by grid, random
+and Bayesian search; and on the same socket, a basin map's progress.
 
 The request is a scene (landscape, start, steps ≤ 2,000, noise, seed, schedule) whose
 runs each name the optimizer, its fixed params, the lr range and optionally one more
@@ -22,8 +23,13 @@ open. A bayes trial after which the Gaussian process was fitted carries its `sna
 float32, the point chosen next). No number is NaN or infinite: a diverged trial's score
 and gap are null.
 
-Latest wins, as on /ws/trajectories: a new `tune` message (even an invalid one) stops the
-one computing before anything of the new one is sent. The search runs round by round in a
+A basin map (the seconds-long map) on the same socket: client → {"type": "basins", "id",
+...the BasinsRequest fields...}; server → {"type": "progress", "id", "done": 0…1} at most
+every PROGRESS_SECONDS while it computes, then {"type": "done", "id", ...the BasinsReply
+of POST /api/maps/basins} (or an `error`).
+
+Latest wins, as on /ws/trajectories: a new `tune` or `basins` message (even an invalid one)
+stops the one computing before anything of the new one is sent. The search runs round by round in a
 worker thread under the server's compute limiter (app.work); between rounds (and between
 lockstep calls within one) it checks whether it was superseded or the client left. A
 client that takes no message for STALL_SECONDS has its socket closed with code 1008.
@@ -49,6 +55,7 @@ from pydantic import ValidationError
 from app.http_cache import MIN_COMPRESS_BYTES, RESPONSE_LEVEL, accepts_gzip
 from app.jsonguard import check_json
 from app.maps import (
+    basins_reply,
     build_race,
     dumps,
     run_head,
@@ -64,7 +71,14 @@ from app.routes.ws import (
     BadMessageError,
     wait_turn,
 )
-from app.schemas import ErrorReply, TuneReply, TuneRequest, describe
+from app.schemas import (
+    BasinsReply,
+    BasinsRequest,
+    ErrorReply,
+    TuneReply,
+    TuneRequest,
+    describe,
+)
 from app.work import ClientDisconnectedError, compute_limiter, run_cancellable
 from maps.tune import Race, RaceEvent
 
@@ -75,6 +89,9 @@ log = logging.getLogger(__name__)
 # event. Tests use it to prove that a disconnect or a newer tune stops the computation;
 # None in production.
 round_hook: Callable[[threading.Event], None] | None = None
+
+#: A basin map's progress goes out at most this often (a 256² map takes about a second).
+PROGRESS_SECONDS = 0.1
 
 
 def reply_bytes(
@@ -169,7 +186,15 @@ def _reject_constant(name: str) -> None:
     raise ValueError(f"{name} is not a number JSON allows")
 
 
-def parse_tune(text: str) -> tuple[Any, TuneRequest]:
+#: What a client may ask over the maps' socket: a tune (trials as they arrive) or a basin
+#: map (its progress, then the map).
+MESSAGE_TYPES: dict[str, type[TuneRequest] | type[BasinsRequest]] = {
+    "tune": TuneRequest,
+    "basins": BasinsRequest,
+}
+
+
+def parse_tune(text: str) -> tuple[Any, TuneRequest | BasinsRequest]:
     """(id, request) from a client message, or BadMessageError saying what is wrong."""
     try:
         check_json(text)
@@ -180,7 +205,7 @@ def parse_tune(text: str) -> tuple[Any, TuneRequest]:
     except ValueError as exc:
         raise BadMessageError(f"invalid JSON: {exc}") from exc
     if not isinstance(message, dict):
-        raise BadMessageError('a message must be a JSON object with "type": "tune"')
+        raise BadMessageError('a message must be a JSON object with "type": "tune" or "basins"')
     message_id = message.pop("id", None)
     try:
         id_size = len(dumps(message_id))
@@ -189,16 +214,26 @@ def parse_tune(text: str) -> tuple[Any, TuneRequest]:
     if id_size > MAX_ID_CHARS:
         raise BadMessageError(f"id: at most {MAX_ID_CHARS} characters of JSON, got {id_size}")
     kind = message.pop("type", None)
-    if kind != "tune":
+    if kind not in MESSAGE_TYPES:
         raise BadMessageError(
-            f'unknown message type {reprlib.repr(kind)}; the only type is "tune"', message_id
+            f'unknown message type {reprlib.repr(kind)}; the types are "tune" and "basins"',
+            message_id,
         )
     try:
-        return message_id, TuneRequest.model_validate(message)
+        return message_id, MESSAGE_TYPES[kind].model_validate(message)
     except ValidationError as exc:
         raise BadMessageError(describe(exc), message_id, supersedes=True) from exc
     except ValueError as exc:
         raise BadMessageError(str(exc), message_id, supersedes=True) from exc
+
+
+def progress_message(message_id: Any, fraction: float) -> str:
+    return dumps({"type": "progress", "id": message_id, "done": round(fraction, 4)})
+
+
+def basins_done_message(message_id: Any, reply: BasinsReply) -> str:
+    """The map, as POST /api/maps/basins replies, in the `done` message."""
+    return dumps({"type": "done", "id": message_id, **reply.model_dump(mode="json")})
 
 
 def _next_round(race: Race, message_id: Any) -> tuple[list[str], bool]:
@@ -261,9 +296,54 @@ class _Session:
                 await self.task
         self.task = None
 
-    def start(self, message_id: Any, request: TuneRequest) -> None:
+    def start(self, message_id: Any, request: TuneRequest | BasinsRequest) -> None:
         self.cancel_event = threading.Event()
-        self.task = asyncio.create_task(self._stream(message_id, request, self.cancel_event))
+        if isinstance(request, BasinsRequest):
+            stream = self._basins(message_id, request, self.cancel_event)
+        else:
+            stream = self._stream(message_id, request, self.cancel_event)
+        self.task = asyncio.create_task(stream)
+
+    async def _basins(
+        self, message_id: Any, request: BasinsRequest, cancel: threading.Event
+    ) -> None:
+        """A basin map: `progress` at most every PROGRESS_SECONDS while it computes in a
+        worker thread, then `done` with the map (a new message or a client that leaves
+        stops it within a block of updates)."""
+        heard = [0.0]  # written by the worker thread, read here
+
+        def hear(fraction: float) -> None:
+            heard[0] = fraction
+
+        limiter = compute_limiter()
+        try:
+            self.in_thread = True
+            try:
+                work = asyncio.ensure_future(
+                    anyio.to_thread.run_sync(basins_reply, request, cancel, hear, limiter=limiter)
+                )
+                told = -1.0
+                while not work.done():
+                    await asyncio.wait({work}, timeout=PROGRESS_SECONDS)
+                    if not work.done() and heard[0] > told:
+                        told = heard[0]
+                        await self.send(progress_message(message_id, told), cancel)
+                reply = work.result()
+            finally:
+                self.in_thread = False
+            if reply is not None and not cancel.is_set():
+                await self.send(basins_done_message(message_id, reply), cancel)
+        except _StalledError:
+            await self.close_stalled()
+        except ValueError as exc:
+            if not cancel.is_set():
+                await self.send(error_message(message_id, str(exc)), cancel)
+        except (asyncio.CancelledError, WebSocketDisconnect):
+            raise
+        except Exception:
+            log.exception("basins %r failed", message_id)
+            if not cancel.is_set():
+                await self.send(error_message(message_id, "internal error in the map"), cancel)
 
     async def _stream(self, message_id: Any, request: TuneRequest, cancel: threading.Event) -> None:
         limiter = compute_limiter()
@@ -308,6 +388,7 @@ async def _receive_text(websocket: WebSocket) -> str:
 
 
 @router.websocket("/ws/tune")
+@router.websocket("/ws/maps")
 async def tune_ws(websocket: WebSocket) -> None:
     await websocket.accept()
     session = _Session(websocket)
