@@ -8,7 +8,15 @@
 //
 // A panel (maps.js mounts it): new HeatmapPanel(root, ctx); update(changed); resize().
 
-import { fmt, GAP_FLOOR, MAX_STEPS, MapPanel, middle, round3 } from "./maps_panel.js";
+import {
+  exportButtons,
+  fmt,
+  GAP_FLOOR,
+  MAX_STEPS,
+  MapPanel,
+  middle,
+  round3,
+} from "./maps_panel.js";
 import { FONT, powerOfTen, theme } from "./plot.js";
 
 // x: 1e-4 … 10 at 8 cells a decade; y: the knob from its minimum to 0.99 in steps of 0.03.
@@ -42,7 +50,13 @@ export class HeatmapPanel extends MapPanel {
     this.colorSelect.addEventListener("change", () =>
       ctx.setState({ heatmapColor: this.colorSelect.value }),
     );
-    root.append(bar, this.caption, this.chart, this.message);
+    const files = exportButtons(
+      ctx,
+      "heatmap",
+      () => this.body(this.optimizer()),
+      (text) => this.show(text),
+    );
+    root.append(files, bar, this.caption, this.chart, this.message);
   }
 
   /** The optimizer drawn: the state's choice, else Momentum if enabled, else the first
@@ -303,6 +317,7 @@ export class HeatmapPanel extends MapPanel {
         range: [xs[0] - half, xs.at(-1) + half],
         tickvals: decades,
         ticktext: decades.map(powerOfTen),
+        tickfont: { size: th.font + 1 }, // superscript digits read small
         zeroline: false,
         showgrid: false,
         linecolor: th.grid,

@@ -39,6 +39,55 @@ export function middle(text, y, th) {
   };
 }
 
+// The size of a downloaded map picture: a 16:9 slide.
+const PICTURE = { width: 1280, height: 720 };
+
+/** PNG and CSV buttons that download the map the panel shows, drawn by the server in the
+ * page's language (POST /api/maps/<kind>/export with the panel's own request `body()`);
+ * a failure is said by `show(text)`. */
+export function exportButtons(ctx, kind, body, show) {
+  const wrap = document.createElement("span");
+  wrap.className = "maps-export";
+  for (const format of ["png", "csv"]) {
+    const button = element("button", "chip", `${kind}-export-${format}`);
+    button.type = "button";
+    button.textContent = format.toUpperCase();
+    button.title = ctx.t("maps.download", { format: format.toUpperCase() });
+    button.addEventListener("click", () => download(ctx, kind, format, body(), button, show));
+    wrap.append(button);
+  }
+  return wrap;
+}
+
+async function download(ctx, kind, format, body, button, show) {
+  button.disabled = true;
+  try {
+    const query = new URLSearchParams({ format, lang: ctx.lang(), ...PICTURE });
+    const response = await fetch(`/api/maps/${kind}/export?${query}`, {
+      method: "POST",
+      headers: { "Content-Type": "application/json" },
+      body: JSON.stringify(body),
+    });
+    if (!response.ok) {
+      const reply = await response.json().catch(() => ({}));
+      const detail = typeof reply.detail === "string" ? reply.detail : response.statusText;
+      throw new Error(`${response.status} ${detail}`);
+    }
+    const disposition = response.headers.get("Content-Disposition") ?? "";
+    const link = document.createElement("a");
+    link.href = URL.createObjectURL(await response.blob());
+    link.download = /filename="([^"]+)"/.exec(disposition)?.[1] ?? `gradscape-${kind}.${format}`;
+    document.body.append(link);
+    link.click();
+    link.remove();
+    setTimeout(() => URL.revokeObjectURL(link.href), 10_000);
+  } catch (err) {
+    show(ctx.t("maps.error", { detail: err.message }));
+  } finally {
+    button.disabled = false;
+  }
+}
+
 function element(tag, className, testid) {
   const el = document.createElement(tag);
   el.className = className;

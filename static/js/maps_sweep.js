@@ -11,7 +11,15 @@
 // A panel (maps.js mounts it): new SweepPanel(root, ctx); update(changed) when the scene
 // changed (changed: a Set of state keys, or null for "everything"); resize().
 
-import { fmt, GAP_FLOOR, MAX_STEPS, MapPanel, middle, round3 } from "./maps_panel.js";
+import {
+  exportButtons,
+  fmt,
+  GAP_FLOOR,
+  MAX_STEPS,
+  MapPanel,
+  middle,
+  round3,
+} from "./maps_panel.js";
 import { FONT, powerOfTen, theme } from "./plot.js";
 
 const LR = { min: 1e-4, max: 10, count: 64 };
@@ -43,7 +51,13 @@ export class SweepPanel extends MapPanel {
     this.legend = document.createElement("div");
     this.legend.className = "maps-key";
     this.legend.dataset.testid = "sweep-key";
-    root.append(this.caption, this.legend, this.chart, this.message);
+    const files = exportButtons(
+      ctx,
+      "sweep",
+      () => this.body(),
+      (text) => this.show(text),
+    );
+    root.append(files, this.caption, this.legend, this.chart, this.message);
   }
 
   /** The scene changed: fetch a new sweep (debounced) or only redraw. */

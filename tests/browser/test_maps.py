@@ -8,6 +8,7 @@ where a lecturer would."""
 from __future__ import annotations
 
 import math
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pytest
@@ -128,6 +129,12 @@ def test_sweep_draws_the_servers_numbers_and_follows_the_sliders(app_page: Grads
     assert any(text.startswith(f"{sgd['limit_formula']} = 1") for text in drawn["annotations"])
     assert "Hessian" in gs.testid("sweep-caption").inner_text()
 
+    # The map as a slide: PNG (drawn by the server) and CSV of what the panel shows.
+    with gs.page.expect_download() as download:
+        gs.testid("sweep-export-png").click()
+    assert download.value.suggested_filename == "gradscape-sweep-ill_conditioned.png"
+    assert Path(download.value.path()).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
     # Live: Momentum's μ 0.9 → 0.5 moves its theoretical limit 2(1 + μ)/λmax from 1.9 to 1.5.
     before = seq(gs, "sweep")
     gs.testid("param-momentum-momentum").fill("0.5")
@@ -183,6 +190,14 @@ def test_view_switch_survives_a_reload_and_the_heatmap_sets_both_params(
                  .find((t) => t.meta?.kind === 'diverged').z"""
     )
     assert diverged == [[1 if g is None else None for g in row] for row in last["gap"]]
+    # …and its table, as the server writes it: a header, then a row per cell.
+    with gs.page.expect_download() as download:
+        gs.testid("heatmap-export-csv").click()
+    assert download.value.suggested_filename == "gradscape-heatmap-ill_conditioned.csv"
+    rows = Path(download.value.path()).read_text("utf-8").splitlines()
+    assert rows[0] == "lr,momentum,settled_at,gap,diverged_at"
+    assert len(rows) == 1 + len(xs) * len(ys)
+
     # A settled cell near lr 0.1, μ 0.5: a click sets both and races with them.
     i = min(range(len(xs)), key=lambda n: abs(math.log10(xs[n]) + 1))
     j = min(range(len(ys)), key=lambda n: abs(ys[n] - 0.5))
