@@ -181,7 +181,7 @@ def test_ws_errors_keep_the_socket_and_latest_wins(client: TestClient) -> None:
         ws.send_text("{not json")
         assert "invalid JSON" in ws.receive_json()["detail"]
         ws.send_text(json.dumps({"type": "run", "id": 2}))
-        assert 'the only type is "tune"' in ws.receive_json()["detail"]
+        assert 'the types are "tune" and "basins"' in ws.receive_json()["detail"]
         # a long tune, then at once a short one: nothing of the first follows the second's meta
         long = {**BODY, "steps": 2000, "budget": 64, "id": "long", "type": "tune"}
         ws.send_text(json.dumps(long))
