@@ -143,8 +143,7 @@ export class BasinsPanel {
     this.ctx = ctx;
     this.resolution = DEFAULT_RESOLUTION;
     this.maps = []; // per run: {run, result|null, error|null, canvas, card, caption}
-    this.minima = []; // merged over every response, in the legend's order
-    this.colours = [];
+    this.clearMinima();
     this.requestKey = null; // the body (without runs) the maps show
     this.generation = 0;
     this.cache = new Map(); // JSON body → response (a few maps; a 256² map is ~400 kB)
@@ -231,7 +230,7 @@ export class BasinsPanel {
     }
     clearTimeout(this.timer);
     // Sliders fire many updates a second; compute once they rest.
-    this.timer = setTimeout(() => this.compute(), 150);
+    this.timer = setTimeout(() => this.compute().catch((err) => this.fail(err)), 150);
   }
 
   resize() {
@@ -254,9 +253,15 @@ export class BasinsPanel {
     this.generation += 1;
     const generation = this.generation;
     this.scene = scene;
-    this.maps = runs.map((run) => ({ run, result: null, error: null }));
-    this.minima = [];
-    this.colours = [];
+    const bounds = this.bounds();
+    const before = new Map(
+      this.maps.filter((m) => m.result).map((m) => [m.run.optimizer, this.image(m)]),
+    );
+    this.maps = runs.map((run) => {
+      const bitmap = before.get(run.optimizer);
+      return { run, result: null, error: null, previous: bitmap ? { bitmap, bounds } : null };
+    });
+    this.clearMinima();
     this.buildCards();
     this.refresh();
     if (runs.length === 0) {
@@ -304,7 +309,7 @@ export class BasinsPanel {
     this.busy = false;
     this.last = {
       resolution: this.resolution,
-      minima: (this.order ?? []).map((k) => ({ ...this.minima[k], color: this.colours[k] })),
+      minima: this.order.map((k) => ({ ...this.minima[k], color: this.colours[k] })),
       runs: this.maps.map((m) => ({
         optimizer: m.run.optimizer,
         counts: m.result?.counts ?? null,
@@ -312,6 +317,22 @@ export class BasinsPanel {
       })),
     };
     this.drawnSeq += 1;
+  }
+
+  /** Something broke drawing the maps: say so in the status line, never hang. */
+  fail(err) {
+    console.error("basins:", err); // eslint-disable-line no-console
+    this.busy = false;
+    this.setStatus(this.ctx.t("maps.basins.error", { detail: err.message }), 1);
+    this.root.dataset.state = "error";
+  }
+
+  /** No minima known yet (a new set of maps starts): the legend's order and colours go too. */
+  clearMinima() {
+    this.minima = []; // merged over every response, in the order they arrived
+    this.order = []; // indices into minima in the legend's order
+    this.colours = []; // per minimum
+    this.luts = []; // per minimum: its shades as packed pixels
   }
 
   remember(key, response) {
@@ -529,9 +550,14 @@ export class BasinsPanel {
     g.fillStyle = f.presentation ? "#1a1a1a" : "#eef0f3";
     g.fillRect(f.left, f.top, f.size, f.size);
     const result = map.result;
+    g.imageSmoothingEnabled = false;
     if (result) {
-      g.imageSmoothingEnabled = false;
       g.drawImage(this.image(map), f.left, f.top, f.size, f.size);
+    } else if (map.previous) {
+      // The last picture, faded, until the new one arrives (a slider drag keeps its maps).
+      g.globalAlpha = 0.35;
+      g.drawImage(map.previous.bitmap, f.left, f.top, f.size, f.size);
+      g.globalAlpha = 1;
     }
     g.strokeStyle = f.presentation ? "#888" : "#8a939c";
     g.lineWidth = 1;
@@ -558,7 +584,8 @@ export class BasinsPanel {
     }
     if (!result) return;
     // Minima: white, outlined (★ a global one, ● a local one), as on the race's plot.
-    const r = f.presentation ? 6 : 4.5;
+    // Many minima (Rastrigin has 121 in view) get small marks, so the basins stay visible.
+    const r = (f.presentation ? 6 : 4.5) * (this.minima.length > 20 ? 0.6 : 1);
     this.minima.forEach((m) => {
       if (m.x < x0 || m.x > x1 || m.y < y0 || m.y > y1) return;
       const cx = px(m.x);
@@ -580,17 +607,17 @@ export class BasinsPanel {
       if (sx >= f.left && sx <= f.left + f.size && sy >= f.top && sy <= f.top + f.size) {
         g.lineWidth = 4;
         g.strokeStyle = "#ffffff";
-        cross(g, sx, sy, r * 1.6);
+        cross(g, sx, sy, f.presentation ? 9.6 : 7.2);
         g.lineWidth = 2;
         g.strokeStyle = "#000000";
-        cross(g, sx, sy, r * 1.6);
+        cross(g, sx, sy, f.presentation ? 9.6 : 7.2);
       }
     }
   }
 
   bounds() {
     const result = this.maps.find((m) => m.result)?.result;
-    if (!result) return null;
+    if (!result) return this.maps.find((m) => m.previous)?.previous.bounds ?? null;
     const { xs, ys, n } = result;
     // Pixel centres are the starts; the image spans half a pixel beyond them.
     const hx = (xs[n - 1] - xs[0]) / (2 * (n - 1));
@@ -691,7 +718,7 @@ export class BasinsPanel {
     const { t } = this.ctx;
     const steps = this.scene?.steps ?? this.ctx.request().steps;
     const list = el("ul", "basins-keys");
-    const reached = (this.order ?? []).filter((k) => this.minima[k].reached > 0);
+    const reached = this.order.filter((k) => this.minima[k].reached > 0);
     const listed = reached.slice(0, LEGEND_MINIMA);
     for (const [kind, global] of [
       ["global", true],

@@ -267,6 +267,18 @@ def test_himmelblau_shows_four_minimum_colours_and_a_click_races_from_that_start
     assert state["stage"] == "race"
     assert state["start"] == start
     assert gs.runs()[0]["first"] == pytest.approx(start, abs=1e-12)
+
+    # Back on the maps, another resolution draws a new set: 64 × 64 starts per map.
+    gs.testid("stage-maps").click()
+    gs.testid("maps-nav-basins").click()
+    seq = wait_drawn(gs)
+    with gs.page.expect_response("**/api/maps/basins") as coarse:
+        gs.testid("basins-resolution").select_option("64")
+    wait_drawn(gs, seq)
+    assert coarse.value.request.post_data_json["resolution"] == 64
+    last = gs.page.evaluate("() => window.__gradscape.maps.panels.basins.last")
+    assert last["resolution"] == 64 and len(last["minima"]) == 4
+    assert all(sum(run["counts"].values()) == 64 * 64 for run in last["runs"])
     gs.assert_clean()
 
 
