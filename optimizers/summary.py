@@ -14,8 +14,9 @@ point from step s on, and the loss within its band" (optimizers/status.py) — a
 is only known once the run is over. Two passes answer it in O(K):
 
 1. The run, keeping per row its final point and loss, the spread of its losses over the
-   status window, and per segment (eight, short early and long late) the bounding box of its points
-   and the range of its losses (float32, rounded outwards: a box never shrinks).
+   status window, and per segment (eight, short early and long late) the bounding box of
+   its points and the range of its losses (float32, rounded outwards: a box never
+   shrinks).
 2. Given the end, a segment whose box lies wholly within ``STAY`` of it (and whose loss
    range lies in the band) holds no point that breaks settling; one wholly outside holds
    only such points. Only rows whose last segment that is not wholly near is *mixed* are
