@@ -726,7 +726,7 @@ export class BasinsPanel {
     ]) {
       const group = listed.filter((k) => this.minima[k].global === global);
       if (!group.length) continue;
-      const li = el("li", "basins-key group", { "data-kind": kind });
+      const li = el("li", "basins-key basins-group", { "data-kind": kind });
       li.append(document.createTextNode(t(`maps.basins.legend.${kind}`)));
       for (const k of group) {
         const m = this.minima[k];
