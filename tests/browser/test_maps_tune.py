@@ -1,12 +1,12 @@
 """The fair-race ("tune") panel of the Maps stage (issue 13) in the browser.
 
 Each optimizer gets exactly `budget` trials from each of grid, random and Bayesian search,
-drawn as they arrive over /ws/tune; the table and each column's star show the best trial
-the server reported; stepping back through the trials shows the Gaussian process fitted
-so far and its expected improvement pointing at the very next Bayesian trial; "Race at
-the best values" sets each optimizer's learning rate to the chosen method's best and
-shows the race. (That the panel fits every screen in both languages is checked with the
-basins, on one page, in test_maps_basins.py.)"""
+drawn as they arrive over /ws/tune, the same trials again for the same scene and seed;
+the table and each column's star show the best trial the server reported; stepping back
+through the trials shows the Gaussian process fitted so far and its expected improvement
+pointing at the very next Bayesian trial; "Race at the best values" sets each optimizer's
+learning rate to the chosen method's best and shows the race. (That the panel fits every
+screen in both languages is checked with the basins, on one page, in test_maps_basins.py.)"""
 
 from __future__ import annotations
 
@@ -113,6 +113,16 @@ def test_each_search_spends_the_budget_and_the_race_uses_its_best(app_page: Grad
                 f'[data-testid="tune-row-{run["optimizer"]}"] td[data-method="{method}"]'
             )
             assert float(cell.get_attribute("data-lr")) == run["methods"][method]["values"][0]
+
+    # Seeded: the same scene searched again gives the same trials, in the same order.
+    done = wait_done(gs, 0)
+    gs.testid("tune-run").click()
+    wait_done(gs, done)
+    again_done = [m for m in messages if m["type"] == "done"][-1]
+    assert again_done["id"] != last_done["id"]
+    again = [m for m in messages if m.get("id") == again_done["id"] and m["type"] == "trial"]
+    key = ("run", "method", "index", "values", "score", "gap")
+    assert [[t[k] for k in key] for t in again] == [[t[k] for k in key] for t in trials]
 
     # Stepping back to trial k shows the surrogate fitted to the first k Bayesian trials,
     # and its dotted line stands where the next Bayesian trial was taken.
