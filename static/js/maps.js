@@ -151,7 +151,10 @@ function navChip(spec, section) {
   const key = has(`${spec.title}Short`) ? `${spec.title}Short` : spec.title;
   chip.dataset.i18n = key;
   chip.textContent = t(key);
-  chip.addEventListener("click", () => section.scrollIntoView({ block: "start" }));
+  chip.addEventListener("click", () => {
+    update({ mapsPanel: spec.id }); // the link remembers it
+    section.scrollIntoView({ block: "start" }); // and again if it already did
+  });
   return chip;
 }
 
@@ -200,10 +203,17 @@ async function build() {
     }),
   );
   layoutMaps();
+  scrollToPanel();
   new ResizeObserver(layoutMaps).observe(root);
   new ResizeObserver(fitNav).observe(nav.parentElement);
   fitNav();
   flushSoon();
+}
+
+/** The panel the state names (a link's `panel=`, a lesson's, the nav's last) in view. */
+function scrollToPanel() {
+  const section = state.mapsPanel && mounted.get(state.mapsPanel)?.section;
+  if (section && state.stage === "maps") section.scrollIntoView({ block: "start" });
 }
 
 function onScreen(entries) {
@@ -297,6 +307,7 @@ function showStage() {
   }
   fitNav();
   layoutMaps();
+  scrollToPanel();
   for (const item of mounted.values()) item.resizeNeeded = true;
   requestAnimationFrame(resizePanels);
   flushSoon();
@@ -320,6 +331,7 @@ export function bindMaps() {
     }
     note(changed);
     if (changed.has("stage")) showStage();
+    else if (changed.has("mapsPanel")) scrollToPanel();
     else if (changed.has("presentation")) {
       queueMicrotask(() => {
         layoutMaps();

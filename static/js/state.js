@@ -24,6 +24,8 @@ export const MODES = ["overlay", "side_by_side"];
 export const VIEWS = ["contour", "surface"];
 // What the stage shows: the race (the main plot) or the Maps (maps.js).
 export const STAGES = ["race", "maps"];
+// The Maps stage's panels, in their order (maps.js).
+export const MAPS_PANELS = ["sweep", "heatmap", "basins", "tune"];
 // The heatmap's colour (maps_heatmap.js): steps to settle, or the final loss gap.
 export const HEATMAP_COLORS = ["settle", "gap"];
 
@@ -90,7 +92,7 @@ export function defaultSchedule(kind = "constant") {
 // ?landscape=rosenbrock&opt=sgd,adam&adam.lr=0.05&steps=300&start=-1.5,2&noise=0.1&seed=3
 // &schedule=cosine&schedule.warmup=20&mode=side_by_side&view=surface&lang=ja&present=1&speed=2
 // &loop=1&t=120&preset=saddle&show=adam.lr,steps&hide=export
-// &stage=maps&heatmap=nag&heatmap.color=gap
+// &stage=maps&panel=basins&heatmap=nag&heatmap.color=gap
 // A value equal to the one the link is read over (fresh defaults, or the preset's scene) is
 // left out to keep links short; `always` ones are written anyway.
 
@@ -193,6 +195,14 @@ function buildProps() {
     { name: "mode", key: "mode", type: Type.TEXT, default: "overlay", values: () => MODES },
     { name: "view", key: "view", type: Type.TEXT, default: "contour", values: () => VIEWS },
     { name: "stage", key: "stage", type: Type.TEXT, default: "race", values: () => STAGES },
+    {
+      // the Maps panel in view (maps.js scrolls to it); null: the first
+      name: "mapsPanel",
+      key: "panel",
+      type: Type.TEXT,
+      default: null,
+      values: () => MAPS_PANELS,
+    },
     {
       // the heatmap's optimizer; null: Momentum, or the first enabled one with a second knob
       name: "heatmap",
@@ -335,6 +345,7 @@ export const state = {
   mode: null,
   view: null,
   stage: "race",
+  mapsPanel: null,
   heatmap: null,
   heatmapColor: "settle",
   optimizers: [],
@@ -430,6 +441,7 @@ export function sceneState(scene) {
     schedule: { ...defaultSchedule(kind), ...(scene.schedule || {}) },
     inspect: scene.inspect ? [scene.inspect] : [], // the run the lesson shows from inside
     ...(scene.stage ? { stage: scene.stage } : {}), // a lesson told with the Maps
+    mapsPanel: scene.panel ?? null, // …and the panel it is told with
     t: null,
   };
 }

@@ -170,15 +170,24 @@ def test_view_switch_survives_a_reload_and_the_heatmap_sets_both_params(
     gs.open(SCENE)
     assert not maps_shown(gs)
     gs.testid("stage-maps").click()
-    gs.page.wait_for_function("() => location.search.includes('stage=maps')")
+    gs.testid("maps-nav-heatmap").click()
+    gs.page.wait_for_function(
+        "() => location.search.includes('stage=maps') && location.search.includes('panel=heatmap')"
+    )
     gs.page.reload()
     gs.page.wait_for_function("() => window.__gradscape && window.__gradscape.ready")
     assert maps_shown(gs)
     assert gs.testid("stage-maps").get_attribute("aria-pressed") == "true"
+    wait_panel(gs, "heatmap")
+    # …with the heatmap in view, at the top of the (one-column, scrolling) stage
+    tops = gs.page.evaluate(
+        """() => [document.getElementById('maps').getBoundingClientRect().top,
+                  document.querySelector('[data-testid="maps-heatmap"]')
+                    .getBoundingClientRect().top]"""
+    )
+    assert 0 <= tops[1] - tops[0] <= 12, tops
 
     # The heatmap: Momentum (enabled, Distill's picture), lr across, μ up.
-    gs.testid("maps-nav-heatmap").click()
-    wait_panel(gs, "heatmap")
     assert gs.testid("heatmap-optimizer").input_value() == "momentum"
     last = gs.page.evaluate("() => window.__gradscape.maps.panels.heatmap.last")
     assert last["y"]["name"] == "momentum"
