@@ -304,16 +304,19 @@ def test_basins_and_tune_fit_every_screen(app_page: Gradscape) -> None:
         for lang in ("en", "ja"):
             if gs.page.evaluate("() => window.__gradscape.state.lang") != lang:
                 gs.testid("lang").dispatch_event("click")  # hidden with the side panel
+            # The stage brings a panel up to date (words, look) when it comes into view;
+            # a resize reaches every panel.
+            for panel in ("basins", "tune"):
+                gs.testid(f"maps-nav-{panel}").click()
+                gs.page.evaluate(STILL)
             for width, height in SIZES:
                 gs.page.set_viewport_size({"width": width, "height": height})
+                gs.page.evaluate(STILL)
                 where = f"{lang} {look} {width}×{height}"
-                # Each panel in view (the stage brings a panel up to date when it shows).
                 for panel, texts, blocks in (
                     ("basins", BASINS_TEXTS, BASINS_BLOCKS),
                     ("tune", TUNE_TEXTS, TUNE_BLOCKS),
                 ):
-                    gs.testid(f"maps-nav-{panel}").click()
-                    gs.page.evaluate(STILL)
                     problems = gs.page.evaluate(FITS, [f"maps-{panel}", texts, blocks])
                     assert problems == [], f"{panel}, {where}"
                 m = gs.page.evaluate(SIZES_AND_WORDS)
