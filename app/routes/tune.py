@@ -40,9 +40,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import gzip
-import json
 import logging
-import reprlib
 import threading
 from collections.abc import Callable
 from typing import Any
@@ -50,10 +48,8 @@ from typing import Any
 import anyio
 import anyio.to_thread
 from fastapi import APIRouter, Request, Response, WebSocket, WebSocketDisconnect
-from pydantic import ValidationError
 
 from app.http_cache import MIN_COMPRESS_BYTES, RESPONSE_LEVEL, accepts_gzip
-from app.jsonguard import check_json
 from app.maps import (
     basins_reply,
     build_race,
@@ -65,10 +61,10 @@ from app.maps import (
     tune_reply_json,
 )
 from app.routes.ws import (
-    MAX_ID_CHARS,
     STALL_CLOSE_CODE,
     STALL_SECONDS,
     BadMessageError,
+    parse_message,
     wait_turn,
 )
 from app.schemas import (
@@ -77,7 +73,6 @@ from app.schemas import (
     ErrorReply,
     TuneReply,
     TuneRequest,
-    describe,
 )
 from app.work import ClientDisconnectedError, compute_limiter, run_cancellable
 from maps.tune import Race, RaceEvent
@@ -196,35 +191,9 @@ MESSAGE_TYPES: dict[str, type[TuneRequest] | type[BasinsRequest]] = {
 
 def parse_tune(text: str) -> tuple[Any, TuneRequest | BasinsRequest]:
     """(id, request) from a client message, or BadMessageError saying what is wrong."""
-    try:
-        check_json(text)
-    except ValueError as exc:
-        raise BadMessageError(str(exc)) from exc
-    try:
-        message = json.loads(text, parse_constant=_reject_constant)
-    except ValueError as exc:
-        raise BadMessageError(f"invalid JSON: {exc}") from exc
-    if not isinstance(message, dict):
-        raise BadMessageError('a message must be a JSON object with "type": "tune" or "basins"')
-    message_id = message.pop("id", None)
-    try:
-        id_size = len(dumps(message_id))
-    except (RecursionError, ValueError) as exc:
-        raise BadMessageError("id: must be a small JSON value (a string or a number)") from exc
-    if id_size > MAX_ID_CHARS:
-        raise BadMessageError(f"id: at most {MAX_ID_CHARS} characters of JSON, got {id_size}")
-    kind = message.pop("type", None)
-    if kind not in MESSAGE_TYPES:
-        raise BadMessageError(
-            f'unknown message type {reprlib.repr(kind)}; the types are "tune" and "basins"',
-            message_id,
-        )
-    try:
-        return message_id, MESSAGE_TYPES[kind].model_validate(message)
-    except ValidationError as exc:
-        raise BadMessageError(describe(exc), message_id, supersedes=True) from exc
-    except ValueError as exc:
-        raise BadMessageError(str(exc), message_id, supersedes=True) from exc
+    message_id, request = parse_message(text, dict(MESSAGE_TYPES))
+    assert isinstance(request, TuneRequest | BasinsRequest)
+    return message_id, request
 
 
 def progress_message(message_id: Any, fraction: float) -> str:

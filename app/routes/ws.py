@@ -58,7 +58,7 @@ import anyio.to_thread
 import numpy as np
 import orjson
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from app import scene
 from app.jsonguard import check_json
@@ -444,6 +444,15 @@ def _reject_constant(name: str) -> None:
 
 def parse_run(text: str) -> tuple[Any, TrajectoryRequest]:
     """(id, request) from a client message, or BadMessageError saying what is wrong."""
+    message_id, request = parse_message(text, {"run": TrajectoryRequest})
+    assert isinstance(request, TrajectoryRequest)
+    return message_id, request
+
+
+def parse_message(text: str, types: dict[str, type[BaseModel]]) -> tuple[Any, BaseModel]:
+    """(id, request) from a client message whose "type" is one of ``types`` (each with the
+    model its other fields must fit), or BadMessageError saying what is wrong: the one
+    reader of every socket's messages (this one's runs, app/routes/tune.py's tunes)."""
     try:
         # Depth, number size and lone surrogates, named by field, before json.loads
         # (which would recurse, or build a 5,000-digit int) sees the text.
@@ -454,8 +463,9 @@ def parse_run(text: str) -> tuple[Any, TrajectoryRequest]:
         message = json.loads(text, parse_constant=_reject_constant)
     except ValueError as exc:
         raise BadMessageError(f"invalid JSON: {exc}") from exc
+    names = " or ".join(f'"{name}"' for name in types)
     if not isinstance(message, dict):
-        raise BadMessageError('a message must be a JSON object with "type": "run"')
+        raise BadMessageError(f'a message must be a JSON object with "type": {names}')
     message_id = message.pop("id", None)
     try:
         id_size = len(dumps(message_id))
@@ -465,12 +475,12 @@ def parse_run(text: str) -> tuple[Any, TrajectoryRequest]:
         # Every message of the run echoes the id: a 60 KB id would be 80 MB of chunks.
         raise BadMessageError(f"id: at most {MAX_ID_CHARS} characters of JSON, got {id_size}")
     kind = message.pop("type", None)
-    if kind != "run":
-        raise BadMessageError(
-            f'unknown message type {reprlib.repr(kind)}; the only type is "run"', message_id
-        )
+    if kind not in types:
+        listed = " and ".join(f'"{name}"' for name in types)
+        only = f"the only type is {listed}" if len(types) == 1 else f"the types are {listed}"
+        raise BadMessageError(f"unknown message type {reprlib.repr(kind)}; {only}", message_id)
     try:
-        return message_id, TrajectoryRequest.model_validate(message)
+        return message_id, types[kind].model_validate(message)
     except ValidationError as exc:
         raise BadMessageError(describe(exc), message_id, supersedes=True) from exc
     except ValueError as exc:
