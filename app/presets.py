@@ -36,8 +36,10 @@ class Preset:
     mode: str = "overlay"
     # the optimizer whose arrows, equations and recorded state the lesson shows
     inspect: str | None = None
-    # "maps": the lesson is told with the Maps (sweep, heatmap, basins, tune), not the race
+    # "maps": the lesson is told with the Maps (sweep, heatmap, basins, tune), not the race,
+    # opened at `panel` (None: the first, the sweep)
     stage: str = "race"
+    panel: str | None = None
 
     @property
     def title(self) -> dict[str, str]:
@@ -61,6 +63,7 @@ class Preset:
             "mode": self.mode,
             **({"inspect": self.inspect} if self.inspect else {}),
             **({"stage": self.stage} if self.stage != "race" else {}),
+            **({"panel": self.panel} if self.panel else {}),
         }
 
     def request(self) -> dict[str, Any]:
@@ -179,6 +182,7 @@ PRESETS: tuple[Preset, ...] = (
         optimizers=("sgd", "momentum", "adam"),
         params={"sgd": {"lr": 0.01}, "momentum": {"lr": 0.01}, "adam": {"lr": 0.1}},
         stage="maps",
+        panel="basins",
     ),
     Preset(
         id="basins_rastrigin",
@@ -188,6 +192,7 @@ PRESETS: tuple[Preset, ...] = (
         optimizers=("sgd", "momentum", "adam"),
         params={"sgd": {"lr": 0.002}, "momentum": {"lr": 0.002}, "adam": {"lr": 0.05}},
         stage="maps",
+        panel="basins",
     ),
     Preset(
         id="noise",

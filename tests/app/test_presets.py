@@ -286,3 +286,15 @@ def test_basins_rastrigin_every_sentence() -> None:
         reached = set(np.unique(basin.label[basin.label >= 0]).tolist())
         assert reached == set(range(121))  # every minimum, from some start
         assert 0 < (basin.label == 0).mean() < 0.01  # the global one from under 1 %
+
+
+def test_map_lessons_open_the_maps_at_their_panel() -> None:
+    for preset_id, panel in [
+        ("stability_limit", None),
+        ("basins_himmelblau", "basins"),
+        ("basins_rastrigin", "basins"),
+    ]:
+        scene_fragment = presets.get(preset_id).scene()
+        assert scene_fragment["stage"] == "maps"
+        assert scene_fragment.get("panel") == panel
+    assert "stage" not in presets.get("rosenbrock").scene()
