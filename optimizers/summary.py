@@ -166,13 +166,21 @@ class _FirstPass:
         # per segment: the box (x, y) and the loss range, float32 rounded outwards
         self.low = np.empty((segments, 3, run.rows), dtype=np.float32)
         self.high = np.empty((segments, 3, run.rows), dtype=np.float32)
-        # the segment being filled, in float64
-        self.open_low = np.full((3, run.rows), np.inf)
-        self.open_high = np.full((3, run.rows), -np.inf)
+        # the segment being filled, in float64: points (K, 2) as the run holds them, losses
+        self.open_low, self.open_high = np.empty((run.rows, 2)), np.empty((run.rows, 2))
+        self.open_lowest, self.open_highest = np.empty(run.rows), np.empty(run.rows)
+        self._reopen()
         self.tail_low = np.full(run.rows, np.inf)
         self.tail_high = np.full(run.rows, -np.inf)
         self.first_loss = np.empty(run.rows)
         self.offset = 0  # the next point to take
+
+    def _reopen(self) -> None:
+        """An empty box for the next segment."""
+        for low in (self.open_low, self.open_lowest):
+            low.fill(np.inf)
+        for high in (self.open_high, self.open_highest):
+            high.fill(-np.inf)
 
     def take(self, run: _Run, end: int) -> None:
         """Fold in the block just computed: points ``self.offset … end − 1`` of ``run``'s
@@ -183,18 +191,19 @@ class _FirstPass:
         while low < end:
             segment = int(np.searchsorted(self.edges, low, side="right")) - 1
             high = min(end, int(self.edges[segment + 1]))
-            points = run.points[low - run.base : high - run.base]
-            losses = run.losses[low - run.base : high - run.base]
-            # np.minimum/maximum propagate NaN: a diverged row's box is NaN (never read)
-            np.minimum(self.open_low[:2], points.min(axis=0).T, out=self.open_low[:2])
-            np.maximum(self.open_high[:2], points.max(axis=0).T, out=self.open_high[:2])
-            np.minimum(self.open_low[2], losses.min(axis=0), out=self.open_low[2])
-            np.maximum(self.open_high[2], losses.max(axis=0), out=self.open_high[2])
+            # point by point, in place (no temporaries); np.minimum/maximum propagate NaN: a
+            # diverged row's box is NaN (never read)
+            for i in range(low - run.base, high - run.base):
+                np.minimum(self.open_low, run.points[i], out=self.open_low)
+                np.maximum(self.open_high, run.points[i], out=self.open_high)
+                np.minimum(self.open_lowest, run.losses[i], out=self.open_lowest)
+                np.maximum(self.open_highest, run.losses[i], out=self.open_highest)
             if high == self.edges[segment + 1]:
-                self.low[segment] = _outward(self.open_low, -np.inf)
-                self.high[segment] = _outward(self.open_high, np.inf)
-                self.open_low.fill(np.inf)
-                self.open_high.fill(-np.inf)
+                self.low[segment, :2] = _outward(self.open_low.T, -np.inf)
+                self.high[segment, :2] = _outward(self.open_high.T, np.inf)
+                self.low[segment, 2] = _outward(self.open_lowest, -np.inf)
+                self.high[segment, 2] = _outward(self.open_highest, np.inf)
+                self._reopen()
             low = high
         if end > self.tail_from:
             tail = run.losses[max(self.offset, self.tail_from) - run.base : end - run.base]
@@ -301,6 +310,20 @@ def _settles_from(
     return settles, mixed
 
 
+def _beyond(dx: np.ndarray, dy: np.ndarray, radius: float) -> np.ndarray:
+    """``np.hypot(dx, dy) > radius`` (classify's test, to the bit), computed as squares
+    first: libm's hypot costs several times a multiply, and only distances within a
+    relative 1e-12 of the radius need it (the squares' rounding is ~1e-16)."""
+    squared = dx * dx
+    squared += dy * dy
+    wide, narrow = radius * radius * (1 + 1e-12), radius * radius * (1 - 1e-12)
+    away = squared > wide
+    unsure = (squared >= narrow) & ~away
+    if unsure.any():
+        away[unsure] = np.hypot(dx[unsure], dy[unsure]) > radius
+    return away
+
+
 def _last_true(mask: np.ndarray, offset: int, into: np.ndarray) -> None:
     """``into`` ← offset + the last index along axis 0 where ``mask`` holds, for the
     columns where it holds somewhere (later blocks overwrite earlier ones)."""
@@ -350,7 +373,7 @@ def _second_pass(
                     high = min(int(horizon), low + len(block.points))
                     points = sub.points[low - sub.base : high - sub.base]
                     losses = sub.losses[low - sub.base : high - sub.base]
-                    away = np.hypot(points[..., 0] - end_x, points[..., 1] - end_y) > radius
+                    away = _beyond(points[..., 0] - end_x, points[..., 1] - end_y, radius)
                     _last_true(away, low, far_path)
                     off = ~(np.abs(losses - end_loss) <= spread)
                     _last_true(off, low, far_loss)

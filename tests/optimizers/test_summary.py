@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 import landscapes
 import optimizers
-from optimizers import status
+from optimizers import runner, status
 from tests.optimizers.test_reference import _optimizer, schedules
 
 summary_module = sys.modules["optimizers.summary"]
@@ -54,8 +54,10 @@ def test_summary_is_the_runs_last_point_and_the_status_step(data: st.DataObject)
 @pytest.mark.parametrize("window", [3, 64])
 def test_a_narrow_window_and_both_passes_agree_with_classify(monkeypatch, window) -> None:
     """A grid of starts that settle at all sorts of steps, with a window of a few points
-    (many blocks, rows re-run in groups): the same steps as classify on the whole path."""
+    (many blocks, rows re-run in groups) and tiles of 64 rows: the same steps as classify
+    on the whole path."""
     monkeypatch.setattr(summary_module, "WINDOW_POINTS", window * 400)
+    monkeypatch.setattr(runner, "WINDOW_TILE_ROWS", 64)  # tiles on the thread pool too
     f = landscapes.get("himmelblau")
     xs = np.linspace(-5, 5, 20)
     starts = np.stack(np.meshgrid(xs, xs), axis=-1).reshape(-1, 2)
@@ -128,3 +130,17 @@ def test_without_settling_the_end_is_the_same() -> None:
     assert np.array_equal(bare.diverged_at, full.diverged_at)
     assert (bare.settled_at == -1).all() and np.isnan(bare.minimum).all()
     assert (full.settled_at >= 0).any()
+
+
+def test_the_squares_decide_distances_as_hypot_does() -> None:
+    """Points on, just inside and just outside the radius, and far: the same verdicts."""
+    rng = np.random.default_rng(3)
+    radius = 0.1
+    angle = rng.uniform(0, 2 * np.pi, 4000)
+    scale = np.concatenate(
+        [np.ones(1000), 1 + rng.uniform(-1e-15, 1e-15, 1000), rng.uniform(0, 3, 2000)]
+    )
+    dx, dy = radius * scale * np.cos(angle), radius * scale * np.sin(angle)
+    dx[:3], dy[:3] = radius, 0.0  # exactly on it
+    got = summary_module._beyond(dx, dy, radius)
+    assert np.array_equal(got, np.hypot(dx, dy) > radius)
