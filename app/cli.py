@@ -41,28 +41,27 @@ import optimizers
 from app import __version__, config, presets
 from app.catalogue import landscape_catalogue, optimizer_catalogue
 from app.config import (
+    BASIN_RESOLUTION,
     DURATION,
     EXPORT_OPTIONS,
     FPS,
     FRAME,
     FRAMES,
+    HEATMAP_COUNT,
     HEIGHT,
+    MAP_STEPS,
     NOISE,
     SCENE_OPTIONS,
     SEED,
     STEPS,
+    SWEEP_COUNT,
+    TUNE_BUDGET,
     WIDTH,
     Option,
 )
 from app.schemas import (
-    BASIN_RESOLUTION,
-    HEATMAP_COUNT,
-    MAP_STEPS,
     SCHEDULE_KINDS,
     SCHEDULE_OPTIONS,
-    SWEEP_COUNT,
-    TUNE_BUDGET,
-    TUNE_STEPS,
     ExportRequest,
     describe,
     show_number,
@@ -1278,7 +1277,7 @@ def add_map_parser(subparsers: Any, command: str, help_text: str) -> argparse.Ar
             help="start point 'x,y' or 'x y' within the landscape's bounds; the landscape's "
             "default start if left out",
         )
-    add_run_length_options(scene, TUNE_STEPS if command == "tune" else MAP_STEPS)
+    add_run_length_options(scene, MAP_STEPS)
     add_schedule_options(parser)
     output = parser.add_argument_group("output")
     output.add_argument(

@@ -139,6 +139,16 @@ TITLE = Option(
 )
 EXPORT_OPTIONS = (WIDTH, HEIGHT, FPS, DURATION, FRAMES, FRAME, TITLE)
 
+# The maps (issue 13): many runs summarised at once (POST /api/maps/..., the CLI's sweep,
+# basins and tune). Served in /api/settings under "maps".
+MAP_STEPS = Option("steps", 500, 1, 2000, "optimizer updates of each run of a map or trial")
+SWEEP_COUNT = Option("lr_count", 64, 16, 256, "learning rates swept, log-spaced")
+HEATMAP_COUNT = Option("axis_count", 32, 4, 64, "values per heatmap axis")
+BASIN_RESOLUTION = Option("resolution", 128, 8, 256, "starts per side of a basin map")
+BASIN_RUNS = Option("basin_runs", None, 1, 6, "optimizers mapped side by side")
+TUNE_BUDGET = Option("budget", 20, 4, 64, "trials per method and optimizer")
+MAP_OPTIONS = (MAP_STEPS, SWEEP_COUNT, HEATMAP_COUNT, BASIN_RESOLUTION, BASIN_RUNS, TUNE_BUDGET)
+
 # --- asset paths ------------------------------------------------------------------------
 
 

@@ -35,18 +35,24 @@ from pydantic.json_schema import JsonDict
 import landscapes
 import optimizers
 from app.config import (
+    BASIN_RESOLUTION,
+    BASIN_RUNS,
     DURATION,
     FPS,
     FRAME,
     FRAMES,
+    HEATMAP_COUNT,
     HEIGHT,
+    MAP_STEPS,
     MAX_EXPORT_FRAMES,
     MAX_STEPS,
     NOISE,
     RUNS,
     SEED,
     STEPS,
+    SWEEP_COUNT,
     TITLE,
+    TUNE_BUDGET,
     WIDTH,
     Option,
 )
@@ -694,11 +700,6 @@ class ExportJob(BaseModel):
 # POST /api/maps/sweep, /api/maps/heatmap, /api/maps/basins (app/routes/maps.py): many
 # runs at once, each ending summarised (optimizers.summary), no path kept.
 
-MAP_STEPS = Option("steps", 500, 1, 2000, "optimizer updates of each run of a map")
-SWEEP_COUNT = Option("count", 64, 16, 256, "learning rates swept, log-spaced")
-HEATMAP_COUNT = Option("count", 32, 4, 64, "values per heatmap axis")
-BASIN_RESOLUTION = Option("resolution", 128, 8, 256, "starts per side of a basin map")
-BASIN_RUNS = Option("runs", None, 1, 6, "optimizers mapped side by side")
 MAX_BASIN_WORK = 6 * 256**2 * 500  # optimizer updates of one basins request: a few seconds
 LR_LOW, LR_HIGH = 1e-5, 10.0  # every optimizer's lr range (optimizers.base.lr_param)
 
@@ -916,8 +917,6 @@ class BasinsReply(BaseModel):
 # (and optionally one more hyperparameter) searched by grid, random and Bayesian search
 # with the same budget of trials (maps.tune).
 
-TUNE_STEPS = Option("steps", 500, 1, 2000, "optimizer updates of each trial")
-TUNE_BUDGET = Option("budget", 20, 4, 64, "trials per method and optimizer")
 TuneMethod = Literal["grid", "random", "bayes"]
 TUNE_METHODS: tuple[TuneMethod, ...] = ("grid", "random", "bayes")  # maps.tune.METHODS
 
@@ -995,7 +994,7 @@ class TuneRequest(TrajectoryRequest):
     runs: list[TuneRunSpec] = Field(  # type: ignore[assignment]
         min_length=int(RUNS.min), max_length=int(RUNS.max)
     )
-    steps: Whole = Field(default=TUNE_STEPS.default, ge=TUNE_STEPS.min, le=TUNE_STEPS.max)
+    steps: Whole = Field(default=MAP_STEPS.default, ge=MAP_STEPS.min, le=MAP_STEPS.max)
     budget: Whole = Field(
         default=TUNE_BUDGET.default,
         ge=TUNE_BUDGET.min,

@@ -55,6 +55,9 @@ class Colors(BaseModel):
 class SettingsReply(BaseModel):
     scene: dict[str, OptionInfo] = Field(description="steps, runs, noise, seed.")
     export: dict[str, OptionInfo] = Field(description="width, height, fps, frames, frame, title.")
+    maps: dict[str, OptionInfo] = Field(
+        description="steps, lr_count, axis_count, resolution, basin_runs, budget."
+    )
     colors: Colors
 
 
@@ -74,6 +77,7 @@ def settings() -> SettingsReply:
     return SettingsReply(
         scene={o.name: _info(o) for o in config.SCENE_OPTIONS},
         export={o.name: _info(o) for o in config.EXPORT_OPTIONS},
+        maps={o.name: _info(o) for o in config.MAP_OPTIONS},
         colors=Colors(
             optimizers=dict(palette.OPTIMIZER_COLORS),
             palette=list(palette.OKABE_ITO),

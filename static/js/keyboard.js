@@ -1,5 +1,5 @@
 // Keys: Space play/pause, ←/→ step, N the next update step by step (inside.js), R restart,
-// F presentation mode, Q the link's QR code
+// F presentation mode, M the Race/Maps switch (maps.js), Q the link's QR code
 // filling the screen (on a server the room can reach), Esc closes it or leaves presentation.
 // Text fields, number fields, sliders and selects keep their own keys — but a slider the
 // pointer moved gives its focus back when the pointer lets go, so Space and ←/→ drive
@@ -8,7 +8,7 @@
 import { stepOnce } from "./inside.js";
 import { cursor, isPlaying, play, restart, setCursor } from "./playback.js";
 import { qrShown, showQR } from "./share.js";
-import { state } from "./state.js";
+import { state, update } from "./state.js";
 
 function releaseSlidersAfterPointer() {
   let held = null;
@@ -54,6 +54,8 @@ export function bindKeyboard({ togglePresentation }) {
       togglePresentation(!state.presentation);
     } else if ((e.key === "n" || e.key === "N") && state.inspect.length) {
       stepOnce(); // step-by-step: exactly one update, its terms lit and its arrows gliding
+    } else if (e.key === "m" || e.key === "M") {
+      update({ stage: state.stage === "maps" ? "race" : "maps" });
     } else if (e.key === "q" || e.key === "Q") {
       showQR(); // the link's QR code over everything, when students can open it
     } else if (e.key === "Escape" && qrShown()) {

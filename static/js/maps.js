@@ -11,6 +11,7 @@ import { getJSON, postJSON } from "./api.js";
 import { hooks } from "./hooks.js";
 import { applyTranslations, has, lang, t } from "./i18n.js";
 import { HeatmapPanel } from "./maps_heatmap.js";
+import { maxSteps } from "./maps_panel.js";
 import { SweepPanel } from "./maps_sweep.js";
 import { isPlaying, play } from "./playback.js";
 import { loadPlotly } from "./render.js";
@@ -73,9 +74,12 @@ const PAD = 8;
 const mounted = new Map(); // id → {panel, section, body, pending: Set|null, onScreen}
 let built = false;
 
-/** The scene's common request fields plus each run's look: what every panel starts from. */
+/** The scene's common request fields plus each run's look: what every panel starts from.
+ * Its steps stay within the maps' limit (/api/settings maps.steps): a longer race is
+ * mapped at that many steps, and the panels say so. */
 function sceneRequest() {
   const request = trajectoryRequest(state);
+  request.steps = Math.min(request.steps, maxSteps());
   const palette = colors();
   request.runs = request.runs.map((run, i) => {
     const spec = optimizerSpec(run.optimizer);

@@ -8,15 +8,7 @@
 //
 // A panel (maps.js mounts it): new HeatmapPanel(root, ctx); update(changed); resize().
 
-import {
-  exportButtons,
-  fmt,
-  GAP_FLOOR,
-  MAX_STEPS,
-  MapPanel,
-  middle,
-  round3,
-} from "./maps_panel.js";
+import { exportButtons, fmt, GAP_FLOOR, MapPanel, maxSteps, middle, round3 } from "./maps_panel.js";
 import { FONT, powerOfTen, theme } from "./plot.js";
 
 // x: 1e-4 … 10 at 8 cells a decade; y: the knob from its minimum to 0.99 in steps of 0.03.
@@ -146,7 +138,7 @@ export class HeatmapPanel extends MapPanel {
     const steps = this.body(name).steps;
     this.caption.textContent = this.sentences([
       t("maps.heatmap.caption", { name: title, steps, count: xs.length * ys.length }),
-      this.ctx.state().steps > steps ? t("maps.stepsCapped", { steps: MAX_STEPS }) : "",
+      this.ctx.state().steps > steps ? t("maps.stepsCapped", { steps: maxSteps() }) : "",
       t("maps.heatmap.click"),
     ]);
 

@@ -8,9 +8,11 @@
 /* global Plotly */
 
 import { withLocale } from "./plotly_locale.js";
+import { getCatalog } from "./state.js";
 
-// The maps endpoints' step limit (app/schemas.py MAP_STEPS): a longer race is mapped at this.
-export const MAX_STEPS = 2000;
+/** The maps endpoints' step limit (/api/settings maps.steps, app/config.py MAP_STEPS): a
+ * longer race is mapped at this many steps. */
+export const maxSteps = () => getCatalog().settings.maps.steps.max;
 // A final gap of 0 (the exact minimum) has no place on a log axis: drawn at this floor.
 export const GAP_FLOOR = 1e-16;
 const DEBOUNCE_MS = 40;
@@ -117,7 +119,7 @@ export class MapPanel {
   /** The scene's fields every map request carries (steps within the maps' limit). */
   sceneFields() {
     const { landscape, start, steps, noise, seed, schedule } = this.ctx.request();
-    return { landscape, start, steps: Math.min(steps, MAX_STEPS), noise, seed, schedule };
+    return { landscape, start, steps: Math.min(steps, maxSteps()), noise, seed, schedule };
   }
 
   /** Ask soon: a slider drag asks once it pauses for DEBOUNCE_MS. */

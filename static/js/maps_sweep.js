@@ -11,15 +11,7 @@
 // A panel (maps.js mounts it): new SweepPanel(root, ctx); update(changed) when the scene
 // changed (changed: a Set of state keys, or null for "everything"); resize().
 
-import {
-  exportButtons,
-  fmt,
-  GAP_FLOOR,
-  MAX_STEPS,
-  MapPanel,
-  middle,
-  round3,
-} from "./maps_panel.js";
+import { exportButtons, fmt, GAP_FLOOR, MapPanel, maxSteps, middle, round3 } from "./maps_panel.js";
 import { FONT, powerOfTen, theme } from "./plot.js";
 
 const LR = { min: 1e-4, max: 10, count: 64 };
@@ -98,7 +90,7 @@ export class SweepPanel extends MapPanel {
       label: look.get(run.optimizer)?.label ?? this.ctx.optimizer(run.optimizer)?.title,
       current: look.get(run.optimizer)?.params?.lr ?? null,
     }));
-    const steps = Math.min(scene.steps, MAX_STEPS);
+    const steps = Math.min(scene.steps, maxSteps());
     this.caption.textContent = this.captionText(answer, steps, scene.steps);
     this.drawKey(
       runs,
@@ -396,7 +388,7 @@ export class SweepPanel extends MapPanel {
         steps,
       }),
     ];
-    if (wanted > steps) parts.push(t("maps.stepsCapped", { steps: MAX_STEPS }));
+    if (wanted > steps) parts.push(t("maps.stepsCapped", { steps: maxSteps() }));
     const h = answer.hessian;
     if (h?.constant && h.eigenvalues) {
       parts.push(t("maps.sweep.hessian", { lo: fmt(h.eigenvalues[0]), hi: fmt(h.eigenvalues[1]) }));

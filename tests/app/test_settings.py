@@ -37,6 +37,22 @@ def test_settings_serve_every_scene_and_export_option_as_validation_has_it(
     assert response.status_code == 422
 
 
+def test_settings_serve_the_maps_limits_as_validation_has_them(client: TestClient) -> None:
+    maps = client.get("/api/settings").json()["maps"]
+    assert list(maps) == [o.name for o in config.MAP_OPTIONS]
+    body = {"landscape": "booth", "runs": [{"optimizer": "sgd"}]}
+    steps = maps["steps"]["max"]
+    for path in ("sweep", "heatmap", "basins", "tune"):
+        over = client.post(f"/api/maps/{path}", json={**body, "steps": int(steps) + 1})
+        assert over.status_code == 422, path
+    too_many = {**body, "lr": {"count": int(maps["lr_count"]["max"]) + 1}}
+    assert client.post("/api/maps/sweep", json=too_many).status_code == 422
+    wide = {**body, "resolution": int(maps["resolution"]["max"]) + 1}
+    assert client.post("/api/maps/basins", json=wide).status_code == 422
+    costly = {**body, "budget": int(maps["budget"]["max"]) + 1}
+    assert client.post("/api/maps/tune", json=costly).status_code == 422
+
+
 def test_settings_serve_the_one_palette_and_colorscale(client: TestClient) -> None:
     colors = client.get("/api/settings").json()["colors"]
     assert colors == {

@@ -169,6 +169,12 @@ def test_view_switch_survives_a_reload_and_the_heatmap_sets_both_params(
     gs.page.set_viewport_size({"width": 1366, "height": 768})
     gs.open(SCENE)
     assert not maps_shown(gs)
+    gs.page.keyboard.press("m")  # M switches too, and back
+    gs.page.wait_for_function("() => location.search.includes('stage=maps')")
+    assert maps_shown(gs)
+    gs.page.keyboard.press("m")
+    gs.page.wait_for_function("() => !location.search.includes('stage=maps')")
+    assert not maps_shown(gs)
     gs.testid("stage-maps").click()
     gs.testid("maps-nav-heatmap").click()
     gs.page.wait_for_function(
