@@ -217,6 +217,7 @@ export function bindLayout() {
     "lang",
     "show",
     "preset",
+    "stage", // the maps' toolbar hides playback: the title's room changes
   ]);
   // After the state's other listeners ran (they set the body's classes this reads).
   subscribe((changed) => {
@@ -225,6 +226,9 @@ export function bindLayout() {
   const observer = new ResizeObserver(() => applyLayout());
   observer.observe($("stage"));
   observer.observe($("stage").querySelector(".toolbar"));
+  // The Race/Maps switch takes its words after this ran (maps.js): the title's room changes.
+  const stageSwitch = $("stage-switch");
+  if (stageSwitch) observer.observe(stageSwitch);
   // The ηₜ chart appears with a schedule (lr_view.js, after this ran): "split" has no room.
   // (Only a real change: lr_view.js sets `hidden` on every render, to the same value.)
   let lrHidden = $("lr-plot").hidden;
