@@ -350,6 +350,18 @@ class ErrorReply(BaseModel):
     detail: str | list[ValidationIssue]
 
 
+#: The error replies of every operation that computes (a race, a map, a tune): OpenAPI's
+#: `responses` for them, in one place.
+COMPUTE_ERRORS: dict[int | str, dict[str, Any]] = {
+    400: {"model": ErrorReply, "description": "The body is not readable JSON text."},
+    422: {"model": ErrorReply, "description": "A field out of its allowed range."},
+    503: {
+        "model": ErrorReply,
+        "description": "Too many computations waiting; retry after `Retry-After` seconds.",
+    },
+}
+
+
 def validation_issues(errors: Sequence[Any]) -> list[dict[str, Any]]:
     """pydantic's issues as every caller reports them: the one formatter of the app.
 

@@ -16,39 +16,33 @@ from fastapi import APIRouter, Request, Response
 
 from app import maps as replies
 from app.schemas import (
+    COMPUTE_ERRORS,
     BasinsReply,
     BasinsRequest,
-    ErrorReply,
     HeatmapReply,
     HeatmapRequest,
     SweepReply,
     SweepRequest,
 )
-from app.work import ClientDisconnectedError, run_cancellable
+from app.work import json_reply
 
 router = APIRouter(prefix="/api/maps", tags=["maps"])
 
-_ERRORS: dict[int | str, dict[str, Any]] = {
-    400: {"model": ErrorReply, "description": "The body is not readable JSON text."},
-    422: {"model": ErrorReply, "description": "A field out of its allowed range."},
-    503: {"model": ErrorReply, "description": "Too many computations waiting; retry later."},
-}
-
 
 async def _reply(http: Request, build: Callable[[threading.Event], Any]) -> Response:
-    try:
-        reply = await run_cancellable(http, build)
-    except ClientDisconnectedError:
-        return Response(status_code=499)  # nobody reads it; uvicorn drops it
-    if reply is None:  # cancelled between two optimizers' maps
-        return Response(status_code=499)
-    return Response(reply.model_dump_json(), media_type="application/json")
+    """``build(cancel)``'s reply model as JSON, built and gzipped in a worker (json_reply)."""
+
+    def body(cancel: threading.Event) -> bytes | None:
+        reply = build(cancel)
+        return None if reply is None else reply.model_dump_json().encode()
+
+    return await json_reply(http, body)
 
 
 @router.post(
     "/sweep",
     response_model=SweepReply,
-    responses=_ERRORS,
+    responses=COMPUTE_ERRORS,
     summary="Each optimizer at 16–256 log-spaced learning rates: final gap, steps to settle",
 )
 async def sweep(request: SweepRequest, http: Request) -> Response:
@@ -61,7 +55,7 @@ async def sweep(request: SweepRequest, http: Request) -> Response:
 @router.post(
     "/heatmap",
     response_model=HeatmapReply,
-    responses=_ERRORS,
+    responses=COMPUTE_ERRORS,
     summary="One optimizer over a plane of two hyperparameters (lr × momentum by default)",
 )
 async def heatmap(request: HeatmapRequest, http: Request) -> Response:
@@ -76,7 +70,7 @@ async def heatmap_axes() -> dict[str, str]:
 @router.post(
     "/basins",
     response_model=BasinsReply,
-    responses=_ERRORS,
+    responses=COMPUTE_ERRORS,
     summary="Where every start of a grid ends, per optimizer: basins of attraction",
 )
 async def basins(request: BasinsRequest, http: Request) -> Response:

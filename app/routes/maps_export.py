@@ -24,7 +24,13 @@ from pydantic import BaseModel, ConfigDict, Field
 from app import maps as replies
 from app.config import HEIGHT, WIDTH
 from app.export import maps as drawing
-from app.schemas import BasinsRequest, ErrorReply, HeatmapRequest, SweepRequest, TuneRequest
+from app.schemas import (
+    COMPUTE_ERRORS,
+    BasinsRequest,
+    HeatmapRequest,
+    SweepRequest,
+    TuneRequest,
+)
 from app.work import ClientDisconnectedError, run_cancellable
 
 router = APIRouter(prefix="/api/maps", tags=["maps"])
@@ -88,9 +94,7 @@ def render(cancel: threading.Event, kind: str, request: Any, options: ExportOpti
 
 _RESPONSES: dict[int | str, dict[str, Any]] = {
     200: {"content": {media: {} for media in drawing.MEDIA_TYPES.values()}},
-    400: {"model": ErrorReply, "description": "The body is not readable JSON text."},
-    422: {"model": ErrorReply, "description": "A field out of its allowed range."},
-    503: {"model": ErrorReply, "description": "Too many computations waiting; retry later."},
+    **COMPUTE_ERRORS,
 }
 
 

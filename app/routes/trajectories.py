@@ -9,7 +9,6 @@ stops within one block instead of computing 120,000 points nobody reads.
 
 from __future__ import annotations
 
-import gzip
 import threading
 from collections.abc import Callable
 
@@ -17,9 +16,8 @@ from fastapi import APIRouter, Request, Response
 from pydantic import TypeAdapter
 
 from app import scene
-from app.http_cache import MIN_COMPRESS_BYTES, RESPONSE_LEVEL, accepts_gzip
-from app.schemas import ErrorReply, RunResult, TrajectoryReply, TrajectoryRequest
-from app.work import ClientDisconnectedError, run_cancellable
+from app.schemas import COMPUTE_ERRORS, RunResult, TrajectoryReply, TrajectoryRequest
+from app.work import json_reply
 
 router = APIRouter(prefix="/api", tags=["trajectories"])
 
@@ -49,23 +47,6 @@ def compute_outcomes(
     return None if outcomes is None else (prepared, outcomes)
 
 
-def reply_bytes(
-    cancel: threading.Event, request: TrajectoryRequest, compress: bool
-) -> tuple[bytes, bool] | None:
-    """`reply_json`, gzipped here in the worker when the client accepts it: (body, gzipped).
-
-    A 12 × 10,000-step reply is about 8 MB of JSON; compressing it in the middleware would
-    take the event loop 0.1 s per reply, and a room of such requests stalled /healthz for
-    a second and a half. (zlib also lets go of the GIL while it compresses.)
-    """
-    body = reply_json(cancel, request)
-    if body is None:
-        return None
-    if compress and len(body) >= MIN_COMPRESS_BYTES:
-        return gzip.compress(body, compresslevel=RESPONSE_LEVEL, mtime=0), True
-    return body, False
-
-
 def reply_json(cancel: threading.Event, request: TrajectoryRequest) -> bytes | None:
     """The reply's JSON bytes, as FastAPI would serialize the TrajectoryReply, built one
     run at a time so that no single call holds the GIL for the whole reply."""
@@ -85,14 +66,7 @@ def reply_json(cancel: threading.Event, request: TrajectoryRequest) -> bytes | N
 @router.post(
     "/trajectories",
     response_model=TrajectoryReply,
-    responses={
-        400: {"model": ErrorReply, "description": "The body is not readable JSON text."},
-        422: {"model": ErrorReply, "description": "A field out of its allowed range."},
-        503: {
-            "model": ErrorReply,
-            "description": "Too many computations waiting; retry after `Retry-After` seconds.",
-        },
-    },
+    responses=COMPUTE_ERRORS,
     summary="Race the scene's optimizers and return every trajectory",
 )
 async def trajectories(request: TrajectoryRequest, http: Request) -> Response:
@@ -101,14 +75,4 @@ async def trajectories(request: TrajectoryRequest, http: Request) -> Response:
     Computed off the event loop under the server's compute cap; a client that hangs up
     stops the computation within one block.
     """
-    compress = accepts_gzip(http.headers.get("accept-encoding", ""))
-    try:
-        reply = await run_cancellable(http, reply_bytes, request, compress)
-    except ClientDisconnectedError:
-        return Response(status_code=499)  # nobody reads it; uvicorn drops it
-    assert reply is not None  # None only when cancelled, which raised above
-    body, gzipped = reply
-    headers = {"Vary": "Accept-Encoding"}
-    if gzipped:  # the compression middleware leaves a body with a Content-Encoding alone
-        headers["Content-Encoding"] = "gzip"
-    return Response(body, media_type="application/json", headers=headers)
+    return await json_reply(http, lambda cancel: reply_json(cancel, request))

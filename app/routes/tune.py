@@ -39,7 +39,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import gzip
 import logging
 import threading
 from collections.abc import Callable
@@ -49,7 +48,6 @@ import anyio
 import anyio.to_thread
 from fastapi import APIRouter, Request, Response, WebSocket, WebSocketDisconnect
 
-from app.http_cache import MIN_COMPRESS_BYTES, RESPONSE_LEVEL, accepts_gzip
 from app.maps import (
     basins_reply,
     build_race,
@@ -68,13 +66,13 @@ from app.routes.ws import (
     wait_turn,
 )
 from app.schemas import (
+    COMPUTE_ERRORS,
     BasinsReply,
     BasinsRequest,
-    ErrorReply,
     TuneReply,
     TuneRequest,
 )
-from app.work import ClientDisconnectedError, compute_limiter, run_cancellable
+from app.work import compute_limiter, json_reply
 from maps.tune import Race, RaceEvent
 
 router = APIRouter(tags=["maps"])
@@ -89,51 +87,17 @@ round_hook: Callable[[threading.Event], None] | None = None
 PROGRESS_SECONDS = 0.1
 
 
-def reply_bytes(
-    cancel: threading.Event, request: TuneRequest, compress: bool
-) -> tuple[bytes, bool] | None:
-    """`app.maps.tune_reply_json`, gzipped here in the worker when the client accepts it:
-    (body, gzipped).
-
-    The largest reply (12 runs × 64 trials of a 2-D search) carries ~12 MB of snapshots;
-    compressing that in the middleware would hold the event loop (as in trajectories.py).
-    """
-    body = tune_reply_json(cancel, request)
-    if body is None:
-        return None
-    if compress and len(body) >= MIN_COMPRESS_BYTES:
-        return gzip.compress(body, compresslevel=RESPONSE_LEVEL, mtime=0), True
-    return body, False
-
-
 @router.post(
     "/api/maps/tune",
     response_model=TuneReply,
-    responses={
-        400: {"model": ErrorReply, "description": "The body is not readable JSON text."},
-        422: {"model": ErrorReply, "description": "A field out of its allowed range."},
-        503: {
-            "model": ErrorReply,
-            "description": "Too many computations waiting; retry after `Retry-After` seconds.",
-        },
-    },
+    responses=COMPUTE_ERRORS,
     summary="Tune each optimizer by grid, random and Bayesian search with one budget",
 )
 async def tune(request: TuneRequest, http: Request) -> Response:
     """Every run × method gets `budget` trials; each trial is the race itself at those
     values (one row, the request's start, steps, noise and seed), scored by
     log10(final loss − f*). Computed off the event loop; a client that hangs up stops it."""
-    compress = accepts_gzip(http.headers.get("accept-encoding", ""))
-    try:
-        reply = await run_cancellable(http, reply_bytes, request, compress)
-    except ClientDisconnectedError:
-        return Response(status_code=499)
-    assert reply is not None  # None only when cancelled, which raised above
-    body, gzipped = reply
-    headers = {"Vary": "Accept-Encoding"}
-    if gzipped:  # the compression middleware leaves a body with a Content-Encoding alone
-        headers["Content-Encoding"] = "gzip"
-    return Response(body, media_type="application/json", headers=headers)
+    return await json_reply(http, lambda cancel: tune_reply_json(cancel, request))
 
 
 # --- the WebSocket -----------------------------------------------------------------------------

@@ -16,8 +16,10 @@ from fastapi.testclient import TestClient
 
 import landscapes
 import optimizers
+from app.maps import tune_reply_json
 from app.routes import tune as tune_routes
 from app.schemas import TuneReply, TuneRequest
+from app.work import compressed
 from optimizers.status import global_minimum_value
 
 BODY: dict[str, Any] = {
@@ -82,11 +84,11 @@ def test_rest_reply(client: TestClient) -> None:
 
 def test_the_reply_is_compressed_in_the_worker() -> None:
     request = TuneRequest.model_validate(BODY)
-    done = tune_routes.reply_bytes(threading.Event(), request, True)
-    assert done is not None and done[1]
-    assert json.loads(gzip.decompress(done[0])) == json.loads(
-        tune_routes.reply_bytes(threading.Event(), request, False)[0]  # type: ignore[index]
-    )
+    body = tune_reply_json(threading.Event(), request)
+    assert body is not None
+    packed, gzipped = compressed(body, True)
+    assert gzipped and json.loads(gzip.decompress(packed)) == json.loads(body)
+    assert compressed(body, False) == (body, False)
 
 
 def test_rest_reproducible(client: TestClient) -> None:

@@ -237,13 +237,13 @@ def test_a_reply_is_gzipped_in_the_worker_thread_not_on_the_event_loop(
     # An 8 MB reply compressed by the middleware took the loop 0.1 s per reply: a room of
     # them stalled /healthz for 1.5 s. The route compresses it where it computes it.
     threads: list[str] = []
-    compress = trajectories.gzip.compress
+    compress = work.gzip.compress
 
     def recording(data: bytes, **kwargs: Any) -> bytes:
         threads.append(threading.current_thread().name)
         return compress(data, **kwargs)
 
-    monkeypatch.setattr(trajectories.gzip, "compress", recording)
+    monkeypatch.setattr(work.gzip, "compress", recording)
     body = SCENES[1]
     from tests.app.clients import LocalClient
 
