@@ -10,7 +10,9 @@ In the same process:
    - ``torch.optim.Adam`` on one (65,536, 2) parameter with the same analytic gradient
      assigned to ``p.grad``, 500 steps, keeping only the final point and loss (less work
      than the summary, which also finds where each run settled). Torch with 1 intra-op
-     thread and with its default count; the ratio is against the faster.
+     thread and with its default count; the ratio is against the faster. Then the same
+     with the loss at every point and the divergence check, as the runner computes them
+     (still no settling): the work of the runner alone, done by torch.
    - the floor: the same 500 Adam updates through the runner alone, losses and divergence
      included but no statistics (``optimizers.stream`` with the summary's window): what
      the summary adds on top of computing the runs at all.
@@ -72,7 +74,10 @@ def floor_case(starts: np.ndarray) -> None:
         pass
 
 
-def torch_case(starts: np.ndarray, threads: int | None) -> None:
+def torch_case(starts: np.ndarray, threads: int | None, losses: bool = False) -> None:
+    """torch.optim.Adam on one (65,536, 2) parameter. ``losses``: also what a map needs
+    per step and the summary's runner does — the loss at every point and the divergence
+    check (non-finite, or a coordinate beyond 1e6) — but still no settling."""
     import torch
 
     saved = torch.get_num_threads()
@@ -81,11 +86,16 @@ def torch_case(starts: np.ndarray, threads: int | None) -> None:
     try:
         p = torch.tensor(starts, dtype=torch.float64)
         opt = torch.optim.Adam([p], lr=LR)
+        alive = torch.ones(len(starts), dtype=torch.bool)
         for _ in range(STEPS):
             x, y = p[:, 0], p[:, 1]
             u, v = x * x + y - 11, x + y * y - 7
             p.grad = torch.stack((4 * x * u + 2 * v, 2 * u + 4 * y * v), dim=-1)
             opt.step()
+            if losses:
+                x, y = p[:, 0], p[:, 1]
+                loss = (x * x + y - 11) ** 2 + (x + y * y - 7) ** 2
+                alive &= torch.isfinite(loss) & (p.abs() <= 1e6).all(dim=1)
         x, y = p[:, 0], p[:, 1]
         (x * x + y - 11) ** 2 + (x + y * y - 7) ** 2  # the final loss
     finally:
@@ -139,6 +149,13 @@ def main() -> None:
             best = min(one, default)
             print(f"  torch.optim.Adam       {one:.3f} s (1 thread), {default:.3f} s (default)")
             print(f"  summary / torch = {summary / best:.2f}   (target ≤ 0.8)")
+            same = min(
+                median(lambda: torch_case(starts, 1, losses=True), args.repeats),
+                median(lambda: torch_case(starts, None, losses=True), args.repeats),
+            )
+            print(f"  torch with the runner's per-step losses and divergence check {same:.3f} s:")
+            ratios = f"summary / that = {summary / same:.2f}, runner / that = {floor / same:.2f}"
+            print(f"    {ratios}")
     peak = peak_mb(lambda: summary_case(starts))
     floor_mb = len(starts) * 12 * 8 / 1e6
     print(
