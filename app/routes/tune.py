@@ -62,7 +62,9 @@ from app.routes.ws import (
     STALL_CLOSE_CODE,
     STALL_SECONDS,
     BadMessageError,
+    ClientStalledError,
     parse_message,
+    receive_text,
     wait_turn,
 )
 from app.schemas import (
@@ -141,10 +143,6 @@ def error_message(message_id: Any, detail: str) -> str:
     return dumps({"type": "error", "id": message_id, "detail": detail})
 
 
-def _reject_constant(name: str) -> None:
-    raise ValueError(f"{name} is not a number JSON allows")
-
-
 #: What a client may ask over the maps' socket: a tune (trials as they arrive) or a basin
 #: map (its progress, then the map).
 MESSAGE_TYPES: dict[str, type[TuneRequest] | type[BasinsRequest]] = {
@@ -179,10 +177,6 @@ def _next_round(race: Race, message_id: Any) -> tuple[list[str], bool]:
     return texts, race.done
 
 
-class _StalledError(Exception):
-    """A send waited STALL_SECONDS: the client stopped reading."""
-
-
 class _Session:
     """One socket: a receive loop and at most one tune computing."""
 
@@ -205,7 +199,7 @@ class _Session:
                 async with asyncio.timeout(STALL_SECONDS):
                     await self.websocket.send_text(text)
             except TimeoutError as exc:
-                raise _StalledError from exc
+                raise ClientStalledError from exc
             except RuntimeError as exc:  # closed by the server (keepalive timeout)
                 raise WebSocketDisconnect(1006) from exc
 
@@ -266,7 +260,7 @@ class _Session:
                 self.in_thread = False
             if reply is not None and not cancel.is_set():
                 await self.send(basins_done_message(message_id, reply), cancel)
-        except _StalledError:
+        except ClientStalledError:
             await self.close_stalled()
         except ValueError as exc:
             if not cancel.is_set():
@@ -298,7 +292,7 @@ class _Session:
                     self.in_thread = False
                 for text in texts:
                     await self.send(text, cancel)
-        except _StalledError:
+        except ClientStalledError:
             await self.close_stalled()
         except ValueError as exc:  # the core rejected a value: name it, keep the socket
             if not cancel.is_set():
@@ -311,15 +305,6 @@ class _Session:
                 await self.send(error_message(message_id, "internal error while tuning"), cancel)
 
 
-async def _receive_text(websocket: WebSocket) -> str:
-    message = await websocket.receive()
-    if message["type"] == "websocket.disconnect":
-        raise WebSocketDisconnect(message.get("code", 1000))
-    if message.get("text") is not None:
-        return str(message["text"])
-    return bytes(message.get("bytes") or b"").decode("utf-8", errors="replace")
-
-
 @router.websocket("/ws/tune")
 @router.websocket("/ws/maps")
 async def tune_ws(websocket: WebSocket) -> None:
@@ -327,7 +312,7 @@ async def tune_ws(websocket: WebSocket) -> None:
     session = _Session(websocket)
     try:
         while True:
-            text = await _receive_text(websocket)
+            text = await receive_text(websocket)
             if session.closing:
                 continue
             await wait_turn()
@@ -340,7 +325,7 @@ async def tune_ws(websocket: WebSocket) -> None:
                 continue
             await session.stop()
             session.start(message_id, request)
-    except _StalledError:
+    except ClientStalledError:
         await session.stop()
         await session.close_stalled()
     except WebSocketDisconnect:

@@ -690,7 +690,7 @@ class _Connection:
         return prepared is not None and prepared.steps * len(prepared.runs) >= TRIM_CELLS
 
 
-async def _receive_text(websocket: WebSocket) -> str:
+async def receive_text(websocket: WebSocket) -> str:
     """The next message as text; a binary frame is read as UTF-8 rather than crashing."""
     message = await websocket.receive()
     if message["type"] == "websocket.disconnect":
@@ -706,7 +706,7 @@ async def trajectories_ws(websocket: WebSocket) -> None:
     connection = _Connection(websocket)
     try:
         while True:
-            text = await _receive_text(websocket)
+            text = await receive_text(websocket)
             if connection.closing:
                 continue  # closed for stalling: nothing more runs on this socket
             await wait_turn()  # parsing and validating is the loop's work too
