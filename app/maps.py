@@ -137,14 +137,20 @@ def heatmap_axes() -> dict[str, str]:
     return {name: maps.default_y(name) for name in optimizers.names()}
 
 
-def encode(values: np.ndarray, dtype: str) -> IntArray:
-    """An integer array as base64 of its little-endian bytes (IntArray)."""
+def packed(values: np.ndarray, dtype: str) -> dict[str, Any]:
+    """An array as {dtype, shape, data}: base64 of its little-endian bytes, row-major — a
+    basin map's labels (IntArray) or a tune snapshot's surfaces (EncodedArray)."""
     data = np.ascontiguousarray(values, dtype=np.dtype(dtype).newbyteorder("<"))
-    return IntArray(
-        dtype=dtype,  # type: ignore[arg-type]
-        shape=list(data.shape),
-        data=base64.b64encode(data.tobytes()).decode("ascii"),
-    )
+    return {
+        "dtype": dtype,
+        "shape": list(data.shape),
+        "data": base64.b64encode(data.tobytes()).decode("ascii"),
+    }
+
+
+def encode(values: np.ndarray, dtype: str) -> IntArray:
+    """An integer array as an IntArray (`packed`)."""
+    return IntArray.model_validate(packed(values, dtype))
 
 
 class _CancelledError(Exception):
@@ -230,22 +236,13 @@ def build_race(request: TuneRequest, cancel: threading.Event | None = None) -> R
     )
 
 
-def _array(values: np.ndarray) -> dict[str, Any]:
-    data = np.ascontiguousarray(values, dtype="<f4")
-    return {
-        "dtype": "float32",
-        "shape": list(data.shape),
-        "data": base64.b64encode(data.tobytes()).decode("ascii"),
-    }
-
-
 def snapshot_info(snapshot: Snapshot) -> dict[str, Any]:
     """A TuneSnapshotInfo."""
     return {
         "after": snapshot.after,
-        "mean": _array(snapshot.mean),
-        "std": _array(snapshot.std),
-        "ei": _array(snapshot.ei),
+        "mean": packed(snapshot.mean, "float32"),
+        "std": packed(snapshot.std, "float32"),
+        "ei": packed(snapshot.ei, "float32"),
         "best": snapshot.best,
         "next": None if snapshot.next is None else list(snapshot.next),
         "length_scale": snapshot.length_scale,
