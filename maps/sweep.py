@@ -33,6 +33,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 import numpy as np
@@ -74,10 +75,12 @@ def lr_values(low: float = 1e-4, high: float = 10.0, count: int = 64) -> np.ndar
     return np.geomspace(low, high, count)
 
 
+@lru_cache(maxsize=64)
 def constant_hessian(landscape: Any) -> np.ndarray | None:
     """H if the landscape's Hessian is the same all over its bounds (a quadratic), else
     None: probed on a 5 × 5 grid, equal within 1e-6 relative (central differences of an
-    affine gradient are exact up to rounding)."""
+    affine gradient are exact up to rounding). Cached per landscape (a sweep and its reply
+    both ask), read-only."""
     (x0, x1), (y0, y1) = landscape.bounds
     xs, ys = np.meshgrid(np.linspace(x0, x1, _PROBES), np.linspace(y0, y1, _PROBES))
     hessians = landscape.hessian(np.stack([xs.ravel(), ys.ravel()], axis=-1))
@@ -87,6 +90,7 @@ def constant_hessian(landscape: Any) -> np.ndarray | None:
     scale = max(float(np.abs(mean).max()), 1e-300)
     if float(np.abs(hessians - mean).max()) > _CONSTANT * scale:
         return None
+    mean.flags.writeable = False
     return mean
 
 
