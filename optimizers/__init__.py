@@ -16,7 +16,7 @@ from typing import Any
 
 from optimizers.adagrad import Adagrad
 from optimizers.adam import Adam
-from optimizers.base import HyperParam, Optimizer
+from optimizers.base import GROUPS, HyperParam, Optimizer
 from optimizers.momentum import Momentum
 from optimizers.nag import NAG
 from optimizers.reference import LIMIT, Trajectory
@@ -47,6 +47,7 @@ __all__ = [
     "classify_rows",
     "create",
     "get",
+    "groups",
     "names",
     "run",
     "run_many",
@@ -65,6 +66,13 @@ __all__ = [
 def names() -> tuple[str, ...]:
     """Optimizer names, in the order the page lists them."""
     return tuple(_REGISTRY)
+
+
+def groups() -> dict[str, tuple[str, ...]]:
+    """Optimizer names per picker group (``base.GROUPS``, in order), each in ``names()``
+    order; a group with no optimizer yet is left out."""
+    found = {group: tuple(n for n, c in _REGISTRY.items() if c.group == group) for group in GROUPS}
+    return {group: members for group, members in found.items() if members}
 
 
 def get(name: str) -> type[Optimizer]:

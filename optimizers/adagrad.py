@@ -60,6 +60,7 @@ class Adagrad(Optimizer):
 
     name = "adagrad"
     title = "AdaGrad"
+    group = "adaptive"
     hyperparams = (
         lr_param(1e-2),
         HyperParam(

@@ -64,6 +64,7 @@ class Adam(Optimizer):
 
     name = "adam"
     title = "Adam"
+    group = "adaptive"
     hyperparams = (
         lr_param(1e-3),
         HyperParam("beta1", 0.9, 0.0, 0.9999, False, "β₁: decay of the gradient average m."),

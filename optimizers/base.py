@@ -24,6 +24,10 @@ import numpy as np
 
 Value = float | np.ndarray
 
+#: The picker's groups, in the page's order: plain gradient steps and momentum; methods
+#: that scale each coordinate by its own history; per-layer trust ratios for large batches.
+GROUPS: tuple[str, ...] = ("classic", "adaptive", "large-batch")
+
 #: ``Optimizer.scalar``'s update of one row: (g_x, g_y, x, y, lr) -> (x', y').
 ScalarUpdate = Callable[[float, float, float, float, float], tuple[float, float]]
 
@@ -183,13 +187,15 @@ class Scratch:
 class Optimizer:
     """Base class: validated hyperparameters plus the ``init``/``update`` pair.
 
-    Subclasses set ``name``, ``title``, ``hyperparams`` and implement ``init`` and
-    ``update``. ``params`` holds the resolved hyperparameters (floats, or (K,) arrays
+    Subclasses set ``name``, ``title``, ``group`` (one of ``GROUPS``: where the page's
+    picker lists it), ``hyperparams`` and implement ``init`` and ``update``. ``params``
+    holds the resolved hyperparameters (floats, or (K,) arrays
     when given per row); ``rows`` is that K, or None when every value is a scalar.
     """
 
     name: ClassVar[str]
     title: ClassVar[str]
+    group: ClassVar[str]
     hyperparams: ClassVar[tuple[HyperParam, ...]]
 
     def __init__(self, **params: Any) -> None:

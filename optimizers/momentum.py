@@ -112,6 +112,7 @@ class Momentum(Optimizer):
 
     name = "momentum"
     title = "Momentum"
+    group = "classic"
     hyperparams = (
         lr_param(1e-3),
         MOMENTUM,

@@ -46,6 +46,7 @@ class NAG(Optimizer):
 
     name = "nag"
     title = "Nesterov (NAG)"
+    group = "classic"
     hyperparams = (
         lr_param(1e-3),
         MOMENTUM,

@@ -62,6 +62,7 @@ class RMSprop(Optimizer):
 
     name = "rmsprop"
     title = "RMSprop"
+    group = "adaptive"
     hyperparams = (
         lr_param(1e-2),
         HyperParam(

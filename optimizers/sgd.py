@@ -42,6 +42,7 @@ class SGD(Optimizer):
 
     name = "sgd"
     title = "SGD"
+    group = "classic"
     hyperparams = (lr_param(1e-3), WEIGHT_DECAY)
 
     def init(self, theta: np.ndarray) -> SGDState:

@@ -234,3 +234,13 @@ def test_state_is_torchs_buffers_by_name(name: str, params: dict, buffers: set) 
     theta, state = opt.update(ROSEN.grad(theta), state, theta, 0.01)
     kept = {field for field in type(state).__slots__ if getattr(state, field) is not None}
     assert kept == buffers
+
+
+def test_every_optimizer_sits_in_one_picker_group_in_the_pages_order() -> None:
+    from optimizers.base import GROUPS
+
+    groups = optimizers.groups()
+    assert list(groups) == [g for g in GROUPS if g in groups]
+    listed = [name for members in groups.values() for name in members]
+    assert sorted(listed) == sorted(optimizers.names())
+    assert groups["classic"][:3] == ("sgd", "momentum", "nag")
