@@ -16,6 +16,8 @@ from typing import Any
 
 from optimizers.adagrad import Adagrad
 from optimizers.adam import Adam
+from optimizers.adamw import AdamW
+from optimizers.amsgrad import AMSGrad
 from optimizers.base import GROUPS, HyperParam, Optimizer
 from optimizers.momentum import Momentum
 from optimizers.nag import NAG
@@ -30,7 +32,7 @@ from optimizers.status import Status, classify, classify_rows
 from optimizers.summary import Summary, summary, summary_many
 
 _REGISTRY: dict[str, type[Optimizer]] = {
-    cls.name: cls for cls in (SGD, Momentum, NAG, Adagrad, RMSprop, Adam)
+    cls.name: cls for cls in (SGD, Momentum, NAG, Adagrad, RMSprop, Adam, AdamW, AMSGrad)
 }
 
 __all__ = [

@@ -48,12 +48,27 @@ BUFFERS = {
     "momentum": ("momentum_buffer",),
     "nag": ("momentum_buffer",),
     "adagrad": ("sum",),
-    "rmsprop": ("square_avg", "momentum_buffer"),
+    "rmsprop": ("square_avg", "momentum_buffer", "grad_avg"),
     "adam": ("exp_avg", "exp_avg_sq"),
+    "adamw": ("exp_avg", "exp_avg_sq"),
+    "amsgrad": ("exp_avg", "exp_avg_sq", "max_exp_avg_sq"),
+    "nadam": ("exp_avg", "exp_avg_sq", "mu_product"),
+    "radam": ("exp_avg", "exp_avg_sq"),
+    "adamax": ("exp_avg", "exp_inf"),
+    "adadelta": ("square_avg", "acc_delta"),
+    "adafactor": ("variance",),
+    "rprop": ("prev", "step_size"),
 }
+
+#: Optimizers whose torch update couples the coordinates of one parameter (Adafactor's
+#: norms of θ and of the update): each row is its own 1-D parameter of shape (2,), the
+#: 2-vector the page moves, which torch's Adafactor leaves unfactored.
+VECTOR_PARAMS = {"adafactor"}
 
 S1 = [[-1.5, 2.0]]
 S3 = [[-1.5, 2.0], [0.5, -0.5], [-0.2, 0.8]]
+#: Updates per case for the optimizers added in the second build (the golden data stay small).
+NEW = 150
 
 
 def case(cid, optimizer, params, landscape, starts, steps=200, noise=0.0, seed=0, schedule=None):
@@ -185,6 +200,44 @@ CASES = [
     ),
     case("adam_goldstein", "adam", {"lr": 0.01}, "goldstein_price", [[-1.0, 1.0]]),
     case("adam_styblinski", "adam", {"lr": 0.1}, "styblinski_tang", [[0.5, 0.5]]),
+    # adamw: decoupled weight decay (torch's default λ = 1e-2 in the first case)
+    case("adamw_rosen", "adamw", {"lr": 0.05}, "rosenbrock", S3, NEW),
+    case(
+        "adamw_beale_wd",
+        "adamw",
+        {"lr": 0.02, "beta1": 0.3, "beta2": 0.99, "eps": 1e-6, "weight_decay": 0.5},
+        "beale",
+        [[1.0, 1.0], [-1.0, 1.5]],
+        NEW,
+    ),
+    case("adamw_rastrigin_noise", "adamw", {"lr": 0.05}, "rastrigin", S3, NEW, 1.0, 7),
+    case(
+        "adamw_rows",
+        "adamw",
+        {"lr": [0.01, 0.05, 0.2], "weight_decay": [0.0, 0.1, 0.5]},
+        "rosenbrock",
+        S1,
+        NEW,
+    ),
+    # amsgrad
+    case("amsgrad_rosen", "amsgrad", {"lr": 0.05}, "rosenbrock", S3, NEW),
+    case(
+        "amsgrad_beale_wd",
+        "amsgrad",
+        {"lr": 0.02, "beta1": 0.5, "beta2": 0.9, "eps": 1e-6, "weight_decay": 0.1},
+        "beale",
+        [[1.0, 1.0], [-1.0, 1.5]],
+        NEW,
+    ),
+    case("amsgrad_rastrigin_noise", "amsgrad", {"lr": 0.05}, "rastrigin", S3, NEW, 1.0, 7),
+    case(
+        "amsgrad_rows",
+        "amsgrad",
+        {"lr": 0.05, "beta2": [0.9, 0.999], "eps": [1e-3, 1e-8], "weight_decay": [0.2, 0.0]},
+        "himmelblau",
+        [[0.5, -0.5]],
+        NEW,
+    ),
     # schedules
     case(
         "sched_step_mom",
@@ -270,6 +323,15 @@ CASES = [
         S1,
         schedule={"kind": "cosine", "t_max": 80, "min_factor": 0.2, "warmup": 8},
     ),
+    case(
+        "sched_warm_cos_adamw",
+        "adamw",
+        {"lr": 0.1, "weight_decay": 0.1},
+        "himmelblau",
+        S3,
+        NEW,
+        schedule={"kind": "cosine", "t_max": 60, "min_factor": 0.1, "warmup": 10},
+    ),
 ]
 
 
@@ -311,15 +373,77 @@ def torch_optimizer(name, params_list, hp):
             alpha=hp.get("alpha", 0.99),
             eps=hp.get("eps", 1e-8),
             momentum=hp.get("momentum", 0.0),
+            centered=bool(hp.get("centered", 0)),
             weight_decay=hp.get("weight_decay", 0.0),
         )
-    if name == "adam":
+    betas = (hp.get("beta1", 0.9), hp.get("beta2", 0.999))
+    if name in ("adam", "amsgrad"):
         return o.Adam(
             params_list,
             lr=hp["lr"],
-            betas=(hp.get("beta1", 0.9), hp.get("beta2", 0.999)),
+            betas=betas,
             eps=hp.get("eps", 1e-8),
             weight_decay=hp.get("weight_decay", 0.0),
+            amsgrad=name == "amsgrad",
+        )
+    if name == "adamw":
+        return o.AdamW(
+            params_list,
+            lr=hp["lr"],
+            betas=betas,
+            eps=hp.get("eps", 1e-8),
+            weight_decay=hp.get("weight_decay", 1e-2),
+        )
+    if name == "nadam":
+        return o.NAdam(
+            params_list,
+            lr=hp["lr"],
+            betas=betas,
+            eps=hp.get("eps", 1e-8),
+            weight_decay=hp.get("weight_decay", 0.0),
+            momentum_decay=hp.get("momentum_decay", 4e-3),
+            decoupled_weight_decay=bool(hp.get("decoupled_weight_decay", 0)),
+        )
+    if name == "radam":
+        return o.RAdam(
+            params_list,
+            lr=hp["lr"],
+            betas=betas,
+            eps=hp.get("eps", 1e-8),
+            weight_decay=hp.get("weight_decay", 0.0),
+            decoupled_weight_decay=bool(hp.get("decoupled_weight_decay", 0)),
+        )
+    if name == "adamax":
+        return o.Adamax(
+            params_list,
+            lr=hp["lr"],
+            betas=betas,
+            eps=hp.get("eps", 1e-8),
+            weight_decay=hp.get("weight_decay", 0.0),
+        )
+    if name == "adadelta":
+        return o.Adadelta(
+            params_list,
+            lr=hp["lr"],
+            rho=hp.get("rho", 0.9),
+            eps=hp.get("eps", 1e-6),
+            weight_decay=hp.get("weight_decay", 0.0),
+        )
+    if name == "adafactor":
+        return o.Adafactor(
+            params_list,
+            lr=hp["lr"],
+            beta2_decay=hp.get("beta2_decay", -0.8),
+            eps=(hp.get("eps1", float(torch.finfo(torch.float64).eps)), hp.get("eps2", 1e-3)),
+            d=hp.get("d", 1.0),
+            weight_decay=hp.get("weight_decay", 0.0),
+        )
+    if name == "rprop":
+        return o.Rprop(
+            params_list,
+            lr=hp["lr"],
+            etas=(hp.get("etaminus", 0.5), hp.get("etaplus", 1.2)),
+            step_sizes=(hp.get("step_size_min", 1e-6), hp.get("step_size_max", 50.0)),
         )
     raise KeyError(name)
 
@@ -359,11 +483,13 @@ def run_torch(c):
     if len(starts) != rows:
         starts = np.repeat(starts, rows, axis=0)
     per_row = any(isinstance(v, list) for v in hp.values())
-    groups = [[i] for i in range(rows)] if per_row else [list(range(rows))]
+    vector = c["optimizer"] in VECTOR_PARAMS
+    groups = [[i] for i in range(rows)] if per_row or vector else [list(range(rows))]
     tensors, optims, scheds = [], [], []
     for g in groups:
         row_hp = {k: (v[g[0]] if isinstance(v, list) else v) for k, v in hp.items()}
-        p = torch.tensor(starts[g], dtype=torch.float64, requires_grad=True)
+        row_starts = starts[g[0]] if vector else starts[g]
+        p = torch.tensor(row_starts, dtype=torch.float64, requires_grad=True)
         opt = torch_optimizer(c["optimizer"], [p], row_hp)
         tensors.append(p)
         optims.append(opt)
@@ -378,11 +504,13 @@ def run_torch(c):
     state = {name: np.full((steps + 1, rows, 2), np.nan) for name in names}
 
     def snapshot(t):
-        theta[t] = np.concatenate([p.detach().numpy() for p in tensors])
+        theta[t] = np.concatenate([p.detach().numpy().reshape(-1, 2) for p in tensors])
         for g, p, opt in zip(groups, tensors, optims, strict=True):
             for name in names:
                 buffer = opt.state[p].get(name)
                 if buffer is not None:
+                    # broadcast: NAdam's mu_product is one number per parameter (both
+                    # coordinates show it), Adafactor's buffers have the row's shape (2,)
                     state[name][t, g] = buffer.detach().numpy()
 
     snapshot(0)
@@ -393,7 +521,7 @@ def run_torch(c):
                 grad = grad + c["noise"] * rng.standard_normal((rows, 2))
         grads[t] = grad
         for gi, (g, p, opt, sched) in enumerate(zip(groups, tensors, optims, scheds, strict=True)):
-            p.grad = torch.from_numpy(np.ascontiguousarray(grad[g]))
+            p.grad = torch.from_numpy(np.ascontiguousarray(grad[g].reshape(p.shape)))
             lrs[t, gi] = opt.param_groups[0]["lr"]
             opt.step()
             if sched is not None:
