@@ -13,7 +13,8 @@ from functools import lru_cache
 
 import landscapes
 import optimizers
-from app.palette import run_colors
+from app.config import CLASSIC_OPTIMIZERS
+from app.palette import race_styles
 from app.schemas import (
     HyperParamInfo,
     LandscapeInfo,
@@ -65,18 +66,24 @@ def _info(spec: HyperParam) -> HyperParamInfo:
 
 @lru_cache(maxsize=1)
 def optimizer_catalogue() -> OptimizersReply:
-    """Every optimizer's sliders and colour, and every schedule kind's options."""
+    """Every optimizer's sliders, group and style, and every schedule kind's options."""
     names = list(optimizers.names())
+    group_of = {name: group for group, members in optimizers.groups().items() for name in members}
     return OptimizersReply(
         optimizers=[
             OptimizerInfo(
                 name=name,
                 title=optimizers.title(name),
-                color=color,
+                group=group_of[name],
+                color=style.color,
+                symbol=style.symbol,
+                dash=style.dash,
                 params=[_info(spec) for spec in optimizers.spec(name)],
             )
-            for name, color in zip(names, run_colors(names), strict=True)
+            for name, style in zip(names, race_styles(names), strict=True)
         ],
+        groups=list(optimizers.groups()),
+        scene=[name for name in CLASSIC_OPTIMIZERS if name in names],
         schedules=[
             ScheduleInfo(kind=kind, options=[_info(s) for s in schedule_options(kind)])
             for kind in optimizers.schedule_kinds()

@@ -31,7 +31,7 @@ import numpy as np
 import landscapes
 import optimizers
 from app.config import DEFAULT_CHUNK, LOG_COLOR_DECADES
-from app.palette import run_colors, run_symbols
+from app.palette import race_styles
 from app.schemas import RunRecord, RunResult, RunStatus, TrajectoryRequest
 from app.words import say, short_number, words
 from app.work import ByteLRU
@@ -91,6 +91,7 @@ class RunOutcome:
     status: optimizers.Status
     # what each update saw and held (first 0, one entry per point but the last), if asked
     record: optimizers.Record | None = None
+    dash: str = "solid"  # the path's line.dash (app.palette), with colour and symbol
 
     @property
     def converged_at(self) -> int | None:
@@ -106,6 +107,7 @@ class RunOutcome:
             params=self.params,
             color=self.color,
             symbol=self.symbol,
+            dash=self.dash,
             points=[tuple(p) for p in self.points.tolist()],
             losses=self.losses.tolist(),
             diverged_at=self.diverged_at,
@@ -223,6 +225,7 @@ class _PreparedRun:
     symbol: str
     tracker: _Tracker
     record: bool = False
+    dash: str = "solid"
 
 
 @dataclass
@@ -247,6 +250,7 @@ class Scene:
                 "params": r.params,
                 "color": r.color,
                 "symbol": r.symbol,
+                "dash": r.dash,
                 "record": r.record,
                 "buffers": list(r.optimizer.buffers()) if r.record else [],
             }
@@ -306,15 +310,16 @@ def prepare(request: TrajectoryRequest) -> Scene:
         seed=request.seed,
         schedule=_schedule(request),
     )
-    for run, color, symbol in zip(request.runs, run_colors(names), run_symbols(names), strict=True):
+    for run, style in zip(request.runs, race_styles(names), strict=True):
         opt = optimizers.create(run.optimizer, **run.params)
         scene.runs.append(
             _PreparedRun(
                 name=run.optimizer,
                 optimizer=opt,
                 params=_resolved_params(opt),
-                color=color,
-                symbol=symbol,
+                color=style.color,
+                symbol=style.symbol,
+                dash=style.dash,
                 tracker=_Tracker(),
                 record=run.record,
             )
@@ -386,6 +391,7 @@ def compute_prepared(
                 params=run.params,
                 color=run.color,
                 symbol=run.symbol,
+                dash=run.dash,
                 points=points,
                 losses=losses,
                 diverged_at=run.tracker.diverged_at,

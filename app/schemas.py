@@ -299,6 +299,9 @@ class RunResult(BaseModel):
     params: dict[str, float] = Field(description="Resolved hyperparameters, defaults filled in.")
     color: str = Field(description="The optimizer's colour from the shared palette.")
     symbol: str = Field(description="The optimizer's marker shape (a Plotly symbol name).")
+    dash: str = Field(
+        default="solid", description="The path's dash style (a Plotly line.dash name)."
+    )
     points: list[tuple[float, float]]
     losses: list[float]
     diverged_at: int | None = Field(description="Index of the first non-finite point, if any.")
@@ -496,7 +499,12 @@ class HyperParamInfo(BaseModel):
 class OptimizerInfo(BaseModel):
     name: str
     title: str
+    group: str = Field(
+        description="The picker's group: classic, adaptive or large-batch (optimizers.GROUPS)."
+    )
     color: str = Field(description="The optimizer's colour in the shared palette.")
+    symbol: str = Field(description="The optimizer's marker shape (a Plotly symbol name).")
+    dash: str = Field(description="The optimizer's dash style (a Plotly line.dash name).")
     params: list[HyperParamInfo]
     lecture: list[str] = Field(
         default_factory=list,
@@ -517,6 +525,13 @@ class ScheduleInfo(BaseModel):
 
 class OptimizersReply(BaseModel):
     optimizers: list[OptimizerInfo]
+    groups: list[str] = Field(
+        description="The picker's groups in the page's order; every optimizer is in one."
+    )
+    scene: list[str] = Field(
+        description="The optimizers a fresh scene races (the first build's six); the page "
+        "opens with them and any others up to the run limit can join."
+    )
     schedules: list[ScheduleInfo]
 
 

@@ -45,6 +45,7 @@ class ExportRun:
     diverged_at: int | None = None
     result: Any = None  # the RunResult the trajectory API would send, for JSON
     symbol: str = "circle"  # the page's marker shape (a Plotly symbol name, app.palette)
+    dash: str = "solid"  # the page's line dash (a Plotly line.dash name, app.palette)
     # What the optimizer held at each update (app.scene.Record: grads, lrs, state), for runs
     # the request records; update t leaves points[t]. Arrows and the CSV's state columns.
     record: Recorded | None = None
@@ -182,6 +183,7 @@ def build_scene(request: ExportRequest) -> ExportScene:
             diverged_at=o.diverged_at,
             result=o.to_result(),
             symbol=o.symbol,
+            dash=getattr(o, "dash", "solid"),
             record=getattr(o, "record", None),
         )
         for o, label in zip(outcomes, labels, strict=True)

@@ -345,7 +345,7 @@ def build_figure(
                 x=path[:, 0],
                 y=path[:, 1],
                 mode="lines",
-                line={"color": run.color, "width": 2.5},
+                line={"color": run.color, "width": 2.5, "dash": run.dash},
                 name=name,
                 legendgroup=f"run{i}",
                 showlegend=False,  # the head's entry shows the run's shape and colour
@@ -376,7 +376,9 @@ def build_figure(
             go.Scatter(
                 x=path[-1:, 0],
                 y=path[-1:, 1],
-                mode="markers",
+                # One point draws no line; the legend's key shows the path's dash with it.
+                mode="lines+markers",
+                line={"color": run.color, "width": 2.5, "dash": run.dash},
                 marker={
                     "size": 12,
                     "symbol": run.symbol,
@@ -643,7 +645,7 @@ def loss_figure(scene: ExportScene, words: dict[str, str]) -> dict:
                 # needs no JSON spelling.
                 "y": _typed(y),
                 "name": name,
-                "line": {"color": run.color, "width": 2},
+                "line": {"color": run.color, "width": 2, "dash": run.dash},
                 "hovertemplate": f"{name}: %{{y:.4g}}<extra></extra>",
             }
         )

@@ -34,7 +34,13 @@ from PIL import Image, ImageDraw, ImageFont
 from app.export import arrows as arrow_rules
 from app.export.data import ExportScene, ui_words
 from app.export.ranges import coincident_groups, fmt_coord, superscript_power
-from app.palette import ARROW_STYLES, LANDSCAPE_COLORSCALE, MINIMUM_COLOR, START_COLOR
+from app.palette import (
+    ARROW_STYLES,
+    DASH_PATTERNS,
+    LANDSCAPE_COLORSCALE,
+    MINIMUM_COLOR,
+    START_COLOR,
+)
 from app.words import say
 
 # Plotly's filled contour shows about this many bands; the page and the export look alike.
@@ -217,6 +223,14 @@ def symbol_polygon(symbol: str, x: float, y: float, r: float) -> list[tuple[floa
             )
             for k in range(10)
         ]
+    if name in ("hourglass", "bowtie"):
+        # Two triangles meeting at the centre: apart at top and bottom (hourglass) or at
+        # left and right (bowtie), as Plotly draws them.
+        a = r * 1.2
+        corners = [(-a, -a), (a, -a), (-a, a), (a, a)]
+        if name == "bowtie":
+            corners = [(py, px) for px, py in corners]
+        return [(x + px, y + py) for px, py in corners]
     if name in ("cross", "x"):
         a, w = r * 1.25, r * 0.42  # arm length, half width
         plus = [(w, a), (w, w), (a, w), (a, -w), (w, -w), (w, -a)]
@@ -225,6 +239,50 @@ def symbol_polygon(symbol: str, x: float, y: float, r: float) -> list[tuple[floa
         c, s = math.cos(turn), math.sin(turn)
         return [(x + px * c - py * s, y + px * s + py * c) for px, py in plus]
     return None
+
+
+def dash_pieces(
+    points: np.ndarray, arc: np.ndarray, first: int, last: int, pattern: tuple[float, ...]
+) -> list[list[float]]:
+    """The inked stretches of a dashed polyline between points `first` … `last`, each a flat
+    coordinate list for ImageDraw.line. `arc` is the cumulative length along the whole path
+    and `pattern` the on/off lengths in pixels, so the dashes run on unbroken when a path is
+    drawn a few steps per frame. An empty pattern is a solid line."""
+    whole = points[first : last + 1]
+    if not pattern:
+        return [whole.ravel().tolist()]
+    period = float(sum(pattern))
+    ons, at = [], 0.0
+    for k in range(0, len(pattern), 2):
+        ons.append((at, at + pattern[k]))
+        at += pattern[k] + (pattern[k + 1] if k + 1 < len(pattern) else 0.0)
+    begin, end = float(arc[first]), float(arc[last])
+
+    def at_length(length: float) -> list[float]:
+        i = int(np.clip(np.searchsorted(arc, length, side="right") - 1, 0, len(arc) - 2))
+        span = arc[i + 1] - arc[i]
+        u = (length - arc[i]) / span if span > 0 else 0.0
+        return (points[i] + (points[i + 1] - points[i]) * u).tolist()
+
+    pieces = []
+    for n in range(math.floor(begin / period), math.floor(end / period) + 1):
+        for a, b in ons:
+            lo, hi = max(begin, n * period + a), min(end, n * period + b)
+            if hi <= lo:
+                continue
+            inner = np.flatnonzero((arc > lo) & (arc < hi))
+            coords = at_length(lo)
+            for i in inner:
+                coords += points[i].tolist()
+            pieces.append(coords + at_length(hi))
+    return pieces
+
+
+def dash_pattern(dash: str, width: float) -> tuple[float, ...]:
+    """A Plotly line.dash name as on/off pixel lengths for a line `width` px wide (Plotly's
+    unit: max(width, 3))."""
+    unit = max(width, 3.0)
+    return tuple(unit * v for v in DASH_PATTERNS.get(dash, ()))
 
 
 def draw_symbol(
@@ -407,6 +465,7 @@ class LegendEntry:
     symbol: str
     line: bool  # runs show a stretch of path behind their marker
     lines: list[str] = field(default_factory=list)  # the label as drawn, after wrapping
+    dash: str = "solid"  # a run's line dash (app.palette), drawn in its key
 
 
 @dataclass
@@ -458,6 +517,11 @@ class FrameRenderer:
             self._panels[0].w * self.scale, self._panels[0].h * self.scale
         )
         self._pixels = self._transform()
+        # Length along each path up to each point, in pixels: the phase of its dashes.
+        self._arcs = [
+            np.concatenate(([0.0], np.cumsum(np.hypot(*np.diff(p, axis=0).T)))) if len(p) else p
+            for p in self._pixels
+        ]
         # Per run: the arrows of its recorded updates (app.export.arrows); [] without.
         self._arrows = [
             arrow_rules.arrow_sets(run.points, run.record) if arrows else [] for run in scene.runs
@@ -589,7 +653,10 @@ class FrameRenderer:
         return max(8, math.floor(xspan * unit)), max(8, math.floor(yspan * unit))
 
     def _legend_entries(self) -> list[LegendEntry]:
-        entries = [LegendEntry(run.label, run.color, run.symbol, True) for run in self.scene.runs]
+        entries = [
+            LegendEntry(run.label, run.color, run.symbol, True, dash=run.dash)
+            for run in self.scene.runs
+        ]
         entries.append(LegendEntry(self.words["plot.start"], START_COLOR, "circle", False))
         kinds = {m.kind for m in self.scene.minima}
         for kind, (symbol, key) in MINIMUM_MARKERS.items():
@@ -987,11 +1054,15 @@ class FrameRenderer:
         swatch = self._swatch_width(size)
         r = max(3.0, size * 0.38)
         if entry.line:
-            draw.line(
-                (x, y, x + swatch, y), fill=hex_rgb(entry.color), width=max(2, self.line_width)
-            )
+            # A stretch of path in its dash running into its head, as a run looks on the plot
+            # (the head at the end, so the dashes before it show).
+            width = max(2, self.line_width)
+            stretch = np.array([[x, y], [x + swatch, y]])
+            arc = np.array([0.0, swatch])
+            for coords in dash_pieces(stretch, arc, 0, 1, dash_pattern(entry.dash, width)):
+                draw.line(coords, fill=hex_rgb(entry.color), width=width)
             draw_symbol(
-                draw, entry.symbol, x + swatch / 2, y, r, hex_rgb(entry.color), hex_rgb(BLACK)
+                draw, entry.symbol, x + swatch - r, y, r, hex_rgb(entry.color), hex_rgb(BLACK)
             )
             return
         # A mid-grey tile behind the marker: white minimum markers vanish on white.
@@ -1063,9 +1134,11 @@ class FrameRenderer:
             if last <= first:
                 continue
             draw = ImageDraw.Draw(self._canvases[self._panels.index(self._panel_of(i))])
-            coords = np.rint(pixels[first : last + 1]).astype(int).ravel().tolist()
             fill = self.ink(run.color)
-            draw.line(coords, fill=fill, width=self.line_width * s, joint="curve")
+            # Dashed as on the page (app.palette): the dash unit grows with the line.
+            pattern = dash_pattern(run.dash, self.line_width * s)
+            for coords in dash_pieces(pixels, self._arcs[i], first, last, pattern):
+                draw.line(coords, fill=fill, width=self.line_width * s, joint="curve")
             # Every k-th point (not the start), as on the page: in the run's shape with a
             # white rim, so the spacing shows the step length and the shape the run.
             k = self.dot_every

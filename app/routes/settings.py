@@ -44,6 +44,9 @@ class Colors(BaseModel):
     palette: list[str] = Field(description="Colours for runs beyond the named optimizers.")
     symbols: dict[str, str] = Field(description="Each optimizer's own marker shape (Plotly name).")
     symbol_cycle: list[str] = Field(description="Marker shapes for runs beyond those.")
+    dashes: dict[str, str] = Field(
+        default_factory=dict, description="Each optimizer's own line dash (Plotly line.dash)."
+    )
     start: str = Field(description="The start point's marker.")
     minimum: str = Field(description="The minima's markers.")
     colorscale: str = Field(description="Plotly colorscale name of the contour and surface.")
@@ -83,6 +86,7 @@ def settings() -> SettingsReply:
             palette=list(palette.OKABE_ITO),
             symbols=dict(palette.OPTIMIZER_SYMBOLS),
             symbol_cycle=list(palette.SYMBOL_CYCLE),
+            dashes=dict(palette.OPTIMIZER_DASHES),
             start=palette.START_COLOR,
             minimum=palette.MINIMUM_COLOR,
             colorscale=palette.LANDSCAPE_COLORSCALE,

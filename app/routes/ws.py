@@ -2,7 +2,7 @@
 
 Protocol (client → server): {"type": "run", "id": <any JSON value, optional>, ...the
 TrajectoryRequest fields...}. Server → client, every message echoing the run's id:
-{"type": "meta", "runs": [{optimizer, params, color, symbol}], "steps", "lr_factors"}, then
+{"type": "meta", "runs": [{optimizer, params, color, symbol, dash}], "steps", "lr_factors"}, then
 {"type": "chunk", "run": i, "offset": k, "points": [[x, y], ...], "losses": [...]} (and, for a
 run that asked to record, "record": {"first": u, "grads", "lrs", "state": {torch name: …}},
 the updates u, u + 1, … that made these points, update t leaving point t) as the

@@ -65,6 +65,24 @@ function symbolPath(ctx, symbol, x, y, r) {
       ctx.closePath();
       break;
     }
+    case "hourglass":
+    case "bowtie": {
+      // Two triangles meeting at the centre, apart top and bottom (hourglass) or sideways.
+      const a = r * 0.95;
+      const corners = [
+        [-a, -a],
+        [a, -a],
+        [-a, a],
+        [a, a],
+      ];
+      corners.forEach(([cx, cy], i) => {
+        const [dx, dy] = symbol === "bowtie" ? [cy, cx] : [cx, cy];
+        if (i === 0) ctx.moveTo(x + dx, y + dy);
+        else ctx.lineTo(x + dx, y + dy);
+      });
+      ctx.closePath();
+      break;
+    }
     default:
       ctx.arc(x, y, r, 0, 2 * Math.PI);
   }

@@ -35,6 +35,7 @@ export const hooks = {
       converged_to: r.converged_to,
       status: r.status ?? null,
       symbol: r.symbol,
+      dash: r.dash,
       final_loss: r.final_loss,
     })),
   cursor,

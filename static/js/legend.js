@@ -43,6 +43,16 @@ export function symbolShape(symbol, r, fill, stroke) {
       const d = `M${-a},${-b}H${a}V${-a}H${b}V${a}H${a}V${b}H${-a}V${a}H${-b}V${-a}H${-a}Z`;
       return `<path d="${d}" ${paint}/>`;
     }
+    case "hourglass":
+    case "bowtie": {
+      // Two triangles meeting at the centre, apart top and bottom (hourglass) or sideways.
+      const a = r * 0.95;
+      const d =
+        symbol === "hourglass"
+          ? `M${-a},${-a}L${a},${-a}L${-a},${a}L${a},${a}Z`
+          : `M${-a},${-a}L${-a},${a}L${a},${-a}L${a},${a}Z`;
+      return `<path d="${d}" ${paint}/>`;
+    }
     default:
       return `<circle r="${r}" ${paint}/>`;
   }
@@ -54,14 +64,36 @@ const escapeHTML = (text) =>
     (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;" })[c],
   );
 
-/** A run's key: a short line in its colour with its marker shape on it. */
+// On/off lengths of Plotly's line.dash names in units of max(line width, 3) px, as Plotly
+// draws the paths (app/palette.py DASH_PATTERNS has the same for the exports).
+const DASH_UNITS = {
+  dot: [1, 1],
+  dash: [3, 3],
+  longdash: [5, 5],
+  dashdot: [3, 1, 1, 1],
+  longdashdot: [5, 2, 1, 2],
+};
+
+/** SVG stroke-dasharray of a Plotly dash name on a line `width` px wide ("" is solid). */
+export function dashArray(dash, width) {
+  const units = DASH_UNITS[dash];
+  const unit = Math.max(width, 3);
+  return units ? units.map((u) => u * unit).join(" ") : "";
+}
+
+/** A run's key: a stretch of path in its colour and dash running into its head (its marker
+ * shape at the right end), as the run looks on the plot; the dashes before the head show. */
 export function runKey(run, size) {
-  const w = Math.round(size * 2.4);
+  const w = Math.round(size * 2.6);
   const h = Math.round(size * 1.2);
   const r = size * 0.42;
+  const width = Math.max(2, size / 6);
+  const dashes = dashArray(run.dash, width);
+  const dashAttr = dashes ? ` stroke-dasharray="${dashes}"` : "";
+  const head = w / 2 - r * 1.2 - 1; // the widest shape (a triangle) stays inside the key
   return `<svg class="legend-key" width="${w}" height="${h}" viewBox="${-w / 2} ${-h / 2} ${w} ${h}" aria-hidden="true">
-    <line x1="${-w / 2}" x2="${w / 2}" y1="0" y2="0" stroke="${run.color}" stroke-width="${Math.max(2, size / 6)}"/>
-    ${symbolShape(run.symbol, r, run.color, "#ffffff")}</svg>`;
+    <line x1="${-w / 2}" x2="${head.toFixed(2)}" y1="0" y2="0" stroke="${run.color}" stroke-width="${width}"${dashAttr}/>
+    <g transform="translate(${head.toFixed(2)} 0)">${symbolShape(run.symbol, r, run.color, "#ffffff")}</g></svg>`;
 }
 
 /**
@@ -69,7 +101,11 @@ export function runKey(run, size) {
  * height in pixels, for the chart's bottom margin.
  */
 export function renderLegend(el, runs, th) {
-  const key = JSON.stringify([runs.map((r) => [r.title, r.color, r.symbol]), th.font, th.text]);
+  const key = JSON.stringify([
+    runs.map((r) => [r.title, r.color, r.symbol, r.dash]),
+    th.font,
+    th.text,
+  ]);
   if (el.dataset.key !== key) {
     el.dataset.key = key;
     Object.assign(el.style, {
@@ -91,7 +127,7 @@ export function renderLegend(el, runs, th) {
     el.innerHTML = runs
       .map(
         (run) =>
-          `<span class="legend-item" data-optimizer="${escapeHTML(run.optimizer)}" data-symbol="${escapeHTML(run.symbol)}" style="display:inline-flex;align-items:center;gap:4px;white-space:nowrap">${runKey(run, th.font)}<span class="legend-name">${escapeHTML(run.title)}</span></span>`,
+          `<span class="legend-item" data-optimizer="${escapeHTML(run.optimizer)}" data-symbol="${escapeHTML(run.symbol)}" data-dash="${escapeHTML(run.dash || "solid")}" style="display:inline-flex;align-items:center;gap:4px;white-space:nowrap">${runKey(run, th.font)}<span class="legend-name">${escapeHTML(run.title)}</span></span>`,
       )
       .join("");
   }

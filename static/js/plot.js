@@ -540,7 +540,7 @@ export function pathTraces(runs, cursor, th, t, view) {
       x: head(run, "xs", n),
       y: head(run, "ys", n),
       customdata: head(run, "losses", n),
-      line: { color: run.color, width },
+      line: { color: run.color, width, dash: run.dash || "solid" },
       name: run.title,
       showlegend: false,
       hovertemplate:
@@ -982,7 +982,7 @@ export class MainView {
   }
 
   async renderSide(scene, th) {
-    const key = scene.runs.map((r) => `${r.optimizer}:${r.symbol}`).join(",");
+    const key = scene.runs.map((r) => `${r.optimizer}:${r.symbol}:${r.dash}`).join(",");
     if (key !== this.panelKey) {
       for (const p of this.panels) p.destroy();
       this.panels = [];
@@ -1097,7 +1097,7 @@ export class MainView {
         x: Array.from(run.xs.subarray(0, n)),
         y: Array.from(run.ys.subarray(0, n)),
         z: Array.from(z),
-        line: { color: run.color, width: th.line * 2 },
+        line: { color: run.color, width: th.line * 2, dash: run.dash || "solid" },
         name: run.title,
         showlegend: false,
         hovertemplate: `<b>${run.title}</b><br>(%{x:.4g}, %{y:.4g})<extra></extra>`,
@@ -1244,7 +1244,7 @@ export function stepTrace(run, y, th, t, value) {
     x0: 0,
     dx: 1,
     name: run.title,
-    line: { color: run.color, width: th.line * 0.8 },
+    line: { color: run.color, width: th.line * 0.8, dash: run.dash || "solid" },
     hovertemplate: `<b>${run.title}</b> ${t("plot.step")} %{x}: ${value}<extra></extra>`,
   };
 }

@@ -58,6 +58,7 @@ function newRun(info, steps, fstar) {
     color: info.color || spec?.color || served.palette[0],
     // The marker shape is the server's (app/palette.py), like the colour.
     symbol: info.symbol || served.symbols?.[info.optimizer] || "circle",
+    dash: info.dash || served.dashes?.[info.optimizer] || "solid",
     params: info.params || {},
     xs: new Float64Array(size),
     ys: new Float64Array(size),

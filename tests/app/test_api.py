@@ -10,8 +10,10 @@ from fastapi.testclient import TestClient
 
 import landscapes
 import optimizers
+from app import config, palette
 from app.config import MAX_GRID_RESOLUTION, MAX_RUNS, MAX_STEPS, MIN_GRID_RESOLUTION
 from app.palette import OPTIMIZER_COLORS
+from optimizers.base import GROUPS
 
 SCENE = {
     "landscape": "rosenbrock",
@@ -89,12 +91,50 @@ def test_optimizers_carry_params_colours_and_schedules(client: TestClient) -> No
             assert param["default"] == spec.default
             assert param["log"] == spec.log
     adam = next(o for o in reply["optimizers"] if o["name"] == "adam")
+    assert (adam["color"], adam["symbol"], adam["dash"]) == tuple(palette.style_for("adam"))
     lr = next(p for p in adam["params"] if p["name"] == "lr")
     assert lr["default"] == 1e-3 and lr["log"] is True
     kinds = {s["kind"]: [o["name"] for o in s["options"]] for s in reply["schedules"]}
     assert set(kinds) == {"constant", "step", "exponential", "inverse_time", "cosine"}
     assert "step_size" in kinds["step"] and "gamma" in kinds["step"]
     assert all("warmup" in options for options in kinds.values())
+
+
+def test_optimizers_carry_their_picker_group_in_the_pages_order(client: TestClient) -> None:
+    reply = client.get("/api/optimizers").json()
+    groups = optimizers.groups()
+    assert reply["groups"] == list(groups)
+    assert set(reply["groups"]) <= set(GROUPS)
+    for info in reply["optimizers"]:
+        assert info["name"] in groups[info["group"]]
+    # listed group by group, so the picker's headings each come once
+    order = [GROUPS.index(o["group"]) for o in reply["optimizers"]]
+    assert order == sorted(order)
+    sgd = next(o for o in reply["optimizers"] if o["name"] == "sgd")
+    adam = next(o for o in reply["optimizers"] if o["name"] == "adam")
+    assert (sgd["group"], adam["group"]) == ("classic", "adaptive")
+    # a fresh scene races the first build's six, within the run limit
+    assert reply["scene"] == [n for n in config.CLASSIC_OPTIMIZERS if n in optimizers.names()]
+    assert len(reply["scene"]) <= config.MAX_RUNS
+
+
+def test_the_optimizer_reply_documents_group_and_style(client: TestClient) -> None:
+    schemas = client.get("/openapi.json").json()["components"]["schemas"]
+    info = schemas["OptimizerInfo"]
+    assert {"group", "color", "symbol", "dash"} <= set(info["required"])
+    reply = schemas["OptimizersReply"]
+    assert {"groups", "scene"} <= set(reply["required"])
+    assert "dash" in schemas["RunResult"]["properties"]
+
+
+def test_every_run_of_a_twelve_run_race_has_its_own_style(client: TestClient) -> None:
+    names = list(optimizers.names())
+    runs = [{"optimizer": names[k % len(names)]} for k in range(config.MAX_RUNS)]
+    body = {**SCENE, "steps": 3, "runs": runs}
+    reply = client.post("/api/trajectories", json=body).json()["runs"]
+    styles = [(r["color"], r["symbol"], r["dash"]) for r in reply]
+    assert len(set(styles)) == config.MAX_RUNS
+    assert styles == [tuple(s) for s in palette.race_styles([r["optimizer"] for r in runs])]
 
 
 def test_trajectories(client: TestClient) -> None:

@@ -84,7 +84,7 @@ def long_label_scene(lang: str = "en") -> ExportScene:
         "RMSprop, η = 0.0123",
         "Adam, η = 0.3",
     ]
-    symbols = list(OPTIMIZER_SYMBOLS.values())
+    symbols = list(OPTIMIZER_SYMBOLS.values())[: len(labels)]
     base = scene.runs[0]
     scene.runs = [
         ExportRun("sgd", label, OKABE_ITO[k], {"lr": 0.1}, base.points, base.losses, symbol=s)

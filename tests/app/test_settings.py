@@ -60,6 +60,7 @@ def test_settings_serve_the_one_palette_and_colorscale(client: TestClient) -> No
         "palette": list(palette.OKABE_ITO),
         "symbols": palette.OPTIMIZER_SYMBOLS,
         "symbol_cycle": list(palette.SYMBOL_CYCLE),
+        "dashes": palette.OPTIMIZER_DASHES,
         "start": palette.START_COLOR,
         "minimum": palette.MINIMUM_COLOR,
         "colorscale": palette.LANDSCAPE_COLORSCALE,
