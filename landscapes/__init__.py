@@ -17,6 +17,8 @@ from . import (
     ackley,
     beale,
     booth,
+    faithful_linear,
+    faithful_logistic,
     goldstein_price,
     himmelblau,
     ill_conditioned,
@@ -42,6 +44,8 @@ _ALL: tuple[Landscape, ...] = (
     goldstein_price.LANDSCAPE,
     six_hump_camel.LANDSCAPE,
     styblinski_tang.LANDSCAPE,
+    faithful_linear.LANDSCAPE,
+    faithful_logistic.LANDSCAPE,
 )
 _REGISTRY: dict[str, Landscape] = {f.name: f for f in _ALL}
 

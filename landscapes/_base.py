@@ -85,6 +85,13 @@ class Landscape:
     fn: Callable[[Array, Array], Array] = field(repr=False, compare=False)
     grad_fn: Callable[[Array, Array], tuple[Array, Array]] = field(repr=False, compare=False)
     about: str = ""  # one sentence: what this surface teaches
+    #: A loss over data (landscapes/data.py): its number of samples N, and the gradient
+    #: over a mini-batch, ``batch_grad_fn(x, y, batch)`` for sorted sample indices; 0 and
+    #: None for an analytic function.
+    samples: int = 0
+    batch_grad_fn: Callable[[Array, Array, np.ndarray], tuple[Array, Array]] | None = field(
+        default=None, repr=False, compare=False
+    )
 
     def value(self, xy: ArrayLike) -> Array:
         """f at each point: ``(..., 2) -> (...)``, float64."""
@@ -98,6 +105,16 @@ class Landscape:
         x, y, lead = split_points(xy)
         with np.errstate(over="ignore", invalid="ignore"):
             gx, gy = self.grad_fn(x, y)
+        g = np.stack(np.broadcast_arrays(gx, gy, x)[:2], axis=-1).astype(np.float64, copy=False)
+        return g.reshape((*lead, 2))
+
+    def batch_grad(self, xy: ArrayLike, batch: np.ndarray) -> Array:
+        """The gradient over the samples ``batch`` (a loss over data): as ``grad``."""
+        if self.batch_grad_fn is None:
+            raise ValueError(f"{self.name} is not a loss over data: it has no mini-batches")
+        x, y, lead = split_points(xy)
+        with np.errstate(over="ignore", invalid="ignore"):
+            gx, gy = self.batch_grad_fn(x, y, batch)
         g = np.stack(np.broadcast_arrays(gx, gy, x)[:2], axis=-1).astype(np.float64, copy=False)
         return g.reshape((*lead, 2))
 

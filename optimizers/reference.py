@@ -6,6 +6,9 @@ Every update t = 0 … steps − 1 moves all K points at once:
 
 1. g = ∇f(θ_t), plus σ·z_t when ``noise=σ``, z_t the t-th (K, 2) draw of
    ``numpy.random.default_rng(seed)`` (one draw per update, diverged rows draw too);
+   or, on a loss over data with ``batch=B``, the gradient over update t's mini-batch
+   of B samples, the same for every row (``landscapes.data.Batches``: a fresh order of
+   the samples per epoch from ``default_rng(seed)``, as ``DataLoader(shuffle=True)``);
 2. η_t = lr · factor(t), the schedule's factor (``lr`` may be one value per row);
 3. θ_{t+1}, state = update(g, state, θ_t, η_t);
 4. divergence: a row whose coordinate or loss is non-finite, or whose coordinate exceeds
@@ -29,6 +32,7 @@ from typing import Any
 
 import numpy as np
 
+from landscapes.data import Batches
 from optimizers.base import Optimizer
 from optimizers.schedules import Schedule
 
@@ -59,6 +63,7 @@ def run(
     seed: int = 0,
     schedule: Schedule | None = None,
     record: bool = False,
+    batch: int | None = None,
 ) -> Trajectory:
     """Move the K points ``starts`` (K, 2) for ``steps`` updates of ``optimizer``.
 
@@ -68,6 +73,7 @@ def run(
     theta = np.array(starts, dtype=np.float64)
     factors = schedule.factors(steps) if schedule is not None else np.ones(steps)
     rng = np.random.default_rng(seed)
+    batches = None if batch is None else Batches(landscape.samples, batch, seed)
     points = np.full((steps + 1, *theta.shape), np.nan)
     losses = np.full((steps + 1, len(theta)), np.nan)
     diverged_at = np.full(len(theta), -1)
@@ -79,7 +85,10 @@ def run(
     with np.errstate(all="ignore"):  # a diverging row overflows; step 4 catches it
         for t in range(steps + 1):
             if t > 0:
-                grad = landscape.grad(theta)
+                if batches is None:
+                    grad = landscape.grad(theta)
+                else:
+                    grad = landscape.batch_grad(theta, batches[t - 1])
                 if noise > 0:
                     grad = grad + noise * rng.standard_normal(theta.shape)
                 lr = optimizer.hyper["lr"] * factors[t - 1]

@@ -44,6 +44,7 @@ from typing import Any
 
 import numpy as np
 
+from landscapes.data import Batches
 from optimizers.base import Optimizer, ScalarUpdate, Scratch, fma
 from optimizers.reference import LIMIT, Trajectory
 from optimizers.schedules import Schedule
@@ -79,6 +80,7 @@ def stream(
     schedule: Any = None,
     chunk: int = 100,
     record: bool = False,
+    batch: int | None = None,
 ) -> Iterator[Block]:
     """Yield the trajectory in blocks of ``chunk`` points (the first block starts at point 0).
 
@@ -87,7 +89,9 @@ def stream(
     (and, recorded, their ``record`` the Trajectory's grads, lrs and state).
     """
     return _only(
-        stream_many(landscape, [optimizer], starts, steps, noise, seed, schedule, chunk, record)
+        stream_many(
+            landscape, [optimizer], starts, steps, noise, seed, schedule, chunk, record, batch
+        )
     )
 
 
@@ -107,13 +111,16 @@ def stream_many(
     schedule: Any = None,
     chunk: int = 100,
     record: bool | Sequence[bool] = False,
+    batch: int | None = None,
 ) -> Generator[list[Block]]:
     """``stream`` for several optimizers in lockstep: per block, a list of one Block per
     optimizer (in the order given). Equal, bit for bit, to one ``stream`` per optimizer.
     ``record`` may say per optimizer whether it records.
     """
     chunk = _check_int("chunk", chunk, 1)
-    stacked = _prepare(landscape, optimizers, starts, steps, noise, seed, schedule, record)
+    stacked = _prepare(
+        landscape, optimizers, starts, steps, noise, seed, schedule, record, batch=batch
+    )
     return stacked.blocks(chunk)
 
 
@@ -126,6 +133,7 @@ def run(
     seed: int = 0,
     schedule: Any = None,
     record: bool = False,
+    batch: int | None = None,
 ) -> Trajectory:
     """Run ``optimizer`` from ``starts`` for ``steps`` updates: ``reference.run``'s numbers.
 
@@ -133,10 +141,12 @@ def run(
     result (or a name, for defaults). ``starts`` is (2,) or (K, 2); one start with
     per-row hyperparameters of length K runs K rows from that start. ``record=True``
     also keeps each update's gradient, learning rate and buffers (``reference.run``
-    says how; it costs (3 + 2 × buffers) × 8 bytes per update and row).
+    says how; it costs (3 + 2 × buffers) × 8 bytes per update and row). ``batch`` (a
+    loss over data only, landscapes/data.py) is the mini-batch size: each update's
+    gradient is over that many samples, drawn as ``reference.run`` says.
     """
     (trajectory,) = run_many(
-        landscape, [optimizer], starts, steps, noise, seed, schedule, record=record
+        landscape, [optimizer], starts, steps, noise, seed, schedule, record=record, batch=batch
     )
     return trajectory
 
@@ -150,6 +160,7 @@ def run_many(
     seed: int = 0,
     schedule: Any = None,
     record: bool | Sequence[bool] = False,
+    batch: int | None = None,
 ) -> list[Trajectory]:
     """``run`` for several optimizers in lockstep (one request's runs): one Trajectory per
     optimizer, equal bit for bit to separate ``run`` calls with the same arguments.
@@ -159,7 +170,9 @@ def run_many(
     records (``run``). The trajectories' arrays are views into one
     stacked array.
     """
-    stacked = _prepare(landscape, optimizers, starts, steps, noise, seed, schedule, record)
+    stacked = _prepare(
+        landscape, optimizers, starts, steps, noise, seed, schedule, record, batch=batch
+    )
     # one block, unless the noise drawn per block would need more than _NOISE_CELLS
     chunk = steps + 1 if stacked.sigma == 0 else max(1, _NOISE_CELLS // stacked.rows)
     for _ in stacked.blocks(chunk):
@@ -257,6 +270,21 @@ def _check_noise(noise: Any) -> float:
     return sigma
 
 
+def _check_batch(f: Any, batch: Any, sigma: float) -> int | None:
+    """The mini-batch size: None (the whole gradient), or 1 … N on a loss over N samples."""
+    if batch is None:
+        return None
+    samples = getattr(f, "samples", 0)
+    if not samples or getattr(f, "batch_grad_fn", None) is None:
+        raise ValueError("batch needs a loss over data (a landscape with samples)")
+    batch = _check_int("batch", batch, 1)
+    if batch > samples:
+        raise ValueError(f"batch must be in [1, {samples}], got {batch}")
+    if sigma > 0:
+        raise ValueError("noise and batch cannot both be set: the batches are the noise")
+    return batch
+
+
 def _prepare(
     landscape: Any,
     optimizers: Sequence[Any],
@@ -267,6 +295,7 @@ def _prepare(
     schedule: Any,
     record: bool | Sequence[bool] = False,
     window: int | None = None,
+    batch: int | None = None,
 ) -> _Run:
     """Check everything and lay out the run: optimizer m owns rows ``bounds[m]``; with
     ``window``, only that many points × rows are kept (``summary``)."""
@@ -280,11 +309,12 @@ def _prepare(
     steps = _check_int("steps", steps, 0)
     seed = _check_int("seed", seed, 0)
     sigma = _check_noise(noise)
+    batch = _check_batch(f, batch, sigma)
     rows = [_check_starts(starts, opt.rows) for opt in opts]
     records = [bool(record)] * len(opts) if isinstance(record, bool) else list(record)
     if len(records) != len(opts) or not all(isinstance(r, bool) for r in records):
         raise ValueError("record must be True/False or one True/False per optimizer")
-    return _Run(f, opts, rows, steps, sigma, seed, sched, records, window)
+    return _Run(f, opts, rows, steps, sigma, seed, sched, records, window, batch)
 
 
 class _Run:
@@ -305,8 +335,14 @@ class _Run:
         sched: Schedule,
         record: list[bool],
         window: int | None = None,
+        batch: int | None = None,
     ) -> None:
         self.f, self.opts, self.steps, self.sigma, self.seed = f, opts, steps, sigma, seed
+        self.batch = batch
+        # mini-batches (landscapes/data.py): one sequence for every row, like the noise
+        self.batches = None if batch is None else Batches(f.samples, batch, seed)
+        #: whether each gradient is random (noise, or batches smaller than the data)
+        self.stochastic = sigma > 0 or (self.batches is not None and not self.batches.full)
         self.schedule = sched
         self.sizes = [start.shape[0] for start in starts]
         ends = np.cumsum(self.sizes).tolist()
@@ -352,10 +388,13 @@ class _Run:
             b = self.base
             if rngs and end > first:
                 noise = self._noise(rngs, end - first)
+            batches = None  # update i − 1 (making point i) uses batches[i − first]
+            if self.batches is not None:
+                batches = [self.batches[t] for t in range(first - 1, end - 1)]
             if len(tiles) == 1:
-                tiles[0].advance(offset, first, end, noise)
+                tiles[0].advance(offset, first, end, noise, batches)
             else:  # rows never interact, so tiles run in any order on any thread
-                args = (offset, first, end, noise)
+                args = (offset, first, end, noise, batches)
                 list(_pool().map(lambda tile, args=args: tile.advance(*args), tiles))
             yield [
                 Block(
@@ -463,15 +502,24 @@ class _Tile:
         ]
         self.recording = any(part.recording is not None for part in self.parts)
 
-    def advance(self, offset: int, first: int, end: int, drawn: np.ndarray | None) -> None:
+    def advance(
+        self,
+        offset: int,
+        first: int,
+        end: int,
+        drawn: np.ndarray | None,
+        batches: list[np.ndarray] | None = None,
+    ) -> None:
         """Updates making points ``first … end − 1``, then losses and divergence for the
-        block ``offset … end − 1``."""
+        block ``offset … end − 1``; ``batches`` are their mini-batches, if any."""
         grad, losses, points = self.grad, self.losses, self.points
         b = self.run.base  # points[i − b] is point i (b > 0 only in a sliding window)
         # views[j] is point first − 1 + j of these rows: made per block (see 3. above)
         views = list(points[first - 1 - b : end - b]) if end > first and not self.floats else []
         columns = grad.T
-        grad_fn = self.landscape.grad_fn if self.landscape is not None else None
+        grad_fn: Any = self.landscape.grad_fn if self.landscape is not None else None
+        if batches is not None and self.landscape is not None:
+            grad_fn = _BatchGrad(self.landscape.batch_grad_fn, batches, first)
         one = len(grad) == 1  # a one-element column is contiguous already: no copy
         noise = None if drawn is None else drawn[:, self.rows]
         g = self.grad if noise is None else self.noisy
@@ -487,7 +535,7 @@ class _Tile:
             for low in range(first, end, self.span):
                 high = min(low + self.span, end)
                 if self.floats:
-                    self._float_updates(first, low, high, current, noise_rows, float_steps)
+                    self._float_updates(first, low, high, current, noise_rows, float_steps, grad_fn)
                     start = offset if low == first else low
                     losses[start - b : high - b], xy = self._value(points[start - b : high - b])
                     continue
@@ -499,7 +547,10 @@ class _Tile:
                     else:
                         if xy is None:
                             xy = theta.T if one else theta.T.copy()
-                        columns[0], columns[1] = grad_fn(*xy)
+                        if batches is None:
+                            columns[0], columns[1] = grad_fn(*xy)
+                        else:
+                            columns[0], columns[1] = grad_fn(*xy, update=i)
                         xy = None
                     if noise is not None:
                         np.add(grad, noise[i - first], self.noisy)
@@ -537,6 +588,7 @@ class _Tile:
         current: list[list[float]],
         noise: list[Any] | None,
         steps: list[tuple[ScalarUpdate, list[float], _Part | None]],
+        grad_fn: Any,
     ) -> None:
         """Updates making points ``low … high − 1`` on floats (see 5. above).
 
@@ -545,12 +597,15 @@ class _Tile:
         puts its row at NaN, which the divergence check then handles as NumPy's result.
         """
         xs, ys = current
-        assert self.landscape is not None  # the float path needs grad_fn (see __init__)
-        grad_fn, columns = self.landscape.grad_fn, self.grad.T
+        columns = self.grad.T
+        batched = isinstance(grad_fn, _BatchGrad)
         made = []
         for i in range(low, high):
             j = i - first
-            columns[0], columns[1] = grad_fn(np.array(xs), np.array(ys))
+            if batched:
+                columns[0], columns[1] = grad_fn(np.array(xs), np.array(ys), update=i)
+            else:
+                columns[0], columns[1] = grad_fn(np.array(xs), np.array(ys))
             gxs, gys = columns.tolist()
             for k, (update, lrs, part) in enumerate(steps):
                 gx, gy, x, y = gxs[k], gys[k], xs[k], ys[k]
@@ -575,6 +630,17 @@ class _Tile:
             return self.run.f.value(points), None
         x, y = points[..., 0].copy(), points[..., 1].copy()
         return self.landscape.fn(x, y), (x[-1], y[-1])
+
+
+class _BatchGrad:
+    """A loss over data's gradient over the mini-batch of the update making point
+    ``update`` (``batches[update − first]``): ``grad_fn``'s place in the inner loops."""
+
+    def __init__(self, batch_grad_fn: Any, batches: list[np.ndarray], first: int) -> None:
+        self.batch_grad_fn, self.batches, self.first = batch_grad_fn, batches, first
+
+    def __call__(self, x: np.ndarray, y: np.ndarray, update: int) -> Any:
+        return self.batch_grad_fn(x, y, self.batches[update - self.first])
 
 
 class _Part:

@@ -83,10 +83,13 @@ def summary(
     noise: float = 0.0,
     seed: int = 0,
     schedule: Any = None,
+    batch: int | None = None,
 ) -> Summary:
     """How each row of ``run(landscape, optimizer, starts, steps, ...)`` ends, in O(K)
     memory (the module docstring says how). Arguments as ``run``, per-row values too."""
-    (result,) = summary_many(landscape, [optimizer], starts, steps, noise, seed, schedule)
+    (result,) = summary_many(
+        landscape, [optimizer], starts, steps, noise, seed, schedule, batch=batch
+    )
     return result
 
 
@@ -100,6 +103,7 @@ def summary_many(
     schedule: Any = None,
     progress: Callable[[float], None] | None = None,
     settle: bool = True,
+    batch: int | None = None,
 ) -> list[Summary]:
     """``summary`` for several optimizers in lockstep, as ``run_many`` runs them (one
     gradient call per update for all rows, common noise): one Summary per optimizer.
@@ -113,14 +117,22 @@ def summary_many(
     (a cancelled request) stops the run there.
     """
     run = _prepare(
-        landscape, optimizers, starts, steps, noise, seed, schedule, window=WINDOW_POINTS
+        landscape,
+        optimizers,
+        starts,
+        steps,
+        noise,
+        seed,
+        schedule,
+        window=WINDOW_POINTS,
+        batch=batch,
     )
     assert run.keep is not None
     first = _FirstPass(run)
     with contextlib.closing(run.blocks(run.keep)) as blocks:
         for block in blocks:
             end = block[0].offset + len(block[0].points)
-            if settle and run.sigma == 0:  # with noise nothing settles (status.py)
+            if settle and not run.stochastic:  # with noise nothing settles (status.py)
                 first.take(run, end)
             if progress is not None:
                 progress(PASS_ONE_SHARE * end / (run.steps + 1))
@@ -231,7 +243,7 @@ def _settling(
     rows = run.rows
     settled_at = np.full(rows, -1, dtype=np.int64)
     minimum = np.full((rows, 2), np.nan)
-    if run.sigma > 0 or run.steps < 1:  # noise: hovering at best; no update: moving
+    if run.stochastic or run.steps < 1:  # noise: hovering at best; no update: moving
         return settled_at, minimum
     unit = status.span(run.f)
     radius = status.STAY * unit
@@ -361,6 +373,7 @@ def _second_pass(
                 run.schedule,
                 [False],
                 window=WINDOW_POINTS,
+                batch=run.batch,
             )
             assert sub.keep is not None
             far_path = np.full(picked.size, -1, dtype=np.int64)

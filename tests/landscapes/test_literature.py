@@ -20,6 +20,8 @@ EXPECTED_ORDER = (
     "goldstein_price",
     "six_hump_camel",
     "styblinski_tang",
+    "faithful_linear",
+    "faithful_logistic",
 )
 
 # (name, x, y, published global minimum value, decimals the coordinates are printed to)
@@ -58,7 +60,7 @@ SPOT_VALUES = [
 ]
 
 
-def test_names_are_all_eleven_in_teaching_order() -> None:
+def test_names_are_all_thirteen_in_teaching_order() -> None:
     assert landscapes.names() == EXPECTED_ORDER
 
 
