@@ -30,22 +30,21 @@ from optimizers.base import HyperParam
 @lru_cache(maxsize=1)
 def landscape_catalogue() -> list[LandscapeInfo]:
     """Metadata of every landscape, in registry order."""
-    infos = []
-    for name in landscapes.names():
-        f = landscapes.get(name)
-        infos.append(
-            LandscapeInfo(
-                name=f.name,
-                title=f.title,
-                formula=f.formula,
-                latex=getattr(f, "latex", ""),
-                about=getattr(f, "about", ""),
-                bounds=f.bounds,
-                default_start=f.default_start,
-                minima=[MinimumInfo(x=m.x, y=m.y, value=m.value, kind=m.kind) for m in f.minima],
-            )
-        )
-    return infos
+    return [landscape_info(landscapes.get(name)) for name in landscapes.names()]
+
+
+def landscape_info(f: landscapes.Landscape) -> LandscapeInfo:
+    """One landscape's metadata (a registry one, or a typed function's)."""
+    return LandscapeInfo(
+        name=f.name,
+        title=f.title,
+        formula=f.formula,
+        latex=getattr(f, "latex", ""),
+        about=getattr(f, "about", ""),
+        bounds=f.bounds,
+        default_start=f.default_start,
+        minima=[MinimumInfo(x=m.x, y=m.y, value=m.value, kind=m.kind) for m in f.minima],
+    )
 
 
 def _number(value: float | None) -> float | None:

@@ -752,6 +752,19 @@ def add_export_parser(subparsers: Any) -> argparse.ArgumentParser:
         "--landscape", help="landscape name (gradscape list; default the preset's, or rosenbrock)"
     )
     scene.add_argument(
+        "--expr",
+        metavar="F",
+        help="a function of your own instead of --landscape, e.g. 'x**2/20 + y**2' "
+        "(numbers, x, y, + - * / ** ^, sin cos tan exp log sqrt abs tanh sinh cosh min max "
+        "pi e); its gradient is exact",
+    )
+    scene.add_argument(
+        "--bounds",
+        nargs="+",
+        metavar="XMIN,XMAX,YMIN,YMAX",
+        help="--expr's view and search region (default -3,3,-3,3)",
+    )
+    scene.add_argument(
         "--optimizers",
         help="comma-separated optimizer names, raced in order "
         f"(default the preset's, or {_DEFAULT_OPTIMIZERS})",
@@ -970,6 +983,27 @@ def start_point(values: list[str]) -> list[float]:
     return [_parse_number(p, "--start") for p in parts]
 
 
+def typed_landscape(args: argparse.Namespace) -> dict[str, Any] | None:
+    """`--expr F [--bounds XMIN,XMAX,YMIN,YMAX]` as the request's landscape, else None.
+
+    The text goes to the server's model as is (app.schemas.LandscapeExpr reads it)."""
+    text, bounds = getattr(args, "expr", None), getattr(args, "bounds", None)
+    if text is None:
+        if bounds:
+            raise ValueError("--bounds: only with --expr (a named landscape has its own)")
+        return None
+    if getattr(args, "landscape", None) is not None:
+        raise ValueError("--expr: give either --landscape or --expr, not both")
+    landscape: dict[str, Any] = {"expr": text}
+    if bounds:
+        parts = [p for value in bounds for p in value.split(",") if p.strip()]
+        if len(parts) != 4:
+            raise ValueError(f"--bounds: expected xmin,xmax,ymin,ymax, got {' '.join(bounds)!r}")
+        numbers = [_parse_number(p, "--bounds") for p in parts]
+        landscape["bounds"] = [numbers[:2], numbers[2:]]
+    return landscape
+
+
 def build_request(args: argparse.Namespace) -> dict[str, Any]:
     """The ExportRequest body the options describe (validation is the model's job)."""
     base = _scene_defaults(args)
@@ -987,7 +1021,7 @@ def build_request(args: argparse.Namespace) -> dict[str, Any]:
         unknown = ", ".join(sorted(recorded - set(names)))
         raise ValueError(f"--record {unknown}: not among the optimizers ({', '.join(names)})")
     body: dict[str, Any] = {
-        "landscape": given("landscape"),
+        "landscape": typed_landscape(args) or given("landscape"),
         "steps": given("steps"),
         "runs": [
             {"optimizer": n, "params": p, **({"record": True} if n in recorded else {})}
@@ -1005,8 +1039,8 @@ def build_request(args: argparse.Namespace) -> dict[str, Any]:
     }
     if "preset" in base:
         body["preset"] = base["preset"]
-    if base["start"] is not None:
-        body["start"] = base["start"]
+    if base["start"] is not None and not isinstance(body["landscape"], dict):
+        body["start"] = base["start"]  # a preset's start is for its own landscape
     if args.start:
         body["start"] = start_point(args.start)
     for key in ("duration", "frames", "frame"):

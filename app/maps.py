@@ -18,9 +18,9 @@ from typing import Any
 
 import numpy as np
 
-import landscapes
 import maps
 import optimizers
+from app import surfaces
 from app.schemas import (
     BasinMinimum,
     BasinRun,
@@ -44,7 +44,7 @@ from optimizers import status
 
 
 def _start(request: Any) -> tuple[float, float]:
-    f = landscapes.get(request.landscape)
+    f = surfaces.resolve(request.landscape)
     return tuple(request.start) if request.start is not None else f.default_start
 
 
@@ -64,7 +64,7 @@ def _floats(values: np.ndarray) -> list[float | None]:
 
 def sweep_reply(request: SweepRequest) -> SweepReply:
     """POST /api/maps/sweep's reply."""
-    f = landscapes.get(request.landscape)
+    f = surfaces.resolve(request.landscape)
     lrs = maps.lr_values(request.lr.min, request.lr.max, request.lr.count)
     sweeps = maps.sweep(
         f,
@@ -100,7 +100,7 @@ def sweep_reply(request: SweepRequest) -> SweepReply:
 
 def heatmap_reply(request: HeatmapRequest) -> HeatmapReply:
     """POST /api/maps/heatmap's reply."""
-    f = landscapes.get(request.landscape)
+    f = surfaces.resolve(request.landscape)
     run = request.runs[0]
     x, y = request.x, request.y_axis()
     xs, ys = request.axis_values("x"), request.axis_values("y")
@@ -165,7 +165,7 @@ def basins_reply(
     """POST /api/maps/basins's reply; None if ``cancel`` was set (checked after every
     block of updates, so a client that leaves stops a 256² map within milliseconds).
     ``progress(fraction)`` hears how far it is."""
-    f = landscapes.get(request.landscape)
+    f = surfaces.resolve(request.landscape)
 
     def told(fraction: float) -> None:
         if cancel is not None and cancel.is_set():
@@ -223,7 +223,7 @@ def build_race(request: TuneRequest, cancel: threading.Event | None = None) -> R
         schedule = optimizers.schedule(request.schedule.kind, **request.schedule.options())
     runs = [RaceRun(run.optimizer, dict(run.params), run.space()) for run in request.runs]
     return Race(
-        landscapes.get(request.landscape),
+        surfaces.resolve(request.landscape),
         runs,
         request.start,
         request.steps,

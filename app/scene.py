@@ -30,9 +30,10 @@ import numpy as np
 
 import landscapes
 import optimizers
+from app import surfaces
 from app.config import DEFAULT_CHUNK, LOG_COLOR_DECADES
 from app.palette import race_styles
-from app.schemas import RunRecord, RunResult, RunStatus, TrajectoryRequest
+from app.schemas import LandscapeExpr, RunRecord, RunResult, RunStatus, TrajectoryRequest
 from app.words import say, short_number, words
 from app.work import ByteLRU
 
@@ -299,7 +300,7 @@ def _schedule(request: TrajectoryRequest) -> Any:
 
 def prepare(request: TrajectoryRequest) -> Scene:
     """Resolve names and defaults; ValueError (→ 422) for anything the core rejects."""
-    f = landscapes.get(request.landscape)
+    f = surfaces.resolve(request.landscape)
     start = f.default_start if request.start is None else request.start
     names = [run.optimizer for run in request.runs]
     scene = Scene(
@@ -487,18 +488,21 @@ def _values(f: Any, resolution: int) -> tuple[np.ndarray, np.ndarray, np.ndarray
 _LINEAR_LEVELS = 26
 
 
+LandscapeRef = str | LandscapeExpr  # a registry name or a typed function (hashable)
+
+
 @lru_cache(maxsize=64)
-def _color_scale(name: str) -> _ColorScale:
+def _color_scale(name: LandscapeRef) -> _ColorScale:
     """Decided once per landscape on the reference grid (see the module docstring).
 
-    Cache budget: one entry (three numbers, under 200 bytes) per registered landscape —
-    an unknown name raises before anything is kept — so at most 64 × 200 B.
+    Cache budget: one entry (three numbers, under 200 bytes) per registered landscape or
+    typed function — an unknown name raises before anything is kept — so at most 64 × 1 kB.
 
     Log colours when the values above the minimum span more than LOG_COLOR_DECADES decades
     between their 1st percentile and their maximum, or when their lowest tenth would fit in
     one of `_LINEAR_LEVELS` linear levels (the basin would be one colour).
     """
-    f = landscapes.get(name)
+    f = surfaces.resolve(name)
     _, _, z = _values(f, _REFERENCE_RESOLUTION)
     z = z[np.isfinite(z)]
     known = [m.value for m in f.minima if m.kind == "global"]
@@ -523,10 +527,12 @@ def _grid_bytes(g: Grid) -> int:
     return g.x.nbytes + g.y.nbytes + g.z.nbytes + g.color.nbytes
 
 
-grid_cache: ByteLRU[tuple[str, int], Grid] = ByteLRU(GRID_BUDGET, GRID_MAX_ENTRY, _grid_bytes)
+grid_cache: ByteLRU[tuple[LandscapeRef, int], Grid] = ByteLRU(
+    GRID_BUDGET, GRID_MAX_ENTRY, _grid_bytes
+)
 
 
-def grid(landscape_name: str, resolution: int) -> Grid:
+def grid(landscape_name: LandscapeRef, resolution: int) -> Grid:
     """The landscape on a resolution × resolution grid over its bounds, with contour colours.
 
     Cached per (name, resolution) in `grid_cache` (GRID_BUDGET bytes): landscapes are pure,
@@ -537,7 +543,7 @@ def grid(landscape_name: str, resolution: int) -> Grid:
     cached = grid_cache.get(key)
     if cached is not None:
         return cached
-    f = landscapes.get(landscape_name)
+    f = surfaces.resolve(landscape_name)
     x, y, z = _values(f, resolution)
     g = _colored(landscape_name, x, y, z)
     grid_cache.put(key, g)
@@ -545,7 +551,7 @@ def grid(landscape_name: str, resolution: int) -> Grid:
 
 
 def window_grid(
-    landscape_name: str,
+    landscape_name: LandscapeRef,
     resolution: int,
     window: tuple[tuple[float, float], tuple[float, float]],
 ) -> Grid:
@@ -555,7 +561,7 @@ def window_grid(
     the colour bar's meaning. Not cached: every zoom is a new window, and caching them
     would push the bounds' grids out of `grid`'s cache.
     """
-    f = landscapes.get(landscape_name)
+    f = surfaces.resolve(landscape_name)
     (xmin, xmax), (ymin, ymax) = window
     x = np.linspace(xmin, xmax, resolution)
     y = np.linspace(ymin, ymax, resolution)
@@ -565,7 +571,7 @@ def window_grid(
     return _colored(landscape_name, x, y, z)
 
 
-def _colored(name: str, x: np.ndarray, y: np.ndarray, z: np.ndarray) -> Grid:
+def _colored(name: LandscapeRef, x: np.ndarray, y: np.ndarray, z: np.ndarray) -> Grid:
     scale = _color_scale(name)
     if scale.log:
         with np.errstate(all="ignore"):

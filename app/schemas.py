@@ -23,20 +23,24 @@ from fastapi.encoders import jsonable_encoder
 from pydantic import (
     BaseModel,
     ConfigDict,
+    Discriminator,
     Field,
+    Tag,
     ValidationError,
     ValidationInfo,
     create_model,
     field_validator,
     model_validator,
 )
-from pydantic.json_schema import JsonDict
+from pydantic.json_schema import JsonDict, WithJsonSchema
 
 import landscapes
 import optimizers
+from app import surfaces
 from app.config import (
     BASIN_RESOLUTION,
     BASIN_RUNS,
+    DEFAULT_GRID_RESOLUTION,
     DURATION,
     FPS,
     FRAME,
@@ -45,7 +49,11 @@ from app.config import (
     HEIGHT,
     MAP_STEPS,
     MAX_EXPORT_FRAMES,
+    MAX_GRID_DIGITS,
+    MAX_GRID_RESOLUTION,
     MAX_STEPS,
+    MIN_GRID_DIGITS,
+    MIN_GRID_RESOLUTION,
     NOISE,
     RUNS,
     SEED,
@@ -117,10 +125,6 @@ def schedule_range(name: str) -> tuple[float, float]:
 Finite = Annotated[float, Field(strict=True, allow_inf_nan=False)]
 Whole = Annotated[int, Field(strict=True)]
 ScheduleKind = Literal[SCHEDULE_KINDS]  # type: ignore[valid-type]
-
-
-def _landscape_names(schema: JsonDict) -> None:
-    schema["enum"] = list(landscapes.names())  # in /docs and for generated clients
 
 
 def _optimizer_names(schema: JsonDict) -> None:
@@ -201,6 +205,70 @@ else:
     ScheduleSpec.__doc__ = _Schedule.__doc__
 
 
+class LandscapeExpr(BaseModel):
+    """A function typed by the lecturer, in place of a landscape's name.
+
+    ``expr`` is read by walking Python's ast over a whitelist (never evaluated): numbers,
+    x, y, pi, e, ``+ - * / **`` (``^`` too), parentheses and sin cos tan exp log sqrt abs
+    tanh sinh cosh min max. Its gradient is exact (symbolic). A bad expression is a 422 at
+    ``landscape.expr`` whose message names the column: "unknown name 'z' at column 7".
+    """
+
+    model_config = ConfigDict(
+        extra="forbid",
+        frozen=True,  # hashable: grids and colour scales are cached per typed function
+        json_schema_extra={
+            "examples": [
+                {"expr": "x**2/20 + y**2", "bounds": [[-3, 3], [-3, 3]], "start": [-2.5, 2]}
+            ]
+        },
+    )
+
+    expr: str = Field(
+        description="f(x, y), at most 500 characters, e.g. '(1 - x)**2 + 100*(y - x**2)**2'."
+    )
+    bounds: tuple[tuple[Finite, Finite], tuple[Finite, Finite]] = Field(
+        default=((-3.0, 3.0), (-3.0, 3.0)),
+        description="[[xmin, xmax], [ymin, ymax]]: the view, and where minima are searched.",
+    )
+    start: tuple[Finite, Finite] | None = Field(
+        default=None,
+        description="The default start [x, y] within the bounds; a point near the top-left "
+        "corner if left out.",
+    )
+
+    @model_validator(mode="after")
+    def _check_with_core(self) -> LandscapeExpr:
+        surfaces.resolve(self)  # ValueError with the column; compiled once, cached
+        return self
+
+
+def _landscape_kind(value: Any) -> str | None:
+    if isinstance(value, str):
+        return "name"
+    if isinstance(value, dict | LandscapeExpr):
+        return "expr"
+    return None
+
+
+LandscapeRef = Annotated[
+    Annotated[
+        str,
+        Tag("name"),
+        # the names' enum in /docs and for generated clients
+        WithJsonSchema({"type": "string", "enum": list(landscapes.names())}),
+    ]
+    | Annotated[LandscapeExpr, Tag("expr")],
+    Discriminator(
+        _landscape_kind,
+        custom_error_type="landscape_type",
+        custom_error_message="a landscape name (GET /api/landscapes) or a typed function "
+        '{"expr": "...", "bounds": [[xmin, xmax], [ymin, ymax]], "start": [x, y]}',
+    ),
+]
+"""A landscape as every request names it: a registry name, or {expr, bounds, start}."""
+
+
 # The body /docs's "Try it out" starts from: Swagger UI cannot draw an example for a
 # fixed-length [x, y] (JSON Schema's prefixItems) and sent `"start": [null, null]`, a 422.
 SCENE_EXAMPLE: dict[str, Any] = {
@@ -216,9 +284,9 @@ class TrajectoryRequest(BaseModel):
 
     model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [SCENE_EXAMPLE]})
 
-    landscape: str = Field(
-        description="Landscape name, one of GET /api/landscapes.",
-        json_schema_extra=_landscape_names,
+    landscape: LandscapeRef = Field(
+        description="Landscape name, one of GET /api/landscapes, or a typed function "
+        '{"expr": "x**2/20 + y**2", "bounds": [[-3, 3], [-3, 3]], "start": [-2.5, 2]}.',
     )
     start: tuple[Finite, Finite] | None = Field(
         default=None,
@@ -233,9 +301,9 @@ class TrajectoryRequest(BaseModel):
 
     @field_validator("landscape")
     @classmethod
-    def _known_landscape(cls, name: str) -> str:
-        landscapes.get(name)  # ValueError lists the valid names
-        return name
+    def _known_landscape(cls, landscape: str | LandscapeExpr) -> str | LandscapeExpr:
+        surfaces.resolve(landscape)  # ValueError lists the valid names
+        return landscape
 
     @field_validator("start")
     @classmethod
@@ -247,16 +315,40 @@ class TrajectoryRequest(BaseModel):
         # rejected, that is the error to report.
         if start is None or "landscape" not in info.data:
             return start
-        f = landscapes.get(info.data["landscape"])
+        f = surfaces.resolve(info.data["landscape"])
         (xmin, xmax), (ymin, ymax) = f.bounds
         x, y = start
         if not (xmin <= x <= xmax and ymin <= y <= ymax):
             n = show_number
+            owner = "the typed function" if f.name == surfaces.CUSTOM else f.name
             raise ValueError(
-                f"start ({n(x)}, {n(y)}) is outside {f.name}'s bounds "
+                f"start ({n(x)}, {n(y)}) is outside {owner}'s bounds "
                 f"x ∈ [{n(xmin)}, {n(xmax)}], y ∈ [{n(ymin)}, {n(ymax)}]"
             )
         return start
+
+
+class TypedGridRequest(BaseModel):
+    """A typed function to preview: its metadata (minima found) and its contour grid.
+
+    A landscape name is accepted too (the same metadata and grid as GET /api/landscapes),
+    so the page asks one way for whichever the picker holds."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    landscape: LandscapeRef
+    resolution: Whole = Field(
+        default=DEFAULT_GRID_RESOLUTION,
+        ge=MIN_GRID_RESOLUTION,
+        le=MAX_GRID_RESOLUTION,
+        description="Samples per side (N×N grid).",
+    )
+    digits: Whole | None = Field(
+        default=None,
+        ge=MIN_GRID_DIGITS,
+        le=MAX_GRID_DIGITS,
+        description="Round z and color to this many significant digits (default float64).",
+    )
 
 
 class RunStatus(BaseModel):

@@ -559,6 +559,8 @@ def find_minima(f: Landscape) -> tuple[Minimum, ...]:
         return ()
     best = min(v for _, _, v in found)
     tolerance = 1e-6 * max(1.0, abs(best))  # optimizers.status.VALUE_TOLERANCE
+    if float(z[finite].min()) < best - tolerance:
+        best = -math.inf  # lower on the edge of the bounds: no minimum inside is global
     found.sort(key=lambda m: (m[2], m[0], m[1]))
     return tuple(
         Minimum(x, y, v, "global" if v - best <= tolerance else "local")

@@ -164,10 +164,10 @@ def csv_names(optimizers: list[str]) -> list[str]:
 
 def build_scene(request: ExportRequest) -> ExportScene:
     """Run the request's scene through the same code as the page (app.scene)."""
-    import landscapes
     from app import scene as scene_module
+    from app import surfaces
 
-    f = landscapes.get(request.landscape)
+    f = surfaces.resolve(request.landscape)
     trajectory_request = request.trajectory_request()
     outcomes = scene_module.compute(trajectory_request)
     names = [o.optimizer for o in outcomes]

@@ -163,7 +163,10 @@ def run_styles(
 
 
 def landscape_title(body: dict[str, Any] | None, lang: str) -> str:
-    name = str((body or {}).get("landscape") or "")
+    landscape = (body or {}).get("landscape") or ""
+    if isinstance(landscape, dict):  # a typed function: its formula is its title
+        return "f(x, y) = " + " ".join(str(landscape.get("expr", "")).split())
+    name = str(landscape)
     return _words(lang).get(f"landscape.{name}", name)
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from app import surfaces
 from app.export.data import Progress, build_scene
 from app.schemas import ExportRequest
 
@@ -39,7 +40,7 @@ def scene_name(request: ExportRequest) -> str:
         parts = [request.preset]
     else:
         names = [run.optimizer for run in request.runs]
-        parts = [request.landscape, *dict.fromkeys(names)]
+        parts = [surfaces.label(request.landscape), *dict.fromkeys(names)]
     safe = [
         "".join(c if c.isascii() and (c.isalnum() or c == "_") else "_" for c in part.lower())
         for part in parts

@@ -21,11 +21,11 @@ from functools import lru_cache
 import numpy as np
 from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.responses import Response
-from pydantic import TypeAdapter
+from pydantic import BaseModel, Field, TypeAdapter
 
 import landscapes
-from app import scene
-from app.catalogue import landscape_catalogue
+from app import scene, surfaces
+from app.catalogue import landscape_catalogue, landscape_info
 from app.config import (
     DEFAULT_GRID_RESOLUTION,
     MAX_GRID_DIGITS,
@@ -35,11 +35,19 @@ from app.config import (
 )
 from app.http_cache import Payload, respond
 from app.schemas import (
+    COMPUTE_ERRORS,
     ErrorReply,
     GridReply,
     LandscapeInfo,
+    TypedGridRequest,
 )
-from app.work import ByteLRU, ClientDisconnectedError, release_heap, run_cancellable
+from app.work import (
+    ByteLRU,
+    ClientDisconnectedError,
+    json_reply,
+    release_heap,
+    run_cancellable,
+)
 
 router = APIRouter(prefix="/api/landscapes", tags=["landscapes"])
 
@@ -163,6 +171,29 @@ _WINDOW = (
     "Sample this rectangle instead of the landscape's bounds (a zoomed view): give all of "
     f"x_min, x_max, y_min, y_max, each within ±{WINDOW_LIMIT:g}. Colours keep the bounds' scale."
 )
+
+
+class TypedGridReply(BaseModel):
+    landscape: LandscapeInfo = Field(description="Formula, LaTeX, bounds, minima found.")
+    grid: GridReply
+
+
+@router.post(
+    "/custom",
+    response_model=TypedGridReply,
+    responses=COMPUTE_ERRORS,
+    summary="A typed function's metadata and contour grid (the page's live preview)",
+)
+async def typed_grid(body: TypedGridRequest, http: Request) -> Response:
+    """``landscape.expr`` is read over an ast whitelist, never evaluated; a bad one is a
+    422 naming the column (`landscape.expr: unknown name 'z' at column 7`)."""
+
+    def build(_cancel: threading.Event) -> bytes:
+        info = landscape_info(surfaces.resolve(body.landscape))
+        grid = _serialize(scene.grid(body.landscape, body.resolution), body.digits)
+        return b'{"landscape":' + info.model_dump_json().encode() + b',"grid":' + grid.body + b"}"
+
+    return await json_reply(http, build)
 
 
 @router.get("", response_model=list[LandscapeInfo], summary="Every landscape's metadata")

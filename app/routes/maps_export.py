@@ -22,6 +22,7 @@ from fastapi import APIRouter, Query, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from app import maps as replies
+from app import surfaces
 from app.config import HEIGHT, WIDTH
 from app.export import maps as drawing
 from app.schemas import (
@@ -78,7 +79,7 @@ class ExportOptions(BaseModel):
 
 def file_name(kind: str, request: Any, fmt: str) -> str:
     """gradscape-<kind>-<landscape>.<format>: registry names only, safe in a header."""
-    return f"gradscape-{kind}-{request.landscape}.{fmt}"
+    return f"gradscape-{kind}-{surfaces.label(request.landscape)}.{fmt}"
 
 
 def render(cancel: threading.Event, kind: str, request: Any, options: ExportOptions) -> Any:

@@ -69,6 +69,11 @@ def test_local_minima_are_told_from_global_ones():
     assert len(f.minima) == expr.MAX_MINIMA
 
 
+def test_a_minimum_above_the_lowest_edge_is_local():
+    f = parse("sin(x)*y**2 + x**2", ((-3, 3), (-2, 2)))
+    assert [(m.x, m.y, m.kind) for m in f.minima] == [(0.0, 0.0, "local")]
+
+
 def test_no_minimum_inside_the_bounds_gives_none():
     assert parse("x - y").minima == ()
     assert parse("x**2 - y**2").minima == ()  # a saddle is not a minimum
@@ -273,7 +278,8 @@ def _expression_code_paths() -> list[Path]:
     paths = [ROOT / "landscapes" / "expr.py"]
     for path in sorted((ROOT / "app").rglob("*.py")):
         text = path.read_text(encoding="utf-8")
-        if "expr" in text and ("landscapes.expr" in text or "from landscapes import expr" in text):
+        markers = ("landscapes.expr", "from landscapes import expr", "surfaces", "LandscapeExpr")
+        if any(marker in text for marker in markers):
             paths.append(path)
     return paths
 
@@ -281,6 +287,7 @@ def _expression_code_paths() -> list[Path]:
 def test_no_code_path_of_typed_text_evaluates_it():
     paths = _expression_code_paths()
     assert paths[0].exists()
+    assert {"surfaces.py", "schemas.py", "scene.py", "cli.py"} <= {p.name for p in paths}
     offenders = []
     for path in paths:
         tree = ast.parse(path.read_text(encoding="utf-8"))
