@@ -19,6 +19,9 @@ from optimizers.adam import Adam
 from optimizers.adamw import AdamW
 from optimizers.amsgrad import AMSGrad
 from optimizers.base import GROUPS, HyperParam, Optimizer
+from optimizers.lamb import LAMB
+from optimizers.lars import LARS
+from optimizers.lion import Lion
 from optimizers.momentum import Momentum
 from optimizers.nag import NAG
 from optimizers.reference import LIMIT, Trajectory
@@ -34,6 +37,7 @@ from optimizers.summary import Summary, summary, summary_many
 _REGISTRY: dict[str, type[Optimizer]] = {
     cls.name: cls for cls in (SGD, Momentum, NAG, Adagrad, RMSprop, Adam, AdamW, AMSGrad)
 }
+_REGISTRY |= {cls.name: cls for cls in (Lion, LARS, LAMB)}  # exact to optax, not torch
 
 __all__ = [
     "LIMIT",
