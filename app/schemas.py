@@ -349,6 +349,21 @@ class TypedGridRequest(BaseModel):
         le=MAX_GRID_DIGITS,
         description="Round z and color to this many significant digits (default float64).",
     )
+    window: tuple[tuple[Finite, Finite], tuple[Finite, Finite]] | None = Field(
+        default=None,
+        description="[[xmin, xmax], [ymin, ymax]]: sample this zoomed rectangle instead of the "
+        "bounds (each edge within ±1e6), coloured on the bounds' scale.",
+    )
+
+    @field_validator("window")
+    @classmethod
+    def _window_ordered(
+        cls, window: tuple[tuple[float, float], tuple[float, float]] | None
+    ) -> tuple[tuple[float, float], tuple[float, float]] | None:
+        for axis, (lo, hi) in zip("xy", window or (), strict=False):
+            if not (lo < hi and max(abs(lo), abs(hi)) <= 1e6):
+                raise ValueError(f"{axis}: the lower edge must be below the upper, within ±1e6")
+        return window
 
 
 class RunStatus(BaseModel):

@@ -190,7 +190,11 @@ async def typed_grid(body: TypedGridRequest, http: Request) -> Response:
 
     def build(_cancel: threading.Event) -> bytes:
         info = landscape_info(surfaces.resolve(body.landscape))
-        grid = _serialize(scene.grid(body.landscape, body.resolution), body.digits)
+        if body.window is None:
+            grid = _serialize(scene.grid(body.landscape, body.resolution), body.digits)
+        else:
+            window = scene.window_grid(body.landscape, body.resolution, body.window)
+            grid = _serialize(window, body.digits)
         return b'{"landscape":' + info.model_dump_json().encode() + b',"grid":' + grid.body + b"}"
 
     return await json_reply(http, build)

@@ -81,6 +81,16 @@ def test_the_preview_gives_minima_and_a_grid(client: TestClient) -> None:
     assert "at column 4" in bad.json()["detail"][0]["msg"]
 
 
+def test_the_preview_samples_a_zoomed_window(client: TestClient) -> None:
+    landscape = {"expr": "x^2 + y^2", "bounds": [[-4, 4], [-4, 4]]}
+    body = {"landscape": landscape, "resolution": 11, "window": [[0, 1], [-1, 0]]}
+    grid = client.post("/api/landscapes/custom", json=body).json()["grid"]
+    assert grid["x"][0] == 0.0 and grid["x"][-1] == 1.0 and grid["y"][0] == -1.0
+    assert grid["z"][0][-1] == 2.0  # f(1, −1)
+    wrong = client.post("/api/landscapes/custom", json={**body, "window": [[1, 0], [-1, 0]]})
+    assert wrong.status_code == 422 and wrong.json()["detail"][0]["loc"] == ["body", "window"]
+
+
 def test_compiled_once_for_many_requests(client: TestClient) -> None:
     surfaces._compiled.cache_clear()
     for lr in (0.001, 0.002, 0.003):
