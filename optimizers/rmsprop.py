@@ -1,4 +1,4 @@
-"""RMSprop — ``torch.optim.RMSprop`` (centered=False)."""
+"""RMSprop — ``torch.optim.RMSprop``, plain or centered."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from optimizers.adam import _lerp
 from optimizers.base import (
     WEIGHT_DECAY,
     HyperParam,
@@ -28,11 +29,13 @@ from optimizers.base import (
 @dataclass(slots=True)
 class RMSpropState:
     """torch's buffers: ``square_avg`` is h, the moving average of g ⊙ g; ``step`` the
-    updates taken; ``momentum_buffer`` b only with momentum μ > 0 (None otherwise)."""
+    updates taken; ``momentum_buffer`` b only with momentum μ > 0 (None otherwise);
+    ``grad_avg`` ḡ, the moving average of g, only when centered (None otherwise)."""
 
     step: int
     square_avg: np.ndarray
     momentum_buffer: np.ndarray | None
+    grad_avg: np.ndarray | None = None
 
 
 class RMSprop(Optimizer):
@@ -50,7 +53,17 @@ class RMSprop(Optimizer):
         b ← μb + g / (√h + ε)
         θ ← θ − ηb
 
-    With weight decay λ, g ← g + λθ first. h starts at 0.
+    Centered (Graves 2013; ``centered=True``) divides by an estimate of the gradient's
+    standard deviation instead of its root mean square: the mean ḡ is averaged too and
+    its square taken off::
+
+        ḡ ← αḡ + (1 − α) g
+        θ ← θ − η g / (√(h − ḡ ⊙ ḡ) + ε)
+
+    (torch: ``grad_avg.lerp_(grad, 1 - alpha)``, then ``square_avg.addcmul(grad_avg,
+    grad_avg, value=-1).sqrt_()``; that subtraction cancels where g hardly varies, so it is
+    fused here as torch's kernel fuses it, ``base.fma``). With weight decay λ, g ← g + λθ
+    first. h and ḡ start at 0.
 
     Hyperparameters:
         lr (float): learning rate η. Default 1e-2, range [1e-5, 10] (log slider).
@@ -58,6 +71,7 @@ class RMSprop(Optimizer):
         eps (float): ε. Default 1e-8, range [1e-12, 1] (log slider).
         momentum (float): μ. Default 0, range [0, 0.9999].
         weight_decay (float): L2 penalty λ. Default 0, range [0, 1].
+        centered (0 or 1): torch's bool; 1 divides by the centered √(h − ḡ²). Default 0.
     """
 
     name = "rmsprop"
@@ -71,6 +85,15 @@ class RMSprop(Optimizer):
         eps_param(1e-8),
         HyperParam("momentum", 0.0, 0.0, 0.9999, False, "Momentum μ on the scaled steps."),
         WEIGHT_DECAY,
+        HyperParam(
+            "centered",
+            0.0,
+            0.0,
+            1.0,
+            False,
+            "1: divide by √(h − ḡ²), the gradient's spread, not its RMS √h (torch's bool).",
+            integer=True,
+        ),
     )
 
     def init(self, theta: np.ndarray) -> RMSpropState:
@@ -80,7 +103,11 @@ class RMSprop(Optimizer):
             step=0,
             square_avg=np.zeros_like(theta),
             momentum_buffer=np.zeros_like(theta) if with_buffer else None,
+            grad_avg=np.zeros_like(theta) if self._keeps_grad_avg() else None,
         )
+
+    def _keeps_grad_avg(self) -> bool:
+        return self.per_row("centered") or self.params["centered"] != 0.0
 
     def update(
         self,
@@ -98,7 +125,10 @@ class RMSprop(Optimizer):
         # h ← αh + (1 − α) g ⊙ g      torch: square_avg.mul_(alpha).addcmul_(g, g, value=1 - alpha)
         state.square_avg *= alpha
         addcmul_(state.square_avg, g, g, 1 - alpha, s.term)
-        avg = sqrt_plus(state.square_avg, self.hyper["eps"], s.denom)  # √h + ε
+        if state.grad_avg is None:
+            avg = sqrt_plus(state.square_avg, self.hyper["eps"], s.denom)  # √h + ε
+        else:
+            avg = self._centered(g, state.square_avg, state.grad_avg, s)  # √(h − ḡ²) + ε
         buf = state.momentum_buffer
         if buf is None:
             # θ ← θ − η g / (√h + ε)   torch: param.addcdiv_(grad, avg, value=-lr)
@@ -112,9 +142,30 @@ class RMSprop(Optimizer):
             np.copyto(step, -lr * g / avg, where=mu == 0.0)
         return np.add(theta, step, out=out), state
 
+    def _centered(
+        self, g: np.ndarray, square_avg: np.ndarray, grad_avg: np.ndarray, s: Scratch
+    ) -> np.ndarray:
+        """ḡ ← αḡ + (1 − α) g, then √(h − ḡ ⊙ ḡ) + ε into ``s.denom`` (√h + ε in rows
+        with a per-row centered = 0, which keep ḡ as torch would not)."""
+        # torch: grad_avg.lerp_(grad, 1 - alpha)
+        _lerp(grad_avg, g, 1 - self.hyper["alpha"], s.term)
+        # torch: avg = square_avg.addcmul(grad_avg, grad_avg, value=-1).sqrt_().add_(eps)
+        centered = np.sqrt(fma(grad_avg, -grad_avg, square_avg))
+        flag = self.hyper["centered"]
+        if isinstance(flag, np.ndarray):
+            centered = np.where(flag != 0.0, centered, np.sqrt(square_avg))
+        np.add(centered, self.hyper["eps"], out=s.denom)
+        return s.denom
+
     def buffers(self) -> tuple[str, ...]:
         keeps = self.per_row("momentum") or self.params["momentum"] > 0.0
-        return ("square_avg", "momentum_buffer") if keeps else ("square_avg",)
+        names = ("square_avg", "momentum_buffer") if keeps else ("square_avg",)
+        return (*names, "grad_avg") if self._keeps_grad_avg() else names
+
+    def absent_rows(self, name: str) -> np.ndarray | None:
+        if name == "grad_avg" and self.per_row("centered"):
+            return np.asarray(self.params["centered"]) == 0.0  # torch keeps no ḡ there
+        return super().absent_rows(name)
 
     def scalar(self, state: RMSpropState) -> tuple[ScalarUpdate, Callable[[], None]]:
         alpha, mu, eps = self.number("alpha"), self.number("momentum"), self.number("eps")
@@ -124,14 +175,27 @@ class RMSprop(Optimizer):
         buffer = state.momentum_buffer
         bx, by = (0.0, 0.0) if buffer is None else buffer[0].tolist()
         sgd_rows = self.per_row("momentum") and mu == 0.0  # see update's np.copyto
+        averages = state.grad_avg
+        cx, cy = (0.0, 0.0) if averages is None else averages[0].tolist()
+        centered = self.number("centered") != 0.0
+        near, keep = abs(share) < 0.5, 1 - share  # _lerp's two formulas for ḡ
+
+        def denominator(g: float, h: float, c: float) -> tuple[float, float]:
+            """(ḡ, √(h − ḡ²) + ε) as ``_centered``; √h + ε when not centered."""
+            if averages is not None:
+                c = c + (g - c) * share if near else g - (g - c) * keep
+            if centered:
+                return c, math.sqrt(fma(c, -c, h)) + eps
+            return c, math.sqrt(h) + eps
 
         def step(gx: float, gy: float, x: float, y: float, lr: float) -> tuple[float, float]:
-            nonlocal t, hx, hy, bx, by
+            nonlocal t, hx, hy, bx, by, cx, cy
             if decay is not None:
                 gx, gy = fma(x, decay, gx), fma(y, decay, gy)
             t += 1
             hx, hy = hx * alpha + gx * share * gx, hy * alpha + gy * share * gy
-            ax, ay = math.sqrt(hx) + eps, math.sqrt(hy) + eps
+            cx, ax = denominator(gx, hx, cx)
+            cy, ay = denominator(gy, hy, cy)
             if buffer is None:
                 return x + gx * -lr / ax, y + gy * -lr / ay
             bx, by = bx * mu + gx / ax, by * mu + gy / ay
@@ -144,5 +208,7 @@ class RMSprop(Optimizer):
             state.square_avg[0] = hx, hy
             if buffer is not None:
                 buffer[0] = bx, by
+            if averages is not None:
+                averages[0] = cx, cy
 
         return step, save

@@ -69,6 +69,7 @@ S1 = [[-1.5, 2.0]]
 S3 = [[-1.5, 2.0], [0.5, -0.5], [-0.2, 0.8]]
 #: Updates per case for the optimizers added in the second build (the golden data stay small).
 NEW = 150
+S2 = S3[:2]
 
 
 def case(cid, optimizer, params, landscape, starts, steps=200, noise=0.0, seed=0, schedule=None):
@@ -238,6 +239,193 @@ CASES = [
         [[0.5, -0.5]],
         NEW,
     ),
+    # nadam
+    case("nadam_rosen", "nadam", {"lr": 0.05}, "rosenbrock", S2, NEW),
+    case(
+        "nadam_beale_wd",
+        "nadam",
+        {
+            "lr": 0.02,
+            "beta1": 0.5,
+            "beta2": 0.99,
+            "eps": 1e-6,
+            "weight_decay": 0.1,
+            "momentum_decay": 0.05,
+        },
+        "beale",
+        [[1.0, 1.0], [-1.0, 1.5]],
+        NEW,
+    ),
+    case(
+        "nadam_decoupled_noise",
+        "nadam",
+        {"lr": 0.05, "weight_decay": 0.2, "decoupled_weight_decay": 1},
+        "rastrigin",
+        S2,
+        NEW,
+        1.0,
+        7,
+    ),
+    case(
+        "nadam_rows",
+        "nadam",
+        {
+            "lr": [0.01, 0.05],
+            "momentum_decay": [0.0, 0.1],
+            "weight_decay": [0.1, 0.3],
+            "decoupled_weight_decay": [0, 1],
+        },
+        "himmelblau",
+        [[0.5, -0.5]],
+        NEW,
+    ),
+    # radam: β₂ = 0.5 is never rectified (ρ∞ = 3), β₂ = 0.9 from update 6 on
+    case("radam_rosen", "radam", {"lr": 1e-3}, "rosenbrock", S2, NEW),
+    case(
+        "radam_beale_wd",
+        "radam",
+        {"lr": 0.02, "beta1": 0.5, "beta2": 0.99, "eps": 1e-6, "weight_decay": 0.1},
+        "beale",
+        [[1.0, 1.0], [-1.0, 1.5]],
+        NEW,
+    ),
+    case(
+        "radam_decoupled_noise",
+        "radam",
+        {"lr": 0.05, "weight_decay": 0.2, "decoupled_weight_decay": 1},
+        "rastrigin",
+        S2,
+        NEW,
+        1.0,
+        7,
+    ),
+    case(
+        "radam_rows",
+        "radam",
+        {
+            "lr": 0.01,
+            "beta2": [0.9, 0.999, 0.5],
+            "weight_decay": [0.1, 0.1, 0.0],
+            "decoupled_weight_decay": [1, 0, 1],
+        },
+        "himmelblau",
+        [[0.5, -0.5]],
+        NEW,
+    ),
+    # adamax
+    case("adamax_rosen", "adamax", {"lr": 0.05}, "rosenbrock", S2, NEW),
+    case(
+        "adamax_beale_wd",
+        "adamax",
+        {"lr": 0.02, "beta1": 0.5, "beta2": 0.9, "eps": 1e-3, "weight_decay": 0.1},
+        "beale",
+        [[1.0, 1.0], [-1.0, 1.5]],
+        NEW,
+    ),
+    case("adamax_rastrigin_noise", "adamax", {"lr": 0.05}, "rastrigin", S2, NEW, 1.0, 7),
+    case(
+        "adamax_rows",
+        "adamax",
+        {"lr": [0.01, 0.1], "beta2": [0.9, 0.999], "weight_decay": [0.0, 0.05]},
+        "himmelblau",
+        [[0.5, -0.5]],
+        NEW,
+    ),
+    # adadelta
+    case("adadelta_rosen", "adadelta", {"lr": 1.0, "eps": 1e-3}, "rosenbrock", S2, NEW),
+    case(
+        "adadelta_ill_wd",
+        "adadelta",
+        {"lr": 5.0, "rho": 0.5, "eps": 1e-4, "weight_decay": 0.1},
+        "ill_conditioned",
+        [[-7, 2], [4, 1]],
+        NEW,
+    ),
+    case("adadelta_rastrigin_noise", "adadelta", {"lr": 1.0}, "rastrigin", S2, NEW, 1.0, 7),
+    case(
+        "adadelta_rows",
+        "adadelta",
+        {"lr": [1.0, 3.0], "rho": [0.9, 0.99], "eps": [1e-6, 1e-3], "weight_decay": [0.0, 0.1]},
+        "himmelblau",
+        [[0.5, -0.5]],
+        NEW,
+    ),
+    # adafactor: each row its own 2-vector parameter (VECTOR_PARAMS)
+    case("adafactor_rosen", "adafactor", {"lr": 0.01}, "rosenbrock", S2, NEW),
+    case(
+        "adafactor_beale_options",
+        "adafactor",
+        {
+            "lr": 0.1,
+            "beta2_decay": -0.5,
+            "eps1": 1e-10,
+            "eps2": 1e-2,
+            "d": 2.0,
+            "weight_decay": 0.1,
+        },
+        "beale",
+        [[1.0, 1.0], [-1.0, 1.5]],
+        NEW,
+    ),
+    case("adafactor_origin", "adafactor", {"lr": 0.1}, "booth", [[0.0, 0.0]], NEW),
+    case("adafactor_rastrigin_noise", "adafactor", {"lr": 0.05}, "rastrigin", S2, NEW, 1.0, 7),
+    case(
+        "adafactor_rows",
+        "adafactor",
+        {
+            "lr": [0.01, 0.1],
+            "beta2_decay": [-0.8, -0.3],
+            "d": [1.0, 1.5],
+            "weight_decay": [0.0, 0.05],
+        },
+        "himmelblau",
+        [[0.5, -0.5]],
+        NEW,
+    ),
+    # rprop (no weight decay in torch)
+    case("rprop_rosen", "rprop", {"lr": 0.01}, "rosenbrock", S2, NEW),
+    case(
+        "rprop_himmel_etas",
+        "rprop",
+        {"lr": 0.1, "etaminus": 0.3, "etaplus": 1.5, "step_size_min": 1e-3, "step_size_max": 0.5},
+        "himmelblau",
+        S2,
+        NEW,
+    ),
+    case("rprop_rastrigin_noise", "rprop", {"lr": 0.01}, "rastrigin", S2, NEW, 1.0, 7),
+    case(
+        "rprop_rows",
+        "rprop",
+        {"lr": [1e-3, 0.01], "etaplus": [1.2, 1.5], "step_size_max": [50.0, 0.1]},
+        "rosenbrock",
+        S1,
+        NEW,
+    ),
+    # rmsprop, centered
+    case("rmsprop_centered", "rmsprop", {"lr": 0.01, "centered": 1}, "rosenbrock", S2, NEW),
+    case(
+        "rmsprop_centered_mom_wd",
+        "rmsprop",
+        {
+            "lr": 0.01,
+            "alpha": 0.9,
+            "eps": 1e-6,
+            "momentum": 0.9,
+            "weight_decay": 0.01,
+            "centered": 1,
+        },
+        "ill_conditioned",
+        [[-7, 2], [4, 1]],
+        NEW,
+    ),
+    case(
+        "rmsprop_centered_rows",
+        "rmsprop",
+        {"lr": 0.01, "centered": [0, 1], "momentum": [0.5, 0.0]},
+        "six_hump_camel",
+        [[1.5, 0.8]],
+        NEW,
+    ),
     # schedules
     case(
         "sched_step_mom",
@@ -331,6 +519,33 @@ CASES = [
         S3,
         NEW,
         schedule={"kind": "cosine", "t_max": 60, "min_factor": 0.1, "warmup": 10},
+    ),
+    case(
+        "sched_step_nadam",
+        "nadam",
+        {"lr": 0.05},
+        "himmelblau",
+        S2,
+        NEW,
+        schedule={"kind": "step", "step_size": 30, "gamma": 0.5},
+    ),
+    case(
+        "sched_inv_adafactor",
+        "adafactor",
+        {"lr": 0.2},
+        "rosenbrock",
+        S2,
+        NEW,
+        schedule={"kind": "inverse_time", "decay": 0.1},
+    ),
+    case(
+        "sched_warm_exp_rprop",  # Rprop's first step is the warmed-up η of update 0
+        "rprop",
+        {"lr": 0.05},
+        "himmelblau",
+        S2,
+        NEW,
+        schedule={"kind": "exponential", "gamma": 0.97, "warmup": 5},
     ),
 ]
 
@@ -532,6 +747,9 @@ def run_torch(c):
         losses = f.value(theta)
     bad = ~(np.abs(theta) <= LIMIT).all(axis=-1) | ~np.isfinite(losses)
     diverged_at = np.where(bad.any(axis=0), np.argmax(bad, axis=0), -1)
+    if vector and not per_row:  # one torch optimizer per row, all at the same rate
+        assert (lrs == lrs[:, :1]).all()
+        lrs = lrs[:, :1]
     return theta, grads, lrs, state, diverged_at
 
 
