@@ -14,8 +14,10 @@ from __future__ import annotations
 import reprlib
 from typing import Any
 
+from optimizers.adadelta import Adadelta
 from optimizers.adagrad import Adagrad
 from optimizers.adam import Adam
+from optimizers.adamax import Adamax
 from optimizers.adamw import AdamW
 from optimizers.amsgrad import AMSGrad
 from optimizers.base import GROUPS, HyperParam, Optimizer
@@ -23,7 +25,9 @@ from optimizers.lamb import LAMB
 from optimizers.lars import LARS
 from optimizers.lion import Lion
 from optimizers.momentum import Momentum
+from optimizers.nadam import NAdam
 from optimizers.nag import NAG
+from optimizers.radam import RAdam
 from optimizers.reference import LIMIT, Trajectory
 from optimizers.rmsprop import RMSprop
 from optimizers.runner import Block, Record, run, run_many, stream, stream_many
@@ -35,7 +39,21 @@ from optimizers.status import Status, classify, classify_rows
 from optimizers.summary import Summary, summary, summary_many
 
 _REGISTRY: dict[str, type[Optimizer]] = {
-    cls.name: cls for cls in (SGD, Momentum, NAG, Adagrad, RMSprop, Adam, AdamW, AMSGrad)
+    cls.name: cls
+    for cls in (
+        SGD,
+        Momentum,
+        NAG,
+        Adagrad,
+        RMSprop,
+        Adam,
+        AdamW,
+        AMSGrad,
+        NAdam,
+        RAdam,
+        Adamax,
+        Adadelta,
+    )
 }
 _REGISTRY |= {cls.name: cls for cls in (Lion, LARS, LAMB)}  # exact to optax, not torch
 
