@@ -15,6 +15,7 @@ import reprlib
 from typing import Any
 
 from optimizers.adadelta import Adadelta
+from optimizers.adafactor import Adafactor
 from optimizers.adagrad import Adagrad
 from optimizers.adam import Adam
 from optimizers.adamax import Adamax
@@ -30,6 +31,7 @@ from optimizers.nag import NAG
 from optimizers.radam import RAdam
 from optimizers.reference import LIMIT, Trajectory
 from optimizers.rmsprop import RMSprop
+from optimizers.rprop import Rprop
 from optimizers.runner import Block, Record, run, run_many, stream, stream_many
 from optimizers.schedules import Schedule, schedule
 from optimizers.schedules import kinds as schedule_kinds
@@ -53,6 +55,8 @@ _REGISTRY: dict[str, type[Optimizer]] = {
         RAdam,
         Adamax,
         Adadelta,
+        Adafactor,
+        Rprop,
     )
 }
 _REGISTRY |= {cls.name: cls for cls in (Lion, LARS, LAMB)}  # exact to optax, not torch
