@@ -485,6 +485,169 @@ EQUATIONS: dict[str, Equations] = {
 }
 
 
+# ------------------------------------------------ optax's Lion, LARS, LAMB (not torch)
+NORM = mo("‖")
+WD = slot("wd")
+
+
+def norm(inner: str) -> str:
+    return row(NORM, inner, NORM)
+
+
+def _decayed(*update: str) -> tuple[str, ...]:
+    """``… + λθ`` in numbers, for the terms that apply only with weight decay."""
+    return (*update, PLUS, WD, DOT, slot("theta"))
+
+
+_LION = Equations(
+    lecture=(
+        math(mi("c"), EQ, B1, mi("m"), PLUS, paren(ONE, MINUS, B1), G),
+        math(
+            THETA,
+            ARROW,
+            THETA,
+            MINUS,
+            ETA,
+            paren(mi("sign"), paren(mi("c")), PLUS, LAMBDA, THETA),
+        ),
+        math(mi("m"), ARROW, B2, mi("m"), PLUS, paren(ONE, MINUS, B2), G),
+    ),
+    terms=(
+        _grad_term(),
+        Term("lr", eqs(sub(ETA, mi("t")), EQ, slot("lr"))),
+        Term(
+            "c",
+            eqs(
+                *(mi("c"), EQ, B1, mi("m"), PLUS, paren(ONE, MINUS, B1), G),
+                *(EQ, slot("beta1"), DOT, slot("m_prev"), PLUS, slot("keep1"), DOT, slot("g")),
+                *(EQ, slot("c")),
+            ),
+        ),
+        Term("sign", eqs(mi("sign"), paren(mi("c")), EQ, slot("sign"))),
+        _theta_next(MINUS, slot("lr"), DOT, slot("sign")),
+        Term(
+            "theta_wd",
+            eqs(
+                sub(THETA, row(mi("t"), PLUS, ONE)),
+                EQ,
+                slot("theta"),
+                MINUS,
+                slot("lr"),
+                DOT,
+                paren(*_decayed(slot("sign"))),
+                EQ,
+                slot("theta_next"),
+            ),
+        ),
+        Term(
+            "m",
+            eqs(
+                *(mi("m"), ARROW, B2, mi("m"), PLUS, paren(ONE, MINUS, B2), G),
+                *(EQ, slot("beta2"), DOT, slot("m_prev"), PLUS, slot("keep2"), DOT, slot("g")),
+                *(EQ, slot("m")),
+            ),
+        ),
+        _step_term(),
+    ),
+)
+
+
+def _norm_terms() -> Term:
+    return Term(
+        "norms",
+        eqs(norm(THETA), EQ, slot("pnorm"), mo(","), GAP, norm(mi("u")), EQ, slot("unorm")),
+    )
+
+
+# r = 1 where ‖θ‖ = 0 or ‖u‖ = 0: optax's trust ratio leaves such a step as it is
+_RATIO_ONE = Term("ratio_one", eqs(mi("r"), EQ, ONE))
+
+_LARS = Equations(
+    lecture=(
+        math(mi("u"), EQ, G, PLUS, LAMBDA, THETA),
+        math(mi("r"), EQ, TAU, frac(norm(THETA), row(norm(mi("u")), PLUS, EPS))),
+        math(mi("b"), ARROW, MU, mi("b"), MINUS, ETA, mi("r"), mi("u")),
+        math(THETA, ARROW, THETA, PLUS, mi("b")),
+    ),
+    terms=(
+        _grad_term(),
+        Term("lr", eqs(sub(ETA, mi("t")), EQ, slot("lr"))),
+        Term(
+            "u", eqs(mi("u"), EQ, G, PLUS, LAMBDA, THETA, *_decayed(EQ, slot("g")), EQ, slot("u"))
+        ),
+        _norm_terms(),
+        Term(
+            "ratio",
+            eqs(
+                mi("r"),
+                EQ,
+                TAU,
+                frac(norm(THETA), row(norm(mi("u")), PLUS, EPS)),
+                EQ,
+                slot("ratio"),
+            ),
+        ),
+        _RATIO_ONE,
+        Term(
+            "b",
+            eqs(
+                *(mi("b"), ARROW, MU, mi("b"), MINUS, ETA, mi("r"), mi("u")),
+                *(EQ, slot("mu"), DOT, slot("b_prev"), MINUS, slot("lr"), DOT, slot("ratio")),
+                *(DOT, slot("u"), EQ, slot("b")),
+            ),
+        ),
+        _theta_next(PLUS, slot("b")),
+        _step_term(),
+    ),
+)
+
+_ADAM_TERMS = {term.key: term for term in _ADAM.terms}
+
+_LAMB = Equations(
+    lecture=(
+        *_ADAM.lecture[:3],
+        math(
+            mi("u"),
+            EQ,
+            frac(hat(mi("m")), row(sqrt(hat(mi("v"))), PLUS, EPS)),
+            PLUS,
+            LAMBDA,
+            THETA,
+        ),
+        math(THETA, ARROW, THETA, MINUS, ETA, frac(norm(THETA), norm(mi("u"))), mi("u")),
+    ),
+    terms=(
+        _grad_term(),
+        Term("lr", eqs(sub(ETA, mi("t")), EQ, slot("lr"))),
+        *(_ADAM_TERMS[key] for key in ("m", "v", "bias", "hat")),
+        Term(
+            "u",
+            eqs(
+                mi("u"),
+                EQ,
+                frac(hat(mi("m")), row(sqrt(hat(mi("v"))), PLUS, EPS)),
+                EQ,
+                slot("u"),
+            ),
+        ),
+        Term(
+            "u_wd",
+            eqs(
+                *(mi("u"), EQ, frac(hat(mi("m")), row(sqrt(hat(mi("v"))), PLUS, EPS))),
+                *(PLUS, LAMBDA, THETA, *_decayed(EQ, slot("adam")), EQ, slot("u")),
+            ),
+        ),
+        _norm_terms(),
+        Term("ratio", eqs(mi("r"), EQ, frac(norm(THETA), norm(mi("u"))), EQ, slot("ratio"))),
+        _RATIO_ONE,
+        _theta_next(MINUS, slot("lr"), DOT, slot("ratio"), DOT, slot("u")),
+        _step_term(),
+    ),
+)
+
+EQUATIONS |= {"lion": _LION, "lars": _LARS, "lamb": _LAMB}
+
+
 def equations(name: str) -> Equations | None:
     """The optimizer's MathML, or None for an optimizer not typeset yet."""
     return EQUATIONS.get(name)

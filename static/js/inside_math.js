@@ -12,10 +12,25 @@ const add = (a, b) => [a[0] + b[0], a[1] + b[1]];
 const each = (v, fn) => [fn(v[0]), fn(v[1])];
 
 /** The buffer the arrows draw as momentum: Adam's first moment m, else the momentum
- * buffer b (Momentum, NAG, RMSprop with μ > 0); null for SGD, AdaGrad, plain RMSprop. */
+ * buffer b (Momentum, NAG, RMSprop with μ > 0), optax's m (`mu`: Lion, LAMB) or LARS's
+ * `trace`; null for SGD, AdaGrad, plain RMSprop. */
 export function momentumName(rec) {
   if (!rec) return null;
-  return ["exp_avg", "momentum_buffer"].find((name) => rec.buffers.includes(name)) ?? null;
+  const names = ["exp_avg", "momentum_buffer", "mu", "trace"];
+  return names.find((name) => rec.buffers.includes(name)) ?? null;
+}
+
+// LARS's trace already holds steps (−η r u, optax's order): its arrow is +b, not −b.
+const STEP_BUFFERS = new Set(["trace"]);
+
+/** ‖θ‖, ‖u‖ and optax's trust ratio r = τ‖θ‖ / (‖u‖ + ε), 1 where a norm is 0. */
+function trust(v, u, coefficient, eps) {
+  v.u = u;
+  v.pnorm = Math.hypot(v.theta[0], v.theta[1]);
+  v.unorm = Math.hypot(u[0], u[1]);
+  const one = v.pnorm === 0 || v.unorm === 0;
+  v.ratio = one ? 1 : (coefficient * v.pnorm) / (v.unorm + eps);
+  v.terms.push("norms", one ? "ratio_one" : "ratio");
 }
 
 /** Updates known for a run: recorded and with both ends of the step kept. */
@@ -135,11 +150,57 @@ export function updateValues(run, t) {
       v.terms.push("m", "v", "bias", "hat", "eff", "theta");
       break;
     }
+    case "lion": {
+      v.beta1 = p.beta1;
+      v.beta2 = p.beta2;
+      v.keep1 = 1 - p.beta1;
+      v.keep2 = 1 - p.beta2;
+      v.m = pair(rec.state.mu, t);
+      v.m_prev = buffer(rec, "mu", t - 1);
+      v.c = add(scale(v.keep1, g), scale(v.beta1, v.m_prev));
+      v.sign = each(v.c, Math.sign);
+      v.wd = p.weight_decay;
+      v.terms.push("lr", "c", "sign", v.wd ? "theta_wd" : "theta", "m");
+      break;
+    }
+    case "lars": {
+      v.mu = p.momentum;
+      v.wd = p.weight_decay;
+      v.terms.push("lr");
+      if (v.wd) v.terms.push("u");
+      trust(v, v.wd ? add(g, scale(v.wd, theta)) : g, p.trust_coefficient, p.eps);
+      v.b = pair(rec.state.trace, t);
+      v.b_prev = buffer(rec, "trace", t - 1);
+      v.terms.push("b", "theta");
+      break;
+    }
+    case "lamb": {
+      v.beta1 = p.beta1;
+      v.beta2 = p.beta2;
+      v.keep1 = 1 - p.beta1;
+      v.keep2 = 1 - p.beta2;
+      v.m = pair(rec.state.mu, t);
+      v.m_prev = buffer(rec, "mu", t - 1);
+      v.v = pair(rec.state.nu, t);
+      v.v_prev = buffer(rec, "nu", t - 1);
+      v.bc1 = 1 - p.beta1 ** step;
+      v.bc2 = 1 - p.beta2 ** step;
+      v.mhat = scale(1 / v.bc1, v.m);
+      v.vhat = scale(1 / v.bc2, v.v);
+      v.adam = [0, 1].map((i) => v.mhat[i] / (Math.sqrt(v.vhat[i]) + eps));
+      v.wd = p.weight_decay;
+      v.terms.push("lr", "m", "v", "bias", "hat", v.wd ? "u_wd" : "u");
+      trust(v, v.wd ? add(v.adam, scale(v.wd, theta)) : v.adam, 1, 0);
+      v.terms.push("theta");
+      break;
+    }
     default:
       v.terms.push("theta");
   }
   v.terms.push("step");
-  if (momentum) v.momentum = scale(-1, buffer(rec, momentum, t));
+  if (momentum) {
+    v.momentum = scale(STEP_BUFFERS.has(momentum) ? 1 : -1, buffer(rec, momentum, t));
+  }
   return v;
 }
 
@@ -182,7 +243,8 @@ export function effectiveLr(run) {
 
 /**
  * The arrows of update t of a run, in data units before any scaling: the negative
- * gradient −g, the negated momentum buffer (−b, or −m for Adam) and the step Δθ, each
+ * gradient −g, the negated momentum buffer (−b, or −m for Adam, Lion and LAMB; LARS's
+ * trace +b, already a step) and the step Δθ, each
  * from θₜ. Empty when update t is not known.
  */
 export function arrowsAt(run, t) {

@@ -55,6 +55,10 @@ SLOTS = {
     "eff_hat",
 }
 
+# Lion, LARS and LAMB (optax's): the sign, the weight decay, the trust ratio's pieces.
+SLOTS |= {"c", "sign", "wd", "u", "adam", "pnorm", "unorm", "ratio"}
+OPTAX = ("lion", "lars", "lamb")
+
 
 def lecture_lines(name: str) -> list[str]:
     doc = inspect.getdoc(type(optimizers.create(name))) or ""
@@ -115,3 +119,19 @@ def test_the_catalogue_serves_the_mathml(client: TestClient) -> None:
     for name in REQUIRED:
         assert served[name]["lecture"] == list(EQUATIONS[name].lecture)
         assert served[name]["terms"] == {t.key: t.mathml for t in EQUATIONS[name].terms}
+
+
+@pytest.mark.parametrize("name", OPTAX)
+def test_optax_optimizers_are_typeset_and_served(name: str, client: TestClient) -> None:
+    test_every_lecture_line_is_typeset_with_its_symbols_in_order(name)
+    served = {o["name"]: o for o in client.get("/api/optimizers").json()["optimizers"]}
+    assert served[name]["lecture"] == list(EQUATIONS[name].lecture)
+    assert served[name]["terms"] == {t.key: t.mathml for t in EQUATIONS[name].terms}
+
+
+def test_the_check_catches_a_missing_norm() -> None:
+    line = lecture_lines("lamb")[4]  # θ ← θ − η ‖θ‖ / ‖u‖ u
+    typeset = equations("lamb").lecture[4]  # type: ignore[union-attr]
+    assert normal(linear(ET.fromstring(typeset))) == normal(line)
+    wrong = typeset.replace("<mo>‖</mo>", "", 1)
+    assert normal(linear(ET.fromstring(wrong))) != normal(line)
