@@ -55,6 +55,8 @@ export async function loadCatalog() {
   return {
     landscapes: new Map(list.map((l) => [l.name, l])),
     optimizers: optimizers.optimizers,
+    groups: optimizers.groups, // the picker's groups, in order
+    scene: optimizers.scene, // the optimizers a fresh scene races
     schedules: optimizers.schedules,
     presets: presets.presets,
     settings, // limits, colours, colorscale: the page keeps no copies

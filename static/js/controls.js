@@ -5,6 +5,7 @@
 import { has, t } from "./i18n.js";
 import { toggleInspect } from "./inside.js";
 import { bindLayout } from "./layout.js";
+import { runKey } from "./legend.js";
 import { bindShare, refreshShare, studentLink } from "./share.js";
 import {
   controlVisible,
@@ -133,7 +134,8 @@ function bindTrackClicks(slider) {
 }
 
 function paramLabel(name) {
-  return has(`param.${name}`) ? t(`param.${name}`) : name;
+  // A name without a label yet reads as words ("momentum decay"), which can wrap.
+  return has(`param.${name}`) ? t(`param.${name}`) : name.replaceAll("_", " ");
 }
 
 function paramHelp(param) {
@@ -147,51 +149,183 @@ function showError(message) {
 }
 
 // ------------------------------------------------------------------ optimizer cards
+// The picker: one collapsible group per optimizer family (the server's `group`: classic,
+// adaptive, large-batch), each a <details> so Tab, Enter and Space open and close it, and
+// above them "your race": a chip per racing optimizer in its style, a click away from its
+// card. Any optimizers up to the run limit (/api/settings scene.runs.max) race; at the
+// limit the other toggles wait until one is unticked.
+
+const runLimit = () => sceneOption("runs")?.max ?? Number.POSITIVE_INFINITY;
+
+function groupName(group) {
+  return has(`optimizers.group.${group}`) ? t(`optimizers.group.${group}`) : group;
+}
+
+function optimizerGroups() {
+  const catalog = getCatalog();
+  const named = catalog.groups ?? [];
+  const groups = [...named];
+  for (const o of catalog.optimizers)
+    if (!groups.includes(o.group ?? "")) groups.push(o.group ?? "");
+  return groups
+    .map((group) => ({
+      group,
+      members: catalog.optimizers.filter((o) => (o.group ?? "") === group),
+    }))
+    .filter((g) => g.members.length);
+}
+
+// Optimizers racing at the last sync: a group opens when one of its members joins the race
+// (a preset, a link, a chip), and is otherwise left as the user put it.
+let racingBefore = null;
+
 function buildOptimizerCards() {
   const list = $("optimizer-list");
   list.replaceChildren();
-  for (const opt of getCatalog().optimizers) {
-    const card = document.createElement("div");
-    card.className = "opt-card";
-    card.dataset.optimizer = opt.name;
-    card.dataset.ctlGroup = opt.name;
-    card.style.setProperty("--opt-color", opt.color);
-
-    const head = document.createElement("label");
-    head.className = "opt-head";
-    head.dataset.ctl = `${opt.name}.toggle`;
-    head.innerHTML = `<input type="checkbox" data-testid="toggle-${opt.name}">
-      <span class="swatch"></span><span class="opt-title"></span>`;
-    head.querySelector(".opt-title").textContent = opt.title || opt.name;
-    const toggle = head.querySelector("input");
-    toggle.addEventListener("change", () => {
-      const enabled = new Set(state.optimizers);
-      if (toggle.checked) enabled.add(opt.name);
-      else enabled.delete(opt.name);
-      const ordered = getCatalog()
-        .optimizers.map((o) => o.name)
-        .filter((n) => enabled.has(n));
-      update({ optimizers: ordered });
-    });
-    const headRow = document.createElement("div");
-    headRow.className = "opt-head-row";
-    const fixedTitle = document.createElement("span");
-    fixedTitle.className = "opt-fixed-title";
-    fixedTitle.innerHTML = '<span class="swatch"></span><span class="opt-title"></span>';
-    fixedTitle.querySelector(".opt-title").textContent = opt.title || opt.name;
-    // "Inside": this run's arrows, equations and step-by-step mode (inside.js).
-    const inspect = document.createElement("button");
-    inspect.type = "button";
-    inspect.className = "chip inspect";
-    inspect.dataset.testid = `inspect-${opt.name}`;
-    inspect.dataset.ctl = `${opt.name}.inspect`;
-    inspect.addEventListener("click", () => toggleInspect(opt.name));
-    headRow.append(head, fixedTitle, inspect);
-    card.append(headRow);
-
-    for (const p of opt.params) card.append(buildParamRow(opt, p));
-    list.append(card);
+  racingBefore = null;
+  for (const { group, members } of optimizerGroups()) {
+    const box = document.createElement("details");
+    box.className = "opt-group";
+    box.dataset.group = group;
+    box.dataset.testid = `optimizer-group-${group}`;
+    box.dataset.ctlGroup = `group:${group}`;
+    const summary = document.createElement("summary");
+    summary.className = "opt-group-head";
+    summary.innerHTML =
+      '<h3 class="opt-group-name"></h3><span class="opt-group-count" data-testid="optimizer-group-count"></span>';
+    const cards = document.createElement("div");
+    cards.className = "opt-group-cards";
+    for (const opt of members) cards.append(buildOptimizerCard(opt));
+    box.append(summary, cards);
+    list.append(box);
   }
+}
+
+/** Show `name`'s card: its group opened, the card scrolled into view, its toggle focused. */
+function revealOptimizer(name) {
+  const card = document.querySelector(`.opt-card[data-optimizer="${name}"]`);
+  if (!card) return;
+  const box = card.closest("details");
+  if (box) box.open = true;
+  card.scrollIntoView({ block: "nearest" });
+  const toggle = card.querySelector(`[data-testid="toggle-${name}"]`);
+  (toggle && !card.classList.contains("fixed") ? toggle : card).focus?.({ preventScroll: true });
+}
+
+/** "Your race": the racing optimizers as chips in their colours, dashes and shapes; the
+ * count against the run limit; a note when the limit is reached. */
+function syncRace() {
+  const racing = state.optimizers;
+  const limit = runLimit();
+  const count = $("optimizer-count");
+  count.textContent = Number.isFinite(limit)
+    ? t("optimizers.count", { n: racing.length, max: limit })
+    : String(racing.length);
+  const full = racing.length >= limit;
+  count.classList.toggle("full", full);
+  const note = $("optimizer-full");
+  const canToggle = getCatalog().optimizers.some((o) => controlVisible(`${o.name}.toggle`));
+  note.hidden = !full || !canToggle;
+  note.textContent = full ? t("optimizers.full", { max: limit }) : "";
+  const row = $("optimizer-race");
+  const key = JSON.stringify([racing, state.lang]);
+  if (row.dataset.key !== key) {
+    row.dataset.key = key;
+    row.replaceChildren();
+    row.setAttribute("aria-label", t("optimizers.group.yours"));
+    const label = document.createElement("span");
+    label.className = "opt-race-label";
+    label.textContent = t("optimizers.group.yours");
+    row.append(label);
+    for (const name of racing) {
+      const opt = optimizerSpec(name);
+      if (!opt) continue;
+      const chip = document.createElement("button");
+      chip.type = "button";
+      chip.className = "race-chip";
+      chip.dataset.testid = `race-chip-${name}`;
+      chip.dataset.optimizer = name;
+      chip.title = t("optimizers.chip", { name: opt.title || name });
+      chip.innerHTML = `${runKey(opt, 11)}<span class="race-chip-name"></span>`;
+      chip.querySelector(".race-chip-name").textContent = opt.title || name;
+      chip.addEventListener("click", () => revealOptimizer(name));
+      row.append(chip);
+    }
+    if (!racing.length) {
+      const none = document.createElement("span");
+      none.className = "opt-race-none";
+      none.textContent = t("optimizers.none");
+      row.append(none);
+    }
+  }
+  const enabled = new Set(racing);
+  for (const box of document.querySelectorAll(".opt-group")) {
+    const names = [...box.querySelectorAll(".opt-card")].map((c) => c.dataset.optimizer);
+    const on = names.filter((n) => enabled.has(n)).length;
+    box.querySelector(".opt-group-name").textContent = groupName(box.dataset.group);
+    box.querySelector(".opt-group-count").textContent = t("optimizers.groupCount", {
+      on,
+      total: names.length,
+    });
+    const joined = names.some((n) => enabled.has(n) && !racingBefore?.has(n));
+    if (racingBefore === null) box.open = on > 0;
+    else if (joined) box.open = true;
+  }
+  racingBefore = enabled;
+  for (const card of document.querySelectorAll(".opt-card")) {
+    const toggle = card.querySelector(".opt-head input");
+    const wait = full && !toggle.checked;
+    toggle.disabled = wait;
+    card.classList.toggle("waiting", wait);
+    card.querySelector(".opt-head").title = wait ? t("optimizers.full", { max: limit }) : "";
+  }
+}
+
+function buildOptimizerCard(opt) {
+  const card = document.createElement("div");
+  card.className = "opt-card";
+  card.dataset.optimizer = opt.name;
+  card.dataset.ctlGroup = opt.name;
+  card.style.setProperty("--opt-color", opt.color);
+
+  const head = document.createElement("label");
+  head.className = "opt-head";
+  head.dataset.ctl = `${opt.name}.toggle`;
+  head.innerHTML = `<input type="checkbox" data-testid="toggle-${opt.name}">
+    ${runKey(opt, 11)}<span class="opt-title"></span>`;
+  head.querySelector(".opt-title").textContent = opt.title || opt.name;
+  const toggle = head.querySelector("input");
+  toggle.addEventListener("change", () => {
+    const enabled = new Set(state.optimizers);
+    if (toggle.checked) enabled.add(opt.name);
+    else enabled.delete(opt.name);
+    if (enabled.size > runLimit()) {
+      toggle.checked = false; // the limit: the server would refuse a thirteenth run
+      return;
+    }
+    const ordered = getCatalog()
+      .optimizers.map((o) => o.name)
+      .filter((n) => enabled.has(n));
+    update({ optimizers: ordered });
+  });
+  const headRow = document.createElement("div");
+  headRow.className = "opt-head-row";
+  const fixedTitle = document.createElement("span");
+  fixedTitle.className = "opt-fixed-title";
+  fixedTitle.innerHTML = `${runKey(opt, 11)}<span class="opt-title"></span>`;
+  fixedTitle.querySelector(".opt-title").textContent = opt.title || opt.name;
+  // "Inside": this run's arrows, equations and step-by-step mode (inside.js).
+  const inspect = document.createElement("button");
+  inspect.type = "button";
+  inspect.className = "chip inspect";
+  inspect.dataset.testid = `inspect-${opt.name}`;
+  inspect.dataset.ctl = `${opt.name}.inspect`;
+  inspect.addEventListener("click", () => toggleInspect(opt.name));
+  headRow.append(head, fixedTitle, inspect);
+  card.append(headRow);
+
+  for (const p of opt.params) card.append(buildParamRow(opt, p));
+  return card;
 }
 
 function buildParamRow(opt, p) {
@@ -552,6 +686,7 @@ export function syncControls(changed) {
       row.classList.toggle("changed", value !== p.default);
     }
   }
+  if (!changed || changed.has("optimizers") || changed.has("lang")) syncRace();
   if (changed?.has("optimizers")) buildTeacherChoices();
   applyVisibility();
 }
@@ -570,6 +705,14 @@ export function applyVisibility() {
   for (const group of groups) {
     const items = [...group.querySelectorAll("[data-ctl]")];
     group.hidden = items.length > 0 && items.every((el) => el.hidden);
+  }
+  // A teacher's link shows its controls: no optimizer group it keeps stays folded away, and
+  // a group whose toggles it hides loses its heading (its cards are the exercise).
+  for (const box of document.querySelectorAll(".opt-group")) {
+    const cards = [...box.querySelectorAll(".opt-card")];
+    const bare = cards.every((card) => card.classList.contains("fixed"));
+    box.classList.toggle("bare", bare);
+    if (state.show.length && !box.hidden) box.open = true;
   }
   // Presentation mode keeps the controls a `show=` link chose (see app.css).
   const chosen =

@@ -34,7 +34,9 @@ export function bindKeyboard({ togglePresentation }) {
   document.addEventListener("keydown", (e) => {
     if (e.ctrlKey || e.metaKey || e.altKey) return;
     const tag = e.target.tagName;
-    const toggle = tag === "BUTTON" || (tag === "INPUT" && e.target.type === "checkbox");
+    // a summary opens and closes its <details> (the optimizer picker's groups) on Space
+    const toggle =
+      tag === "BUTTON" || tag === "SUMMARY" || (tag === "INPUT" && e.target.type === "checkbox");
     if (!toggle && (tag === "INPUT" || tag === "SELECT" || tag === "TEXTAREA")) return;
     if (e.key === " " || e.code === "Space") {
       if (toggle) return; // a focused button or checkbox handles space itself

@@ -533,7 +533,12 @@ export function pathTraces(runs, cursor, th, t, view) {
     const n = Math.min(run.n, cursor + 1);
     if (n <= 0) return;
     // Earlier runs draw wider: where two paths coincide, the one below shows at its edges.
-    const width = th.line + (runs.length - 1 - index) * (th.presentation ? 0.9 : 0.6);
+    // The widening is shared out, so the first of twelve runs is not a 9 px band.
+    const spread = Math.min(
+      th.presentation ? 0.9 : 0.6,
+      (th.presentation ? 4.5 : 3) / (runs.length - 1),
+    );
+    const width = th.line + (runs.length - 1 - index) * spread;
     traces.push({
       type: "scatter",
       mode: "lines",

@@ -223,7 +223,8 @@ function buildProps() {
       key: "opt",
       type: Type.LIST,
       always: true,
-      default: () => [...names],
+      // a fresh scene races the server's six (/api/optimizers "scene"), not all eighteen
+      default: () => names.filter((n) => (catalog.scene ?? names).includes(n)),
       set: (s, wanted) => {
         s.optimizers = names.filter((n) => wanted.includes(n)); // catalog order
       },
@@ -402,7 +403,7 @@ export function setParam(optimizer, name, value) {
   update({ params });
 }
 
-/** Free exploration on `landscape`: every optimizer with PyTorch's (torch.optim's) defaults,
+/** Free exploration on `landscape`: the fresh scene's optimizers with PyTorch's defaults,
  * from the landscape's default start; layout, view, language and playback stay. */
 export function freeExploration(landscape = state.landscape) {
   const fresh = defaultState();

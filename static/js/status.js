@@ -5,6 +5,7 @@
 // API, the handout and the CLI say the same thing.
 
 import { lang } from "./i18n.js";
+import { runKey } from "./legend.js";
 
 // The row's colour class per status code (app.css styles these classes).
 const TONE = {
@@ -61,7 +62,7 @@ export function renderStatus(el, { runs, cursor, t, complete }) {
     const tone = TONE[code] || "running";
     const step = run.complete && run.status?.step != null ? run.status.step : "—";
     return `<tr class="${tone}" data-optimizer="${html(run.optimizer)}" data-status="${code}">
-      <th scope="row"><span class="swatch" style="background:${html(run.color)}"></span>${html(run.title)}</th>
+      <th scope="row">${runKey(run, 11)}${html(run.title)}</th>
       <td class="num">${fmtLoss(atCursor)}</td>
       <td class="num">${run.complete ? fmtLoss(run.final_loss) : "…"}</td>
       <td class="num">${step}</td>
