@@ -648,6 +648,444 @@ _LAMB = Equations(
 EQUATIONS |= {"lion": _LION, "lars": _LARS, "lamb": _LAMB}
 
 
+# ------------------------------------------ torch.optim's AdamW … Rprop (issue 14)
+RHO, PSI, DELTA, M, V, U = mi("ρ"), mi("ψ"), mi("Δ"), mi("m"), mi("v"), mi("u")
+T = mi("t")
+MU_T, MU_NEXT = sub(MU, T), sub(MU, row(T, PLUS, ONE))
+VMAX = sub(V, mi("max"))
+ABS_G = row(mo("|"), G, mo("|"))
+BAR_G = f'<mover accent="true">{G}<mo>¯</mo></mover>'  # ḡ, RMSprop's centred mean
+COMMA = mo(",")
+
+
+def text(words: str) -> str:
+    return f"<mtext>{words}</mtext>"
+
+
+def call(name: str, *args: str) -> str:
+    """name(a, b, …) with commas between the arguments."""
+    inner: list[str] = []
+    for i, arg in enumerate(args):
+        inner += [COMMA, arg] if i else [arg]
+    return row(mi(name), paren(*inner))
+
+
+def _product(last: str) -> str:
+    """μ₁⋯μ_last, NAdam's product of the momentum coefficients."""
+    return row(sub(MU, ONE), mo("⋯"), sub(MU, last))
+
+
+def _adam_terms(*keys: str) -> tuple[Term, ...]:
+    """Adam's terms by key (m, v, bias, hat, eff …): the same arithmetic in AdamW & co."""
+    found = {term.key: term for term in _ADAM.terms}
+    return tuple(found[key] for key in keys)
+
+
+_LR_TERM = Term("lr", eqs(sub(ETA, T), EQ, slot("lr")))
+_DECAY_TERM = Term(  # decoupled weight decay: θ shrinks before the step
+    "decay",
+    eqs(
+        *(THETA, ARROW, THETA, MINUS, ETA, LAMBDA, THETA),
+        *(EQ, slot("theta"), MINUS, slot("lr"), DOT, slot("wd"), DOT, slot("theta")),
+        *(EQ, slot("decayed")),
+    ),
+)
+_THETA_DECAYED = Term(  # θₜ₊₁ from the decayed θ (AdamW, AMSGrad-free)
+    "theta_decayed",
+    eqs(
+        sub(THETA, row(T, PLUS, ONE)),
+        EQ,
+        slot("decayed"),
+        MINUS,
+        slot("eff_hat"),
+        HAD,
+        slot("mhat"),
+        EQ,
+        slot("theta_next"),
+    ),
+)
+_HAT_M = math(hat(M), EQ, frac(M, row(ONE, MINUS, sup(B1, T))))
+_M_LINE = math(M, ARROW, B1, M, PLUS, paren(ONE, MINUS, B1), G)
+_V_LINE = math(V, ARROW, B2, V, PLUS, paren(ONE, MINUS, B2), SQ)
+
+_ADAMW = Equations(
+    lecture=(math(THETA, ARROW, THETA, MINUS, ETA, LAMBDA, THETA), *_ADAM.lecture),
+    terms=(
+        _grad_term(),
+        _LR_TERM,
+        _DECAY_TERM,
+        *_adam_terms("m", "v", "bias", "hat", "eff"),
+        _THETA_DECAYED,
+        _step_term(),
+    ),
+)
+
+_AMSGRAD = Equations(
+    lecture=(
+        _M_LINE,
+        _V_LINE,
+        math(VMAX, ARROW, call("max", VMAX, V)),
+        math(
+            hat(M),
+            EQ,
+            frac(M, row(ONE, MINUS, sup(B1, T))),
+            COMMA,
+            GAP,
+            hat(V),
+            EQ,
+            frac(VMAX, row(ONE, MINUS, sup(B2, T))),
+        ),
+        _ADAM.lecture[3],
+    ),
+    terms=(
+        *_adam_terms("g", "m", "v"),
+        Term(
+            "vmax",
+            eqs(
+                *(VMAX, ARROW, call("max", VMAX, V)),
+                *(EQ, row(mi("max"), paren(slot("vmax_prev"), COMMA, slot("v")))),
+                *(EQ, slot("vmax")),
+            ),
+        ),
+        *_adam_terms("bias"),
+        Term(
+            "hat",
+            eqs(
+                *(hat(M), EQ, slot("mhat"), COMMA, GAP),
+                *(hat(V), EQ, frac(VMAX, row(ONE, MINUS, sup(B2, T))), EQ, slot("vhat")),
+            ),
+        ),
+        *_adam_terms("eff", "theta", "step"),
+    ),
+)
+
+_NADAM = Equations(
+    lecture=(
+        math(
+            MU_T,
+            EQ,
+            B1,
+            paren(ONE, MINUS, mn("0.5"), DOT, sup(mn("0.96"), row(T, PSI))),
+        ),
+        _M_LINE,
+        _V_LINE,
+        math(hat(V), EQ, frac(V, row(ONE, MINUS, sup(B2, T)))),
+        math(
+            THETA,
+            ARROW,
+            THETA,
+            MINUS,
+            ETA,
+            frac(
+                row(
+                    frac(row(paren(ONE, MINUS, MU_T), G), row(ONE, MINUS, _product(T))),
+                    PLUS,
+                    frac(row(MU_NEXT, M), row(ONE, MINUS, _product(row(T, PLUS, ONE)))),
+                ),
+                row(sqrt(hat(V)), PLUS, EPS),
+            ),
+        ),
+    ),
+    terms=(
+        _grad_term(),
+        _LR_TERM,
+        Term(
+            "mu",
+            eqs(
+                *(MU_T, EQ, slot("mu_t"), COMMA, GAP, MU_NEXT, EQ, slot("mu_next")),
+                *(GAP, _product(T), EQ, slot("mu_product"), GAP, T, EQ, slot("t")),
+            ),
+        ),
+        *_adam_terms("m", "v"),
+        Term(
+            "denom",
+            eqs(
+                *(sqrt(hat(V)), PLUS, EPS, EQ, sqrt(frac(V, row(ONE, MINUS, sup(B2, T))))),
+                *(PLUS, EPS, EQ, slot("denom")),
+            ),
+        ),
+        Term(
+            "coef",
+            eqs(
+                *(frac(row(ETA, paren(ONE, MINUS, MU_T)), row(ONE, MINUS, _product(T)))),
+                *(EQ, slot("c_g"), COMMA, GAP),
+                frac(row(ETA, MU_NEXT), row(ONE, MINUS, _product(row(T, PLUS, ONE)))),
+                *(EQ, slot("c_m")),
+            ),
+        ),
+        _theta_next(
+            MINUS,
+            paren(slot("c_g"), DOT, slot("g"), PLUS, slot("c_m"), DOT, slot("m")),
+            mo("/"),
+            slot("denom"),
+        ),
+        _step_term(),
+    ),
+)
+
+_RHO_T, _RHO_INF, _R_T = sub(RHO, T), sub(RHO, mi("∞")), sub(mi("r"), T)
+_RADAM = Equations(
+    lecture=(
+        _M_LINE,
+        _V_LINE,
+        _HAT_M,
+        math(
+            *(_RHO_INF, EQ, frac(mn("2"), row(ONE, MINUS, B2)), MINUS, ONE, COMMA, GAP),
+            *(_RHO_T, EQ, _RHO_INF, MINUS),
+            frac(row(mn("2"), T, sup(B2, T)), row(ONE, MINUS, sup(B2, T))),
+        ),
+        math(
+            _R_T,
+            EQ,
+            sqrt(
+                frac(
+                    row(paren(_RHO_T, MINUS, mn("4")), paren(_RHO_T, MINUS, mn("2")), _RHO_INF),
+                    row(paren(_RHO_INF, MINUS, mn("4")), paren(_RHO_INF, MINUS, mn("2")), _RHO_T),
+                )
+            ),
+        ),
+        math(
+            *(THETA, ARROW, THETA, MINUS, ETA, _R_T, hat(M)),
+            frac(sqrt(row(ONE, MINUS, sup(B2, T))), row(sqrt(V), PLUS, EPS)),
+            *(GAP, text("if"), _RHO_T, mo("&gt;"), mn("5")),
+        ),
+        math(THETA, ARROW, THETA, MINUS, ETA, hat(M), GAP, text("otherwise")),
+    ),
+    terms=(
+        *_adam_terms("g", "m", "v", "bias"),
+        Term("mhat", eqs(hat(M), EQ, slot("mhat"))),
+        Term(
+            "rho",
+            eqs(_RHO_T, EQ, slot("rho_t"), COMMA, GAP, _RHO_INF, EQ, slot("rho_inf")),
+        ),
+        Term("rect", eqs(_R_T, EQ, slot("rect"))),
+        Term(
+            "eff",
+            eqs(
+                frac(
+                    row(sub(ETA, T), _R_T, sqrt(row(ONE, MINUS, sup(B2, T)))),
+                    row(sqrt(V), PLUS, EPS),
+                ),
+                EQ,
+                slot("eff"),
+            ),
+        ),
+        _theta_next(MINUS, slot("eff"), HAD, slot("mhat")),
+        Term(
+            "theta_plain",
+            eqs(
+                sub(THETA, row(T, PLUS, ONE)),
+                EQ,
+                slot("theta"),
+                MINUS,
+                slot("lr"),
+                DOT,
+                slot("mhat"),
+                EQ,
+                slot("theta_next"),
+            ),
+        ),
+        _step_term(),
+    ),
+)
+
+_ADAMAX = Equations(
+    lecture=(
+        _M_LINE,
+        math(U, ARROW, call("max", row(B2, U), ABS_G)),
+        math(THETA, ARROW, THETA, MINUS, frac(ETA, row(ONE, MINUS, sup(B1, T))), DOT, frac(M, U)),
+    ),
+    terms=(
+        *_adam_terms("g", "m"),
+        Term(
+            "u",
+            eqs(
+                *(U, ARROW, call("max", row(B2, U), row(ABS_G, PLUS, EPS))),
+                *(
+                    EQ,
+                    row(mi("max"), paren(slot("beta2"), DOT, slot("u_prev"), COMMA, slot("absg"))),
+                ),
+                *(EQ, slot("u")),
+            ),
+        ),
+        Term(
+            "eff",
+            eqs(frac(sub(ETA, T), row(paren(ONE, MINUS, sup(B1, T)), U)), EQ, slot("eff")),
+        ),
+        _theta_next(MINUS, slot("eff"), HAD, slot("m")),
+        _step_term(),
+    ),
+)
+
+_S = mi("s")
+_ADADELTA = Equations(
+    lecture=(
+        math(mi("h"), ARROW, RHO, mi("h"), PLUS, paren(ONE, MINUS, RHO), SQ),
+        math(DELTA, EQ, frac(sqrt(row(_S, PLUS, EPS)), sqrt(row(mi("h"), PLUS, EPS))), HAD, G),
+        math(_S, ARROW, RHO, _S, PLUS, paren(ONE, MINUS, RHO), DELTA, HAD, DELTA),
+        math(THETA, ARROW, THETA, MINUS, DELTA),
+    ),
+    terms=(
+        _grad_term(),
+        Term(
+            "h",
+            eqs(
+                *(mi("h"), ARROW, RHO, mi("h"), PLUS, paren(ONE, MINUS, RHO), SQ),
+                *(EQ, slot("rho"), DOT, slot("h_prev"), PLUS, slot("keep"), DOT, slot("g2")),
+                *(EQ, slot("h")),
+            ),
+        ),
+        Term(
+            "delta",
+            eqs(
+                DELTA,
+                EQ,
+                frac(sqrt(row(_S, PLUS, EPS)), sqrt(row(mi("h"), PLUS, EPS))),
+                HAD,
+                G,
+                EQ,
+                slot("scale"),
+                HAD,
+                slot("g"),
+                EQ,
+                slot("delta"),
+            ),
+        ),
+        Term(
+            "s",
+            eqs(
+                *(_S, ARROW, RHO, _S, PLUS, paren(ONE, MINUS, RHO), DELTA, HAD, DELTA),
+                *(EQ, slot("rho"), DOT, slot("s_prev"), PLUS, slot("keep"), DOT, slot("delta2")),
+                *(EQ, slot("s")),
+            ),
+        ),
+        _theta_next(MINUS, slot("lr"), DOT, slot("delta")),
+        _step_term(),
+    ),
+)
+
+_B2_HAT = sub(hat(mi("β")), row(mn("2"), T))  # β̂₂ₜ
+_RMS = mi("RMS")
+_EPS1, _EPS2 = sub(EPS, ONE), sub(EPS, mn("2"))
+_ADAFACTOR = Equations(
+    lecture=(
+        math(_B2_HAT, EQ, ONE, MINUS, sup(T, mi("c"))),
+        math(sub(RHO, T), EQ, call("min", ETA, frac(ONE, sqrt(T)))),
+        math(sub(ALPHA, T), EQ, call("max", _EPS2, row(_RMS, paren(THETA))), DOT, sub(RHO, T)),
+        math(V, ARROW, _B2_HAT, V, PLUS, paren(ONE, MINUS, _B2_HAT), SQ),
+        math(U, EQ, frac(G, sqrt(call("max", V, sup(_EPS1, mn("2")))))),
+        math(
+            THETA,
+            ARROW,
+            THETA,
+            MINUS,
+            frac(row(sub(ALPHA, T), U), call("max", ONE, frac(row(_RMS, paren(U)), mi("d")))),
+        ),
+    ),
+    terms=(
+        _grad_term(),
+        Term(
+            "rho",
+            eqs(
+                *(sub(RHO, T), EQ, call("min", ETA, frac(ONE, sqrt(T))), EQ, slot("rho_t")),
+                *(GAP, T, EQ, slot("t")),
+            ),
+        ),
+        Term(
+            "alpha",
+            eqs(
+                *(sub(ALPHA, T), EQ, call("max", _EPS2, row(_RMS, paren(THETA))), DOT),
+                *(sub(RHO, T), EQ, slot("alpha_t")),
+            ),
+        ),
+        Term(
+            "v",
+            eqs(
+                *(V, ARROW, _B2_HAT, V, PLUS, paren(ONE, MINUS, _B2_HAT), SQ),
+                *(EQ, slot("v"), GAP, ONE, MINUS, _B2_HAT, EQ, slot("weight")),
+            ),
+        ),
+        Term("u", eqs(U, EQ, frac(G, sqrt(call("max", V, sup(_EPS1, mn("2"))))), EQ, slot("u"))),
+        Term(
+            "clip",
+            eqs(call("max", ONE, frac(row(_RMS, paren(U)), mi("d"))), EQ, slot("clip")),
+        ),
+        Term(
+            "decay",
+            eqs(
+                *(THETA, ARROW, THETA, MINUS, ETA, LAMBDA, THETA),
+                *(EQ, slot("decayed")),
+            ),
+        ),
+        Term(
+            "theta",
+            eqs(
+                *(sub(THETA, row(T, PLUS, ONE)), EQ, slot("decayed"), MINUS),
+                *(frac(slot("alpha_t"), slot("clip")), DOT, slot("u"), EQ, slot("theta_next")),
+            ),
+        ),
+        _step_term(),
+    ),
+)
+
+_PREV = sub(G, mi("prev"))
+_ETA_PLUS, _ETA_MINUS = sup(ETA, mo("+")), sup(ETA, MINUS)
+_RPROP = Equations(
+    lecture=(
+        math(
+            *(DELTA, ARROW, call("min", row(_ETA_PLUS, DELTA), sub(DELTA, mi("max")))),
+            *(GAP, text("if"), G, DOT, _PREV, mo("&gt;"), mn("0")),
+        ),
+        math(
+            *(DELTA, ARROW, call("max", row(_ETA_MINUS, DELTA), sub(DELTA, mi("min"))), COMMA),
+            *(G, ARROW, mn("0"), GAP, text("if"), G, DOT, _PREV, mo("&lt;"), mn("0")),
+        ),
+        math(THETA, ARROW, THETA, MINUS, row(mi("sign"), paren(G)), DELTA),
+        math(_PREV, ARROW, G),
+    ),
+    terms=(
+        _grad_term(),
+        Term("factor", eqs(mi("sign"), paren(G, DOT, _PREV), EQ, slot("flip"))),
+        Term("delta", eqs(DELTA, EQ, slot("step_size"))),
+        Term("sign", eqs(mi("sign"), paren(G), EQ, slot("sign"))),
+        _theta_next(MINUS, slot("sign"), HAD, slot("step_size")),
+        _step_term(),
+    ),
+)
+
+_CENTERED = (  # RMSprop's centered option: ḡ and the spread √(h − ḡ²)
+    Term(
+        "gbar",
+        eqs(
+            *(BAR_G, ARROW, ALPHA, BAR_G, PLUS, paren(ONE, MINUS, ALPHA), G),
+            *(EQ, slot("alpha"), DOT, slot("gbar_prev"), PLUS, slot("keep"), DOT, slot("g")),
+            *(EQ, slot("gbar")),
+        ),
+    ),
+    Term(
+        "eff_centered",
+        eqs(
+            frac(sub(ETA, T), row(sqrt(row(mi("h"), MINUS, BAR_G, HAD, BAR_G)), PLUS, EPS)),
+            EQ,
+            slot("eff"),
+        ),
+    ),
+)
+EQUATIONS["rmsprop"] = Equations(
+    lecture=EQUATIONS["rmsprop"].lecture, terms=(*EQUATIONS["rmsprop"].terms, *_CENTERED)
+)
+EQUATIONS |= {
+    "adamw": _ADAMW,
+    "amsgrad": _AMSGRAD,
+    "nadam": _NADAM,
+    "radam": _RADAM,
+    "adamax": _ADAMAX,
+    "adadelta": _ADADELTA,
+    "adafactor": _ADAFACTOR,
+    "rprop": _RPROP,
+}
+
+
 def equations(name: str) -> Equations | None:
     """The optimizer's MathML, or None for an optimizer not typeset yet."""
     return EQUATIONS.get(name)

@@ -29,6 +29,14 @@ DEFAULT_Y: dict[str, str] = {
     "adagrad": "lr_decay",
     "rmsprop": "alpha",
     "adam": "beta1",
+    "adamw": "weight_decay",  # decoupled: the lesson AdamW is for
+    "amsgrad": "beta2",  # v's memory, which AMSGrad's max keeps
+    "nadam": "beta1",
+    "radam": "beta2",  # sets how long the warm-up of plain momentum steps lasts
+    "adamax": "beta1",
+    "adadelta": "rho",
+    "adafactor": "beta2_decay",
+    "rprop": "etaplus",
 }
 
 

@@ -51,15 +51,18 @@ def _pow_each(base: float, exponent: Value) -> Value:
 class Adafactor(Optimizer):
     r"""Adafactor: a step relative to the size of θ, normalized by an RMS of g, clipped.
 
-    Lecture notes (Shazeer & Stern 2018), at update t = 1, 2, …, for a vector θ of
-    n coordinates (here n = 2)::
+    Lecture notes (Shazeer & Stern 2018), update t = 1, 2, … of θ with n coordinates::
 
-        β̂₂ₜ = 1 − t^c                       (c = beta2_decay, −0.8: the average's memory grows)
+        β̂₂ₜ = 1 − t^c
         ρₜ = min(η, 1/√t)
-        αₜ = max(ε₂, RMS(θ)) · ρₜ            (RMS(θ) = ‖θ‖ / √n: a step relative to θ)
+        αₜ = max(ε₂, RMS(θ)) · ρₜ
         v ← β̂₂ₜv + (1 − β̂₂ₜ) g ⊙ g
         u = g / √max(v, ε₁²)
-        θ ← θ − αₜ u / max(1, RMS(u) / d)    (d: clip the update's RMS at d)
+        θ ← θ − αₜ u / max(1, RMS(u) / d)
+
+    with c = beta2_decay (−0.8: the average's memory grows with t), RMS(θ) = ‖θ‖ / √n (a
+    step relative to the size of θ; here n = 2) and d the clipping threshold of the
+    update's RMS.
 
     For a matrix Adafactor keeps only a row and a column average of g ⊙ g (the
     "factored" second moment that saves memory); the page's θ is a 2-vector, which torch

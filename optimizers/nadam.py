@@ -94,16 +94,17 @@ def scalar_decays(opt: Optimizer) -> tuple[float | None, float | None]:
 class NAdam(Optimizer):
     r"""NAdam: Adam whose momentum looks ahead, as Nesterov's does for SGD.
 
-    Lecture notes (Dozat 2016), at update t = 1, 2, …, with a momentum coefficient that
-    warms up, μₜ = β₁(1 − ½·0.96^(t·ψ)) (ψ = momentum_decay)::
+    Lecture notes (Dozat 2016), at update t = 1, 2, …::
 
+        μₜ = β₁(1 − 0.5 · 0.96^(tψ))
         m ← β₁m + (1 − β₁) g
         v ← β₂v + (1 − β₂) g ⊙ g
         v̂ = v / (1 − β₂ᵗ)
-        θ ← θ − η [ (1 − μₜ) g / (1 − μ₁⋯μₜ) + μₜ₊₁ m / (1 − μ₁⋯μₜ₊₁) ] / (√v̂ + ε)
+        θ ← θ − η ((1 − μₜ) g / (1 − μ₁⋯μₜ) + μₜ₊₁ m / (1 − μ₁⋯μₜ₊₁)) / (√v̂ + ε)
 
-    The bracket mixes the fresh gradient with the look-ahead momentum μₜ₊₁m, each
-    bias-corrected by the product of the μ's. PyTorch (``NAdam``) keeps that product in
+    The momentum coefficient μₜ warms up to β₁ (ψ = momentum_decay). The bracket mixes
+    the fresh gradient with the look-ahead momentum μₜ₊₁m, each bias-corrected by the
+    product of the μ's. PyTorch (``NAdam``) keeps that product in
     ``mu_product`` and takes the two terms as two steps::
 
         μ₁⋯μₜ ← μ₁⋯μₜ₋₁ · μₜ                  torch: mu_product *= mu

@@ -38,11 +38,13 @@ class RAdam(Optimizer):
         v ← β₂v + (1 − β₂) g ⊙ g
         m̂ = m / (1 − β₁ᵗ)
         ρ∞ = 2 / (1 − β₂) − 1,   ρₜ = ρ∞ − 2t β₂ᵗ / (1 − β₂ᵗ)
-        if ρₜ > 5:  θ ← θ − η m̂ · rₜ √(1 − β₂ᵗ) / (√v + ε)
-        else:       θ ← θ − η m̂                  (momentum SGD while v is young)
+        rₜ = √((ρₜ − 4)(ρₜ − 2)ρ∞ / ((ρ∞ − 4)(ρ∞ − 2)ρₜ))
+        θ ← θ − η rₜ m̂ √(1 − β₂ᵗ) / (√v + ε)   if ρₜ > 5
+        θ ← θ − η m̂   otherwise
 
-    with the rectification rₜ = √((ρₜ − 4)(ρₜ − 2)ρ∞ / ((ρ∞ − 4)(ρ∞ − 2)ρₜ)), which
-    grows to 1. At β₂ = 0.999 the first five updates are plain momentum steps. PyTorch
+    ρₜ estimates how many gradients v really averages; while it is 5 or less, v is too
+    young to trust and the step is plain momentum SGD. The rectification rₜ grows to 1.
+    At β₂ = 0.999 the first five updates are momentum steps. PyTorch
     (``RAdam``) computes it so, in this order::
 
         θ ← θ − ((m / (1 − β₁ᵗ)) · η · (√(1 − β₂ᵗ) / (√v + ε))) · rₜ

@@ -37,18 +37,18 @@ class Rprop(Optimizer):
 
     Lecture notes (Riedmiller & Braun 1993), per coordinate, with Δ₀ = η::
 
-        if g · g_prev > 0:  Δ ← min(Δ · η⁺, Δ_max)     (same direction: speed up)
-        if g · g_prev < 0:  Δ ← max(Δ · η⁻, Δ_min)     (overshot: slow down)
-                            and g ← 0                  (skip this coordinate once)
-        θ ← θ − sign(g) · Δ
+        Δ ← min(η⁺Δ, Δ_max)   if g · g_prev > 0
+        Δ ← max(η⁻Δ, Δ_min),   g ← 0   if g · g_prev < 0
+        θ ← θ − sign(g) Δ
         g_prev ← g
 
-    The size of the gradient never enters, so Rprop crosses plateaus and steep walls at
-    the same pace. PyTorch (``Rprop``) is this rule (the Rprop⁻ variant without
-    backtracking): sign(g · g_prev) picks the factor η⁺, η⁻ or 1, Δ is clamped to
-    [Δ_min, Δ_max], and ``prev`` holds g with the flipped coordinates zeroed. The learning
-    rate only sets Δ₀ (at the first update, so a schedule changes nothing after it).
-    torch's sign of NaN is 0: a NaN gradient leaves θ where it is.
+    Same direction as before: the step grows; a sign flip (an overshoot): it shrinks, and
+    the coordinate rests once. The size of the gradient never enters, so Rprop crosses
+    plateaus and steep walls at the same pace. PyTorch (``Rprop``) is this rule (the
+    Rprop⁻ variant, without backtracking): sign(g · g_prev) picks the factor η⁺, η⁻ or
+    1, Δ is clamped to [Δ_min, Δ_max], and ``prev`` holds g with the flipped coordinates
+    zeroed. The learning rate only sets Δ₀ (at the first update, so a schedule changes
+    nothing after it). torch's sign of NaN is 0: a NaN gradient leaves θ where it is.
 
     Hyperparameters:
         lr (float): η, the first step Δ₀. Default 1e-2, range [1e-5, 10] (log slider).

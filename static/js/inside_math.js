@@ -33,6 +33,68 @@ function trust(v, u, coefficient, eps) {
   v.terms.push("norms", one ? "ratio_one" : "ratio");
 }
 
+/** Adam's moments after update t (m, v, their previous values, the bias corrections and
+ * m̂), the shared part of AdamW, AMSGrad, NAdam, RAdam and Adamax. */
+function moments(v, rec, p, t) {
+  v.beta1 = p.beta1;
+  v.beta2 = p.beta2;
+  v.keep1 = 1 - p.beta1;
+  v.keep2 = 1 - p.beta2;
+  v.m = pair(rec.state.exp_avg, t);
+  v.m_prev = buffer(rec, "exp_avg", t - 1);
+  if (rec.state.exp_avg_sq) {
+    v.v = pair(rec.state.exp_avg_sq, t);
+    v.v_prev = buffer(rec, "exp_avg_sq", t - 1);
+  }
+  v.bc1 = 1 - p.beta1 ** v.t;
+  v.bc2 = 1 - p.beta2 ** v.t;
+  v.mhat = scale(1 / v.bc1, v.m);
+}
+
+/** AdamW, AMSGrad, NAdam and RAdam (torch's): Adam's numbers plus each one's own. */
+function moreAdam(v, rec, p, t) {
+  moments(v, rec, p, t);
+  const eps = p.eps;
+  const step = v.t;
+  const adamEff = (second) => {
+    v.vhat = scale(1 / v.bc2, second);
+    v.eff_hat = each(v.vhat, (x) => v.lr / (Math.sqrt(x) + eps));
+    v.eff = each(second, (x) => v.lr / v.bc1 / (Math.sqrt(x) / Math.sqrt(v.bc2) + eps));
+  };
+  if (v.optimizer === "adamw") {
+    v.wd = p.weight_decay;
+    v.decayed = scale(1 - v.lr * v.wd, v.theta);
+    adamEff(v.v);
+    v.terms.push("lr", ...(v.wd ? ["decay"] : []), "m", "v", "bias", "hat", "eff");
+    v.terms.push("theta_decayed");
+  } else if (v.optimizer === "amsgrad") {
+    v.vmax = pair(rec.state.max_exp_avg_sq, t);
+    v.vmax_prev = buffer(rec, "max_exp_avg_sq", t - 1);
+    adamEff(v.vmax);
+    v.terms.push("m", "v", "vmax", "bias", "hat", "eff", "theta");
+  } else if (v.optimizer === "nadam") {
+    const psi = p.momentum_decay;
+    v.mu_t = p.beta1 * (1 - 0.5 * 0.96 ** (step * psi));
+    v.mu_next = p.beta1 * (1 - 0.5 * 0.96 ** ((step + 1) * psi));
+    v.mu_product = rec.state.mu_product[2 * t];
+    v.denom = each(v.v, (x) => Math.sqrt(x / v.bc2) + eps);
+    v.c_g = (v.lr * (1 - v.mu_t)) / (1 - v.mu_product);
+    v.c_m = (v.lr * v.mu_next) / (1 - v.mu_product * v.mu_next);
+    v.terms.push("lr", "mu", "m", "v", "denom", "coef", "theta");
+  } else {
+    v.rho_inf = 2 / (1 - p.beta2) - 1;
+    v.rho_t = v.rho_inf - (2 * step * p.beta2 ** step) / v.bc2;
+    v.terms.push("m", "v", "bias", "mhat", "rho");
+    if (v.rho_t > 5) {
+      const r = v.rho_t;
+      const inf = v.rho_inf;
+      v.rect = Math.sqrt(((r - 4) * (r - 2) * inf) / ((inf - 4) * (inf - 2) * r));
+      v.eff = each(v.v, (x) => (v.lr * v.rect * Math.sqrt(v.bc2)) / (Math.sqrt(x) + eps));
+      v.terms.push("rect", "eff", "theta");
+    } else v.terms.push("theta_plain");
+  }
+}
+
 /** Updates known for a run: recorded and with both ends of the step kept. */
 export function updatesKnown(run) {
   const rec = run.record;
@@ -119,9 +181,16 @@ export function updateValues(run, t) {
       v.keep = 1 - p.alpha;
       v.h = pair(rec.state.square_avg, t);
       v.h_prev = buffer(rec, "square_avg", t - 1);
-      const denom = each(v.h, (h) => Math.sqrt(h) + eps);
+      // centered: the spread √(h − ḡ²) in place of √h, ḡ the average of g (grad_avg)
+      const gbar = rec.state.grad_avg ? pair(rec.state.grad_avg, t) : null;
+      const spread = (i) => (gbar ? v.h[i] - gbar[i] * gbar[i] : v.h[i]);
+      const denom = [0, 1].map((i) => Math.sqrt(spread(i)) + eps);
       v.eff = [v.lr / denom[0], v.lr / denom[1]];
-      v.terms.push("h", "eff");
+      if (gbar) {
+        v.gbar = gbar;
+        v.gbar_prev = buffer(rec, "grad_avg", t - 1);
+        v.terms.push("h", "gbar", "eff_centered");
+      } else v.terms.push("h", "eff");
       if (momentum) {
         v.mu = p.momentum;
         v.scaled = [g[0] / denom[0], g[1] / denom[1]];
@@ -148,6 +217,56 @@ export function updateValues(run, t) {
       // The number torch multiplies m by: η/(1 − β₁ᵗ) / (√v/√(1 − β₂ᵗ) + ε).
       v.eff = each(v.v, (x) => v.lr / v.bc1 / (Math.sqrt(x) / Math.sqrt(v.bc2) + eps));
       v.terms.push("m", "v", "bias", "hat", "eff", "theta");
+      break;
+    }
+    case "adamw":
+    case "amsgrad":
+    case "nadam":
+    case "radam":
+      moreAdam(v, rec, p, t);
+      break;
+    case "adamax": {
+      moments(v, rec, p, t);
+      v.u = pair(rec.state.exp_inf, t);
+      v.u_prev = buffer(rec, "exp_inf", t - 1);
+      v.absg = each(g, (x) => Math.abs(x) + eps);
+      v.eff = each(v.u, (u) => v.lr / v.bc1 / u);
+      v.terms.push("m", "u", "eff", "theta");
+      break;
+    }
+    case "adadelta": {
+      v.rho = p.rho;
+      v.keep = 1 - p.rho;
+      v.h = pair(rec.state.square_avg, t);
+      v.h_prev = buffer(rec, "square_avg", t - 1);
+      v.s = pair(rec.state.acc_delta, t);
+      v.s_prev = buffer(rec, "acc_delta", t - 1);
+      v.scale = [0, 1].map((i) => Math.sqrt(v.s_prev[i] + eps) / Math.sqrt(v.h[i] + eps));
+      v.delta = [v.scale[0] * g[0], v.scale[1] * g[1]];
+      v.delta2 = each(v.delta, (d) => d * d);
+      v.terms.push("h", "delta", "s", "theta");
+      break;
+    }
+    case "adafactor": {
+      // torch's Adafactor on the 2-vector: ρₜ, αₜ from RMS(θ), v, u = g/√v, the clip
+      v.rho_t = Math.min(v.lr, 1 / Math.sqrt(step));
+      v.alpha_t = Math.max(p.eps2, Math.hypot(...theta) / Math.SQRT2) * v.rho_t;
+      v.weight = step ** p.beta2_decay;
+      v.v = pair(rec.state.variance, t);
+      v.u = [0, 1].map((i) => g[i] / Math.sqrt(Math.max(v.v[i], p.eps1 * p.eps1)));
+      v.clip = Math.max(1, Math.hypot(...v.u) / (Math.SQRT2 * p.d));
+      v.decayed = scale(1 - v.lr * p.weight_decay, theta);
+      v.terms.push("rho", "alpha", "v", "u", "clip");
+      if (p.weight_decay) v.terms.push("decay");
+      v.terms.push("theta");
+      break;
+    }
+    case "rprop": {
+      const prev = buffer(rec, "prev", t - 1);
+      v.flip = [0, 1].map((i) => Math.sign(g[i] * prev[i]) || 0);
+      v.step_size = pair(rec.state.step_size, t);
+      v.sign = [0, 1].map((i) => (v.flip[i] < 0 ? 0 : Math.sign(g[i]) || 0));
+      v.terms.push("factor", "delta", "sign", "theta");
       break;
     }
     case "lion": {

@@ -19,9 +19,13 @@ import optimizers
 from app.equations import EQUATIONS, MATHML_NS, equations
 
 REQUIRED = ("sgd", "momentum", "nag", "adagrad", "rmsprop", "adam")
-# Only layout: spaces, brackets, the division slash and the multiplication dot.
-LAYOUT = re.compile(r"[\s()/·⋅]")
-SCRIPTS = str.maketrans({"₁": "1", "₂": "2", "ᵗ": "t", "\u0302": "^", "ˆ": "^"})
+# Only layout: spaces, brackets, the division slash, the multiplication dot, and the
+# marks plain text needs for a sub- or superscript (v_max, t^c).
+LAYOUT = re.compile(r"[\s()/·⋅_^]")
+SCRIPTS = str.maketrans(
+    {"₁": "1", "₂": "2", "ₜ": "t", "₊": "+", "ᵗ": "t", "⁺": "+", "⁻": "−", "²": "2"}
+    | {"\u0302": "ˆ"}  # a hat, combining (m̂) or as MathML draws it (ˆ)
+)
 # The slots static/js/inside.js fills (values()), by term.
 SLOTS = {
     "g",
@@ -55,6 +59,13 @@ SLOTS = {
     "eff_hat",
 }
 
+# torch's AdamW … Rprop and RMSprop's centered option (issue 14).
+TORCH_MORE = ("adamw", "amsgrad", "nadam", "radam", "adamax", "adadelta", "adafactor", "rprop")
+SLOTS |= {"decayed", "vmax", "vmax_prev", "mu_t", "mu_next", "mu_product", "denom", "c_g"}
+SLOTS |= {"c_m", "rho_t", "rho_inf", "rect", "u_prev", "absg", "rho", "scale", "delta"}
+SLOTS |= {"delta2", "s", "s_prev", "alpha_t", "weight", "clip", "flip", "step_size"}
+SLOTS |= {"gbar", "gbar_prev"}
+
 # Lion, LARS and LAMB (optax's): the sign, the weight decay, the trust ratio's pieces.
 SLOTS |= {"c", "sign", "wd", "u", "adam", "pnorm", "unorm", "ratio"}
 OPTAX = ("lion", "lars", "lamb")
@@ -84,7 +95,7 @@ def normal(text: str) -> str:
     return LAYOUT.sub("", text.translate(SCRIPTS))
 
 
-@pytest.mark.parametrize("name", REQUIRED)
+@pytest.mark.parametrize("name", REQUIRED + TORCH_MORE)
 def test_every_lecture_line_is_typeset_with_its_symbols_in_order(name: str) -> None:
     typeset = equations(name)
     assert typeset is not None, f"{name} has no MathML"
@@ -116,7 +127,7 @@ def test_terms_parse_and_use_only_slots_the_page_fills(name: str) -> None:
 def test_the_catalogue_serves_the_mathml(client: TestClient) -> None:
     reply = client.get("/api/optimizers").json()
     served = {o["name"]: o for o in reply["optimizers"]}
-    for name in REQUIRED:
+    for name in REQUIRED + TORCH_MORE:
         assert served[name]["lecture"] == list(EQUATIONS[name].lecture)
         assert served[name]["terms"] == {t.key: t.mathml for t in EQUATIONS[name].terms}
 
@@ -135,3 +146,11 @@ def test_the_check_catches_a_missing_norm() -> None:
     assert normal(linear(ET.fromstring(typeset))) == normal(line)
     wrong = typeset.replace("<mo>‖</mo>", "", 1)
     assert normal(linear(ET.fromstring(wrong))) != normal(line)
+
+
+def test_the_check_catches_a_missing_subscript_or_power() -> None:
+    line = lecture_lines("nadam")[0]  # μₜ = β₁(1 − 0.5 · 0.96^(tψ))
+    typeset = equations("nadam").lecture[0]  # type: ignore[union-attr]
+    assert normal(linear(ET.fromstring(typeset))) == normal(line)
+    for wrong in (typeset.replace("<mi>ψ</mi>", ""), typeset.replace("<mi>t</mi>", "", 1)):
+        assert normal(linear(ET.fromstring(wrong))) != normal(line)
