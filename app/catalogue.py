@@ -44,6 +44,7 @@ def landscape_info(f: landscapes.Landscape) -> LandscapeInfo:
         bounds=f.bounds,
         default_start=f.default_start,
         minima=[MinimumInfo(x=m.x, y=m.y, value=m.value, kind=m.kind) for m in f.minima],
+        samples=int(getattr(f, "samples", 0)),
     )
 
 

@@ -663,6 +663,9 @@ def list_command(args: argparse.Namespace, out: TextIO | None = None) -> int:
             ]
         )
     _table(rows, out)
+    data = [f"{info.name} (N = {info.samples})" for info in landscape_catalogue() if info.samples]
+    if data:
+        out.write(f"\nLosses over data (mini-batches: --batch 1 … N): {', '.join(data)}\n")
 
     reply = optimizer_catalogue()
     out.write("\nOptimizers (hyperparameter: default, allowed range; log = log-scale slider)\n")
@@ -770,6 +773,15 @@ def add_export_parser(subparsers: Any) -> argparse.ArgumentParser:
         f"(default the preset's, or {_DEFAULT_OPTIMIZERS})",
     )
     add_run_options(scene, lr=True)
+    scene.add_argument(
+        "--batch",
+        action="append",
+        default=[],
+        metavar="[OPT=]B",
+        help="mini-batch size on a landscape over data (gradscape list): 8 for every run, "
+        "sgd#2=8 for one, full for the whole data; repeatable, or a,b (list an optimizer "
+        "twice to race two batch sizes: --optimizers sgd,sgd --batch sgd#2=8)",
+    )
     scene.add_argument(
         "--start",
         nargs="+",
@@ -924,11 +936,14 @@ def _scene_defaults(args: argparse.Namespace) -> dict[str, Any]:
             "schedule": {},
             "layout": "overlay",
             "record": "",
+            "batches": [],
         }
     preset = presets.get(args.preset.strip())
     return {
         "landscape": preset.landscape,
-        "optimizers": ",".join(preset.optimizers),
+        # a preset racing mini-batches beside the full batch lists each optimizer per size
+        "optimizers": ",".join(n for n in preset.optimizers for _ in preset.batches()),
+        "batches": [b for _ in preset.optimizers for b in preset.batches()],
         "params": preset.params,
         "steps": preset.steps,
         "noise": preset.noise,
@@ -975,6 +990,27 @@ def run_params(
     return params
 
 
+def run_batches(names: list[str], base: list[int | None], batch: list[str]) -> list[int | None]:
+    """Each run's mini-batch size: `base`'s (a preset's, when --optimizers is its list), then
+    `--batch` ('8' for every run, 'sgd=8' or 'sgd#2=8', 'full' for the whole data); the
+    range is the model's to check (it knows the landscape's N)."""
+    sizes: list[int | None] = list(base) if len(base) == len(names) else [None] * len(names)
+    for item in _split_assignments(batch):
+        target, sep, value = item.rpartition("=")
+        runs = _target_runs(target, names, "--batch") if sep else range(len(names))
+        size: int | None = None
+        if value.strip().lower() != "full":
+            try:
+                size = int(value)
+            except ValueError:
+                raise ValueError(
+                    f"--batch {item}: {value!r} is not a whole number of samples or 'full'"
+                ) from None
+        for i in runs:
+            sizes[i] = size
+    return sizes
+
+
 def start_point(values: list[str]) -> list[float]:
     """`--start x,y` or `--start x y` as [x, y] (ValueError naming the flag)."""
     parts = [p for value in values for p in value.split(",") if p.strip()]
@@ -1016,6 +1052,8 @@ def build_request(args: argparse.Namespace) -> dict[str, Any]:
     # A preset's hyperparameters stay with its optimizers; --lr/--param override them.
     params = run_params(names, base["params"], args.lr, args.param)
 
+    sizes = run_batches(names, base["batches"], getattr(args, "batch", []))
+
     recorded = {n.strip() for n in given("record").split(",") if n.strip()}
     if recorded - set(names):
         unknown = ", ".join(sorted(recorded - set(names)))
@@ -1024,8 +1062,13 @@ def build_request(args: argparse.Namespace) -> dict[str, Any]:
         "landscape": typed_landscape(args) or given("landscape"),
         "steps": given("steps"),
         "runs": [
-            {"optimizer": n, "params": p, **({"record": True} if n in recorded else {})}
-            for n, p in zip(names, params, strict=True)
+            {
+                "optimizer": n,
+                "params": p,
+                **({"record": True} if n in recorded else {}),
+                **({"batch": b} if b is not None else {}),
+            }
+            for n, p, b in zip(names, params, sizes, strict=True)
         ],
         "noise": given("noise"),
         "seed": given("seed"),
@@ -1226,7 +1269,11 @@ def export_command(args: argparse.Namespace) -> int:
         from app.words import say, words
 
         outcomes = compute(request.trajectory_request())
-        labels = run_labels([o.optimizer for o in outcomes], [o.params for o in outcomes])
+        labels = run_labels(
+            [o.optimizer for o in outcomes],
+            [o.params for o in outcomes],
+            [o.batch for o in outcomes],
+        )
         at_step = words("status.atStep")
         for label, run in zip(labels, outcomes, strict=True):
             text = status_json(run.status)["text"]

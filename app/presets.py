@@ -40,6 +40,10 @@ class Preset:
     # opened at `panel` (None: the first, the sweep)
     stage: str = "race"
     panel: str | None = None
+    # a landscape over data: every optimizer on mini-batches of `batch` samples (None: the
+    # full batch), and with `batch_full` each also on the full batch, raced beside them
+    batch: int | None = None
+    batch_full: bool = False
 
     @property
     def title(self) -> dict[str, str]:
@@ -64,7 +68,15 @@ class Preset:
             **({"inspect": self.inspect} if self.inspect else {}),
             **({"stage": self.stage} if self.stage != "race" else {}),
             **({"panel": self.panel} if self.panel else {}),
+            **({"batch": self.batch} if self.batch is not None else {}),
+            **({"batchFull": True} if self.batch_full else {}),
         }
+
+    def batches(self) -> list[int | None]:
+        """Each optimizer's runs by batch size, as the page races them: full batch first."""
+        if self.batch is None:
+            return [None]
+        return [None, self.batch] if self.batch_full else [self.batch]
 
     def request(self) -> dict[str, Any]:
         """The POST /api/trajectories body of this scene."""
@@ -77,8 +89,10 @@ class Preset:
                     "optimizer": name,
                     "params": dict(self.params.get(name, {})),
                     **({"record": True} if name == self.inspect else {}),
+                    **({"batch": batch} if batch is not None else {}),
                 }
                 for name in self.optimizers
+                for batch in self.batches()
             ],
             "noise": self.noise,
             "seed": self.seed,
@@ -203,6 +217,16 @@ PRESETS: tuple[Preset, ...] = (
         params={"sgd": {"lr": 0.02}, "momentum": {"lr": 0.002}, "adam": {"lr": 0.3}},
         noise=3.0,
         seed=1,
+    ),
+    Preset(
+        id="minibatch",
+        landscape="faithful_linear",
+        start=(-0.5, 1.5),
+        steps=100,
+        optimizers=("sgd",),
+        params={"sgd": {"lr": 0.1}},
+        batch=8,
+        batch_full=True,
     ),
 )
 

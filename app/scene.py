@@ -93,6 +93,7 @@ class RunOutcome:
     # what each update saw and held (first 0, one entry per point but the last), if asked
     record: optimizers.Record | None = None
     dash: str = "solid"  # the path's line.dash (app.palette), with colour and symbol
+    batch: int | None = None  # its mini-batch size; None: the full gradient
 
     @property
     def converged_at(self) -> int | None:
@@ -117,6 +118,7 @@ class RunOutcome:
             converged_to=self.converged_to,
             status=RunStatus.model_validate(status_json(self.status)),
             record=None if self.record is None else record_reply(self.record),
+            batch=self.batch,
         )
 
 
@@ -227,6 +229,12 @@ class _PreparedRun:
     tracker: _Tracker
     record: bool = False
     dash: str = "solid"
+    batch: int | None = None  # mini-batch size (a landscape over data); None: full batch
+
+
+# classify's `noise` for a run whose gradient is random only through its mini-batches:
+# the status rules ask only whether the gradient is noisy (noise > 0), not how much.
+BATCH_NOISE = 1.0
 
 
 @dataclass
@@ -254,6 +262,7 @@ class Scene:
                 "dash": r.dash,
                 "record": r.record,
                 "buffers": list(r.optimizer.buffers()) if r.record else [],
+                "batch": r.batch,
             }
             for r in self.runs
         ]
@@ -268,11 +277,19 @@ class Scene:
         factors: list[float] = np.asarray(self.schedule.factors(self.steps), dtype=float).tolist()
         return factors  # one C call: 10,000 factors of a long scene
 
+    def noise_of(self, run: _PreparedRun) -> float:
+        """The noise `optimizers.classify` is told of: the scene's, or BATCH_NOISE for a
+        run on mini-batches smaller than the data (its gradient is random too)."""
+        if self.noise > 0:
+            return self.noise
+        samples = getattr(self.landscape, "samples", 0)
+        return BATCH_NOISE if run.batch is not None and run.batch < samples else 0.0
+
     def summary(self) -> list[dict[str, Any]]:
         """How each run ended (the WebSocket's `done`): classified here, once per run."""
         rows = []
         for r in self.runs:
-            status = r.tracker.status(self.landscape, self.noise)
+            status = r.tracker.status(self.landscape, self.noise_of(r))
             converged_at, converged_to = _converged(status)
             rows.append(
                 {
@@ -323,24 +340,57 @@ def prepare(request: TrajectoryRequest) -> Scene:
                 dash=style.dash,
                 tracker=_Tracker(),
                 record=run.record,
+                batch=run.batch,
             )
         )
     return scene
 
 
 def _lockstep(scene: Scene, chunk: int) -> Generator[list[optimizers.Block]]:
-    """Every run of the scene advanced together (one gradient call per update for all)."""
-    return optimizers.stream_many(
-        scene.landscape,
-        [run.optimizer for run in scene.runs],
-        scene.start,
-        scene.steps,
-        noise=scene.noise,
-        seed=scene.seed,
-        schedule=scene.schedule,
-        chunk=chunk,
-        record=[run.record for run in scene.runs],
-    )
+    """Every run of the scene advanced together (one gradient call per update for all).
+
+    Runs on different mini-batch sizes are one lockstep group per size, block by block;
+    every group draws its batches from the scene's seed (common random numbers: SGD with
+    batch 8 here is SGD with batch 8 alone, bit for bit).
+    """
+    sizes = list(dict.fromkeys(run.batch for run in scene.runs))
+    groups = [
+        ([i for i, run in enumerate(scene.runs) if run.batch == size], size) for size in sizes
+    ]
+    streams = [
+        optimizers.stream_many(
+            scene.landscape,
+            [scene.runs[i].optimizer for i in members],
+            scene.start,
+            scene.steps,
+            noise=scene.noise,
+            seed=scene.seed,
+            schedule=scene.schedule,
+            chunk=chunk,
+            record=[scene.runs[i].record for i in members],
+            batch=size,
+        )
+        for members, size in groups
+    ]
+    if len(streams) == 1:
+        return streams[0]
+    return _merged(streams, [members for members, _ in groups], len(scene.runs))
+
+
+def _merged(
+    streams: list[Generator[list[optimizers.Block]]], members: list[list[int]], count: int
+) -> Generator[list[optimizers.Block]]:
+    """Lockstep groups' blocks as one list per block, in the scene's run order."""
+    try:
+        for parts in zip(*streams, strict=True):
+            blocks: list[Any] = [None] * count
+            for indices, part in zip(members, parts, strict=True):
+                for i, block in zip(indices, part, strict=True):
+                    blocks[i] = block
+            yield blocks
+    finally:
+        for stream in streams:
+            stream.close()
 
 
 # Steps per lockstep block of a whole computation, between two cancellation checks:
@@ -397,8 +447,9 @@ def compute_prepared(
                 losses=losses,
                 diverged_at=run.tracker.diverged_at,
                 final_loss=run.tracker.final_loss,
-                status=run.tracker.status(scene.landscape, scene.noise),
+                status=run.tracker.status(scene.landscape, scene.noise_of(run)),
                 record=run.tracker.record(),
+                batch=run.batch,
             )
         )
     return outcomes

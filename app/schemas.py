@@ -16,7 +16,7 @@ import dataclasses
 import math
 import re
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Literal
 
 import numpy as np
 from fastapi.encoders import jsonable_encoder
@@ -151,6 +151,15 @@ class RunSpec(BaseModel):
             "decay), learning rate and buffers under torch's state names (see RunRecord)."
         ),
     )
+    batch: Whole | None = Field(
+        default=None,
+        description=(
+            "Mini-batch size on a landscape over data (GET /api/landscapes `samples` = N > 0): "
+            "each update's gradient is over this many samples, drawn as DataLoader("
+            "shuffle=True) does from the scene's seed; 1 … N, null for the full batch. Runs "
+            "of one scene may differ (SGD full batch beside SGD with batch 8)."
+        ),
+    )
 
     @model_validator(mode="after")
     def _check_with_core(self) -> RunSpec:
@@ -279,6 +288,15 @@ SCENE_EXAMPLE: dict[str, Any] = {
 }
 
 
+def data_landscapes() -> tuple[str, ...]:
+    """The registry's landscapes over data (a mini-batch size applies to them only)."""
+    return tuple(n for n in landscapes.names() if getattr(landscapes.get(n), "samples", 0))
+
+
+def _owner(f: Any) -> str:
+    return "the typed function" if f.name == surfaces.CUSTOM else str(f.name)
+
+
 class TrajectoryRequest(BaseModel):
     """A scene: one landscape, one start, several optimizers raced for `steps` updates."""
 
@@ -298,12 +316,52 @@ class TrajectoryRequest(BaseModel):
     noise: Finite = Field(default=NOISE.default, ge=NOISE.min, le=NOISE.max)
     seed: Whole = Field(default=SEED.default, ge=SEED.min, le=SEED.max)
     schedule: ScheduleSpec | None = None
+    # The maps (subclasses) compute full-batch gradients: a run's batch is the race's alone.
+    batch_allowed: ClassVar[bool] = True
 
     @field_validator("landscape")
     @classmethod
     def _known_landscape(cls, landscape: str | LandscapeExpr) -> str | LandscapeExpr:
         surfaces.resolve(landscape)  # ValueError lists the valid names
         return landscape
+
+    @field_validator("runs")
+    @classmethod
+    def _batches_fit(cls, runs: list[RunSpec], info: ValidationInfo) -> list[RunSpec]:
+        # A batch is 1 … N of the landscape's samples; `landscape` is validated first, and
+        # if it was rejected, that is the error to report.
+        if "landscape" not in info.data:
+            return runs
+        f = surfaces.resolve(info.data["landscape"])
+        samples = getattr(f, "samples", 0)
+        for i, run in enumerate(runs):
+            batch = getattr(run, "batch", None)  # a tune's runs have none
+            if batch is None:
+                continue
+            if not cls.batch_allowed:
+                raise ValueError(
+                    f"runs[{i}].batch: the maps compute full-batch gradients; "
+                    "a batch size is for the race (POST /api/trajectories)"
+                )
+            if not samples:
+                raise ValueError(
+                    f"runs[{i}].batch: batch needs a landscape over data "
+                    f"({', '.join(data_landscapes()) or 'none'}); {_owner(f)} has no samples"
+                )
+            if not 1 <= batch <= samples:
+                raise ValueError(
+                    f"runs[{i}].batch: batch must be in [1, {samples}] for {_owner(f)}, got {batch}"
+                )
+        return runs
+
+    @model_validator(mode="after")
+    def _batch_or_noise(self) -> TrajectoryRequest:
+        if self.noise > 0 and any(getattr(run, "batch", None) is not None for run in self.runs):
+            raise ValueError(
+                "noise must be 0 when a run has a batch: the mini-batches are the noise "
+                f"(got noise {show_number(self.noise)})"
+            )
+        return self
 
     @field_validator("start")
     @classmethod
@@ -426,6 +484,9 @@ class RunResult(BaseModel):
     status: RunStatus = Field(description="How the run ends, from its path and the Hessian.")
     record: RunRecord | None = Field(
         default=None, description="The recorded updates when the run asked for them."
+    )
+    batch: int | None = Field(
+        default=None, description="The run's mini-batch size as asked; null: the full batch."
     )
 
 
@@ -565,6 +626,11 @@ class LandscapeInfo(BaseModel):
     )
     default_start: tuple[float, float]
     minima: list[MinimumInfo]
+    samples: int = Field(
+        default=0,
+        description="A loss over data: its number of samples N, the largest mini-batch "
+        "(a run's `batch` is 1 … N); 0 for an analytic landscape.",
+    )
 
 
 class GridReply(BaseModel):
@@ -857,6 +923,7 @@ class SweepRange(BaseModel):
 class SweepRequest(TrajectoryRequest):
     """Each run's optimizer at every swept learning rate (its `params` lr is ignored)."""
 
+    batch_allowed: ClassVar[bool] = False
     model_config = ConfigDict(
         extra="forbid",
         json_schema_extra={"examples": [{**SCENE_EXAMPLE, "lr": {"min": 1e-4, "max": 10}}]},
@@ -912,6 +979,7 @@ class HeatmapAxis(BaseModel):
 class HeatmapRequest(TrajectoryRequest):
     """One optimizer (`runs` holds exactly one) over a plane of two hyperparameters."""
 
+    batch_allowed: ClassVar[bool] = False
     model_config = ConfigDict(extra="forbid")
 
     steps: Whole = Field(default=MAP_STEPS.default, ge=MAP_STEPS.min, le=MAP_STEPS.max)
@@ -981,6 +1049,7 @@ class HeatmapReply(BaseModel):
 class BasinsRequest(TrajectoryRequest):
     """Starts on a `resolution` × `resolution` grid over `bounds`, per run (start unused)."""
 
+    batch_allowed: ClassVar[bool] = False
     model_config = ConfigDict(extra="forbid")
 
     steps: Whole = Field(default=MAP_STEPS.default, ge=MAP_STEPS.min, le=MAP_STEPS.max)
@@ -1118,6 +1187,7 @@ class TuneRequest(TrajectoryRequest):
     `budget` trials, each a run of `steps` updates from `start`. `seed` seeds the noise
     and the random and Bayesian searches: the same request gives the same trials."""
 
+    batch_allowed: ClassVar[bool] = False
     model_config = ConfigDict(
         extra="forbid",
         json_schema_extra={

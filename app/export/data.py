@@ -137,17 +137,27 @@ def clip_steps(steps: int, frames: int, hold: int = 0) -> np.ndarray:
     return np.concatenate([shown, np.full(hold, steps)]).astype(int)
 
 
-def run_labels(optimizers: list[str], params: list[dict[str, float]]) -> list[str]:
+def run_labels(
+    optimizers: list[str],
+    params: list[dict[str, float]],
+    batches: list[int | None] | None = None,
+) -> list[str]:
     """Legend labels: the optimizer's title as the page's legend shows it, and its learning
     rate as η (the page's symbol for it, in every language: "SGD, η = 0.01"); repeats of one
-    optimizer get ' #1', ' #2'."""
+    optimizer get ' #1', ' #2'. A run on mini-batches adds its batch size as B (the course
+    notes' symbol): "SGD #2, η = 0.1, B = 8"."""
     import optimizers as registry
 
+    sizes = batches if batches is not None else [None] * len(optimizers)
     labels = []
-    for name, unique, values in zip(optimizers, csv_names(optimizers), params, strict=True):
+    for name, unique, values, batch in zip(
+        optimizers, csv_names(optimizers), params, sizes, strict=True
+    ):
         label = registry.title(name) + unique[len(name) :].replace("#", " #")
         if "lr" in values:
             label += f", η = {values['lr']:.3g}"
+        if batch is not None:
+            label += f", B = {batch}"
         labels.append(label)
     return labels
 
@@ -171,7 +181,10 @@ def build_scene(request: ExportRequest) -> ExportScene:
     trajectory_request = request.trajectory_request()
     outcomes = scene_module.compute(trajectory_request)
     names = [o.optimizer for o in outcomes]
-    labels = run_labels(names, [o.params for o in outcomes])
+    sizes = [o.batch for o in outcomes]
+    if any(b is not None for b in sizes):  # beside mini-batches, the full batch is B = N
+        sizes = [f.samples if b is None else b for b in sizes]
+    labels = run_labels(names, [o.params for o in outcomes], sizes)
     runs = [
         ExportRun(
             optimizer=o.optimizer,
