@@ -218,6 +218,35 @@ PRESETS: tuple[Preset, ...] = (
         noise=3.0,
         seed=1,
     ),
+    # Issue 14: the later optimizers, each raced against the one it answers.
+    Preset(
+        id="adamw",
+        landscape="booth",
+        start=(-8.0, -6.0),
+        steps=500,
+        optimizers=("sgd", "adam", "adamw"),
+        params={
+            "sgd": {"lr": 0.02, "weight_decay": 0.1},
+            "adam": {"lr": 0.1, "weight_decay": 0.1},
+            "adamw": {"lr": 0.1, "weight_decay": 0.1},
+        },
+    ),
+    Preset(
+        id="amsgrad",
+        landscape="rosenbrock",
+        start=(-1.5, 2.0),
+        steps=5000,
+        optimizers=("adam", "amsgrad"),
+        params={"adam": {"lr": 0.05}, "amsgrad": {"lr": 0.05}},
+    ),
+    Preset(
+        id="lion",
+        landscape="ill_conditioned",
+        start=(-7.0, 2.0),
+        steps=300,
+        optimizers=("adam", "lion"),
+        params={"adam": {"lr": 0.05}, "lion": {"lr": 0.05}},
+    ),
     Preset(
         id="minibatch",
         landscape="faithful_linear",

@@ -25,6 +25,8 @@ export const hooks = {
   runs: () =>
     current().runs.map((r) => ({
       optimizer: r.optimizer,
+      title: r.title,
+      batch: r.batch ?? null, // its mini-batch size; null: the full batch
       color: r.color,
       params: r.params,
       n: r.n,

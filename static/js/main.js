@@ -3,6 +3,7 @@
 // lives in its own module; this one only connects them.
 
 import { loadCatalog } from "./api.js";
+import { bindBatch, syncBatch } from "./batch.js";
 import { buildControls, syncControls } from "./controls.js";
 import { bindExports } from "./export.js";
 import { hooks, redrawn } from "./hooks.js";
@@ -62,6 +63,7 @@ function onChange(changed) {
   }
   if (!onlyCursor) {
     syncControls(changed);
+    syncBatch();
     applyChrome();
   }
   if ([...changed].some((k) => RUN_KEYS.has(k))) scheduleRun();
@@ -92,7 +94,9 @@ async function init() {
   setLang(state.lang);
   applyTranslations();
   buildControls({ onPresentation: togglePresentation });
+  bindBatch();
   syncControls(null);
+  syncBatch();
   applyChrome();
   createViews();
   bindPlayback({ paused: scheduleURL });

@@ -78,7 +78,7 @@ let built = false;
  * Its steps stay within the maps' limit (/api/settings maps.steps): a longer race is
  * mapped at that many steps, and the panels say so. */
 function sceneRequest() {
-  const request = trajectoryRequest(state);
+  const request = trajectoryRequest(state, true); // the Maps compute full gradients
   request.steps = Math.min(request.steps, maxSteps());
   const palette = colors();
   request.runs = request.runs.map((run, i) => {
@@ -113,7 +113,7 @@ export const ctx = {
   post: (path, body) => postJSON(path, body),
   get: (path) => getJSON(path),
   request: sceneRequest,
-  apiRuns: () => trajectoryRequest(state).runs,
+  apiRuns: () => trajectoryRequest(state, true).runs,
   landscape: () => landscapeMeta(),
   optimizer: (name) => optimizerSpec(name),
   optimizers: () => getCatalog().optimizers,

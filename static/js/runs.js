@@ -5,10 +5,12 @@
 import { getJSON, LiveRunner, loadGrid } from "./api.js";
 import { t } from "./i18n.js";
 import {
+  batches,
   colors,
   landscapeMeta,
   optimizerSpec,
   recorded,
+  samples,
   state,
   trajectoryRequest,
 } from "./state.js";
@@ -48,13 +50,23 @@ function fStar(landscape) {
   return values.length ? Math.min(...values) : null;
 }
 
+/** A run's name on screen: the optimizer's title, and its batch size B when the scene races
+ * mini-batches ("SGD · B = 8" beside "SGD · B = 272", the full batch): the course notes'
+ * symbol, the same in every language. */
+function runTitle(info, spec) {
+  const title = spec ? spec.title || spec.name : info.optimizer;
+  if (batches().every((b) => b === null)) return title;
+  return `${title} · B = ${info.batch ?? samples()}`;
+}
+
 function newRun(info, steps, fstar) {
   const spec = optimizerSpec(info.optimizer);
   const size = steps + 1;
   const served = colors();
   return {
     optimizer: info.optimizer,
-    title: spec ? spec.title || spec.name : info.optimizer,
+    batch: info.batch ?? null,
+    title: runTitle(info, spec),
     color: info.color || spec?.color || served.palette[0],
     // The marker shape is the server's (app/palette.py), like the colour.
     symbol: info.symbol || served.symbols?.[info.optimizer] || "circle",
@@ -139,9 +151,10 @@ const plans = new Map(); // message id -> what that run request was for
 
 const seqOf = (id) => Number(String(id).slice(1));
 
-function runKey(s, name) {
+function runKey(s, name, batch = null) {
   const { schedule, start, steps, noise, seed, landscape } = trajectoryRequest(s);
-  return JSON.stringify([landscape, start, steps, noise, seed, schedule, name, s.params[name]]);
+  const scene = [landscape, start, steps, noise, seed, schedule, name, s.params[name]];
+  return JSON.stringify(batch === null ? scene : [...scene, batch]);
 }
 
 // A recorded run is cached under its own key; it serves a request without recording too.
@@ -284,16 +297,22 @@ export function scheduleRun() {
       view.draw();
       return;
     }
-    const wanted = state.optimizers.map((name) => {
-      const base = runKey(state, name);
-      const record = recorded(name);
-      // Recorded, or the recorded run if one is cached (the same path, and more).
-      const key = record || cache.has(base + RECORDED) ? base + RECORDED : base;
-      return { name, key, record };
-    });
+    const sizes = batches();
+    const wanted = state.optimizers.flatMap((name) =>
+      sizes.map((batch) => {
+        const base = runKey(state, name, batch);
+        const record = recorded(name);
+        // Recorded, or the recorded run if one is cached (the same path, and more).
+        const key = record || cache.has(base + RECORDED) ? base + RECORDED : base;
+        return { name, batch, key, record };
+      }),
+    );
     const cached = new Map(
       wanted.filter((w) => cache.has(w.key)).map((w) => [w.key, cache.get(w.key)]),
     );
+    // One optimizer on two batch sizes: the server styles the repeat apart from the rest
+    // of the race it is sent with, so such a race is asked for whole (no cached runs).
+    if (sizes.length > 1) cached.clear();
     const missing = wanted.filter((w) => !cached.has(w.key));
     const plan = {
       landscape: state.landscape,
@@ -315,7 +334,9 @@ export function scheduleRun() {
       return;
     }
     const request = trajectoryRequest();
-    request.runs = request.runs.filter((r) => missing.some((w) => w.name === r.optimizer));
+    request.runs = request.runs.filter((r) =>
+      missing.some((w) => w.name === r.optimizer && w.batch === (r.batch ?? null)),
+    );
     for (const r of request.runs) if (recorded(r.optimizer)) r.record = true;
     plans.set(runner.run(request), plan);
   });

@@ -40,6 +40,8 @@ export const RUN_KEYS = new Set([
   "noise",
   "seed",
   "schedule",
+  "batch",
+  "batchFull",
 ]);
 
 export function setCatalog(value) {
@@ -190,6 +192,7 @@ function buildProps() {
         if (v === s.landscape) return;
         s.landscape = v; // a new landscape starts at its own default start
         s.start = [...landscapeMeta(v).default_start];
+        if (s.batch > samples(v)) s.batch = null; // a batch size is 1 … N of this one's data
       },
     },
     { name: "mode", key: "mode", type: Type.TEXT, default: "overlay", values: () => MODES },
@@ -260,6 +263,18 @@ function buildProps() {
       default: () => sceneOption("seed").default,
       range: option("seed"),
     },
+    {
+      // mini-batch size on a landscape over data (1 … its samples); null: the full batch
+      name: "batch",
+      key: "batch",
+      type: Type.INTEGER,
+      default: null,
+      set: (s, v) => {
+        s.batch = v !== null && v >= 1 && v <= samples(s.landscape) ? v : null;
+      },
+    },
+    // with a batch size: each optimizer also races on the full batch, beside it
+    { name: "batchFull", key: "batch.full", type: Type.FLAG, default: false },
     {
       name: "schedule",
       key: "schedule",
@@ -356,6 +371,8 @@ export const state = {
   noise: null,
   seed: null,
   schedule: null,
+  batch: null,
+  batchFull: false,
   lang: null,
   presentation: false,
   speed: null,
@@ -416,6 +433,8 @@ export function freeExploration(landscape = state.landscape) {
     noise: fresh.noise,
     seed: fresh.seed,
     schedule: fresh.schedule,
+    batch: null,
+    batchFull: false,
     t: null,
     preset: null,
   };
@@ -440,6 +459,8 @@ export function sceneState(scene) {
     noise: scene.noise ?? fresh.noise,
     seed: scene.seed ?? fresh.seed,
     schedule: { ...defaultSchedule(kind), ...(scene.schedule || {}) },
+    batch: scene.batch ?? null,
+    batchFull: Boolean(scene.batchFull),
     inspect: scene.inspect ? [scene.inspect] : [], // the run the lesson shows from inside
     ...(scene.stage ? { stage: scene.stage } : {}), // a lesson told with the Maps
     mapsPanel: scene.panel ?? null, // …and the panel it is told with
@@ -453,15 +474,36 @@ export function recorded(name, s = state) {
   return s.inspect.includes(name) && s.optimizers.includes(name);
 }
 
-/** The POST /api/trajectories (and WebSocket run) body of the current scene. */
-export function trajectoryRequest(s = state) {
+/** A landscape's number of samples N (a loss over data), 0 for an analytic one. */
+export function samples(landscape = state.landscape) {
+  return landscapeMeta(landscape)?.samples ?? 0;
+}
+
+/** Each optimizer's runs by mini-batch size (null: the full batch), full batch first: one
+ * run, or with `batchFull` two, raced side by side. Only a landscape over data has them. */
+export function batches(s = state) {
+  if (s.batch === null || !samples(s.landscape)) return [null];
+  return s.batchFull ? [null, s.batch] : [s.batch];
+}
+
+/** The POST /api/trajectories (and WebSocket run) body of the current scene; `fullBatch`:
+ * one run per optimizer on the full batch (the Maps, which compute full gradients). */
+export function trajectoryRequest(s = state, fullBatch = false) {
   const schedule = s.schedule.kind === "constant" && !s.schedule.warmup ? null : { ...s.schedule };
+  const sizes = fullBatch ? [null] : batches(s);
   return {
     landscape: s.landscape,
     start: s.start,
     steps: s.steps,
-    runs: s.optimizers.map((name) => ({ optimizer: name, params: { ...s.params[name] } })),
-    noise: s.noise,
+    runs: s.optimizers.flatMap((name) =>
+      sizes.map((batch) => ({
+        optimizer: name,
+        params: { ...s.params[name] },
+        ...(batch === null ? {} : { batch }),
+      })),
+    ),
+    // the mini-batches are the noise: the server takes one or the other
+    noise: sizes.some((b) => b !== null) ? 0 : s.noise,
     seed: s.seed,
     schedule,
   };

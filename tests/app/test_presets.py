@@ -298,3 +298,81 @@ def test_map_lessons_open_the_maps_at_their_panel() -> None:
         assert scene_fragment["stage"] == "maps"
         assert scene_fragment.get("panel") == panel
     assert "stage" not in presets.get("rosenbrock").scene()
+
+
+# --- issue 14: the later optimizers' lessons -------------------------------------------
+
+
+def test_adamw_every_sentence() -> None:
+    runs = outcomes("adamw")
+    sgd, adam, adamw = runs["sgd"], runs["adam"], runs["adamw"]
+    assert {r.params["weight_decay"] for r in runs.values()} == {0.1}  # "λ = 0.1"
+    assert (sgd.params["lr"], adam.params["lr"], adamw.params["lr"]) == (0.02, 0.1, 0.1)
+    assert landscapes.get("booth").value(np.array([1.0, 3.0])) == 0.0  # "f = 0 at (1, 3)"
+    # The minimum of f + (λ/2)|θ|²: Booth is quadratic, f = ½θᵀHθ − bᵀθ + c.
+    hessian, b = np.array([[10.0, 8.0], [8.0, 10.0]]), np.array([34.0, 38.0])
+    l2 = np.linalg.solve(hessian + 0.1 * np.eye(2), b)
+    grad = landscapes.get("booth").grad(l2) + 0.1 * l2
+    assert np.abs(grad).max() < 1e-9
+    assert np.allclose(np.round(l2, 2), (1.04, 2.94))
+    # SGD with λ: "where L2 leads", the minimum of f + (λ/2)|θ|²
+    assert near(sgd, tuple(l2)) < 1e-6
+    # Adam with weight_decay settles next to it by step 180
+    assert adam.status.code == "settled_global" and adam.status.step <= 180
+    assert near(adam, tuple(l2)) < 0.02
+    # AdamW: after 500 steps at (1.34, 2.05), f ≈ 2.5, still creeping
+    assert np.allclose(np.round(adamw.points[-1], 2), (1.34, 2.05), atol=0.011)
+    assert 2.4 < adamw.final_loss < 2.6 and adamw.status.code == "moving"
+    assert near(adamw, (0.0, 0.0)) < near(adam, (0.0, 0.0)) - 0.5  # "pulled towards the origin"
+
+
+def test_amsgrad_every_sentence() -> None:
+    runs = outcomes("amsgrad")
+    adam, amsgrad = runs["adam"], runs["amsgrad"]
+    assert adam.params["lr"] == amsgrad.params["lr"] == 0.05
+    assert amsgrad.optimizer == "amsgrad" and len(adam.losses) == 5001
+    loss = np.asarray(adam.losses)
+    # Adam: f below 10⁻²⁰ by step 2,600, and below it for hundreds of steps
+    assert int(np.argmax(loss < 1e-20)) <= 2600
+    above = loss > 1e-6
+    spikes = np.flatnonzero(above[1:] & ~above[:-1]) + 1
+    spikes = spikes[spikes > 2600]
+    assert 3300 <= spikes[0] <= 3500, spikes  # "from step 3,400 or so"
+    assert loss[2600:3300].max() < 1e-20
+    # "leaps from below 10⁻⁶ to about 0.2 within 15 steps"
+    assert 0.15 < loss[spikes[0] : spikes[0] + 15].max() < 0.3
+    assert len(spikes) >= 3  # "and again, twice more before step 5,000"
+    # AMSGrad: after step 1,000 never more than 25 % above its best so far
+    ams = np.asarray(amsgrad.losses)
+    best = np.minimum.accumulate(ams)
+    assert (ams[1000:] / best[1000:]).max() <= 1.25
+    assert amsgrad.final_loss < 1e-15 and amsgrad.status.code == "settled_global"
+    # "the steps grow from about 10⁻¹⁵ to 0.045, nearly η"
+    lengths = np.hypot(*np.diff(adam.points, axis=0).T)
+    assert np.median(lengths[2600:3300]) < 1e-13
+    assert round(lengths[3300:].max(), 3) == 0.045
+
+
+def test_lion_every_sentence() -> None:
+    runs = outcomes("lion")
+    adam, lion = runs["adam"], runs["lion"]
+    assert adam.params["lr"] == lion.params["lr"] == 0.05
+    points, eta = lion.points, 0.05
+    steps = np.diff(points, axis=0)
+    # every step moves x by exactly ±η and y by exactly ±η: η√2 = 0.071 long
+    assert np.allclose(np.abs(steps), eta, rtol=0, atol=1e-12)
+    assert round(eta * np.sqrt(2), 3) == 0.071
+    # 40 diagonal steps down to the valley floor (y = 0), then ±η zig-zags along it
+    assert int(np.argmax(points[:, 1] <= 1e-12)) == 40
+    assert np.all(steps[:40, 1] < 0) and np.all(steps[:40, 0] > 0)
+    flips = np.sign(steps[41:140, 1][1:]) != np.sign(steps[41:140, 1][:-1])
+    assert flips.mean() > 0.3
+    # x advances a steady η per step: reaches x = 0 at step 140
+    assert int(np.argmax(points[:, 0] >= -1e-9)) == 140 and np.all(steps[:140, 0] > 0)
+    # cannot brake: runs on to x = 3.1 (step 202); at step 300 back at x = −1.2
+    assert round(points[:, 0].max(), 2) == 3.1 and int(np.argmax(points[:, 0])) == 202
+    assert round(points[-1, 0], 2) == -1.2 and lion.status.code != "settled_global"
+    # Adam: its first step as long as Lion's, then shorter and shorter; settles by step 250
+    adam_steps = np.hypot(*np.diff(adam.points, axis=0).T)
+    assert round(adam_steps[0], 3) == 0.071 and adam_steps[199] < 0.02
+    assert adam.status.code == "settled_global" and adam.status.step <= 250
