@@ -43,6 +43,8 @@ from typing import Any
 
 import numpy as np
 import sympy  # type: ignore[import-untyped]
+from sympy.printing.numpy import NumPyPrinter  # type: ignore[import-untyped]
+from sympy.printing.precedence import PRECEDENCE  # type: ignore[import-untyped]
 
 from ._base import Array, Bounds, Landscape, Minimum
 
@@ -183,10 +185,29 @@ class Expression:
         return "f(x, y) = " + self.text
 
 
+class _Printer(NumPyPrinter):  # type: ignore[misc]
+    """NumPy code with small integer powers as products: ``x**3`` is ``(x*x*x)``.
+
+    np.power picks SIMD kernels by CPU and by position in the array, which round the last
+    bit differently (landscapes/_base.py), so a point would move differently alone and in a
+    batch; ``*`` is correctly rounded everywhere. Larger or fractional powers stay np.power.
+    """
+
+    def _print_Pow(self, expr: Any, rational: bool = False) -> str:  # noqa: N802 — SymPy's name
+        exponent = expr.exp
+        if exponent.is_Integer and 2 <= abs(int(exponent)) <= 16:
+            base = self.parenthesize(expr.base, PRECEDENCE["Mul"])
+            product = "*".join([base] * abs(int(exponent)))
+            return f"({product})" if exponent > 0 else f"(1/({product}))"
+        return str(super()._print_Pow(expr, rational=rational))
+
+
 def _compiled(what: Any) -> Any:
     # lambdify writes Python source from SymPy's printer and runs it: the input is SymPy's
     # tree built above (symbols x, y; whitelisted functions; numbers), never the user's text.
-    function = sympy.lambdify((X, Y), what, modules="numpy", cse=isinstance(what, tuple))
+    function = sympy.lambdify(
+        (X, Y), what, modules="numpy", printer=_Printer, cse=isinstance(what, tuple)
+    )
 
     def quiet(x: Array, y: Array) -> Any:
         # log(0), 1/0 outside a typed function's domain: a value (inf, nan), not a warning;
@@ -474,8 +495,12 @@ def parse(
     """
     bounds = check_bounds(bounds)
     (xmin, xmax), (ymin, ymax) = bounds
-    if start is None:
-        start = (xmin + 0.2 * (xmax - xmin), ymax - 0.2 * (ymax - ymin))
+    if start is None:  # rounded to the bounds' scale, so a link's short decimals hold it exactly
+        places = max(0, 2 - math.floor(math.log10(max(xmax - xmin, ymax - ymin))))
+        start = (
+            round(xmin + 0.2 * (xmax - xmin), places),
+            round(ymax - 0.2 * (ymax - ymin), places),
+        )
     start = _check_start(start, bounds)
     expression = read(text)
     draft = Landscape(
