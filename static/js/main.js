@@ -23,6 +23,7 @@ import {
   subscribe,
   update,
 } from "./state.js";
+import { addTypedEntry, bindTyped, typedReady } from "./typed.js";
 import { scheduleURL } from "./url.js";
 
 const $ = (id) => document.getElementById(id);
@@ -67,7 +68,9 @@ function onChange(changed) {
     applyChrome();
   }
   if ([...changed].some((k) => RUN_KEYS.has(k))) scheduleRun();
-  if (changed.has("landscape")) ensureGrid(state.landscape);
+  if (changed.has("landscape") || changed.has("expr") || changed.has("bounds")) {
+    ensureGrid(state.landscape);
+  }
   if (
     changed.has("lang") ||
     changed.has("presentation") ||
@@ -84,6 +87,7 @@ function onChange(changed) {
 async function init() {
   try {
     const [catalog] = await Promise.all([loadCatalog(), loadLanguages()]);
+    addTypedEntry(catalog); // "Your function" in the picker
     setCatalog(catalog);
   } catch (err) {
     document.body.classList.remove("loading");
@@ -91,9 +95,11 @@ async function init() {
     return;
   }
   Object.assign(state, fromQuery(location.search));
+  await typedReady(); // a link's typed function: its minima and start before anything draws
   setLang(state.lang);
   applyTranslations();
   buildControls({ onPresentation: togglePresentation });
+  bindTyped();
   bindBatch();
   syncControls(null);
   syncBatch();

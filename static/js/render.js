@@ -8,7 +8,7 @@ import { LrView } from "./lr_view.js";
 import { cursor, updatePlayback } from "./playback.js";
 import { LossView, MainView } from "./plot.js";
 import { current, gridOf, loadWindowGrid } from "./runs.js";
-import { colors, landscapeMeta, state, update } from "./state.js";
+import { colors, landscapeKey, landscapeMeta, state, update } from "./state.js";
 import { renderStatus } from "./status.js";
 
 const $ = (id) => document.getElementById(id);
@@ -114,7 +114,7 @@ async function render(kind) {
   const meta = landscapeMeta(data.landscape);
   const scene = {
     grid,
-    gridKey: data.landscape,
+    gridKey: landscapeKey(), // a typed function's text and bounds, not only "custom"
     meta,
     start: state.start,
     runs: data.runs,

@@ -6,20 +6,24 @@ import { getJSON, LiveRunner, loadGrid } from "./api.js";
 import { t } from "./i18n.js";
 import {
   batches,
+  CUSTOM,
   colors,
+  landscapeKey,
   landscapeMeta,
+  landscapeRef,
   optimizerSpec,
   recorded,
   samples,
   state,
   trajectoryRequest,
 } from "./state.js";
+import { loadTyped, loadTypedWindow } from "./typed.js";
 
 const GRID_RESOLUTION = 200;
 // Significant digits of grid values: no plot shows more, and the grid compresses to half.
 const GRID_DIGITS = 7;
 
-const grids = new Map(); // landscape -> grid reply
+const grids = new Map(); // landscape (or a typed function's key, state.js) -> grid reply
 let data = { id: null, seq: 0, landscape: null, steps: 0, runs: [], complete: false };
 let runner = null;
 // {draw(): redraw with new data, message(text | null), settled(): a run ended undrawn}
@@ -31,7 +35,7 @@ export function current() {
 }
 
 export function gridOf(landscape) {
-  return grids.get(landscape);
+  return grids.get(landscape === CUSTOM ? landscapeKey() : landscape);
 }
 
 export const runCounter = () => (runner ? runner.counter : 0);
@@ -344,12 +348,19 @@ export function scheduleRun() {
 
 /** Load a landscape's grid once; the views redraw when it arrives. */
 export async function ensureGrid(name) {
-  if (grids.has(name)) return;
+  const key = name === CUSTOM ? landscapeKey() : name;
+  if (grids.has(key)) return;
   try {
-    grids.set(name, await loadGrid(name, GRID_RESOLUTION, GRID_DIGITS));
+    if (name === CUSTOM) {
+      // a typed function's grid comes with its metadata (typed.js); a text the server
+      // refuses shows its error under the field, and the last accepted one stays drawn
+      grids.set(key, (await loadTyped(landscapeRef())).grid);
+    } else {
+      grids.set(key, await loadGrid(name, GRID_RESOLUTION, GRID_DIGITS));
+    }
     view.draw();
   } catch (err) {
-    view.message(t("error.server", { detail: err.message }));
+    if (name !== CUSTOM) view.message(t("error.server", { detail: err.message }));
   }
 }
 
@@ -360,6 +371,10 @@ const WINDOW_RESOLUTION = 120;
 /** The landscape sampled over a zoomed window (x/y ranges), coloured as its whole grid. */
 export function loadWindowGrid(name, range) {
   const edges = (v) => Number(v.toPrecision(8));
+  if (name === landscapeKey() && typeof landscapeRef() !== "string") {
+    const window = [range.x.map(edges), range.y.map(edges)];
+    return loadTypedWindow(landscapeRef(), window, WINDOW_RESOLUTION, GRID_DIGITS);
+  }
   const query = new URLSearchParams({
     resolution: String(WINDOW_RESOLUTION),
     digits: String(GRID_DIGITS),

@@ -33,6 +33,8 @@ export const HEATMAP_COLORS = ["settle", "gap"];
 export const RUN_KEYS = new Set([
   "inspect", // a run shown from inside needs its recorded state
   "landscape",
+  "expr",
+  "bounds",
   "optimizers",
   "params",
   "steps",
@@ -70,6 +72,27 @@ export function optimizerSpec(name) {
 export function landscapeMeta(name = state.landscape) {
   return catalog.landscapes.get(name);
 }
+
+// "Your function" (typed.js): the picker's entry for f(x, y) typed by the lecturer.
+export const CUSTOM = "custom";
+export const DEFAULT_EXPR = "x^2/20 + y^2"; // the lecture notes' elongated bowl
+export const DEFAULT_BOUNDS = [
+  [-3, 3],
+  [-3, 3],
+];
+
+/** What a request names as its landscape: the name, or the typed function {expr, bounds}. */
+export function landscapeRef(s = state) {
+  if (s.landscape !== CUSTOM) return s.landscape;
+  return { expr: s.expr || DEFAULT_EXPR, bounds: s.bounds ?? DEFAULT_BOUNDS };
+}
+
+/** A key for caches of grids and runs: the name, or the typed function's text and bounds. */
+export function typedKey(ref) {
+  return typeof ref === "string" ? ref : `${CUSTOM}|${JSON.stringify([ref.expr, ref.bounds])}`;
+}
+
+export const landscapeKey = (s = state) => typedKey(landscapeRef(s));
 
 export function defaultParams(name) {
   const out = {};
@@ -124,6 +147,17 @@ export const Type = {
         .map((x) => x.trim())
         .filter(Boolean),
     format: (v) => v.join(","),
+  },
+  BOUNDS: {
+    // xmin,xmax,ymin,ymax: each axis's lower bound below its upper one
+    parse: (text) => {
+      const v = text.split(",").map(num);
+      if (v.length !== 4 || v.some((x) => x === null) || !(v[0] < v[1] && v[2] < v[3])) {
+        return null;
+      }
+      return [v.slice(0, 2), v.slice(2)];
+    },
+    format: (v) => v.flat().map(fmt).join(","),
   },
   POINT: {
     parse: (text) => {
@@ -194,6 +228,21 @@ function buildProps() {
         s.start = [...landscapeMeta(v).default_start];
         if (s.batch > samples(v)) s.batch = null; // a batch size is 1 … N of this one's data
       },
+    },
+    {
+      // the typed function of landscape=custom (typed.js); empty: DEFAULT_EXPR
+      name: "expr",
+      key: "expr",
+      type: Type.TEXT,
+      default: "",
+      get: (s) => (s.landscape === CUSTOM ? s.expr : null),
+    },
+    {
+      name: "bounds",
+      key: "bounds",
+      type: Type.BOUNDS,
+      default: null,
+      get: (s) => (s.landscape === CUSTOM ? s.bounds : null),
     },
     { name: "mode", key: "mode", type: Type.TEXT, default: "overlay", values: () => MODES },
     { name: "view", key: "view", type: Type.TEXT, default: "contour", values: () => VIEWS },
@@ -358,6 +407,8 @@ function allowed(prop, value) {
 // Every state key, so `update` can refuse unknown ones; filled in by init from the URL.
 export const state = {
   landscape: null,
+  expr: "",
+  bounds: null,
   mode: null,
   view: null,
   stage: "race",
@@ -492,7 +543,7 @@ export function trajectoryRequest(s = state, fullBatch = false) {
   const schedule = s.schedule.kind === "constant" && !s.schedule.warmup ? null : { ...s.schedule };
   const sizes = fullBatch ? [null] : batches(s);
   return {
-    landscape: s.landscape,
+    landscape: landscapeRef(s),
     start: s.start,
     steps: s.steps,
     runs: s.optimizers.flatMap((name) =>
