@@ -18,6 +18,7 @@ import numpy as np
 from app.config import I18N_DIR
 from app.export.arrows import Recorded
 from app.schemas import ExportRequest
+from app.surfaces import CUSTOM
 
 Progress = Callable[[float], None]
 
@@ -91,6 +92,8 @@ class ExportScene:
 
             titles = presets.get(self.preset).title
             return titles.get(self.lang, titles["en"])
+        if self.landscape == CUSTOM:  # a typed function: its formula says which one
+            return self.title
         return ui_words(self.lang).get(f"landscape.{self.landscape}", self.title)
 
 

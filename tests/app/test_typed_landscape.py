@@ -10,6 +10,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from app import cli, surfaces
+from app.export.data import build_scene
 from app.export.pipeline import scene_name
 from app.routes import ws as ws_route
 from app.schemas import ExportRequest
@@ -133,6 +134,17 @@ def test_exports_are_named_and_titled_by_the_typed_function() -> None:
     )
     assert scene_name(request) == "custom-sgd-adam"
     assert surfaces.resolve(request.landscape).title == f"f(x, y) = {ROSENBROCK}"
+
+
+@pytest.mark.parametrize("lang", ["en", "ja"])
+def test_an_exported_scene_is_titled_by_its_formula(lang: str) -> None:
+    request = ExportRequest.model_validate(
+        {"landscape": TYPED, "runs": RUNS, "steps": 20, "format": "json", "lang": lang}
+    )
+    scene = build_scene(request)
+    assert scene.full_title == f"f(x, y) = {ROSENBROCK}"  # not "Your function"
+    assert scene.formula == f"f(x, y) = {ROSENBROCK}"
+    assert [m.kind for m in scene.minima] == ["global"]
 
 
 def test_the_cli_sends_expr_and_bounds() -> None:
