@@ -148,15 +148,20 @@ def run_labels(
     """Legend labels: the optimizer's title as the page's legend shows it, and its learning
     rate as η (the page's symbol for it, in every language: "SGD, η = 0.01"); repeats of one
     optimizer get ' #1', ' #2'. A run on mini-batches adds its batch size as B (the course
-    notes' symbol): "SGD #2, η = 0.1, B = 8"."""
+    notes' symbol), which tells repeats apart by itself: "SGD, η = 0.1, B = 8"."""
     import optimizers as registry
 
     sizes = batches if batches is not None else [None] * len(optimizers)
+    # repeats are counted among runs of one optimizer on one batch size
+    keys = [
+        name if size is None else f"{name}@{size}"
+        for name, size in zip(optimizers, sizes, strict=True)
+    ]
     labels = []
-    for name, unique, values, batch in zip(
-        optimizers, csv_names(optimizers), params, sizes, strict=True
+    for name, key, unique, values, batch in zip(
+        optimizers, keys, csv_names(keys), params, sizes, strict=True
     ):
-        label = registry.title(name) + unique[len(name) :].replace("#", " #")
+        label = registry.title(name) + unique[len(key) :].replace("#", " #")
         if "lr" in values:
             label += f", η = {values['lr']:.3g}"
         if batch is not None:

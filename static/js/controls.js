@@ -477,6 +477,7 @@ function buildTeacherChoices() {
     "steps",
     "start",
     "noise",
+    "batch",
     "seed",
     "schedule",
     "share",

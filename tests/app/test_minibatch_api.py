@@ -159,5 +159,7 @@ def test_cli_batch_flags_and_the_preset(tmp_path: Any) -> None:
 
 def test_export_labels_name_the_batch() -> None:
     labels = run_labels(["sgd", "sgd"], [{"lr": 0.1}, {"lr": 0.1}], [272, 8])
-    assert labels == ["SGD #1, η = 0.1, B = 272", "SGD #2, η = 0.1, B = 8"]
+    assert labels == ["SGD, η = 0.1, B = 272", "SGD, η = 0.1, B = 8"]
+    repeats = run_labels(["sgd", "sgd", "adam"], [{"lr": 0.1}, {"lr": 0.2}, {}], [8, 8, 8])
+    assert repeats == ["SGD #1, η = 0.1, B = 8", "SGD #2, η = 0.2, B = 8", "Adam, B = 8"]
     assert run_labels(["sgd"], [{"lr": 0.1}]) == ["SGD, η = 0.1"]
