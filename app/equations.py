@@ -690,7 +690,7 @@ _DECAY_TERM = Term(  # decoupled weight decay: θ shrinks before the step
         *(EQ, slot("decayed")),
     ),
 )
-_THETA_DECAYED = Term(  # θₜ₊₁ from the decayed θ (AdamW, AMSGrad-free)
+_THETA_DECAYED = Term(  # θₜ₊₁ from the decayed θ (AdamW)
     "theta_decayed",
     eqs(
         sub(THETA, row(T, PLUS, ONE)),

@@ -323,12 +323,25 @@ export function updateValues(run, t) {
   return v;
 }
 
-/** Whether the effective-learning-rate chart applies: the adaptive methods. */
-export const ADAPTIVE = new Set(["adagrad", "rmsprop", "adam"]);
+/** Whether the effective-learning-rate chart applies: the adaptive methods whose step
+ * is a per-axis rate times a buffer (m, or g). */
+export const ADAPTIVE = new Set(["adagrad", "rmsprop", "adam", "adamw", "amsgrad", "adamax"]);
+
+/** The buffer each adaptive method divides by (AMSGrad: the running maximum of v). */
+const DENOMINATOR = {
+  adam: "exp_avg_sq",
+  adamw: "exp_avg_sq",
+  amsgrad: "max_exp_avg_sq",
+  adamax: "exp_inf",
+  rmsprop: "square_avg",
+  adagrad: "sum",
+};
+const ADAM_LIKE = new Set(["adam", "adamw", "amsgrad"]);
 
 /**
  * The per-axis effective learning rate of every known update, {x, y} Float64Arrays (NaN
- * where unknown): Adam η/(1 − β₁ᵗ)/(√v/√(1 − β₂ᵗ) + ε), RMSprop η/(√h + ε), AdaGrad
+ * where unknown): Adam and AdamW η/(1 − β₁ᵗ)/(√v/√(1 − β₂ᵗ) + ε) (AMSGrad with v_max),
+ * Adamax η/(1 − β₁ᵗ)/u, RMSprop η/(√h + ε) (centered: √(h − ḡ²)), AdaGrad
  * ηₜ/(√h + ε) with ηₜ = η/(1 + (t − 1)·lr_decay); t = update + 1, η the update's rate.
  * null for a non-adaptive or unrecorded run.
  */
@@ -341,21 +354,27 @@ export function effectiveLr(run) {
   const y = new Float64Array(size).fill(Number.NaN);
   const p = run.params;
   const eps = p.eps;
-  const name = { adam: "exp_avg_sq", rmsprop: "square_avg", adagrad: "sum" }[run.optimizer];
-  const acc = rec.state[name];
+  const acc = rec.state[DENOMINATOR[run.optimizer]];
   if (!acc) return null;
+  const mean = rec.state.grad_avg; // centered RMSprop: √(h − ḡ²) in place of √h
+  const spread = (i) => (mean ? acc[i] - mean[i] * mean[i] : acc[i]);
   for (let t = 0; t < n; t += 1) {
     const step = t + 1;
     let lr = rec.lrs[t];
-    let root = 1; // √(1 − β₂ᵗ) for Adam
-    if (run.optimizer === "adam") {
+    let root = 1; // √(1 − β₂ᵗ) for Adam, AdamW and AMSGrad
+    if (ADAM_LIKE.has(run.optimizer) || run.optimizer === "adamax") {
       lr /= 1 - p.beta1 ** step;
-      root = Math.sqrt(1 - p.beta2 ** step);
+      if (run.optimizer !== "adamax") root = Math.sqrt(1 - p.beta2 ** step);
     } else if (run.optimizer === "adagrad") {
       lr /= 1 + (step - 1) * (p.lr_decay ?? 0);
     }
-    x[t] = lr / (Math.sqrt(acc[2 * t]) / root + eps);
-    y[t] = lr / (Math.sqrt(acc[2 * t + 1]) / root + eps);
+    if (run.optimizer === "adamax") {
+      x[t] = lr / acc[2 * t]; // η/(1 − β₁ᵗ)/u: u already holds |g| + ε
+      y[t] = lr / acc[2 * t + 1];
+      continue;
+    }
+    x[t] = lr / (Math.sqrt(spread(2 * t)) / root + eps);
+    y[t] = lr / (Math.sqrt(spread(2 * t + 1)) / root + eps);
   }
   return { x, y, n };
 }

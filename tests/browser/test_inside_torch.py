@@ -29,6 +29,9 @@ CASES = {
     "rmsprop": {"lr": 0.01, "centered": 1},
 }
 
+#: The ones the effective-learning-rate chart draws (a rate per axis times m or g).
+CHARTED = {"adamw", "amsgrad", "adamax", "rmsprop"}
+
 VALUES = """async ({ runs, steps }) => {
   const m = await import('/static/js/inside_math.js');
   const f = (a) => Float64Array.from(a);
@@ -40,8 +43,10 @@ VALUES = """async ({ runs, steps }) => {
     run.record.lrs = f(run.record.lrs);
     for (const k of Object.keys(run.record.state)) run.record.state[k] = f(run.record.state[k]);
     out[name] = [];
+    const eff = m.effectiveLr(run);
     for (let t = 0; t < steps; t += 1) {
-      out[name].push({ v: m.updateValues(run, t), arrows: m.arrowsAt(run, t).length });
+      const chart = eff ? [eff.x[t], eff.y[t]] : null;
+      out[name].push({ v: m.updateValues(run, t), arrows: m.arrowsAt(run, t).length, chart });
     }
   }
   return out;
@@ -106,6 +111,10 @@ def test_inside_numbers_of_the_torch_optimizers(app_page: Any) -> None:
                 assert not missing, (name, t, key, missing)
             step = np.array(v["theta_next"]) - np.array(v["theta"])
             np.testing.assert_allclose(_step(v), step, rtol=1e-9, atol=1e-15, err_msg=name)
+            # the effective-learning-rate chart draws the same per-axis rate as the terms
+            assert (update["chart"] is not None) == (name in CHARTED), name
+            if name in CHARTED:
+                np.testing.assert_allclose(update["chart"], v["eff"], rtol=1e-12, err_msg=name)
         shown = {key for update in updates for key in update["v"]["terms"]}
         if name == "radam":
             assert {"rect", "theta_plain", "theta"} <= shown  # both forms of the step
