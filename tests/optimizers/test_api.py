@@ -30,7 +30,11 @@ SPEC_TABLE = {
 
 
 def test_names_in_page_order() -> None:
-    assert optimizers.names() == ("sgd", "momentum", "nag", "adagrad", "rmsprop", "adam")
+    # classic, then adaptive (torch's in its docs' order, then Lion), then large-batch
+    assert optimizers.names() == (
+        *("sgd", "momentum", "nag", "adagrad", "rmsprop", "adam", "adamw", "amsgrad"),
+        *("nadam", "radam", "adamax", "adadelta", "adafactor", "rprop", "lion", "lars", "lamb"),
+    )
 
 
 @pytest.mark.parametrize("name", list(SPEC_TABLE))
@@ -95,7 +99,7 @@ def test_create_errors_name_the_problem(name: object, params: dict, fragment: st
 
 def test_spec_of_unknown_optimizer() -> None:
     with pytest.raises(ValueError, match="valid: sgd"):
-        optimizers.spec("adamw")
+        optimizers.spec("adamx")
 
 
 @pytest.mark.parametrize(
