@@ -24,7 +24,14 @@ SPEC_TABLE = {
         "initial_accumulator_value": 0.0,
         "weight_decay": 0.0,
     },
-    "rmsprop": {"lr": 1e-2, "alpha": 0.99, "eps": 1e-8, "momentum": 0.0, "weight_decay": 0.0},
+    "rmsprop": {
+        "lr": 1e-2,
+        "alpha": 0.99,
+        "eps": 1e-8,
+        "momentum": 0.0,
+        "centered": 0.0,
+        "weight_decay": 0.0,
+    },
     "adam": {"lr": 1e-3, "beta1": 0.9, "beta2": 0.999, "eps": 1e-8, "weight_decay": 0.0},
 }
 
@@ -68,7 +75,7 @@ def test_create_resolves_given_values_and_rows() -> None:
 @pytest.mark.parametrize(
     ("name", "params", "fragment"),
     [
-        ("lion", {}, "valid: sgd, momentum, nag, adagrad, rmsprop, adam"),
+        ("lionx", {}, "valid: sgd, momentum, nag, adagrad, rmsprop, adam, adamw"),
         (3, {}, "unknown optimizer"),
         ("adam", {"momentum": 0.9}, "valid: lr, beta1, beta2, eps, weight_decay"),
         ("adam", {"betas": (0.9, 0.99)}, "no hyperparameter 'betas'"),
