@@ -248,7 +248,7 @@ class LandscapeExpr(BaseModel):
 
     @model_validator(mode="after")
     def _check_with_core(self) -> LandscapeExpr:
-        surfaces.resolve(self)  # ValueError with the column; compiled once, cached
+        surfaces.check(self)  # ValueError with the column; compiled later, in a worker
         return self
 
 
@@ -322,7 +322,7 @@ class TrajectoryRequest(BaseModel):
     @field_validator("landscape")
     @classmethod
     def _known_landscape(cls, landscape: str | LandscapeExpr) -> str | LandscapeExpr:
-        surfaces.resolve(landscape)  # ValueError lists the valid names
+        surfaces.check(landscape)  # ValueError lists the valid names
         return landscape
 
     @field_validator("runs")
@@ -332,8 +332,11 @@ class TrajectoryRequest(BaseModel):
         # if it was rejected, that is the error to report.
         if "landscape" not in info.data:
             return runs
-        f = surfaces.resolve(info.data["landscape"])
+        landscape = info.data["landscape"]
+        # a typed function has no samples; resolving it here would compile it on the event loop
+        f = surfaces.resolve(landscape) if isinstance(landscape, str) else None
         samples = getattr(f, "samples", 0)
+        owner = "the typed function" if f is None else _owner(f)
         for i, run in enumerate(runs):
             batch = getattr(run, "batch", None)  # a tune's runs have none
             if batch is None:
@@ -346,11 +349,11 @@ class TrajectoryRequest(BaseModel):
             if not samples:
                 raise ValueError(
                     f"runs[{i}].batch: batch needs a landscape over data "
-                    f"({', '.join(data_landscapes()) or 'none'}); {_owner(f)} has no samples"
+                    f"({', '.join(data_landscapes()) or 'none'}); {owner} has no samples"
                 )
             if not 1 <= batch <= samples:
                 raise ValueError(
-                    f"runs[{i}].batch: batch must be in [1, {samples}] for {_owner(f)}, got {batch}"
+                    f"runs[{i}].batch: batch must be in [1, {samples}] for {owner}, got {batch}"
                 )
         return runs
 
@@ -373,12 +376,12 @@ class TrajectoryRequest(BaseModel):
         # rejected, that is the error to report.
         if start is None or "landscape" not in info.data:
             return start
-        f = surfaces.resolve(info.data["landscape"])
-        (xmin, xmax), (ymin, ymax) = f.bounds
+        landscape = info.data["landscape"]
+        (xmin, xmax), (ymin, ymax) = surfaces.check(landscape)
         x, y = start
         if not (xmin <= x <= xmax and ymin <= y <= ymax):
             n = show_number
-            owner = "the typed function" if f.name == surfaces.CUSTOM else f.name
+            owner = landscape if isinstance(landscape, str) else "the typed function"
             raise ValueError(
                 f"start ({n(x)}, {n(y)}) is outside {owner}'s bounds "
                 f"x ∈ [{n(xmin)}, {n(xmax)}], y ∈ [{n(ymin)}, {n(ymax)}]"

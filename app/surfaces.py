@@ -2,10 +2,14 @@
 
 Every route, the live channel, the maps and the exporters resolve ``request.landscape``
 here (`resolve`), so a typed ``{"expr", "bounds", "start"}`` works wherever a name does.
-Typed functions are compiled once per (normalized text, bounds, start): SymPy's
-differentiation and lambdify take tens of milliseconds, and a slider drag sends the same
-function with every request. The text is only ever read by `landscapes.expr` (an ast
-whitelist; see its docstring): nothing here evaluates it.
+
+Two steps, for the event loop's sake: `check` (the request models' validation, on the
+event loop) reads the text over the whitelist and checks bounds and start — milliseconds,
+and every error names its column; `resolve` (in the compute workers) differentiates,
+compiles and searches the minima, which takes tens to hundreds of milliseconds, once per
+(normalized text, bounds, start): a slider drag sends the same function with every request.
+The text is only ever read by `landscapes.expr` (an ast whitelist; see its docstring):
+nothing here evaluates it.
 """
 
 from __future__ import annotations
@@ -43,6 +47,23 @@ def typed(text: str, bounds: Any, start: Any = None) -> Landscape:
     key_bounds = typed_expr.check_bounds(bounds)
     key_start = None if start is None else (float(start[0]), float(start[1]))
     return _compiled(typed_expr.normalize(text), key_bounds, key_start)
+
+
+@lru_cache(maxsize=256)
+def _checked(text: str) -> None:
+    typed_expr.check(text)
+
+
+def check(landscape: str | Typed) -> Bounds:
+    """Validate without compiling: the name is known, or the typed text reads and its bounds
+    and start hold. The landscape's bounds; ValueError (with the column) otherwise."""
+    if isinstance(landscape, str):
+        return landscapes.get(landscape).bounds
+    bounds = typed_expr.check_bounds(landscape.bounds)
+    if landscape.start is not None:
+        typed_expr.check_start(landscape.start, bounds)
+    _checked(typed_expr.normalize(landscape.expr))
+    return bounds
 
 
 def resolve(landscape: str | Typed) -> Landscape:

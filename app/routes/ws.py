@@ -60,7 +60,7 @@ import orjson
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 from pydantic import BaseModel, ValidationError
 
-from app import scene
+from app import scene, surfaces
 from app.jsonguard import check_json
 from app.schemas import TrajectoryRequest, describe
 from app.work import ByteLRU, compute_limiter, release_heap
@@ -199,6 +199,7 @@ class _Shared:
     async def _produce(self, request: TrajectoryRequest) -> None:
         state = self.state
         try:
+            await _compiled(request)
             prepared = scene.prepare(request)
             self._add([meta_message(state.id, prepared)])
             chunks = scene.ChunkStream(prepared)
@@ -292,6 +293,15 @@ _ENCODER = json.JSONEncoder(allow_nan=False, separators=(",", ":"))  # made once
 def dumps(message: Any) -> str:
     """Compact JSON; refuses NaN/Infinity, which JSON does not have."""
     return _ENCODER.encode(message)
+
+
+async def _compiled(request: TrajectoryRequest) -> None:
+    """A typed function is differentiated and compiled in a worker (app.surfaces caches
+    it), not on the event loop where `scene.prepare` runs: that can take a second."""
+    if not isinstance(request.landscape, str):
+        await anyio.to_thread.run_sync(
+            surfaces.resolve, request.landscape, limiter=compute_limiter()
+        )
 
 
 def meta_message(message_id: Any, prepared: scene.Scene) -> str:
@@ -659,6 +669,7 @@ class _Connection:
             return False
         prepared: scene.Scene | None = None
         try:
+            await _compiled(request)
             prepared = scene.prepare(request)
             await self.send(meta_message(state.id, prepared), state)
             chunks = scene.ChunkStream(prepared)

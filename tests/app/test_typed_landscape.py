@@ -92,6 +92,15 @@ def test_the_preview_samples_a_zoomed_window(client: TestClient) -> None:
     assert wrong.status_code == 422 and wrong.json()["detail"][0]["loc"] == ["body", "window"]
 
 
+def test_validation_reads_the_text_but_compiles_nothing() -> None:
+    # compiling takes up to a second: the request models (on the event loop) only read the
+    # text; the workers compile it (app.surfaces.resolve)
+    surfaces._compiled.cache_clear()
+    body = {"landscape": {**TYPED, "expr": "x**2 + 5*y**2"}, "runs": RUNS, "start": [1, 1]}
+    ExportRequest.model_validate({**body, "format": "json"})
+    assert surfaces._compiled.cache_info().currsize == 0
+
+
 def test_compiled_once_for_many_requests(client: TestClient) -> None:
     surfaces._compiled.cache_clear()
     for lr in (0.001, 0.002, 0.003):
