@@ -213,6 +213,7 @@ export function bindLayout() {
     "mode",
     "view",
     "landscape",
+    "bounds", // a typed function's bounds set the plot's aspect
     "optimizers",
     "lang",
     "show",

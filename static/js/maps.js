@@ -52,6 +52,8 @@ const PANELS = [
 // one panel owns.
 const SCENE_KEYS = new Set([
   "landscape",
+  "expr", // a typed function's text and bounds (typed.js)
+  "bounds",
   "start",
   "steps",
   "noise",

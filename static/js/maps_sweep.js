@@ -17,7 +17,17 @@ import { FONT, powerOfTen, theme } from "./plot.js";
 const LR = { min: 1e-4, max: 10, count: 64 };
 // The keys whose change needs a new sweep; lang and presentation only redraw (and params
 // only when more than a learning rate changed: the sweep sets every lr itself).
-const FETCH_KEYS = ["landscape", "start", "steps", "noise", "seed", "schedule", "optimizers"];
+const FETCH_KEYS = [
+  "landscape",
+  "expr",
+  "bounds",
+  "start",
+  "steps",
+  "noise",
+  "seed",
+  "schedule",
+  "optimizers",
+];
 
 /** The gap curve's height at `lr` (log-log between the swept neighbours), or null where a
  * neighbour diverged or `lr` is outside the sweep. */
