@@ -1019,23 +1019,29 @@ def start_point(values: list[str]) -> list[float]:
     return [_parse_number(p, "--start") for p in parts]
 
 
-def typed_landscape(args: argparse.Namespace) -> dict[str, Any] | None:
-    """`--expr F [--bounds XMIN,XMAX,YMIN,YMAX]` as the request's landscape, else None.
+def typed_landscape(
+    args: argparse.Namespace, bounds_flag: str = "bounds", named: bool = True
+) -> dict[str, Any] | None:
+    """`--expr F [--bounds XMIN,XMAX,YMIN,YMAX]` as the request's landscape, else None
+    (the map commands spell it --expr-bounds: their --bounds is the basins' region).
 
-    The text goes to the server's model as is (app.schemas.LandscapeExpr reads it)."""
-    text, bounds = getattr(args, "expr", None), getattr(args, "bounds", None)
+    The text goes to the server's model as is (app.schemas.LandscapeExpr reads it).
+    `named`: whether a --landscape given alongside is a contradiction (it is not where
+    --landscape has a default)."""
+    flag = "--" + bounds_flag.replace("_", "-")
+    text, bounds = getattr(args, "expr", None), getattr(args, bounds_flag, None)
     if text is None:
         if bounds:
-            raise ValueError("--bounds: only with --expr (a named landscape has its own)")
+            raise ValueError(f"{flag}: only with --expr (a named landscape has its own)")
         return None
-    if getattr(args, "landscape", None) is not None:
+    if named and getattr(args, "landscape", None) is not None:
         raise ValueError("--expr: give either --landscape or --expr, not both")
     landscape: dict[str, Any] = {"expr": text}
     if bounds:
         parts = [p for value in bounds for p in value.split(",") if p.strip()]
         if len(parts) != 4:
-            raise ValueError(f"--bounds: expected xmin,xmax,ymin,ymax, got {' '.join(bounds)!r}")
-        numbers = [_parse_number(p, "--bounds") for p in parts]
+            raise ValueError(f"{flag}: expected xmin,xmax,ymin,ymax, got {' '.join(bounds)!r}")
+        numbers = [_parse_number(p, flag) for p in parts]
         landscape["bounds"] = [numbers[:2], numbers[2:]]
     return landscape
 
@@ -1344,6 +1350,18 @@ def add_map_parser(subparsers: Any, command: str, help_text: str) -> argparse.Ar
         help=f"landscape name (gradscape list; default {landscape})",
     )
     scene.add_argument(
+        "--expr",
+        metavar="F",
+        help="a function of your own instead of --landscape, e.g. 'x**2/20 + y**2' "
+        "(see gradscape export --help)",
+    )
+    scene.add_argument(
+        "--expr-bounds",
+        nargs="+",
+        metavar="XMIN,XMAX,YMIN,YMAX",
+        help="--expr's view and search region (default -3,3,-3,3)",
+    )
+    scene.add_argument(
         "--optimizers",
         default=optimizer_names,
         help=f"comma-separated optimizer names (default {optimizer_names})",
@@ -1464,7 +1482,8 @@ def map_body(args: argparse.Namespace) -> tuple[str, dict[str, Any]]:
     command = args.map_command
     names = [n.strip() for n in args.optimizers.split(",") if n.strip()]
     params = run_params(names, {}, getattr(args, "lr", []), args.param)
-    body: dict[str, Any] = {"landscape": args.landscape}
+    typed = typed_landscape(args, "expr_bounds", named=False)
+    body: dict[str, Any] = {"landscape": typed or args.landscape}
     body.update(_given(args, {"steps": "steps", "noise": "noise", "seed": "seed"}))
     if getattr(args, "start", None):
         body["start"] = start_point(args.start)
@@ -1643,7 +1662,8 @@ def map_command(args: argparse.Namespace) -> int:
                     f"--{option.name}: must be between {show_number(option.min)} and "
                     f"{show_number(option.max)}, got {value}"
                 )
-        output: Path = args.output or Path(f"gradscape-{kind}-{args.landscape}.{fmt}")
+        name = "custom" if getattr(args, "expr", None) else args.landscape
+        output: Path = args.output or Path(f"gradscape-{kind}-{name}.{fmt}")
         target = check_output(output)
         temporary = temporary_beside(target, output, fmt)
     except ValidationError as error:

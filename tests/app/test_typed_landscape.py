@@ -167,3 +167,16 @@ def test_the_cli_sends_expr_and_bounds() -> None:
     both = parser.parse_args(["export", "--expr", "x", "--landscape", "booth", "-o", "a.json"])
     with pytest.raises(ValueError, match="either --landscape or --expr"):
         cli.build_request(both)
+
+
+def test_the_map_commands_send_expr_and_expr_bounds() -> None:
+    parser = cli.build_parser()
+    args = parser.parse_args(
+        ["sweep", "--expr", "x^2/20 + y^2", "--expr-bounds", "-4", "4", "-2", "2"]
+    )
+    kind, body = cli.map_body(args)
+    assert kind == "sweep"
+    assert body["landscape"] == {"expr": "x^2/20 + y^2", "bounds": [[-4.0, 4.0], [-2.0, 2.0]]}
+    lone = parser.parse_args(["sweep", "--expr-bounds=-4,4,-2,2"])
+    with pytest.raises(ValueError, match="--expr-bounds: only with --expr"):
+        cli.map_body(lone)
