@@ -1,8 +1,9 @@
-""""Your function": a lecturer types f(x, y); the contours follow the typing, errors name
+""" "Your function": a lecturer types f(x, y); the contours follow the typing, errors name
 the column (in English and Japanese), and a copied link brings the same function back."""
 
 from __future__ import annotations
 
+import itertools
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -65,7 +66,8 @@ def test_a_typed_function_is_drawn_raced_and_shared(app_page: Gradscape, browser
     assert parse_qs(gs.query())["expr"] == [HIMMELBLAU]
     gs.testid("lang").click()
     gs.page.wait_for_function(
-        "() => document.querySelector('[data-testid=expr-error]').textContent.startsWith('15 文字目')"
+        "(t) => document.querySelector('[data-testid=expr-error]').textContent.startsWith(t)",
+        arg="15 文字目",
     )
     gs.testid("lang").click()  # back to English for the link
     _type(gs, HIMMELBLAU)
@@ -107,5 +109,28 @@ def test_a_link_with_a_refused_function_says_why_in_the_field(app_page: Gradscap
     error.wait_for(state="hidden")
     gs.wait_drawn(before)
     assert parse_qs(gs.query())["expr"] == ["x+sin(y)"]
+    _quiet_422(gs)
+    gs.assert_clean()
+
+
+@pytest.mark.parametrize("lang", ["en", "ja"])
+def test_the_field_fits_the_panel_at_1280x720(app_page: Gradscape, lang: str) -> None:
+    gs = app_page
+    gs.page.set_viewport_size({"width": 1280, "height": 720})
+    gs.open(f"landscape=custom&expr=sin(3*x)*cos(2*y)&bounds=-3,3,-2,2&opt=sgd&lang={lang}")
+    _type(gs, "sin(3*x)*cos(2*y) + 0.1*(x^2 + y^2) + zz")
+    gs.testid("expr-error").wait_for(state="visible")
+    boxes = gs.page.evaluate(
+        """() => ['#panel', '.typed-row', '#expr-error', '.typed-bounds', '#expr-hint']
+             .map((s) => document.querySelector(s).getBoundingClientRect().toJSON())"""
+    )
+    panel, *parts = boxes
+    for box in parts:  # inside the panel's width: nothing clipped or spilling onto the plot
+        assert panel["left"] <= box["left"] and box["right"] <= panel["right"], box
+    for above, below in itertools.pairwise(parts):  # stacked, none over another
+        assert above["bottom"] <= below["top"] + 0.5, (above, below)
+    # every bounds field is wide enough to show "-3" and its neighbours
+    widths = [gs.testid(f"expr-{a}").bounding_box()["width"] for a in ("xmin", "xmax")]
+    assert min(widths) >= 40
     _quiet_422(gs)
     gs.assert_clean()
