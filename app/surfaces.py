@@ -15,14 +15,22 @@ nothing here evaluates it.
 from __future__ import annotations
 
 from functools import lru_cache
+from types import ModuleType
 from typing import Any, Protocol
 
 import landscapes
-from landscapes import expr as typed_expr
 from landscapes._base import Bounds, Landscape
 
 CUSTOM = "custom"
 """The name a typed function goes by (in titles, file names, the page's picker)."""
+
+
+def _expr() -> ModuleType:
+    """landscapes.expr, imported on first use: SymPy takes half a second to import, which
+    every `gradscape` command would pay, though only typed functions need it."""
+    from landscapes import expr
+
+    return expr
 
 
 class Typed(Protocol):
@@ -35,7 +43,7 @@ class Typed(Protocol):
 
 @lru_cache(maxsize=32)
 def _compiled(text: str, bounds: Bounds, start: tuple[float, float] | None) -> Landscape:
-    return typed_expr.parse(text, bounds, start, name=CUSTOM)
+    return _expr().parse(text, bounds, start, name=CUSTOM)
 
 
 def typed(text: str, bounds: Any, start: Any = None) -> Landscape:
@@ -44,14 +52,14 @@ def typed(text: str, bounds: Any, start: Any = None) -> Landscape:
     ValueError (with the column) for a bad expression; errors are not cached, and are
     found before any SymPy work in all but the rarest cases.
     """
-    key_bounds = typed_expr.check_bounds(bounds)
+    key_bounds = _expr().check_bounds(bounds)
     key_start = None if start is None else (float(start[0]), float(start[1]))
-    return _compiled(typed_expr.normalize(text), key_bounds, key_start)
+    return _compiled(_expr().normalize(text), key_bounds, key_start)
 
 
 @lru_cache(maxsize=256)
 def _checked(text: str) -> None:
-    typed_expr.check(text)
+    _expr().check(text)
 
 
 def check(landscape: str | Typed) -> Bounds:
@@ -59,10 +67,10 @@ def check(landscape: str | Typed) -> Bounds:
     and start hold. The landscape's bounds; ValueError (with the column) otherwise."""
     if isinstance(landscape, str):
         return landscapes.get(landscape).bounds
-    bounds = typed_expr.check_bounds(landscape.bounds)
+    bounds = _expr().check_bounds(landscape.bounds)
     if landscape.start is not None:
-        typed_expr.check_start(landscape.start, bounds)
-    _checked(typed_expr.normalize(landscape.expr))
+        _expr().check_start(landscape.start, bounds)
+    _checked(_expr().normalize(landscape.expr))
     return bounds
 
 
