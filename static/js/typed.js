@@ -61,6 +61,17 @@ export function loadTypedWindow(ref, window, resolution, digits) {
   );
 }
 
+// The server's commonest messages (landscapes/expr.py), said in the page's language.
+const KNOWN = [
+  [/^invalid syntax at column/, "expr.error.syntax"],
+  [/^the expression ends too early at column/, "expr.error.end"],
+  [/^'\(' was never closed at column/, "expr.error.open"],
+  [/^unmatched '\)' at column/, "expr.error.close"],
+  [/^invalid decimal literal at column/, "expr.error.product"],
+  [/^division by zero at column/, "expr.error.zero"],
+  [/^the exponent at column \d+ is too large/, "expr.error.exponent"],
+];
+
 /** The server's message in the page's language: the column always, the words where known. */
 export function errorText(message) {
   const detail = String(message).replace(/^landscape(\.expr)?: /, "");
@@ -69,6 +80,9 @@ export function errorText(message) {
   if (name) return t("expr.error.name", { name: name[1], column: name[2] });
   const fn = detail.match(/^unknown function '([^']*)' at column (\d+)/);
   if (fn) return t("expr.error.function", { name: fn[1], column: fn[2] });
+  for (const [pattern, key] of KNOWN) {
+    if (column && pattern.test(detail)) return t(key, { column });
+  }
   if (column) return t("expr.error.column", { column, detail });
   return t("expr.error.other", { detail });
 }

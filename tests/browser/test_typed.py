@@ -104,6 +104,11 @@ def test_a_link_with_a_refused_function_says_why_in_the_field(app_page: Gradscap
     error.wait_for(state="visible")
     assert error.inner_text().startswith("Column 3: 'foo' is not a function here.")
     assert gs.testid("expr").input_value() == "x+foo(y)"  # kept, so it can be corrected
+    _type(gs, "(x + y")
+    gs.page.wait_for_function(
+        "(t) => document.querySelector('[data-testid=expr-error]').textContent === t",
+        arg="Column 1: this '(' is never closed.",
+    )
     before = gs.counter()
     _type(gs, "x+sin(y)")
     error.wait_for(state="hidden")
