@@ -8,6 +8,11 @@ The same three checks as test_golden.py's against torch:
    a bound linear in t; ``record=True`` records optax's buffers under optax's names.
 3. The runner on the real landscape follows optax's trajectory within the horizon its
    measured sensitivity to a 1-ulp perturbation allows.
+
+Measured (2026-12-02): check 1 finds every θ and buffer of every case bit for bit equal to
+optax's (0 ulp), with and without NPY_DISABLE_CPU_FEATURES="AVX512F AVX2 FMA3": each of our
+operations is one of optax's, rounded once, and XLA's two fused roundings (the norm, the
+bias correction) are mirrored. The contract stays SPEC's 2 ulp.
 """
 
 from __future__ import annotations
