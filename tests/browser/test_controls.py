@@ -164,7 +164,7 @@ def test_lr_sliders_are_wide(app_page: Gradscape, width: int, height: int, lang:
     gs.open(f"landscape=rosenbrock&lang={lang}")  # free exploration: all six optimizers
     widths: dict[str, Any] = gs.page.evaluate(
         """() => Object.fromEntries([...document.querySelectorAll('.slider')]
-             .filter(el => el.dataset.testid.endsWith('-lr'))
+             .filter(el => el.dataset.testid.endsWith('-lr') && el.offsetParent !== null)
              .map(el => [el.dataset.testid, el.getBoundingClientRect().width]))"""
     )
     assert len(widths) == 6
