@@ -33,6 +33,43 @@ SPEC_TABLE = {
         "weight_decay": 0.0,
     },
     "adam": {"lr": 1e-3, "beta1": 0.9, "beta2": 0.999, "eps": 1e-8, "weight_decay": 0.0},
+    # torch.optim 2.13's defaults (betas, etas, step_sizes and eps pairs split)
+    "adamw": {"lr": 1e-3, "beta1": 0.9, "beta2": 0.999, "eps": 1e-8, "weight_decay": 1e-2},
+    "amsgrad": {"lr": 1e-3, "beta1": 0.9, "beta2": 0.999, "eps": 1e-8, "weight_decay": 0.0},
+    "nadam": {
+        "lr": 2e-3,
+        "beta1": 0.9,
+        "beta2": 0.999,
+        "eps": 1e-8,
+        "weight_decay": 0.0,
+        "momentum_decay": 4e-3,
+        "decoupled_weight_decay": 0.0,
+    },
+    "radam": {
+        "lr": 1e-3,
+        "beta1": 0.9,
+        "beta2": 0.999,
+        "eps": 1e-8,
+        "weight_decay": 0.0,
+        "decoupled_weight_decay": 0.0,
+    },
+    "adamax": {"lr": 2e-3, "beta1": 0.9, "beta2": 0.999, "eps": 1e-8, "weight_decay": 0.0},
+    "adadelta": {"lr": 1.0, "rho": 0.9, "eps": 1e-6, "weight_decay": 0.0},
+    "adafactor": {
+        "lr": 1e-2,
+        "beta2_decay": -0.8,
+        "eps1": 2.220446049250313e-16,
+        "eps2": 1e-3,
+        "d": 1.0,
+        "weight_decay": 0.0,
+    },
+    "rprop": {
+        "lr": 1e-2,
+        "etaminus": 0.5,
+        "etaplus": 1.2,
+        "step_size_min": 1e-6,
+        "step_size_max": 50.0,
+    },
 }
 
 
@@ -96,6 +133,9 @@ def test_create_resolves_given_values_and_rows() -> None:
         ("momentum", {"dampening": 1.5}, "dampening=1.5 is out of range [0, 1]"),
         ("adagrad", {"initial_accumulator_value": -1}, "initial_accumulator_value=-1"),
         ("nag", {"dampening": 0.1}, "valid: lr, momentum, weight_decay"),
+        ("rmsprop", {"centered": 0.5}, "centered must be a whole number, got 0.5"),
+        ("nadam", {"decoupled_weight_decay": 2}, "decoupled_weight_decay=2 is out of range [0, 1]"),
+        ("rprop", {"weight_decay": 0.1}, "valid: lr, etaminus, etaplus, step_size_min"),
     ],
 )
 def test_create_errors_name_the_problem(name: object, params: dict, fragment: str) -> None:
@@ -234,6 +274,16 @@ TORCH_STATE = [
     ("rmsprop", {}, {"step", "square_avg"}),
     ("rmsprop", {"momentum": 0.5}, {"step", "square_avg", "momentum_buffer"}),
     ("adam", {}, {"step", "exp_avg", "exp_avg_sq"}),
+    # nadam.py, radam.py, adamax.py, adadelta.py, _adafactor.py (a vector), rprop.py
+    ("rmsprop", {"centered": 1}, {"step", "square_avg", "grad_avg"}),
+    ("adamw", {}, {"step", "exp_avg", "exp_avg_sq"}),
+    ("amsgrad", {}, {"step", "exp_avg", "exp_avg_sq", "max_exp_avg_sq"}),
+    ("nadam", {}, {"step", "exp_avg", "exp_avg_sq", "mu_product"}),
+    ("radam", {}, {"step", "exp_avg", "exp_avg_sq"}),
+    ("adamax", {}, {"step", "exp_avg", "exp_inf"}),
+    ("adadelta", {}, {"step", "square_avg", "acc_delta"}),
+    ("adafactor", {}, {"step", "variance"}),
+    ("rprop", {}, {"step", "prev", "step_size"}),
 ]
 
 

@@ -21,8 +21,30 @@ SETTINGS = {
     "momentum": [{"lr": 1e-3}, {"lr": 2e-3, "momentum": 0.5, "dampening": 0.3}],
     "nag": [{"lr": 1e-3}, {"lr": 1e-3, "momentum": 0.99, "weight_decay": 0.05}],
     "adagrad": [{"lr": 0.1}, {"lr": 0.3, "lr_decay": 0.1, "initial_accumulator_value": 0.5}],
-    "rmsprop": [{"lr": 0.01}, {"lr": 0.01, "momentum": 0.9, "alpha": 0.9}],
+    "rmsprop": [
+        {"lr": 0.01},
+        {"lr": 0.01, "momentum": 0.9, "alpha": 0.9},
+        {"lr": 0.01, "centered": 1, "weight_decay": 0.1},
+    ],
     "adam": [{"lr": 0.05}, {"lr": 0.02, "beta1": 0.3, "beta2": 0.99, "weight_decay": 0.1}],
+    "adamw": [{"lr": 0.05}, {"lr": 0.02, "beta1": 0.3, "weight_decay": 0.5}],
+    "amsgrad": [{"lr": 0.05}, {"lr": 0.02, "beta2": 0.9, "weight_decay": 0.1}],
+    "nadam": [
+        {"lr": 0.05},
+        {"lr": 0.02, "momentum_decay": 0.1, "weight_decay": 0.1, "decoupled_weight_decay": 1},
+    ],
+    "radam": [{"lr": 0.01}, {"lr": 0.01, "beta2": 0.9, "weight_decay": 0.1}],
+    "adamax": [{"lr": 0.05}, {"lr": 0.02, "beta2": 0.9, "eps": 1e-3, "weight_decay": 0.1}],
+    "adadelta": [{"lr": 1.0}, {"lr": 3.0, "rho": 0.5, "eps": 1e-4, "weight_decay": 0.1}],
+    "adafactor": [{"lr": 0.01}, {"lr": 0.1, "beta2_decay": -0.5, "d": 2.0, "weight_decay": 0.1}],
+    "rprop": [{"lr": 0.01}, {"lr": 0.1, "etaminus": 0.3, "etaplus": 1.5, "step_size_max": 1.0}],
+    # optax's (the optax helper's suggestion)
+    "lion": [{"lr": 1e-3}, {"lr": 0.01, "beta1": 0.5, "weight_decay": 0.1}],
+    "lars": [
+        {"lr": 1.0},
+        {"lr": 2.0, "momentum": 0.5, "trust_coefficient": 0.01, "weight_decay": 0.05},
+    ],
+    "lamb": [{"lr": 0.01}, {"lr": 0.02, "beta1": 0.5, "eps": 1e-3, "weight_decay": 0.1}],
 }
 SCHEDULES = [
     None,
@@ -84,9 +106,8 @@ def test_per_row_hyperparameters_equal_separate_runs(scene: dict, data: st.DataO
     for name in chosen:
         s = specs[name]
         low, high = (s.min, min(s.max, 0.05)) if name == "lr" else (s.min, s.max)
-        per_row[name] = data.draw(
-            st.lists(st.floats(low, high), min_size=rows, max_size=rows).map(np.array)
-        )
+        values = st.integers(int(low), int(high)).map(float) if s.integer else st.floats(low, high)
+        per_row[name] = data.draw(st.lists(values, min_size=rows, max_size=rows).map(np.array))
     together = _run(scene, params=per_row)
     for k in range(rows):
         row = {n: (v[k] if isinstance(v, np.ndarray) else v) for n, v in per_row.items()}
@@ -102,7 +123,11 @@ def test_noise_is_reproducible_and_seeded(scene: dict, seed: int, sigma: float) 
     again = _run(scene, noise=sigma, seed=seed)
     np.testing.assert_array_equal(first.points, again.points)
     np.testing.assert_array_equal(first.losses, again.losses)
-    if scene["steps"] > 0 and (first.diverged_at == -1).all():
+    # Rprop's and Lion's steps, and Adafactor's first, see only the gradient's signs:
+    # noise that flips none leaves their path as it was
+    name = scene["name"]
+    sign_only = name in ("rprop", "lion") or (name == "adafactor" and scene["steps"] < 2)
+    if scene["steps"] > 0 and (first.diverged_at == -1).all() and not sign_only:
         other = _run(scene, noise=sigma, seed=seed + 1)
         assert not np.array_equal(first.points[1:], other.points[1:])
 

@@ -34,7 +34,12 @@ def one_row(draw: st.DrawFn, name: str) -> Optimizer:
         how = draw(st.sampled_from(["default", "value", "per-row"]))
         if how == "default":
             continue
-        value = draw(st.sampled_from([spec.min, spec.max]) | st.floats(spec.min, spec.max))
+        within = (
+            st.integers(int(spec.min), int(spec.max)).map(float)
+            if spec.integer  # 0/1 switches such as RMSprop's centered
+            else st.floats(spec.min, spec.max)
+        )
+        value = draw(st.sampled_from([spec.min, spec.max]) | within)
         params[spec.name] = np.array([value]) if how == "per-row" else value
     return optimizers.create(name, **params)
 
