@@ -60,7 +60,7 @@ def default_y(name: str) -> str:
     """The y axis of ``name``'s plane (DEFAULT_Y), or its first knob other than lr."""
     if name in DEFAULT_Y:
         return DEFAULT_Y[name]
-    others = [p.name for p in optimizers.spec(name) if p.name != "lr"]
+    others = [p.name for p in optimizers.spec(name) if p.name != "lr" and not p.integer]
     if not others:
         raise ValueError(f"{name} has no hyperparameter besides lr to sweep")
     return others[0]
@@ -87,6 +87,14 @@ def heatmap(
     (x_name, xs), (y_name, ys) = x, y
     if x_name == y_name:
         raise ValueError(f"x and y must be different hyperparameters, both are {x_name!r}")
+    switches = [p.name for p in optimizers.spec(optimizer) if p.integer]
+    for axis in (x_name, y_name):
+        if axis in switches:
+            axes = [p.name for p in optimizers.spec(optimizer) if not p.integer]
+            raise ValueError(
+                f"{optimizer}: {axis} is a 0/1 switch, not an axis to sweep; "
+                f"choose among {', '.join(axes)}"
+            )
     xs = np.asarray(xs, dtype=np.float64)
     ys = np.asarray(ys, dtype=np.float64)
     grid_x, grid_y = np.meshgrid(xs, ys)  # (ny, nx): row j holds y value j

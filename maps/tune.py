@@ -425,6 +425,12 @@ def race_space(
                 f"valid: {', '.join(others)}"
             )
         spec = specs[name]
+        if spec.integer:
+            others = [n for n, other in specs.items() if n != "lr" and not other.integer]
+            raise ValueError(
+                f"{optimizer}: {name} is a 0/1 switch, not a range to search; "
+                f"valid: {', '.join(others)}"
+            )
         low = spec.min if low is None else low
         high = spec.max if high is None else high
         dims.append(_within(optimizer, spec, low, high, spec.log if log is None else log))

@@ -103,3 +103,19 @@ def test_progress_is_told_per_block_and_can_stop_a_map(monkeypatch) -> None:
         pass
     else:
         raise AssertionError("the map went on after its progress callback raised")
+
+
+def test_a_0_1_switch_is_no_axis_to_sweep_or_tune() -> None:
+    # RMSprop's centered and NAdam's decoupled weight decay are torch's bools: a heatmap
+    # or a tune over them would ask for values between 0 and 1 that mean nothing
+    import pytest
+
+    from maps.tune import race_space
+
+    with pytest.raises(ValueError, match=r"centered is a 0/1 switch.*alpha"):
+        maps.heatmap("booth", "rmsprop", {}, (0, 0), 10, ("lr", [0.1]), ("centered", [0, 1]))
+    with pytest.raises(ValueError, match="decoupled_weight_decay is a 0/1 switch"):
+        race_space("nadam", extra=("decoupled_weight_decay", None, None, None))
+    for name in optimizers.names():
+        axis = maps.default_y(name)
+        assert not next(p for p in optimizers.spec(name) if p.name == axis).integer
