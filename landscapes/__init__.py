@@ -30,7 +30,7 @@ from . import (
 )
 from ._base import KINDS, Landscape, Minimum
 
-__all__ = ["KINDS", "Landscape", "Minimum", "get", "names"]
+__all__ = ["KINDS", "Landscape", "Minimum", "get", "names", "parse"]
 
 _ALL: tuple[Landscape, ...] = (
     rosenbrock.LANDSCAPE,
@@ -63,3 +63,16 @@ def get(name: str) -> Landscape:
         raise ValueError(
             f"unknown landscape {reprlib.repr(name)}; valid names: {', '.join(_REGISTRY)}"
         ) from None
+
+
+def parse(
+    text: str,
+    bounds: tuple[tuple[float, float], tuple[float, float]] = ((-3.0, 3.0), (-3.0, 3.0)),
+    start: tuple[float, float] | None = None,
+) -> Landscape:
+    """A Landscape from a lecturer's typed ``f(x, y)`` (landscapes/expr.py): an AST
+    whitelist, the exact symbolic gradient, minima found numerically; ValueError naming the
+    column. SymPy is imported here, not with the package, so the CLI starts fast."""
+    from .expr import parse as typed
+
+    return typed(text, bounds, start)

@@ -27,3 +27,13 @@ def test_landscapes_are_immutable() -> None:
         f.bounds = ((0.0, 1.0), (0.0, 1.0))  # type: ignore[misc]
     m = f.minima[0]
     assert (m.x, m.y, m.value, m.kind) == (1.0, 1.0, 0.0, "global")
+
+
+def test_parse_gives_a_landscape_from_typed_text() -> None:
+    import pytest
+
+    bowl = landscapes.parse("x**2/20 + y**2", bounds=((-3, 3), (-3, 3)))
+    assert bowl.minima[0].kind == "global" and abs(bowl.minima[0].x) < 1e-9
+    assert float(bowl.value([2.0, 1.0])) == 1.2
+    with pytest.raises(ValueError, match="unknown name 'z' at column 8"):
+        landscapes.parse("x**2 + z")
