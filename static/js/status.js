@@ -7,6 +7,9 @@
 import { lang } from "./i18n.js";
 import { runKey } from "./legend.js";
 
+// Above this many runs the table is set tighter (app.css .status table.many).
+const MANY_RUNS = 6;
+
 // The row's colour class per status code (app.css styles these classes).
 const TONE = {
   diverged: "diverged",
@@ -68,7 +71,9 @@ export function renderStatus(el, { runs, cursor, t, complete }) {
       <td class="num">${step}</td>
     </tr><tr class="outcome ${tone}" data-status="${code}"><td colspan="4">${html(statusWords(run, t))}</td></tr>`;
   });
-  el.innerHTML = `<table><colgroup><col class="c-name"><col><col><col></colgroup>
+  // Many runs (up to twelve): tighter rows, so the whole race fits the column.
+  const many = runs.length > MANY_RUNS ? ' class="many"' : "";
+  el.innerHTML = `<table${many}><colgroup><col class="c-name"><col><col><col></colgroup>
     <thead><tr>
       <th scope="col">${t("status.optimizer")}</th>
       <th scope="col" class="num">${t("status.lossAt", { step: cursor })}</th>
