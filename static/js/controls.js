@@ -138,8 +138,10 @@ function paramLabel(name) {
   return has(`param.${name}`) ? t(`param.${name}`) : name.replaceAll("_", " ");
 }
 
-function paramHelp(param) {
-  return has(`help.${param.name}`) ? t(`help.${param.name}`) : param.help || "";
+function paramHelp(param, optimizer) {
+  // an optimizer's own meaning first: AdamW's λ is decoupled, Adam's is L2
+  const key = [`help.${optimizer}.${param.name}`, `help.${param.name}`].find(has);
+  return key ? t(key) : param.help || "";
 }
 
 function showError(message) {
@@ -631,8 +633,8 @@ export function syncControls(changed) {
         );
         const label = row.querySelector(".param-name");
         label.textContent = paramLabel(p.name);
-        label.title = paramHelp(p);
-        row.title = paramHelp(p);
+        label.title = paramHelp(p, card.dataset.optimizer);
+        row.title = paramHelp(p, card.dataset.optimizer);
       }
     }
     $("lang").textContent = state.lang === "ja" ? "English" : "日本語";

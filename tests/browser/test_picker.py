@@ -192,3 +192,20 @@ def test_a_twelve_run_race_fits_every_screen(app_page: Gradscape, width: int, he
         settle(gs, lambda: gs.testid("presentation").click())  # back to normal
     assert not failures, "\n".join(failures)
     gs.assert_clean()
+
+
+def test_a_hyperparameters_help_says_what_it_means_for_that_optimizer(
+    app_page: Gradscape,
+) -> None:
+    # Adam's weight decay is L2 (added to g), AdamW's decoupled: one name, two meanings
+    gs = app_page
+    gs.open("landscape=booth&opt=adam,adamw&steps=20")
+    title = (
+        "(o) => document.querySelector(`.opt-card[data-optimizer=${o}] "
+        ".param[data-param=weight_decay]`).title"
+    )
+    assert gs.page.evaluate(title, "adam") == WORDS["en"]["help.weight_decay"]
+    assert gs.page.evaluate(title, "adamw") == WORDS["en"]["help.adamw.weight_decay"]
+    gs.testid("lang").click()
+    gs.page.wait_for_function("() => document.documentElement.lang === 'ja'")
+    assert gs.page.evaluate(title, "adamw") == WORDS["ja"]["help.adamw.weight_decay"]
