@@ -16,7 +16,7 @@ from optimizers.base import (
     Scratch,
     Value,
     add_weight_decay,
-    addcmul_,
+    average_square_,
     fma,
 )
 
@@ -89,8 +89,7 @@ class Adadelta(Optimizer):
         g = add_weight_decay(grad, theta, self.hyper["weight_decay"], s.grad)  # g ← g + λθ
         state.step += 1
         # h ← ρh + (1 − ρ) g ⊙ g       torch: square_avg.mul_(rho).addcmul_(grad, grad, ...)
-        state.square_avg *= rho
-        addcmul_(state.square_avg, g, g, 1 - rho, s.term)
+        average_square_(state.square_avg, g, rho, s.term)
         # Δ = √(s + ε) / √(h + ε) ⊙ g   torch: acc_delta.add(eps).sqrt_().div_(std).mul_(grad)
         std = np.add(state.square_avg, eps, out=s.denom)
         np.sqrt(std, out=std)
@@ -99,8 +98,7 @@ class Adadelta(Optimizer):
         delta /= std
         delta *= g
         # s ← ρs + (1 − ρ) Δ ⊙ Δ        torch: acc_delta.mul_(rho).addcmul_(delta, delta, ...)
-        state.acc_delta *= rho
-        addcmul_(state.acc_delta, delta, delta, 1 - rho, s.term)
+        average_square_(state.acc_delta, delta, rho, s.term)
         # θ ← θ − ηΔ                     torch: param.add_(delta, alpha=-lr)
         delta *= -lr
         return np.add(theta, delta, out=out), state

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from optimizers.adam import _lerp
+from optimizers.adam import BETA1, _lerp, scalar_lerp
 from optimizers.amsgrad import maximum
 from optimizers.base import (
     WEIGHT_DECAY,
@@ -69,7 +69,7 @@ class Adamax(Optimizer):
     group = "adaptive"
     hyperparams = (
         lr_param(2e-3),
-        HyperParam("beta1", 0.9, 0.0, 0.9999, False, "β₁: decay of the gradient average m."),
+        BETA1,
         HyperParam("beta2", 0.999, 0.0, 0.9999, False, "β₂: decay of the maximum u of |g|."),
         eps_param(1e-8),
         WEIGHT_DECAY,
@@ -107,8 +107,7 @@ class Adamax(Optimizer):
 
     def scalar(self, state: AdamaxState) -> tuple[ScalarUpdate, Callable[[], None]]:
         beta1, beta2, eps = self.number("beta1"), self.number("beta2"), self.number("eps")
-        decay, weight = self.scalar_decay(), 1 - beta1
-        near, keep = abs(weight) < 0.5, 1 - weight  # _lerp's two formulas
+        decay, lerp = self.scalar_decay(), scalar_lerp(1 - beta1)
         t = state.step
         mx, my = state.exp_avg[0].tolist()
         ux, uy = state.exp_inf[0].tolist()
@@ -118,8 +117,7 @@ class Adamax(Optimizer):
             if decay is not None:
                 gx, gy = fma(x, decay, gx), fma(y, decay, gy)
             t += 1
-            mx = mx + (gx - mx) * weight if near else gx - (gx - mx) * keep
-            my = my + (gy - my) * weight if near else gy - (gy - my) * keep
+            mx, my = lerp(gx, mx), lerp(gy, my)  # m ← β₁m + (1 − β₁) g
             ux, uy = maximum(ux * beta2, abs(gx) + eps), maximum(uy * beta2, abs(gy) + eps)
             rate = -(lr / (1 - beta1**t))  # −clr
             return x + mx * rate / ux, y + my * rate / uy

@@ -2,22 +2,15 @@
 
 from __future__ import annotations
 
-import math
-from collections.abc import Callable
-
 import numpy as np
 
-from optimizers.adam import Adam, AdamState, _lerp
+from optimizers.adam import BETA1, BETA2, Adam
 from optimizers.base import (
     HyperParam,
     Optimizer,
-    ScalarUpdate,
     Scratch,
     Value,
-    addcdiv,
-    addcmul_,
     eps_param,
-    float_pow,
     lr_param,
 )
 
@@ -69,42 +62,22 @@ class AdamW(Adam):
     group = "adaptive"
     hyperparams = (
         lr_param(1e-3),
-        HyperParam("beta1", 0.9, 0.0, 0.9999, False, "β₁: decay of the gradient average m."),
-        HyperParam(
-            "beta2", 0.999, 0.0, 0.9999, False, "β₂: decay of the squared-gradient average v."
-        ),
+        BETA1,
+        BETA2,
         eps_param(1e-8),
         DECOUPLED_WEIGHT_DECAY,
     )
 
-    def update(
-        self,
-        grad: np.ndarray,
-        state: AdamState,
-        theta: np.ndarray,
-        lr: Value,
-        out: np.ndarray | None = None,
-        scratch: Scratch | None = None,
-    ) -> tuple[np.ndarray, AdamState]:
-        beta1, beta2 = self.hyper["beta1"], self.hyper["beta2"]
-        s = scratch or Scratch.like(theta)
-        g = grad  # decoupled: the averages see the plain gradient
-        state.step += 1
-        t = state.step
-        # θ ← θ(1 − ηλ)                 torch: param.mul_(1 - lr * weight_decay)
-        theta = decay_theta(theta, lr, self.hyper["weight_decay"], s.grad)
-        # m ← β₁m + (1 − β₁) g          torch: exp_avg.lerp_(grad, 1 - beta1)
-        _lerp(state.exp_avg, g, 1 - beta1, s.term)
-        # v ← β₂v + (1 − β₂) g ⊙ g      torch: exp_avg_sq.mul_(beta2).addcmul_(...)
-        state.exp_avg_sq *= beta2
-        addcmul_(state.exp_avg_sq, g, g, 1 - beta2, s.term)
-        # step_size = η / (1 − β₁ᵗ),  denom = √v / √(1 − β₂ᵗ) + ε
-        step_size = lr / (1 - float_pow(beta1, t))
-        denom = np.sqrt(state.exp_avg_sq, out=s.denom)
-        denom /= float_pow(1 - float_pow(beta2, t), 0.5)
-        denom += self.hyper["eps"]
-        # θ ← θ − step_size · m / denom   torch: param.addcdiv_(exp_avg, denom, value=-step_size)
-        return addcdiv(theta, state.exp_avg, denom, -step_size, out), state
+    def apply_weight_decay(
+        self, grad: np.ndarray, theta: np.ndarray, lr: Value, scratch: Scratch
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Decoupled: the averages see the plain gradient and θ shrinks, ahead of Adam's
+        update (``Adam.update`` does the rest).
+
+        torch: ``param.mul_(1 - lr * weight_decay)``.
+        """
+        # θ ← θ(1 − ηλ)
+        return grad, decay_theta(theta, lr, self.hyper["weight_decay"], scratch.grad)
 
     def seen_gradient(self, grad: np.ndarray, theta: np.ndarray) -> np.ndarray:
         return grad.copy()  # λ acts on θ, not on g
@@ -112,40 +85,8 @@ class AdamW(Adam):
     def scalar_decay(self) -> float | None:
         return None  # g is left alone (the runner's record of g uses this)
 
-    def scalar(self, state: AdamState) -> tuple[ScalarUpdate, Callable[[], None]]:
-        beta1, beta2, eps = self.number("beta1"), self.number("beta2"), self.number("eps")
-        decay = scalar_shrink(self)
-        weight, share = 1 - beta1, 1 - beta2
-        near, keep = abs(weight) < 0.5, 1 - weight  # _lerp's two formulas
-        t = state.step
-        mx, my = state.exp_avg[0].tolist()
-        vx, vy = state.exp_avg_sq[0].tolist()
-
-        def axis(g: float, m: float, v: float) -> tuple[float, float]:
-            m = m + (g - m) * weight if near else g - (g - m) * keep
-            return m, v * beta2 + g * share * g
-
-        def step(gx: float, gy: float, x: float, y: float, lr: float) -> tuple[float, float]:
-            nonlocal t, mx, my, vx, vy
-            t += 1
-            if decay is not None:
-                factor = 1 - lr * decay
-                x, y = x * factor, y * factor
-            mx, vx = axis(gx, mx, vx)
-            my, vy = axis(gy, my, vy)
-            rate = -(lr / (1 - beta1**t))  # −step_size
-            bias = (1 - beta2**t) ** 0.5
-            return (
-                x + mx * rate / (math.sqrt(vx) / bias + eps),
-                y + my * rate / (math.sqrt(vy) / bias + eps),
-            )
-
-        def save() -> None:
-            state.step = t
-            state.exp_avg[0] = mx, my
-            state.exp_avg_sq[0] = vx, vy
-
-        return step, save
+    def scalar_decoupled(self) -> float | None:
+        return scalar_shrink(self)
 
 
 def decay_theta(

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from optimizers.adam import Adam, _lerp
+from optimizers.adam import Adam, scalar_moments, update_moments
 from optimizers.base import (
     Optimizer,
     ScalarUpdate,
@@ -16,7 +16,6 @@ from optimizers.base import (
     Value,
     add_weight_decay,
     addcdiv,
-    addcmul_,
     float_pow,
     fma,
 )
@@ -92,10 +91,8 @@ class AMSGrad(Optimizer):
         state.step += 1
         t = state.step
         # m ← β₁m + (1 − β₁) g          torch: exp_avg.lerp_(grad, 1 - beta1)
-        _lerp(state.exp_avg, g, 1 - beta1, s.term)
         # v ← β₂v + (1 − β₂) g ⊙ g      torch: exp_avg_sq.mul_(beta2).addcmul_(...)
-        state.exp_avg_sq *= beta2
-        addcmul_(state.exp_avg_sq, g, g, 1 - beta2, s.term)
+        update_moments(state.exp_avg, state.exp_avg_sq, g, beta1, beta2, s.term)
         # v_max ← max(v_max, v)          torch: torch.maximum(..., out=max_exp_avg_sq)
         np.maximum(state.max_exp_avg_sq, state.exp_avg_sq, out=state.max_exp_avg_sq)
         # step_size = η / (1 − β₁ᵗ),  denom = √v_max / √(1 − β₂ᵗ) + ε
@@ -111,25 +108,20 @@ class AMSGrad(Optimizer):
 
     def scalar(self, state: AMSGradState) -> tuple[ScalarUpdate, Callable[[], None]]:
         beta1, beta2, eps = self.number("beta1"), self.number("beta2"), self.number("eps")
-        decay, weight, share = self.scalar_decay(), 1 - beta1, 1 - beta2
-        near, keep = abs(weight) < 0.5, 1 - weight  # _lerp's two formulas
+        decay, moments = self.scalar_decay(), scalar_moments(beta1, beta2)
         t = state.step
         mx, my = state.exp_avg[0].tolist()
         vx, vy = state.exp_avg_sq[0].tolist()
         wx, wy = state.max_exp_avg_sq[0].tolist()
-
-        def axis(g: float, m: float, v: float, w: float) -> tuple[float, float, float]:
-            m = m + (g - m) * weight if near else g - (g - m) * keep
-            v = v * beta2 + g * share * g
-            return m, v, maximum(w, v)
 
         def step(gx: float, gy: float, x: float, y: float, lr: float) -> tuple[float, float]:
             nonlocal t, mx, my, vx, vy, wx, wy
             if decay is not None:
                 gx, gy = fma(x, decay, gx), fma(y, decay, gy)
             t += 1
-            mx, vx, wx = axis(gx, mx, vx, wx)
-            my, vy, wy = axis(gy, my, vy, wy)
+            mx, vx = moments(gx, mx, vx)
+            my, vy = moments(gy, my, vy)
+            wx, wy = maximum(wx, vx), maximum(wy, vy)  # v_max ← max(v_max, v)
             rate = -(lr / (1 - beta1**t))  # −step_size
             bias = (1 - beta2**t) ** 0.5
             return (

@@ -315,6 +315,15 @@ def addcmul_(x: np.ndarray, t1: np.ndarray, t2: np.ndarray, value: Value, term: 
     x += term
 
 
+def average_square_(avg: np.ndarray, g: np.ndarray, beta: Value, term: np.ndarray) -> None:
+    """avg ← β·avg + (1 − β) g ⊙ g in place: Adam's v, RMSprop's and Adadelta's h and s.
+
+    torch: ``avg.mul_(beta).addcmul_(g, g, value=1 - beta)``, in that order.
+    """
+    avg *= beta
+    addcmul_(avg, g, g, 1 - beta, term)
+
+
 def addcdiv(
     x: np.ndarray, t1: np.ndarray, t2: np.ndarray, value: Value, out: np.ndarray | None
 ) -> np.ndarray:

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from optimizers.adam import _lerp
+from optimizers.adam import BETA1, BETA2, scalar_moments, update_moments
 from optimizers.adamw import decay_theta, scalar_shrink
 from optimizers.base import (
     WEIGHT_DECAY,
@@ -19,7 +19,6 @@ from optimizers.base import (
     Value,
     add_weight_decay,
     addcdiv,
-    addcmul_,
     eps_param,
     float_pow,
     fma,
@@ -132,10 +131,8 @@ class NAdam(Optimizer):
     group = "adaptive"
     hyperparams = (
         lr_param(2e-3),
-        HyperParam("beta1", 0.9, 0.0, 0.9999, False, "β₁: decay of the gradient average m."),
-        HyperParam(
-            "beta2", 0.999, 0.0, 0.9999, False, "β₂: decay of the squared-gradient average v."
-        ),
+        BETA1,
+        BETA2,
         eps_param(1e-8),
         WEIGHT_DECAY,
         HyperParam(
@@ -178,10 +175,8 @@ class NAdam(Optimizer):
         mu_next = beta1 * (1.0 - 0.5 * pow_of(0.96, (t + 1) * psi))
         state.mu_product *= mu  # μ₁⋯μₜ
         # m ← β₁m + (1 − β₁) g          torch: exp_avg.lerp_(grad, 1 - beta1)
-        _lerp(state.exp_avg, g, 1 - beta1, s.term)
         # v ← β₂v + (1 − β₂) g ⊙ g      torch: exp_avg_sq.mul_(beta2).addcmul_(...)
-        state.exp_avg_sq *= beta2
-        addcmul_(state.exp_avg_sq, g, g, 1 - beta2, s.term)
+        update_moments(state.exp_avg, state.exp_avg_sq, g, beta1, beta2, s.term)
         # denom = √(v / (1 − β₂ᵗ)) + ε  torch: exp_avg_sq.div(bias_correction2).sqrt().add_(eps)
         denom = np.divide(state.exp_avg_sq, bias_correction2, out=s.denom)
         np.sqrt(denom, out=denom)
@@ -206,17 +201,11 @@ class NAdam(Optimizer):
     def scalar(self, state: NAdamState) -> tuple[ScalarUpdate, Callable[[], None]]:
         beta1, beta2, eps = self.number("beta1"), self.number("beta2"), self.number("eps")
         psi = self.number("momentum_decay")
-        decay, shrink = scalar_decays(self)
-        weight, share = 1 - beta1, 1 - beta2
-        near, keep = abs(weight) < 0.5, 1 - weight  # _lerp's two formulas
+        (decay, shrink), axis = scalar_decays(self), scalar_moments(beta1, beta2)
         t = state.step
         mx, my = state.exp_avg[0].tolist()
         vx, vy = state.exp_avg_sq[0].tolist()
         product = float(state.mu_product[0, 0])
-
-        def axis(g: float, m: float, v: float) -> tuple[float, float]:
-            m = m + (g - m) * weight if near else g - (g - m) * keep
-            return m, v * beta2 + g * share * g
 
         def step(gx: float, gy: float, x: float, y: float, lr: float) -> tuple[float, float]:
             nonlocal t, mx, my, vx, vy, product

@@ -7,15 +7,13 @@ from collections.abc import Callable
 
 import numpy as np
 
-from optimizers.adam import AdamState, _lerp
+from optimizers.adam import BETA1, BETA2, AdamState, scalar_moments, update_moments
 from optimizers.base import (
     WEIGHT_DECAY,
-    HyperParam,
     Optimizer,
     ScalarUpdate,
     Scratch,
     Value,
-    addcmul_,
     eps_param,
     float_pow,
     fma,
@@ -66,10 +64,8 @@ class RAdam(Optimizer):
     group = "adaptive"
     hyperparams = (
         lr_param(1e-3),
-        HyperParam("beta1", 0.9, 0.0, 0.9999, False, "β₁: decay of the gradient average m."),
-        HyperParam(
-            "beta2", 0.999, 0.0, 0.9999, False, "β₂: decay of the squared-gradient average v."
-        ),
+        BETA1,
+        BETA2,
         eps_param(1e-8),
         WEIGHT_DECAY,
         DECOUPLED,
@@ -93,10 +89,8 @@ class RAdam(Optimizer):
         t = state.step
         g, theta = weight_decays(self, grad, theta, lr, s)  # g ← g + λθ, or θ ← θ(1 − ηλ)
         # m ← β₁m + (1 − β₁) g          torch: exp_avg.lerp_(grad, 1 - beta1)
-        _lerp(state.exp_avg, g, 1 - beta1, s.term)
         # v ← β₂v + (1 − β₂) g ⊙ g      torch: exp_avg_sq.mul_(beta2).addcmul_(...)
-        state.exp_avg_sq *= beta2
-        addcmul_(state.exp_avg_sq, g, g, 1 - beta2, s.term)
+        update_moments(state.exp_avg, state.exp_avg_sq, g, beta1, beta2, s.term)
         bias_correction1 = 1 - float_pow(beta1, t)
         bias_correction2 = 1 - float_pow(beta2, t)
         # m̂·η                          torch: bias_corrected_exp_avg * lr
@@ -127,17 +121,11 @@ class RAdam(Optimizer):
 
     def scalar(self, state: AdamState) -> tuple[ScalarUpdate, Callable[[], None]]:
         beta1, beta2, eps = self.number("beta1"), self.number("beta2"), self.number("eps")
-        decay, shrink = scalar_decays(self)
-        weight, share = 1 - beta1, 1 - beta2
-        near, keep = abs(weight) < 0.5, 1 - weight  # _lerp's two formulas
+        (decay, shrink), axis = scalar_decays(self), scalar_moments(beta1, beta2)
         rho_inf = 2 / (1 - beta2) - 1
         t = state.step
         mx, my = state.exp_avg[0].tolist()
         vx, vy = state.exp_avg_sq[0].tolist()
-
-        def axis(g: float, m: float, v: float) -> tuple[float, float]:
-            m = m + (g - m) * weight if near else g - (g - m) * keep
-            return m, v * beta2 + g * share * g
 
         def step(gx: float, gy: float, x: float, y: float, lr: float) -> tuple[float, float]:
             nonlocal t, mx, my, vx, vy

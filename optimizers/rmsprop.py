@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from optimizers.adam import _lerp
+from optimizers.adam import _lerp, scalar_lerp
 from optimizers.base import (
     WEIGHT_DECAY,
     HyperParam,
@@ -18,7 +18,7 @@ from optimizers.base import (
     Value,
     add_weight_decay,
     addcdiv,
-    addcmul_,
+    average_square_,
     eps_param,
     fma,
     lr_param,
@@ -123,8 +123,7 @@ class RMSprop(Optimizer):
         g = add_weight_decay(grad, theta, self.hyper["weight_decay"], s.grad)  # g ← g + λθ
         state.step += 1
         # h ← αh + (1 − α) g ⊙ g      torch: square_avg.mul_(alpha).addcmul_(g, g, value=1 - alpha)
-        state.square_avg *= alpha
-        addcmul_(state.square_avg, g, g, 1 - alpha, s.term)
+        average_square_(state.square_avg, g, alpha, s.term)
         if state.grad_avg is None:
             avg = sqrt_plus(state.square_avg, self.hyper["eps"], s.denom)  # √h + ε
         else:
@@ -178,12 +177,12 @@ class RMSprop(Optimizer):
         averages = state.grad_avg
         cx, cy = (0.0, 0.0) if averages is None else averages[0].tolist()
         centered = self.number("centered") != 0.0
-        near, keep = abs(share) < 0.5, 1 - share  # _lerp's two formulas for ḡ
+        lerp = scalar_lerp(share)  # ḡ ← ḡ.lerp(g, 1 − α)
 
         def denominator(g: float, h: float, c: float) -> tuple[float, float]:
             """(ḡ, √(h − ḡ²) + ε) as ``_centered``; √h + ε when not centered."""
             if averages is not None:
-                c = c + (g - c) * share if near else g - (g - c) * keep
+                c = lerp(g, c)
             if centered:
                 return c, math.sqrt(fma(c, -c, h)) + eps
             return c, math.sqrt(h) + eps
