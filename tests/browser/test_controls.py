@@ -32,18 +32,17 @@ def track_point(gs: Gradscape, testid: str, fraction: float) -> tuple[float, flo
     return box["x"] + fraction * box["width"], box["y"] + box["height"] / 2
 
 
+#: Where the thumb's centre is drawn, from the slider's value and its --thumb-size.
+THUMB_X = """el => {
+  const thumb = parseFloat(getComputedStyle(el).getPropertyValue('--thumb-size'));
+  const f = (Number(el.value) - Number(el.min)) / (Number(el.max) - Number(el.min));
+  const r = el.getBoundingClientRect();
+  return r.left + thumb / 2 + f * (r.width - thumb);
+}"""
+
+
 def thumb_x(gs: Gradscape, testid: str) -> float:
-    """Where the thumb's centre is drawn, from the slider's value and its --thumb-size."""
-    return float(
-        gs.page.get_by_test_id(testid).evaluate(
-            """el => {
-              const thumb = parseFloat(getComputedStyle(el).getPropertyValue('--thumb-size'));
-              const f = (Number(el.value) - Number(el.min)) / (Number(el.max) - Number(el.min));
-              const r = el.getBoundingClientRect();
-              return r.left + thumb / 2 + f * (r.width - thumb);
-            }"""
-        )
-    )
+    return float(gs.page.get_by_test_id(testid).evaluate(THUMB_X))
 
 
 def test_presentation_keeps_the_teacher_links_controls(app_page: Gradscape) -> None:
@@ -150,7 +149,15 @@ def test_a_click_on_the_track_moves_lr_less_than_a_decade(
     x, y = track_point(gs, "slider-sgd-lr", fraction)
     gs.page.mouse.move(x, y)
     gs.page.mouse.down()
-    gs.page.wait_for_timeout(1500)
+    # a step every 60 ms after 350 ms, each redrawing the race: on a loaded machine the
+    # walk takes longer, so wait for the thumb to arrive, then hold on to see it stay
+    gs.page.wait_for_function(
+        f"([x]) => Math.abs(({THUMB_X})(document.querySelector('[data-testid=slider-sgd-lr]'))"
+        " - x) <= 2",
+        arg=[x],
+        timeout=15_000,
+    )
+    gs.page.wait_for_timeout(500)
     gs.page.mouse.up()
     assert abs(thumb_x(gs, "slider-sgd-lr") - x) <= 2
     gs.assert_clean()
