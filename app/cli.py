@@ -1,6 +1,6 @@
 """The `gradscape` command: serve, list, export — every subcommand in this one module.
 
-    gradscape serve [--host 127.0.0.1] [--port 8000] [--open] [--workers N]
+    gradscape serve [--host 127.0.0.1] [--port 8000] [--open] [--workers N] [--shutdown-grace S]
                     [--allow-host NAME]… [--allow-origin URL]…
     gradscape list
     gradscape export --landscape rosenbrock --optimizers sgd,adam --lr adam=0.05 -o race.gif
@@ -126,6 +126,20 @@ def _port(text: str) -> int:
     if not 0 <= port <= 65535:
         raise argparse.ArgumentTypeError(f"port must be between 0 and 65535, got {port}")
     return port
+
+
+def _grace(text: str) -> float:
+    try:
+        seconds = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"shutdown grace must be a number of seconds in [1, 600], got {text!r}"
+        ) from None
+    if not 1 <= seconds <= 600:
+        raise argparse.ArgumentTypeError(
+            f"shutdown grace must be in [1, 600] seconds, got {seconds:g}"
+        )
+    return seconds
 
 
 def _workers(text: str) -> int:
@@ -261,6 +275,17 @@ def add_serve_parser(subparsers: Any) -> None:
             f"worker processes serving the same port ({config.DEFAULT_WORKERS}-"
             f"{config.MAX_WORKERS}; default {config.DEFAULT_WORKERS}): for a class, up to "
             "one per CPU core"
+        ),
+    )
+    parser.add_argument(
+        "--shutdown-grace",
+        type=_grace,
+        default=_SHUTDOWN_SECONDS,
+        metavar="SECONDS",
+        help=(
+            f"with --workers > 1: workers still shutting down this long after Ctrl-C or "
+            f"SIGTERM (a connection that never closes) are killed (1-600; default "
+            f"{_SHUTDOWN_SECONDS:g})"
         ),
     )
     parser.add_argument(
@@ -454,8 +479,13 @@ class WorkerPool:
     than restarts.
     """
 
-    def __init__(self, server_config: Any, socket_sets: list[list[socket.socket]]) -> None:
-        self.config = server_config
+    def __init__(
+        self,
+        server_config: Any,
+        socket_sets: list[list[socket.socket]],
+        grace: float = _SHUTDOWN_SECONDS,
+    ) -> None:
+        self.config, self.grace = server_config, grace
         # One set per worker; with a single set (no SO_REUSEPORT) every worker shares it.
         self.socket_sets = (
             socket_sets * server_config.workers if len(socket_sets) == 1 else socket_sets
@@ -485,7 +515,7 @@ class WorkerPool:
         finally:
             for process in self.processes:
                 process.terminate()  # SIGTERM: each shuts down gracefully
-            deadline = time.monotonic() + _SHUTDOWN_SECONDS
+            deadline = time.monotonic() + self.grace
             for process in self.processes:
                 process.process.join(max(0.0, deadline - time.monotonic()))
                 if process.process.is_alive():  # held by a connection that never closes
@@ -589,7 +619,7 @@ def serve(args: argparse.Namespace) -> int:
             workers=args.workers,
         )
         if args.workers > 1:
-            ok = WorkerPool(server_config, socket_sets).run()
+            ok = WorkerPool(server_config, socket_sets, args.shutdown_grace).run()
         else:
             server = uvicorn.Server(server_config)
             # uvicorn shuts down gracefully on Ctrl-C or SIGTERM, then raises the signal

@@ -122,6 +122,15 @@ def test_serve_rejects_workers_out_of_range_naming_the_flag_and_range(
     assert f"between 1 and {MAX_WORKERS}" in err and repr(workers).strip("'") in err
 
 
+def test_serve_takes_a_shutdown_grace_in_seconds(capsys: pytest.CaptureFixture[str]) -> None:
+    assert _serve_args(capsys).shutdown_grace == 30
+    assert _serve_args(capsys, "--shutdown-grace", "2.5").shutdown_grace == 2.5
+    for bad in ("0", "601", "soon"):
+        err = _serve_args(capsys, f"--shutdown-grace={bad}")
+        assert err.startswith("gradscape serve: error: argument --shutdown-grace: ")
+        assert "[1, 600]" in err
+
+
 @pytest.mark.parametrize(
     ("given", "kept"),
     [
@@ -225,10 +234,13 @@ class FakePool:
     seen: ClassVar[dict[str, Any]] = {}
     started = True
 
-    def __init__(self, server_config: Any, socket_sets: list[list[socket.socket]]) -> None:
+    def __init__(
+        self, server_config: Any, socket_sets: list[list[socket.socket]], grace: float
+    ) -> None:
         from app.export.jobs import EXPORT_DIR_ENV
 
         self.seen["config"] = server_config
+        self.seen["grace"] = grace
         self.seen["socket_sets"] = socket_sets
         self.seen["export_dir"] = Path(os.environ[EXPORT_DIR_ENV])
         self.seen["env"] = dict(os.environ)
@@ -268,6 +280,7 @@ def test_serve_with_workers_gives_each_its_own_socket_on_one_port(
     assert server_config.workers == 3
     assert server_config.app == "app.main:create_app" and server_config.factory is True
     assert server_config.ws_per_message_deflate is False
+    assert seen["grace"] == 30  # the default shutdown grace reaches the pool
     # the workers share one export job directory, made before they start
     assert seen["export_dir"].is_dir() and seen["env"][config.BIND_HOST_ENV] == "127.0.0.1"
     with pytest.raises(OSError):  # every socket closed once the workers are gone

@@ -306,13 +306,15 @@ def test_workers_that_cannot_start_the_app_stop_the_server() -> None:
 
 
 def test_a_worker_that_cannot_shut_down_is_killed_and_the_server_still_stops() -> None:
-    running = start()
+    running = start("--shutdown-grace", "3")  # 30 s by default
     try:
         frozen = min(wait_for_workers(running, 2))
         spawned = children(running.process.pid)
         os.kill(frozen, signal.SIGSTOP)  # a stopped process never handles its SIGTERM
         running.process.send_signal(signal.SIGTERM)
+        asked = time.monotonic()
         code = running.process.wait(timeout=120)  # the shutdown grace, then SIGKILL
+        waited = time.monotonic() - asked
         output = running.output()
     finally:
         with contextlib.suppress(ProcessLookupError):
@@ -321,6 +323,7 @@ def test_a_worker_that_cannot_shut_down_is_killed_and_the_server_still_stops() -
         if running.process.stdout is not None:
             running.process.stdout.close()
     assert code == 0 and "Traceback" not in output, output
+    assert 3 <= waited < 20, waited  # the grace given, not the default 30 s
     deadline = time.monotonic() + 30
     while not all(gone(pid) for pid in spawned):
         assert time.monotonic() < deadline, [pid for pid in spawned if not gone(pid)]
