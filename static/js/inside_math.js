@@ -34,17 +34,18 @@ function trust(v, u, coefficient, eps) {
 }
 
 /** Adam's moments after update t (m, v, their previous values, the bias corrections and
- * m̂), the shared part of AdamW, AMSGrad, NAdam, RAdam and Adamax. */
-function moments(v, rec, p, t) {
+ * m̂), the shared part of Adam, AdamW, AMSGrad, NAdam, RAdam, Adamax and LAMB; `first` and
+ * `second` name the buffers (torch's exp_avg/exp_avg_sq, optax's mu/nu). */
+function moments(v, rec, p, t, first = "exp_avg", second = "exp_avg_sq") {
   v.beta1 = p.beta1;
   v.beta2 = p.beta2;
   v.keep1 = 1 - p.beta1;
   v.keep2 = 1 - p.beta2;
-  v.m = pair(rec.state.exp_avg, t);
-  v.m_prev = buffer(rec, "exp_avg", t - 1);
-  if (rec.state.exp_avg_sq) {
-    v.v = pair(rec.state.exp_avg_sq, t);
-    v.v_prev = buffer(rec, "exp_avg_sq", t - 1);
+  v.m = pair(rec.state[first], t);
+  v.m_prev = buffer(rec, first, t - 1);
+  if (rec.state[second]) {
+    v.v = pair(rec.state[second], t);
+    v.v_prev = buffer(rec, second, t - 1);
   }
   v.bc1 = 1 - p.beta1 ** v.t;
   v.bc2 = 1 - p.beta2 ** v.t;
@@ -201,17 +202,7 @@ export function updateValues(run, t) {
       break;
     }
     case "adam": {
-      v.beta1 = p.beta1;
-      v.beta2 = p.beta2;
-      v.keep1 = 1 - p.beta1;
-      v.keep2 = 1 - p.beta2;
-      v.m = pair(rec.state.exp_avg, t);
-      v.m_prev = buffer(rec, "exp_avg", t - 1);
-      v.v = pair(rec.state.exp_avg_sq, t);
-      v.v_prev = buffer(rec, "exp_avg_sq", t - 1);
-      v.bc1 = 1 - p.beta1 ** step;
-      v.bc2 = 1 - p.beta2 ** step;
-      v.mhat = scale(1 / v.bc1, v.m);
+      moments(v, rec, p, t);
       v.vhat = scale(1 / v.bc2, v.v);
       v.eff_hat = each(v.vhat, (x) => v.lr / (Math.sqrt(x) + eps));
       // The number torch multiplies m by: η/(1 − β₁ᵗ) / (√v/√(1 − β₂ᵗ) + ε).
@@ -294,17 +285,7 @@ export function updateValues(run, t) {
       break;
     }
     case "lamb": {
-      v.beta1 = p.beta1;
-      v.beta2 = p.beta2;
-      v.keep1 = 1 - p.beta1;
-      v.keep2 = 1 - p.beta2;
-      v.m = pair(rec.state.mu, t);
-      v.m_prev = buffer(rec, "mu", t - 1);
-      v.v = pair(rec.state.nu, t);
-      v.v_prev = buffer(rec, "nu", t - 1);
-      v.bc1 = 1 - p.beta1 ** step;
-      v.bc2 = 1 - p.beta2 ** step;
-      v.mhat = scale(1 / v.bc1, v.m);
+      moments(v, rec, p, t, "mu", "nu");
       v.vhat = scale(1 / v.bc2, v.v);
       v.adam = [0, 1].map((i) => v.mhat[i] / (Math.sqrt(v.vhat[i]) + eps));
       v.wd = p.weight_decay;
