@@ -21,7 +21,9 @@ from optimizers.adam import Adam
 from optimizers.adamax import Adamax
 from optimizers.adamw import AdamW
 from optimizers.amsgrad import AMSGrad
-from optimizers.base import GROUPS, HyperParam, Optimizer
+from optimizers.annealing import SimulatedAnnealing
+from optimizers.base import GROUPS, GradientFree, HyperParam, Optimizer
+from optimizers.genetic import Genetic
 from optimizers.lamb import LAMB
 from optimizers.lars import LARS
 from optimizers.lion import Lion
@@ -60,10 +62,13 @@ _REGISTRY: dict[str, type[Optimizer]] = {
     )
 }
 _REGISTRY |= {cls.name: cls for cls in (Lion, LARS, LAMB)}  # exact to optax, not torch
+# the contrasts: they sample f and never read its gradient (base.GradientFree)
+_REGISTRY |= {cls.name: cls for cls in (SimulatedAnnealing, Genetic)}
 
 __all__ = [
     "LIMIT",
     "Block",
+    "GradientFree",
     "HyperParam",
     "Optimizer",
     "Record",

@@ -25,8 +25,9 @@ import numpy as np
 Value = float | np.ndarray
 
 #: The picker's groups, in the page's order: plain gradient steps and momentum; methods
-#: that scale each coordinate by its own history; per-layer trust ratios for large batches.
-GROUPS: tuple[str, ...] = ("classic", "adaptive", "large-batch")
+#: that scale each coordinate by its own history; per-layer trust ratios for large batches;
+#: the contrasts that never read a gradient (``GradientFree``).
+GROUPS: tuple[str, ...] = ("classic", "adaptive", "large-batch", "gradient-free")
 
 #: ``Optimizer.scalar``'s update of one row: (g_x, g_y, x, y, lr) -> (x', y').
 ScalarUpdate = Callable[[float, float, float, float, float], tuple[float, float]]
@@ -37,7 +38,9 @@ class HyperParam:
     """One hyperparameter: the page builds a slider from it; ``create`` validates by it.
 
     ``min``/``max`` are inclusive; ``log`` asks for a log-scale slider; ``integer`` marks
-    options that take whole numbers (schedule step counts).
+    options that take whole numbers (schedule step counts); ``per_row`` False, one that
+    takes one value for all rows (a size of the state's arrays: the genetic algorithm's
+    population).
     """
 
     name: str
@@ -47,6 +50,7 @@ class HyperParam:
     log: bool
     help: str
     integer: bool = False
+    per_row: bool = True
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -117,6 +121,8 @@ def check_value(owner: str, spec: HyperParam, value: Any) -> Value:
         ) from None
     if array.ndim == 0:
         return check_value(owner, spec, float(array))
+    if not spec.per_row:
+        raise ValueError(f"{where} takes one number for all rows, not one per row")
     if array.ndim != 1 or array.shape[0] == 0:
         raise ValueError(
             f"{where} per-row values must have shape (K,) with K >= 1, got shape {array.shape}"
@@ -386,3 +392,58 @@ def fma(a: Value, b: Value, c: Value) -> Value:
     virtual = total - product
     rounding = (product - (total - virtual)) + (c - virtual)
     return total + (rounding + error)
+
+
+class GradientFree(Optimizer):
+    """A method that moves by the values of f at points it samples, never by its gradient:
+    simulated annealing and the genetic algorithm, the course notes' contrasts.
+
+    They keep the optimizer contract so everything that races optimizers races them too,
+    with three differences:
+
+    - ``init(theta, value, seed)`` also takes f's ``value`` (``(..., 2) -> (...)``) and the
+      run's seed: the state holds the function it samples and its own random generator,
+      ``numpy.random.default_rng([seed, STREAM])`` (``STREAM`` apart from the gradient
+      noise's ``default_rng(seed)``, so the two never share draws).
+    - ``update`` ignores ``grad``: the loop computes one for every row (lockstep), these
+      never read it. Gradient noise therefore changes nothing for them.
+    - ``samples(state)`` (K, S, 2) are the points the last update evaluated (the
+      proposal, the new population), or ``init``'s: what the page draws per step.
+
+    ``lr`` is the scale of their random moves (the proposal or mutation σ), the slot a
+    learning rate holds, so a schedule scales it as it would a learning rate.
+
+    The random draws of an update are made for all of an optimizer's K rows at once, so
+    a run's numbers depend on K: a run of these is one tile (``runner.TILE_ROWS`` rows at
+    most), and the maps, which tile their 65,536 starts, refuse them.
+    """
+
+    #: Kept apart from the gradient noise's stream (``default_rng(seed)``).
+    STREAM: ClassVar[int]
+
+    def init(  # type: ignore[override]
+        self, theta: np.ndarray, value: Callable[[np.ndarray], np.ndarray], seed: int
+    ) -> Any:
+        raise NotImplementedError
+
+    def samples(self, state: Any) -> np.ndarray:
+        """The points the last update (or ``init``) evaluated: (K, S, 2)."""
+        raise NotImplementedError
+
+    def sample_count(self) -> int:
+        """S, the points per row ``samples`` holds."""
+        raise NotImplementedError
+
+    def seen_gradient(self, grad: np.ndarray, theta: np.ndarray) -> np.ndarray:
+        """The gradient the loop computed (a copy): these never read it."""
+        return np.array(grad, dtype=np.float64)
+
+    def rng(self, seed: int) -> np.random.Generator:
+        """This method's generator for a run with ``seed``."""
+        return np.random.default_rng([seed, self.STREAM])
+
+
+def is_gradient_free(optimizer: Any) -> bool:
+    """Whether ``optimizer`` (an instance or class) samples f instead of following ∇f."""
+    cls = optimizer if isinstance(optimizer, type) else type(optimizer)
+    return issubclass(cls, GradientFree)

@@ -20,6 +20,11 @@ saw and held: ``grads[t]`` the gradient it used (g + λθ under weight decay), `
 its η, and ``state[name][t]`` each buffer after it (``Optimizer.buffers`` names them as
 torch does). An update's entries are NaN where the point it made is (divergence).
 
+A gradient-free method (``base.GradientFree``: simulated annealing, the genetic
+algorithm) runs in the same loop: ``init`` also gets f's ``value`` and the seed, its
+update ignores g, and ``samples[t]`` (K, S, 2) keeps the points it evaluated to reach
+point t (its proposal or population; at t = 0 ``init``'s), NaN where point t is.
+
 ``optimizers.run``/``run_many``/``stream`` (``optimizers.runner``) compute exactly this,
 bit for bit (tests/optimizers/test_reference.py), only faster: several optimizers in
 lockstep, losses and the divergence check per block of updates, reused buffers.
@@ -33,7 +38,7 @@ from typing import Any
 import numpy as np
 
 from landscapes.data import Batches
-from optimizers.base import Optimizer
+from optimizers.base import GradientFree, Optimizer
 from optimizers.schedules import Schedule
 
 #: A coordinate beyond this magnitude counts as diverged (SPEC "Noise, divergence").
@@ -43,7 +48,8 @@ LIMIT = 1e6
 @dataclass(frozen=True)
 class Trajectory:
     """points (steps + 1, K, 2), losses (steps + 1, K), diverged_at (K,) (-1 = never);
-    recorded (else None): grads (steps, K, 2), lrs (steps, K), state {name: (steps, K, 2)}.
+    recorded (else None): grads (steps, K, 2), lrs (steps, K), state {name: (steps, K, 2)};
+    for a gradient-free method, samples (steps + 1, K, S, 2) (else None).
     """
 
     points: np.ndarray
@@ -52,6 +58,7 @@ class Trajectory:
     grads: np.ndarray | None = None
     lrs: np.ndarray | None = None
     state: dict[str, np.ndarray] | None = None
+    samples: np.ndarray | None = None
 
 
 def run(
@@ -77,7 +84,13 @@ def run(
     points = np.full((steps + 1, *theta.shape), np.nan)
     losses = np.full((steps + 1, len(theta)), np.nan)
     diverged_at = np.full(len(theta), -1)
-    state = optimizer.init(theta)
+    sampler = optimizer if isinstance(optimizer, GradientFree) else None
+    if sampler is None:
+        state = optimizer.init(theta)
+    else:
+        state = sampler.init(theta, landscape.value, seed)
+        samples = np.full((steps + 1, len(theta), sampler.sample_count(), 2), np.nan)
+        samples[0] = sampler.samples(state)
     if record:
         grads = np.full((steps, *theta.shape), np.nan)
         lrs = np.full((steps, len(theta)), np.nan)
@@ -96,6 +109,8 @@ def run(
                     grads[t - 1] = optimizer.seen_gradient(grad, theta)
                     lrs[t - 1] = np.ravel(lr)
                 theta, state = optimizer.update(grad, state, theta, lr)
+                if sampler is not None:
+                    samples[t] = sampler.samples(state)
                 if record:
                     for name, values in buffers.items():
                         values[t - 1] = getattr(state, name)
@@ -105,6 +120,8 @@ def run(
             alive = diverged_at < 0  # a diverged row goes on, but is never shown again
             points[t, alive] = theta[alive]
             losses[t, alive] = loss[alive]
+            if sampler is not None:
+                samples[t, ~alive] = np.nan
             if record and t > 0:  # the update that made point t goes as that point does
                 for values in (grads, lrs, *buffers.values()):
                     values[t - 1, ~alive] = np.nan
@@ -113,5 +130,7 @@ def run(
             absent = optimizer.absent_rows(name)
             if absent is not None:
                 values[:, absent] = np.nan
-        return Trajectory(points, losses, diverged_at, grads, lrs, buffers)
-    return Trajectory(points, losses, diverged_at)
+    kept = samples if sampler is not None else None
+    if record:
+        return Trajectory(points, losses, diverged_at, grads, lrs, buffers, kept)
+    return Trajectory(points, losses, diverged_at, samples=kept)

@@ -45,7 +45,7 @@ from typing import Any
 import numpy as np
 
 from landscapes.data import Batches
-from optimizers.base import Optimizer, ScalarUpdate, Scratch, fma
+from optimizers.base import GradientFree, Optimizer, ScalarUpdate, Scratch, fma
 from optimizers.reference import LIMIT, Trajectory
 from optimizers.schedules import Schedule
 from optimizers.schedules import schedule as make_schedule
@@ -205,6 +205,8 @@ class Block:
     losses: np.ndarray
     diverged_at: np.ndarray
     record: Record | None = None
+    #: a gradient-free method's samples of these points (n, K, S, 2), else None
+    samples: np.ndarray | None = None
 
     def __iter__(self) -> Iterator[Any]:
         return iter((self.offset, self.points, self.losses))
@@ -285,6 +287,24 @@ def _check_batch(f: Any, batch: Any, sigma: float) -> int | None:
     return batch
 
 
+def _check_gradient_free(opts: list[Optimizer], rows: int, window: int | None) -> None:
+    """A gradient-free method draws its random numbers for all its rows at once, so its
+    rows must stay in one tile (``base.GradientFree``); and it has no settling to map."""
+    sampler = next((opt for opt in opts if isinstance(opt, GradientFree)), None)
+    if sampler is None:
+        return
+    if window is not None:
+        raise ValueError(
+            f"{sampler.name} samples f at random instead of following its gradient: "
+            "the maps and summaries take gradient methods only"
+        )
+    if rows > TILE_ROWS:
+        raise ValueError(
+            f"{sampler.name} runs at most {TILE_ROWS} rows at once (with the other "
+            f"optimizers of the run), got {rows}"
+        )
+
+
 def _prepare(
     landscape: Any,
     optimizers: Sequence[Any],
@@ -314,6 +334,7 @@ def _prepare(
     records = [bool(record)] * len(opts) if isinstance(record, bool) else list(record)
     if len(records) != len(opts) or not all(isinstance(r, bool) for r in records):
         raise ValueError("record must be True/False or one True/False per optimizer")
+    _check_gradient_free(opts, sum(len(r) for r in rows), window)
     return _Run(f, opts, rows, steps, sigma, seed, sched, records, window, batch)
 
 
@@ -364,6 +385,13 @@ class _Run:
             _Recording(opt, steps, size) if wanted else None
             for opt, size, wanted in zip(opts, self.sizes, record, strict=True)
         ]
+        # a gradient-free method's samples per point (reference.run); one tile holds them
+        self.samples = [
+            np.full((length, size, opt.sample_count(), 2), np.nan)
+            if isinstance(opt, GradientFree)
+            else None
+            for opt, size in zip(opts, self.sizes, strict=True)
+        ]
 
     def blocks(self, chunk: int) -> Generator[list[Block]]:
         """Per block of ``chunk`` points, one Block per optimizer."""
@@ -403,8 +431,11 @@ class _Run:
                     _readonly(self.losses[offset - b : end - b, rows]),
                     self.diverged_at[rows].copy(),
                     None if recording is None else recording.updates(first - 1, end - 1),
+                    None if samples is None else _readonly(samples[offset - b : end - b]),
                 )
-                for rows, recording in zip(self.bounds, self.records, strict=True)
+                for rows, recording, samples in zip(
+                    self.bounds, self.records, self.samples, strict=True
+                )
             ]
 
     def _noise(self, rngs: dict[int, np.random.Generator], count: int) -> np.ndarray:
@@ -426,9 +457,14 @@ class _Run:
                 self.points[:, rows],
                 self.losses[:, rows],
                 self.diverged_at[rows],
-                *(() if recording is None else (recording.grads, recording.lrs, recording.state)),
+                None if recording is None else recording.grads,
+                None if recording is None else recording.lrs,
+                None if recording is None else recording.state,
+                samples,
             )
-            for rows, recording in zip(self.bounds, self.records, strict=True)
+            for rows, recording, samples in zip(
+                self.bounds, self.records, self.samples, strict=True
+            )
         ]
 
 
@@ -496,11 +532,14 @@ class _Tile:
             )
         )
         self.parts = [
-            _Part(self, opt, slice(low - rows.start, high - rows.start), low - own.start, rec)
-            for opt, own, rec in zip(run.opts, run.bounds, run.records, strict=True)
+            _Part(self, opt, slice(low - rows.start, high - rows.start), low - own.start, rec, kept)
+            for opt, own, rec, kept in zip(
+                run.opts, run.bounds, run.records, run.samples, strict=True
+            )
             if (low := max(own.start, rows.start)) < (high := min(own.stop, rows.stop))
         ]
         self.recording = any(part.recording is not None for part in self.parts)
+        self.samplers = [part for part in self.parts if part.samples is not None]
 
     def advance(
         self,
@@ -556,6 +595,8 @@ class _Tile:
                         np.add(grad, noise[i - first], self.noisy)
                     for update, g_rows, state, rows, lrs, scratch in steps:
                         update(g_rows, state, rows[j], lrs[j], rows[j + 1], scratch)
+                    for part in self.samplers:
+                        part.sample(i - b)
                     if self.recording:
                         for part, (_, g_rows, _, rows, lrs, _) in zip(
                             self.parts, steps, strict=True
@@ -579,6 +620,8 @@ class _Tile:
             for part in self.parts:
                 if part.recording is not None and end > first:
                     part.recording.forget(part.own, self.diverged_at[part.rows], first - 1, end - 1)
+            for part in self.samplers:
+                part.forget_samples(self.diverged_at[part.rows], offset - b, end - b, b)
 
     def _float_updates(
         self,
@@ -657,6 +700,7 @@ class _Part:
         rows: slice,
         skip: int,
         recording: _Recording | None = None,
+        samples: np.ndarray | None = None,
     ) -> None:
         self.own = slice(skip, skip + rows.stop - rows.start)  # of the optimizer's rows
         self.run = tile.run
@@ -666,13 +710,33 @@ class _Part:
         self.update = opt.update
         self.whole = rows.start == 0 and rows.stop == len(tile.grad)  # e.g. a plain ``run``
         self.points = tile.points[:, rows]
-        self.state = opt.init(self.points[0])
+        # a gradient-free method's samples of these rows, per point (one tile: all of them)
+        self.samples = None if samples is None else samples[:, self.own]
+        if isinstance(opt, GradientFree):
+            self.state = opt.init(self.points[0], self.run.f.value, self.run.seed)
+            assert self.samples is not None
+            self.samples[0] = opt.samples(self.state)
+        else:
+            self.state = opt.init(self.points[0])
         self.scratch = Scratch.like(self.points[0])
         self.factors = tile.run.factors
         self.base_lr = opt.hyper["lr"]
         if tile.floats:
             self.step, self.save = opt.scalar(self.state)
             self.decay = opt.scalar_decay()
+
+    def sample(self, index: int) -> None:
+        """Keep what the update just made evaluated: the samples of point ``index`` (of
+        the run's arrays)."""
+        assert self.samples is not None and isinstance(self.opt, GradientFree)
+        self.samples[index] = self.opt.samples(self.state)
+
+    def forget_samples(self, diverged_at: np.ndarray, low: int, high: int, base: int) -> None:
+        """NaN the samples of rows ``low … high − 1`` (of the arrays, point + ``base``) at
+        and after each row's first bad point, as its points are."""
+        assert self.samples is not None
+        for row in np.flatnonzero(diverged_at >= 0):
+            self.samples[max(low, int(diverged_at[row]) - base) : high, row] = np.nan
 
     def grad(self, tile_grad: np.ndarray) -> np.ndarray:
         """This optimizer's rows of the tile's gradient buffer (a view)."""

@@ -74,10 +74,12 @@ SPEC_TABLE = {
 
 
 def test_names_in_page_order() -> None:
-    # classic, then adaptive (torch's in its docs' order, then Lion), then large-batch
+    # classic, then adaptive (torch's in its docs' order, then Lion), then large-batch,
+    # then the gradient-free contrasts
     assert optimizers.names() == (
         *("sgd", "momentum", "nag", "adagrad", "rmsprop", "adam", "adamw", "amsgrad"),
         *("nadam", "radam", "adamax", "adadelta", "adafactor", "rprop", "lion", "lars", "lamb"),
+        *("annealing", "genetic"),
     )
 
 

@@ -74,8 +74,9 @@ def _ulps(ours: np.ndarray, torch: np.ndarray, before: np.ndarray) -> np.ndarray
 
 
 #: Optimizers exact to a reference other than torch.optim (optax), with golden data of
-#: their own (test_golden_optax.py).
-NOT_TORCH = {"lion", "lars", "lamb"}
+#: their own (test_golden_optax.py), and the gradient-free contrasts, which torch has not
+#: (tests/optimizers/test_gradient_free.py).
+NOT_TORCH = {"lion", "lars", "lamb", "annealing", "genetic"}
 TORCH = set(optimizers.names()) - NOT_TORCH
 
 

@@ -106,6 +106,7 @@ def test_the_float_path_records_what_the_array_path_records(
     opts = [  # Rprop has no weight decay (nor has torch's)
         optimizers.create(name, **({"weight_decay": 0.05} if name != "rprop" else {}))
         for name in NAMES
+        if not issubclass(optimizers.get(name), optimizers.GradientFree)  # arrays only
     ]
     args = (f, opts, [4.0, 1.5], 300)
     floats = optimizers.run_many(*args, noise=0.2, seed=7, schedule="cosine", record=True)
@@ -119,6 +120,8 @@ def test_buffers_are_what_the_state_keeps() -> None:
     """``buffers()`` names exactly the state fields an update fills (torch's names)."""
     f = landscapes.get("rosenbrock")
     for name in NAMES:
+        if issubclass(optimizers.get(name), optimizers.GradientFree):
+            continue  # no torch buffers: their state is test_gradient_free.py's
         for params in ({}, {"momentum": 0.0}, {"momentum": 0.5}, {"momentum": [0.0, 0.5]}):
             spec = {p.name for p in optimizers.spec(name)}
             if not set(params) <= spec:

@@ -51,7 +51,7 @@ def _optimizer(name: str, rows: int, data: st.DataObject) -> optimizers.Optimize
         how = data.draw(st.sampled_from(["default", "scalar", "per-row"]))
         if how == "scalar":
             params[spec.name] = _value(data, spec)
-        elif how == "per-row":
+        elif how == "per-row" and spec.per_row:
             # zeros included: a row with μ = 0 must step as a scalar μ = 0 run does
             values = [
                 data.draw(st.sampled_from([spec.min, _value(data, spec)])) for _ in range(rows)
@@ -92,6 +92,12 @@ def _assert_same(ours: optimizers.Trajectory, expected: optimizers.Trajectory) -
     np.testing.assert_array_equal(ours.points, expected.points)
     np.testing.assert_array_equal(ours.losses, expected.losses)
     np.testing.assert_array_equal(ours.diverged_at, expected.diverged_at)
+    # a gradient-free method's samples (its proposals, its population), NaN included
+    if expected.samples is None:
+        assert ours.samples is None
+    else:
+        assert ours.samples is not None
+        np.testing.assert_array_equal(ours.samples, expected.samples)
 
 
 def _reference(scene: dict, opt: optimizers.Optimizer) -> optimizers.Trajectory:
@@ -135,6 +141,9 @@ def test_run_many_and_stream_many_equal_the_reference(
             np.concatenate([group[m].points for group in groups]),
             np.concatenate([group[m].losses for group in groups]),
             groups[-1][m].diverged_at,
+            samples=None
+            if groups[0][m].samples is None
+            else np.concatenate([group[m].samples for group in groups]),
         )
         _assert_same(streamed, expected)
 
@@ -149,6 +158,15 @@ def test_reference_marks_divergence(name: str) -> None:
     decay = {"weight_decay": 0.0} if "weight_decay" in _names(name) else {}
     opt = optimizers.create(name, lr=np.array([1e-3, 10.0, 10.0]), **decay)
     expected = reference.run(f, opt, starts, 50)
+    _assert_same(optimizers.run(f, opt, starts, 50), expected)
+    if isinstance(opt, optimizers.GradientFree):
+        # a random walk: its proposals cross the limit sooner or later, and the samples
+        # go (NaN) with the point
+        assert 1 <= expected.diverged_at[1] <= 50
+        assert expected.samples is not None
+        assert np.isnan(expected.samples[expected.diverged_at[1] :, 1]).all()
+        assert np.isfinite(expected.samples[: expected.diverged_at[1], 1]).all()
+        return
     assert expected.diverged_at[0] == -1
     assert expected.diverged_at[1] == 1  # one update from the edge is past it
     assert np.isnan(expected.points[1:, 1]).all() and np.isnan(expected.losses[1:, 1]).all()

@@ -20,7 +20,8 @@ import optimizers
 from optimizers import runner
 from optimizers.base import Optimizer, ScalarUpdate
 
-NAMES = optimizers.names()
+#: Every optimizer with a float path (the gradient-free ones run on arrays only).
+NAMES = tuple(n for n in optimizers.names() if optimizers.get(n).scalar is not Optimizer.scalar)
 
 anything = st.floats(allow_nan=True, allow_infinity=True, width=64)
 plain = st.floats(-1e6, 1e6)

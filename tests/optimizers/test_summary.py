@@ -17,6 +17,18 @@ from tests.optimizers.test_reference import _optimizer, schedules
 
 summary_module = sys.modules["optimizers.summary"]
 
+#: What a summary takes: the gradient methods (the gradient-free ones are refused).
+GRADIENT = tuple(
+    n for n in optimizers.names() if not issubclass(optimizers.get(n), optimizers.GradientFree)
+)
+
+
+@pytest.mark.parametrize("name", ["annealing", "genetic"])
+def test_summary_refuses_a_gradient_free_method(name: str) -> None:
+    f = landscapes.get("rastrigin")
+    with pytest.raises(ValueError, match=f"{name} samples f at random.*gradient methods only"):
+        optimizers.summary(f, optimizers.create(name), [[0.5, 0.5]], 10)
+
 
 def _settled_steps(f, trajectory, noise: float) -> np.ndarray:
     statuses = status.classify_rows(
@@ -45,7 +57,7 @@ def test_summary_is_the_runs_last_point_and_the_status_step(data: st.DataObject)
     (x0, x1), (y0, y1) = f.bounds
     coordinates = st.tuples(st.floats(x0, x1), st.floats(y0, y1))
     starts = np.array(data.draw(st.lists(coordinates, min_size=rows, max_size=rows)))
-    opt = _optimizer(data.draw(st.sampled_from(optimizers.names())), rows, data)
+    opt = _optimizer(data.draw(st.sampled_from(GRADIENT)), rows, data)
     steps = data.draw(st.sampled_from([0, 1, 5, 37, 200]))
     noise = data.draw(st.sampled_from([0.0, 0.0, 0.5]))
     _check(f, opt, starts, steps, noise, data.draw(st.integers(0, 9)), data.draw(schedules()))
