@@ -132,3 +132,7 @@ class SimulatedAnnealing(GradientFree):
 
     def sample_count(self) -> int:
         return 1
+
+    def evaluations(self, updates: int) -> int:
+        """f at the start, then once per proposal."""
+        return 1 + updates

@@ -253,6 +253,12 @@ class Optimizer:
             return np.asarray(self.params["momentum"]) == 0.0
         return None
 
+    def evaluations(self, updates: int) -> int:
+        """What the method asked of f in ``updates`` updates, per row: here one gradient
+        each (``GradientFree`` counts values of f instead), the fair measure when a race
+        mixes the two kinds."""
+        return updates
+
     def seen_gradient(self, grad: np.ndarray, theta: np.ndarray) -> np.ndarray:
         """The gradient ``update`` works with at ``theta``: g, or g + λθ under weight decay
         (a new array; the same operation as ``update``'s, so the same bits)."""

@@ -91,6 +91,11 @@ class Genetic(GradientFree):
     def sample_count(self) -> int:
         return int(self.params["population"])
 
+    def evaluations(self, updates: int) -> int:
+        """f at the P first members, then at the P − 1 children of each generation."""
+        size = self.sample_count()
+        return size + updates * (size - 1)
+
     def init(  # type: ignore[override]  # GradientFree's init, which also takes f
         self, theta: np.ndarray, value: Callable[[np.ndarray], np.ndarray], seed: int
     ) -> GeneticState:

@@ -80,6 +80,26 @@ def test_annealing_hot_climbs_cold_only_descends() -> None:
     assert rises(50.0, 1.0) > 100  # hot: most uphill proposals are taken
 
 
+def test_evaluations_count_calls_of_f() -> None:
+    """What the status table compares: gradients for a gradient method, values of f for
+    these (each value counted where ``value`` is called)."""
+    f = landscapes.get("booth")
+    calls: list[int] = []
+
+    def counting(x: np.ndarray, y: np.ndarray) -> np.ndarray:
+        calls.append(np.size(x))
+        return f.fn(x, y)
+
+    seen = dataclasses.replace(f, fn=counting)
+    for name, params in (("annealing", {}), ("genetic", {"population": 9})):
+        opt = optimizers.create(name, **params)
+        calls.clear()
+        reference.run(seen, opt, np.array([[1.0, 2.0]]), 7)
+        # the loop's own loss at each of the 8 points is one call of one value each
+        assert sum(calls) - 8 == opt.evaluations(7)
+    assert optimizers.create("adam").evaluations(7) == 7
+
+
 def test_annealing_temperature_cools_geometrically() -> None:
     opt = optimizers.create("annealing", temperature=8.0, cooling=0.5)
     assert isinstance(opt, SimulatedAnnealing)
