@@ -73,6 +73,12 @@ MAX_NOISE = 100.0
 MAX_SEED = 2**32 - 1
 # Steps per WebSocket chunk: small enough that the first chunk leaves within milliseconds.
 DEFAULT_CHUNK = 100
+# A gradient-free run (simulated annealing, the genetic algorithm) evaluates S points per
+# step (annealing 1, the genetic algorithm its population): steps × S is at most this ...
+MAX_SAMPLED = 200_000
+# ... and a reply carries at most this many of them per run, every k-th point's samples
+# with k = ceil((steps + 1) × S / SAMPLE_POINTS) (k = 1 for a 500-step race of 20 members).
+SAMPLE_POINTS = 50_000
 # The race the lecture notes run: `gradscape export`'s default and the presets' full field.
 CLASSIC_OPTIMIZERS: tuple[str, ...] = ("sgd", "momentum", "nag", "adagrad", "rmsprop", "adam")
 

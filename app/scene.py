@@ -10,6 +10,13 @@ from the list of known minima), with its words in every language from static/i18
 it: the settled step and "global"/"local" when the status is settled_global or
 settled_local, else null.
 
+Samples: a gradient-free run (simulated annealing, the genetic algorithm) also has, per
+point, the points it evaluated to reach it (`optimizers.Block.samples`): annealing's
+proposal, the genetic algorithm's generation. At most SAMPLE_POINTS of them per run are
+kept and sent: point i's samples when i % k == 0 (`sample_stride`), none for the others;
+non-finite samples are dropped. `evaluations` counts what a run asked of f or ∇f
+(`Optimizer.evaluations`), so races that mix the two kinds compare fairly.
+
 Grid colouring: `color = log10(z − floor + eps)` when the landscape's range is wide, else
 `z`. "Wide" means the values above the minimum span more than `LOG_COLOR_DECADES` decades
 between their 1st percentile and their maximum; it is decided once per landscape on a
@@ -31,7 +38,7 @@ import numpy as np
 import landscapes
 import optimizers
 from app import surfaces
-from app.config import DEFAULT_CHUNK, LOG_COLOR_DECADES
+from app.config import DEFAULT_CHUNK, LOG_COLOR_DECADES, SAMPLE_POINTS
 from app.palette import race_styles
 from app.schemas import LandscapeExpr, RunRecord, RunResult, RunStatus, TrajectoryRequest
 from app.words import say, short_number, words
@@ -77,6 +84,28 @@ def _converged(status: optimizers.Status) -> tuple[int | None, Reached | None]:
     return None, None
 
 
+Samples = list[np.ndarray | None]  # per point: its finite samples (S', 2), or None (thinned)
+
+
+def sample_stride(steps: int, sample_count: int) -> int:
+    """k: a gradient-free run of `steps` updates with S = `sample_count` samples per point
+    keeps point i's samples iff i % k == 0, so at most SAMPLE_POINTS sample points are
+    sent, k = ceil((steps + 1) × S / SAMPLE_POINTS)."""
+    return max(1, -(-(steps + 1) * sample_count // SAMPLE_POINTS))
+
+
+def _finite_rows(samples: np.ndarray) -> np.ndarray:
+    """The (S, 2) samples of one point without its non-finite ones (a copy)."""
+    return samples[np.isfinite(samples).all(axis=1)]
+
+
+def sample_lists(entries: Samples | None) -> list[list[tuple[float, float]] | None] | None:
+    """Samples as JSON data: per point a list of [x, y], or null where thinned out."""
+    if entries is None:
+        return None
+    return [None if e is None else [(x, y) for x, y in e.tolist()] for e in entries]
+
+
 @dataclass
 class RunOutcome:
     """One optimizer's trajectory, truncated before the first non-finite point."""
@@ -94,6 +123,10 @@ class RunOutcome:
     record: optimizers.Record | None = None
     dash: str = "solid"  # the path's line.dash (app.palette), with colour and symbol
     batch: int | None = None  # its mini-batch size; None: the full gradient
+    # a gradient-free run's samples, one entry per point (`Samples`); None for a gradient
+    # method
+    samples: Samples | None = None
+    evaluations: int = 0  # values of f (gradient-free) or ∇f asked for, per `evaluations`
 
     @property
     def converged_at(self) -> int | None:
@@ -119,6 +152,8 @@ class RunOutcome:
             status=RunStatus.model_validate(status_json(self.status)),
             record=None if self.record is None else record_reply(self.record),
             batch=self.batch,
+            samples=sample_lists(self.samples),
+            evaluations=self.evaluations,
         )
 
 
@@ -142,13 +177,16 @@ def record_reply(record: optimizers.Record) -> RunRecord:
 @dataclass
 class _Tracker:
     """Running diverged_at / final_loss of one run, fed block by block; it keeps the
-    finite points so that the status can be classified once the run is complete."""
+    finite points so that the status can be classified once the run is complete, and a
+    gradient-free run's samples of every `sample_every`-th of them."""
 
+    sample_every: int | None = None  # k of `sample_stride`; None: a gradient method
     count: int = 0
     diverged_at: int | None = None
     final_loss: float | None = None
     blocks: list[tuple[np.ndarray, np.ndarray]] = field(default_factory=list)
     records: list[optimizers.Record] = field(default_factory=list)
+    sampled: Samples = field(default_factory=list)
 
     def feed(self, points: np.ndarray, losses: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Take the next block; return its finite prefix (empty once the run diverged)."""
@@ -164,6 +202,26 @@ class _Tracker:
             self.blocks.append((points, losses))
         self.count += len(losses)
         return points, losses
+
+    def feed_samples(self, samples: np.ndarray, kept: int) -> Samples:
+        """Take the samples (n, S, 2) of the block just fed, whose first `kept` points were
+        kept; return those points' entries (finite samples, or None where thinned out)."""
+        every = self.sample_every
+        assert every is not None, "a gradient method has no samples"
+        first = self.count - kept
+        entries: Samples = [
+            _finite_rows(samples[j]) if (first + j) % every == 0 else None for j in range(kept)
+        ]
+        self.sampled.extend(entries)
+        return entries
+
+    def samples(self) -> Samples | None:
+        """Every kept point's entry (None for a gradient method)."""
+        return None if self.sample_every is None else self.sampled
+
+    def updates(self) -> int:
+        """Updates taken: the index of the last finite point (0 if there is none)."""
+        return max(0, self.count - 1)
 
     def feed_record(self, record: optimizers.Record) -> optimizers.Record | None:
         """Take the record of the block just fed (one row); return the updates that made
@@ -286,7 +344,8 @@ class Scene:
         return BATCH_NOISE if run.batch is not None and run.batch < samples else 0.0
 
     def summary(self) -> list[dict[str, Any]]:
-        """How each run ended (the WebSocket's `done`): classified here, once per run."""
+        """How each run ended (the WebSocket's `done`): classified here, once per run,
+        with what it asked of f or ∇f (`evaluations`)."""
         rows = []
         for r in self.runs:
             status = r.tracker.status(self.landscape, self.noise_of(r))
@@ -299,6 +358,7 @@ class Scene:
                     "converged_at": converged_at,
                     "converged_to": converged_to,
                     "status": status_json(status),
+                    "evaluations": r.optimizer.evaluations(r.tracker.updates()),
                 }
             )
         return rows
@@ -330,6 +390,9 @@ def prepare(request: TrajectoryRequest) -> Scene:
     )
     for run, style in zip(request.runs, race_styles(names), strict=True):
         opt = optimizers.create(run.optimizer, **run.params)
+        every = None
+        if isinstance(opt, optimizers.GradientFree):
+            every = sample_stride(request.steps, opt.sample_count())
         scene.runs.append(
             _PreparedRun(
                 name=run.optimizer,
@@ -338,7 +401,7 @@ def prepare(request: TrajectoryRequest) -> Scene:
                 color=style.color,
                 symbol=style.symbol,
                 dash=style.dash,
-                tracker=_Tracker(),
+                tracker=_Tracker(sample_every=every),
                 record=run.record,
                 batch=run.batch,
             )
@@ -424,7 +487,9 @@ def compute_prepared(
             if group is None:
                 break
             for run, block in zip(scene.runs, group, strict=True):
-                run.tracker.feed(block.points[:, 0, :], block.losses[:, 0])
+                _, losses = run.tracker.feed(block.points[:, 0, :], block.losses[:, 0])
+                if block.samples is not None:
+                    run.tracker.feed_samples(block.samples[:, 0], len(losses))
                 if block.record is not None:
                     run.tracker.feed_record(block.record)
             if after_block is not None:
@@ -450,6 +515,8 @@ def compute_prepared(
                 status=run.tracker.status(scene.landscape, scene.noise_of(run)),
                 record=run.tracker.record(),
                 batch=run.batch,
+                samples=run.tracker.samples(),
+                evaluations=run.optimizer.evaluations(run.tracker.updates()),
             )
         )
     return outcomes
@@ -464,6 +531,8 @@ class Chunk:
     points: np.ndarray  # (n, 2)
     losses: np.ndarray  # (n,)
     record: optimizers.Record | None = None  # the updates that made these points, if asked
+    # a gradient-free run's samples of these points (the tracker's thinning); else None
+    samples: Samples | None = None
 
 
 def stream_chunks(scene: Scene, chunk: int = DEFAULT_CHUNK) -> Generator[Chunk, None, None]:
@@ -483,9 +552,12 @@ def stream_chunks(scene: Scene, chunk: int = DEFAULT_CHUNK) -> Generator[Chunk, 
                     continue
                 offset, points, losses = block
                 points, losses = run.tracker.feed(points[:, 0, :], losses[:, 0])
+                samples = None
+                if block.samples is not None:
+                    samples = run.tracker.feed_samples(block.samples[:, 0], len(losses))
                 record = None if block.record is None else run.tracker.feed_record(block.record)
                 if len(losses):
-                    yield Chunk(i, int(offset), points, losses, record)
+                    yield Chunk(i, int(offset), points, losses, record, samples)
             if all(run.tracker.diverged_at is not None for run in scene.runs):
                 break
     finally:

@@ -51,11 +51,13 @@ from app.config import (
     MAX_EXPORT_FRAMES,
     MAX_GRID_DIGITS,
     MAX_GRID_RESOLUTION,
+    MAX_SAMPLED,
     MAX_STEPS,
     MIN_GRID_DIGITS,
     MIN_GRID_RESOLUTION,
     NOISE,
     RUNS,
+    SAMPLE_POINTS,
     SEED,
     STEPS,
     SWEEP_COUNT,
@@ -318,6 +320,9 @@ class TrajectoryRequest(BaseModel):
     schedule: ScheduleSpec | None = None
     # The maps (subclasses) compute full-batch gradients: a run's batch is the race's alone.
     batch_allowed: ClassVar[bool] = True
+    # ... and summarise gradient methods only: simulated annealing and the genetic
+    # algorithm race, but have no settling to map (optimizers.summary refuses them).
+    gradient_free_allowed: ClassVar[bool] = True
 
     @field_validator("landscape")
     @classmethod
@@ -354,6 +359,47 @@ class TrajectoryRequest(BaseModel):
             if not 1 <= batch <= samples:
                 raise ValueError(
                     f"runs[{i}].batch: batch must be in [1, {samples}] for {owner}, got {batch}"
+                )
+        return runs
+
+    @field_validator("runs")
+    @classmethod
+    def _gradient_free_fits(cls, runs: list[Any], info: ValidationInfo) -> list[Any]:
+        # A gradient-free run evaluates S points a step (annealing 1, the genetic algorithm
+        # its population), all kept for the reply: steps × S is bounded. `steps` is
+        # validated first; if it was rejected, that is the error to report.
+        for i, run in enumerate(runs):
+            kind = optimizers.get(run.optimizer)
+            if not issubclass(kind, optimizers.GradientFree):
+                continue
+            if not cls.gradient_free_allowed:
+                raise ValueError(
+                    f"runs[{i}].optimizer: {run.optimizer} samples f at random instead of "
+                    "following its gradient: the maps (sweep, heatmap, basins, tune) take "
+                    "gradient methods only; race it with POST /api/trajectories"
+                )
+            if getattr(run, "batch", None) is not None:
+                raise ValueError(
+                    f"runs[{i}].batch: {run.optimizer} reads f's values, never a gradient: "
+                    "a batch size is for gradient methods (leave it out)"
+                )
+            steps = info.data.get("steps")
+            if steps is None:
+                continue
+            sampler = optimizers.create(run.optimizer, **run.params)
+            assert isinstance(sampler, optimizers.GradientFree)
+            count = sampler.sample_count()
+            if steps * count > MAX_SAMPLED:
+                if count == 1:
+                    raise ValueError(
+                        f"steps: {run.optimizer} runs[{i}] evaluates f once a step: steps "
+                        f"must be ≤ {MAX_SAMPLED:,}, got {steps:,}"
+                    )
+                raise ValueError(
+                    f"runs[{i}].params.population: {run.optimizer}'s population × steps must "
+                    f"be ≤ {MAX_SAMPLED:,} (the points it evaluates), got {count} × {steps:,} "
+                    f"= {count * steps:,}: a population of at most {MAX_SAMPLED // steps} "
+                    "or fewer steps"
                 )
         return runs
 
@@ -490,6 +536,26 @@ class RunResult(BaseModel):
     )
     batch: int | None = Field(
         default=None, description="The run's mini-batch size as asked; null: the full batch."
+    )
+    evaluations: int = Field(
+        description=(
+            "What the run asked of the landscape, per Optimizer.evaluations(u) with u the "
+            "updates taken (the last point's index): a gradient method's ∇f calls (u); "
+            "simulated annealing's values of f (1 + u) and the genetic algorithm's "
+            "(P + u·(P − 1) for population P)."
+        )
+    )
+    samples: list[list[tuple[float, float]] | None] | None = Field(
+        default=None,
+        description=(
+            "Null for a gradient method. For simulated annealing and the genetic algorithm, "
+            "one entry per entry of `points`: the points evaluated to reach it (annealing's "
+            "proposal, entry 0 the start; the genetic algorithm's generation whose best "
+            "member is the point, entry 0 the first population), non-finite ones dropped; "
+            f"null where thinned out: at most {SAMPLE_POINTS:,} sample points per run are "
+            "sent, entry i when i % k == 0, k = ceil((steps + 1) × S / "
+            f"{SAMPLE_POINTS:,}) with S the samples per point (1, or the population)."
+        ),
     )
 
 
@@ -927,6 +993,7 @@ class SweepRequest(TrajectoryRequest):
     """Each run's optimizer at every swept learning rate (its `params` lr is ignored)."""
 
     batch_allowed: ClassVar[bool] = False
+    gradient_free_allowed: ClassVar[bool] = False
     model_config = ConfigDict(
         extra="forbid",
         json_schema_extra={"examples": [{**SCENE_EXAMPLE, "lr": {"min": 1e-4, "max": 10}}]},
@@ -983,6 +1050,7 @@ class HeatmapRequest(TrajectoryRequest):
     """One optimizer (`runs` holds exactly one) over a plane of two hyperparameters."""
 
     batch_allowed: ClassVar[bool] = False
+    gradient_free_allowed: ClassVar[bool] = False
     model_config = ConfigDict(extra="forbid")
 
     steps: Whole = Field(default=MAP_STEPS.default, ge=MAP_STEPS.min, le=MAP_STEPS.max)
@@ -1053,6 +1121,7 @@ class BasinsRequest(TrajectoryRequest):
     """Starts on a `resolution` × `resolution` grid over `bounds`, per run (start unused)."""
 
     batch_allowed: ClassVar[bool] = False
+    gradient_free_allowed: ClassVar[bool] = False
     model_config = ConfigDict(extra="forbid")
 
     steps: Whole = Field(default=MAP_STEPS.default, ge=MAP_STEPS.min, le=MAP_STEPS.max)
@@ -1191,6 +1260,7 @@ class TuneRequest(TrajectoryRequest):
     and the random and Bayesian searches: the same request gives the same trials."""
 
     batch_allowed: ClassVar[bool] = False
+    gradient_free_allowed: ClassVar[bool] = False
     model_config = ConfigDict(
         extra="forbid",
         json_schema_extra={

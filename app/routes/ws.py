@@ -5,10 +5,13 @@ TrajectoryRequest fields...}. Server → client, every message echoing the run's
 {"type": "meta", "runs": [{optimizer, params, color, symbol, dash}], "steps", "lr_factors"}, then
 {"type": "chunk", "run": i, "offset": k, "points": [[x, y], ...], "losses": [...]} (and, for a
 run that asked to record, "record": {"first": u, "grads", "lrs", "state": {torch name: …}},
-the updates u, u + 1, … that made these points, update t leaving point t) as the
+the updates u, u + 1, … that made these points, update t leaving point t; and, for a
+gradient-free run, "samples": one entry per point, the list of [x, y] it evaluated to
+reach it or null where thinned out, app.scene says which) as the
 points are computed (a run's points in order; the first chunk of every run before any
 second; a chunk holds one block or, later, all of a hop's blocks), then {"type": "done", "runs":
-[{optimizer, diverged_at, final_loss, converged_at, converged_to, status}]}, where status
+[{optimizer, diverged_at, final_loss, converged_at, converged_to, status, evaluations}]},
+where status
 is {code, step, floor, text: {en, ja}} (app.scene.status_json), classified once per run
 when its last chunk is out, in the worker thread. Bad input gets
 {"type": "error", "id", "detail"} naming the field and its range; the socket stays open.
@@ -151,7 +154,7 @@ def _joined(parts: list[tuple[str, str]], prepared: scene.Scene) -> Replay:
     for i, run in enumerate(prepared.runs):
         points, losses = run.tracker.path()
         if len(losses):  # a run with no finite point sent no chunk
-            whole = scene.Chunk(i, 0, points, losses, run.tracker.record())
+            whole = scene.Chunk(i, 0, points, losses, run.tracker.record(), run.tracker.samples())
             text = chunk_message(None, whole)
             chunks.append(_split(text, "null"))
     others = [part for part in parts if not part[0].startswith('{"type":"chunk"')]
@@ -335,17 +338,31 @@ def chunk_message(message_id: Any, chunk: scene.Chunk) -> str:
         _numbers(chunk.points),
         _numbers(chunk.losses),
         None if record is None else record.text(),
+        None if chunk.samples is None else _samples(chunk.samples),
     )
 
 
 def _chunk_text(
-    message_id: Any, run: int, offset: int, points: str, losses: str, record: str | None = None
+    message_id: Any,
+    run: int,
+    offset: int,
+    points: str,
+    losses: str,
+    record: str | None = None,
+    samples: str | None = None,
 ) -> str:
-    tail = "" if record is None else f',"record":{record}'
+    tail = "" if samples is None else f',"samples":{samples}'
+    tail += "" if record is None else f',"record":{record}'
     return (
         f'{{"type":"chunk","id":{dumps(message_id)},"run":{run},"offset":{offset},'
         f'"points":{points},"losses":{losses}{tail}}}'
     )
+
+
+def _samples(entries: scene.Samples) -> str:
+    """A chunk's samples as JSON: per point its [[x, y], …] (finite: the tracker dropped the
+    others), or null where thinned out."""
+    return "[" + ",".join("null" if e is None else _numbers(e) for e in entries) + "]"
 
 
 def _values(values: np.ndarray) -> str:
@@ -391,6 +408,7 @@ class _Joined:
         self.points: list[str] = []
         self.losses: list[str] = []
         self.record: _RecordText | None = None
+        self.samples: list[str] | None = None
 
     def add(self, chunk: scene.Chunk) -> int:
         """Append the chunk's JSON; its size."""
@@ -399,6 +417,12 @@ class _Joined:
         self.losses.append(losses)
         self.end = chunk.offset + len(chunk.losses)
         size = len(points) + len(losses)
+        if chunk.samples is not None:
+            samples = _samples(chunk.samples)
+            if self.samples is None:
+                self.samples = []
+            self.samples.append(samples)
+            size += len(samples)
         if chunk.record is not None:
             record = _RecordText(chunk.record)
             size += record.size()
@@ -416,6 +440,7 @@ class _Joined:
             _join(self.points),
             _join(self.losses),
             None if self.record is None else self.record.text(),
+            None if self.samples is None else _join(self.samples),
         )
 
 
