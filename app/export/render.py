@@ -1356,6 +1356,8 @@ class FrameRenderer:
         length at the shown update ("—" for a run without that arrow or whose path
         ended). `sample` puts the widest length there is instead, to set the box once."""
         recording = [i for i in panel.runs if self._arrows[i]]
+        if not recording:  # no arrows here: no box (its rows would have no lengths)
+            return recording, []
         scales, _, _ = self._arrow_scales(panel)
         rows = []
         for kind in ("grad", "momentum", "step"):

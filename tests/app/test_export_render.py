@@ -141,6 +141,16 @@ def test_palette_mode_leaves_the_transparent_index_free() -> None:
     assert TRANSPARENT not in np.unique(np.asarray(renderer.frame(20)))
 
 
+@pytest.mark.parametrize("arrows", [False, True])
+def test_no_arrow_legend_without_a_recording_run(arrows: bool) -> None:
+    # No run records (arrows asked for or not): nothing to draw, so no empty legend box.
+    renderer = FrameRenderer(make_scene(), 400, 300, arrows=arrows)
+    plain = np.asarray(renderer.frame(20))
+    assert renderer.arrow_boxes == [] and renderer.arrow_texts == []
+    clean = FrameRenderer(make_scene(), 400, 300)
+    np.testing.assert_array_equal(np.asarray(clean.frame(20)), plain)
+
+
 def test_far_away_and_diverged_points_do_not_break_drawing() -> None:
     scene = make_scene(diverge_run=0)
     scene.runs[1].points = scene.runs[1].points * 1e5  # far off the plot
