@@ -133,8 +133,13 @@ def _log(axis: Any, spec: dict[str, Any]) -> bool:
 
 
 def heatmap_axes() -> dict[str, str]:
-    """GET /api/maps/heatmap/axes: each optimizer's default y axis."""
-    return {name: maps.default_y(name) for name in optimizers.names()}
+    """GET /api/maps/heatmap/axes: each gradient method's default y axis (the maps take
+    no gradient-free method, so none is offered)."""
+    return {
+        name: maps.default_y(name)
+        for name in optimizers.names()
+        if not issubclass(optimizers.get(name), optimizers.GradientFree)
+    }
 
 
 def packed(values: np.ndarray, dtype: str) -> dict[str, Any]:

@@ -62,7 +62,7 @@ async def heatmap(request: HeatmapRequest, http: Request) -> Response:
     return await _reply(http, lambda cancel: replies.heatmap_reply(request))
 
 
-@router.get("/heatmap/axes", summary="Each optimizer's default y axis for the heatmap")
+@router.get("/heatmap/axes", summary="Each gradient method's default y axis for the heatmap")
 async def heatmap_axes() -> dict[str, str]:
     return replies.heatmap_axes()
 

@@ -220,11 +220,20 @@ def test_race_finds_the_stable_lrs_and_marks_divergence() -> None:
         assert result.best is not None and 0.3 < result.best.values[0] <= 1.0
 
 
-def test_race_2d_and_every_optimizer_reproducible() -> None:
+def gradient_methods() -> list[str]:
+    """Every optimizer the maps take: all but the gradient-free contrasts."""
+    return [
+        name
+        for name in optimizers.names()
+        if not issubclass(optimizers.get(name), optimizers.GradientFree)
+    ]
+
+
+def test_race_2d_and_every_gradient_method_reproducible() -> None:
     runs = [
         RaceRun("momentum", space=race_space("momentum", extra=("momentum", 0.0, 0.99, None))),
         RaceRun("adam", space=race_space("adam", extra=("beta1", None, None, None))),
-        *(RaceRun(name) for name in optimizers.names()),
+        *(RaceRun(name) for name in gradient_methods()),
     ]
     events: list[tuple[int, str, int]] = []
     a = tune_race(
@@ -242,6 +251,15 @@ def test_race_2d_and_every_optimizer_reproducible() -> None:
     # per (run, method), trials arrive in order
     for key in {(r, m) for r, m, _ in events}:
         assert [i for r, m, i in events if (r, m) == key] == list(range(6))
+
+
+@pytest.mark.parametrize("name", ["annealing", "genetic"])
+def test_race_refuses_a_gradient_free_method(name: str) -> None:
+    # Its trials would be summaries, which follow gradients only; the API says so first
+    # (tests/app/test_gradient_free_api.py), this is the core's word behind it.
+    assert name not in gradient_methods() and name in optimizers.names()
+    with pytest.raises(ValueError, match=f"{name} samples f at random.*gradient methods only"):
+        tune_race("booth", [RaceRun("sgd"), RaceRun(name)], steps=10, budget=4)
 
 
 def test_race_rejects_bad_fixed_params_and_methods() -> None:
