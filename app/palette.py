@@ -3,7 +3,7 @@ and the exporters: each optimizer's colour, marker shape and dash style.
 
 Colours are Okabe & Ito's colour-blind-safe palette ("Color Universal Design", 2008): they
 stay distinguishable under protanopia, deuteranopia and tritanopia. Seven colours cannot
-tell eighteen optimizers apart, so each run also carries a marker shape (its heads, step
+tell twenty optimizers apart, so each run also carries a marker shape (its heads, step
 dots and legend key) and a dash style (its path and its loss curve): two optimizers that
 share a colour differ in both shape and dash, two that share a shape differ in colour and
 dash, so any race of up to twelve runs stays readable in greyscale print, on a washed-out
@@ -97,6 +97,10 @@ _NAMED: dict[str, RunStyle] = {
     # large-batch
     "lars": RunStyle(_GREEN, "circle", "longdash"),
     "lamb": RunStyle(_ORANGE, "triangle-up", "longdash"),
+    # gradient-free: dotted, as their samples are drawn (a hot colour for annealing, green
+    # for the population that evolves)
+    "annealing": RunStyle(_VERMILLION, "triangle-right", "dot"),
+    "genetic": RunStyle(_GREEN, "hexagon", "dot"),
 }
 
 # Each optimizer's own colour, shape and dash: the homes the lookups below read (a colour

@@ -1,6 +1,6 @@
 """The run styles (app.palette): colour, marker shape and dash keep a race of twelve readable.
 
-Seven colour-blind-safe colours cannot tell eighteen optimizers apart on their own, so the
+Seven colour-blind-safe colours cannot tell twenty optimizers apart on their own, so the
 table pairs each colour with shapes and dashes; these tests hold the pairing rules and the
 promise that any race up to the run limit draws every run in its own style.
 """
@@ -23,6 +23,7 @@ NAMED = list(palette.OPTIMIZER_COLORS)
 PLANNED = (
     *("sgd", "momentum", "nag", "adagrad", "rmsprop", "adam", "adamw", "amsgrad", "nadam"),
     *("radam", "adamax", "adadelta", "adafactor", "rprop", "lion", "lars", "lamb"),
+    *("annealing", "genetic"),
 )
 
 
