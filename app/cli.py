@@ -714,6 +714,17 @@ def list_command(args: argparse.Namespace, out: TextIO | None = None) -> int:
             )
         _table(rows, out, indent="    ")
 
+    out.write("\nOptimizer groups (as the page's picker shows them)\n")
+    rows = [["group", "optimizers"]]
+    for group in reply.groups:
+        rows.append([group, ", ".join(o.name for o in reply.optimizers if o.group == group)])
+    _table(rows, out)
+    out.write(
+        "\nGradient-free methods read f's values, never its gradient: a run evaluates steps × S "
+        f"points\n(S = 1, or the population), at most {config.MAX_SAMPLED:,}; the maps (sweep, "
+        "heatmap, basins, tune)\ntake gradient methods only.\n"
+    )
+
     out.write("\nLearning-rate schedules (--schedule KIND with these options)\n")
     rows = [["kind", "options (default, range)"]]
     for schedule in reply.schedules:
