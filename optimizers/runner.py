@@ -393,8 +393,10 @@ class _Run:
             for opt, size in zip(opts, self.sizes, strict=True)
         ]
 
-    def blocks(self, chunk: int) -> Generator[list[Block]]:
-        """Per block of ``chunk`` points, one Block per optimizer."""
+    def blocks(self, chunk: int, then: Any = None) -> Generator[list[Block]]:
+        """Per block of ``chunk`` points, one Block per optimizer. ``then(rows, offset,
+        end)``, if given, is called on each tile's thread as soon as the tile has made
+        its rows ``rows`` of points ``offset … end − 1`` (while they are in its cache)."""
         rngs = {}
         if self.sigma > 0:
             rngs = {size: np.random.default_rng(self.seed) for size in self.sizes}
@@ -419,11 +421,11 @@ class _Run:
             batches = None  # update i − 1 (making point i) uses batches[i − first]
             if self.batches is not None:
                 batches = [self.batches[t] for t in range(first - 1, end - 1)]
+            args = (offset, first, end, noise, batches)
             if len(tiles) == 1:
-                tiles[0].advance(offset, first, end, noise, batches)
+                _advance(tiles[0], args, then)
             else:  # rows never interact, so tiles run in any order on any thread
-                args = (offset, first, end, noise, batches)
-                list(_pool().map(lambda tile, args=args: tile.advance(*args), tiles))
+                list(_pool().map(lambda tile, args=args: _advance(tile, args, then), tiles))
             yield [
                 Block(
                     offset,
@@ -829,6 +831,13 @@ def _pool() -> ThreadPoolExecutor:
             workers = max(1, min(4, os.cpu_count() or 1))
             _POOL = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="gradscape-rows")
         return _POOL
+
+
+def _advance(tile: _Tile, args: tuple[Any, ...], then: Any) -> None:
+    """One tile's block (``_Run.blocks``), and ``then`` on its rows."""
+    tile.advance(*args)
+    if then is not None:
+        then(tile.rows, args[0], args[2])
 
 
 def _mark_divergence(

@@ -16,13 +16,16 @@ is only known once the run is over. Two passes answer it in O(K):
 1. The run, keeping per row its final point and loss, the spread of its losses over the
    status window, and per segment (eight, short early and long late) the bounding box of
    its points and the range of its losses (float32, rounded outwards: a box never
-   shrinks).
+   shrinks). Each tile of the runner folds its rows of a block into the boxes on its
+   own thread, as soon as it has computed them.
 2. Given the end, a segment whose box lies wholly within ``STAY`` of it (and whose loss
    range lies in the band) holds no point that breaks settling; one wholly outside holds
    only such points. Only rows whose last segment that is not wholly near is *mixed* are
    run again, and only up to the end of that segment, to find the exact step. That
    segment is where the path crossed into its final disc, so the second pass is short
-   for rows that settle early — most of a basin map.
+   for rows that settle early — most of a basin map (a 256² Adam map of Himmelblau
+   reruns a fifth of pass 1's updates). The rows of every optimizer that need about as
+   far rerun together, in pieces on the runner's threads (``_pieces``).
 
 The status's other conditions (noise 0, the last window inside the disc, Newton's method
 from the end finding a minimum within ``AT_MINIMUM``) are checked for all rows at once
@@ -38,7 +41,7 @@ from typing import Any
 
 import numpy as np
 
-from optimizers import status
+from optimizers import runner, status
 from optimizers.runner import _prepare, _Run
 
 #: Segments per run for pass 1's boxes: 8 × 6 float32 per row (192 bytes).
@@ -49,6 +52,10 @@ SPACING = 2.0
 
 #: Points × rows kept per block (24 bytes each): a 65,536-row map keeps 4 points.
 WINDOW_POINTS = 1 << 18
+
+#: Points × rows kept per block by each run of the second pass (its pieces run side by
+#: side; a smaller window than pass 1's measured a little faster).
+RERUN_POINTS = 1 << 16
 
 #: The share of the work ``progress`` gives pass 1 (the second pass is short, see above).
 PASS_ONE_SHARE = 0.85
@@ -129,11 +136,11 @@ def summary_many(
     )
     assert run.keep is not None
     first = _FirstPass(run)
-    with contextlib.closing(run.blocks(run.keep)) as blocks:
+    # with noise nothing settles (status.py)
+    take = first.take if settle and not run.stochastic else None
+    with contextlib.closing(run.blocks(run.keep, take)) as blocks:
         for block in blocks:
             end = block[0].offset + len(block[0].points)
-            if settle and not run.stochastic:  # with noise nothing settles (status.py)
-                first.take(run, end)
             if progress is not None:
                 progress(PASS_ONE_SHARE * end / (run.steps + 1))
     final = run.points[run.steps - run.base].copy()
@@ -169,6 +176,7 @@ class _FirstPass:
     the loss spread over the status window."""
 
     def __init__(self, run: _Run) -> None:
+        self.run = run
         count = run.steps + 1
         # segment k holds points edges[k] … edges[k + 1] − 1
         self.edges = segment_edges(count)
@@ -181,47 +189,57 @@ class _FirstPass:
         # the segment being filled, in float64: points (K, 2) as the run holds them, losses
         self.open_low, self.open_high = np.empty((run.rows, 2)), np.empty((run.rows, 2))
         self.open_lowest, self.open_highest = np.empty(run.rows), np.empty(run.rows)
-        self._reopen()
+        self._reopen(slice(None))
         self.tail_low = np.full(run.rows, np.inf)
         self.tail_high = np.full(run.rows, -np.inf)
         self.first_loss = np.empty(run.rows)
-        self.offset = 0  # the next point to take
 
-    def _reopen(self) -> None:
-        """An empty box for the next segment."""
+    def drop_boxes(self) -> None:
+        """Free the boxes once ``_settles_from`` has read them (12 MB for a 256² map)."""
+        empty = np.empty((len(self.low), 3, 0), dtype=np.float32)
+        self.low, self.high = empty, empty
+        self.open_low = self.open_high = np.empty((0, 2))
+        self.open_lowest = self.open_highest = np.empty(0)
+
+    def _reopen(self, rows: slice) -> None:
+        """An empty box for the next segment of ``rows``."""
         for low in (self.open_low, self.open_lowest):
-            low.fill(np.inf)
+            low[rows] = np.inf
         for high in (self.open_high, self.open_highest):
-            high.fill(-np.inf)
+            high[rows] = -np.inf
 
-    def take(self, run: _Run, end: int) -> None:
-        """Fold in the block just computed: points ``self.offset … end − 1`` of ``run``'s
-        window."""
-        if self.offset == 0:
-            self.first_loss[:] = run.losses[0]
-        low = self.offset
+    def take(self, rows: slice, offset: int, end: int) -> None:
+        """Fold in rows ``rows`` of the block just computed, points ``offset … end − 1``
+        of the run's window: ``_Run.blocks`` calls it on the thread of the tile that made
+        them, as soon as it has (rows of different tiles touch different columns)."""
+        run, b = self.run, self.run.base
+        points, losses = run.points[:, rows], run.losses[:, rows]
+        if offset == 0:
+            self.first_loss[rows] = losses[0]
+        open_low, open_high = self.open_low[rows], self.open_high[rows]
+        open_lowest, open_highest = self.open_lowest[rows], self.open_highest[rows]
+        low = offset
         while low < end:
             segment = int(np.searchsorted(self.edges, low, side="right")) - 1
             high = min(end, int(self.edges[segment + 1]))
             # point by point, in place (no temporaries); np.minimum/maximum propagate NaN: a
             # diverged row's box is NaN (never read)
-            for i in range(low - run.base, high - run.base):
-                np.minimum(self.open_low, run.points[i], out=self.open_low)
-                np.maximum(self.open_high, run.points[i], out=self.open_high)
-                np.minimum(self.open_lowest, run.losses[i], out=self.open_lowest)
-                np.maximum(self.open_highest, run.losses[i], out=self.open_highest)
+            for i in range(low - b, high - b):
+                np.minimum(open_low, points[i], out=open_low)
+                np.maximum(open_high, points[i], out=open_high)
+                np.minimum(open_lowest, losses[i], out=open_lowest)
+                np.maximum(open_highest, losses[i], out=open_highest)
             if high == self.edges[segment + 1]:
-                self.low[segment, :2] = _outward(self.open_low.T, -np.inf)
-                self.high[segment, :2] = _outward(self.open_high.T, np.inf)
-                self.low[segment, 2] = _outward(self.open_lowest, -np.inf)
-                self.high[segment, 2] = _outward(self.open_highest, np.inf)
-                self._reopen()
+                self.low[segment, :2, rows] = _outward(open_low.T, -np.inf)
+                self.high[segment, :2, rows] = _outward(open_high.T, np.inf)
+                self.low[segment, 2, rows] = _outward(open_lowest, -np.inf)
+                self.high[segment, 2, rows] = _outward(open_highest, np.inf)
+                self._reopen(rows)
             low = high
         if end > self.tail_from:
-            tail = run.losses[max(self.offset, self.tail_from) - run.base : end - run.base]
-            np.fmin(self.tail_low, tail.min(axis=0), out=self.tail_low)
-            np.fmax(self.tail_high, tail.max(axis=0), out=self.tail_high)
-        self.offset = end
+            tail = losses[max(offset, self.tail_from) - b : end - b]
+            np.fmin(self.tail_low[rows], tail.min(axis=0), out=self.tail_low[rows])
+            np.fmax(self.tail_high[rows], tail.max(axis=0), out=self.tail_high[rows])
 
 
 def _outward(values: np.ndarray, towards: float) -> np.ndarray:
@@ -255,6 +273,7 @@ def _settling(
     count = run.steps + 1
     path_from, path_mixed = _settles_from(first, alive, final[alive].T, radius, count, 0)
     loss_from, loss_mixed = _settles_from(first, alive, final_loss[alive], band[alive], count, 2)
+    first.drop_boxes()  # read: their memory is the second pass's
     # Newton's method from every end first: only rows that end at a minimum can settle,
     # so only they may need the second pass
     polished = np.empty((alive.size, 2))
@@ -322,25 +341,43 @@ def _settles_from(
     return settles, mixed
 
 
-def _beyond(dx: np.ndarray, dy: np.ndarray, radius: float) -> np.ndarray:
-    """``np.hypot(dx, dy) > radius`` (classify's test, to the bit), computed as squares
-    first: libm's hypot costs several times a multiply, and only distances within a
-    relative 1e-12 of the radius need it (the squares' rounding is ~1e-16)."""
-    squared = dx * dx
-    squared += dy * dy
-    wide, narrow = radius * radius * (1 + 1e-12), radius * radius * (1 - 1e-12)
-    away = squared > wide
-    unsure = (squared >= narrow) & ~away
-    if unsure.any():
-        away[unsure] = np.hypot(dx[unsure], dy[unsure]) > radius
-    return away
+class _Watch:
+    """The second pass's exact test for one piece's rows, point by point as the rerun
+    makes them: the last step at which each row's point lies beyond ``radius`` of its
+    end (classify's ``np.hypot(dx, dy) > radius``, to the bit), and the last at which its
+    loss lies outside its band (NaN counts as outside). In place, on buffers of one
+    point's rows (a block at once would take NumPy's strided reductions over it)."""
 
+    def __init__(self, end: np.ndarray, end_loss: np.ndarray, band: np.ndarray, radius: float):
+        rows = len(end)
+        self.end, self.end_loss, self.band, self.radius = end, end_loss, band, radius
+        # libm's hypot costs several times a multiply: the squares decide, and only
+        # distances within a relative 1e-12 of the radius (their rounding is ~1e-16)
+        # go to hypot
+        self.wide, self.narrow = radius * radius * (1 + 1e-12), radius * radius * (1 - 1e-12)
+        self.far_path = np.full(rows, -1, dtype=np.int64)
+        self.far_loss = np.full(rows, -1, dtype=np.int64)
+        self.delta, self.squared = np.empty((rows, 2)), np.empty(rows)
+        self.away, self.unsure = np.empty(rows, dtype=bool), np.empty(rows, dtype=bool)
 
-def _last_true(mask: np.ndarray, offset: int, into: np.ndarray) -> None:
-    """``into`` ← offset + the last index along axis 0 where ``mask`` holds, for the
-    columns where it holds somewhere (later blocks overwrite earlier ones)."""
-    last = len(mask) - 1 - np.argmax(mask[::-1], axis=0)
-    np.copyto(into, offset + last, where=mask.any(axis=0))
+    def see(self, step: int, point: np.ndarray, loss: np.ndarray) -> None:
+        """Point ``step`` of every row: ``point`` (rows, 2), ``loss`` (rows,)."""
+        delta, squared, away, unsure = self.delta, self.squared, self.away, self.unsure
+        np.subtract(point, self.end, out=delta)  # dx, dy as classify computes them
+        np.multiply(delta, delta, out=delta)
+        np.add(delta[:, 0], delta[:, 1], out=squared)
+        np.greater(squared, self.wide, out=away)
+        np.greater_equal(squared, self.narrow, out=unsure)
+        if np.count_nonzero(unsure) != np.count_nonzero(away):
+            close = np.flatnonzero(unsure & ~away)
+            dx, dy = (point[close] - self.end[close]).T
+            away[close] = np.hypot(dx, dy) > self.radius
+        np.copyto(self.far_path, step, where=away)
+        np.subtract(loss, self.end_loss, out=squared)
+        np.abs(squared, out=squared)
+        np.less_equal(squared, self.band, out=away)
+        np.logical_not(away, out=away)
+        np.copyto(self.far_loss, step, where=away)
 
 
 def _second_pass(
@@ -352,45 +389,97 @@ def _second_pass(
     band: np.ndarray,
     radius: float,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Run ``rows`` (of the stacked run) again up to point ``need`` − 1 each: per row the
-    first step from which every point so far lies within ``radius`` of its end, and the
-    first from which every loss lies within its band. Without noise rows never interact,
-    so a subset reruns alone; rows that need about as far run together."""
-    path_from = np.zeros(rows.size, dtype=np.int64)
-    loss_from = np.zeros(rows.size, dtype=np.int64)
+    """Run ``rows`` (of the stacked run) again up to point ``need`` − 1 at least: per row
+    the first step from which every point so far lies within ``radius`` of its end, and
+    the first from which every loss lies within its band. Without noise rows never
+    interact, so any subset reruns alone, and the rows of all optimizers that need about
+    as far run together, in pieces (``_pieces``) side by side on the runner's threads.
+    A row run beyond its need finds nothing more there: its later segments are wholly
+    near (``_settles_from``)."""
+    path_from = np.empty(rows.size, dtype=np.int64)
+    loss_from = np.empty(rows.size, dtype=np.int64)
     owner = np.searchsorted([bounds.stop for bounds in run.bounds], rows, side="right")
-    for m, bounds in enumerate(run.bounds):
-        for horizon in np.unique(need[owner == m]):
-            group = np.flatnonzero((owner == m) & (need == horizon))
-            picked = rows[group]
-            sub = _Run(
-                run.f,
-                [run.opts[m].select(picked - bounds.start)],
-                [run.starts[picked]],
-                run.steps,
-                0.0,
-                run.seed,
-                run.schedule,
-                [False],
-                window=WINDOW_POINTS,
-                batch=run.batch,
-            )
-            assert sub.keep is not None
-            far_path = np.full(picked.size, -1, dtype=np.int64)
-            far_loss = np.full(picked.size, -1, dtype=np.int64)
-            end_x, end_y = final[picked, 0], final[picked, 1]
-            end_loss, spread = final_loss[picked], band[picked]
-            with contextlib.closing(sub.blocks(min(sub.keep, int(horizon)))) as blocks:
-                for (block,) in blocks:
-                    low = block.offset
-                    high = min(int(horizon), low + len(block.points))
-                    points = sub.points[low - sub.base : high - sub.base]
-                    losses = sub.losses[low - sub.base : high - sub.base]
-                    away = _beyond(points[..., 0] - end_x, points[..., 1] - end_y, radius)
-                    _last_true(away, low, far_path)
-                    off = ~(np.abs(losses - end_loss) <= spread)
-                    _last_true(off, low, far_loss)
-                    if high >= horizon:
-                        break
-            path_from[group], loss_from[group] = far_path + 1, far_loss + 1
+
+    def rerun(piece: tuple[int, np.ndarray]) -> None:
+        horizon, group = piece
+        picked = rows[group]
+        mine = [(m, picked[owner[group] == m]) for m in np.unique(owner[group])]
+        sub = _Run(
+            run.f,
+            [run.opts[m].select(own - run.bounds[m].start) for m, own in mine],
+            [run.starts[own] for _, own in mine],
+            run.steps,
+            0.0,
+            run.seed,
+            run.schedule,
+            [False] * len(mine),
+            window=RERUN_POINTS,
+            batch=run.batch,
+        )
+        assert sub.keep is not None
+        watch = _Watch(final[picked], final_loss[picked], band[picked], radius)
+        with contextlib.closing(sub.blocks(min(sub.keep, horizon))) as blocks:
+            for block in blocks:
+                low = block[0].offset
+                high = min(horizon, low + len(block[0].points))
+                for i in range(low, high):
+                    watch.see(i, sub.points[i - sub.base], sub.losses[i - sub.base])
+                if high >= horizon:
+                    break
+        path_from[group], loss_from[group] = watch.far_path + 1, watch.far_loss + 1
+
+    _each(rerun, _pieces(need))
     return path_from, loss_from
+
+
+#: What an update costs a run beyond its rows' arithmetic (the NumPy calls themselves),
+#: in rows: the second pass runs rows with different needs together when this saves.
+OVERHEAD_ROWS = 1024
+
+
+def _pieces(need: np.ndarray) -> list[tuple[int, np.ndarray]]:
+    """The second pass's runs: (horizon, indices of the rows it reruns), longest first.
+
+    The needs take a few values (segment ends). Rows of neighbouring needs run together
+    to the larger where running a few rows further costs less than another run's calls
+    (``OVERHEAD_ROWS``); then a group is cut into pieces of at most a tile — so each
+    piece's run is one tile, advanced by the thread that runs the piece (a pool thread
+    never waits on the pool) — and into about two pieces per thread, so that, longest
+    first, the threads finish together.
+    """
+    horizons, counts = np.unique(need, return_counts=True)
+    # best[j]: the least cost of the rows of horizons[:j]; first[j]: where its last run
+    # starts (horizons[first[j]] … horizons[j − 1], run to the last)
+    best, first = [0.0], [0]
+    for j in range(1, len(horizons) + 1):
+        cost, i = min(
+            (best[i] + horizons[j - 1] * (OVERHEAD_ROWS + counts[i:j].sum()), i) for i in range(j)
+        )
+        best.append(float(cost))
+        first.append(i)
+    share = best[-1] / (2 * runner._pool()._max_workers)  # about two pieces per thread
+    pieces: list[tuple[int, np.ndarray]] = []
+    j = len(horizons)
+    while j > 0:
+        i, horizon = first[j], int(horizons[j - 1])
+        group = np.flatnonzero((need >= horizons[i]) & (need <= horizon))
+        for_tiles = -(-group.size // runner.WINDOW_TILE_ROWS)
+        for_threads = min(round(horizon * group.size / share), group.size // PIECE_ROWS)
+        pieces.extend(
+            (horizon, part) for part in np.array_split(group, max(for_tiles, for_threads))
+        )
+        j = i
+    pieces.sort(key=lambda piece: -piece[0] * (OVERHEAD_ROWS + piece[1].size))
+    return pieces
+
+
+#: Rows at least per second-pass piece when a group is cut for the threads' sake.
+PIECE_ROWS = 4096
+
+
+def _each(work: Callable[[Any], None], items: Sequence[Any]) -> None:
+    """``work`` on every item, on the runner's threads when there are several."""
+    if len(items) == 1:
+        work(items[0])
+    elif items:
+        list(runner._pool().map(work, items))

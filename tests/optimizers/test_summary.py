@@ -78,6 +78,44 @@ def test_a_narrow_window_and_both_passes_agree_with_classify(monkeypatch, window
     assert len(np.unique(s.settled_at)) > 20  # settling steps spread: a real test of pass 2
 
 
+@pytest.mark.parametrize("overhead", [0, summary_module.OVERHEAD_ROWS])
+def test_a_second_pass_cut_into_pieces_on_the_threads_agrees(monkeypatch, overhead) -> None:
+    """Three optimizers with per-row rates in lockstep, in tiles of 16 rows that cut
+    through them: pass 1's boxes are filled on the tiles' threads, and the second pass
+    reruns the rows of all three together in pieces of at most 16 rows, in parallel —
+    each need apart (no overhead to save) or run together to the longest. Every
+    optimizer's summary is still the one ``run`` and ``classify`` give."""
+    monkeypatch.setattr(runner, "WINDOW_TILE_ROWS", 16)
+    monkeypatch.setattr(summary_module, "OVERHEAD_ROWS", overhead)
+    f = landscapes.get("himmelblau")
+    xs = np.linspace(-4.5, 4.5, 6)
+    starts = np.stack(np.meshgrid(xs, xs), axis=-1).reshape(-1, 2)  # 36 rows
+    lrs = np.geomspace(0.02, 0.2, len(starts))
+    opts = [
+        optimizers.create("adam", lr=lrs),
+        optimizers.create("momentum", lr=lrs / 20),
+        optimizers.create("rmsprop", lr=lrs / 4),
+    ]
+    pieces = []
+    real = summary_module._pieces
+
+    def spy(need):
+        pieces.extend(real(need))
+        return pieces
+
+    monkeypatch.setattr(summary_module, "_pieces", spy)
+    together = optimizers.summary_many(f, opts, starts, 200)
+    assert len(pieces) > 3 and all(rows.size <= 16 for _, rows in pieces)
+    reran = np.concatenate([rows for _, rows in pieces])
+    assert len(np.unique(reran)) == len(reran)  # each row in one piece
+    assert len({horizon for horizon, _ in pieces}) == (1 if overhead else 7)
+    for opt, joint in zip(opts, together, strict=True):
+        t = optimizers.run(f, opt, starts, 200)
+        assert np.array_equal(joint.final, t.points[-1], equal_nan=True)
+        assert np.array_equal(joint.settled_at, _settled_steps(f, t, 0.0))
+        assert (joint.settled_at > 0).mean() > 0.5
+
+
 def test_lockstep_summaries_equal_single_ones() -> None:
     f = landscapes.get("rastrigin")
     starts = np.array([[2.2, -1.3], [0.4, 0.3], [-4.0, 4.0]])
@@ -145,14 +183,26 @@ def test_without_settling_the_end_is_the_same() -> None:
 
 
 def test_the_squares_decide_distances_as_hypot_does() -> None:
-    """Points on, just inside and just outside the radius, and far: the same verdicts."""
+    """Points on, just inside and just outside the radius, and far: the same verdicts as
+    classify's hypot; a loss outside its band (or NaN) is seen too."""
     rng = np.random.default_rng(3)
     radius = 0.1
     angle = rng.uniform(0, 2 * np.pi, 4000)
     scale = np.concatenate(
         [np.ones(1000), 1 + rng.uniform(-1e-15, 1e-15, 1000), rng.uniform(0, 3, 2000)]
     )
+    end = rng.uniform(-3, 3, (4000, 2))
     dx, dy = radius * scale * np.cos(angle), radius * scale * np.sin(angle)
     dx[:3], dy[:3] = radius, 0.0  # exactly on it
-    got = summary_module._beyond(dx, dy, radius)
-    assert np.array_equal(got, np.hypot(dx, dy) > radius)
+    point = np.stack([end[:, 0] + dx, end[:, 1] + dy], axis=-1)
+    end_loss, band = rng.uniform(0, 1, 4000), rng.uniform(0, 0.1, 4000)
+    loss = end_loss + rng.uniform(-0.2, 0.2, 4000)
+    loss[:5] = np.nan
+    watch = summary_module._Watch(end, end_loss, band, radius)
+    watch.see(7, point, loss)
+    away = np.hypot(*(point - end).T) > radius
+    assert 0 < away.sum() < 4000
+    assert np.array_equal(watch.far_path, np.where(away, 7, -1))
+    assert np.array_equal(watch.far_loss, np.where(np.abs(loss - end_loss) <= band, -1, 7))
+    watch.see(8, end, end_loss)  # at the end: nothing new
+    assert np.array_equal(watch.far_path, np.where(away, 7, -1))
