@@ -1,4 +1,5 @@
-"""GET /api/settings: the scene and export limits, the colours and the contour colorscale.
+"""GET /api/settings: the scene, export, maps and gradient-free limits, the colours and the
+contour colorscale.
 
 The page reads every range, default and colour it shows from this reply and keeps no
 copies: a limit changed in its one Python home (the `Option`s of app.config) or a colour
@@ -55,12 +56,26 @@ class Colors(BaseModel):
     )
 
 
+class GradientFreeLimits(BaseModel):
+    """What bounds a gradient-free run (simulated annealing, the genetic algorithm), which
+    evaluates S points a step (1, or its population)."""
+
+    max_sampled: int = Field(
+        description="steps × S must be at most this (else a 422 naming the population)."
+    )
+    sample_points: int = Field(
+        description="A reply carries at most about this many samples per run: point i's "
+        "when i % k == 0, k = ceil((steps + 1) × S / sample_points)."
+    )
+
+
 class SettingsReply(BaseModel):
     scene: dict[str, OptionInfo] = Field(description="steps, runs, noise, seed.")
     export: dict[str, OptionInfo] = Field(description="width, height, fps, frames, frame, title.")
     maps: dict[str, OptionInfo] = Field(
         description="steps, lr_count, axis_count, resolution, basin_runs, budget."
     )
+    gradient_free: GradientFreeLimits
     colors: Colors
 
 
@@ -81,6 +96,9 @@ def settings() -> SettingsReply:
         scene={o.name: _info(o) for o in config.SCENE_OPTIONS},
         export={o.name: _info(o) for o in config.EXPORT_OPTIONS},
         maps={o.name: _info(o) for o in config.MAP_OPTIONS},
+        gradient_free=GradientFreeLimits(
+            max_sampled=config.MAX_SAMPLED, sample_points=config.SAMPLE_POINTS
+        ),
         colors=Colors(
             optimizers=dict(palette.OPTIMIZER_COLORS),
             palette=list(palette.OKABE_ITO),

@@ -13,6 +13,7 @@ from PIL import Image
 from app import config, palette
 from app.cli import main
 from app.main import create_app
+from app.schemas import TrajectoryRequest
 from tests.app.clients import LocalClient
 
 
@@ -51,6 +52,21 @@ def test_settings_serve_the_maps_limits_as_validation_has_them(client: TestClien
     assert client.post("/api/maps/basins", json=wide).status_code == 422
     costly = {**body, "budget": int(maps["budget"]["max"]) + 1}
     assert client.post("/api/maps/tune", json=costly).status_code == 422
+
+
+def test_settings_serve_the_gradient_free_limits_as_validation_has_them(
+    client: TestClient,
+) -> None:
+    limits = client.get("/api/settings").json()["gradient_free"]
+    assert limits == {"max_sampled": config.MAX_SAMPLED, "sample_points": config.SAMPLE_POINTS}
+    # the largest population at the most steps it may take (validated, not run: a second
+    # of the core's time), and one step more
+    run = {"optimizer": "genetic", "params": {"population": 100}}
+    most = limits["max_sampled"] // 100
+    body = {"landscape": "booth", "steps": most, "runs": [run]}
+    TrajectoryRequest.model_validate(body)
+    over = client.post("/api/trajectories", json={**body, "steps": most + 1})
+    assert over.status_code == 422 and "runs[0].params.population" in over.text
 
 
 def test_settings_serve_the_one_palette_and_colorscale(client: TestClient) -> None:
