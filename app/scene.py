@@ -337,7 +337,12 @@ class Scene:
 
     def noise_of(self, run: _PreparedRun) -> float:
         """The noise `optimizers.classify` is told of: the scene's, or BATCH_NOISE for a
-        run on mini-batches smaller than the data (its gradient is random too)."""
+        run on mini-batches smaller than the data (its gradient is random too); none for
+        a gradient-free run, whose path the gradient's noise does not touch, so neither
+        does its status (an annealing chain that cools settles, one that stays hot keeps
+        "oscillating"; the genetic algorithm's best member only ever improves)."""
+        if isinstance(run.optimizer, optimizers.GradientFree):
+            return 0.0
         if self.noise > 0:
             return self.noise
         samples = getattr(self.landscape, "samples", 0)

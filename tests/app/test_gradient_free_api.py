@@ -180,6 +180,11 @@ def test_a_genetic_run_that_finds_rastrigins_origin_is_settled_global(
     assert 0 < genetic["status"]["step"] < RACE["steps"]
     assert sgd["status"]["code"] == "settled_local"
     assert annealing["status"]["code"] != "diverged"
+    # gradient noise moves the gradient method, not the others, nor their status
+    noisy = client.post("/api/trajectories", json={**RACE, "noise": 0.5}).json()["runs"]
+    for quiet, loud in ((genetic, noisy[0]), (annealing, noisy[1])):
+        assert loud["points"] == quiet["points"] and loud["status"] == quiet["status"]
+    assert noisy[2]["points"] != sgd["points"]
 
 
 def _detail(reply: Any) -> str:
