@@ -376,7 +376,7 @@ class TrajectoryRequest(BaseModel):
                 raise ValueError(
                     f"runs[{i}].optimizer: {run.optimizer} samples f at random instead of "
                     "following its gradient: the maps (sweep, heatmap, basins, tune) take "
-                    "gradient methods only; race it with POST /api/trajectories"
+                    "gradient methods only; race it instead"
                 )
             if getattr(run, "batch", None) is not None:
                 raise ValueError(
