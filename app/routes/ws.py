@@ -6,12 +6,11 @@ TrajectoryRequest fields...}. Server → client, every message echoing the run's
 {"type": "chunk", "run": i, "offset": k, "points": [[x, y], ...], "losses": [...]} (and, for a
 run that asked to record, "record": {"first": u, "grads", "lrs", "state": {torch name: …}},
 the updates u, u + 1, … that made these points, update t leaving point t; and, for a
-gradient-free run, "samples": one entry per point, the list of [x, y] it evaluated to
-reach it or null where thinned out, app.scene says which) as the
-points are computed (a run's points in order; the first chunk of every run before any
-second; a chunk holds one block or, later, all of a hop's blocks), then {"type": "done", "runs":
-[{optimizer, diverged_at, final_loss, converged_at, converged_to, status, evaluations}]},
-where status
+gradient-free run, "samples": one entry per point, the [x, y] list it evaluated to reach
+that point, or null where thinned out as app.scene says) as the points are computed (a
+run's points in order; the first chunk of every run before any second; a chunk holds one
+block or, later, all of a hop's blocks), then {"type": "done", "runs": [{optimizer,
+diverged_at, final_loss, converged_at, converged_to, status, evaluations}]}, where status
 is {code, step, floor, text: {en, ja}} (app.scene.status_json), classified once per run
 when its last chunk is out, in the worker thread. Bad input gets
 {"type": "error", "id", "detail"} naming the field and its range; the socket stays open.
