@@ -341,12 +341,16 @@ def _settles_from(
     return settles, mixed
 
 
+#: Rows from which the second pass's test goes point by point (below, the NumPy calls
+#: per point would cost more than the rows' arithmetic: a block at once is cheaper).
+WATCH_ROWS = 512
+
+
 class _Watch:
-    """The second pass's exact test for one piece's rows, point by point as the rerun
-    makes them: the last step at which each row's point lies beyond ``radius`` of its
-    end (classify's ``np.hypot(dx, dy) > radius``, to the bit), and the last at which its
-    loss lies outside its band (NaN counts as outside). In place, on buffers of one
-    point's rows (a block at once would take NumPy's strided reductions over it)."""
+    """The second pass's exact test for one piece's rows, as the rerun makes its points:
+    the last step at which each row's point lies beyond ``radius`` of its end (classify's
+    ``np.hypot(dx, dy) > radius``, to the bit), and the last at which its loss lies
+    outside its band (NaN counts as outside)."""
 
     def __init__(self, end: np.ndarray, end_loss: np.ndarray, band: np.ndarray, radius: float):
         rows = len(end)
@@ -360,8 +364,28 @@ class _Watch:
         self.delta, self.squared = np.empty((rows, 2)), np.empty(rows)
         self.away, self.unsure = np.empty(rows, dtype=bool), np.empty(rows, dtype=bool)
 
-    def see(self, step: int, point: np.ndarray, loss: np.ndarray) -> None:
-        """Point ``step`` of every row: ``point`` (rows, 2), ``loss`` (rows,)."""
+    def see(self, low: int, points: np.ndarray, losses: np.ndarray) -> None:
+        """Points ``low … low + n − 1`` of every row: ``points`` (n, rows, 2), ``losses``
+        (n, rows)."""
+        if len(self.end) >= WATCH_ROWS:
+            for j in range(len(points)):
+                self._point(low + j, points[j], losses[j])
+            return
+        delta = points - self.end
+        delta *= delta
+        squared = delta[..., 0] + delta[..., 1]
+        away = squared > self.wide
+        unsure = (squared >= self.narrow) & ~away
+        if unsure.any():
+            step, row = np.nonzero(unsure)
+            dx, dy = (points[step, row] - self.end[row]).T
+            away[step, row] = np.hypot(dx, dy) > self.radius
+        _last_true(away, low, self.far_path)
+        _last_true(~(np.abs(losses - self.end_loss) <= self.band), low, self.far_loss)
+
+    def _point(self, step: int, point: np.ndarray, loss: np.ndarray) -> None:
+        """``see`` for one point of many rows: in place, on buffers of one point's rows (a
+        block at once would take NumPy's strided reductions over it, several times this)."""
         delta, squared, away, unsure = self.delta, self.squared, self.away, self.unsure
         np.subtract(point, self.end, out=delta)  # dx, dy as classify computes them
         np.multiply(delta, delta, out=delta)
@@ -378,6 +402,13 @@ class _Watch:
         np.less_equal(squared, self.band, out=away)
         np.logical_not(away, out=away)
         np.copyto(self.far_loss, step, where=away)
+
+
+def _last_true(mask: np.ndarray, offset: int, into: np.ndarray) -> None:
+    """``into`` ← offset + the last index along axis 0 where ``mask`` holds, for the
+    columns where it holds somewhere (later blocks overwrite earlier ones)."""
+    last = len(mask) - 1 - np.argmax(mask[::-1], axis=0)
+    np.copyto(into, offset + last, where=mask.any(axis=0))
 
 
 def _second_pass(
@@ -422,8 +453,8 @@ def _second_pass(
             for block in blocks:
                 low = block[0].offset
                 high = min(horizon, low + len(block[0].points))
-                for i in range(low, high):
-                    watch.see(i, sub.points[i - sub.base], sub.losses[i - sub.base])
+                b = sub.base
+                watch.see(low, sub.points[low - b : high - b], sub.losses[low - b : high - b])
                 if high >= horizon:
                     break
         path_from[group], loss_from[group] = watch.far_path + 1, watch.far_loss + 1

@@ -70,6 +70,8 @@ def test_a_narrow_window_and_both_passes_agree_with_classify(monkeypatch, window
     on the whole path."""
     monkeypatch.setattr(summary_module, "WINDOW_POINTS", window * 400)
     monkeypatch.setattr(runner, "WINDOW_TILE_ROWS", 64)  # tiles on the thread pool too
+    # the second pass's test point by point (as on a basin map's pieces), or per block
+    monkeypatch.setattr(summary_module, "WATCH_ROWS", 1 if window == 3 else 10**6)
     f = landscapes.get("himmelblau")
     xs = np.linspace(-5, 5, 20)
     starts = np.stack(np.meshgrid(xs, xs), axis=-1).reshape(-1, 2)
@@ -182,27 +184,34 @@ def test_without_settling_the_end_is_the_same() -> None:
     assert (full.settled_at >= 0).any()
 
 
-def test_the_squares_decide_distances_as_hypot_does() -> None:
+@pytest.mark.parametrize("watch_rows", [1, 10**6])  # point by point, a block at once
+def test_the_squares_decide_distances_as_hypot_does(monkeypatch, watch_rows) -> None:
     """Points on, just inside and just outside the radius, and far: the same verdicts as
     classify's hypot; a loss outside its band (or NaN) is seen too."""
+    monkeypatch.setattr(summary_module, "WATCH_ROWS", watch_rows)
     rng = np.random.default_rng(3)
-    radius = 0.1
-    angle = rng.uniform(0, 2 * np.pi, 4000)
+    radius, rows = 0.1, 1000
+    angle = rng.uniform(0, 2 * np.pi, (4, rows))
     scale = np.concatenate(
-        [np.ones(1000), 1 + rng.uniform(-1e-15, 1e-15, 1000), rng.uniform(0, 3, 2000)]
+        [np.ones((4, 250)), 1 + rng.uniform(-1e-15, 1e-15, (4, 250)), rng.uniform(0, 3, (4, 500))],
+        axis=1,
     )
-    end = rng.uniform(-3, 3, (4000, 2))
+    end = rng.uniform(-3, 3, (rows, 2))
     dx, dy = radius * scale * np.cos(angle), radius * scale * np.sin(angle)
-    dx[:3], dy[:3] = radius, 0.0  # exactly on it
-    point = np.stack([end[:, 0] + dx, end[:, 1] + dy], axis=-1)
-    end_loss, band = rng.uniform(0, 1, 4000), rng.uniform(0, 0.1, 4000)
-    loss = end_loss + rng.uniform(-0.2, 0.2, 4000)
-    loss[:5] = np.nan
+    dx[:, :3], dy[:, :3] = radius, 0.0  # exactly on it
+    points = np.stack([end[:, 0] + dx, end[:, 1] + dy], axis=-1)  # 4 points of 1000 rows
+    end_loss, band = rng.uniform(0, 1, rows), rng.uniform(0, 0.1, rows)
+    losses = end_loss + rng.uniform(-0.2, 0.2, (4, rows))
+    losses[1, :5] = np.nan
     watch = summary_module._Watch(end, end_loss, band, radius)
-    watch.see(7, point, loss)
-    away = np.hypot(*(point - end).T) > radius
-    assert 0 < away.sum() < 4000
-    assert np.array_equal(watch.far_path, np.where(away, 7, -1))
-    assert np.array_equal(watch.far_loss, np.where(np.abs(loss - end_loss) <= band, -1, 7))
-    watch.see(8, end, end_loss)  # at the end: nothing new
-    assert np.array_equal(watch.far_path, np.where(away, 7, -1))
+    watch.see(7, points, losses)
+
+    def last(mask):  # 7 + the last of the 4 points where mask holds, else −1
+        return np.where(mask.any(axis=0), 10 - np.argmax(mask[::-1], axis=0), -1)
+
+    away = np.hypot(*np.moveaxis(points - end, -1, 0)) > radius
+    assert 0 < away[3].sum() < rows and (last(away) != 10).any()
+    assert np.array_equal(watch.far_path, last(away))
+    assert np.array_equal(watch.far_loss, last(~(np.abs(losses - end_loss) <= band)))
+    watch.see(11, end[None], end_loss[None])  # at the end: nothing new
+    assert np.array_equal(watch.far_path, last(away))
