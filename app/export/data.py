@@ -19,6 +19,7 @@ from app.config import I18N_DIR
 from app.export.arrows import Recorded
 from app.schemas import ExportRequest
 from app.surfaces import CUSTOM
+from app.words import say
 
 Progress = Callable[[float], None]
 
@@ -50,12 +51,59 @@ class ExportRun:
     # What the optimizer held at each update (app.scene.Record: grads, lrs, state), for runs
     # the request records; update t leaves points[t]. Arrows and the CSV's state columns.
     record: Recorded | None = None
+    # A gradient-free run's samples (app.scene.RunOutcome.samples): per kept point the
+    # finite points it evaluated to reach it, (S', 2), or None where thinned out; None for
+    # a gradient method. Annealing has one (its proposal), the genetic algorithm its
+    # generation.
+    samples: list[np.ndarray | None] | None = None
+    evaluations: int | None = None  # values of f (gradient-free) or of ∇f it asked for
+    # The evaluation count as the legend shows it ("f × 9,520"), or "" (`evaluation_texts`).
+    count: str = ""
 
     @property
     def name(self) -> str:
         """The label without its learning rate ("Momentum", "Adam #2"): what the page's
         notes call a run ("Momentum: below −84 from step 94")."""
         return self.label.split(", ")[0]
+
+    @property
+    def legend_label(self) -> str:
+        """The label with the evaluation count when there is one: what the legend, the
+        handout's legend and its status table show ("Genetic algorithm, η = 0.3, f × 9,520")."""
+        return f"{self.label}, {self.count}" if self.count else self.label
+
+    @property
+    def proposes(self) -> bool:
+        """Whether the run's samples are one proposal a point (simulated annealing's
+        chain) rather than a population (the genetic algorithm's generation)."""
+        if self.samples is None:
+            return False
+        return max((len(s) for s in self.samples if s is not None), default=0) == 1
+
+    def sample_index(self, step: int) -> int | None:
+        """The kept entry shown at `step`: the nearest one at or before it (the path's last
+        point once the run has ended), None if the run has no samples there."""
+        if self.samples is None or not len(self.samples):
+            return None
+        for index in range(min(step, len(self.samples) - 1), -1, -1):
+            if self.samples[index] is not None:
+                return index
+        return None
+
+    def samples_at(self, step: int) -> np.ndarray | None:
+        """The samples shown at `step` ((S', 2), see `sample_index`), or None."""
+        index = self.sample_index(step)
+        if index is None or self.samples is None:
+            return None
+        return self.samples[index]
+
+    def rejected(self, index: int) -> bool:
+        """Whether annealing's proposal at kept entry `index` was turned down: the chain
+        stayed put, so point `index` is not the proposal (base.GradientFree's contract)."""
+        entry = None if self.samples is None else self.samples[index]
+        if entry is None or not len(entry):
+            return False
+        return not np.array_equal(self.points[index], entry[0])
 
 
 @dataclass
@@ -80,6 +128,8 @@ class ExportScene:
     # (resolution) -> f itself on that grid (N, N): the landscape's own range, which sets the
     # loss chart's value band as on the page (app.export.ranges).
     value_grid: Callable[[int], np.ndarray] | None = None
+    # f itself, (n, 2) -> (n,): the loss of a gradient-free run's samples in the CSV.
+    value: Callable[[np.ndarray], np.ndarray] | None = None
 
     @property
     def full_title(self) -> str:
@@ -170,6 +220,30 @@ def run_labels(
     return labels
 
 
+def evaluation_text(optimizer: str, count: int, lang: str = "en") -> str:
+    """What a run asked for, in the page's status words: "f × 9,520" for a gradient-free
+    run (values of f), "∇f × 500" for a gradient method (gradients); ja "f × 9,520 回"."""
+    import optimizers as registry
+
+    free = issubclass(registry.get(optimizer), registry.GradientFree)
+    key = "status.evaluations.value" if free else "status.evaluations.gradient"
+    # The English words stand in until static/i18n holds the page's status keys.
+    fallback = "f × {n}" if free else "∇f × {n}"
+    return say(ui_words(lang).get(key, fallback), n=f"{count:,}")
+
+
+def evaluation_texts(runs: list[tuple[str, int | None]], lang: str) -> list[str]:
+    """Each run's evaluation count for the legend when the race holds a gradient-free run,
+    whose values of f are the fair comparison with the others' gradients ("f × 9,520",
+    "∇f × 500"); all "" in a race of gradient methods (one gradient a step each: the step
+    counter says it), so their legends stay as they were."""
+    import optimizers as registry
+
+    if not any(issubclass(registry.get(name), registry.GradientFree) for name, _ in runs):
+        return ["" for _ in runs]
+    return ["" if count is None else evaluation_text(name, count, lang) for name, count in runs]
+
+
 def csv_names(optimizers: list[str]) -> list[str]:
     """The `optimizer` column: the name, or name#k when one optimizer runs several times."""
     counts: dict[str, int] = {}
@@ -193,10 +267,13 @@ def build_scene(request: ExportRequest) -> ExportScene:
     if any(b is not None for b in sizes):  # beside mini-batches, the full batch is B = N
         sizes = [f.samples if b is None else b for b in sizes]
     labels = run_labels(names, [o.params for o in outcomes], sizes)
+    evaluations: list[int | None] = [o.evaluations for o in outcomes]
+    counts = evaluation_texts(list(zip(names, evaluations, strict=True)), request.lang)
     runs = [
         ExportRun(
             optimizer=o.optimizer,
             label=label,
+            count=count,
             color=o.color,
             params=dict(o.params),
             points=np.asarray(o.points, dtype=float).reshape(-1, 2),
@@ -206,8 +283,10 @@ def build_scene(request: ExportRequest) -> ExportScene:
             symbol=o.symbol,
             dash=getattr(o, "dash", "solid"),
             record=getattr(o, "record", None),
+            samples=o.samples,
+            evaluations=o.evaluations,
         )
-        for o, label in zip(outcomes, labels, strict=True)
+        for o, label, count in zip(outcomes, labels, counts, strict=True)
     ]
     start = f.default_start if request.start is None else request.start
 
@@ -239,4 +318,5 @@ def build_scene(request: ExportRequest) -> ExportScene:
         preset=request.preset,
         log_color=log_color,
         value_grid=value_grid,
+        value=lambda xy: np.asarray(f.value(xy), dtype=float),
     )

@@ -39,7 +39,13 @@ from app.export.ranges import (
     loss_band,
     short_number,
 )
-from app.export.render import CONTOUR_LEVELS, MINIMUM_MARKERS, log_ticks
+from app.export.render import (
+    CONTOUR_LEVELS,
+    MINIMUM_MARKERS,
+    POPULATION_OPACITY,
+    REJECTED,
+    log_ticks,
+)
 from app.export.render import dot_every as page_dot_every
 from app.palette import LANDSCAPE_COLORSCALE, MINIMUM_COLOR, START_COLOR
 from app.words import say
@@ -177,9 +183,17 @@ def _noop(_: float) -> None:
     pass
 
 
+def _sample_width(run: ExportRun) -> int:
+    """Points a frame's samples trace of `run` holds at most (0 for a gradient method)."""
+    return max((len(s) for s in run.samples or [] if s is not None), default=0)
+
+
 def _per_frame(scene: ExportScene, frames: int) -> int:
-    """Points one path may store in one frame, within POINT_BUDGET."""
-    return max(MIN_POINTS_PER_FRAME, POINT_BUDGET // max(1, frames * len(scene.runs)))
+    """Points one path may store in one frame, within POINT_BUDGET (less what the
+    gradient-free runs' samples take: each frame holds a population)."""
+    samples = frames * sum(_sample_width(run) for run in scene.runs)
+    budget = max(0, POINT_BUDGET - samples)
+    return max(MIN_POINTS_PER_FRAME, budget // max(1, frames * len(scene.runs)))
 
 
 def _strides(scene: ExportScene, frames: int) -> list[int]:
@@ -217,6 +231,31 @@ def _dots(points: np.ndarray, step: int, every: int) -> np.ndarray:
     return points[every : last + 1 : every].astype(np.float32).reshape(-1, 2)
 
 
+def _samples(run: ExportRun, step: int) -> tuple[np.ndarray, bool]:
+    """A gradient-free run's samples trace at `step`: the population, or for annealing the
+    head and its proposal (a dotted segment ending in the hollow marker); and whether that
+    proposal was turned down. Empty where the run has none to show."""
+    index = run.sample_index(step)
+    entry = None if index is None or run.samples is None else run.samples[index]
+    if index is None or entry is None or not len(entry):
+        return np.zeros((0, 2), dtype=np.float32), False
+    if not run.proposes:
+        return np.asarray(entry, dtype=np.float32).reshape(-1, 2), False
+    head = run.points[min(step, len(run.points) - 1)]
+    return np.array([head, entry[0]], dtype=np.float32), run.rejected(index)
+
+
+def _sample_frame(run: ExportRun, step: int) -> dict:
+    """The samples trace's data in one frame (annealing's colour says accepted or not)."""
+    points, rejected = _samples(run, step)
+    data: dict = {"type": "scatter", "x": _typed(points[:, 0]), "y": _typed(points[:, 1])}
+    if run.proposes:
+        color = REJECTED if rejected else run.color
+        data["marker"] = {"color": color, "line": {"color": color}}
+        data["line"] = {"color": color}
+    return data
+
+
 def build_figure(
     scene: ExportScene,
     *,
@@ -241,7 +280,7 @@ def build_figure(
         fig = make_subplots(
             rows=rows,
             cols=cols,
-            subplot_titles=[html.escape(run.label, quote=False) for run in runs],
+            subplot_titles=[html.escape(run.legend_label, quote=False) for run in runs],
             shared_xaxes="all",
             shared_yaxes="all",
             horizontal_spacing=0.04,
@@ -336,10 +375,57 @@ def build_figure(
     frame_ms = frame_ms * min(frames, scene.steps + 1) / len(steps)
     strides = _strides(scene, len(steps))
     every = dot_every(scene, len(steps))
+    # A gradient-free run's samples (CONTRACT-15 "Drawing", as the page): the genetic
+    # algorithm's population as small dots, annealing's proposal as a hollow marker on a
+    # dotted line from the head (grey when turned down); under every path, as in the GIF.
+    sample_traces: list[int] = []
+    for i, run in enumerate(runs):
+        if run.samples is None:
+            continue
+        points, _ = _samples(run, int(steps[0]))
+        name = html.escape(run.legend_label, quote=False)
+        sample_traces.append(len(fig.data))
+        if run.proposes:
+            trace = go.Scatter(
+                x=points[:, 0],
+                y=points[:, 1],
+                mode="lines+markers",
+                line={"color": run.color, "width": 1, "dash": "dot"},
+                # The head's end of the segment has no marker: the head is drawn there.
+                marker={
+                    "symbol": f"{run.symbol.removesuffix('-open')}-open",
+                    "size": [0, 12],
+                    "color": run.color,
+                    "line": {"color": run.color, "width": 2},
+                },
+                name=name,
+                legendgroup=f"run{i}",
+                showlegend=False,
+                hoverinfo="skip",
+                meta={"samples": run.optimizer},
+            )
+        else:
+            trace = go.Scatter(
+                x=points[:, 0],
+                y=points[:, 1],
+                mode="markers",
+                marker={
+                    "size": 7,
+                    "color": run.color,
+                    "opacity": POPULATION_OPACITY,
+                    "line": {"color": "#000000", "width": 1},
+                },
+                name=name,
+                legendgroup=f"run{i}",
+                showlegend=False,
+                hoverinfo="skip",
+                meta={"samples": run.optimizer},
+            )
+        fig.add_trace(trace, **cell(i if side_by_side else 0))
     first_path_trace = len(fig.data)
     for i, run in enumerate(runs):
         path = _path(run.points, int(steps[0]), strides[i])
-        name = html.escape(run.label, quote=False)
+        name = html.escape(run.legend_label, quote=False)
         fig.add_trace(
             go.Scatter(
                 x=path[:, 0],
@@ -392,11 +478,13 @@ def build_figure(
             **cell(i if side_by_side else 0),
         )
     # The contours ride along unchanged ({}), so the layer join keeps them.
-    animated = contour_traces + list(range(first_path_trace, first_path_trace + 3 * len(runs)))
+    paths = list(range(first_path_trace, first_path_trace + 3 * len(runs)))
+    animated = contour_traces + sample_traces + paths
 
     frame_list = []
     for k, step in enumerate(steps):
         data: list[dict] = [{} for _ in contour_traces]
+        data += [_sample_frame(run, int(step)) for run in runs if run.samples is not None]
         for i, run in enumerate(runs):
             path = _path(run.points, int(step), strides[i])
             data.append({"type": "scatter", "x": _typed(path[:, 0]), "y": _typed(path[:, 1])})
@@ -569,7 +657,7 @@ def status_table(scene: ExportScene, words: dict[str, str]) -> str:
         final = float(run.losses[-1]) if len(run.losses) else None
         rows.append(
             f'<tr class="{code}" data-status="{code}"><th scope="row"><span class="swatch" '
-            f'style="background:{html.escape(run.color)}"></span>{html.escape(run.label)}</th>'
+            f'style="background:{html.escape(run.color)}"></span>{html.escape(run.legend_label)}</th>'
             f'<td class="num">{table_number(final)}</td>'
             f'<td class="num">{"—" if step is None else step}</td></tr>'
             f'<tr class="outcome {code}"><td colspan="3">{html.escape(sentence)}</td></tr>'

@@ -53,6 +53,17 @@ _CLIP = 20_000.0
 STEP_DOTS = 28
 # Legend text shrinks down to this fraction of the normal small size before it wraps.
 _MIN_LEGEND_SCALE = 0.7
+# A gradient-free run's samples (CONTRACT-15 "Drawing", as the page): the genetic
+# algorithm's population as dots of this opacity and radius (× a head's); annealing's
+# proposal as a hollow marker of this radius, joined to its head by a dotted line.
+POPULATION_OPACITY = 0.6
+POPULATION_RADIUS = 0.8
+RIM_OPACITY = 0.5
+PROPOSAL_RADIUS = 0.9
+# A proposal annealing turned down: grey and crossed, on a dotted segment from the chain's
+# point (the page's colours, static/js/dots.js).
+REJECTED = "#8C959F"
+SEGMENT = "#57606A"
 
 _FONT_FILES = (
     "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf",
@@ -315,9 +326,9 @@ def _fit(text: str, font: Font, width: float) -> str:
     return text + "…" if text else ""
 
 
-# Where a label may break between words: at a space, except around "=" and after "η", so
-# "η = 0.002" stays whole.
-_WORD_BREAK = re.compile(r"(?<![η=]) (?!=)")
+# Where a label may break between words: at a space, except around "=" and "×" and after
+# "η", so "η = 0.002" and "f × 9,520" stay whole.
+_WORD_BREAK = re.compile(r"(?<![η=×]) (?![=×])")
 
 
 def _fill(pieces: list[str], font: Font, width: float) -> list[str] | None:
@@ -500,7 +511,7 @@ class FrameRenderer:
         self.mode = mode
         self.words = ui_words(scene.lang)
         self.title = scene.full_title
-        labels = " ".join(run.label for run in scene.runs)
+        labels = " ".join(run.legend_label for run in scene.runs)
         # One face for every word of a Japanese scene: the same glyph widths in a label
         # whether or not it holds a kana.
         self.cjk = scene.lang != "en" or needs_cjk_font(self.title + labels)
@@ -532,6 +543,8 @@ class FrameRenderer:
         self._canvases: list[Image.Image] = []
         self._drawn = 0
         self._reset()
+        # run → its samples as last drawn: (S, 2) centres in its panel's pixels (for tests)
+        self.samples_drawn: dict[int, np.ndarray] = {}
 
     def font(self, size: float) -> Font:
         return load_font(max(6, round(size)), self.cjk)
@@ -548,15 +561,36 @@ class FrameRenderer:
         # Contour lines: each band's colour darkened, so lines read on every band.
         lines = (lut.astype(float) * 0.72).astype(np.uint8)
         self._band_rgb = np.concatenate([lut, lines])  # index = band or CONTOUR_LEVELS + band
-        named = [WHITE, TEXT, FRAME, START_COLOR, MINIMUM_COLOR, BLACK]
+        named = [WHITE, TEXT, FRAME, START_COLOR, MINIMUM_COLOR, BLACK, REJECTED, SEGMENT]
         named += [run.color for run in self.scene.runs]
         named += [color for color, _, _ in ARROW_STYLE.values()]
         colors: list[Color] = [(int(r), int(g), int(b)) for r, g, b in self._band_rgb]
         colors += [hex_rgb(c) for c in named]
         colors += [(g, g, g) for g in range(0, 256, 17)]  # greys for anti-aliased text
+        # Population dots at POPULATION_OPACITY over each contour colour: a GIF cannot
+        # blend, so its palette holds the blends (32 entries a colour, while index 255, the
+        # GIF's "unchanged", stays free; past that the dots are solid).
+        populations = [r.color for r in self.scene.runs if r.samples and not r.proposes]
+        blended = [(BLACK, RIM_OPACITY)] if populations else []
+        blended += [(color, POPULATION_OPACITY) for color in populations]
+        blends: dict[tuple[str, float], int] = {}
+        for name, alpha in dict.fromkeys(blended):
+            if len(colors) + len(self._band_rgb) > 255:
+                break
+            mixed = np.rint(self._band_rgb * (1 - alpha) + np.array(hex_rgb(name)) * alpha)
+            blends[name, alpha] = len(colors)
+            colors += [(int(r), int(g), int(b)) for r, g, b in mixed.astype(int)]
         self._index: dict[Color, int] = {}
         for i, color in enumerate(colors):
             self._index.setdefault(color, i)
+        # contour index → the blend's palette index (a blend equal to an earlier colour
+        # takes that colour's index)
+        self._blends = {
+            color: np.array(
+                [self._index[colors[first + k]] for k in range(len(self._band_rgb))], dtype=np.uint8
+            )
+            for color, first in blends.items()
+        }
         flat = [v for color in colors for v in color]
         self.palette_bytes = flat + [0] * (768 - len(flat))
 
@@ -654,7 +688,7 @@ class FrameRenderer:
 
     def _legend_entries(self) -> list[LegendEntry]:
         entries = [
-            LegendEntry(run.label, run.color, run.symbol, True, dash=run.dash)
+            LegendEntry(run.legend_label, run.color, run.symbol, True, dash=run.dash)
             for run in self.scene.runs
         ]
         entries.append(LegendEntry(self.words["plot.start"], START_COLOR, "circle", False))
@@ -884,7 +918,11 @@ class FrameRenderer:
             y = panel.y0 - self.label_height / 2
             size = self.small_size
             room = panel.w - size * 1.6
-            while size > 7 and self.font(size).getlength(run.label) > room:
+            # The evaluation count goes with the label only if it fits whole.
+            label = run.legend_label
+            if self.font(7).getlength(label) > room:
+                label = run.label
+            while size > 7 and self.font(size).getlength(label) > room:
                 size -= 1
             font = self.font(size)
             r = self.small_size * 0.45
@@ -893,7 +931,7 @@ class FrameRenderer:
             )
             draw.text(
                 (panel.x0 + self.small_size * 1.4, y),
-                _fit(run.label, font, room),
+                _fit(label, font, room),
                 fill=hex_rgb(TEXT),
                 font=font,
                 anchor="lm",
@@ -1177,11 +1215,17 @@ class FrameRenderer:
     def _decorate(self, tile: Image.Image, panel: _Panel, step: int) -> list[str]:
         """Minima, start and heads on a panel's tile; returns the panel's notes: where runs
         ended together, which diverged or left the view (the page's notes, its words)."""
-        draw = ImageDraw.Draw(tile)
         ink, s = self.ink, self.scale
+        for i in panel.runs:
+            if not self.scene.runs[i].proposes:
+                self._draw_population(tile, panel, i, step)
+        draw = ImageDraw.Draw(tile)
         for minimum in self.scene.minima:
             self._marker(draw, *self._point(panel, minimum.x, minimum.y), minimum.kind)
         self._marker(draw, *self._point(panel, *self.scene.start), "start")
+        for i in panel.runs:
+            if self.scene.runs[i].proposes:
+                self._draw_proposal(draw, panel, i, step)
         self._draw_arrows(draw, panel, step)
         r = self.head_radius * s
         w, h = panel.w * s, panel.h * s
@@ -1246,6 +1290,120 @@ class FrameRenderer:
                 draw_symbol(draw, run.symbol, *at, r, ink(run.color), ink(BLACK), s)
                 self.heads_drawn[panel.runs[index]] = (at[0] / s, at[1] / s)
         return notes
+
+    # --- samples (issue 14: what a gradient-free run evaluated to reach its head) -----------
+
+    def _sample_pixels(self, panel: _Panel, points: np.ndarray) -> np.ndarray:
+        """(S, 2) data points in the panel's tile pixels (at the supersampling scale)."""
+        (xmin, xmax), (ymin, ymax) = self.scene.bounds
+        s = self.scale
+        px = (points[:, 0] - xmin) / (xmax - xmin) * panel.w * s
+        py = (ymax - points[:, 1]) / (ymax - ymin) * panel.h * s
+        return np.clip(np.stack([px, py], axis=1), -_CLIP, _CLIP)
+
+    def _draw_population(self, tile: Image.Image, panel: _Panel, i: int, step: int) -> None:
+        """The genetic algorithm's generation at `step`: small dots in the run's colour at
+        POPULATION_OPACITY, laid on the contour only, so every path (and the head, the best
+        member, drawn later) stays whole on top of them."""
+        run = self.scene.runs[i]
+        shown = run.samples_at(step)
+        if shown is None or not len(shown):
+            return
+        s = self.scale
+        r = max(2.0, self.head_radius * POPULATION_RADIUS) * s
+        pixels = self._sample_pixels(panel, np.asarray(shown, dtype=float))
+        inside = (
+            (pixels[:, 0] >= -r)
+            & (pixels[:, 0] <= tile.width + r)
+            & (pixels[:, 1] >= -r)
+            & (pixels[:, 1] <= tile.height + r)
+        )
+        pixels = pixels[inside]
+        self.samples_drawn[i] = pixels / s
+        if not len(pixels):
+            return
+        left = max(0, math.floor(pixels[:, 0].min() - r - 1))
+        top = max(0, math.floor(pixels[:, 1].min() - r - 1))
+        right = min(tile.width, math.ceil(pixels[:, 0].max() + r + 2))
+        bottom = min(tile.height, math.ceil(pixels[:, 1].max() + r + 2))
+        if right <= left or bottom <= top:
+            return
+        # The disc (its rim) and the disc inside the rim (its fill), as masks of the box.
+        rim = max(1.0, 0.6 * s)
+        masks = []
+        for radius in (r, r - rim):
+            mask = Image.new("L", (right - left, bottom - top), 0)
+            pen = ImageDraw.Draw(mask)
+            for x, y in (pixels - (left, top)).tolist():
+                pen.ellipse((x - radius, y - radius, x + radius, y + radius), fill=255)
+            masks.append(np.asarray(mask) > 0)
+        box = (left, top, right, bottom)
+        now = np.asarray(tile.crop(box))
+        contour = np.asarray(self._tile.crop(box))
+        bare = now == contour
+        if self.mode == "RGB":
+            bare = bare.all(axis=2)
+        out = now.copy()
+        inner = masks[1] & bare
+        # A dark rim keeps a dot apart on a contour of its own colour (viridis is green).
+        layers = (
+            (BLACK, RIM_OPACITY, masks[0] & bare & ~inner),
+            (run.color, POPULATION_OPACITY, inner),
+        )
+        for color, alpha, where in layers:
+            if self.mode == "RGB":
+                ink = np.array(hex_rgb(color), dtype=float)
+                out[where] = np.rint(contour[where] * (1 - alpha) + ink * alpha).astype(np.uint8)
+            elif (color, alpha) in self._blends:
+                out[where] = self._blends[color, alpha][contour[where]]
+            else:  # no room left in the palette: solid dots
+                out[where] = self.ink(color)
+        patch = Image.fromarray(out, mode=self.mode)
+        if self.mode == "P":
+            patch.putpalette(self.palette_bytes)
+        tile.paste(patch, box[:2])
+
+    def _draw_proposal(self, draw: ImageDraw.ImageDraw, panel: _Panel, i: int, step: int) -> None:
+        """Annealing's proposal at `step`, as the page draws it: taken, a ring of the run's
+        shape and colour round the head (the head is the proposal); turned down, a grey
+        crossed marker where the chain did not go, joined to its point by a dotted line.
+        Both hollow, on a white halo, so the contour shows through."""
+        run = self.scene.runs[i]
+        index = run.sample_index(step)
+        pixels = self._pixels[i]
+        if index is None or not len(pixels) or run.samples is None:
+            return
+        entry = run.samples[index]
+        if entry is None or not len(entry):
+            return
+        if run.diverged_at is not None and step >= len(pixels):
+            return  # the run left the finite world: its cross says so
+        s = self.scale
+        x, y = self._sample_pixels(panel, np.asarray(entry[:1], dtype=float))[0]
+        self.samples_drawn[i] = np.array([[x / s, y / s]])
+        rejected = run.rejected(index)
+        width = max(1, round(self.line_width * 0.75)) * s
+        halo = width + 2 * s
+        symbol = run.symbol.removesuffix("-open")
+        if rejected:
+            hx, hy = pixels[min(index, len(pixels) - 1)]
+            line = np.array([[hx, hy], [x, y]], dtype=float)
+            arc = np.array([0.0, float(math.hypot(x - hx, y - hy))])
+            if arc[1] > 0:
+                for coords in dash_pieces(line, arc, 0, 1, dash_pattern("dot", width)):
+                    draw.line(coords, fill=self.ink(SEGMENT), width=width)
+        r = self.head_radius * (1.0 if rejected else 1.5) * s
+        color = self.ink(REJECTED if rejected else run.color)
+        for stroke, ink in ((halo, self.ink(WHITE)), (width, color)):
+            polygon = symbol_polygon(symbol, x, y, r)
+            if polygon is None:
+                draw.ellipse((x - r, y - r, x + r, y + r), outline=ink, width=stroke)
+            else:
+                draw.polygon(polygon, outline=ink, width=stroke)
+        if rejected:
+            a = r * 0.55
+            for d in (-1, 1):
+                draw.line((x - a, y - d * a, x + a, y + d * a), fill=color, width=width)
 
     # --- arrows (issue 12: what the optimizer did at the head; app.export.arrows) ------------
 
@@ -1554,6 +1712,7 @@ class FrameRenderer:
         image = self._static.copy()
         self.notes_shown: list[str] = []
         self.heads_drawn: dict[int, tuple[float, float]] = {}  # run → centre in its panel
+        self.samples_drawn = {}
         # run → the arrows drawn: (kind, tail, tip) in its panel's pixels, vector (data units)
         self.arrows_drawn: dict[int, list[DrawnArrow]] = {}
         self.arrow_boxes: list[tuple[int, int, int, int]] = []  # the legend boxes, on the image

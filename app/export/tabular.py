@@ -15,6 +15,17 @@ point t to t + 1; torch's state["step"] after it is t + 1), so each run's last r
 every row of a run that does not record or lacks that buffer, leaves those cells empty.
 Without recorded runs the CSV keeps its five columns. The JSON carries the same numbers
 under each run's `record` ({"grads", "lrs", "state": {name: …}}), as the trajectory API.
+
+Gradient-free runs (simulated annealing, the genetic algorithm; issue 14) also write the
+points they evaluated, as extra rows after their path's, in the same columns: `optimizer`
+reads `<name>:sample` (`genetic:sample`, `annealing#2:sample`), so filtering the column
+on a run's name still gives exactly its path, and on `…:sample` its samples. Point i's
+samples (the generation whose best member is point i; annealing's proposal, which was
+accepted iff it equals point i) are rows with step i, one per finite sample, in member
+order, `loss` being f there; only the entries the trajectory API keeps (its thinning: at
+most 50,000 sample points a run). Their recorded cells are empty. The JSON carries them as
+each run's `samples` (one entry per point, null where thinned out) beside `evaluations`
+(values of f for a gradient-free run, of ∇f for a gradient method), as the API sends them.
 """
 
 from __future__ import annotations
@@ -86,7 +97,32 @@ def write_csv(scene: ExportScene, path: Path) -> int:
             ):
                 writer.writerow([step, name, repr(x), repr(y), repr(loss), *cells])
                 rows += 1
+            empty = [""] * len(extra)
+            for step, (x, y), loss in _sample_rows(scene, run):
+                writer.writerow([step, f"{name}:sample", repr(x), repr(y), _cell(loss), *empty])
+                rows += 1
     return rows
+
+
+def _sample_rows(scene: ExportScene, run: ExportRun) -> list[tuple[int, list[float], float]]:
+    """(step, (x, y), f) of each kept sample of a gradient-free run, steps ascending; f is
+    NaN (an empty cell) when the scene has no f to evaluate."""
+    if run.samples is None:
+        return []
+    steps, points = [], []
+    for step, entry in enumerate(run.samples):
+        if entry is not None and len(entry):
+            steps.append(np.full(len(entry), step))
+            points.append(np.asarray(entry, dtype=float).reshape(-1, 2))
+    if not points:
+        return []
+    every = np.concatenate(points)
+    losses = scene.value(every) if scene.value is not None else np.full(len(every), np.nan)
+    return list(
+        zip(
+            np.concatenate(steps).tolist(), every.tolist(), np.asarray(losses).tolist(), strict=True
+        )
+    )
 
 
 def scene_document(scene: ExportScene) -> dict:
