@@ -318,22 +318,30 @@ def _settles_from(
     settles = np.zeros(rows.size, dtype=np.int64)
     mixed = np.full(rows.size, -1, dtype=np.int64)
     looking = np.arange(rows.size)
+    every = rows.size == first.low.shape[-1]  # all rows alive: no gather while all look
     for segment in reversed(range(len(first.low))):
         if looking.size == 0:
             break
-        low = first.low[segment][axis : axis + 2][:, rows[looking]].astype(np.float64)
-        high = first.high[segment][axis : axis + 2][:, rows[looking]].astype(np.float64)
+        low, high = first.low[segment, axis : axis + 2], first.high[segment, axis : axis + 2]
+        if not (every and looking.size == rows.size):
+            low, high = low[:, rows[looking]], high[:, rows[looking]]
+        low, high = low.astype(np.float64), high.astype(np.float64)
         here = end[..., looking]
-        if axis == 0:  # the box's farthest and nearest points from the end
-            far = np.hypot(*np.maximum(here - low, high - here))
-            near = np.hypot(*np.maximum(0.0, np.maximum(low - here, here - high)))
+        bound = limit if np.ndim(limit) == 0 else limit[looking]
+        if axis == 0:  # the box's farthest and nearest points from the end, squared (the
+            # margin dwarfs the squares' rounding as it does hypot's)
+            far = np.maximum(here - low, high - here)
+            near = np.maximum(np.maximum(low - here, here - high), 0.0)
+            far *= far
+            near *= near
+            wholly_near = far[0] + far[1] <= (bound * (1 - MARGIN)) ** 2
+            wholly_far = near[0] + near[1] > (bound * (1 + MARGIN)) ** 2
         else:
             low, high = low[0], high[0]  # the loss range only
             far = np.maximum(here - low, high - here)
-            near = np.maximum(0.0, np.maximum(low - here, here - high))
-        bound = limit if np.ndim(limit) == 0 else limit[looking]
-        wholly_near = far <= bound * (1 - MARGIN)
-        wholly_far = near > bound * (1 + MARGIN)
+            near = np.maximum(np.maximum(low - here, here - high), 0.0)
+            wholly_near = far <= bound * (1 - MARGIN)
+            wholly_far = near > bound * (1 + MARGIN)
         found = looking[~wholly_near]
         settles[found] = np.where(wholly_far[~wholly_near], int(first.edges[segment + 1]), -1)
         mixed[found] = np.where(wholly_far[~wholly_near], -1, segment)
