@@ -44,6 +44,7 @@ from app.export.render import (
     MINIMUM_MARKERS,
     POPULATION_OPACITY,
     REJECTED,
+    SEGMENT,
     log_ticks,
 )
 from app.export.render import dot_every as page_dot_every
@@ -242,17 +243,23 @@ def _samples(run: ExportRun, step: int) -> tuple[np.ndarray, bool]:
     if not run.proposes:
         return np.asarray(entry, dtype=np.float32).reshape(-1, 2), False
     head = run.points[min(step, len(run.points) - 1)]
-    return np.array([head, entry[0]], dtype=np.float32), run.rejected(index)
+    return np.array([head, entry[0], entry[0]], dtype=np.float32), run.rejected(index)
+
+
+# Annealing's trace holds three points: the head (no marker: the head is drawn there), the
+# proposal's hollow marker and a cross on it. Taken, the marker is a ring round the head
+# in the run's colour; turned down, a grey crossed marker at the end of a dotted segment
+# (the page's, static/js/dots.js). Sizes in px; the head is 12.
+PROPOSAL_SIZES = {False: [0, 20, 0], True: [0, 12, 8]}
 
 
 def _sample_frame(run: ExportRun, step: int) -> dict:
-    """The samples trace's data in one frame (annealing's colour says accepted or not)."""
+    """The samples trace's data in one frame (annealing's marker says taken or not)."""
     points, rejected = _samples(run, step)
     data: dict = {"type": "scatter", "x": _typed(points[:, 0]), "y": _typed(points[:, 1])}
     if run.proposes:
         color = REJECTED if rejected else run.color
-        data["marker"] = {"color": color, "line": {"color": color}}
-        data["line"] = {"color": color}
+        data["marker"] = {"color": color, "size": PROPOSAL_SIZES[rejected]}
     return data
 
 
@@ -386,17 +393,17 @@ def build_figure(
         name = html.escape(run.legend_label, quote=False)
         sample_traces.append(len(fig.data))
         if run.proposes:
+            points, rejected = _samples(run, int(steps[0]))
             trace = go.Scatter(
                 x=points[:, 0],
                 y=points[:, 1],
                 mode="lines+markers",
-                line={"color": run.color, "width": 1, "dash": "dot"},
-                # The head's end of the segment has no marker: the head is drawn there.
+                line={"color": SEGMENT, "width": 1.2, "dash": "dot"},
                 marker={
-                    "symbol": f"{run.symbol.removesuffix('-open')}-open",
-                    "size": [0, 12],
-                    "color": run.color,
-                    "line": {"color": run.color, "width": 2},
+                    "symbol": [f"{run.symbol.removesuffix('-open')}-open"] * 2 + ["x-thin-open"],
+                    "size": PROPOSAL_SIZES[rejected],
+                    "color": REJECTED if rejected else run.color,
+                    "line": {"width": 2},
                 },
                 name=name,
                 legendgroup=f"run{i}",
