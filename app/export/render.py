@@ -533,9 +533,12 @@ class FrameRenderer:
             np.concatenate(([0.0], np.cumsum(np.hypot(*np.diff(p, axis=0).T)))) if len(p) else p
             for p in self._pixels
         ]
-        # Per run: the arrows of its recorded updates (app.export.arrows); [] without.
+        # Per run: the arrows of its recorded updates (app.export.arrows); [] without, and
+        # [] for a gradient-free run (it never reads the gradient its record holds; the page
+        # shows nothing from inside it either): its samples show what it did.
         self._arrows = [
-            arrow_rules.arrow_sets(run.points, run.record) if arrows else [] for run in scene.runs
+            arrow_rules.arrow_sets(run.points, run.record) if arrows and run.samples is None else []
+            for run in scene.runs
         ]
         self._arrow_typical = arrow_rules.typical_lengths(self._arrows)
         self._arrow_corners: dict[int, str] = {}

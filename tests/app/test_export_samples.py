@@ -261,3 +261,14 @@ def test_cli_draws_the_population_with_the_options_of_any_optimizer(tmp_path: Pa
     expected = np.asarray(renderer.frame(4).convert("RGB")).reshape(-1, 3).astype(int)
     np.testing.assert_array_equal(pixels, expected)
     assert len(renderer.samples_drawn[0]) >= 10
+
+
+def test_arrows_leave_the_gradient_free_runs_to_their_samples() -> None:
+    # --arrows records every run, but annealing and the genetic algorithm never read the
+    # gradient their record holds: only Adam gets arrows (and a legend column).
+    scene = build_scene(request(format="png", arrows=True))
+    assert all(run.record is not None for run in scene.runs)
+    renderer = FrameRenderer(scene, 320, 240, arrows=True)
+    renderer.frame(STEPS // 2)
+    assert list(renderer.arrows_drawn) == [0] and renderer.arrow_boxes
+    assert set(renderer.samples_drawn) == {1, 2}
