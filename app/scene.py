@@ -94,6 +94,22 @@ def sample_stride(steps: int, sample_count: int) -> int:
     return max(1, -(-(steps + 1) * sample_count // SAMPLE_POINTS))
 
 
+def sent_points(request: TrajectoryRequest) -> int:
+    """The [x, y] pairs a scene's reply carries at most: every run's points, and a
+    gradient-free run's samples as thinned (`sample_stride`). What a stream holds in
+    memory grows with it (app.routes.ws)."""
+    points = request.steps + 1
+    total = 0
+    for run in request.runs:
+        total += points
+        if issubclass(optimizers.get(run.optimizer), optimizers.GradientFree):
+            sampler = optimizers.create(run.optimizer, **run.params)
+            assert isinstance(sampler, optimizers.GradientFree)
+            count = sampler.sample_count()
+            total += len(range(0, points, sample_stride(request.steps, count))) * count
+    return total
+
+
 def _finite_rows(samples: np.ndarray) -> np.ndarray:
     """The (S, 2) samples of one point without its non-finite ones (a copy)."""
     return samples[np.isfinite(samples).all(axis=1)]

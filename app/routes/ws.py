@@ -82,8 +82,10 @@ TRIM_CELLS = 20_000
 # all, and none bigger than REPLAY_MAX_ENTRY (the page's 6 × 500 scene is ~180 kB).
 REPLAY_BUDGET = 16 * 1024 * 1024
 REPLAY_MAX_ENTRY = 1024 * 1024
-# Scenes of at most this many points (runs × (steps + 1)) are computed once for all the
-# sockets asking for them at once (`_Shared`); 12 × 1,000 steps is ~700 kB of messages.
+# Scenes of at most this many points (runs × (steps + 1), plus a gradient-free run's
+# samples: scene.sent_points) are computed once for all the sockets asking for them at once
+# (`_Shared`); 12 × 1,000 steps is ~700 kB of messages, and the page's six with a 500-step
+# genetic algorithm of 20 (13,527 points) is ~600 kB.
 # Bigger ones stream to one socket each, computed only as fast as that socket reads.
 SHARED_MAX_POINTS = 15_000
 # Sockets that do event-loop work (parse a message, send one) in one loop iteration; the
@@ -685,7 +687,7 @@ class _Connection:
         if replay is not None:
             await self._replay(replay, state)
             return False
-        if len(request.runs) * (request.steps + 1) <= SHARED_MAX_POINTS:
+        if scene.sent_points(request) <= SHARED_MAX_POINTS:
             shared = _running().get(key)
             if shared is None:
                 shared = _running()[key] = _Shared(key, request, state.id)

@@ -13,8 +13,9 @@ from fastapi.testclient import TestClient
 import landscapes
 import optimizers
 from app import scene
-from app.config import MAX_SAMPLED, SAMPLE_POINTS
+from app.config import CLASSIC_OPTIMIZERS, MAX_SAMPLED, SAMPLE_POINTS
 from app.routes import ws as ws_route
+from app.schemas import TrajectoryRequest
 
 # genetic with a small population, annealing, and a gradient method beside them
 RACE: dict[str, Any] = {
@@ -65,6 +66,16 @@ def test_stride_thins_to_about_sample_points() -> None:
     for steps, count, k in [(1000, 100, 3), (2000, 100, 5), (10_000, 20, 5), (10_000, 4, 1)]:
         assert scene.sample_stride(steps, count) == k
         assert len(range(0, steps + 1, k)) * count <= SAMPLE_POINTS
+
+
+def test_samples_count_towards_what_a_stream_holds() -> None:
+    # sockets share (and hold) a computation only of a small scene: samples count
+    classic = [{"optimizer": name} for name in CLASSIC_OPTIMIZERS]
+    page = {"landscape": "rastrigin", "steps": 500, "runs": [*classic, {"optimizer": "genetic"}]}
+    assert scene.sent_points(TrajectoryRequest.model_validate(page)) == 7 * 501 + 501 * 20
+    assert scene.sent_points(TrajectoryRequest.model_validate(page)) <= ws_route.SHARED_MAX_POINTS
+    thinned = TrajectoryRequest.model_validate(THINNED)
+    assert scene.sent_points(thinned) == 2 * 1001 + 334 * 100 > ws_route.SHARED_MAX_POINTS
 
 
 def test_rest_reply_carries_each_points_samples_and_evaluations(client: TestClient) -> None:
