@@ -202,7 +202,9 @@ class _Tracker:
     final_loss: float | None = None
     blocks: list[tuple[np.ndarray, np.ndarray]] = field(default_factory=list)
     records: list[optimizers.Record] = field(default_factory=list)
-    sampled: Samples = field(default_factory=list)
+    # the samples of the kept points i with i % sample_every == 0, in order, block by block
+    # ((m, S, 2) arrays: one per block, not one per point, which costs 10× the memory)
+    sampled: list[np.ndarray] = field(default_factory=list)
 
     def feed(self, points: np.ndarray, losses: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Take the next block; return its finite prefix (empty once the run diverged)."""
@@ -224,16 +226,25 @@ class _Tracker:
         kept; return those points' entries (finite samples, or None where thinned out)."""
         every = self.sample_every
         assert every is not None, "a gradient method has no samples"
-        first = self.count - kept
-        entries: Samples = [
-            _finite_rows(samples[j]) if (first + j) % every == 0 else None for j in range(kept)
-        ]
-        self.sampled.extend(entries)
+        first = -(self.count - kept) % every  # the block's first kept index i % k == 0
+        rows = np.array(samples[first:kept:every])
+        self.sampled.append(rows)
+        entries: Samples = [None] * kept
+        for n, j in enumerate(range(first, kept, every)):
+            entries[j] = _finite_rows(rows[n])
         return entries
 
     def samples(self) -> Samples | None:
-        """Every kept point's entry (None for a gradient method)."""
-        return None if self.sample_every is None else self.sampled
+        """Every kept point's entry (None for a gradient method): made anew at each call."""
+        every = self.sample_every
+        if every is None:
+            return None
+        if len(self.sampled) > 1:  # one array from here on
+            self.sampled = [np.concatenate(self.sampled)]
+        entries: Samples = [None] * self.count
+        for n, rows in enumerate(self.sampled[0] if self.sampled else ()):
+            entries[n * every] = _finite_rows(rows)
+        return entries
 
     def updates(self) -> int:
         """Updates taken: the index of the last finite point (0 if there is none)."""
