@@ -75,10 +75,10 @@ class ExportRun:
     @property
     def proposes(self) -> bool:
         """Whether the run's samples are one proposal a point (simulated annealing's
-        chain) rather than a population (the genetic algorithm's generation)."""
-        if self.samples is None:
-            return False
-        return max((len(s) for s in self.samples if s is not None), default=0) == 1
+        chain) rather than a population (the genetic algorithm's generation, P ≥ 4 points
+        from its first, which is finite and always kept)."""
+        first = next((s for s in self.samples or [] if s is not None), None)
+        return first is not None and len(first) == 1
 
     def sample_index(self, step: int) -> int | None:
         """The kept entry shown at `step`: the nearest one at or before it (the path's last
