@@ -5,6 +5,9 @@ nothing in it loads a URL. Play/pause buttons and a step slider drive the frames
 frame carries every run's path so far; for long runs the paths inside frames are thinned
 with a fixed stride per run (so frames stay prefixes of one another and never jitter),
 keeping the file within a few megabytes. The head of each path is always exact.
+A gradient-free run's samples ride along in one more trace per run, under the paths: the
+genetic algorithm's population, annealing's head-to-proposal segment and marker (its
+colour and size per frame say whether the proposal was taken), as on the page.
 User text (the title) is HTML-escaped: Plotly would otherwise read tags such as <a href>.
 
 The handout also carries the lesson as the page shows it, in the page's language

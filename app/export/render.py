@@ -13,9 +13,15 @@ Each panel keeps a canvas holding the paths drawn so far; a new frame only adds 
 segments (and step dots) since the previous frame, then pastes copies of the canvases
 onto the static image and draws the heads, the markers and the step counter.
 
+A gradient-free run (issue 14) also shows, per frame, what it evaluated to reach its head,
+as the page does: the genetic algorithm's population as dots of its colour at 60 %, laid
+on the contour only (never over a path, a step dot or a marker), and simulated
+annealing's proposal, a ring round the head when taken, a grey crossed marker on a dotted
+segment when turned down. The legend then counts each run's evaluations ("f × 9,520").
+
 Mode "P" renders straight into a fixed 256-colour palette (contour bands, run colours,
-greys for text), which is what a GIF stores, so no per-frame colour quantization is
-needed; mode "RGB" is for MP4 and PNG.
+greys for text, a population's colour blended over each band), which is what a GIF
+stores, so no per-frame colour quantization is needed; mode "RGB" is for MP4 and PNG.
 """
 
 from __future__ import annotations
