@@ -441,6 +441,7 @@ def _second_pass(
 
     def rerun(piece: tuple[int, np.ndarray]) -> None:
         horizon, group = piece
+        assert group.size <= runner.WINDOW_TILE_ROWS  # one tile: it never waits on the pool
         picked = rows[group]
         mine = [(m, picked[owner[group] == m]) for m in np.unique(owner[group])]
         sub = _Run(
