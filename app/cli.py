@@ -1320,6 +1320,7 @@ def export_command(args: argparse.Namespace) -> int:
             [o.optimizer for o in outcomes],
             [o.params for o in outcomes],
             [o.batch for o in outcomes],
+            request.lang,
         )
         at_step = words("status.atStep")
         for label, run in zip(labels, outcomes, strict=True):

@@ -194,12 +194,16 @@ def run_labels(
     optimizers: list[str],
     params: list[dict[str, float]],
     batches: list[int | None] | None = None,
+    lang: str = "en",
 ) -> list[str]:
-    """Legend labels: the optimizer's title as the page's legend shows it, and its learning
-    rate as η (the page's symbol for it, in every language: "SGD, η = 0.01"); repeats of one
-    optimizer get ' #1', ' #2'. A run on mini-batches adds its batch size as B (the course
-    notes' symbol), which tells repeats apart by itself: "SGD, η = 0.1, B = 8"."""
+    """Legend labels: the optimizer's title as the page's legend shows it (in `lang` where
+    the page has words for it: 焼きなまし法), and its learning rate as η (the page's
+    symbol for it, in every language: "SGD, η = 0.01"); repeats of one optimizer get ' #1',
+    ' #2'. A run on mini-batches adds its batch size as B (the course notes' symbol),
+    which tells repeats apart by itself: "SGD, η = 0.1, B = 8"."""
     import optimizers as registry
+
+    words = ui_words(lang)
 
     sizes = batches if batches is not None else [None] * len(optimizers)
     # repeats are counted among runs of one optimizer on one batch size
@@ -211,7 +215,8 @@ def run_labels(
     for name, key, unique, values, batch in zip(
         optimizers, keys, csv_names(keys), params, sizes, strict=True
     ):
-        label = registry.title(name) + unique[len(key) :].replace("#", " #")
+        title = words.get(f"optimizers.title.{name}", registry.title(name))
+        label = title + unique[len(key) :].replace("#", " #")
         if "lr" in values:
             label += f", η = {values['lr']:.3g}"
         if batch is not None:
@@ -266,7 +271,7 @@ def build_scene(request: ExportRequest) -> ExportScene:
     sizes = [o.batch for o in outcomes]
     if any(b is not None for b in sizes):  # beside mini-batches, the full batch is B = N
         sizes = [f.samples if b is None else b for b in sizes]
-    labels = run_labels(names, [o.params for o in outcomes], sizes)
+    labels = run_labels(names, [o.params for o in outcomes], sizes, request.lang)
     evaluations: list[int | None] = [o.evaluations for o in outcomes]
     counts = evaluation_texts(list(zip(names, evaluations, strict=True)), request.lang)
     runs = [

@@ -17,7 +17,7 @@ from PIL import Image
 
 import landscapes
 from app.cli import main
-from app.export.data import ExportRun, ExportScene, build_scene, evaluation_text
+from app.export.data import ExportRun, ExportScene, build_scene, evaluation_text, ui_words
 from app.export.html import build_figure
 from app.export.pipeline import run_export
 from app.export.render import (
@@ -28,6 +28,7 @@ from app.export.render import (
 )
 from app.export.video import write_gif
 from app.schemas import ExportRequest
+from app.words import say
 
 STEPS = 12
 POPULATION = 30
@@ -272,3 +273,18 @@ def test_arrows_leave_the_gradient_free_runs_to_their_samples() -> None:
     renderer.frame(STEPS // 2)
     assert list(renderer.arrows_drawn) == [0] and renderer.arrow_boxes
     assert set(renderer.samples_drawn) == {1, 2}
+
+
+def test_japanese_exports_name_the_gradient_free_methods_as_the_page() -> None:
+    scene = build_scene(request(format="png", lang="ja"))
+    titles = [run.name for run in scene.runs]
+    words = ui_words("ja")
+    assert titles == [
+        "Adam",
+        words.get("optimizers.title.genetic", "Genetic algorithm"),
+        words.get("optimizers.title.annealing", "Simulated annealing"),
+    ]
+    assert scene.runs[1].count == say(
+        words.get("status.evaluations.value", "f × {n}"),
+        n=f"{POPULATION + STEPS * (POPULATION - 1):,}",
+    )
