@@ -12,8 +12,10 @@ import {
   defaultSchedule,
   freeExploration,
   getCatalog,
+  gradientFree,
   landscapeMeta,
   optimizerSpec,
+  optimizerTitle,
   SPEEDS,
   sceneOption,
   sceneState,
@@ -133,9 +135,11 @@ function bindTrackClicks(slider) {
   });
 }
 
-function paramLabel(name) {
-  // A name without a label yet reads as words ("momentum decay"), which can wrap.
-  return has(`param.${name}`) ? t(`param.${name}`) : name.replaceAll("_", " ");
+function paramLabel(name, optimizer = null) {
+  // An optimizer's own symbol first (annealing's lr is its proposal step σ); a name
+  // without a label yet reads as words ("momentum decay"), which can wrap.
+  const key = [`param.${optimizer}.${name}`, `param.${name}`].find(has);
+  return key ? t(key) : name.replaceAll("_", " ");
 }
 
 function paramHelp(param, optimizer) {
@@ -247,9 +251,9 @@ function syncRace() {
       chip.className = "race-chip";
       chip.dataset.testid = `race-chip-${name}`;
       chip.dataset.optimizer = name;
-      chip.title = t("optimizers.chip", { name: opt.title || name });
+      chip.title = t("optimizers.chip", { name: optimizerTitle(name) });
       chip.innerHTML = `${runKey(opt, 11)}<span class="race-chip-name"></span>`;
-      chip.querySelector(".race-chip-name").textContent = opt.title || name;
+      chip.querySelector(".race-chip-name").textContent = optimizerTitle(name);
       chip.addEventListener("click", () => revealOptimizer(name));
       row.append(chip);
     }
@@ -295,7 +299,7 @@ function buildOptimizerCard(opt) {
   head.dataset.ctl = `${opt.name}.toggle`;
   head.innerHTML = `<input type="checkbox" data-testid="toggle-${opt.name}">
     ${runKey(opt, 11)}<span class="opt-title"></span>`;
-  head.querySelector(".opt-title").textContent = opt.title || opt.name;
+  head.querySelector(".opt-title").textContent = optimizerTitle(opt.name);
   const toggle = head.querySelector("input");
   toggle.addEventListener("change", () => {
     const enabled = new Set(state.optimizers);
@@ -315,7 +319,7 @@ function buildOptimizerCard(opt) {
   const fixedTitle = document.createElement("span");
   fixedTitle.className = "opt-fixed-title";
   fixedTitle.innerHTML = `${runKey(opt, 11)}<span class="opt-title"></span>`;
-  fixedTitle.querySelector(".opt-title").textContent = opt.title || opt.name;
+  fixedTitle.querySelector(".opt-title").textContent = optimizerTitle(opt.name);
   // "Inside": this run's arrows, equations and step-by-step mode (inside.js).
   const inspect = document.createElement("button");
   inspect.type = "button";
@@ -323,6 +327,8 @@ function buildOptimizerCard(opt) {
   inspect.dataset.testid = `inspect-${opt.name}`;
   inspect.dataset.ctl = `${opt.name}.inspect`;
   inspect.addEventListener("click", () => toggleInspect(opt.name));
+  // A gradient-free method has no ∇f and no buffers to show from inside (its title says so).
+  inspect.dataset.gradientFree = gradientFree(opt.name) ? "true" : "false";
   headRow.append(head, fixedTitle, inspect);
   card.append(headRow);
 
@@ -346,7 +352,8 @@ function buildParamRow(opt, p) {
       step="any" min="${p.min}" max="${p.max}">`;
   const slider = row.querySelector(".slider");
   const field = row.querySelector(".num");
-  if (!p.integer) bindTrackClicks(slider);
+  // A 0/1 switch jumps to the clicked end; a wider range (the population, 4 to 100) steps.
+  if (!p.integer || p.max - p.min > 1) bindTrackClicks(slider);
   slider.addEventListener("input", () => {
     const value = scale.toValue(Number(slider.value));
     field.value = fmtNumber(value);
@@ -362,7 +369,7 @@ function buildParamRow(opt, p) {
       (p.integer && !Number.isInteger(value))
     ) {
       const message = t(p.integer ? "error.intRange" : "error.range", {
-        name: `${opt.title || opt.name} ${p.name}`,
+        name: `${optimizerTitle(opt.name)} ${p.name}`,
         min: fmtNumber(p.min),
         max: fmtNumber(p.max),
       });
@@ -496,7 +503,7 @@ function buildTeacherChoices() {
   for (const name of state.optimizers) {
     const opt = optimizerSpec(name);
     for (const p of opt.params)
-      add(`${name}.${p.name}`, `${opt.title || name}: ${paramLabel(p.name)}`);
+      add(`${name}.${p.name}`, `${optimizerTitle(name)}: ${paramLabel(p.name, name)}`);
   }
 }
 
@@ -632,7 +639,7 @@ export function syncControls(changed) {
           (x) => x.name === row.dataset.param,
         );
         const label = row.querySelector(".param-name");
-        label.textContent = paramLabel(p.name);
+        label.textContent = paramLabel(p.name, card.dataset.optimizer);
         label.title = paramHelp(p, card.dataset.optimizer);
         row.title = paramHelp(p, card.dataset.optimizer);
       }
@@ -640,7 +647,14 @@ export function syncControls(changed) {
     $("lang").textContent = state.lang === "ja" ? "English" : "日本語";
     for (const button of document.querySelectorAll(".opt-card .inspect")) {
       button.textContent = t("inside.toggle");
-      button.title = t("inside.toggleTitle");
+      const free = button.dataset.gradientFree === "true";
+      const name = button.closest(".opt-card").dataset.optimizer;
+      button.title = free
+        ? t("inside.gradientFree", { name: optimizerTitle(name) })
+        : t("inside.toggleTitle");
+    }
+    for (const title of document.querySelectorAll(".opt-card .opt-title")) {
+      title.textContent = optimizerTitle(title.closest(".opt-card").dataset.optimizer);
     }
     buildTeacherChoices();
   }
@@ -678,7 +692,7 @@ export function syncControls(changed) {
     card.querySelector(`[data-testid="toggle-${name}"]`).checked = on;
     const inspect = card.querySelector(".inspect");
     inspect.setAttribute("aria-pressed", state.inspect.includes(name) ? "true" : "false");
-    inspect.disabled = !on;
+    inspect.disabled = !on || inspect.dataset.gradientFree === "true";
     for (const row of card.querySelectorAll(".param")) {
       const p = optimizerSpec(name).params.find((x) => x.name === row.dataset.param);
       const value = state.params[name][p.name];

@@ -115,12 +115,16 @@ export function clearOverlay(canvas, gd, box) {
 export function drawDots(canvas, gd, dots, box) {
   canvas.dots = dots;
   const { map, ctx, ratio } = clearOverlay(canvas, gd, box);
-  if (!map || !dots?.points.length) return;
+  if (!map || !(dots?.points.length || dots?.samples?.length)) return;
   ctx.setTransform(ratio, 0, 0, ratio, 0, 0);
   ctx.save();
   ctx.beginPath();
   ctx.rect(map.left, map.top, map.width, map.height);
   ctx.clip();
+  const populations = dots.samples?.filter((s) => s.kind === "population") ?? [];
+  const proposals = dots.samples?.filter((s) => s.kind === "proposal") ?? [];
+  // The population under the step dots (it is many points), the proposals above them.
+  drawPopulations(ctx, map, populations, dots);
   ctx.lineWidth = 0.8;
   ctx.strokeStyle = dots.outline;
   const r = dots.size / 2;
@@ -130,5 +134,104 @@ export function drawDots(canvas, gd, dots, box) {
     ctx.fill();
     ctx.stroke();
   }
+  drawProposals(ctx, map, proposals, dots);
   ctx.restore();
+}
+
+// ------------------------------------------------------------------ gradient-free samples
+// What a gradient-free run evaluated to reach the point at the cursor (the server's
+// `samples`, runs.js): the genetic algorithm's generation as small dots in the run's colour,
+// annealing's proposal as a hollow marker joined to the chain's point by a dotted segment,
+// grey where the chain did not move there (the proposal was rejected).
+
+/** A gradient-free run's samples at point `at`: those of the nearest kept point ≤ at (the
+ * server keeps every k-th point's when a run is long): {step, points (flat x, y)}, or null. */
+export function samplesAt(run, at) {
+  if (!run.samples || !run.n) return null;
+  for (let i = Math.min(at, run.n - 1); i >= 0; i -= 1) {
+    if (run.samples[i]) return { step: i, points: run.samples[i] };
+  }
+  return null;
+}
+
+const REJECTED = "#8c959f";
+
+function drawPopulations(ctx, map, populations, dots) {
+  const r = dots.presentation ? 4 : 3;
+  for (const s of populations) {
+    ctx.globalAlpha = 0.6;
+    ctx.fillStyle = s.color;
+    ctx.beginPath();
+    for (let i = 0; i < s.points.length; i += 2) {
+      const x = map.x(s.points[i]);
+      const y = map.y(s.points[i + 1]);
+      ctx.moveTo(x + r, y);
+      ctx.arc(x, y, r, 0, 2 * Math.PI);
+    }
+    ctx.fill();
+    // a thin edge in the page's outline colour keeps the dots apart on a dark contour
+    ctx.globalAlpha = 0.85;
+    ctx.lineWidth = 0.8;
+    ctx.strokeStyle = dots.outline;
+    ctx.stroke();
+  }
+  ctx.globalAlpha = 1;
+}
+
+/** Whether annealing's chain took its proposal: the point it is at is the proposal. */
+export function accepted(sample) {
+  return sample.points[0] === sample.head[0] && sample.points[1] === sample.head[1];
+}
+
+function drawProposals(ctx, map, proposals, dots) {
+  for (const s of proposals) {
+    const taken = accepted(s);
+    const x = map.x(s.points[0]);
+    const y = map.y(s.points[1]);
+    const color = taken ? s.color : REJECTED;
+    // taken: a ring around the head (the head is the proposal); rejected: a marker of the
+    // head's size where the chain did not go
+    const r = taken ? dots.size * 0.67 + 3 : dots.size / 2 + 1;
+    if (!taken) {
+      // the thin dotted segment from the chain's point to the point it tried, on a halo
+      const width = dots.presentation ? 2 : 1.2;
+      const from = [map.x(s.head[0]), map.y(s.head[1])];
+      ctx.save();
+      for (const [w, stroke, dash, alpha] of [
+        [width + 2, dots.outline, [], 0.45],
+        [width, dots.presentation ? "#d0d7de" : "#57606a", [2, 3], 1],
+      ]) {
+        ctx.setLineDash(dash);
+        ctx.lineWidth = w;
+        ctx.strokeStyle = stroke;
+        ctx.globalAlpha = alpha;
+        ctx.beginPath();
+        ctx.moveTo(from[0], from[1]);
+        ctx.lineTo(x, y);
+        ctx.stroke();
+      }
+      ctx.restore();
+    }
+    // hollow: a halo in the outline colour, then the run's colour (grey if rejected)
+    for (const [width, stroke] of [
+      [dots.presentation ? 5 : 4, dots.outline],
+      [dots.presentation ? 2.5 : 1.8, color],
+    ]) {
+      symbolPath(ctx, s.symbol, x, y, r);
+      ctx.lineWidth = width;
+      ctx.strokeStyle = stroke;
+      ctx.stroke();
+    }
+    if (!taken) {
+      const a = r * 0.55;
+      ctx.beginPath();
+      ctx.moveTo(x - a, y - a);
+      ctx.lineTo(x + a, y + a);
+      ctx.moveTo(x + a, y - a);
+      ctx.lineTo(x - a, y + a);
+      ctx.lineWidth = 1.5;
+      ctx.strokeStyle = REJECTED;
+      ctx.stroke();
+    }
+  }
 }

@@ -1,6 +1,7 @@
 // window.__gradscape: read-only hooks for the browser tests and the latency benchmark,
 // e.g. redrawAfter(n): resolves once a run newer than run number n is fully drawn.
 
+import { samplesAt } from "./dots.js";
 import { stepping } from "./inside.js";
 import { cursor, isPlaying } from "./playback.js";
 import { current, currentId, runCounter } from "./runs.js";
@@ -39,7 +40,22 @@ export const hooks = {
       symbol: r.symbol,
       dash: r.dash,
       final_loss: r.final_loss,
+      evaluations: r.evaluations ?? null,
+      gradient: r.gradient !== false,
+      // a gradient-free run's samples: points with samples kept, and those at the cursor
+      sampled: r.samples ? r.samples.filter(Boolean).length : null,
     })),
+  /** Run `optimizer`'s samples at point `at` (default: the cursor): {step, points: [[x, y]]}. */
+  samplesAt(optimizer, at = cursor()) {
+    const run = current().runs.find((r) => r.optimizer === optimizer);
+    const found = run && samplesAt(run, at);
+    if (!found) return null;
+    const points = [];
+    for (let i = 0; i < found.points.length; i += 2) {
+      points.push([found.points[i], found.points[i + 1]]);
+    }
+    return { step: found.step, points, head: [run.xs[found.step], run.ys[found.step]] };
+  },
   cursor,
   playing: isPlaying,
   stepping, // a step-by-step animation is running (inside.js)

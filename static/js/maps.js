@@ -18,8 +18,10 @@ import { loadPlotly } from "./render.js";
 import {
   colors,
   getCatalog,
+  gradientFree,
   landscapeMeta,
   optimizerSpec,
+  optimizerTitle,
   state,
   subscribe,
   trajectoryRequest,
@@ -80,7 +82,7 @@ let built = false;
  * Its steps stay within the maps' limit (/api/settings maps.steps): a longer race is
  * mapped at that many steps, and the panels say so. */
 function sceneRequest() {
-  const request = trajectoryRequest(state, true); // the Maps compute full gradients
+  const request = mappedRequest();
   request.steps = Math.min(request.steps, maxSteps());
   const palette = colors();
   request.runs = request.runs.map((run, i) => {
@@ -93,6 +95,35 @@ function sceneRequest() {
     };
   });
   return request;
+}
+
+/** The scene's request without its gradient-free runs: the maps take gradient methods
+ * only (the server refuses the others with a 422); the stage's note names them instead. */
+function mappedRequest() {
+  const request = trajectoryRequest(state, true); // the Maps compute full gradients
+  request.runs = request.runs.filter((run) => !gradientFree(run.optimizer));
+  return request;
+}
+
+/** The note over the panels while gradient-free methods race: they are not mapped. */
+function noteGradientFree() {
+  const root = $("maps");
+  let note = root.querySelector(":scope > .maps-note");
+  const left = state.optimizers.filter(gradientFree);
+  if (!left.length) {
+    if (note) note.hidden = true;
+    return;
+  }
+  if (!note) {
+    note = document.createElement("p");
+    note.className = "maps-note";
+    note.dataset.testid = "maps-gradient-free";
+    root.prepend(note);
+  }
+  note.hidden = false;
+  note.dataset.optimizers = left.join(",");
+  const names = left.map(optimizerTitle).join(lang() === "ja" ? "・" : ", ");
+  note.textContent = t("maps.gradientFree", { names });
 }
 
 /** Set hyperparameters ({optimizer: {name: value}}), enable those optimizers, show the race. */
@@ -115,10 +146,10 @@ export const ctx = {
   post: (path, body) => postJSON(path, body),
   get: (path) => getJSON(path),
   request: sceneRequest,
-  apiRuns: () => trajectoryRequest(state, true).runs,
+  apiRuns: () => mappedRequest().runs,
   landscape: () => landscapeMeta(),
   optimizer: (name) => optimizerSpec(name),
-  optimizers: () => getCatalog().optimizers,
+  optimizers: () => getCatalog().optimizers.filter((o) => !gradientFree(o.name)),
   state: () => state,
   setState: (patch) => update(patch),
   setStart: (xy) => update({ start: [Number(xy[0]), Number(xy[1])], t: null, stage: "race" }),
@@ -306,6 +337,7 @@ function showStage() {
   $("stage-race").setAttribute("aria-pressed", String(!maps));
   $("stage-maps").setAttribute("aria-pressed", String(maps));
   if (!maps) return;
+  noteGradientFree();
   if (isPlaying()) play(false); // the race is out of view; its animation would only cost
   if (!built) {
     build();
@@ -336,6 +368,7 @@ export function bindMaps() {
       queueMicrotask(fitNav);
     }
     note(changed);
+    if (changed.has("optimizers") || changed.has("lang")) noteGradientFree();
     if (changed.has("stage")) showStage();
     else if (changed.has("mapsPanel")) scrollToPanel();
     else if (changed.has("presentation")) {

@@ -6,7 +6,7 @@
 /* global Plotly */
 
 import { drawArrows } from "./arrows.js";
-import { drawDots } from "./dots.js";
+import { drawDots, samplesAt } from "./dots.js";
 import { renderLegend, runKey } from "./legend.js";
 import { dataAt, drawnRanges, plotArea } from "./plotly_adapter.js";
 import { withLocale } from "./plotly_locale.js";
@@ -529,6 +529,9 @@ export function pathTraces(runs, cursor, th, t, view) {
   const notes = [];
   // Every run's step dots, drawn on a canvas over the paths (dots.js), not by Plotly.
   const dotPoints = [];
+  // A gradient-free run's samples at the cursor (the population, the proposal), on the
+  // same canvas: cheap on every frame of playback.
+  const samplePoints = [];
   runs.forEach((run, index) => {
     const n = Math.min(run.n, cursor + 1);
     if (n <= 0) return;
@@ -565,6 +568,19 @@ export function pathTraces(runs, cursor, th, t, view) {
     }
     const x = run.xs[n - 1];
     const y = run.ys[n - 1];
+    const sampled = samplesAt(run, n - 1);
+    if (sampled) {
+      samplePoints.push({
+        optimizer: run.optimizer,
+        color: run.color,
+        symbol: run.symbol,
+        // one sample per point: annealing's proposal; more: the genetic algorithm's generation
+        kind: sampled.points.length === 2 ? "proposal" : "population",
+        step: sampled.step,
+        head: [run.xs[sampled.step], run.ys[sampled.step]],
+        points: sampled.points,
+      });
+    }
     const ended = run.complete && cursor >= run.n - 1;
     const diverged = ended && run.diverged_at !== null;
     const off = !Number.isFinite(x) || !Number.isFinite(y) || !inside(x, y, view.range);
@@ -641,6 +657,8 @@ export function pathTraces(runs, cursor, th, t, view) {
     size: Math.round(th.head * 0.75),
     outline: th.presentation ? "#000000" : "#ffffff",
     points: dotPoints,
+    samples: samplePoints,
+    presentation: th.presentation,
   };
   return { traces, shapes, annotations, dots: stepDots };
 }

@@ -8,11 +8,14 @@ import {
   batches,
   CUSTOM,
   colors,
+  gradientFree,
   landscapeKey,
   landscapeMeta,
   landscapeRef,
   optimizerSpec,
+  optimizerTitle,
   recorded,
+  runBatches,
   samples,
   state,
   trajectoryRequest,
@@ -57,9 +60,9 @@ function fStar(landscape) {
 /** A run's name on screen: the optimizer's title, and its batch size B when the scene races
  * mini-batches ("SGD · B = 8" beside "SGD · B = 272", the full batch): the course notes'
  * symbol, the same in every language. */
-function runTitle(info, spec) {
-  const title = spec ? spec.title || spec.name : info.optimizer;
-  if (batches().every((b) => b === null)) return title;
+function runTitle(info) {
+  const title = optimizerTitle(info.optimizer);
+  if (batches().every((b) => b === null) || gradientFree(info.optimizer)) return title;
   return `${title} · B = ${info.batch ?? samples()}`;
 }
 
@@ -70,7 +73,10 @@ function newRun(info, steps, fstar) {
   return {
     optimizer: info.optimizer,
     batch: info.batch ?? null,
-    title: runTitle(info, spec),
+    // in the page's language at every redraw (焼きなまし法 in Japanese)
+    get title() {
+      return runTitle(info);
+    },
     color: info.color || spec?.color || served.palette[0],
     // The marker shape is the server's (app/palette.py), like the colour.
     symbol: info.symbol || served.symbols?.[info.optimizer] || "circle",
@@ -88,6 +94,12 @@ function newRun(info, steps, fstar) {
     converged_to: null,
     status: null, // {code, step, floor, text: {en, ja}} from the done message
     final_loss: null,
+    // f or ∇f evaluations (done message); gradient: whether they were gradients
+    evaluations: null,
+    gradient: !gradientFree(info.optimizer),
+    // A gradient-free run's samples (chunk `samples`): per point the flat [x0, y0, x1, …]
+    // of the points it evaluated to reach it, null where the server thinned them out.
+    samples: gradientFree(info.optimizer) ? new Array(size).fill(null) : null,
     // What the optimizer held (issue 12), for a run the page asked to record: update t
     // (leaving point t) at index t; n updates known so far. null: not recorded.
     record: info.record ? newRecord(steps, info.buffers || []) : null,
@@ -129,6 +141,20 @@ export function storeRecord(rec, part) {
     }
   }
   rec.n = Math.max(rec.n, Math.min(limit, part.first + m));
+}
+
+/** Store a chunk's samples (per point a list of [x, y], or null) from point `offset` on. */
+export function storeSamples(target, entries, offset) {
+  for (let k = 0; k < entries.length && offset + k < target.length; k += 1) {
+    const entry = entries[k];
+    if (!entry) continue;
+    const flat = new Float64Array(2 * entry.length);
+    entry.forEach((p, j) => {
+      flat[2 * j] = p[0];
+      flat[2 * j + 1] = p[1];
+    });
+    target[offset + k] = flat;
+  }
 }
 
 // A short run finishes before anyone could see it grow; drawing every chunk would only
@@ -227,6 +253,7 @@ const handlers = {
       run.gap[i] = run.fstar === null ? loss : Math.max(loss - run.fstar, 1e-16);
     }
     run.n = Math.max(run.n, Math.min(limit, offset + points.length));
+    if (msg.samples && run.samples) storeSamples(run.samples, msg.samples, offset);
     if (msg.record) storeRecord(run.record, msg.record);
     scheduleProgressive();
   },
@@ -240,6 +267,7 @@ const handlers = {
       run.converged_to = info.converged_to ?? null;
       run.status = info.status ?? null;
       run.final_loss = info.final_loss ?? null;
+      run.evaluations = info.evaluations ?? null;
       const key = data.plan.missing[i];
       remember(run.record || !key.endsWith(RECORDED) ? key : key.slice(0, -RECORDED.length), run);
     });
@@ -303,7 +331,7 @@ export function scheduleRun() {
     }
     const sizes = batches();
     const wanted = state.optimizers.flatMap((name) =>
-      sizes.map((batch) => {
+      runBatches(name).map((batch) => {
         const base = runKey(state, name, batch);
         const record = recorded(name);
         // Recorded, or the recorded run if one is cached (the same path, and more).

@@ -5,7 +5,7 @@
 // /api/optimizers, steps, noise and seed from /api/settings. The only defaults written
 // here are the page's own choices: the opening landscape, layout, view, language, speed.
 
-import { LANGS } from "./i18n.js";
+import { has, LANGS, t } from "./i18n.js";
 
 const listeners = new Set();
 // {landscapes: Map, optimizers: [...], schedules: [...], presets: [...], settings: {...}}
@@ -67,6 +67,24 @@ export function colors() {
 
 export function optimizerSpec(name) {
   return catalog.optimizers.find((o) => o.name === name);
+}
+
+// The server's group of the methods that sample f instead of following ∇f (simulated
+// annealing, the genetic algorithm): no gradient buffers to show from inside, no maps.
+export const GRADIENT_FREE = "gradient-free";
+
+/** Whether optimizer `name` samples f at random instead of following its gradient. */
+export function gradientFree(name) {
+  return optimizerSpec(name)?.group === GRADIENT_FREE;
+}
+
+/** An optimizer's name on screen: the page's words where it has them (焼きなまし法 for
+ * "Simulated annealing"), else the server's title. */
+export function optimizerTitle(name) {
+  const key = `optimizers.title.${name}`;
+  if (has(key)) return t(key);
+  const spec = optimizerSpec(name);
+  return spec?.title || name;
 }
 
 export function landscapeMeta(name = state.landscape) {
@@ -368,7 +386,8 @@ function buildProps() {
       type: Type.LIST,
       default: [],
       set: (s, wanted) => {
-        s.inspect = names.filter((n) => wanted.includes(n)); // catalog order
+        // catalog order; a gradient-free method has nothing inside to show (no ∇f, no buffers)
+        s.inspect = names.filter((n) => wanted.includes(n) && !gradientFree(n));
       },
     },
     { name: "show", key: "show", type: Type.LIST, default: [] }, // teacher mode: only these
@@ -522,7 +541,7 @@ export function sceneState(scene) {
 /** Whether run `name` is shown from inside (enabled and inspected): only those are
  * recorded, so the page pays for the state it draws and nothing more. */
 export function recorded(name, s = state) {
-  return s.inspect.includes(name) && s.optimizers.includes(name);
+  return s.inspect.includes(name) && s.optimizers.includes(name) && !gradientFree(name);
 }
 
 /** A landscape's number of samples N (a loss over data), 0 for an analytic one. */
@@ -537,6 +556,12 @@ export function batches(s = state) {
   return s.batchFull ? [null, s.batch] : [s.batch];
 }
 
+/** Optimizer `name`'s runs by batch size: a gradient-free method reads no gradient, so it
+ * takes no mini-batches (the server refuses a batch for it): its one run, unbatched. */
+export function runBatches(name, s = state) {
+  return gradientFree(name) ? [null] : batches(s);
+}
+
 /** The POST /api/trajectories (and WebSocket run) body of the current scene; `fullBatch`:
  * one run per optimizer on the full batch (the Maps, which compute full gradients). */
 export function trajectoryRequest(s = state, fullBatch = false) {
@@ -547,7 +572,7 @@ export function trajectoryRequest(s = state, fullBatch = false) {
     start: s.start,
     steps: s.steps,
     runs: s.optimizers.flatMap((name) =>
-      sizes.map((batch) => ({
+      (fullBatch ? sizes : runBatches(name, s)).map((batch) => ({
         optimizer: name,
         params: { ...s.params[name] },
         ...(batch === null ? {} : { batch }),

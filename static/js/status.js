@@ -10,6 +10,10 @@ import { runKey } from "./legend.js";
 // Above this many runs the table is set tighter (app.css .status table.many).
 const MANY_RUNS = 6;
 
+// A longer name ("Simulated annealing") may wrap rather than push the numbers out of the
+// column (gradient_free.css); the shorter ones keep their one line.
+const LONG_NAME = 14;
+
 // The row's colour class per status code (app.css styles these classes).
 const TONE = {
   diverged: "diverged",
@@ -58,18 +62,35 @@ export function statusWords(run, t) {
   return text[lang()] ?? text.en ?? run.status.code;
 }
 
+/** What a run asked for, in words: "∇f × 500" (gradients) or "f × 9,520" (values of f);
+ * "" before its done message. The server counts (Optimizer.evaluations). */
+export function evaluationsText(run, t) {
+  if (!run.complete || run.evaluations === null || run.evaluations === undefined) return "";
+  const n = run.evaluations.toLocaleString("en-US");
+  return t(run.gradient === false ? "status.evaluations.value" : "status.evaluations.gradient", {
+    n,
+  });
+}
+
 export function renderStatus(el, { runs, cursor, t, complete }) {
+  // A race with a gradient-free method compares budgets: every run says what it asked for,
+  // gradients or values of f.
+  const budgets = runs.some((run) => run.gradient === false);
   const rows = runs.map((run) => {
     const atCursor = lossAtCursor(run, cursor);
     const code = run.complete && run.status ? run.status.code : "running";
     const tone = TONE[code] || "running";
     const step = run.complete && run.status?.step != null ? run.status.step : "—";
+    const evaluations = budgets ? evaluationsText(run, t) : "";
+    const budget = evaluations
+      ? `<span class="evaluations" data-testid="evaluations" title="${html(t("status.evaluationsTitle"))}">${html(evaluations)}</span>`
+      : "";
     return `<tr class="${tone}" data-optimizer="${html(run.optimizer)}" data-status="${code}">
-      <th scope="row">${runKey(run, 11)}${html(run.title)}</th>
+      <th scope="row"${run.title.length > LONG_NAME ? ' class="wrap"' : ""}>${runKey(run, 11)}${html(run.title)}</th>
       <td class="num">${fmtLoss(atCursor)}</td>
       <td class="num">${run.complete ? fmtLoss(run.final_loss) : "…"}</td>
       <td class="num">${step}</td>
-    </tr><tr class="outcome ${tone}" data-status="${code}"><td colspan="4">${html(statusWords(run, t))}</td></tr>`;
+    </tr><tr class="outcome ${tone}" data-status="${code}"><td colspan="4">${budget}${html(statusWords(run, t))}</td></tr>`;
   });
   // Many runs (up to twelve): tighter rows, so the whole race fits the column.
   const many = runs.length > MANY_RUNS ? ' class="many"' : "";
