@@ -257,6 +257,28 @@ PRESETS: tuple[Preset, ...] = (
         batch=8,
         batch_full=True,
     ),
+    # Issue 14's gradient-free contrasts: why a population helps on Rastrigin, why
+    # gradients help on Rosenbrock (the status table counts each run's evaluations).
+    Preset(
+        id="population_rastrigin",
+        landscape="rastrigin",
+        start=(-2.2, 3.2),
+        steps=300,
+        optimizers=("sgd", "adam", "genetic"),
+        params={
+            "sgd": {"lr": 0.004},
+            "adam": {"lr": 0.1},
+            "genetic": {"lr": 0.3, "population": 30, "spread": 2.0},
+        },
+    ),
+    Preset(
+        id="gradients_rosenbrock",
+        landscape="rosenbrock",
+        start=(-1.2, 1.0),
+        steps=500,
+        optimizers=("momentum", "annealing", "genetic"),
+        params={"momentum": {"lr": 0.003, "momentum": 0.9}},
+    ),
 )
 
 

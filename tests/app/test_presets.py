@@ -376,3 +376,78 @@ def test_lion_every_sentence() -> None:
     adam_steps = np.hypot(*np.diff(adam.points, axis=0).T)
     assert round(adam_steps[0], 3) == 0.071 and adam_steps[199] < 0.02
     assert adam.status.code == "settled_global" and adam.status.step <= 250
+
+
+def with_seed(preset_id: str, seed: int) -> dict[str, scene.RunOutcome]:
+    return outcomes(preset_id, seed=seed)
+
+
+def test_population_rastrigin_every_sentence() -> None:
+    runs = outcomes("population_rastrigin")
+    sgd, adam, genetic = runs["sgd"], runs["adam"], runs["genetic"]
+    assert tuple(presets.get("population_rastrigin").start) == (-2.2, 3.2)
+    assert landscapes.get("rastrigin").default_start == (-2.2, 3.2)  # "from the start"
+    assert sgd.params["lr"] == 0.004 and adam.params["lr"] == 0.1
+    assert genetic.params == {"lr": 0.3, "population": 30, "spread": 2.0}
+    # the gradient methods settle in the dip next to the start, near (−2, 3), f ≈ 12.9
+    for run in (sgd, adam):
+        assert run.status.code == "settled_local", run.optimizer
+        assert near(run, (-2.0, 3.0)) < 0.05 and round(run.final_loss, 1) == 12.9
+    # the population: in the global dip by generation 15, settled there by step 25,
+    # f = 0.03 at step 300
+    dip = np.all(np.abs(genetic.points) < 0.5, axis=1)
+    assert int(np.argmax(dip)) <= 15 and dip[15:].all()
+    assert genetic.status.code == "settled_global" and genetic.status.step <= 25
+    assert round(genetic.final_loss, 2) == 0.03
+    # the price: 8,730 values of f against 300 gradients
+    assert genetic.evaluations == 8730 == 30 + 300 * 29
+    assert sgd.evaluations == adam.evaluations == 300
+    # the population draws its dots: one generation of 30 per point
+    assert genetic.samples is not None and len(genetic.samples) == 301
+    assert all(entry is not None and entry.shape == (30, 2) for entry in genetic.samples)
+    # "for every seed from 0 to 9"
+    for seed in range(10):
+        other = with_seed("population_rastrigin", seed)["genetic"]
+        assert other.status.code == "settled_global", seed
+        assert near(other, (0.0, 0.0)) < 0.02 and other.final_loss < 0.05, seed
+
+
+def test_gradients_rosenbrock_every_sentence() -> None:
+    runs = outcomes("gradients_rosenbrock")
+    momentum, annealing, genetic = runs["momentum"], runs["annealing"], runs["genetic"]
+    assert landscapes.get("rosenbrock").default_start == (-1.2, 1.0)
+    assert momentum.params == {"lr": 0.003, "momentum": 0.9, "dampening": 0.0, "weight_decay": 0.0}
+    assert annealing.params == {"lr": 0.1, "temperature": 1.0, "cooling": 0.99}
+    assert genetic.params["population"] == 20
+    # Momentum swings across the valley floor y = x² again and again in its first 150
+    # steps, each swing smaller, then runs along it
+    points = momentum.points
+    side = np.sign(points[:, 1] - points[:, 0] ** 2)
+    crossings = np.flatnonzero(side[1:] != side[:-1])
+    assert len(crossings) >= 50 and crossings[-1] < 155
+    off = np.abs(points[:, 1] - points[:, 0] ** 2)
+    assert off[:50].max() > 0.5 and off[50:100].max() < 0.1 and off[150:].max() < 0.01
+    # Momentum: settled at (1, 1) after 500 gradients, f = 2.5 × 10⁻⁷, by step 241
+    assert momentum.status.code == "settled_global" and momentum.status.step <= 241
+    assert near(momentum, (1.0, 1.0)) < 0.01 and f"{momentum.final_loss:.1e}" == "2.5e-07"
+    assert momentum.evaluations == 500
+    # annealing: after 501 values of f, f ≈ 0.03
+    assert annealing.evaluations == 501 and round(annealing.final_loss, 2) == 0.03
+    # genetic: f ≈ 5 × 10⁻⁵ with 9,520 values of f, nineteen times the budget
+    assert f"{genetic.final_loss:.0e}" == "5e-05" and genetic.evaluations == 9520
+    assert genetic.evaluations == 19 * momentum.evaluations + 20
+    # at step 25: 495 values of f, and f ≈ 0.72
+    assert 20 + 25 * 19 == 495 and round(genetic.losses[25], 2) == 0.72
+    # annealing's proposals: one per point, some rejected (the grey markers)
+    assert annealing.samples is not None
+    rejected = [
+        not np.array_equal(entry[0], point)
+        for entry, point in zip(annealing.samples, annealing.points, strict=True)
+        if entry is not None and len(entry)
+    ]
+    assert 0.1 < np.mean(rejected) < 0.9
+    # seeds 0 to 9: the order of the final f stays momentum < genetic < annealing
+    for seed in range(10):
+        other = with_seed("gradients_rosenbrock", seed)
+        finals = [other[name].final_loss for name in ("momentum", "genetic", "annealing")]
+        assert finals == sorted(finals), (seed, finals)
