@@ -105,20 +105,22 @@ function mappedRequest() {
   return request;
 }
 
-/** The note over the panels while gradient-free methods race: they are not mapped. */
+/** The note over the panels while gradient-free methods race: they are not mapped. It sits
+ * above the panels' scrolling grid (its sibling in the stage), so it stays in view. */
 function noteGradientFree() {
   const root = $("maps");
-  let note = root.querySelector(":scope > .maps-note");
+  let note = document.getElementById("maps-note");
   const left = state.optimizers.filter(gradientFree);
-  if (!left.length) {
+  if (!left.length || state.stage !== "maps") {
     if (note) note.hidden = true;
     return;
   }
   if (!note) {
     note = document.createElement("p");
+    note.id = "maps-note";
     note.className = "maps-note";
     note.dataset.testid = "maps-gradient-free";
-    root.prepend(note);
+    root.before(note);
   }
   note.hidden = false;
   note.dataset.optimizers = left.join(",");
@@ -336,8 +338,8 @@ function showStage() {
   $("maps-nav").hidden = !maps;
   $("stage-race").setAttribute("aria-pressed", String(!maps));
   $("stage-maps").setAttribute("aria-pressed", String(maps));
-  if (!maps) return;
   noteGradientFree();
+  if (!maps) return;
   if (isPlaying()) play(false); // the race is out of view; its animation would only cost
   if (!built) {
     build();

@@ -149,12 +149,21 @@ def test_population_lesson_side_by_side_and_the_maps_note(app_page: Gradscape) -
     assert drawn[0]["step"] == 300 and drawn[0]["painted"] == drawn[0]["inside"] >= 25
     m = gs.page.evaluate(MEASURE)
     assert problems(m, 1280, 720, "side_by_side", "normal") == []
+    # presentation: the dots and the budget lines still fit, nothing scrolls
+    settle(gs, lambda: gs.testid("presentation").click(), run=False)
+    assert gs.page.evaluate(SAMPLES)[0]["painted"] >= 25
+    m = gs.page.evaluate(MEASURE)
+    assert problems(m, 1280, 720, "side_by_side", "presentation") == []
+    settle(gs, lambda: gs.testid("presentation").click(), run=False)
 
     # the Maps: the genetic algorithm left out, with a note, and no error
     gs.testid("stage-maps").click()
     note = gs.testid("maps-gradient-free")
     note.wait_for(state="visible")
     assert note.inner_text() == WORDS["en"]["maps.gradientFree"].format(names="Genetic algorithm")
+    # above the panels' scrolling grid, in view whatever panel is scrolled to
+    box, grid = note.bounding_box(), gs.testid("maps").bounding_box()
+    assert box and grid and box["y"] >= 0 and box["y"] + box["height"] <= grid["y"] + 1
     gs.page.wait_for_function(
         """() => { const p = window.__gradscape.maps?.panels?.sweep;
                    return p && p.drawnSeq > 0 && !p.busy; }"""
