@@ -159,8 +159,6 @@ const REJECTED = "#8c959f";
 function drawPopulations(ctx, map, populations, dots) {
   const r = dots.presentation ? 4 : 3;
   for (const s of populations) {
-    ctx.globalAlpha = 0.6;
-    ctx.fillStyle = s.color;
     ctx.beginPath();
     for (let i = 0; i < s.points.length; i += 2) {
       const x = map.x(s.points[i]);
@@ -168,11 +166,18 @@ function drawPopulations(ctx, map, populations, dots) {
       ctx.moveTo(x + r, y);
       ctx.arc(x, y, r, 0, 2 * Math.PI);
     }
-    ctx.fill();
-    // a thin edge in the page's outline colour keeps the dots apart on a dark contour
-    ctx.globalAlpha = 0.85;
-    ctx.lineWidth = 0.8;
+    // a halo in the page's outline colour keeps the dots apart from a contour of their hue,
+    // then the run's colour: the fill at 0.6, its edge whole
+    ctx.globalAlpha = 0.7;
+    ctx.lineWidth = 2.4;
     ctx.strokeStyle = dots.outline;
+    ctx.stroke();
+    ctx.globalAlpha = 0.6;
+    ctx.fillStyle = s.color;
+    ctx.fill();
+    ctx.globalAlpha = 1;
+    ctx.lineWidth = 1;
+    ctx.strokeStyle = s.color;
     ctx.stroke();
   }
   ctx.globalAlpha = 1;
