@@ -232,9 +232,7 @@ def evaluation_text(optimizer: str, count: int, lang: str = "en") -> str:
 
     free = issubclass(registry.get(optimizer), registry.GradientFree)
     key = "status.evaluations.value" if free else "status.evaluations.gradient"
-    # The English words stand in until static/i18n holds the page's status keys.
-    fallback = "f × {n}" if free else "∇f × {n}"
-    return say(ui_words(lang).get(key, fallback), n=f"{count:,}")
+    return say(ui_words(lang)[key], n=f"{count:,}")
 
 
 def evaluation_texts(runs: list[tuple[str, int | None]], lang: str) -> list[str]:
