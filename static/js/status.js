@@ -10,9 +10,11 @@ import { runKey } from "./legend.js";
 // Above this many runs the table is set tighter (app.css .status table.many).
 const MANY_RUNS = 6;
 
-// A longer name ("Simulated annealing") may wrap rather than push the numbers out of the
-// column (gradient_free.css); the shorter ones keep their one line.
-const LONG_NAME = 14;
+// A longer name ("Simulated annealing", 遺伝的アルゴリズム) may wrap rather than push the
+// numbers out of the column (gradient_free.css); the shorter ones keep their one line.
+const LONG_NAME = 14; // in widths of a Latin letter: a CJK character counts two
+
+const nameWidth = (text) => [...text].reduce((n, c) => n + (c.codePointAt(0) >= 0x2e80 ? 2 : 1), 0);
 
 // The row's colour class per status code (app.css styles these classes).
 const TONE = {
@@ -86,7 +88,7 @@ export function renderStatus(el, { runs, cursor, t, complete }) {
       ? `<span class="evaluations" data-testid="evaluations" title="${html(t("status.evaluationsTitle"))}">${html(evaluations)}</span>`
       : "";
     return `<tr class="${tone}" data-optimizer="${html(run.optimizer)}" data-status="${code}">
-      <th scope="row"${run.title.length > LONG_NAME ? ' class="wrap"' : ""}>${runKey(run, 11)}${html(run.title)}</th>
+      <th scope="row"${nameWidth(run.title) > LONG_NAME ? ' class="wrap"' : ""}>${runKey(run, 11)}${html(run.title)}</th>
       <td class="num">${fmtLoss(atCursor)}</td>
       <td class="num">${run.complete ? fmtLoss(run.final_loss) : "…"}</td>
       <td class="num">${step}</td>

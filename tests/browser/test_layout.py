@@ -272,6 +272,10 @@ PRESET_SCREENS = [
     ("preset=warmup&present=1", (1024, 768)),
     ("preset=rastrigin", (1280, 720)),  # Momentum's changed μ: its bold name whole
     ("preset=ill_conditioned&present=1", (1920, 1080)),  # split: loss chart under the plot
+    # the gradient-free lessons: 遺伝的アルゴリズム and the budget lines in the status table,
+    # a Japanese title with no space to wrap at in presentation's narrow title box
+    ("preset=gradients_rosenbrock&lang=ja", (1280, 720)),
+    ("preset=population_rastrigin&lang=ja&present=1", (1024, 768)),
 ]
 
 # What presentation mode shows beyond MEASURE: the exit button's visible word, the status
