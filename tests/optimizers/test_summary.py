@@ -81,12 +81,12 @@ def test_a_narrow_window_and_both_passes_agree_with_classify(monkeypatch, window
 
 
 @pytest.mark.parametrize("overhead", [0, summary_module.OVERHEAD_ROWS])
-def test_a_second_pass_cut_into_pieces_on_the_threads_agrees(monkeypatch, overhead) -> None:
+def test_a_second_pass_cut_into_pieces_agrees(monkeypatch, overhead) -> None:
     """Three optimizers with per-row rates in lockstep, in tiles of 16 rows that cut
     through them: pass 1's boxes are filled on the tiles' threads, and the second pass
-    reruns the rows of all three together in pieces of at most 16 rows, in parallel —
-    each need apart (no overhead to save) or run together to the longest. Every
-    optimizer's summary is still the one ``run`` and ``classify`` give."""
+    reruns the rows of all three together in pieces of at most 16 rows — each need
+    apart (no overhead to save) or run together to the longest. Every optimizer's
+    summary is still the one ``run`` and ``classify`` give."""
     monkeypatch.setattr(runner, "WINDOW_TILE_ROWS", 16)
     monkeypatch.setattr(summary_module, "OVERHEAD_ROWS", overhead)
     f = landscapes.get("himmelblau")
