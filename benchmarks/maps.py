@@ -24,7 +24,8 @@ In the same process:
    ``maps.sweep`` wall time; then the same for every registered optimizer.
 
 Targets (issue 13): map ≤ 0.5 s and ≤ 0.8 × torch, peak ≤ 64 MB; sweep ≤ 100 ms.
-Figures are medians of ``--repeats`` runs (this machine is shared: read the ratios).
+Figures are medians of ``--repeats`` runs (this machine is shared: read the ratios); the
+summary and the floor take turns, so a burst of load slows both alike.
 """
 
 from __future__ import annotations
@@ -122,6 +123,18 @@ def median(fn: Callable[[], None], repeats: int) -> float:
     return statistics.median(times)
 
 
+def medians(fns: list[Callable[[], None]], repeats: int) -> list[float]:
+    """Each function's median time, the functions taking turns: on a shared machine a
+    burst of load then slows all of them alike, so their ratio holds better."""
+    times: list[list[float]] = [[] for _ in fns]
+    for _ in range(repeats):
+        for fn, kept in zip(fns, times, strict=True):
+            started = time.perf_counter()
+            fn()
+            kept.append(time.perf_counter() - started)
+    return [statistics.median(kept) for kept in times]
+
+
 def peak_mb(fn: Callable[[], None]) -> float:
     tracemalloc.start()
     try:
@@ -139,10 +152,12 @@ def main() -> None:
     args = parser.parse_args()
     starts = grid_starts()
     summary_case(starts)  # warm up: the tile pool, caches
-    summary = median(lambda: summary_case(starts), args.repeats)
-    floor = median(lambda: floor_case(starts), args.repeats)
+    summary, floor = medians(
+        [lambda: summary_case(starts), lambda: floor_case(starts)], args.repeats
+    )
     print(f"basin map {SIDE}² × {STEPS} steps, Adam: summary {summary:.3f} s")
     print(f"  runner alone (floor)   {floor:.3f} s   summary / floor = {summary / floor:.2f}")
+    print(f"  settling (summary − floor) {summary - floor:.3f} s")
     if not args.no_torch:
         try:
             import torch  # noqa: F401
