@@ -1089,3 +1089,75 @@ EQUATIONS |= {
 def equations(name: str) -> Equations | None:
     """The optimizer's MathML, or None for an optimizer not typeset yet."""
     return EQUATIONS.get(name)
+
+
+# ------------------------------ gradient-free contrasts: annealing, the genetic algorithm
+# Their lecture form only (the page has no gradient buffers to fill terms with): the
+# docstring's lines, words and all, as the other optimizers' `if` and `otherwise`. Their
+# lines are long, so each is inline pieces (eqs) that a narrow panel wraps between.
+SIGMA, Z, X = mi("σ"), mi("z"), mi("x")
+PRIME = row(THETA, mo("'"))  # θ', the proposal, written as the docstring writes it
+ENERGY = row(mi("Δ"), mi("E"))
+T_T = sub(mi("T"), T)
+INDENT = '<mspace width="1.5em"></mspace>'  # inside the loop over the children
+
+
+def words(phrase: str) -> str:
+    """Words between symbols, with a space each side (MathML trims an mtext's own)."""
+    return text(f"\u00a0{phrase}\u00a0")
+
+
+def _normal() -> str:
+    """z ~ N(0, I), the standard normal draw."""
+    return row(Z, mo("~"), mi("N"), paren(mn("0"), COMMA, mi("I")))
+
+
+def _comment(phrase: str) -> tuple[str, str]:
+    return GAP, words(f"({phrase})")
+
+
+_ANNEALING = Equations(
+    lecture=(
+        eqs(PRIME, EQ, THETA, PLUS, SIGMA, Z, COMMA, GAP, _normal(), *_comment("a proposal")),
+        eqs(ENERGY, EQ, mi("f"), paren(PRIME), MINUS, mi("f"), paren(THETA)),
+        eqs(T_T, EQ, sub(mi("T"), mn("0")), sup(mi("γ"), T), *_comment("geometric cooling")),
+        eqs(
+            *(words("accept"), PRIME, words("if"), ENERGY, mo("≤"), mn("0"), COMMA),
+            *(GAP, words("or else with probability"), GAP, mi("exp")),
+            paren(MINUS, frac(ENERGY, T_T)),
+        ),
+        eqs(THETA, ARROW, PRIME, GAP, words("if accepted, else"), GAP, THETA, words("stays")),
+    ),
+    terms=(),
+)
+
+_GENETIC = Equations(
+    lecture=(
+        eqs(
+            *(words("elite"), EQ, mi("argmin"), mi("f"), paren(sub(X, mi("i")))),
+            *_comment("kept as it is"),
+        ),
+        eqs(words("for each of the other"), GAP, mi("P"), MINUS, ONE, words("children:")),
+        eqs(
+            *(INDENT, mi("a"), COMMA, mi("b"), EQ, words("two parents,")),
+            *(GAP, words("each the better of"), GAP, mn("2"), words("random members")),
+            *_comment("tournaments"),
+        ),
+        eqs(
+            *(INDENT, words("child"), EQ, mi("a"), PLUS, ALPHA, HAD),
+            *(paren(mi("b"), MINUS, mi("a")), COMMA, GAP, ALPHA, mo("~"), mi("U")),
+            *(sup(paren(mn("0"), COMMA, ONE), mn("2")), *_comment("blend crossover")),
+        ),
+        eqs(
+            *(INDENT, words("child"), ARROW, words("child"), PLUS, SIGMA, Z, COMMA, GAP),
+            *(_normal(), *_comment("mutation")),
+        ),
+        eqs(
+            *(words("population"), EQ, words("elite"), PLUS, words("children;"), GAP),
+            *(THETA, EQ, words("the best member")),
+        ),
+    ),
+    terms=(),
+)
+
+EQUATIONS |= {"annealing": _ANNEALING, "genetic": _GENETIC}

@@ -327,7 +327,7 @@ function buildOptimizerCard(opt) {
   inspect.dataset.testid = `inspect-${opt.name}`;
   inspect.dataset.ctl = `${opt.name}.inspect`;
   inspect.addEventListener("click", () => toggleInspect(opt.name));
-  // A gradient-free method has no ∇f and no buffers to show from inside (its title says so).
+  // A gradient-free method has no ∇f and no buffers: inside shows its update rule only.
   inspect.dataset.gradientFree = gradientFree(opt.name) ? "true" : "false";
   headRow.append(head, fixedTitle, inspect);
   card.append(headRow);
@@ -648,10 +648,7 @@ export function syncControls(changed) {
     for (const button of document.querySelectorAll(".opt-card .inspect")) {
       button.textContent = t("inside.toggle");
       const free = button.dataset.gradientFree === "true";
-      const name = button.closest(".opt-card").dataset.optimizer;
-      button.title = free
-        ? t("inside.gradientFree", { name: optimizerTitle(name) })
-        : t("inside.toggleTitle");
+      button.title = t(free ? "inside.toggleTitleFree" : "inside.toggleTitle");
     }
     for (const title of document.querySelectorAll(".opt-card .opt-title")) {
       title.textContent = optimizerTitle(title.closest(".opt-card").dataset.optimizer);
@@ -692,7 +689,7 @@ export function syncControls(changed) {
     card.querySelector(`[data-testid="toggle-${name}"]`).checked = on;
     const inspect = card.querySelector(".inspect");
     inspect.setAttribute("aria-pressed", state.inspect.includes(name) ? "true" : "false");
-    inspect.disabled = !on || inspect.dataset.gradientFree === "true";
+    inspect.disabled = !on;
     for (const row of card.querySelectorAll(".param")) {
       const p = optimizerSpec(name).params.find((x) => x.name === row.dataset.param);
       const value = state.params[name][p.name];

@@ -20,7 +20,7 @@ import {
 import { cursor, play, setCursor } from "./playback.js";
 import { logAxisTicks, StepChart, stepChartFrame, stepChartMargin, theme } from "./plot.js";
 import { current } from "./runs.js";
-import { optimizerSpec, state, update } from "./state.js";
+import { gradientFree, optimizerSpec, optimizerTitle, state, update } from "./state.js";
 
 const $ = (id) => document.getElementById(id);
 
@@ -109,6 +109,14 @@ function focusRun(runs) {
   return shown.find((r) => r.optimizer === focus) ?? shown[0] ?? null;
 }
 
+/** The gradient-free method the panel shows (its lecture form only), or null: the focus if
+ * it is one, else the first inspected one while no recorded run is there to show. */
+function freeFocus(run) {
+  const free = state.inspect.filter((n) => gradientFree(n) && state.optimizers.includes(n));
+  if (free.includes(focus)) return focus;
+  return run ? null : (free[0] ?? null);
+}
+
 // ------------------------------------------------------------------ step-by-step mode
 let animation = null; // {from, frame, resolve}
 const TERM_MS = 160;
@@ -160,7 +168,8 @@ export function stepOnce() {
   play(false);
   finishAnimation();
   const from = cursor();
-  const run = focusRun(current().runs);
+  const runs = current().runs;
+  const run = freeFocus(focusRun(runs)) ? null : focusRun(runs);
   const values = run ? updateValues(run, from) : null;
   if (!values || reducedMotion()) {
     setCursor(from + 1);
@@ -292,8 +301,19 @@ export function renderInside({ runs, at, drawn }) {
   panel.hidden = !wanted;
   document.body.classList.toggle("inspecting", wanted);
   if (!wanted) return;
-  const run = focusRun(runs);
-  renderTabs($("inside-tabs"), shown, run);
+  let run = focusRun(runs);
+  const free = freeFocus(run);
+  if (free) run = null;
+  panel.classList.toggle("gradient-free", Boolean(free));
+  // tabs: the recorded runs and the gradient-free methods shown from inside
+  const tabbed = runs.filter(
+    (r) => state.inspect.includes(r.optimizer) && (r.record || gradientFree(r.optimizer)),
+  );
+  renderTabs($("inside-tabs"), tabbed, run ?? tabbed.find((r) => r.optimizer === free));
+  if (free) {
+    renderFree(free);
+    return;
+  }
   const title = run ? run.title : (optimizerSpec(state.inspect[0])?.title ?? "");
   $("inside-title").textContent = t("inside.title", { name: title });
   if (!run) {
@@ -347,6 +367,28 @@ export function renderInside({ runs, at, drawn }) {
   }
   setSlots(panelEl, values);
   renderLegend($("arrow-legend"), shown, at, drawn);
+}
+
+/** A gradient-free method from inside: its update rule as the lecture notes write it, and
+ * plainly that it has no gradient, momentum or step buffers (its samples are on the plot). */
+function renderFree(name) {
+  const title = optimizerTitle(name);
+  $("inside-title").textContent = t("inside.title", { name: title });
+  $("inside-update").textContent = t("inside.gradientFree", { name: title });
+  $("arrow-legend").innerHTML = "";
+  const terms = $("inside-terms");
+  terms.innerHTML = "";
+  terms.dataset.key = "";
+  terms.dataset.update = "";
+  terms.dataset.optimizer = name;
+  const key = `${name}|${state.lang}`;
+  if (key !== lectureKey) {
+    lectureKey = key;
+    $("inside-lecture").innerHTML = (optimizerSpec(name)?.lecture ?? [])
+      .map((line) => `<div class="line">${line}</div>`)
+      .join("");
+    $("inside-lecture").dataset.optimizer = name;
+  }
 }
 
 // ------------------------------------------------------------------ effective learning rate

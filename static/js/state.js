@@ -386,8 +386,7 @@ function buildProps() {
       type: Type.LIST,
       default: [],
       set: (s, wanted) => {
-        // catalog order; a gradient-free method has nothing inside to show (no ∇f, no buffers)
-        s.inspect = names.filter((n) => wanted.includes(n) && !gradientFree(n));
+        s.inspect = names.filter((n) => wanted.includes(n)); // catalog order
       },
     },
     { name: "show", key: "show", type: Type.LIST, default: [] }, // teacher mode: only these
@@ -539,7 +538,8 @@ export function sceneState(scene) {
 }
 
 /** Whether run `name` is shown from inside (enabled and inspected): only those are
- * recorded, so the page pays for the state it draws and nothing more. */
+ * recorded, so the page pays for the state it draws and nothing more. A gradient-free
+ * method has no gradient buffers to record: inside shows its lecture form only. */
 export function recorded(name, s = state) {
   return s.inspect.includes(name) && s.optimizers.includes(name) && !gradientFree(name);
 }

@@ -24,6 +24,7 @@ REQUIRED = ("sgd", "momentum", "nag", "adagrad", "rmsprop", "adam")
 LAYOUT = re.compile(r"[\s()/·⋅_^]")
 SCRIPTS = str.maketrans(
     {"₁": "1", "₂": "2", "ₜ": "t", "₊": "+", "ᵗ": "t", "⁺": "+", "⁻": "−", "²": "2"}
+    | {"₀": "0", "ᵢ": "i"}  # T₀, xᵢ (the gradient-free methods)
     | {"\u0302": "ˆ"}  # a hat, combining (m̂) or as MathML draws it (ˆ)
 )
 # The slots static/js/inside.js fills (values()), by term.
@@ -95,6 +96,10 @@ def normal(text: str) -> str:
     return LAYOUT.sub("", text.translate(SCRIPTS))
 
 
+# The gradient-free contrasts: their lecture form only (no gradient buffers, no terms).
+GRADIENT_FREE = ("annealing", "genetic")
+
+
 @pytest.mark.parametrize("name", REQUIRED + TORCH_MORE)
 def test_every_lecture_line_is_typeset_with_its_symbols_in_order(name: str) -> None:
     typeset = equations(name)
@@ -154,3 +159,26 @@ def test_the_check_catches_a_missing_subscript_or_power() -> None:
     assert normal(linear(ET.fromstring(typeset))) == normal(line)
     for wrong in (typeset.replace("<mi>ψ</mi>", ""), typeset.replace("<mi>t</mi>", "", 1)):
         assert normal(linear(ET.fromstring(wrong))) != normal(line)
+
+
+@pytest.mark.parametrize("name", GRADIENT_FREE)
+def test_gradient_free_methods_serve_their_lecture_form_without_terms(
+    name: str, client: TestClient
+) -> None:
+    served = {o["name"]: o for o in client.get("/api/optimizers").json()["optimizers"]}
+    assert served[name]["lecture"] == list(EQUATIONS[name].lecture) != []
+    assert served[name]["terms"] == {} and EQUATIONS[name].terms == ()
+
+
+@pytest.mark.parametrize("name", GRADIENT_FREE)
+def test_gradient_free_lecture_lines_are_typeset_in_wrapping_pieces(name: str) -> None:
+    """Their long lines of words are inline <math> pieces a narrow panel wraps between;
+    together each reads as the docstring's line, symbol for symbol."""
+    typeset = equations(name)
+    assert typeset is not None
+    lines = lecture_lines(name)
+    assert len(typeset.lecture) == len(lines), (name, lines)
+    for line, mathml in zip(lines, typeset.lecture, strict=True):
+        pieces = list(ET.fromstring(f"<p>{mathml}</p>"))
+        assert pieces and all(p.tag == f"{{{MATHML_NS}}}math" for p in pieces), line
+        assert normal("".join(linear(p) for p in pieces)) == normal(line), (name, line)

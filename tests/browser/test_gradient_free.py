@@ -81,9 +81,26 @@ def test_picker_samples_budgets_and_inside(app_page: Gradscape) -> None:
     label = group.locator('.param[data-param="population"] .param-name')
     assert label.inner_text() == WORDS["en"]["param.population"]
     assert label.get_attribute("title") == WORDS["en"]["help.genetic.population"]
-    # no inside for a method without gradient buffers: the button says why
-    inspect = gs.testid("inspect-genetic")
-    assert inspect.is_disabled() and "uses no gradient" in (inspect.get_attribute("title") or "")
+    # inside a method without gradient buffers: its update rule and a plain sentence, no
+    # arrows, no terms, nothing recorded
+    inspect = gs.testid("inspect-annealing")
+    assert inspect.get_attribute("title") == WORDS["en"]["inside.toggleTitleFree"]
+    settle(gs, inspect.click)
+    inside = gs.page.evaluate(
+        """() => ({shown: !document.getElementById('inside').hidden,
+                   title: document.getElementById('inside-title').textContent,
+                   update: document.getElementById('inside-update').textContent,
+                   lines: document.querySelectorAll('#inside-lecture .line').length,
+                   terms: document.getElementById('inside-terms').children.length,
+                   legend: document.getElementById('arrow-legend').offsetParent !== null})"""
+    )
+    assert inside["shown"] and inside["title"] == "Inside Simulated annealing"
+    assert inside["update"].startswith("Simulated annealing uses no gradient")
+    assert inside["lines"] == 5 and inside["terms"] == 0 and not inside["legend"]
+    assert [r["optimizer"] for r in gs.runs()] == ["sgd", "annealing", "genetic"]
+    assert "inside=annealing" in gs.query()
+    settle(gs, inspect.click)
+    assert gs.page.evaluate("() => document.getElementById('inside').hidden")
 
     # the samples at the cursor (step 20): 20 members of generation 20, one proposal
     drawn = {s["optimizer"]: s for s in gs.page.evaluate(SAMPLES)}
