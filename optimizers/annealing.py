@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from optimizers.base import GradientFree, HyperParam, Value
+from optimizers.base import GradientFree, HyperParam, Value, sigma_param
 
 
 @dataclass(slots=True)
@@ -55,15 +55,7 @@ class SimulatedAnnealing(GradientFree):
     group = "gradient-free"
     STREAM = 1
     hyperparams = (
-        HyperParam(
-            "lr",
-            0.1,
-            1e-4,
-            10.0,
-            True,
-            "Proposal step σ: each proposal is θ + σz, z ~ N(0, I) (the learning rate's "
-            "slot: a schedule scales it).",
-        ),
+        sigma_param("Proposal step σ: each proposal is θ + σz, z ~ N(0, I)"),
         HyperParam(
             "temperature",
             1.0,

@@ -449,6 +449,19 @@ class GradientFree(Optimizer):
         return np.random.default_rng([seed, self.STREAM])
 
 
+def sigma_param(move: str) -> HyperParam:
+    """A gradient-free method's step σ, held in the ``lr`` slot (``GradientFree`` says why);
+    ``move`` says what σ scales."""
+    return HyperParam(
+        "lr",
+        0.1,
+        1e-4,
+        10.0,
+        True,
+        f"{move} (the learning rate's slot: a schedule scales it).",
+    )
+
+
 def is_gradient_free(optimizer: Any) -> bool:
     """Whether ``optimizer`` (an instance or class) samples f instead of following ∇f."""
     cls = optimizer if isinstance(optimizer, type) else type(optimizer)

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from optimizers.base import GradientFree, HyperParam, Value
+from optimizers.base import GradientFree, HyperParam, Value, sigma_param
 
 #: Entrants per tournament: each parent is the better of this many random members.
 TOURNAMENT = 2
@@ -59,15 +59,7 @@ class Genetic(GradientFree):
     group = "gradient-free"
     STREAM = 2
     hyperparams = (
-        HyperParam(
-            "lr",
-            0.1,
-            1e-4,
-            10.0,
-            True,
-            "Mutation step σ: each child moves by σz, z ~ N(0, I) (the learning rate's "
-            "slot: a schedule scales it).",
-        ),
+        sigma_param("Mutation step σ: each child moves by σz, z ~ N(0, I)"),
         HyperParam(
             "population",
             20.0,
