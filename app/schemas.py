@@ -742,7 +742,10 @@ class OptimizerInfo(BaseModel):
     name: str
     title: str
     group: str = Field(
-        description="The picker's group: classic, adaptive, large-batch or gradient-free (optimizers.GROUPS)."
+        description=(
+            "The picker's group: classic, adaptive, large-batch or gradient-free "
+            "(optimizers.GROUPS)."
+        )
     )
     color: str = Field(description="The optimizer's colour in the shared palette.")
     symbol: str = Field(description="The optimizer's marker shape (a Plotly symbol name).")

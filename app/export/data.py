@@ -69,7 +69,7 @@ class ExportRun:
     @property
     def legend_label(self) -> str:
         """The label with the evaluation count when there is one: what the legend, the
-        handout's legend and its status table show ("Genetic algorithm, η = 0.3, f × 9,520")."""
+        handout's legend and its status table show ("Genetic algorithm, σ = 0.3, f × 9,520")."""
         return f"{self.label}, {self.count}" if self.count else self.label
 
     @property
@@ -198,7 +198,8 @@ def run_labels(
 ) -> list[str]:
     """Legend labels: the optimizer's title as the page's legend shows it (in `lang` where
     the page has words for it: 焼きなまし法), and its learning rate as η (the page's
-    symbol for it, in every language: "SGD, η = 0.01"); repeats of one optimizer get ' #1',
+    symbol for it, in every language: "SGD, η = 0.01"; σ for a gradient-free method's
+    step, which that slot holds: "Genetic algorithm, σ = 0.3"); repeats of one optimizer get ' #1',
     ' #2'. A run on mini-batches adds its batch size as B (the course notes' symbol),
     which tells repeats apart by itself: "SGD, η = 0.1, B = 8"."""
     import optimizers as registry
@@ -217,8 +218,9 @@ def run_labels(
     ):
         title = words.get(f"optimizers.title.{name}", registry.title(name))
         label = title + unique[len(key) :].replace("#", " #")
-        if "lr" in values:
-            label += f", η = {values['lr']:.3g}"
+        if "lr" in values:  # a gradient-free method's lr slot holds its step σ, not a rate
+            symbol = "σ" if issubclass(registry.get(name), registry.GradientFree) else "η"
+            label += f", {symbol} = {values['lr']:.3g}"
         if batch is not None:
             label += f", B = {batch}"
         labels.append(label)

@@ -334,7 +334,7 @@ def _fit(text: str, font: Font, width: float) -> str:
 
 # Where a label may break between words: at a space, except around "=" and "×" and after
 # "η", so "η = 0.002" and "f × 9,520" stay whole.
-_WORD_BREAK = re.compile(r"(?<![η=×]) (?![=×])")
+_WORD_BREAK = re.compile(r"(?<![ησ=×]) (?![=×])")
 
 
 def _fill(pieces: list[str], font: Font, width: float) -> list[str] | None:

@@ -80,6 +80,8 @@ def test_the_scene_carries_each_gradient_free_runs_samples_and_evaluations(
     # The legend counts what each asked for, the gradient method's ∇f too.
     assert adam.legend_label == "Adam, η = 0.3, ∇f × 12"
     assert genetic.legend_label.endswith(f"f × {POPULATION + STEPS * (POPULATION - 1):,}")
+    # their lr slot holds a step σ, not a learning rate, and the legend says so
+    assert ", σ = " in genetic.legend_label and "η" not in genetic.legend_label
     assert evaluation_text("genetic", 9520) == "f × 9,520"
 
 
