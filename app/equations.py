@@ -129,14 +129,15 @@ def _grad_term() -> Term:
     return Term("g", eqs(sub(G, mi("t")), EQ, slot("g")))
 
 
-def _theta_next(*update: str) -> Term:
-    """θₜ₊₁ = θₜ … = value: the step actually taken, from the recorded points."""
+def _theta_next(*update: str, start: str = "theta", key: str = "theta") -> Term:
+    """θₜ₊₁ = θₜ … = value: the step actually taken, from the recorded points. ``start``
+    names the slot the step starts from: "decayed" after a decoupled weight decay."""
     return Term(
-        "theta",
+        key,
         eqs(
             sub(THETA, row(mi("t"), PLUS, ONE)),
             EQ,
-            slot("theta"),
+            slot(start),
             *update,
             EQ,
             slot("theta_next"),
@@ -704,6 +705,8 @@ _THETA_DECAYED = Term(  # θₜ₊₁ from the decayed θ (AdamW)
         slot("theta_next"),
     ),
 )
+#: NAdam's and RAdam's step from θₜ, or (decoupled_weight_decay = 1) from the decayed θ.
+_STARTS = (("theta", "theta"), ("decayed", "theta_decayed"))
 _HAT_M = math(hat(M), EQ, frac(M, row(ONE, MINUS, sup(B1, T))))
 _M_LINE = math(M, ARROW, B1, M, PLUS, paren(ONE, MINUS, B1), G)
 _V_LINE = math(V, ARROW, B2, V, PLUS, paren(ONE, MINUS, B2), SQ)
@@ -813,12 +816,18 @@ _NADAM = Equations(
                 *(EQ, slot("c_m")),
             ),
         ),
-        _theta_next(
-            MINUS,
-            paren(slot("c_g"), DOT, slot("g"), PLUS, slot("c_m"), DOT, slot("m")),
-            mo("/"),
-            slot("denom"),
+        *(
+            _theta_next(
+                MINUS,
+                paren(slot("c_g"), DOT, slot("g"), PLUS, slot("c_m"), DOT, slot("m")),
+                mo("/"),
+                slot("denom"),
+                start=start,
+                key=key,
+            )
+            for start, key in _STARTS
         ),
+        _DECAY_TERM,  # shown with decoupled_weight_decay = 1 (then θ shrinks first)
         _step_term(),
     ),
 )
@@ -870,21 +879,16 @@ _RADAM = Equations(
                 slot("eff"),
             ),
         ),
-        _theta_next(MINUS, slot("eff"), HAD, slot("mhat")),
-        Term(
-            "theta_plain",
-            eqs(
-                sub(THETA, row(T, PLUS, ONE)),
-                EQ,
-                slot("theta"),
-                MINUS,
-                slot("lr"),
-                DOT,
-                slot("mhat"),
-                EQ,
-                slot("theta_next"),
-            ),
+        *(
+            _theta_next(MINUS, slot("eff"), HAD, slot("mhat"), start=start, key=key)
+            for start, key in _STARTS
         ),
+        *(
+            _theta_next(MINUS, slot("lr"), DOT, slot("mhat"), start=start, key=f"{key}_plain")
+            for start, key in _STARTS
+        ),
+        _LR_TERM,  # these two shown with decoupled_weight_decay = 1 (θ shrinks first)
+        _DECAY_TERM,
         _step_term(),
     ),
 )

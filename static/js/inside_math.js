@@ -74,6 +74,7 @@ function moreAdam(v, rec, p, t) {
     adamEff(v.vmax);
     v.terms.push("m", "v", "vmax", "bias", "hat", "eff", "theta");
   } else if (v.optimizer === "nadam") {
+    const theta = decoupledDecay(v, p);
     const psi = p.momentum_decay;
     v.mu_t = p.beta1 * (1 - 0.5 * 0.96 ** (step * psi));
     v.mu_next = p.beta1 * (1 - 0.5 * 0.96 ** ((step + 1) * psi));
@@ -81,8 +82,10 @@ function moreAdam(v, rec, p, t) {
     v.denom = each(v.v, (x) => Math.sqrt(x / v.bc2) + eps);
     v.c_g = (v.lr * (1 - v.mu_t)) / (1 - v.mu_product);
     v.c_m = (v.lr * v.mu_next) / (1 - v.mu_product * v.mu_next);
-    v.terms.push("lr", "mu", "m", "v", "denom", "coef", "theta");
+    v.terms.push("lr", ...(v.decayed ? ["decay"] : []), "mu", "m", "v", "denom", "coef", theta);
   } else {
+    const theta = decoupledDecay(v, p);
+    if (v.decayed) v.terms.push("lr", "decay");
     v.rho_inf = 2 / (1 - p.beta2) - 1;
     v.rho_t = v.rho_inf - (2 * step * p.beta2 ** step) / v.bc2;
     v.terms.push("m", "v", "bias", "mhat", "rho");
@@ -91,9 +94,19 @@ function moreAdam(v, rec, p, t) {
       const inf = v.rho_inf;
       v.rect = Math.sqrt(((r - 4) * (r - 2) * inf) / ((inf - 4) * (inf - 2) * r));
       v.eff = each(v.v, (x) => (v.lr * v.rect * Math.sqrt(v.bc2)) / (Math.sqrt(x) + eps));
-      v.terms.push("rect", "eff", "theta");
-    } else v.terms.push("theta_plain");
+      v.terms.push("rect", "eff", theta);
+    } else v.terms.push(`${theta}_plain`);
   }
+}
+
+/** NAdam's and RAdam's decoupled weight decay (decoupled_weight_decay = 1, λ > 0): θ
+ * shrinks to θ(1 − ηλ) before the step, as AdamW's does; the key of the θ term that
+ * starts from there ("theta_decayed"), else "theta". */
+function decoupledDecay(v, p) {
+  if (!(p.decoupled_weight_decay && p.weight_decay)) return "theta";
+  v.wd = p.weight_decay;
+  v.decayed = scale(1 - v.lr * v.wd, v.theta);
+  return "theta_decayed";
 }
 
 /** Updates known for a run: recorded and with both ends of the step kept. */

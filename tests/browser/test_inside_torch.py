@@ -27,6 +27,9 @@ CASES = {
     "adafactor": {"lr": 0.3, "weight_decay": 0.1},  # the clip acts at update 6
     "rprop": {"lr": 0.05},
     "rmsprop": {"lr": 0.01, "centered": 1},
+    # decoupled weight decay (as AdamW): θ shrinks before the step, and the terms say so
+    "nadam+decoupled": {"lr": 0.05, "weight_decay": 0.2, "decoupled_weight_decay": 1},
+    "radam+decoupled": {"lr": 0.01, "beta2": 0.9, "weight_decay": 0.2, "decoupled_weight_decay": 1},
 }
 
 #: The ones the effective-learning-rate chart draws (a rate per axis times m or g).
@@ -77,13 +80,15 @@ def _step(v: dict[str, Any]) -> np.ndarray:
     """The step the terms' numbers say θ takes, per optimizer."""
     a = {k: np.array(x) if isinstance(x, list) else x for k, x in v.items()}
     name = v["optimizer"]
+    # NAdam's and RAdam's step starts from θ, or from the decayed θ under decoupled decay
+    shrink = a["decayed"] - a["theta"] if "decayed" in a else 0.0
     if name in ("adamw", "amsgrad"):
         start = a["decayed"] if name == "adamw" else a["theta"]
         return start - a["eff_hat"] * a["mhat"] - a["theta"]
     if name == "nadam":
-        return -(a["c_g"] * a["g"] + a["c_m"] * a["m"]) / a["denom"]
+        return shrink - (a["c_g"] * a["g"] + a["c_m"] * a["m"]) / a["denom"]
     if name == "radam":
-        return -(a["eff"] * a["mhat"] if "rect" in a else a["lr"] * a["mhat"])
+        return shrink - (a["eff"] * a["mhat"] if "rect" in a else a["lr"] * a["mhat"])
     if name == "adamax":
         return -a["eff"] * a["m"]
     if name == "adadelta":
@@ -96,10 +101,11 @@ def _step(v: dict[str, Any]) -> np.ndarray:
 
 
 def test_inside_numbers_of_the_torch_optimizers(app_page: Any) -> None:
-    runs = {name: _run(name, params) for name, params in CASES.items()}
+    runs = {case: _run(case.split("+")[0], params) for case, params in CASES.items()}
     gs = app_page.open("landscape=himmelblau&opt=sgd&steps=10")
     found = gs.page.evaluate(VALUES, {"runs": runs, "steps": STEPS})
-    for name, updates in found.items():
+    for case, updates in found.items():
+        name = case.split("+")[0]
         terms = {term.key: term.mathml for term in EQUATIONS[name].terms}
         for t, update in enumerate(updates):
             v = update["v"]
@@ -116,12 +122,16 @@ def test_inside_numbers_of_the_torch_optimizers(app_page: Any) -> None:
             if name in CHARTED:
                 np.testing.assert_allclose(update["chart"], v["eff"], rtol=1e-12, err_msg=name)
         shown = {key for update in updates for key in update["v"]["terms"]}
-        if name == "radam":
-            assert {"rect", "theta_plain", "theta"} <= shown  # both forms of the step
+        if name == "radam":  # both forms of the step
+            theta = "theta_decayed" if case.endswith("+decoupled") else "theta"
+            assert {"rect", f"{theta}_plain", theta} <= shown
         if name == "rmsprop":
             assert {"gbar", "eff_centered"} <= shown and "eff" not in shown
-        if name == "adamw":
+        if name == "adamw" or case.endswith("+decoupled"):
             assert "decay" in shown
+        if case.endswith("+decoupled"):
+            assert not {"theta", "theta_plain"} & shown
+            assert "theta_decayed" in shown
         if name == "adafactor":
             assert max(update["v"]["clip"] for update in updates) > 1
     gs.assert_clean()
